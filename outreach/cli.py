@@ -1,0 +1,352 @@
+"""The `outreach` command: thin subcommands that parse arguments and call one library function each."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from outreach import __version__
+from outreach.config import ConfigError, Settings, load_settings
+
+log = logging.getLogger("outreach")
+
+
+class CommandError(Exception):
+    """An error the user can fix; printed as one line without a traceback."""
+
+
+class _ScrubSecrets(logging.Filter):
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            for secret in self.secrets:
+                message = message.replace(secret, "***")
+            record.msg, record.args = message, ()
+        return True
+
+
+def _setup_logging(settings: Settings, verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_ScrubSecrets(settings.secret_values()))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(args.config)
+
+
+def _database(settings: Settings, *, must_exist: bool = True):  # type: ignore[no-untyped-def]
+    from outreach.db import Database
+    from outreach.db.migrate import is_current
+
+    db = Database(settings.database_url)
+    if must_exist and not is_current(db):
+        raise CommandError("the database is missing or out of date: run `outreach init` first "
+                           f"(database: {_redact_url(settings.database_url)})")
+    return db
+
+
+def _redact_url(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}" if ":" in creds else url
+    return url
+
+
+def _print_lines(lines: Sequence[str]) -> None:
+    for line in lines:
+        print(line)
+
+
+def _selector(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from outreach.planning.review import PostSelector
+
+    return PostSelector(ids=tuple(args.ids), campaign=args.campaign, language=args.language,
+                        channel=args.channel)
+
+
+# -- commands ---------------------------------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from outreach.db.migrate import upgrade
+
+    settings = _settings(args)
+    db = _database(settings, must_exist=False)
+    before, after = upgrade(db)
+    where = _redact_url(settings.database_url)
+    print(f"database {where}: " + (f"already at revision {after}" if before == after
+                                   else f"upgraded {before or 'empty'} → {after}"))
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from outreach.planning import CampaignError, plan_campaign
+
+    settings = _settings(args)
+    failed = 0
+    for path in _campaign_files(args.paths):
+        try:
+            plan = plan_campaign(path, settings)
+        except CampaignError as exc:
+            failed += 1
+            _print_lines(exc.errors)
+            continue
+        print(f"{path}: ok · {len(plan.meetings)} meetings · {len(plan.posts)} posts")
+    return 1 if failed else 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from outreach.planning import plan_campaign, render_plan
+
+    settings = _settings(args)
+    for path in _campaign_files(args.paths):
+        plan = plan_campaign(path, settings)
+        _print_lines(render_plan(plan, settings))
+    return 0
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from outreach.planning import plan_campaign, schedule_campaign, shift_to_now
+
+    settings = _settings(args)
+    db = _database(settings)
+    now = datetime.now(UTC)
+    for path in _campaign_files(args.paths):
+        plan = plan_campaign(path, settings)
+        if args.shift_to_now:
+            plan = plan_campaign(path, settings, shift=shift_to_now(plan, now))
+        report = schedule_campaign(db, plan, now=now)
+        _print_lines(report.lines())
+    return 0
+
+
+def _review(action: Callable[..., list], args: argparse.Namespace, **kwargs: object) -> int:
+    settings = _settings(args)
+    db = _database(settings)
+    results = action(db, _selector(args), **kwargs)
+    if not results:
+        print("no posts matched")
+        return 1
+    _print_lines([r.line() for r in results])
+    return 0
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    from outreach.planning.review import approve
+
+    return _review(approve, args, reviewer=args.reviewer, reason=args.reason or "")
+
+
+def cmd_reject(args: argparse.Namespace) -> int:
+    from outreach.planning.review import reject
+
+    return _review(reject, args, reviewer=args.reviewer, reason=args.reason)
+
+
+def cmd_retry(args: argparse.Namespace) -> int:
+    from outreach.planning.review import retry
+
+    return _review(retry, args)
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    from outreach.planning.review import cancel
+
+    return _review(cancel, args)
+
+
+def cmd_confirm(args: argparse.Namespace) -> int:
+    from outreach.planning.review import confirm_manual
+
+    settings = _settings(args)
+    db = _database(settings)
+    result = confirm_manual(db, args.id, permalink=args.permalink, confirmed_by=args.by, reach=args.reach)
+    print(result.line())
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from outreach.scheduler import run_worker
+
+    settings = _settings(args)
+    db = _database(settings)
+    return run_worker(db, settings, once=args.once, worker_id=args.worker_id, out=print)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from outreach.publishing.status import status_report
+
+    settings = _settings(args)
+    db = _database(settings)
+    report = status_report(db)
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        _print_lines(report.lines())
+    return 0
+
+
+def cmd_channels_check(args: argparse.Namespace) -> int:
+    from outreach.db.migrate import is_current
+    from outreach.publishing.channels import check_channels
+    from outreach.publishing.dispatcher import ConnectorCache
+
+    settings = _settings(args)
+    if not settings.channels:
+        raise CommandError(f"no channels configured in {settings.source}; add [channels.NAME] tables")
+    db = _database(settings, must_exist=False)
+    results = check_channels(db if is_current(db) else None, settings, ConnectorCache(settings),
+                             names=args.names or None)
+    _print_lines([r.line() for r in results])
+    return 0 if all(r.ok for r in results) else 1
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from outreach.demo import run_sandbox
+
+    return run_sandbox(host=args.host, port=args.port, media_dir=Path(args.media_dir) if args.media_dir else None)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from outreach.demo import run_demo
+
+    return run_demo(state_dir=Path(args.state_dir), port=args.port, duration_s=args.duration,
+                    fresh=not args.keep, campaigns_dir=Path(args.campaigns), dashboard=not args.no_dashboard)
+
+
+def _campaign_files(paths: Sequence[str]) -> list[Path]:
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise CommandError(f"{path}: no such file or directory")
+    if not files:
+        raise CommandError(f"no campaign files (*.yaml) in {', '.join(paths)}")
+    return files
+
+
+# -- parser -----------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="outreach", description=__doc__.split(":")[0] + ": plan, review, "
+                                     "publish exactly once, and keep the evidence.")
+    parser.add_argument("--version", action="version", version=f"outreach {__version__}")
+    parser.add_argument("--config", help="path to outreach.toml (default: $OUTREACH_CONFIG or ./outreach.toml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:  # noqa: A002
+        p = sub.add_parser(name, help=help, description=help)
+        p.set_defaults(func=func)
+        return p
+
+    add("init", cmd_init, "create or upgrade the database schema")
+    p = add("validate", cmd_validate, "check campaign files; errors name file, line and field")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="campaign files or folders")
+    p = add("plan", cmd_plan, "show what a campaign would schedule, in local time")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p = add("schedule", cmd_schedule, "load campaign files into the database (idempotent; says what changed)")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--shift-to-now", action="store_true",
+                   help="move the whole timeline so the first post is due in a few seconds (demos, rehearsals)")
+
+    def selection(p: argparse.ArgumentParser) -> None:
+        p.add_argument("ids", nargs="*", type=int, metavar="POST_ID")
+        p.add_argument("--campaign", help="every matching post of this campaign (slug)")
+        p.add_argument("--language", help="only this language variant (e.g. nl, ar)")
+        p.add_argument("--channel", help="only this channel")
+
+    p = add("approve", cmd_approve, "approve language variants for publishing")
+    selection(p)
+    p.add_argument("--reviewer", required=True, help="who approves (recorded in the audit trail)")
+    p.add_argument("--reason", help="optional note")
+    p = add("reject", cmd_reject, "reject language variants, with a reason for the volunteer")
+    selection(p)
+    p.add_argument("--reviewer", required=True)
+    p.add_argument("--reason", required=True)
+    p = add("retry", cmd_retry, "send failed posts back to the queue (after fixing the cause)")
+    selection(p)
+    p = add("cancel", cmd_cancel, "cancel posts that have not been published")
+    selection(p)
+    p = add("confirm", cmd_confirm, "confirm a manual post was posted by hand")
+    p.add_argument("id", type=int, metavar="POST_ID")
+    p.add_argument("--permalink", required=True, help="link to the post (or a screenshot path)")
+    p.add_argument("--by", required=True, help="who posted it")
+    p.add_argument("--reach", type=int, help="reach figure read off the app, if known (marked as entered by hand)")
+    p = add("run", cmd_run, "run the worker: publish posts as they fall due (Ctrl-C or SIGTERM stops cleanly)")
+    p.add_argument("--once", action="store_true", help="publish everything due now, then exit")
+    p.add_argument("--worker-id", help="name of this worker in logs and the audit trail")
+    p = add("status", cmd_status, "counts per status, posts needing attention, channel problems")
+    p.add_argument("--json", action="store_true", help="machine-readable output for monitoring")
+    channels = add("channels", lambda a: (channels.print_help(), 2)[1], "channel commands")
+    csub = channels.add_subparsers(dest="channels_command", metavar="SUBCOMMAND")
+    p = csub.add_parser("check", help="verify each channel's credentials against its platform",
+                        description="verify each channel's credentials against its platform")
+    p.add_argument("names", nargs="*", metavar="CHANNEL")
+    p.set_defaults(func=cmd_channels_check)
+    p = add("sandbox", cmd_sandbox, "serve the simulated platform APIs on loopback")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--media-dir", help="directory served under /media/ (public URLs for Meta and TikTok)")
+    p = add("demo", cmd_demo, "sandbox + worker + dashboard on an embedded SQLite database, no accounts needed")
+    p.add_argument("--port", type=int, default=0, help="sandbox port (default: any free port)")
+    p.add_argument("--state-dir", default=".outreach/demo", help="where the demo keeps its database and media")
+    p.add_argument("--campaigns", default="campaigns", help="campaign folder to load")
+    p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl-C)")
+    p.add_argument("--keep", action="store_true", help="keep the previous demo database instead of starting fresh")
+    p.add_argument("--no-dashboard", action="store_true", help="do not start the Streamlit dashboard")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        try:
+            settings = load_settings(args.config)
+        except ConfigError:
+            settings = Settings()
+        _setup_logging(settings, args.verbose)
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # known error types print one line; anything else is a bug with a traceback
+        from outreach.connectors.errors import ConnectorError
+        from outreach.planning.review import ReviewError
+
+        known: tuple[type[BaseException], ...] = (CommandError, ConfigError, ConnectorError, ReviewError)
+        try:
+            from outreach.planning import CampaignError
+
+            if isinstance(exc, CampaignError):
+                _print_lines(exc.errors)
+                return 1
+        except ImportError:
+            pass
+        if isinstance(exc, known):
+            print(f"outreach: error: {exc}", file=sys.stderr)
+            return 2
+        raise

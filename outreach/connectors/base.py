@@ -1,0 +1,283 @@
+"""What every connector shares: HTTP with error mapping, limits, text measuring, secret scrubbing.
+
+Connectors speak HTTP and return values; they never touch the database. Anything they must
+persist mid-flight (a container id, a record key) goes through the `save_handle` callback the
+dispatcher passes to `publish`, which commits it before the connector continues.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Protocol
+
+import regex
+import requests
+
+from outreach.config import ChannelConfig
+from outreach.connectors.errors import (
+    AuthError,
+    ConnectorError,
+    ContentRejected,
+    RateLimited,
+    TransientError,
+)
+from outreach.domain import (
+    AccountInfo,
+    AudienceRow,
+    MediaItem,
+    Platform,
+    PublishRequest,
+    PublishResult,
+    TextUnit,
+)
+
+Clock = Callable[[], datetime]
+SaveHandle = Callable[[dict[str, Any]], None]
+ExchangeHook = Callable[[requests.Response], None]
+
+_TOKEN_IN_QUERY = re.compile(r"((?:access_token|refresh_token|client_secret|fb_exchange_token)=)[^&\s\"']+")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class CredentialStore(Protocol):
+    """Persists rotating credentials (sessions, refresh tokens) outside the database."""
+
+    def load(self, channel: str) -> dict[str, Any]: ...
+
+    def save(self, channel: str, data: dict[str, Any]) -> None: ...
+
+
+class MemoryCredentialStore:
+    def __init__(self) -> None:
+        self._data: dict[str, dict[str, Any]] = {}
+
+    def load(self, channel: str) -> dict[str, Any]:
+        return dict(self._data.get(channel, {}))
+
+    def save(self, channel: str, data: dict[str, Any]) -> None:
+        self._data[channel] = dict(data)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_text: int
+    text_unit: TextUnit
+    max_images: int
+    max_image_bytes: int
+    max_alt_text: int
+    image_mime_types: tuple[str, ...]
+    requires_media: bool = False
+
+
+def measure(text: str, unit: TextUnit) -> int:
+    if unit is TextUnit.GRAPHEMES:
+        return len(regex.findall(r"\X", text))
+    if unit is TextUnit.UTF8_BYTES:
+        return len(text.encode("utf-8"))
+    return len(text)
+
+
+class Connector:
+    """Base class. Subclasses set the class attributes and implement the platform calls."""
+
+    platform: ClassVar[Platform]
+    max_text: ClassVar[int] = 500
+    text_unit: ClassVar[TextUnit] = TextUnit.CHARACTERS
+    max_images: ClassVar[int] = 4
+    max_image_bytes: ClassVar[int] = 8 * 1024 * 1024
+    max_alt_text: ClassVar[int] = 1000
+    image_mime_types: ClassVar[tuple[str, ...]] = ("image/jpeg", "image/png")
+    requires_media: ClassVar[bool] = False
+    supports_idempotency: ClassVar[bool] = False
+    token_help: ClassVar[str] = ""  # one line for the README: how to obtain the credentials
+    metric_names: ClassVar[dict[str, str]] = {}  # platform metric name -> METRIC_NAMES entry
+    metrics_batch_size: ClassVar[int] = 1  # remote ids per metrics call
+    has_audience: ClassVar[bool] = False  # reports age breakdowns (Instagram, Threads)
+
+    def __init__(self, channel: ChannelConfig, *, http: requests.Session | None = None,
+                 timeout_s: float = 30.0, clock: Clock = utcnow,
+                 credentials: CredentialStore | None = None,
+                 on_exchange: ExchangeHook | None = None) -> None:
+        self.channel = channel
+        self.http = http or requests.Session()
+        self.timeout_s = timeout_s
+        self.clock = clock
+        self.credentials = credentials or MemoryCredentialStore()
+        self.on_exchange = on_exchange
+        self.blocked_until: datetime | None = None  # set from rate-limit headers
+
+    # -- what subclasses implement ------------------------------------------------------------
+
+    def check(self) -> AccountInfo:
+        raise NotImplementedError
+
+    def publish(self, req: PublishRequest, *, save_handle: SaveHandle) -> PublishResult:
+        raise NotImplementedError
+
+    def reconcile(self, req: PublishRequest) -> PublishResult | None:
+        """After an ambiguous failure: the published post if the platform has it, else None."""
+        raise NotImplementedError
+
+    def fetch_metrics(self, remote_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+        """Raw platform metrics per remote id (the harvester normalises them)."""
+        raise NotImplementedError
+
+    def fetch_audience(self) -> list[AudienceRow]:
+        """Account-level audience breakdown, where the platform reports one."""
+        return []
+
+    def refresh_credentials(self) -> datetime | None:
+        """Refresh a token ahead of expiry where the platform allows it; returns the new expiry."""
+        return None
+
+    def classify(self, response: requests.Response, *, write: bool) -> ConnectorError | None:
+        """Map a non-success response to a typed error. Override for platform envelopes."""
+        return self.default_classify(response, write=write)
+
+    def note_rate_limit(self, response: requests.Response) -> None:
+        """Read the platform's rate-limit headers into `blocked_until`. Override per platform."""
+
+    # -- limits and validation ----------------------------------------------------------------
+
+    @classmethod
+    def declared_limits(cls) -> Limits:
+        return Limits(max_text=cls.max_text, text_unit=cls.text_unit, max_images=cls.max_images,
+                      max_image_bytes=cls.max_image_bytes, max_alt_text=cls.max_alt_text,
+                      image_mime_types=cls.image_mime_types, requires_media=cls.requires_media)
+
+    def limits(self) -> Limits:
+        return self.declared_limits()
+
+    @classmethod
+    def text_length(cls, text: str, limits: Limits | None = None) -> int:
+        return measure(text, (limits or cls.declared_limits()).text_unit)
+
+    @classmethod
+    def validate(cls, text: str, media: Iterable[MediaItem] = (), *,
+                 limits: Limits | None = None, sizes: Mapping[str, int] | None = None) -> list[str]:
+        """Problems that would make the platform refuse this post, in words a volunteer understands."""
+        lim = limits or cls.declared_limits()
+        media = list(media)
+        problems = []
+        length = cls.text_length(text, lim)
+        if length > lim.max_text:
+            problems.append(f"text is {length} {lim.text_unit.value.replace('_', '-')} long; "
+                            f"{cls.platform.value} allows {lim.max_text}")
+        if lim.requires_media and not media:
+            problems.append(f"{cls.platform.value} needs an image; this post has none")
+        if len(media) > lim.max_images:
+            problems.append(f"{len(media)} images; {cls.platform.value} allows {lim.max_images}")
+        for item in media:
+            if item.mime_type not in lim.image_mime_types:
+                problems.append(f"{item.path}: {item.mime_type} is not accepted by {cls.platform.value} "
+                                f"({', '.join(lim.image_mime_types)})")
+            size = (sizes or {}).get(item.path)
+            if size is not None and size > lim.max_image_bytes:
+                problems.append(f"{item.path}: {size} bytes; {cls.platform.value} allows {lim.max_image_bytes}")
+            if len(item.alt_text) > lim.max_alt_text:
+                problems.append(f"alt text is {len(item.alt_text)} characters; "
+                                f"{cls.platform.value} allows {lim.max_alt_text}")
+        return problems
+
+    # -- HTTP ---------------------------------------------------------------------------------
+
+    def url(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        return f"{self.channel.base_url}/{path.lstrip('/')}"
+
+    def scrub(self, text: str) -> str:
+        """Remove every secret this channel knows of from a text bound for a log or an error."""
+        text = _TOKEN_IN_QUERY.sub(r"\1***", text)
+        for secret in self.secret_strings():
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+    def secret_strings(self) -> list[str]:
+        values = list(self.channel.secret_values())
+        for value in self.credentials.load(self.channel.name).values():
+            if isinstance(value, str) and len(value) >= 8:
+                values.append(value)
+        return values
+
+    def request(self, method: str, path: str, *, write: bool | None = None,
+                ok: Sequence[int] = (200, 201, 202), **kwargs: Any) -> requests.Response:
+        """Send one request and return the response, or raise a typed ConnectorError.
+
+        `write` marks requests whose failure after sending is ambiguous (the platform may have
+        acted); it defaults to True for anything but GET/HEAD.
+        """
+        write = method.upper() not in ("GET", "HEAD") if write is None else write
+        kwargs.setdefault("timeout", self.timeout_s)
+        name = self.channel.name
+        try:
+            response = self.http.request(method, self.url(path), **kwargs)
+        except requests.ConnectTimeout:
+            raise TransientError(name, f"could not connect to {self._host()} (timeout)") from None
+        except requests.ConnectionError as exc:
+            # A refused connection never reached the platform; a dropped one may have.
+            refused = "refused" in str(exc).lower() or "Failed to establish" in str(exc)
+            raise TransientError(name, f"connection to {self._host()} "
+                                 f"{'refused' if refused else 'dropped'}",
+                                 ambiguous=write and not refused) from None
+        except requests.Timeout:
+            raise TransientError(name, f"no answer from {self._host()} within {self.timeout_s:g} s",
+                                 ambiguous=write) from None
+        except requests.RequestException as exc:
+            raise TransientError(name, self.scrub(f"request failed: {type(exc).__name__}"),
+                                 ambiguous=write) from None
+        if self.on_exchange is not None:
+            self.on_exchange(response)
+        self.note_rate_limit(response)
+        if response.status_code in ok:
+            return response
+        error = self.classify(response, write=write)
+        if error is None:
+            return response
+        error.message = self.scrub(error.message)
+        error.args = (f"{error.channel}: {error.message}",)
+        raise error
+
+    def _host(self) -> str:
+        return re.sub(r"^https?://", "", self.channel.base_url).split("/")[0]
+
+    def default_classify(self, response: requests.Response, *, write: bool,
+                         message: str | None = None, code: str | None = None) -> ConnectorError:
+        name, status = self.channel.name, response.status_code
+        msg = message or f"HTTP {status}"
+        if status in (401, 403):
+            return AuthError(name, f"{msg} (HTTP {status}); check the token for channel {name}",
+                             http_status=status, code=code)
+        if status == 429:
+            retry_after = self.retry_after_s(response)
+            return RateLimited(name, f"rate limited: {msg}", retry_after_s=retry_after,
+                               reset_at=self.blocked_until, http_status=status, code=code)
+        if status >= 500:
+            return TransientError(name, f"{msg} (HTTP {status})", ambiguous=write,
+                                  http_status=status, code=code)
+        return ContentRejected(name, f"{msg} (HTTP {status})", http_status=status, code=code)
+
+    def retry_after_s(self, response: requests.Response, default_s: float = 60.0) -> float:
+        header = response.headers.get("Retry-After")
+        if header:
+            try:
+                return float(header)
+            except ValueError:
+                pass
+        if self.blocked_until is not None:
+            return max(0.0, (self.blocked_until - self.clock()).total_seconds())
+        return default_s
+
+    @staticmethod
+    def json_or_empty(response: requests.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            return {}

@@ -1,0 +1,58 @@
+"""Typed connector errors. Each connector maps its platform's signals onto these, in one place."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from outreach.domain import ErrorKind
+
+
+class ConnectorError(Exception):
+    """Base of every error a connector raises. The message names the channel, never a secret."""
+
+    kind: ErrorKind = ErrorKind.TRANSIENT
+
+    def __init__(self, channel: str, message: str, *, http_status: int | None = None,
+                 code: str | None = None) -> None:
+        self.channel = channel
+        self.message = message
+        self.http_status = http_status
+        self.code = code
+        super().__init__(f"{channel}: {message}")
+
+
+class AuthError(ConnectorError):
+    """The credentials are missing, invalid, expired or revoked: a person must act."""
+
+    kind = ErrorKind.AUTH
+
+
+class ContentRejected(ConnectorError):
+    """The platform refused this content (validation, size, policy). Retrying will not help."""
+
+    kind = ErrorKind.REJECTED
+
+
+class RateLimited(ConnectorError):
+    """Throttled. Try again no earlier than `retry_after_s` from now (or `reset_at`)."""
+
+    kind = ErrorKind.RATE_LIMITED
+
+    def __init__(self, channel: str, message: str, *, retry_after_s: float,
+                 reset_at: datetime | None = None, http_status: int | None = None,
+                 code: str | None = None) -> None:
+        super().__init__(channel, message, http_status=http_status, code=code)
+        self.retry_after_s = max(0.0, retry_after_s)
+        self.reset_at = reset_at
+
+
+class TransientError(ConnectorError):
+    """A failure that may go away. `ambiguous` means the platform may have acted on the request
+    (timeout after sending, 5xx after a write, dropped connection): reconcile before retrying."""
+
+    kind = ErrorKind.TRANSIENT
+
+    def __init__(self, channel: str, message: str, *, ambiguous: bool = False,
+                 http_status: int | None = None, code: str | None = None) -> None:
+        super().__init__(channel, message, http_status=http_status, code=code)
+        self.ambiguous = ambiguous

@@ -1,0 +1,235 @@
+"""Typed SQLAlchemy 2 models. Times are stored in UTC; snapshot times as integer epoch seconds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in Python, naive UTC in the database (same on SQLite and PostgreSQL)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; outreach stores aware UTC datetimes only")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)  # "IOT", "SMN"
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    timezone: Mapped[str] = mapped_column(String(60))
+    source_file: Mapped[str | None] = mapped_column(String(500))
+    source_hash: Mapped[str | None] = mapped_column(String(64))
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+
+
+class Meeting(Base):
+    __tablename__ = "meetings"
+    __table_args__ = (UniqueConstraint("campaign_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    key: Mapped[str] = mapped_column(String(120))  # the id written in the campaign file
+    kind: Mapped[str] = mapped_column(String(20))  # MeetingKind
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    community: Mapped[str] = mapped_column(String(120))
+    city: Mapped[str] = mapped_column(String(120))
+    venue: Mapped[str] = mapped_column(String(300))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    languages: Mapped[list[Any]] = mapped_column(default=list)
+    themes: Mapped[list[Any]] = mapped_column(default=list)
+    audience: Mapped[str] = mapped_column(String(200), default="")
+
+    organisation: Mapped[Organisation] = relationship()
+
+
+class Post(Base):
+    """One post × channel × language: the unit that is reviewed, published and measured."""
+
+    __tablename__ = "posts"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "source_key", "channel", "language"),
+        Index("ix_posts_due", "status", "due_at"),
+        Index("ix_posts_channel_status", "channel", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"), index=True)
+    source_key: Mapped[str] = mapped_column(String(300))  # rule id + meeting id / occurrence
+    rule_key: Mapped[str] = mapped_column(String(120), default="")
+    channel: Mapped[str] = mapped_column(String(120))
+    platform: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(12))
+    text: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(1000))
+    media: Mapped[list[Any]] = mapped_column(default=list)  # [{"path", "alt_text", "card"...}]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20))  # PostStatus
+    approval_required: Mapped[bool] = mapped_column(default=False)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    rate_limited_count: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    needs_reconcile: Mapped[bool] = mapped_column(default=False)
+    lease_owner: Mapped[str | None] = mapped_column(String(120))
+    lease_token: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    handle: Mapped[dict[str, Any]] = mapped_column(default=dict)  # intermediate ids (container, rkey)
+    remote_id: Mapped[str | None] = mapped_column(String(300))
+    remote_url: Mapped[str | None] = mapped_column(String(1000))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    error_kind: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now, onupdate=_now)
+
+    campaign: Mapped[Campaign | None] = relationship()
+    meeting: Mapped[Meeting | None] = relationship()
+
+
+class PublishAttempt(Base):
+    """Audit log: one row per try to publish a post, written before the network call."""
+
+    __tablename__ = "publish_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    worker: Mapped[str] = mapped_column(String(120))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(20))  # started|published|reconciled|retry|failed|lost_lease
+    error_kind: Mapped[str | None] = mapped_column(String(20))
+    message: Mapped[str | None] = mapped_column(Text)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    remote_id: Mapped[str | None] = mapped_column(String(300))
+
+
+class Approval(Base):
+    """Who approved or rejected which language variant, when and why."""
+
+    __tablename__ = "approvals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(20))  # approved|rejected|revoked
+    reviewer: Mapped[str] = mapped_column(String(120))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    content_hash: Mapped[str] = mapped_column(String(64))  # what exactly was approved
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+
+
+class ChannelState(Base):
+    """Per-channel bookkeeping: rate-limit blocks, token expiry, last check."""
+
+    __tablename__ = "channel_state"
+
+    channel: Mapped[str] = mapped_column(String(120), primary_key=True)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_kind: Mapped[str | None] = mapped_column(String(20))
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    account_id: Mapped[str | None] = mapped_column(String(200))
+    account_name: Mapped[str | None] = mapped_column(String(300))
+
+
+class EngagementSnapshot(Base):
+    """Append-only: one row per metrics fetch of one post. Never updated, never pruned."""
+
+    __tablename__ = "engagement_snapshots"
+    __table_args__ = (Index("ix_engagement_post_time", "post_id", "captured_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    captured_at: Mapped[int] = mapped_column(BigInteger)  # epoch seconds UTC
+    views: Mapped[int | None] = mapped_column(BigInteger)
+    reach: Mapped[int | None] = mapped_column(BigInteger)
+    likes: Mapped[int | None] = mapped_column(BigInteger)
+    comments: Mapped[int | None] = mapped_column(BigInteger)
+    shares: Mapped[int | None] = mapped_column(BigInteger)
+    saves: Mapped[int | None] = mapped_column(BigInteger)
+    clicks: Mapped[int | None] = mapped_column(BigInteger)
+    youth_reach: Mapped[int | None] = mapped_column(BigInteger)  # only when the platform measures it
+    raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # platform's own names and values
+
+
+class PostMetricsLatest(Base):
+    """Rollup: the latest snapshot's values per post, so dashboards do not scan history."""
+
+    __tablename__ = "post_metrics_latest"
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), primary_key=True)
+    captured_at: Mapped[int] = mapped_column(BigInteger)
+    snapshots: Mapped[int] = mapped_column(default=1)
+    views: Mapped[int | None] = mapped_column(BigInteger)
+    reach: Mapped[int | None] = mapped_column(BigInteger)
+    likes: Mapped[int | None] = mapped_column(BigInteger)
+    comments: Mapped[int | None] = mapped_column(BigInteger)
+    shares: Mapped[int | None] = mapped_column(BigInteger)
+    saves: Mapped[int | None] = mapped_column(BigInteger)
+    clicks: Mapped[int | None] = mapped_column(BigInteger)
+    youth_reach: Mapped[int | None] = mapped_column(BigInteger)
+    next_harvest_at: Mapped[int | None] = mapped_column(BigInteger, index=True)
+
+
+class AudienceSnapshot(Base):
+    """Append-only account-level audience breakdown rows (age bucket, gender) per channel."""
+
+    __tablename__ = "audience_snapshots"
+    __table_args__ = (Index("ix_audience_channel_time", "channel", "captured_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(120))
+    captured_at: Mapped[int] = mapped_column(BigInteger)
+    metric: Mapped[str] = mapped_column(String(60))  # follower_demographics | engaged_audience_demographics
+    timeframe: Mapped[str | None] = mapped_column(String(30))
+    age_bucket: Mapped[str | None] = mapped_column(String(20))
+    gender: Mapped[str | None] = mapped_column(String(20))
+    value: Mapped[float] = mapped_column(Float)

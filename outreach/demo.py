@@ -1,0 +1,192 @@
+"""`outreach demo` and `outreach sandbox`: everything on one machine, no accounts needed.
+
+The demo starts the simulated platforms on loopback, writes a config whose channels point at them,
+creates a fresh SQLite database, loads the example campaigns on a timeline shifted so the first
+posts fall due within seconds, approves them as "demo", and runs the worker (and the dashboard).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from outreach.config import Settings, parse_settings
+
+DEMO_REVIEWER = "demo (auto-approved)"
+
+
+def demo_channels(sandbox_url: str) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Channel tables pointing at the sandbox, and the env vars holding the sandbox's demo secrets."""
+    from outreach.sandbox import demo_accounts
+
+    channels: dict[str, dict[str, Any]] = {}
+    environ: dict[str, str] = {}
+    for account in demo_accounts(sandbox_url):
+        table = {"platform": account.platform, "base_url": account.base_url, **account.options}
+        for key, value in account.secrets.items():
+            var = f"OUTREACH_DEMO_{account.channel.upper().replace('-', '_')}_{key.upper()}"
+            table[f"{key}_env"] = var
+            environ[var] = value
+        channels[account.channel] = table
+    channels.setdefault("peer-whatsapp", {"platform": "manual"})
+    return channels, environ
+
+
+def demo_settings(state_dir: Path, sandbox_url: str) -> tuple[Settings, dict[str, Any], dict[str, str]]:
+    channels, environ = demo_channels(sandbox_url)
+    data: dict[str, Any] = {
+        "database": {"url": f"sqlite:///{state_dir / 'outreach.db'}"},
+        "state_dir": str(state_dir),
+        "media": {"directory": str(state_dir / "media"), "public_base_url": f"{sandbox_url}/media"},
+        "worker": {"dispatch_interval_s": 5.0, "http_timeout_s": 10.0,
+                   "retry": {"backoff_base_s": 5.0, "backoff_max_s": 120.0}},
+        "channels": channels,
+    }
+    env = {k: v for k, v in os.environ.items() if k != "OUTREACH_DATABASE_URL"}
+    return parse_settings(data, source=str(state_dir / "outreach.toml"), environ=env), data, environ
+
+
+def _write_toml(path: Path, data: dict[str, Any]) -> None:
+    """A readable copy of the demo config (secrets by env-var name only), for `--config` afterwards."""
+
+    def value(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int | float):
+            return repr(v)
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    lines = ["# Written by `outreach demo`. Secrets are named by env var; the demo sets them itself.", ""]
+
+    def table(name: str, body: dict[str, Any]) -> None:
+        scalars = {k: v for k, v in body.items() if not isinstance(v, dict)}
+        if scalars or not body:
+            lines.append(f"[{name}]")
+            lines.extend(f"{k} = {value(v)}" for k, v in scalars.items())
+            lines.append("")
+        for k, v in body.items():
+            if isinstance(v, dict):
+                table(f"{name}.{k}", v)
+
+    for key, section in data.items():
+        if isinstance(section, dict):
+            table(key, section)
+        else:
+            lines.insert(2, f"{key} = {value(section)}")
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start_dashboard(config_path: Path, env: dict[str, str], out: Any) -> tuple[subprocess.Popen | None, str]:
+    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    try:
+        import streamlit  # noqa: F401
+    except ImportError:
+        return None, "dashboard not started: streamlit is not installed (pip install 'outreach[dashboard]')"
+    if not app.exists():
+        return None, "dashboard not started: dashboard/app.py is not in this checkout"
+    port = _free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
+           "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    proc = subprocess.Popen(cmd, env={**os.environ, **env, "OUTREACH_CONFIG": str(config_path)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    return proc, f"dashboard: http://127.0.0.1:{port}/"
+
+
+def run_demo(*, state_dir: Path, port: int = 0, duration_s: float | None = None, fresh: bool = True,
+             campaigns_dir: Path = Path("campaigns"), dashboard: bool = True, out: Any = print) -> int:
+    from outreach.db import Database
+    from outreach.db.migrate import upgrade
+    from outreach.planning import plan_campaign, schedule_campaign, shift_to_now
+    from outreach.planning.review import PostSelector, approve
+    from outreach.publishing.dispatcher import Dispatcher
+    from outreach.publishing.media import MediaPreparer
+    from outreach.publishing.status import status_report
+    from outreach.sandbox import build_sandbox, serve
+    from outreach.scheduler import run_worker
+
+    state_dir = state_dir.resolve()
+    if fresh and state_dir.exists():
+        shutil.rmtree(state_dir)
+    (state_dir / "media").mkdir(parents=True, exist_ok=True)
+    files = sorted(p for p in campaigns_dir.glob("*.y*ml"))
+    if not files:
+        out(f"no campaign files in {campaigns_dir}/")
+        return 2
+
+    server = serve(build_sandbox(media_dir=state_dir / "media"), port=port)
+    out(f"sandbox platforms: {server.url} (state: {server.url}/_sandbox/state)")
+    settings, data, environ = demo_settings(state_dir, server.url)
+    os.environ.update(environ)
+    config_path = state_dir / "outreach.toml"
+    _write_toml(config_path, data)
+    dash_proc = None
+    try:
+        db = Database(settings.database_url)
+        upgrade(db)
+        now = datetime.now(UTC)
+        plans = [plan_campaign(path, settings) for path in files]
+        shift = min(shift_to_now(plan, now, lead=timedelta(seconds=5)) for plan in plans)
+        for path in files:
+            plan = plan_campaign(path, settings, shift=shift)
+            report = schedule_campaign(db, plan, now=now)
+            out(f"{path}: {report.summary()}")
+            approve(db, PostSelector(campaign=plan.campaign.slug), reviewer=DEMO_REVIEWER,
+                    reason="approved automatically by `outreach demo`")
+        out(f"timeline shifted by {shift}; the first posts are due in a few seconds")
+        if dashboard:
+            dash_proc, line = _start_dashboard(config_path, environ, out)
+            out(line)
+        out(f"inspect later: outreach --config {config_path} status")
+        dispatcher = Dispatcher(db, settings, worker_id="demo-worker",
+                                media=MediaPreparer(settings, sandbox_base=server.url))
+        run_worker(db, settings, out=out, until=duration_s, dispatcher=dispatcher)
+        out("")
+        out("\n".join(status_report(db).lines()))
+        return 0
+    finally:
+        if dash_proc is not None:
+            dash_proc.terminate()
+            try:
+                dash_proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                dash_proc.kill()
+        server.stop()
+
+
+def run_sandbox(*, host: str = "127.0.0.1", port: int = 8765, media_dir: Path | None = None,
+                out: Any = print) -> int:
+    """`outreach sandbox`: serve the simulations until Ctrl-C; print where each platform lives."""
+    from outreach.sandbox import build_sandbox, demo_accounts, serve
+
+    server = serve(build_sandbox(media_dir=media_dir), host=host, port=port)
+    out(f"sandbox serving on {server.url} (Ctrl-C stops)")
+    for account in demo_accounts(server.url):
+        secrets = ", ".join(f"{k}={v}" for k, v in account.secrets.items())
+        out(f"  {account.platform:<10} base_url = {account.base_url}  ({secrets})")
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.stop()
+        time.sleep(0)
+    return 0

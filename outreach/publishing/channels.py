@@ -1,0 +1,70 @@
+"""`outreach channels check`: verify each channel's credentials against its platform."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from outreach.config import ConfigError, Settings
+from outreach.connectors import Connector, ConnectorError
+from outreach.db import Database
+from outreach.db.models import ChannelState
+from outreach.domain import Platform
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelCheck:
+    channel: str
+    platform: str
+    ok: bool
+    detail: str
+
+    def line(self) -> str:
+        return f"{self.channel} · {self.platform} · {'ok' if self.ok else 'FAILED'} · {self.detail}"
+
+
+def check_channels(db: Database | None, settings: Settings, connectors: Callable[[str], Connector], *,
+                   names: list[str] | None = None, now: datetime | None = None) -> list[ChannelCheck]:
+    """Ask every (or each named) channel's platform who we are; record the result per channel."""
+    now = now or datetime.now(UTC)
+    results = []
+    for name in names or sorted(settings.channels):
+        channel = settings.channel(name)
+        if channel.platform is Platform.MANUAL:
+            results.append(ChannelCheck(name, channel.platform.value, True, "posted by hand; nothing to check"))
+            continue
+        try:
+            info = connectors(name).check()
+        except (ConnectorError, ConfigError) as exc:
+            results.append(ChannelCheck(name, channel.platform.value, False, str(exc)))
+            _record(db, name, now, error=str(exc))
+            continue
+        detail = f"{info.name} (id {info.account_id})"
+        if info.detail:
+            detail += f" · {info.detail}"
+        if info.token_expires_at:
+            detail += f" · token expires {info.token_expires_at.date().isoformat()}"
+        results.append(ChannelCheck(name, channel.platform.value, True, detail))
+        _record(db, name, now, account_id=info.account_id, account_name=info.name,
+                token_expires_at=info.token_expires_at)
+    return results
+
+
+def _record(db: Database | None, name: str, now: datetime, *, error: str | None = None,
+            account_id: str | None = None, account_name: str | None = None,
+            token_expires_at: datetime | None = None) -> None:
+    if db is None:
+        return
+    with db.write() as s:
+        state = s.get(ChannelState, name) or ChannelState(channel=name)
+        s.add(state)
+        state.checked_at = now
+        if error is None:
+            state.account_id, state.account_name = account_id, account_name
+            state.token_expires_at = token_expires_at
+            if state.last_error_kind == "auth":
+                state.last_error_kind = None  # credentials work again: lift the hold
+            state.last_error = None
+        else:
+            state.last_error = error

@@ -1,0 +1,100 @@
+"""What `outreach status` reports: counts per status, posts needing attention, channel problems."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from outreach.db import Database
+from outreach.db.models import ChannelState, Post
+from outreach.domain import PostStatus
+
+ATTENTION = (PostStatus.FAILED, PostStatus.RETRYING, PostStatus.MANUAL_DUE, PostStatus.REJECTED)
+
+
+@dataclass(frozen=True)
+class AttentionItem:
+    post_id: int
+    channel: str
+    language: str
+    status: str
+    due_at: str
+    error: str | None
+    next_attempt_at: str | None
+
+
+@dataclass(frozen=True)
+class ChannelProblem:
+    channel: str
+    problem: str
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    counts: dict[str, int]
+    attention: list[AttentionItem] = field(default_factory=list)
+    channels: list[ChannelProblem] = field(default_factory=list)
+    next_due_at: str | None = None
+    pending_review: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def lines(self) -> list[str]:
+        total = sum(self.counts.values())
+        out = [f"{total} posts: " + ", ".join(f"{n} {s}" for s, n in self.counts.items() if n) if total
+               else "no posts yet: load a campaign with `outreach schedule campaigns/…`"]
+        if self.pending_review:
+            out.append(f"{self.pending_review} waiting for review: `outreach approve …`")
+        if self.next_due_at:
+            out.append(f"next post due {self.next_due_at}")
+        for ch in self.channels:
+            out.append(f"channel {ch.channel}: {ch.problem}")
+        if self.attention:
+            out.append("needs attention:")
+            for a in self.attention:
+                line = f"  post {a.post_id} · {a.channel} · {a.language} · {a.status}"
+                if a.status == PostStatus.MANUAL_DUE:
+                    line += " · post it by hand, then `outreach confirm`"
+                if a.error:
+                    line += f" · {a.error}"
+                if a.next_attempt_at:
+                    line += f" · next try {a.next_attempt_at}"
+                out.append(line)
+        return out
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.isoformat(timespec="seconds") if dt else None
+
+
+def status_report(db: Database, *, now: datetime | None = None, limit: int = 50) -> StatusReport:
+    now = now or datetime.now(UTC)
+    with db.session() as s:
+        rows = s.execute(select(Post.status, func.count()).group_by(Post.status)).all()
+        counts = {st.value: 0 for st in PostStatus}
+        counts.update({status: n for status, n in rows})
+        attention = [
+            AttentionItem(p.id, p.channel, p.language, p.status, _iso(p.due_at) or "", p.last_error,
+                          _iso(p.next_attempt_at))
+            for p in s.scalars(select(Post).where(Post.status.in_([a.value for a in ATTENTION]))
+                               .order_by(Post.due_at, Post.id).limit(limit))
+        ]
+        problems = []
+        for st in s.scalars(select(ChannelState).order_by(ChannelState.channel)):
+            if st.last_error_kind == "auth":
+                problems.append(ChannelProblem(st.channel, f"paused: {st.last_error}; fix the credentials, "
+                                               "then `outreach channels check` and `outreach retry`"))
+            elif st.blocked_until and st.blocked_until > now:
+                problems.append(ChannelProblem(st.channel, f"rate limited until {_iso(st.blocked_until)}"))
+            if st.token_expires_at and (st.token_expires_at - now).days < 14:
+                days = (st.token_expires_at - now).days
+                problems.append(ChannelProblem(st.channel, f"token expires in {days} days "
+                                               f"({_iso(st.token_expires_at)})"))
+        next_due = s.scalar(select(func.min(Post.due_at))
+                            .where(Post.status.in_([PostStatus.APPROVED.value, PostStatus.RETRYING.value])))
+    return StatusReport(counts=counts, attention=attention, channels=problems, next_due_at=_iso(next_due),
+                        pending_review=counts[PostStatus.PENDING_REVIEW.value])

@@ -1,0 +1,111 @@
+"""The worker's clock: the only module that imports APScheduler.
+
+APScheduler runs a few fixed periodic jobs in memory (each worker has its own clock); the database
+is the queue and arbitrates between workers. After every dispatch pass the worker schedules a
+one-off wake-up at the next due time, so a post due at 18:00:00 is not left waiting for the tick.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from outreach.publishing.dispatcher import Dispatcher, Outcome
+
+log = logging.getLogger("outreach.worker")
+
+WAKEUP_JOB = "dispatch-wakeup"
+
+
+def dispatch_job(dispatcher: Dispatcher, on_outcome: Callable[[Outcome], None]) -> datetime | None:
+    """One pass: publish everything due, then return when the next post is due."""
+    try:
+        dispatcher.run_due(on_outcome=on_outcome)
+    except Exception:  # keep the clock running; the next tick tries again
+        log.exception("dispatch pass failed")
+    return dispatcher.next_due_at()
+
+
+class Worker:
+    """Runs the dispatcher on APScheduler's clock until stopped (SIGTERM/SIGINT or `stop()`)."""
+
+    def __init__(self, dispatcher: Dispatcher, *, interval_s: float = 30.0,
+                 on_outcome: Callable[[Outcome], None] = lambda o: None,
+                 extra_jobs: list[tuple[Callable[[], object], float, str]] | None = None) -> None:
+        self.dispatcher = dispatcher
+        self.interval_s = interval_s
+        self.on_outcome = on_outcome
+        self.extra_jobs = extra_jobs or []
+        self.stopping = threading.Event()
+        self.scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(1)},  # one pass at a time in this process
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=UTC,
+        )
+
+    def _dispatch(self) -> None:
+        if self.stopping.is_set():
+            return
+        next_due = dispatch_job(self.dispatcher, self.on_outcome)
+        if next_due is None or self.stopping.is_set():
+            return
+        now = datetime.now(UTC)
+        if next_due - now < timedelta(seconds=self.interval_s):
+            run_at = max(next_due, now + timedelta(milliseconds=50))
+            self.scheduler.add_job(self._dispatch, "date", run_date=run_at, id=WAKEUP_JOB,
+                                   replace_existing=True)
+
+    def start(self) -> None:
+        self.scheduler.add_job(self._dispatch, "interval", seconds=self.interval_s, id="dispatch",
+                               next_run_time=datetime.now(UTC))
+        for func, every_s, job_id in self.extra_jobs:
+            self.scheduler.add_job(func, "interval", seconds=every_s, id=job_id,
+                                   next_run_time=datetime.now(UTC))
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        """Finish the pass in flight, then stop."""
+        self.stopping.set()
+
+    def run_forever(self, *, install_signals: bool = True, until: float | None = None) -> None:
+        """Block until stopped by a signal, `stop()`, or after `until` seconds."""
+        if install_signals and threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: self.stop())
+        self.start()
+        deadline = None if until is None else time.monotonic() + until
+        try:
+            while not self.stopping.wait(timeout=0.5):
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
+        finally:
+            self.stopping.set()
+            self.scheduler.shutdown(wait=True)
+
+
+def run_worker(db, settings, *, once: bool = False, worker_id: str | None = None,  # type: ignore[no-untyped-def]
+               out: Callable[[str], None] = print, until: float | None = None,
+               dispatcher: Dispatcher | None = None) -> int:
+    """`outreach run`: publish what is due now (`once`), or keep publishing until stopped."""
+    dispatcher = dispatcher or Dispatcher(db, settings, worker_id=worker_id)
+
+    def report(outcome: Outcome) -> None:
+        out(outcome.line())
+
+    if once:
+        outcomes = dispatcher.run_due(on_outcome=report)
+        if not outcomes:
+            out("nothing due")
+        return 0
+    out(f"worker {dispatcher.worker_id} running; Ctrl-C stops it cleanly")
+    worker = Worker(dispatcher, interval_s=settings.worker.dispatch_interval_s, on_outcome=report)
+    worker.run_forever(until=until)
+    out(f"worker {dispatcher.worker_id} stopped")
+    return 0

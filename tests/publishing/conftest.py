@@ -1,0 +1,101 @@
+"""Fixtures for dispatcher tests: a Mastodon sandbox on loopback, settings pointing at it, a clock."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from outreach.config import parse_settings
+from outreach.db import Database
+from outreach.db.models import Post
+from outreach.domain import PostStatus
+from outreach.publishing import ConnectorCache, Dispatcher
+from outreach.publishing.retry import RetryPolicy
+from outreach.sandbox.mastodon import DEMO_TOKEN, MastodonSim
+
+START = datetime(2027, 3, 20, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class FakeClock:
+    """A clock the test moves by hand; shared by the dispatcher, connectors and the simulation."""
+
+    now: datetime = field(default=START)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> datetime:
+        self.now += timedelta(**kwargs)
+        return self.now
+
+
+@dataclass
+class World:
+    db: Database
+    clock: FakeClock
+    sim: MastodonSim
+    sandbox: object
+    url: str
+    settings: object
+
+    def dispatcher(self, *, worker_id: str = "w1", lease_s: float = 300.0, timeout_s: float = 2.0) -> Dispatcher:
+        connectors = ConnectorCache(self.settings, clock=self.clock, credentials=_NoCredentials())
+        connectors("peer-mastodon").timeout_s = timeout_s
+        return Dispatcher(self.db, self.settings, worker_id=worker_id, clock=self.clock, connectors=connectors,
+                          retry=RetryPolicy(max_attempts=4, backoff_base_s=60, backoff_max_s=600),
+                          lease_s=lease_s)
+
+    def statuses(self) -> list[dict]:
+        return self.sim.state()["statuses"]
+
+
+class _NoCredentials:
+    def load(self, channel: str) -> dict:
+        return {}
+
+    def save(self, channel: str, data: dict) -> None:
+        pass
+
+
+def settings_for(url: str, *, token_env: str = "TEST_MASTODON_TOKEN"):  # type: ignore[no-untyped-def]
+    return parse_settings({
+        "channels": {
+            "peer-mastodon": {"platform": "mastodon", "base_url": f"{url}/mastodon", "token_env": token_env},
+            "peer-whatsapp": {"platform": "manual"},
+        },
+    }, source="test")
+
+
+@pytest.fixture
+def world(serve_sandbox, sqlite_db, monkeypatch) -> World:  # type: ignore[no-untyped-def]
+    clock = FakeClock()
+    sim = MastodonSim(clock=clock)
+    sandbox, url = serve_sandbox(sim)
+    monkeypatch.setenv("TEST_MASTODON_TOKEN", DEMO_TOKEN)
+    return World(sqlite_db, clock, sim, sandbox, url, settings_for(url))
+
+
+def add_post(db: Database, *, text: str, due_at: datetime, channel: str = "peer-mastodon",
+             platform: str = "mastodon", language: str = "nl",
+             status: PostStatus = PostStatus.APPROVED, approval_required: bool = False) -> int:
+    with db.write() as s:
+        post = Post(source_key=f"test/{uuid.uuid4().hex[:8]}", rule_key="test", channel=channel,
+                    platform=platform, language=language, text=text, media=[],
+                    content_hash=hashlib.sha256(text.encode()).hexdigest(), due_at=due_at,
+                    status=status.value, approval_required=approval_required,
+                    idempotency_key=str(uuid.uuid4()))
+        s.add(post)
+        s.flush()
+        return post.id
+
+
+def get_post(db: Database, post_id: int) -> Post:
+    with db.session() as s:
+        post = s.get(Post, post_id)
+        assert post is not None
+        return post

@@ -1,0 +1,88 @@
+"""Kill -9 the worker process right after the platform accepted a post; restart; nothing lost or doubled."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from outreach.config import load_settings
+from outreach.db import Database
+from outreach.db.migrate import upgrade
+from outreach.db.models import PublishAttempt
+from outreach.domain import PostStatus
+from outreach.publishing import Dispatcher
+from outreach.sandbox.mastodon import DEMO_TOKEN, MastodonSim
+from tests.publishing.conftest import add_post, get_post
+
+
+def _wait_for(predicate, timeout_s: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.05)
+
+
+def test_kill_9_mid_publish_then_restart(tmp_path: Path, serve_sandbox, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    sim = MastodonSim()
+    sandbox, url = serve_sandbox(sim)
+    config = tmp_path / "outreach.toml"
+    config.write_text(f"""
+[database]
+url = "sqlite:///{tmp_path / 'outreach.db'}"
+state_dir = "{tmp_path / 'state'}"
+[worker]
+dispatch_interval_s = 1
+[channels.peer-mastodon]
+platform = "mastodon"
+base_url = "{url}/mastodon"
+token_env = "CRASH_TEST_TOKEN"
+""")
+    settings = load_settings(config)
+    db = Database(settings.database_url)
+    upgrade(db)
+    now = datetime.now(UTC)
+    ids = [add_post(db, text=f"Post {i} over gelijkwaardigheid", due_at=now - timedelta(seconds=i)) for i in range(8)]
+    # The 5th status is created by the platform, whose answer then never comes: kill the worker there.
+    sandbox.add_fault(platform="mastodon", mode="timeout_after", method="POST", path="/api/v1/statuses",
+                      after=4, delay_s=60)
+    monkeypatch.setenv("CRASH_TEST_TOKEN", DEMO_TOKEN)
+    env = {**os.environ, "OUTREACH_CONFIG": str(config)}
+    env.pop("OUTREACH_DATABASE_URL", None)
+    worker = subprocess.Popen([sys.executable, "-m", "outreach", "run", "--worker-id", "doomed"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait_for(lambda: len(sim.state()["statuses"]) == 5)
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        output = worker.communicate(timeout=10)[0]
+    assert output.count("· published ·") == 4, output
+    in_flight = [i for i in ids if get_post(db, i).status == PostStatus.PUBLISHING]
+    assert len(in_flight) == 1
+
+    # Restart as a real process: it publishes the rest; the in-flight post's lease has not expired yet.
+    sandbox.clear_faults()
+    rerun = subprocess.run([sys.executable, "-m", "outreach", "run", "--once"], env=env, capture_output=True,
+                           text=True, timeout=60)
+    assert rerun.returncode == 0, rerun.stderr
+    assert rerun.stdout.count("· published ·") == 3
+
+    # Later (the lease has run out) a worker takes the abandoned post over and reconciles it.
+    later = Dispatcher(db, settings, worker_id="after-restart", clock=lambda: datetime.now(UTC) + timedelta(hours=1))
+    [outcome] = later.run_due()
+    assert outcome.post_id == in_flight[0] and "reconciled" in outcome.detail
+
+    texts = sorted(s["text"] for s in sim.state()["statuses"])
+    assert texts == sorted(f"Post {i} over gelijkwaardigheid" for i in range(8))  # each exactly once
+    assert all(get_post(db, i).status == PostStatus.PUBLISHED for i in ids)
+    with db.session() as s:
+        outcomes = list(s.scalars(select(PublishAttempt.outcome).where(PublishAttempt.post_id == in_flight[0])
+                                  .order_by(PublishAttempt.number)))
+    assert outcomes == ["abandoned", "reconciled"]

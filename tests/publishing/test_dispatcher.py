@@ -1,0 +1,173 @@
+"""The dispatcher against the Mastodon simulation over real HTTP: exactly once, retries, reconcile."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from outreach.db.models import ChannelState, PublishAttempt
+from outreach.domain import PostStatus
+from outreach.planning.review import PostSelector, approve, retry
+from outreach.sandbox.mastodon import DEMO_TOKEN
+from tests.publishing.conftest import add_post, get_post
+
+
+def attempts(db, post_id):  # type: ignore[no-untyped-def]
+    with db.session() as s:
+        return list(s.scalars(select(PublishAttempt).where(PublishAttempt.post_id == post_id)
+                              .order_by(PublishAttempt.number)))
+
+
+def test_due_posts_are_published_exactly_once(world):  # type: ignore[no-untyped-def]
+    ids = [add_post(world.db, text=f"Bijeenkomst {i} in Rotterdam", due_at=world.clock.now - timedelta(minutes=i))
+           for i in range(5)]
+    later = add_post(world.db, text="Nog niet", due_at=world.clock.now + timedelta(hours=1))
+    outcomes = world.dispatcher().run_due()
+    assert sorted(o.post_id for o in outcomes) == sorted(ids)
+    assert {o.status for o in outcomes} == {"published"}
+    assert world.dispatcher().run_due() == []  # nothing is published twice
+    texts = [s["text"] for s in world.statuses()]
+    assert sorted(texts) == sorted(f"Bijeenkomst {i} in Rotterdam" for i in range(5))
+    for post_id in ids:
+        post = get_post(world.db, post_id)
+        assert post.status == PostStatus.PUBLISHED
+        assert post.remote_url and post.remote_id
+        assert [a.outcome for a in attempts(world.db, post_id)] == ["published"]
+    assert get_post(world.db, later).status == PostStatus.APPROVED
+    line = outcomes[0].line()
+    assert line.startswith(f"post {outcomes[0].post_id} · peer-mastodon · nl · published · http")
+
+
+def test_unapproved_post_is_never_published(world):  # type: ignore[no-untyped-def]
+    post_id = add_post(world.db, text="Wacht op review", due_at=world.clock.now - timedelta(hours=1),
+                       status=PostStatus.PENDING_REVIEW, approval_required=True)
+    assert world.dispatcher().run_due() == []
+    assert world.statuses() == []
+    approve(world.db, PostSelector(ids=[post_id]), reviewer="Reviewer A")
+    assert [o.status for o in world.dispatcher().run_due()] == ["published"]
+
+
+def test_timeout_after_creation_is_reconciled_not_duplicated(world):  # type: ignore[no-untyped-def]
+    post_id = add_post(world.db, text="Time-out na het plaatsen", due_at=world.clock.now)
+    world.sandbox.add_fault(platform="mastodon", mode="timeout_after", method="POST", path="/api/v1/statuses",
+                            delay_s=1.5)
+    [first] = world.dispatcher(timeout_s=0.4).run_due()
+    assert first.status == "retrying"
+    post = get_post(world.db, post_id)
+    assert post.needs_reconcile and post.status == PostStatus.RETRYING
+    assert len(world.statuses()) == 1  # the platform did create it
+    world.clock.advance(minutes=5)
+    [second] = world.dispatcher().run_due()
+    assert second.status == "published" and "reconciled" in second.detail
+    assert len(world.statuses()) == 1
+    assert [a.outcome for a in attempts(world.db, post_id)] == ["retry", "reconciled"]
+    assert get_post(world.db, post_id).remote_id == world.statuses()[0]["id"]
+
+
+def test_dropped_connection_after_creation_is_reconciled(world):  # type: ignore[no-untyped-def]
+    post_id = add_post(world.db, text="Verbinding weg", due_at=world.clock.now)
+    world.sandbox.add_fault(platform="mastodon", mode="reset_after", method="POST", path="/api/v1/statuses")
+    assert world.dispatcher().run_due()[0].status == "retrying"
+    world.clock.advance(minutes=5)
+    assert world.dispatcher().run_due()[0].status == "published"
+    assert len(world.statuses()) == 1
+    assert get_post(world.db, post_id).status == PostStatus.PUBLISHED
+
+
+def test_rate_limit_waits_for_the_reset_and_blocks_the_channel(world):  # type: ignore[no-untyped-def]
+    first = add_post(world.db, text="Eerste", due_at=world.clock.now)
+    second = add_post(world.db, text="Tweede", due_at=world.clock.now + timedelta(seconds=1))
+    world.sandbox.add_fault(platform="mastodon", mode="rate_limit", method="POST", path="/api/v1/statuses",
+                            retry_after_s=120)
+    outcomes = world.dispatcher().run_due()
+    assert [o.status for o in outcomes] == ["retrying"]
+    post = get_post(world.db, first)
+    assert post.next_attempt_at == world.clock.now + timedelta(seconds=120)
+    with world.db.session() as s:
+        assert s.get(ChannelState, "peer-mastodon").blocked_until == post.next_attempt_at
+    seen = len(world.sandbox.requests_seen)
+    world.clock.advance(seconds=61)  # second post is due, but the channel is blocked
+    assert world.dispatcher().run_due() == []
+    assert len(world.sandbox.requests_seen) == seen  # not one request before the reset
+    world.clock.advance(seconds=60)
+    assert sorted(o.post_id for o in world.dispatcher().run_due()) == [first, second]
+    assert len(world.statuses()) == 2
+
+
+def test_rejected_content_fails_with_the_platforms_message(world):  # type: ignore[no-untyped-def]
+    post_id = add_post(world.db, text="   ", due_at=world.clock.now)
+    [outcome] = world.dispatcher().run_due()
+    assert outcome.status == "failed"
+    post = get_post(world.db, post_id)
+    assert post.status == PostStatus.FAILED and post.error_kind == "rejected"
+    assert "Text can't be blank" in post.last_error
+    assert world.statuses() == []
+
+
+def test_revoked_token_fails_naming_the_channel_and_pauses_it(world, serve_sandbox):  # type: ignore[no-untyped-def]
+    world.sim.control("revoke", {"token": DEMO_TOKEN})
+    first = add_post(world.db, text="Eerste", due_at=world.clock.now)
+    second = add_post(world.db, text="Tweede", due_at=world.clock.now)
+    [outcome] = world.dispatcher().run_due()  # the second post waits: the channel is paused
+    assert outcome.status == "failed" and outcome.post_id == first
+    post = get_post(world.db, first)
+    assert "peer-mastodon" in post.last_error and DEMO_TOKEN not in post.last_error
+    assert post.error_kind == "auth"
+    assert get_post(world.db, second).status == PostStatus.APPROVED
+    # A new token, then retry: both go out.
+    world.sim.control("add_token", {"token": "fresh-token-123", "username": "sandbox_peer"})
+    import os
+
+    os.environ["TEST_MASTODON_TOKEN"] = "fresh-token-123"
+    retry(world.db, PostSelector(ids=[first]))
+    assert sorted(o.post_id for o in world.dispatcher().run_due()) == [first, second]
+
+
+def test_transient_errors_back_off_then_give_up(world):  # type: ignore[no-untyped-def]
+    post_id = add_post(world.db, text="Server problemen", due_at=world.clock.now)
+    world.sandbox.add_fault(platform="mastodon", mode="error", method="POST", path="/api/v1/statuses",
+                            status=503, body={"error": "There was a temporary problem serving your request"},
+                            times=None)
+    delays = []
+    for _ in range(4):
+        [outcome] = world.dispatcher().run_due()
+        post = get_post(world.db, post_id)
+        if outcome.status == "retrying":
+            delays.append((post.next_attempt_at - world.clock.now).total_seconds())
+            world.clock.now = post.next_attempt_at
+    assert delays == [60, 120, 240]
+    assert outcome.status == "failed" and "gave up after 4 attempts" in outcome.detail
+    assert world.statuses() == []
+
+
+def test_worker_that_lost_its_lease_cannot_overwrite(world):  # type: ignore[no-untyped-def]
+    post_id = add_post(world.db, text="Lease verlopen", due_at=world.clock.now)
+    slow = world.dispatcher(worker_id="slow", lease_s=60)
+    claim = slow.claim_next()
+    assert claim is not None
+    world.clock.advance(seconds=61)  # the slow worker hangs past its lease
+    fast = world.dispatcher(worker_id="fast")
+    [outcome] = fast.run_due()
+    assert outcome.status == "published"
+    late = slow.process(claim)  # the slow worker wakes up: reconciles? no: it publishes, but cannot record
+    assert late.status == "lost_lease"
+    post = get_post(world.db, post_id)
+    statuses = world.statuses()
+    # Mastodon's Idempotency-Key makes the late duplicate send harmless: still one status.
+    assert len(statuses) == 1
+    assert post.status == PostStatus.PUBLISHED and post.remote_id == statuses[0]["id"]
+    assert post.lease_owner is None
+
+
+def test_manual_channel_becomes_to_post_by_hand(world):  # type: ignore[no-untyped-def]
+    from outreach.planning.review import confirm_manual
+
+    post_id = add_post(world.db, text="Deel dit in de groepsapp", due_at=world.clock.now,
+                       channel="peer-whatsapp", platform="manual")
+    [outcome] = world.dispatcher().run_due()
+    assert outcome.status == "manual_due"
+    assert get_post(world.db, post_id).status == PostStatus.MANUAL_DUE
+    confirm_manual(world.db, post_id, permalink="https://chat.example/p/1", confirmed_by="Vrijwilliger", reach=42)
+    post = get_post(world.db, post_id)
+    assert post.status == PostStatus.PUBLISHED and post.remote_url == "https://chat.example/p/1"
