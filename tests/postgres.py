@@ -5,6 +5,7 @@ As root, initdb and pg_ctl must run as the `postgres` user (they refuse root).
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -58,8 +59,6 @@ class TempPostgres:
         return self
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "immediate", "stop")
-        except subprocess.CalledProcessError:
-            pass
         shutil.rmtree(self.dir, ignore_errors=True)

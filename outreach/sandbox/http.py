@@ -206,7 +206,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         return f"http://{host}:{port}"
 
     def start(self) -> SandboxHTTPServer:
-        self._thread = threading.Thread(target=self.serve_forever, name="sandbox-http", daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="sandbox-http", daemon=True)
         self._thread.start()
         return self
 

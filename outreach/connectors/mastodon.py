@@ -1,0 +1,273 @@
+"""Mastodon: upload media, post a status with an Idempotency-Key, reconcile from the account timeline.
+
+Exactly-once: the dispatcher's idempotency key goes out as `Idempotency-Key`, which the instance
+honours for an hour; uploaded media ids are saved through `save_handle` before the status is
+posted, so a retry reuses them. After an ambiguous failure `reconcile` looks for the status on
+the account's own timeline by its text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, ClassVar
+
+import requests
+
+from outreach.config import MissingSecret
+from outreach.connectors.base import Connector, Limits, SaveHandle, measure
+from outreach.connectors.errors import AuthError, ConnectorError, ContentRejected, RateLimited, TransientError
+from outreach.domain import AccountInfo, MediaItem, Platform, PublishRequest, PublishResult, TextUnit
+
+_URL = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,:;!?'()]")
+_MENTION = re.compile(r"(?<![\w/])@(\w+)@[\w.-]+\w")
+_PROCESSING = ("not finished processing", "nog niet zijn verwerkt")  # en, nl
+
+
+class MediaState(StrEnum):
+    READY = "ready"
+    PROCESSING = "processing"
+    GONE = "gone"
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """Mastodon's ISO-8601 timestamps (`…Z`, milli- or microseconds)."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def plain_text(content: str) -> str:
+    """A status's HTML content as the text that was posted: paragraphs, line breaks, no tags."""
+    text = re.sub(r"<br\s*/?>", "\n", content, flags=re.I)
+    text = re.sub(r"</p>\s*<p[^>]*>", "\n\n", text, flags=re.I)
+    return html.unescape(re.sub(r"<[^>]+>", "", text)).strip()
+
+
+def same_text(a: str, b: str) -> bool:
+    return " ".join(a.split()) == " ".join(b.split())
+
+
+class MastodonConnector(Connector):
+    """Any Mastodon-API instance (mastodon.social, a community's own server, the sandbox)."""
+
+    platform: ClassVar[Platform] = Platform.MASTODON
+    max_text: ClassVar[int] = 500
+    # Mastodon counts grapheme clusters (StatusLengthValidator), each URL as 23, mentions sans domain.
+    text_unit: ClassVar[TextUnit] = TextUnit.GRAPHEMES
+    url_length: ClassVar[int] = 23
+    max_images: ClassVar[int] = 4
+    max_image_bytes: ClassVar[int] = 16 * 1024 * 1024
+    max_alt_text: ClassVar[int] = 1500
+    image_mime_types: ClassVar[tuple[str, ...]] = (
+        "image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/heif", "image/avif")
+    supports_idempotency: ClassVar[bool] = True
+    token_help: ClassVar[str] = (
+        "On the instance: Preferences > Development > New application, scopes read:accounts "
+        "read:statuses write:media write:statuses; copy 'Your access token' into the env var.")
+    # A quote is a share with a comment; it stays unmapped (raw `quotes_count` is still returned)
+    # so that `shares` means boosts on Mastodon, comparable across years and instances.
+    metric_names: ClassVar[dict[str, str]] = {
+        "replies_count": "comments", "reblogs_count": "shares", "favourites_count": "likes"}
+    metrics_batch_size: ClassVar[int] = 1
+    metric_fields: ClassVar[tuple[str, ...]] = (
+        "replies_count", "reblogs_count", "favourites_count", "quotes_count")
+    visibilities: ClassVar[tuple[str, ...]] = ("public", "unlisted", "private", "direct")
+
+    def __init__(self, *args: Any, sleep: Callable[[float], None] = time.sleep,
+                 poll_interval_s: float = 1.0, max_polls: int = 10,
+                 reconcile_skew_s: float = 300.0, max_pages: int = 10, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sleep = sleep
+        self.poll_interval_s = poll_interval_s
+        self.max_polls = max_polls
+        self.reconcile_skew_s = reconcile_skew_s
+        self.max_pages = max_pages
+        self._limits: Limits | None = None
+        self._account_id: str | None = None
+
+    # -- HTTP with the bearer token -----------------------------------------------------------
+
+    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        try:
+            token = self.channel.secret("token")
+        except MissingSecret as exc:
+            raise AuthError(self.channel.name, str(exc)) from None
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        language = self.channel.options.get("accept_language")
+        if language:
+            headers["Accept-Language"] = str(language)
+        headers.update(kwargs.pop("headers", {}))
+        return self.request(method, path, headers=headers, **kwargs)
+
+    # -- limits and measuring -----------------------------------------------------------------
+
+    @classmethod
+    def text_length(cls, text: str, limits: Limits | None = None) -> int:
+        text = _URL.sub("x" * cls.url_length, text)
+        text = _MENTION.sub(r"@\1", text)
+        return measure(text, (limits or cls.declared_limits()).text_unit)
+
+    def limits(self) -> Limits:
+        """The instance's own limits (`GET /api/v2/instance`), read once per connector."""
+        if self._limits is None:
+            config = self.call("GET", "/api/v2/instance").json().get("configuration", {})
+            statuses, media = config.get("statuses", {}), config.get("media_attachments", {})
+            images = tuple(t for t in media.get("supported_mime_types", ()) if t.startswith("image/"))
+            self._limits = Limits(
+                max_text=int(statuses.get("max_characters", self.max_text)), text_unit=self.text_unit,
+                max_images=int(statuses.get("max_media_attachments", self.max_images)),
+                max_image_bytes=int(media.get("image_size_limit", self.max_image_bytes)),
+                max_alt_text=int(media.get("description_limit", self.max_alt_text)),
+                image_mime_types=images or self.image_mime_types)
+        return self._limits
+
+    # -- the platform calls -------------------------------------------------------------------
+
+    def check(self) -> AccountInfo:
+        body = self.call("GET", "/api/v1/accounts/verify_credentials").json()
+        self._account_id = str(body["id"])
+        return AccountInfo(account_id=self._account_id, name=f"@{body.get('acct', body.get('username'))}",
+                           detail=f"{body.get('display_name', '')}; {body.get('statuses_count', 0)} posts "
+                                  f"on {self._host()}; token does not expire")
+
+    def publish(self, req: PublishRequest, *, save_handle: SaveHandle) -> PublishResult:
+        media_ids = self._media_ids(req, save_handle)
+        data: list[tuple[str, str]] = [("status", req.text), ("language", req.language),
+                                       ("visibility", self._visibility())]
+        data += [("media_ids[]", media_id) for media_id in media_ids]
+        response = self.call("POST", "/api/v1/statuses", data=data, ok=(200,),
+                             headers={"Idempotency-Key": req.idempotency_key})
+        return self._result(response.json())
+
+    def reconcile(self, req: PublishRequest) -> PublishResult | None:
+        """Page back through the account's statuses (newest first) for one carrying this text."""
+        if self._account_id is None:
+            self.check()
+        since = req.attempt_started_at - timedelta(seconds=self.reconcile_skew_s) \
+            if req.attempt_started_at else None
+        params: dict[str, Any] = {"limit": 40}
+        for _ in range(self.max_pages):
+            page = self.call("GET", f"/api/v1/accounts/{self._account_id}/statuses", params=params).json()
+            for status in page:
+                created = parse_time(status.get("created_at"))
+                recent = since is None or (created is not None and created >= since)
+                if recent and same_text(plain_text(status.get("content", "")), req.text):
+                    return self._result(status)
+            if not page:
+                return None
+            oldest = parse_time(page[-1].get("created_at"))
+            if since is None or (oldest is not None and oldest < since):
+                return None
+            params["max_id"] = page[-1]["id"]
+        return None
+
+    def fetch_metrics(self, remote_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+        metrics: dict[str, dict[str, int]] = {}
+        for remote_id in remote_ids:
+            try:
+                status = self.call("GET", f"/api/v1/statuses/{remote_id}").json()
+            except ContentRejected as exc:
+                if exc.http_status == 404:  # deleted or never federated here: nothing to count
+                    continue
+                raise
+            metrics[remote_id] = {name: int(status.get(name) or 0) for name in self.metric_fields}
+        return metrics
+
+    # -- media --------------------------------------------------------------------------------
+
+    def _media_ids(self, req: PublishRequest, save_handle: SaveHandle) -> list[str]:
+        """Media ids for this post: the saved ones if the instance still holds them, else new uploads."""
+        if not req.media:
+            return []
+        saved = [str(m) for m in req.handle.get("media_ids") or []]
+        if len(saved) == len(req.media):
+            states = [self._poll(media_id) for media_id in saved]
+            if MediaState.GONE not in states:
+                self._require_ready(saved, states)
+                return saved
+        uploads = [self._upload(item) for item in req.media]
+        media_ids = [media_id for media_id, _ in uploads]
+        save_handle({"media_ids": media_ids})
+        states = [MediaState.READY if ready else self._poll(media_id) for media_id, ready in uploads]
+        self._require_ready(media_ids, states)
+        return media_ids
+
+    def _upload(self, item: MediaItem) -> tuple[str, bool]:
+        """POST /api/v2/media -> (id, processed). Never ambiguous: a lost upload only leaves an
+        unattached file, which the instance removes by itself."""
+        path = Path(item.path)
+        with path.open("rb") as fh:
+            response = self.call("POST", "/api/v2/media", write=False,
+                                 files={"file": (path.name, fh, item.mime_type)},
+                                 data={"description": item.alt_text})
+        body = response.json()
+        return str(body["id"]), response.status_code == 200 and bool(body.get("url"))
+
+    def _poll(self, media_id: str) -> MediaState:
+        """GET /api/v1/media/:id while it answers 206 (processing), at most `max_polls` times."""
+        for attempt in range(self.max_polls):
+            try:
+                response = self.call("GET", f"/api/v1/media/{media_id}", ok=(200, 206))
+            except ContentRejected as exc:
+                if exc.http_status == 404:  # expired, or already attached to a status
+                    return MediaState.GONE
+                raise
+            if response.status_code == 200:
+                return MediaState.READY
+            if attempt + 1 < self.max_polls:
+                self.sleep(self.poll_interval_s)
+        return MediaState.PROCESSING
+
+    def _require_ready(self, media_ids: list[str], states: list[MediaState]) -> None:
+        waiting = [m for m, state in zip(media_ids, states, strict=True) if state is not MediaState.READY]
+        if waiting:
+            raise TransientError(self.channel.name, f"media {', '.join(waiting)} still processing after "
+                                 f"{self.max_polls} checks; will retry with the same media")
+
+    # -- errors and rate limits ---------------------------------------------------------------
+
+    def classify(self, response: requests.Response, *, write: bool) -> ConnectorError | None:
+        body = self.json_or_empty(response)
+        message = body.get("error") if isinstance(body, dict) else None
+        message = str(message) if message else None
+        status, name = response.status_code, self.channel.name
+        if status == 422 and message and any(m in message for m in _PROCESSING):
+            return TransientError(name, f"{message} (HTTP 422)", http_status=422)
+        if status == 429:
+            reset = parse_time(response.headers.get("X-RateLimit-Reset"))
+            retry_after = (reset - self.clock()).total_seconds() if reset else self.retry_after_s(response)
+            return RateLimited(name, f"rate limited: {message or 'Too many requests'}; "
+                               f"try again after {reset.isoformat() if reset else 'a minute'}",
+                               retry_after_s=retry_after, reset_at=reset, http_status=429)
+        return self.default_classify(response, write=write, message=message)
+
+    def note_rate_limit(self, response: requests.Response) -> None:
+        remaining = response.headers.get("X-RateLimit-Remaining")
+        if remaining is None:
+            return
+        if remaining.strip() == "0" or response.status_code == 429:
+            self.blocked_until = parse_time(response.headers.get("X-RateLimit-Reset"))
+        else:
+            self.blocked_until = None
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _visibility(self) -> str:
+        visibility = str(self.channel.options.get("visibility", "public"))
+        if visibility not in self.visibilities:
+            raise ContentRejected(self.channel.name, f"visibility {visibility!r} is not one of "
+                                  f"{', '.join(self.visibilities)} (channel option)")
+        return visibility
+
+    def _result(self, status: dict[str, Any]) -> PublishResult:
+        return PublishResult(remote_id=str(status["id"]), url=status.get("url"),
+                             published_at=parse_time(status.get("created_at")), raw=status)

@@ -1,0 +1,49 @@
+"""`channels check` and `status` against the sandbox and a real database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from outreach.db.models import ChannelState
+from outreach.publishing import ConnectorCache
+from outreach.publishing.channels import check_channels
+from outreach.publishing.status import status_report
+from outreach.sandbox.mastodon import DEMO_TOKEN
+from tests.publishing.conftest import add_post
+
+
+def test_check_reports_the_account_and_lifts_an_auth_pause(world):  # type: ignore[no-untyped-def]
+    with world.db.write() as s:
+        s.add(ChannelState(channel="peer-mastodon", last_error="token revoked", last_error_kind="auth"))
+    results = check_channels(world.db, world.settings, ConnectorCache(world.settings))
+    by_name = {r.channel: r for r in results}
+    assert by_name["peer-mastodon"].ok
+    assert "sandbox_peer" in by_name["peer-mastodon"].line()
+    assert by_name["peer-whatsapp"].ok and "by hand" in by_name["peer-whatsapp"].detail
+    with world.db.session() as s:
+        state = s.get(ChannelState, "peer-mastodon")
+        assert state.last_error_kind is None and state.account_name
+
+
+def test_check_names_the_channel_on_a_bad_or_missing_token(world, monkeypatch):  # type: ignore[no-untyped-def]
+    world.sim.control("revoke", {"token": DEMO_TOKEN})
+    [result] = check_channels(world.db, world.settings, ConnectorCache(world.settings), names=["peer-mastodon"])
+    assert not result.ok and "peer-mastodon" in result.detail and DEMO_TOKEN not in result.line()
+    monkeypatch.delenv("TEST_MASTODON_TOKEN")
+    [result] = check_channels(None, world.settings, ConnectorCache(world.settings), names=["peer-mastodon"])
+    assert not result.ok and "TEST_MASTODON_TOKEN is not set" in result.detail
+
+
+def test_status_counts_and_attention(world):  # type: ignore[no-untyped-def]
+    add_post(world.db, text="   ", due_at=world.clock.now)  # will be rejected by the platform
+    add_post(world.db, text="Goed bericht", due_at=world.clock.now)
+    add_post(world.db, text="Later", due_at=world.clock.now + timedelta(days=2))
+    world.dispatcher().run_due()
+    report = status_report(world.db, now=world.clock.now)
+    assert report.counts["published"] == 1 and report.counts["failed"] == 1 and report.counts["approved"] == 1
+    [item] = report.attention
+    assert item.status == "failed" and "Text can't be blank" in item.error
+    text = "\n".join(report.lines())
+    assert "3 posts: 1 approved, 1 published, 1 failed" in text
+    assert "needs attention:" in text and "Text can't be blank" in text
+    assert report.as_dict()["counts"]["failed"] == 1
