@@ -10,10 +10,16 @@ from outreach.connectors.errors import (
     RateLimited,
     TransientError,
 )
+from outreach.connectors.linkedin import LinkedInConnector
 from outreach.connectors.mastodon import MastodonConnector
+from outreach.connectors.tiktok import TikTokConnector
 from outreach.domain import Platform
 
-CONNECTORS: tuple[type[Connector], ...] = (MastodonConnector,)
+CONNECTORS: tuple[type[Connector], ...] = (
+    MastodonConnector,
+    LinkedInConnector,
+    TikTokConnector,
+)
 
 
 def connector_class(platform: Platform | str) -> type[Connector]:

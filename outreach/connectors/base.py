@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Protocol
 
 import regex
@@ -43,6 +43,22 @@ _TOKEN_IN_QUERY = re.compile(r"((?:access_token|refresh_token|client_secret|fb_e
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def parse_expiry(value: Any) -> datetime | None:
+    """An ISO date or datetime from config or a credential store, as an aware UTC datetime."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def next_utc_midnight(now: datetime) -> datetime:
+    """Where daily platform quotas (LinkedIn, TikTok's creator cap) reset."""
+    return datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), datetime.min.time(), UTC)
 
 
 class CredentialStore(Protocol):

@@ -6,11 +6,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from outreach.sandbox import mastodon
+from outreach.sandbox import linkedin, mastodon, tiktok
 from outreach.sandbox.core import Clock, PlatformSim, Sandbox, serve, utcnow
+from outreach.sandbox.linkedin import LinkedInSim
 from outreach.sandbox.mastodon import MastodonSim
+from outreach.sandbox.tiktok import TikTokSim
 
-SIMULATIONS: tuple[type[PlatformSim], ...] = (MastodonSim,)
+SIMULATIONS: tuple[type[PlatformSim], ...] = (
+    MastodonSim,
+    LinkedInSim,
+    TikTokSim,
+)
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,14 @@ def demo_accounts(url: str) -> list[DemoAccount]:
     """One ready-made channel per simulated platform, named as in the example campaigns."""
     return [
         DemoAccount("peer-mastodon", "mastodon", f"{url}/mastodon", secrets={"token": mastodon.DEMO_TOKEN}),
+        DemoAccount("peer-linkedin", "linkedin", f"{url}/linkedin",
+                    options={"organization_urn": linkedin.DEMO_ORGANIZATION},
+                    secrets={"token": linkedin.DEMO_TOKEN}),
+        DemoAccount("peer-tiktok", "tiktok", f"{url}/tiktok",
+                    options={"privacy_level": "PUBLIC_TO_EVERYONE"},
+                    secrets={"token": tiktok.DEMO_ACCESS_TOKEN, "client_key": tiktok.DEMO_CLIENT_KEY,
+                             "client_secret": tiktok.DEMO_CLIENT_SECRET,
+                             "refresh_token": tiktok.DEMO_REFRESH_TOKEN}),
     ]
 
 

@@ -1,0 +1,138 @@
+"""Facebook Pages (Graph API): `/feed` for text and links, `/photos` for an image, with a Page token.
+
+There is no idempotency key: after an ambiguous failure `reconcile` lists the Page's
+`published_posts` since the attempt began and matches the exact message. A 506 "duplicate"
+answer triggers the same search, because it usually means the first try went through.
+Age demographics are not offered: Meta removed them for Pages on 2024-03-14.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from outreach.connectors.base import SaveHandle
+from outreach.connectors.errors import ContentRejected
+from outreach.connectors.meta import GraphConnector, same_text
+from outreach.domain import AccountInfo, MediaItem, Platform, PublishRequest, PublishResult
+
+DEFAULT_METRICS = ("post_total_media_view_unique", "post_media_view", "post_clicks")
+COUNT_FIELDS = "shares,reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0)"
+
+
+class FacebookConnector(GraphConnector):
+    """A Facebook Page; `page_id` option (or `me`, which a Page token resolves to the Page)."""
+
+    platform: ClassVar[Platform] = Platform.FACEBOOK
+    max_text: ClassVar[int] = 63206
+    max_images: ClassVar[int] = 1
+    max_image_bytes: ClassVar[int] = 4 * 1024 * 1024
+    max_alt_text: ClassVar[int] = 1000
+    image_mime_types: ClassVar[tuple[str, ...]] = ("image/jpeg", "image/png", "image/gif")
+    token_help: ClassVar[str] = (
+        "Meta app with Facebook Login: grant pages_show_list, pages_manage_posts, pages_read_engagement, "
+        "read_insights (+ pages_read_user_content for reaction/comment counts); exchange the user token "
+        "for a long-lived one (fb_exchange_token), then GET /me/accounts gives a Page token that does "
+        "not expire.")
+    metric_names: ClassVar[dict[str, str]] = {
+        "post_total_media_view_unique": "reach", "post_media_view": "views", "reactions": "likes",
+        "comments": "comments", "shares": "shares", "post_clicks": "clicks"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.count_fields = COUNT_FIELDS  # narrowed to `shares` when reactions need a missing permission
+
+    @property
+    def page(self) -> str:
+        return str(self.channel.options.get("page_id", "me"))
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        return tuple(self.channel.options.get("metrics", DEFAULT_METRICS))
+
+    def check(self) -> AccountInfo:
+        body = self.graph("GET", self.page, params={"fields": "id,name,followers_count"})
+        return AccountInfo(account_id=str(body["id"]), name=str(body.get("name", body["id"])),
+                           detail=f"{body.get('followers_count', '?')} followers; a Page token does not "
+                                  "expire unless the password changes or the app loses its Page role")
+
+    # -- publishing ---------------------------------------------------------------------------
+
+    @staticmethod
+    def message(req: PublishRequest) -> str:
+        """What the post's `message` will be: photos carry no `link`, so it goes into the caption."""
+        if req.media and req.link and req.link not in req.text:
+            return f"{req.text}\n\n{req.link}"
+        return req.text
+
+    def publish(self, req: PublishRequest, *, save_handle: SaveHandle) -> PublishResult:
+        item = self.one_image(req)
+        try:
+            if item is not None:
+                body = self._photo(item, self.message(req))
+                post_id = str(body.get("post_id") or body["id"])
+            else:
+                data = {"message": req.text, **({"link": req.link} if req.link else {})}
+                post_id = str(self.graph("POST", f"{self.page}/feed", data=data)["id"])
+        except ContentRejected as exc:
+            if exc.code == "506":  # "duplicate status message": most likely our own earlier attempt
+                found = self.reconcile(req)
+                if found is not None:
+                    return found
+            raise
+        node = self.graph("GET", post_id, params={"fields": "id,message,created_time,permalink_url"})
+        return self.result(node, url_field="permalink_url", time_field="created_time")
+
+    def _photo(self, item: MediaItem, caption: str) -> dict[str, Any]:
+        """`url=` when the image has a public URL, else the file itself as multipart `source`."""
+        data = {"caption": caption, "alt_text_custom": item.alt_text}
+        if item.public_url:
+            return self.graph("POST", f"{self.page}/photos", data={**data, "url": item.public_url})
+        path = Path(item.path)
+        with path.open("rb") as fh:
+            return self.graph("POST", f"{self.page}/photos", data=data,
+                              files={"source": (path.name, fh, item.mime_type)})
+
+    def reconcile(self, req: PublishRequest) -> PublishResult | None:
+        """The Page's posts since the attempt began, matched on the exact message text."""
+        params: dict[str, Any] = {"fields": "id,message,created_time,permalink_url", "limit": 25}
+        since = self.since(req)
+        if since is not None:
+            params["since"] = int(since.timestamp())
+        body = self.graph("GET", f"{self.page}/published_posts", params=params)
+        expected = self.message(req)
+        for node in body.get("data") or []:
+            if same_text(node.get("message"), expected):
+                return self.result(node, url_field="permalink_url", time_field="created_time")
+        return None
+
+    # -- metrics ------------------------------------------------------------------------------
+
+    def fetch_metrics(self, remote_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+        """Counts from the post's fields plus the configured insights, each refused metric dropped."""
+        metrics: dict[str, dict[str, int]] = {}
+        for remote_id in remote_ids:
+            try:
+                node = self._counts(remote_id)
+            except ContentRejected as exc:
+                if (exc.code or "").startswith("100/"):  # the post is gone: nothing to count
+                    continue
+                raise
+            values = {"shares": int((node.get("shares") or {}).get("count", 0))}
+            for name in ("reactions", "comments"):
+                if name in node:
+                    values[name] = int(((node[name] or {}).get("summary") or {}).get("total_count", 0))
+            values.update(self.insights(remote_id, self.metrics))
+            metrics[remote_id] = values
+        return metrics
+
+    def _counts(self, remote_id: str) -> dict[str, Any]:
+        try:
+            return self.graph("GET", remote_id, params={"fields": self.count_fields})
+        except ContentRejected as exc:
+            code = int((exc.code or "0").split("/")[0])
+            if self.count_fields == "shares" or not (code == 10 or 200 <= code <= 299):
+                raise
+        self.count_fields = "shares"  # reactions/comments need pages_read_user_content
+        return self.graph("GET", remote_id, params={"fields": self.count_fields})

@@ -1,0 +1,127 @@
+"""Instagram (Graph API, Instagram Login on graph.instagram.com or Facebook Login on
+graph.facebook.com): container -> poll `status_code` -> `media_publish`, image by public URL.
+
+Exactly-once: the container id is saved through `save_handle` before anything else happens; a
+retry never creates a second container while the saved one can still be published, and a
+`PUBLISHED` container means the post exists (found on the account's media list by caption).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import ClassVar
+
+from outreach.connectors.base import Limits, SaveHandle
+from outreach.connectors.errors import AuthError, ContentRejected
+from outreach.connectors.meta import GraphConnector
+from outreach.domain import AccountInfo, AudienceRow, MediaItem, Platform, PublishRequest, PublishResult
+
+TIMEFRAMES = ("this_week", "this_month")
+DEMOGRAPHICS = ("follower_demographics", "engaged_audience_demographics")
+
+
+class InstagramConnector(GraphConnector):
+    """An Instagram professional account; `ig_user_id` option (or `me` on the Instagram Login host)."""
+
+    platform: ClassVar[Platform] = Platform.INSTAGRAM
+    max_text: ClassVar[int] = 2200
+    max_hashtags: ClassVar[int] = 30
+    max_mentions: ClassVar[int] = 20
+    max_images: ClassVar[int] = 1
+    max_image_bytes: ClassVar[int] = 8 * 1024 * 1024
+    max_alt_text: ClassVar[int] = 1000
+    image_mime_types: ClassVar[tuple[str, ...]] = ("image/jpeg",)
+    aspect_range: ClassVar[tuple[float, float]] = (0.8, 1.91)  # 4:5 portrait .. 1.91:1 landscape
+    requires_media: ClassVar[bool] = True
+    token_help: ClassVar[str] = (
+        "Meta app with Instagram Login: add the instagram_business_basic, instagram_business_content_publish "
+        "and instagram_business_manage_insights permissions, generate a token for the professional account "
+        "in the app dashboard (Instagram > API setup), exchange it for a 60-day token; outreach refreshes it.")
+    metric_names: ClassVar[dict[str, str]] = {"reach": "reach", "views": "views", "likes": "likes",
+                                              "comments": "comments", "shares": "shares", "saved": "saves"}
+    media_metrics: ClassVar[tuple[str, ...]] = ("reach", "views", "likes", "comments", "shares", "saved",
+                                                "total_interactions")
+    has_audience: ClassVar[bool] = True
+    refresh_grant: ClassVar[str | None] = "ig_refresh_token"
+
+    @property
+    def user(self) -> str:
+        """`ig_user_id`; `me` works only on the Instagram Login host (on Facebook's it is the person)."""
+        if "ig_user_id" not in self.channel.options and self.login == "facebook":
+            raise AuthError(self.channel.name, "set ig_user_id for this channel: with Facebook Login it is "
+                            "the Page's instagram_business_account (GET /{page-id}?fields="
+                            "instagram_business_account)")
+        return str(self.channel.options.get("ig_user_id", "me"))
+
+    @property
+    def login(self) -> str:
+        """instagram (graph.instagram.com, refreshable token) or facebook (graph.facebook.com)."""
+        default = "facebook" if "graph.facebook.com" in self.channel.base_url else "instagram"
+        return str(self.channel.options.get("login", default))
+
+    @classmethod
+    def validate(cls, text: str, media: Iterable[MediaItem] = (), *, limits: Limits | None = None,
+                 sizes: Mapping[str, int] | None = None) -> list[str]:
+        media = list(media)
+        problems = super().validate(text, media, limits=limits, sizes=sizes)
+        for what, pattern, limit in (("hashtags", r"(?<![\w&])#\w", cls.max_hashtags),
+                                     ("@mentions", r"(?<![\w.])@[\w.]", cls.max_mentions)):
+            count = len(re.findall(pattern, text))
+            if count > limit:
+                problems.append(f"{count} {what}; instagram allows {limit}")
+        low, high = cls.aspect_range
+        for item in media:
+            if item.width and item.height and not low <= item.width / item.height <= high:
+                problems.append(f"{item.path}: aspect ratio {item.width}x{item.height} is outside "
+                                f"instagram's 4:5 to 1.91:1")
+        return problems
+
+    # -- account ------------------------------------------------------------------------------
+
+    def check(self) -> AccountInfo:
+        body = self.graph("GET", self.user, params={"fields": "id,username,name,followers_count"})
+        expires = self.token_expires_at()
+        detail = f"{body.get('followers_count', '?')} followers; {self.login} login via {self._host()}"
+        return AccountInfo(account_id=str(body["id"]), name=f"@{body.get('username', body['id'])}",
+                           detail=detail, token_expires_at=expires)
+
+    def refresh_credentials(self) -> datetime | None:
+        """Instagram Login tokens refresh for 60 days; Facebook Login (Page) tokens do not expire."""
+        return None if self.login == "facebook" else super().refresh_credentials()
+
+    # -- publishing ---------------------------------------------------------------------------
+
+    def caption(self, req: PublishRequest) -> str:
+        return f"{req.text}\n\n{req.link}" if req.link and req.link not in req.text else req.text
+
+    def publish(self, req: PublishRequest, *, save_handle: SaveHandle) -> PublishResult:
+        item = self.one_image(req)
+        if item is None:
+            raise ContentRejected(self.channel.name, "instagram needs an image; this post has none")
+        caption = self.caption(req)
+        return self.publish_container(req, save_handle, text=caption, create={
+            "image_url": self.public_url(item), "caption": caption, "alt_text": item.alt_text})
+
+    def reconcile(self, req: PublishRequest) -> PublishResult | None:
+        return self.reconcile_container(req, self.caption(req))
+
+    # -- metrics and audience -----------------------------------------------------------------
+
+    def fetch_audience(self) -> list[AudienceRow]:
+        """Follower and engaged-audience demographics by age and by age x gender, per timeframe."""
+        timeframes = list(self.channel.options.get("audience_timeframes", ["this_month"]))
+        bad = [t for t in timeframes if t not in TIMEFRAMES]
+        if bad:
+            raise ContentRejected(self.channel.name, f"audience_timeframes {bad} not allowed; instagram "
+                                  f"accepts {', '.join(TIMEFRAMES)}")
+        rows: list[AudienceRow] = []
+        for timeframe in timeframes:
+            for metric in DEMOGRAPHICS:
+                for breakdown in ("age", "age,gender"):
+                    body = self.graph("GET", f"{self.user}/insights", params={
+                        "metric": metric, "period": "lifetime", "metric_type": "total_value",
+                        "timeframe": timeframe, "breakdown": breakdown})
+                    rows += self.audience_rows(body, timeframe=timeframe)
+        return rows

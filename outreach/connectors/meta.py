@@ -1,0 +1,408 @@
+"""What the Meta connectors share: the Graph error envelope mapped by `error.code` (never by HTTP
+status: Meta throttles with 400), usage headers into `blocked_until`, tokens that a refresh has
+replaced, publish containers, insights that degrade per metric.
+
+Codes follow platforms.md §1.4, §2.3 and §9.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, ClassVar
+
+import requests
+
+from outreach.config import MissingSecret
+from outreach.connectors.base import Connector, SaveHandle
+from outreach.connectors.errors import AuthError, ConnectorError, ContentRejected, RateLimited, TransientError
+from outreach.domain import AudienceRow, MediaItem, PublishRequest, PublishResult
+
+THROTTLE_CODES = frozenset({4, 17, 32, 341, 613, 80001, 80002, 80003, 80004, 80005, 80006, 80008, 80009})
+AUTH_CODES = frozenset({102, 104, 190})
+TRANSIENT_CODES = frozenset({1, 2, -1, -2})
+NOT_READY = (9007, 2207027)
+QUOTA = (9, 2207042)
+SPAM = 2207051
+# Container ERROR subcodes after which a new container may well work (platforms.md §2.3).
+RETRYABLE_SUBCODES = ("2207001", "2207003", "2207020", "2207032", "2207053")
+USAGE_HEADERS = ("X-Business-Use-Case-Usage", "X-App-Usage", "X-Page-Usage")
+
+
+class ContainerStatus(StrEnum):
+    IN_PROGRESS = "IN_PROGRESS"
+    FINISHED = "FINISHED"
+    PUBLISHED = "PUBLISHED"
+    ERROR = "ERROR"
+    EXPIRED = "EXPIRED"
+
+
+def parse_graph_time(value: str | None) -> datetime | None:
+    """Graph's `2026-05-01T12:00:00+0000`."""
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z").astimezone(UTC)
+    except ValueError:
+        return None
+
+
+def same_text(a: str | None, b: str) -> bool:
+    return " ".join((a or "").split()) == " ".join(b.split())
+
+
+class GraphConnector(Connector):
+    """Base of the Instagram, Facebook and Threads connectors (one Graph dialect)."""
+
+    default_api_version: ClassVar[str] = "v25.0"
+    usage_block_pct: ClassVar[float] = 90.0  # back off at >= ~90 % of any usage figure
+    usage_backoff_s: ClassVar[float] = 600.0  # when a header says "full" without a regain time
+    throttle_default_s: ClassVar[float] = 900.0  # throttled without any header: back off >= 15 min
+    quota_retry_s: ClassVar[float] = 3600.0  # publish quota hit without knowing when a slot frees
+    refresh_grant: ClassVar[str | None] = None  # ig_refresh_token / th_refresh_token
+    # Container flow endpoints and fields (Instagram values; Threads overrides).
+    media_list: ClassVar[str] = "media"  # create containers (POST) and list the account's posts (GET)
+    publish_endpoint: ClassVar[str] = "media_publish"
+    quota_endpoint: ClassVar[str] = "content_publishing_limit"
+    container_fields: ClassVar[str] = "status_code,status"  # the first one carries the state
+    text_field: ClassVar[str] = "caption"
+    user_option: ClassVar[str] = "ig_user_id"
+    media_metrics: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, *args: Any, sleep: Callable[[float], None] = time.sleep,
+                 poll_interval_s: float = 3.0, max_polls: int = 10,
+                 reconcile_skew_s: float = 300.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sleep = sleep
+        self.poll_interval_s = poll_interval_s
+        self.max_polls = max_polls
+        self.reconcile_skew_s = reconcile_skew_s
+        self.rejected_metrics: set[str] = set()  # refused with code 100; not asked again
+        self.last_container: dict[str, Any] = {}  # the last container status read (for messages)
+
+    # -- tokens and HTTP ----------------------------------------------------------------------
+
+    @property
+    def user(self) -> str:
+        """The account id from the channel options, else `me` (resolved by the token)."""
+        return str(self.channel.options.get(self.user_option, "me"))
+
+    @property
+    def api(self) -> str:
+        return str(self.channel.options.get("api_version", self.default_api_version)).strip("/")
+
+    def token(self) -> str:
+        """The refreshed token if one was saved for the env token still configured, else the env token."""
+        try:
+            env_token = self.channel.secret("token")
+        except MissingSecret as exc:
+            raise AuthError(self.channel.name, str(exc)) from None
+        saved = self.credentials.load(self.channel.name)
+        if saved.get("access_token") and saved.get("env_sha") == _sha(env_token):
+            return str(saved["access_token"])
+        return env_token
+
+    def token_expires_at(self) -> datetime | None:
+        saved = self.credentials.load(self.channel.name)
+        expires = saved.get("expires_at")
+        return datetime.fromtimestamp(int(expires), UTC) if expires else None
+
+    def graph(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One Graph call under /{version}/ with the channel's token; returns the decoded JSON."""
+        headers = {"Authorization": f"Bearer {self.token()}", **kwargs.pop("headers", {})}
+        response = self.request(method, f"/{self.api}/{path.lstrip('/')}", headers=headers, **kwargs)
+        return self.json_or_empty(response)
+
+    def refresh_credentials(self) -> datetime | None:
+        """Long-lived token refresh (`GET /refresh_access_token`); the new token is saved and used."""
+        if self.refresh_grant is None:
+            return None
+        body = self.json_or_empty(self.request("GET", "/refresh_access_token", params={
+            "grant_type": self.refresh_grant, "access_token": self.token()}))
+        new_token, expires_in = body.get("access_token"), int(body.get("expires_in") or 0)
+        if not new_token:
+            raise TransientError(self.channel.name, "token refresh answered without a token")
+        expires_at = self.clock() + timedelta(seconds=expires_in) if expires_in else None
+        self.credentials.save(self.channel.name, {
+            "access_token": new_token, "env_sha": _sha(self.channel.secret("token")),
+            "expires_at": int(expires_at.timestamp()) if expires_at else None})
+        return expires_at
+
+    # -- errors and usage headers ---------------------------------------------------------------
+
+    def classify(self, response: requests.Response, *, write: bool) -> ConnectorError | None:
+        body = self.json_or_empty(response)
+        error = body.get("error") if isinstance(body, dict) else None
+        if not isinstance(error, dict):
+            return self.default_classify(response, write=write)
+        name, status = self.channel.name, response.status_code
+        try:
+            code = int(error.get("code"))
+        except (TypeError, ValueError):
+            code = 0
+        sub = error.get("error_subcode")
+        label = f"{code}/{sub}" if sub else str(code)
+        message = str(error.get("message") or "Graph API error")
+        detail = error.get("error_user_msg")
+        text = f"{message} ({detail})" if detail and detail not in message else message
+        text = f"{text} [code {label}]"
+        kw: dict[str, Any] = {"http_status": status, "code": label}
+        if sub == SPAM:
+            return ContentRejected(name, f"{text}; Instagram restricts this account for spam, "
+                                   "do not retry soon", **kw)
+        if code in THROTTLE_CODES:
+            return RateLimited(name, f"rate limited: {text}", retry_after_s=self.throttle_wait_s(),
+                               reset_at=self.blocked_until, **kw)
+        if (code, sub) == QUOTA or code == QUOTA[0]:
+            wait = self.quota_retry_s
+            return RateLimited(name, f"publishing quota reached: {text}", retry_after_s=wait,
+                               reset_at=self.clock() + timedelta(seconds=wait), **kw)
+        if code in AUTH_CODES:
+            return AuthError(name, f"{text}; check the token for channel {name}", **kw)
+        if (code, sub) == NOT_READY or code == NOT_READY[0]:
+            return TransientError(name, f"media not ready yet: {text}", **kw)
+        if code in TRANSIENT_CODES or error.get("is_transient") is True or status >= 500:
+            return TransientError(name, text, ambiguous=write, **kw)
+        if code == 368:
+            return ContentRejected(name, f"{text}; temporarily blocked for policy reasons, a person "
+                                   "should look before posting again", **kw)
+        return ContentRejected(name, text, **kw)
+
+    def throttle_wait_s(self) -> float:
+        if self.blocked_until is not None:
+            return max(0.0, (self.blocked_until - self.clock()).total_seconds())
+        return self.throttle_default_s
+
+    def quota_wait_s(self, duration_s: int) -> float:
+        """Until the rolling window frees a slot: the oldest post inside it, plus the window."""
+        try:
+            body = self.graph("GET", f"{self.user}/{self.media_list}", params={"fields": "id,timestamp",
+                                                                                "limit": 100})
+        except ConnectorError:
+            return self.quota_retry_s
+        now, window = self.clock(), timedelta(seconds=duration_s)
+        times = [t for t in (parse_graph_time(m.get("timestamp")) for m in body.get("data") or [])
+                 if t is not None and now - t < window]
+        return max(60.0, (min(times) + window - now).total_seconds()) if times else self.quota_retry_s
+
+    def find_published(self, text: str, *, since: datetime | None) -> PublishResult | None:
+        """The newest post on the account's own list with exactly this text (after `since`)."""
+        body = self.graph("GET", f"{self.user}/{self.media_list}", params={
+            "fields": f"id,{self.text_field},timestamp,permalink", "limit": 25})
+        for node in body.get("data") or []:
+            at = parse_graph_time(node.get("timestamp"))
+            if same_text(node.get(self.text_field), text) and (since is None or at is None or at >= since):
+                return self.result(node, url_field="permalink", time_field="timestamp")
+        return None
+
+    def note_rate_limit(self, response: requests.Response) -> None:
+        """Block when any usage figure is >= ~90 % or Meta names a time to regain access (minutes)."""
+        entries: list[dict[str, Any]] = []
+        for header in USAGE_HEADERS:
+            raw = response.headers.get(header)
+            if not raw:
+                continue
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                continue
+            if header == "X-Business-Use-Case-Usage" and isinstance(value, dict):
+                entries += [e for items in value.values() if isinstance(items, list)
+                            for e in items if isinstance(e, dict)]
+            elif isinstance(value, dict):
+                entries.append(value)
+        if not entries:
+            return
+        until: datetime | None = None
+        for entry in entries:
+            pct = max(_number(entry.get(k)) for k in ("call_count", "total_cputime", "total_time"))
+            regain_min = _number(entry.get("estimated_time_to_regain_access"))
+            wait_s = regain_min * 60 if regain_min > 0 else (
+                self.usage_backoff_s if pct >= self.usage_block_pct else 0.0)
+            if wait_s > 0:
+                candidate = self.clock() + timedelta(seconds=wait_s)
+                until = candidate if until is None else max(until, candidate)
+        self.blocked_until = until
+
+    # -- shared flow pieces -----------------------------------------------------------------------
+
+    def one_image(self, req: PublishRequest) -> MediaItem | None:
+        if len(req.media) > self.max_images:
+            raise ContentRejected(self.channel.name, f"{len(req.media)} images; this connector sends "
+                                  f"{self.max_images} per post")
+        return req.media[0] if req.media else None
+
+    def public_url(self, item: MediaItem) -> str:
+        if not item.public_url:
+            raise ContentRejected(self.channel.name, f"{item.path}: {self.platform.value} fetches images "
+                                  "from a public URL and this image has none; set [media] "
+                                  "public_base_url in outreach.toml to a host that serves the media directory")
+        return item.public_url
+
+    def publish_container(self, req: PublishRequest, save_handle: SaveHandle, *, text: str,
+                          create: dict[str, Any]) -> PublishResult:
+        """The two-phase flow: reuse a saved container while it can still be published, else create
+        one and save its id first; poll it; publish it; read back the permalink."""
+        container = req.handle.get("container_id")
+        if container:
+            status = self.container_status(container)
+            if status is ContainerStatus.PUBLISHED:
+                return self._published(container, text, req)
+            if status in (ContainerStatus.EXPIRED, ContainerStatus.ERROR):
+                container = None  # dead; a new one is harmless
+        self.check_quota()
+        if not container:
+            body = self.graph("POST", f"{self.user}/{self.media_list}", write=False, data=create)
+            container = str(body["id"])
+            pass
+        status = self.wait_for_container(container)
+        if status is ContainerStatus.PUBLISHED:
+            return self._published(container, text, req)
+        if status is not ContainerStatus.FINISHED:
+            raise self._container_failed(container, status)
+        body = self.graph("POST", f"{self.user}/{self.publish_endpoint}", data={"creation_id": container})
+        node = self.graph("GET", str(body["id"]), params={"fields": f"id,{self.text_field},permalink,timestamp"})
+        return self.result(node, url_field="permalink", time_field="timestamp", container_id=container)
+
+    def reconcile_container(self, req: PublishRequest, text: str) -> PublishResult | None:
+        """After an ambiguous publish: only a PUBLISHED saved container means the post exists."""
+        container = req.handle.get("container_id")
+        if not container:
+            return None  # publishing needs a container id we would have saved first
+        return None
+        return self.find_published(text, since=self.since(req))
+
+    def _published(self, container: str, text: str, req: PublishRequest) -> PublishResult:
+        found = self.find_published(text, since=self.since(req))
+        if found is None:
+            raise TransientError(self.channel.name, f"container {container} is published but the post is "
+                                 "not on the account's list yet; will look again")
+        return found
+
+    def _container_failed(self, container: str, status: ContainerStatus) -> ConnectorError:
+        last = self.last_container
+        text = str(last.get("error_message") or last.get("status") or status.value)
+        if status is ContainerStatus.EXPIRED or any(code in text for code in RETRYABLE_SUBCODES):
+            return TransientError(self.channel.name, f"container {container}: {text}; the next attempt "
+                                  "creates a new one")
+        return ContentRejected(self.channel.name, f"{self.platform.value} could not process the image: {text}")
+
+    def wait_for_container(self, container_id: str) -> ContainerStatus:
+        """Poll the container until it leaves IN_PROGRESS (bounded); the last status seen."""
+        status = ContainerStatus.IN_PROGRESS
+        for attempt in range(self.max_polls):
+            status = self.container_status(container_id)
+            if status is not ContainerStatus.IN_PROGRESS:
+                return status
+            if attempt + 1 < self.max_polls and self.poll_interval_s > 0:
+                self.sleep(self.poll_interval_s)
+        raise TransientError(self.channel.name, f"container {container_id} still processing after "
+                             f"{self.max_polls} checks; the next attempt continues with it")
+
+    def container_status(self, container_id: str) -> ContainerStatus:
+        body = self.graph("GET", container_id, params={"fields": self.container_fields})
+        self.last_container = body
+        try:
+            return ContainerStatus(str(body.get(self.container_fields.split(",")[0])))
+        except ValueError:
+            return ContainerStatus.ERROR
+
+    def check_quota(self) -> None:
+        """Read the publishing quota first; raise RateLimited instead of spending a doomed call."""
+        body = self.graph("GET", f"{self.user}/{self.quota_endpoint}", params={"fields": "quota_usage,config"})
+        data = (body.get("data") or [{}])[0]
+        config = data.get("config") or {}
+        total, used = int(config.get("quota_total") or 0), int(data.get("quota_usage") or 0)
+        if total and used >= total:
+            wait = self.quota_wait_s(int(config.get("quota_duration") or 86400))
+            raise RateLimited(self.channel.name, f"publishing quota used up ({used} of {total} in 24 h); "
+                              f"next try in {wait / 60:.0f} min", retry_after_s=wait,
+                              reset_at=self.clock() + timedelta(seconds=wait), code="quota")
+
+    def fetch_metrics(self, remote_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+        """`media_metrics` per post from its insights; a post that is gone is left out."""
+        metrics: dict[str, dict[str, int]] = {}
+        for remote_id in remote_ids:
+            try:
+                metrics[remote_id] = self.insights(remote_id, self.media_metrics)
+            except ContentRejected as exc:
+                if not (exc.code or "").startswith("100/"):  # 100/33: deleted, nothing to count
+                    raise
+        return metrics
+
+    def insights(self, node: str, metrics: Sequence[str], **params: Any) -> dict[str, int]:
+        """`GET /{node}/insights`. One bad metric fails the whole request (code 100), so on 100 each
+        metric is asked alone, the refused ones are remembered and skipped from then on."""
+        wanted = [m for m in metrics if m not in self.rejected_metrics]
+        if not wanted:
+            return {}
+        try:
+            return self._insight_values(node, wanted, **params)
+        except ContentRejected as exc:
+            if exc.code != "100":  # 100 with a subcode (e.g. 100/33: no such object) is not about metrics
+                raise
+            if len(wanted) == 1:
+                self.rejected_metrics.add(wanted[0])
+                return {}
+        values: dict[str, int] = {}
+        for metric in wanted:
+            try:
+                values.update(self._insight_values(node, [metric], **params))
+            except ContentRejected as exc:
+                if exc.code != "100":
+                    raise
+                self.rejected_metrics.add(metric)
+        return values
+
+    def _insight_values(self, node: str, metrics: Sequence[str], **params: Any) -> dict[str, int]:
+        body = self.graph("GET", f"{node}/insights", params={"metric": ",".join(metrics), **params})
+        values: dict[str, int] = {}
+        for item in body.get("data") or []:
+            value = (item.get("values") or [{}])[-1].get("value") if "values" in item \
+                else (item.get("total_value") or {}).get("value")
+            if isinstance(value, dict):  # e.g. reactions by type: flatten to name:key
+                values.update({f"{item['name']}:{k}": int(v) for k, v in value.items()
+                               if isinstance(v, int | float)})
+            elif isinstance(value, int | float):
+                values[item["name"]] = int(value)
+        return values
+
+    def audience_rows(self, body: dict[str, Any], *, timeframe: str | None) -> list[AudienceRow]:
+        """`total_value.breakdowns[].results[]` -> one AudienceRow per age (and gender) cell."""
+        rows = []
+        for item in body.get("data") or []:
+            for breakdown in (item.get("total_value") or {}).get("breakdowns") or []:
+                keys = breakdown.get("dimension_keys") or []
+                for result in breakdown.get("results") or []:
+                    dims = dict(zip(keys, result.get("dimension_values") or [], strict=False))
+                    if "age" not in dims and "gender" not in dims:
+                        continue
+                    rows.append(AudienceRow(metric=item["name"], value=float(result.get("value") or 0),
+                                            age_bucket=dims.get("age"), gender=dims.get("gender"),
+                                            timeframe=timeframe))
+        return rows
+
+    def since(self, req: PublishRequest) -> datetime | None:
+        if req.attempt_started_at is None:
+            return None
+        return req.attempt_started_at - timedelta(seconds=self.reconcile_skew_s)
+
+    @staticmethod
+    def result(node: dict[str, Any], *, url_field: str, time_field: str, **raw: Any) -> PublishResult:
+        return PublishResult(remote_id=str(node["id"]), url=node.get(url_field),
+                             published_at=parse_graph_time(node.get(time_field)), raw={**node, **raw})
+
+
+def _sha(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0

@@ -1,0 +1,353 @@
+"""TikTok photo posts: creator info, pull-from-URL init, status polling, rotating refresh tokens.
+
+Exactly-once: TikTok has no idempotency key. The `publish_id` from `content/init` is saved through
+`save_handle` at once; from then on only its status is polled, never a second init. If the init
+itself times out there is no publish_id: `reconcile` looks for a public post in `video/list` (which
+lists posts only after moderation, so it keeps answering "not yet" for `listing_delay_s`). Private
+(SELF_ONLY) posts are never listed, so reconcile returns None: the retry may leave a second private
+copy, which only the account owner sees; a warning asks a person to check the app and delete it.
+
+Privacy: `privacy_level` (channel option) defaults to SELF_ONLY because TikTok lets an app post
+publicly only after its audit. Refresh tokens rotate: every refresh returns a new pair, saved at
+once through the credential store and used from then on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+import regex
+import requests
+
+from outreach.config import MissingSecret
+from outreach.connectors.base import Connector, SaveHandle, next_utc_midnight, parse_expiry
+from outreach.connectors.errors import (
+    AuthError,
+    ConnectorError,
+    ContentRejected,
+    RateLimited,
+    TransientError,
+)
+from outreach.domain import AccountInfo, Platform, PublishRequest, PublishResult, TextUnit
+
+log = logging.getLogger(__name__)
+
+
+
+DONE = ("PUBLISH_COMPLETE", "SEND_TO_USER_INBOX")
+RETRYABLE_FAILURES = ("photo_pull_failed", "video_pull_failed", "internal", "publish_cancelled")
+HINTS = {
+    "url_ownership_unverified": "verify the media host's domain or URL prefix ([media] public_base_url) "
+                                "in the TikTok developer portal",
+    "privacy_level_option_mismatch": "set privacy_level to one the account offers (see channels check)",
+    "unaudited_client_can_only_post_to_private_accounts": "until TikTok audits the app, set "
+                                                          "privacy_level = \"SELF_ONLY\"",
+}
+
+
+class TikTokConnector(Connector):
+    """A TikTok creator account posting photos (TikTok has no text-only posts)."""
+
+    platform: ClassVar[Platform] = Platform.TIKTOK
+    max_text: ClassVar[int] = 4000  # the description; the title is its first line, cut to 90
+    text_unit: ClassVar[TextUnit] = TextUnit.CHARACTERS
+    max_title: ClassVar[int] = 90
+    max_images: ClassVar[int] = 35
+    max_image_bytes: ClassVar[int] = 20 * 1024 * 1024
+    max_alt_text: ClassVar[int] = 100_000  # photo posts have no alt text field: it is not sent
+    image_mime_types: ClassVar[tuple[str, ...]] = ("image/jpeg", "image/webp")
+    requires_media: ClassVar[bool] = True
+    token_help: ClassVar[str] = (
+        "developers.tiktok.com: an app with Login Kit and the Content Posting API (Direct Post), scopes "
+        "user.info.basic video.publish video.list; authorize once and set client_key_env, "
+        "client_secret_env and refresh_token_env (it rotates; the newest is kept in the credential store). "
+        "Until TikTok audits the app, posts are private (privacy_level SELF_ONLY).")
+    metric_names: ClassVar[dict[str, str]] = {
+        "view_count": "views", "like_count": "likes", "comment_count": "comments", "share_count": "shares"}
+    metrics_batch_size: ClassVar[int] = 20
+    privacy_levels: ClassVar[tuple[str, ...]] = (
+        "PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")
+    init_limit_per_min: ClassVar[int] = 6
+    refresh_margin: ClassVar[timedelta] = timedelta(minutes=10)
+
+    def __init__(self, *args: Any, sleep: Callable[[float], None] = time.sleep,
+                 poll_interval_s: float = 3.0, max_polls: int = 20,
+                 listing_delay_s: float = 1800.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sleep = sleep
+        self.poll_interval_s = poll_interval_s
+        self.max_polls = max_polls
+        self.listing_delay_s = listing_delay_s
+        self._inits: deque[datetime] = deque()
+
+    # -- tokens -------------------------------------------------------------------------------
+
+    def _can_refresh(self) -> bool:
+        stored = self.credentials.load(self.channel.name)
+        return bool(stored.get("refresh_token") or self.channel.has_secret("refresh_token")) and \
+            self.channel.has_secret("client_key") and self.channel.has_secret("client_secret")
+
+    def _refresh_token(self, stored: dict[str, Any]) -> str:
+        """The newest refresh token: the stored one, unless a person has put a new one in the env."""
+        if not self.channel.has_secret("refresh_token"):
+            return str(stored["refresh_token"])
+        env = self.channel.secret("refresh_token")
+        fingerprint = hashlib.sha256(env.encode()).hexdigest()[:16]
+        if stored.get("refresh_token") and stored.get("seeded_from") == fingerprint:
+            return str(stored["refresh_token"])
+        return env
+
+    def _access_token(self) -> str:
+        stored = self.credentials.load(self.channel.name)
+        expires = parse_expiry(stored.get("expires_at"))
+        stale = expires is not None and expires - self.clock() <= self.refresh_margin
+        if self._can_refresh() and (stale or not (stored.get("access_token") or self.channel.has_secret())):
+            self.refresh_credentials(force=True)
+            stored = self.credentials.load(self.channel.name)
+        try:
+            return str(stored.get("access_token") or self.channel.secret("token"))
+        except MissingSecret as exc:
+            raise AuthError(self.channel.name, str(exc)) from None
+
+    def refresh_credentials(self, *, force: bool = False) -> datetime | None:
+        """Refresh ahead of expiry; the rotated pair is saved in one write before anything else."""
+        if not self._can_refresh():
+            return None
+        name, stored = self.channel.name, self.credentials.load(self.channel.name)
+        expires = parse_expiry(stored.get("expires_at"))
+        if not force and expires is not None and expires - self.clock() > self.refresh_margin:
+            return expires
+        refresh = self._refresh_token(stored)
+        response = self.request("POST", "/v2/oauth/token/", write=False, ok=(200,), data={
+            "client_key": self.channel.secret("client_key"), "client_secret": self.channel.secret("client_secret"),
+            "grant_type": "refresh_token", "refresh_token": refresh})
+        self._raise_for_envelope(response, write=False)
+        body, now = response.json(), self.clock()
+        expires = now + timedelta(seconds=int(body["expires_in"]))
+        env = self.channel.secret("refresh_token") if self.channel.has_secret("refresh_token") else ""
+        self.credentials.save(name, {
+            "access_token": body["access_token"], "refresh_token": body["refresh_token"],
+            "expires_at": expires.isoformat(), "open_id": body.get("open_id", ""),
+            "refresh_expires_at": (now + timedelta(seconds=int(body.get("refresh_expires_in", 0)))).isoformat(),
+            "seeded_from": stored.get("seeded_from") if refresh != env else
+            hashlib.sha256(env.encode()).hexdigest()[:16]})
+        return expires
+
+    # -- HTTP with the envelope ---------------------------------------------------------------
+
+    def call(self, path: str, *, write: bool = False, **kwargs: Any) -> dict[str, Any]:
+        """POST to the API; returns `data`. A rejected token is refreshed once and the call repeated."""
+        for attempt in (1, 2):
+            headers = {"Authorization": f"Bearer {self._access_token()}",
+                       "Content-Type": "application/json; charset=UTF-8"}
+            try:
+                response = self.request("POST", path, write=write, ok=(200,), headers=headers, **kwargs)
+                self._raise_for_envelope(response, write=write)
+                return dict(response.json().get("data") or {})
+            except AuthError as exc:
+                if exc.code != "access_token_invalid" or attempt == 2 or not self._can_refresh():
+                    raise
+                self.refresh_credentials(force=True)
+        raise AssertionError("unreachable")
+
+    def _raise_for_envelope(self, response: requests.Response, *, write: bool) -> None:
+        body = self.json_or_empty(response)
+        error = body.get("error") if isinstance(body, dict) else None
+        if isinstance(error, str) or (isinstance(error, dict) and error.get("code", "ok") != "ok"):
+            exc = self.classify(response, write=write)
+            assert exc is not None
+            exc.message = self.scrub(exc.message)
+            exc.args = (f"{exc.channel}: {exc.message}",)
+            raise exc
+
+    # -- the platform calls -------------------------------------------------------------------
+
+    def check(self) -> AccountInfo:
+        info = self.call("/v2/post/publish/creator_info/query/")
+        options = info.get("privacy_level_options") or []
+        privacy = self._privacy_option()
+        detail = f"privacy level {privacy}" + ("" if privacy in options else
+                                               f" NOT offered (options: {', '.join(options)})")
+        stored = self.credentials.load(self.channel.name)
+        expires = parse_expiry(stored.get("refresh_expires_at")) or parse_expiry(
+            self.channel.options.get("token_expires_at"))
+        detail += "; access token refreshed automatically" if self._can_refresh() else \
+            "; no refresh token configured: the access token expires within a day"
+        return AccountInfo(account_id=str(info.get("creator_username", "")),
+                           name=str(info.get("creator_nickname") or info.get("creator_username", "")),
+                           detail=detail, token_expires_at=expires)
+
+    def publish(self, req: PublishRequest, *, save_handle: SaveHandle) -> PublishResult:
+        publish_id = req.handle.get("publish_id")
+        username = req.handle.get("creator_username")
+        if not publish_id:
+            missing = [m.path for m in req.media if not m.public_url]
+            if missing or not req.media:
+                raise ContentRejected(self.channel.name, "TikTok fetches photos from a public URL; set "
+                                      f"[media] public_base_url (no URL for: {', '.join(missing) or 'no image'})")
+            info = self.call("/v2/post/publish/creator_info/query/")
+            username = info.get("creator_username")
+            privacy = self._privacy_option()
+            if privacy not in (info.get("privacy_level_options") or []):
+                raise ContentRejected(self.channel.name, f"privacy level {privacy} is not offered by this "
+                                      f"account ({', '.join(info.get('privacy_level_options') or [])})")
+            self._pace_init()
+            text = self._description(req)
+            data = self.call("/v2/post/publish/content/init/", write=True, json={
+                "post_info": {"title": self.title(text), "description": text, "privacy_level": privacy,
+                              "disable_comment": bool(self.channel.options.get("disable_comment", False)),
+                              "auto_add_music": bool(self.channel.options.get("auto_add_music", True))},
+                "source_info": {"source": "PULL_FROM_URL", "photo_cover_index": 0,
+                                "photo_images": [m.public_url for m in req.media]},
+                "post_mode": "DIRECT_POST", "media_type": "PHOTO"})
+            publish_id = str(data["publish_id"])
+            save_handle({"publish_id": publish_id, "creator_username": username})
+        for attempt in range(self.max_polls):
+            status = self._status(str(publish_id))
+            if status.get("status") in DONE:
+                return self._result(str(publish_id), status, username)
+            if status.get("status") == "FAILED":
+                raise self._failure(str(publish_id), status, save_handle)
+            if attempt + 1 < self.max_polls:
+                self.sleep(self.poll_interval_s)
+        raise TransientError(self.channel.name, f"{publish_id} is still processing at TikTok; "
+                             "its status will be checked again", ambiguous=True)
+
+    def reconcile(self, req: PublishRequest) -> PublishResult | None:
+        publish_id = req.handle.get("publish_id")
+        if publish_id:
+            status = self._status(str(publish_id))
+            if status.get("status") in DONE:
+                return self._result(str(publish_id), status, req.handle.get("creator_username"))
+            if status.get("status") == "FAILED":
+                return None  # publish() sees the failure and decides between retry and rejection
+            raise TransientError(self.channel.name, f"{publish_id} is still processing", ambiguous=True)
+        if self._privacy_option() == "SELF_ONLY":
+            log.warning("post %s to %s: TikTok does not list private posts, so an interrupted post cannot "
+                        "be confirmed; if the app shows it twice, delete one", req.post_id, self.channel.name)
+            return None
+        text = " ".join(self._description(req).split())
+        since = (req.attempt_started_at or self.clock()) - timedelta(minutes=5)
+        data = self.call("/v2/video/list/", params={"fields": "id,title,video_description,create_time,share_url"},
+                         json={"max_count": 20})
+        for video in data.get("videos") or []:
+            created = datetime.fromtimestamp(int(video.get("create_time", 0)), UTC)
+            if created >= since and " ".join(str(video.get("video_description", "")).split()) == text:
+                return PublishResult(remote_id=str(video["id"]), url=video.get("share_url"),
+                                     published_at=created, raw=video)
+        started = req.attempt_started_at
+        if started is not None and (self.clock() - started).total_seconds() < self.listing_delay_s:
+            raise TransientError(self.channel.name, "the post is not listed (yet): TikTok lists public posts "
+                                 "only after moderation; will look again", ambiguous=True)
+        return None
+
+    def fetch_metrics(self, remote_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+        """Counts per remote id; a publish_id is first resolved to its public post id, if any."""
+        post_ids: dict[str, str] = {}
+        for remote_id in remote_ids:
+            if remote_id.isdigit():
+                post_ids[remote_id] = remote_id
+                continue
+            try:
+                public = self._status(remote_id).get("publicaly_available_post_id") or []
+            except ContentRejected:  # an unknown or long-expired publish_id: nothing to count
+                continue
+            if public:  # private posts have none: nothing to count
+                post_ids[str(public[0])] = remote_id
+        metrics: dict[str, dict[str, int]] = {}
+        ids = list(post_ids)
+        for start in range(0, len(ids), self.metrics_batch_size):
+            data = self.call("/v2/video/query/", params={"fields": "id," + ",".join(self.metric_names)},
+                             json={"filters": {"video_ids": ids[start:start + self.metrics_batch_size]}})
+            for video in data.get("videos") or []:
+                metrics[post_ids[str(video["id"])]] = {k: int(video.get(k) or 0) for k in self.metric_names}
+        return metrics
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    @classmethod
+    def title(cls, text: str) -> str:
+        first = text.strip().split("\n", 1)[0].strip()
+        return "".join(regex.findall(r"\X", first)[: cls.max_title])
+
+    def _description(self, req: PublishRequest) -> str:
+        return req.text if not req.link or req.link in req.text else f"{req.text}\n\n{req.link}"
+
+    def _privacy_option(self) -> str:
+        privacy = str(self.channel.options.get("privacy_level", "SELF_ONLY"))
+        if privacy not in self.privacy_levels:
+            raise ContentRejected(self.channel.name, f"privacy_level {privacy!r} is not one of "
+                                  f"{', '.join(self.privacy_levels)} (channel option)")
+        return privacy
+
+    def _pace_init(self) -> None:
+        """TikTok allows 6 inits a minute per token: wait for the window here rather than get a 429."""
+        now = self.clock()
+        while self._inits and (now - self._inits[0]).total_seconds() >= 60:
+            self._inits.popleft()
+        if len(self._inits) >= self.init_limit_per_min:
+            wait = 60 - (now - self._inits[0]).total_seconds()
+            raise RateLimited(self.channel.name, f"{self.init_limit_per_min} posts a minute reached",
+                              retry_after_s=wait, reset_at=now + timedelta(seconds=wait))
+        self._inits.append(now)
+
+    def _status(self, publish_id: str) -> dict[str, Any]:
+        return self.call("/v2/post/publish/status/fetch/", json={"publish_id": publish_id})
+
+    def _result(self, publish_id: str, status: dict[str, Any], username: Any) -> PublishResult:
+        public = status.get("publicaly_available_post_id") or []
+        post_id = str(public[0]) if public else None
+        url = f"https://www.tiktok.com/@{username}/photo/{post_id}" if post_id and username else None
+        return PublishResult(remote_id=post_id or publish_id, url=url, published_at=self.clock(),
+                             raw={"publish_id": publish_id, **status})
+
+    def _failure(self, publish_id: str, status: dict[str, Any], save_handle: SaveHandle) -> ConnectorError:
+        reason, name = str(status.get("fail_reason") or "unknown"), self.channel.name
+        if reason in RETRYABLE_FAILURES or reason.startswith("spam_risk_too_many"):
+            save_handle({"publish_id": None, "failed_publish_id": publish_id})  # the next try starts over
+            if reason.startswith("spam_risk_too_many"):
+                reset = next_utc_midnight(self.clock())
+                return RateLimited(name, "TikTok's daily post limit for this account is reached",
+                                   retry_after_s=(reset - self.clock()).total_seconds(), reset_at=reset,
+                                   code=reason)
+            return TransientError(name, f"TikTok could not publish {publish_id} ({reason}); will retry",
+                                  code=reason)
+        return ContentRejected(name, f"TikTok refused the photos of {publish_id} ({reason})", code=reason)
+
+    # -- errors -------------------------------------------------------------------------------
+
+    def classify(self, response: requests.Response, *, write: bool) -> ConnectorError | None:
+        body = self.json_or_empty(response)
+        body = body if isinstance(body, dict) else {}
+        name, status, error = self.channel.name, response.status_code, body.get("error")
+        if isinstance(error, str) and "error_description" in body:  # the OAuth endpoint's own shape
+            return AuthError(name, f"TikTok refused the token refresh ({error}: {body.get('error_description', '')})"
+                             f"; authorize channel {name} again and update its refresh token",
+                             http_status=status, code=error)
+        code = str((error or {}).get("code") or "") or None
+        message = f"{code}: {(error or {}).get('message') or f'HTTP {status}'}"
+        if code == "access_token_invalid" or (code or "").startswith("scope_"):
+            return AuthError(name, f"{message}; check the authorization of channel {name}",
+                             http_status=status, code=code)
+        if code == "rate_limit_exceeded":
+            self.blocked_until = self.clock() + timedelta(minutes=1)
+            return RateLimited(name, f"rate limited: {message}", retry_after_s=60, reset_at=self.blocked_until,
+                               http_status=status, code=code)
+        if code in ("spam_risk_too_many_posts", "reached_active_user_cap"):
+            self.blocked_until = next_utc_midnight(self.clock())
+            return RateLimited(name, f"{message}; try again tomorrow", reset_at=self.blocked_until,
+                               retry_after_s=(self.blocked_until - self.clock()).total_seconds(),
+                               http_status=status, code=code)
+        if code == "internal_error":
+            return TransientError(name, message, ambiguous=write, http_status=status, code=code)
+        if code in HINTS:
+            message = f"{message}; {HINTS[code]}"
+        if code and status < 500:
+            return ContentRejected(name, message, http_status=status, code=code)
+        return self.default_classify(response, write=write, message=message, code=code)
