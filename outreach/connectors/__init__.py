@@ -10,13 +10,19 @@ from outreach.connectors.errors import (
     RateLimited,
     TransientError,
 )
+from outreach.connectors.facebook import FacebookConnector
+from outreach.connectors.instagram import InstagramConnector
 from outreach.connectors.linkedin import LinkedInConnector
 from outreach.connectors.mastodon import MastodonConnector
+from outreach.connectors.threads import ThreadsConnector
 from outreach.connectors.tiktok import TikTokConnector
 from outreach.domain import Platform
 
 CONNECTORS: tuple[type[Connector], ...] = (
     MastodonConnector,
+    InstagramConnector,
+    FacebookConnector,
+    ThreadsConnector,
     LinkedInConnector,
     TikTokConnector,
 )

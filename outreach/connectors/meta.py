@@ -258,7 +258,7 @@ class GraphConnector(Connector):
         if not container:
             body = self.graph("POST", f"{self.user}/{self.media_list}", write=False, data=create)
             container = str(body["id"])
-            pass
+            save_handle({**req.handle, "container_id": container})
         status = self.wait_for_container(container)
         if status is ContainerStatus.PUBLISHED:
             return self._published(container, text, req)
@@ -273,7 +273,8 @@ class GraphConnector(Connector):
         container = req.handle.get("container_id")
         if not container:
             return None  # publishing needs a container id we would have saved first
-        return None
+        if self.container_status(container) is not ContainerStatus.PUBLISHED:
+            return None
         return self.find_published(text, since=self.since(req))
 
     def _published(self, container: str, text: str, req: PublishRequest) -> PublishResult:

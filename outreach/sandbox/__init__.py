@@ -6,14 +6,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from outreach.sandbox import linkedin, mastodon, tiktok
+from outreach.sandbox import facebook, instagram, linkedin, mastodon, threads, tiktok
 from outreach.sandbox.core import Clock, PlatformSim, Sandbox, serve, utcnow
+from outreach.sandbox.facebook import FacebookSim
+from outreach.sandbox.instagram import InstagramSim
 from outreach.sandbox.linkedin import LinkedInSim
 from outreach.sandbox.mastodon import MastodonSim
+from outreach.sandbox.threads import ThreadsSim
 from outreach.sandbox.tiktok import TikTokSim
 
 SIMULATIONS: tuple[type[PlatformSim], ...] = (
     MastodonSim,
+    InstagramSim,
+    FacebookSim,
+    ThreadsSim,
     LinkedInSim,
     TikTokSim,
 )
@@ -34,6 +40,12 @@ def demo_accounts(url: str) -> list[DemoAccount]:
     """One ready-made channel per simulated platform, named as in the example campaigns."""
     return [
         DemoAccount("peer-mastodon", "mastodon", f"{url}/mastodon", secrets={"token": mastodon.DEMO_TOKEN}),
+        DemoAccount("peer-instagram", "instagram", f"{url}/instagram",
+                    options={"ig_user_id": instagram.IG_USER_ID}, secrets={"token": instagram.DEMO_TOKEN}),
+        DemoAccount("peer-facebook", "facebook", f"{url}/facebook",
+                    options={"page_id": facebook.PAGE_ID}, secrets={"token": facebook.DEMO_TOKEN}),
+        DemoAccount("peer-threads", "threads", f"{url}/threads",
+                    options={"threads_user_id": threads.THREADS_USER_ID}, secrets={"token": threads.DEMO_TOKEN}),
         DemoAccount("peer-linkedin", "linkedin", f"{url}/linkedin",
                     options={"organization_urn": linkedin.DEMO_ORGANIZATION},
                     secrets={"token": linkedin.DEMO_TOKEN}),

@@ -1,0 +1,276 @@
+"""Instagram Graph API (either host), simulated: containers fetched from a public URL, the status
+state machine, `media_publish` with the rolling publishing quota, media listing and fields,
+media insights, account demographics. Wire formats follow platforms.md §2.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any, ClassVar
+
+from outreach.sandbox.http import Request, Response, json_response
+from outreach.sandbox.meta import (
+    Container,
+    FetchFailed,
+    GraphSim,
+    Published,
+    breakdown_insight,
+    demographics,
+    fetch_image,
+    graph_error,
+    graph_time,
+    grown,
+    image_size,
+    insight,
+    pick_fields,
+)
+
+DEMO_TOKEN = "IGQWRsandbox-instagram-demo-token"
+IG_USER_ID = "17841400000000021"
+USERNAME = "verandering.van.binnenuit"
+MAX_IMAGE_BYTES = 8 * 1024 * 1024
+MAX_CAPTION = 2200
+MEDIA_METRICS = ("reach", "views", "likes", "comments", "shares", "saved", "total_interactions",
+                 "follows", "profile_visits", "profile_activity")
+DEPRECATED_MEDIA_METRICS = ("impressions", "plays", "clips_replays_count",
+                            "ig_reels_aggregated_all_plays_count", "engagement", "video_views")
+DEMOGRAPHIC_METRICS = {"follower_demographics": ("Follower demographics", 1.0, 1.0, 1.0),
+                       "engaged_audience_demographics": ("Engaged audience demographics", 0.2, 0.45, 1.35),
+                       "reached_audience_demographics": ("Reached audience demographics", 0.6, 1.5, 1.2)}
+TIMEFRAMES = ("this_week", "this_month")
+LEGACY_TIMEFRAMES = ("last_14_days", "last_30_days", "last_90_days", "prev_month")
+BREAKDOWNS = ("age", "gender", "city", "country")
+
+
+def shortcode(media_id: str) -> str:
+    return base64.urlsafe_b64encode(int(media_id).to_bytes(8, "big")).decode().rstrip("=")[:11]
+
+
+class InstagramSim(GraphSim):
+    prefix: ClassVar[str] = "instagram"
+    demo_token: ClassVar[str] = DEMO_TOKEN
+    usage_type: ClassVar[str] = "instagram"
+    throttle: ClassVar[tuple[int, str]] = (
+        80002, "(#80002) There have been too many calls to this Instagram account. Wait a bit and try again.")
+    refresh_grant: ClassVar[str | None] = "ig_refresh_token"
+    defaults: ClassVar[dict[str, Any]] = {"reject_legacy_timeframes": True}
+
+    def account_id(self) -> str:
+        return IG_USER_ID
+
+    def reset(self) -> None:
+        super().reset()
+        self.media: dict[str, Published] = {}
+
+    def setup_routes(self) -> None:
+        add = self.router.add
+        add("POST", r"/(?P<user>\w+)/media", self.create_container)
+        add("POST", r"/(?P<user>\w+)/media_publish", self.media_publish)
+        add("GET", r"/(?P<user>\w+)/media", self.list_media)
+        add("GET", r"/(?P<user>\w+)/content_publishing_limit", self.publishing_limit)
+        add("GET", r"/(?P<node>\w+)/insights", self.insights)
+        add("GET", r"/(?P<node>\w+)", self.node)
+
+    def user(self, user: str) -> bool:
+        return user in ("me", IG_USER_ID)
+
+    # -- publishing ---------------------------------------------------------------------------
+
+    def create_container(self, req: Request, user: str) -> Response:
+        if not self.user(user):
+            return self.not_found(req)
+        caption = req.param("caption") or ""
+        if (req.param("media_type") or "IMAGE") != "IMAGE":
+            return graph_error("(#100) The sandbox simulates image posts only (media_type=IMAGE)", 100)
+        if len(caption) > MAX_CAPTION:
+            return graph_error(f"(#100) The caption is longer than {MAX_CAPTION} characters.", 100,
+                               user_title="Caption too long")
+        if caption.count("#") > 30:
+            return graph_error("(#100) The caption contains more than 30 hashtags.", 100)
+        url = req.param("image_url")
+        if not url:
+            return graph_error("(#100) The parameter image_url is required", 100)
+        try:
+            data, mime = fetch_image(url, max_bytes=MAX_IMAGE_BYTES)
+        except FetchFailed:
+            return graph_error("Only photo or video can be accepted as media type.", 9004, subcode=2207052,
+                               user_title="Media download has failed.",
+                               user_msg=f"The media could not be fetched from this URI: {url}. Please "
+                                        "check the URI and try again.")
+        if len(data) > MAX_IMAGE_BYTES:
+            return graph_error("The image size is too large.", 36000, subcode=2207004,
+                               user_title="Image size too large",
+                               user_msg="The image is too large to download. It should be less than 8 MiB.")
+        if mime != "image/jpeg":
+            return graph_error("Only photo or video can be accepted as media type.", 9004, subcode=2207052,
+                               user_title="Unsupported image format",
+                               user_msg=f"The image at {url} is {mime}; Instagram accepts JPEG images.")
+        size = image_size(data)
+        if size and not 0.8 <= size[0] / size[1] <= 1.91:
+            return graph_error("The aspect ratio is not supported.", 36003, subcode=2207009,
+                               user_title="Cannot publish image with this aspect ratio",
+                               user_msg=f"The submitted image with aspect ratio ('{size[0]}/{size[1]}') "
+                                        "cannot be published. Please submit an image with a valid "
+                                        "aspect ratio.")
+        container = Container(id=self.new_id(17889455560000000), owner=IG_USER_ID, created_at=self.clock(),
+                              params={"caption": caption, "alt_text": req.param("alt_text") or "",
+                                      "image_url": url})
+        self.containers[container.id] = container
+        return json_response({"id": container.id})
+
+    def media_publish(self, req: Request, user: str) -> Response:
+        if not self.user(user):
+            return self.not_found(req)
+        container = self.containers.get(req.param("creation_id") or "")
+        if container is None:
+            return graph_error("(#100) Param creation_id must be the id of a media container", 100)
+        status = self.container_status(container, poll=False)
+        if status == "IN_PROGRESS":
+            return graph_error("Media ID is not available", 9007, subcode=2207027,
+                               user_title="Media not ready",
+                               user_msg="The media is not ready for publishing, please wait for a moment")
+        if status == "EXPIRED":
+            return graph_error("The media you are trying to access has expired. Please try to upload again.",
+                               -2, subcode=2207020, user_title="Media expired")
+        if status == "ERROR":
+            return graph_error("An unknown error occurred", -1, subcode=container.error_subcode or 2207001,
+                               transient=True)
+        if status == "PUBLISHED":
+            return graph_error("(#100) This media container has already been published", 100)
+        if self.quota_used(self.published_times()) >= int(self.config["quota_total"]):
+            return graph_error("Application request limit reached", 9, subcode=2207042,
+                               user_title="Maximum number of posts reached",
+                               user_msg="You reached the maximum number of posts that may be published "
+                                        "through the API in 24 hours.")
+        media = Published(id=self.new_id(17920238420000000), text=container.params["caption"],
+                          created_at=self.clock(), extra={**container.params, "container_id": container.id})
+        self.media[media.id] = media
+        container.status_code, container.media_id = "PUBLISHED", media.id
+        return json_response({"id": media.id})
+
+    def published_times(self) -> list[datetime]:
+        return [m.created_at for m in self.media.values()]
+
+    def publishing_limit(self, req: Request, user: str) -> Response:
+        if not self.user(user):
+            return self.not_found(req)
+        return json_response(self.quota_body(self.published_times()))
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def media_node(self, media: Published) -> dict[str, Any]:
+        hours = (self.clock() - media.created_at).total_seconds() / 3600
+        return {"id": media.id, "caption": media.text, "media_type": "IMAGE", "media_product_type": "FEED",
+                "media_url": media.extra["image_url"], "permalink": f"https://www.instagram.com/p/"
+                f"{shortcode(media.id)}/", "timestamp": graph_time(media.created_at), "username": USERNAME,
+                "like_count": self.counts(media, hours)["likes"],
+                "comments_count": self.counts(media, hours)["comments"], "alt_text": media.extra["alt_text"]}
+
+    def node(self, req: Request, node: str) -> Response:
+        if self.user(node):
+            return self.answer(pick_fields(
+                {"id": IG_USER_ID, "username": USERNAME, "name": "Verandering van binnenuit",
+                 "followers_count": int(self.config["followers"]), "media_count": len(self.media),
+                 "biography": "Gelijkheid, veiligheid en acceptatie", "profile_picture_url": None},
+                self.fields(req, "id,username"), "IGUser"))
+        if node in self.containers:
+            container = self.containers[node]
+            self.container_status(container)
+            return self.answer(pick_fields({"id": node, "status_code": container.status_code,
+                                            "status": self.status_text(container)},
+                                           self.fields(req, "id"), "ShadowIGMediaBuilder"))
+        if node in self.media:
+            return self.answer(pick_fields(self.media_node(self.media[node]), self.fields(req, "id"),
+                                           "IGMedia"))
+        return self.not_found(req)
+
+    def list_media(self, req: Request, user: str) -> Response:
+        if not self.user(user):
+            return self.not_found(req)
+        limit = min(100, int(req.param("limit") or 25))
+        newest = sorted(self.media.values(), key=lambda m: (m.created_at, m.id), reverse=True)[:limit]
+        data = []
+        for media in newest:
+            picked = pick_fields(self.media_node(media), self.fields(req, "id"), "IGMedia")
+            if isinstance(picked, Response):
+                return picked
+            data.append(picked)
+        cursor = base64.b64encode(b"sandbox").decode()
+        return json_response({"data": data, "paging": {"cursors": {"before": cursor, "after": cursor}}})
+
+    @staticmethod
+    def answer(result: Response | dict[str, Any]) -> Response:
+        return result if isinstance(result, Response) else json_response(result)
+
+    # -- insights -----------------------------------------------------------------------------
+
+    def counts(self, media: Published, hours: float) -> dict[str, int]:
+        reach = grown(f"{media.id}:reach", hours, low=150, high=900)
+        likes = grown(f"{media.id}:likes", hours, low=8, high=90) * reach // 900
+        counts = {"reach": reach, "views": reach * 14 // 10, "likes": likes, "comments": reach // 80,
+                  "shares": reach // 95, "saved": reach // 50, "follows": reach // 300,
+                  "profile_visits": reach // 40, "profile_activity": reach // 60}
+        counts["total_interactions"] = counts["likes"] + counts["comments"] + counts["shares"] + counts["saved"]
+        return counts
+
+    def insights(self, req: Request, node: str) -> Response:
+        metrics = [m for m in (req.param("metric") or "").split(",") if m]
+        if not metrics:
+            return graph_error("(#100) The parameter metric is required", 100)
+        if node in self.media:
+            return self.media_insights(node, metrics)
+        if self.user(node):
+            return self.account_insights(req, metrics)
+        return self.not_found(req)
+
+    def media_insights(self, media_id: str, metrics: list[str]) -> Response:
+        for i, name in enumerate(metrics):
+            if name == "impressions":
+                return graph_error("(#100) Starting from version v22.0 and above, the impressions metric is "
+                                   "no longer supported for media", 100)
+            if name not in MEDIA_METRICS:
+                return graph_error(f"(#100) metric[{i}] must be one of the following values: "
+                                   f"{', '.join(MEDIA_METRICS)}", 100)
+        media = self.media[media_id]
+        counts = self.counts(media, (self.clock() - media.created_at).total_seconds() / 3600)
+        return json_response({"data": [insight(media_id, name, counts[name]) for name in metrics]})
+
+    def account_insights(self, req: Request, metrics: list[str]) -> Response:
+        for i, name in enumerate(metrics):
+            if name not in DEMOGRAPHIC_METRICS:
+                return graph_error(f"(#100) metric[{i}] is not simulated by the sandbox; it serves "
+                                   f"{', '.join(DEMOGRAPHIC_METRICS)}", 100)
+        if req.param("period", "lifetime") != "lifetime":
+            return graph_error(f"(#100) Incompatible period: {metrics[0]} supports period=lifetime", 100)
+        if req.param("metric_type") != "total_value":
+            return graph_error(f"(#100) The following metrics ({', '.join(metrics)}) should be specified "
+                               "with parameter metric_type=total_value", 100)
+        timeframe = req.param("timeframe")
+        if timeframe not in TIMEFRAMES and not (timeframe in LEGACY_TIMEFRAMES
+                                                and not self.config["reject_legacy_timeframes"]):
+            return graph_error("(#100) timeframe must be one of the following values: "
+                               f"{', '.join(TIMEFRAMES)}", 100)
+        keys = [b for b in (req.param("breakdown") or "").split(",") if b]
+        if not keys or any(k not in BREAKDOWNS for k in keys):
+            return graph_error(f"(#100) breakdown must be one or more of: {', '.join(BREAKDOWNS)}", 100)
+        followers = int(self.config["followers"])
+        data = []
+        for name in metrics:
+            title, week, month, young = DEMOGRAPHIC_METRICS[name]
+            share = week if timeframe == "this_week" else month
+            total = int(followers * share) if followers >= 100 else 0
+            seed = int(self.config["seed"]) * 31 + list(DEMOGRAPHIC_METRICS).index(name)
+            results = demographics(seed, total, keys, young=young, with_13_17=bool(self.config["with_13_17"]))
+            data.append(breakdown_insight(IG_USER_ID, name, keys, results, title=title))
+        return json_response({"data": data})
+
+    # -- state --------------------------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        return {"containers": [{"id": c.id, "status_code": c.status_code, "caption": c.params["caption"],
+                                "polls": c.polls} for c in self.containers.values()],
+                "posts": [{"id": m.id, "caption": m.text, "alt_text": m.extra["alt_text"],
+                           "image_url": m.extra["image_url"], "container_id": m.extra["container_id"],
+                           "timestamp": graph_time(m.created_at)} for m in self.media.values()],
+                "quota_usage": self.quota_used(self.published_times()), "usage": dict(self.usage)}
