@@ -111,12 +111,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from outreach.planning import plan_campaign, render_plan
+    from outreach.planning import format_plan, plan_campaign
 
     settings = _settings(args)
     for path in _campaign_files(args.paths):
-        plan = plan_campaign(path, settings)
-        _print_lines(render_plan(plan, settings))
+        _print_lines(format_plan(plan_campaign(path, settings)))
     return 0
 
 

@@ -37,7 +37,7 @@ def demo_channels(sandbox_url: str) -> tuple[dict[str, dict[str, Any]], dict[str
             table[f"{key}_env"] = var
             environ[var] = value
         channels[account.channel] = table
-    channels.setdefault("peer-whatsapp", {"platform": "manual"})
+    channels.setdefault("peer-whatsapp", {"platform": "manual", "utm_source": "whatsapp"})
     return channels, environ
 
 
@@ -116,7 +116,6 @@ def run_demo(*, state_dir: Path, port: int = 0, duration_s: float | None = None,
     from outreach.planning import plan_campaign, schedule_campaign, shift_to_now
     from outreach.planning.review import PostSelector, approve
     from outreach.publishing.dispatcher import Dispatcher
-    from outreach.publishing.media import MediaPreparer
     from outreach.publishing.status import status_report
     from outreach.sandbox import build_sandbox, serve
     from outreach.scheduler import run_worker
@@ -154,8 +153,7 @@ def run_demo(*, state_dir: Path, port: int = 0, duration_s: float | None = None,
             dash_proc, line = _start_dashboard(config_path, environ, out)
             out(line)
         out(f"inspect later: outreach --config {config_path} status")
-        dispatcher = Dispatcher(db, settings, worker_id="demo-worker",
-                                media=MediaPreparer(settings, sandbox_base=server.url))
+        dispatcher = Dispatcher(db, settings, worker_id="demo-worker")
         run_worker(db, settings, out=out, until=duration_s, dispatcher=dispatcher)
         out("")
         out("\n".join(status_report(db).lines()))

@@ -28,6 +28,7 @@ from outreach.db import Database
 from outreach.db.models import ChannelState, PublishAttempt
 from outreach.db.models import Post as PostRow
 from outreach.domain import ErrorKind, MediaItem, Platform, PostStatus, PublishRequest, PublishResult
+from outreach.publishing.media import MediaPreparer
 from outreach.publishing.retry import RetryPolicy
 
 log = logging.getLogger("outreach.publishing")
@@ -81,7 +82,7 @@ class Dispatcher:
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"
         self.clock = clock
         self.connectors = connectors or ConnectorCache(settings, clock=clock)
-        self.media = media or default_media
+        self.media = media or MediaPreparer(settings)
         r = settings.worker.retry
         self.retry = retry or RetryPolicy(r.max_attempts, r.backoff_base_s, r.backoff_factor, r.backoff_max_s)
         self.lease = timedelta(seconds=lease_s if lease_s is not None else settings.worker.lease_s)
@@ -370,16 +371,3 @@ class ConnectorCache:
                                        clock=self.clock, credentials=self.credentials)
         return self._cache[channel]
 
-
-def default_media(post: PostRow, platform: Platform) -> tuple[MediaItem, ...]:
-    """Media as stored on the post: local paths with alt text (cards are rendered by the caller)."""
-    items = []
-    for entry in post.media or []:
-        path = entry.get("path")
-        if not path:
-            continue
-        items.append(MediaItem(path=path, alt_text=entry.get("alt_text", ""),
-                               mime_type=entry.get("mime_type", "image/jpeg"),
-                               width=entry.get("width"), height=entry.get("height"),
-                               public_url=entry.get("public_url")))
-    return tuple(items)

@@ -1,0 +1,290 @@
+"""One post for one meeting, written in the dashboard's planner instead of a campaign file.
+
+The draft is rendered with the same Jinja2 environment, UTM tagging, platform limits and content
+hash as campaign files, and stored with the same insert/update rules as `schedule_campaign` (changed
+approved content goes back to review). Every dashboard post waits for a reviewer.
+
+Dashboard posts carry `rule_key` "dashboard:<id>" so a campaign file reload can tell them apart.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from outreach.config import Settings
+from outreach.db import Database
+from outreach.db.models import Campaign, Meeting, Organisation, Post
+from outreach.domain import Platform
+from outreach.planning.limits import media_items, platform_validator
+from outreach.planning.plan import CampaignInfo, Plan, PlannedPost, content_hash
+from outreach.planning.render import (
+    Fields,
+    RenderProblem,
+    compile_template,
+    make_environment,
+    render,
+    tag_text,
+    tag_url,
+)
+from outreach.planning.schedule import ScheduleReport, _Loader
+from outreach.planning.spec import CARD_TEMPLATES, ORGANISATIONS
+
+RULE_PREFIX = "dashboard:"
+_SLUG = re.compile(r"[a-z0-9][a-z0-9._-]{0,60}")
+# The UTM tags planning added (undone when a saved post is loaded for editing, then added afresh).
+_UTM = re.compile(r"[?&]utm_source=[^&\s]*&utm_medium=[^&\s]*&utm_campaign=[^&\s#]*")
+
+
+class DraftError(Exception):
+    """A draft that cannot be saved; `problems` lists every reason."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = list(problems)
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingChoice:
+    """A meeting the planner can write about (what the form shows and the templates see)."""
+
+    id: int
+    key: str
+    campaign: str
+    campaign_name: str
+    timezone: str
+    organisation: str
+    community: str
+    city: str
+    venue: str
+    starts_at: datetime
+    languages: tuple[str, ...]
+    kind: str = "community"
+    themes: tuple[str, ...] = ()
+    audience: str = ""
+
+    def label(self) -> str:
+        local = self.starts_at.astimezone(ZoneInfo(self.timezone))
+        return f"{local:%Y-%m-%d %H:%M} · {self.organisation} · {self.city} · {self.key}"
+
+
+@dataclass(frozen=True, slots=True)
+class DraftPost:
+    """What a volunteer fills in: texts and alt texts per language, channels, local time, card."""
+
+    meeting_id: int
+    name: str  # slug, unique per meeting: "announce", "extra-reminder"
+    texts: Mapping[str, str]  # language -> Jinja2 text
+    channels: Sequence[str]
+    due_local: datetime  # naive wall-clock time in the campaign's time zone
+    card: str | None = None  # one of CARD_TEMPLATES
+    alt_texts: Mapping[str, str] = field(default_factory=dict)
+    link: str | None = None
+
+    @property
+    def rule_key(self) -> str:
+        return f"{RULE_PREFIX}{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One problem found while the volunteer types; `language`/`channel` say where (None: whole draft)."""
+
+    message: str
+    language: str | None = None
+    channel: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedDraft:
+    posts: list[PlannedPost]
+    checks: list[Check]
+
+    @property
+    def ok(self) -> bool:
+        return not self.checks
+
+
+def meeting_choices(db: Database, *, since: datetime | None = None) -> list[MeetingChoice]:
+    """Meetings to plan posts for (from `since`, default all), soonest first."""
+    with db.session() as s:
+        query = (select(Meeting, Campaign, Organisation)
+                 .join(Campaign, Meeting.campaign_id == Campaign.id)
+                 .join(Organisation, Meeting.organisation_id == Organisation.id)
+                 .order_by(Meeting.starts_at))
+        if since is not None:
+            query = query.where(Meeting.starts_at >= since)
+        return [MeetingChoice(id=m.id, key=m.key, campaign=c.slug, campaign_name=c.name, timezone=c.timezone,
+                              organisation=o.code, community=m.community, city=m.city, venue=m.venue,
+                              starts_at=m.starts_at, languages=tuple(m.languages or ()), kind=m.kind,
+                              themes=tuple(m.themes or ()), audience=m.audience)
+                for m, c, o in s.execute(query)]
+
+
+def load_draft(db: Database, meeting_id: int, name: str, *, timezone: str) -> DraftPost | None:
+    """The dashboard post `name` of a meeting as a draft again (for editing), or None."""
+    with db.session() as s:
+        rows = list(s.scalars(select(Post).where(Post.meeting_id == meeting_id,
+                                                 Post.rule_key == f"{RULE_PREFIX}{name}")))
+    if not rows:
+        return None
+    texts = {p.language: _UTM.sub("", p.text) for p in sorted(rows, key=lambda p: p.id)}
+    alts = {p.language: p.media[0].get("alt_text", "") for p in rows if p.media}
+    card = next((p.media[0].get("card") for p in rows if p.media), None)
+    due = rows[0].due_at.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
+    return DraftPost(meeting_id=meeting_id, name=name, texts=texts, channels=sorted({p.channel for p in rows}),
+                     due_local=due, card=card, alt_texts=alts, link=rows[0].link)
+
+
+def render_draft(draft: DraftPost, meeting: MeetingChoice, settings: Settings, *, utm: bool = True) -> RenderedDraft:
+    """Render every language × channel of the draft and check it against each platform's limits."""
+    checks: list[Check] = []
+    if not _SLUG.fullmatch(draft.name):
+        checks.append(Check(f"name {draft.name!r}: use lowercase letters, digits, '-', '.' or '_'"))
+    if not draft.texts:
+        checks.append(Check("choose at least one language"))
+    if not draft.channels:
+        checks.append(Check("choose at least one channel"))
+    if draft.card is not None and draft.card not in CARD_TEMPLATES:
+        checks.append(Check(f"unknown card template {draft.card!r} (known: {', '.join(CARD_TEMPLATES)})"))
+    channels = []
+    for name in draft.channels:
+        if name in settings.channels:
+            channels.append(settings.channels[name])
+        else:
+            checks.append(Check(f"unknown channel {name!r}", channel=name))
+    tz = ZoneInfo(meeting.timezone)
+    due = draft.due_local.replace(tzinfo=tz).astimezone(UTC)
+    env = make_environment()
+    posts = []
+    for lang, source in draft.texts.items():
+        ctx = _context(meeting, lang, due.astimezone(tz), draft.link)
+        text = _render(env, source, ctx, lang, checks)
+        alt = _render(env, draft.alt_texts.get(lang, ""), ctx, lang, checks) if draft.card else ""
+        if text is None or alt is None:
+            continue
+        if not text:
+            checks.append(Check("text is empty", language=lang))
+            continue
+        if draft.card and not alt:
+            checks.append(Check("alt text is required for the card", language=lang))
+        for channel in channels:
+            source_tag = str(channel.options.get("utm_source", channel.platform.value))
+            body = tag_text(text, source=source_tag, campaign=meeting.campaign) if utm else text
+            link = tag_url(draft.link, source=source_tag, campaign=meeting.campaign) if utm and draft.link \
+                else draft.link
+            media = [{"card": draft.card, "alt_text": alt}] if draft.card else []
+            validate = platform_validator(channel)
+            for message in validate(body, media_items(media)) if validate else ():
+                checks.append(Check(message, language=lang, channel=channel.name))
+            posts.append(PlannedPost(
+                source_key=f"{RULE_PREFIX}{draft.name}/{meeting.key}", rule_key=draft.rule_key,
+                meeting_key=meeting.key, channel=channel.name, platform=channel.platform, language=lang,
+                text=body, link=link, media=media, due_at=due,
+                approval_required=channel.platform is not Platform.MANUAL,
+                content_hash=content_hash(text=body, link=link, media=media)))
+    return RenderedDraft(posts=posts, checks=checks)
+
+
+def save_draft(db: Database, draft: DraftPost, settings: Settings, *, now: datetime | None = None
+               ) -> ScheduleReport:
+    """Store the draft's posts (new, or updating the same draft); they wait for review.
+    Languages or channels dropped from the draft are cancelled. Raises DraftError with every problem."""
+    now = now or datetime.now(UTC)
+    meeting = _meeting(db, draft.meeting_id)
+    rendered = render_draft(draft, meeting, settings)
+    if not rendered.ok:
+        raise DraftError([_line(c) for c in rendered.checks])
+    if rendered.posts and rendered.posts[0].due_at < now:
+        raise DraftError(["the time has already passed"])
+    info = CampaignInfo(slug=meeting.campaign, name=meeting.campaign_name, timezone=meeting.timezone,
+                        source_file="dashboard", source_hash="",
+                        organisations={meeting.organisation: ORGANISATIONS.get(meeting.organisation,
+                                                                               meeting.organisation)})
+    plan = Plan(campaign=info, meetings=[], posts=rendered.posts)
+    report = ScheduleReport(campaign=meeting.campaign)
+    with db.write() as s:
+        loader = _Loader(s, plan, report, now=now, include_past=False)
+        campaign = s.scalar(select(Campaign).where(Campaign.slug == meeting.campaign))
+        assert campaign is not None
+        existing = {(p.channel, p.language): p for p in s.scalars(
+            select(Post).where(Post.meeting_id == meeting.id, Post.rule_key == draft.rule_key))}
+        for planned in rendered.posts:
+            post = existing.pop((planned.channel, planned.language), None)
+            if post is None:
+                loader.insert(campaign, planned, meeting.id)
+            else:
+                loader.update(post, planned, meeting.id)
+        for post in existing.values():
+            loader.remove(post)
+        s.flush()
+    return report
+
+
+def _meeting(db: Database, meeting_id: int) -> MeetingChoice:
+    with db.session() as s:
+        row = s.execute(select(Meeting, Campaign, Organisation)
+                        .join(Campaign, Meeting.campaign_id == Campaign.id)
+                        .join(Organisation, Meeting.organisation_id == Organisation.id)
+                        .where(Meeting.id == meeting_id)).first()
+    if row is None:
+        raise DraftError([f"meeting {meeting_id} does not exist"])
+    m, c, o = row
+    return MeetingChoice(id=m.id, key=m.key, campaign=c.slug, campaign_name=c.name, timezone=c.timezone,
+                         organisation=o.code, community=m.community, city=m.city, venue=m.venue,
+                         starts_at=m.starts_at, languages=tuple(m.languages or ()), kind=m.kind,
+                         themes=tuple(m.themes or ()), audience=m.audience)
+
+
+def _context(meeting: MeetingChoice, lang: str, due: datetime, link: str | None) -> dict[str, Any]:
+    tz = ZoneInfo(meeting.timezone)
+    ctx: dict[str, Any] = {
+        "campaign": Fields("campaign", {"id": meeting.campaign, "name": meeting.campaign_name, "link": link}),
+        "lang": lang, "due": due,
+        "meeting": Fields("meeting", {
+            "id": meeting.key, "kind": meeting.kind, "organisation": meeting.organisation,
+            "organisation_name": ORGANISATIONS.get(meeting.organisation, meeting.organisation),
+            "community": meeting.community, "city": meeting.city, "venue": meeting.venue,
+            "start": meeting.starts_at.astimezone(tz), "end": None, "languages": list(meeting.languages),
+            "themes": list(meeting.themes), "audience": meeting.audience, "link": link}),
+    }
+    if link:
+        ctx["link"] = link
+    return ctx
+
+
+def _render(env: Any, source: str, ctx: dict[str, Any], lang: str, checks: list[Check]) -> str | None:
+    try:
+        return render(compile_template(env, source), ctx)
+    except RenderProblem as exc:
+        message = exc.message
+        if "unknown variable" in message:
+            message += f" (available: {', '.join(sorted(ctx))})"
+        checks.append(Check(message, language=lang))
+        return None
+
+
+def _line(check: Check) -> str:
+    where = " · ".join(x for x in (check.channel, check.language) if x)
+    return f"{where}: {check.message}" if where else check.message
+
+
+def preview_card(draft: DraftPost, meeting: MeetingChoice, language: str, *, size: str = "landscape") -> Any:
+    """The card the draft would get in `language` (a `RenderedCard`); raises CardError/TemplateError.
+    The title is the text's first line with URLs and Jinja2 markup left out."""
+    from outreach.cards import CardSpec, render_card
+
+    text = draft.texts.get(language, "")
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    title = re.sub(r"https?://\S+|\{\{.*?\}\}|\{%.*?%\}", "", first).strip() or meeting.community
+    organisation = meeting.organisation if meeting.organisation in ORGANISATIONS else "Peer"
+    spec = CardSpec(template=draft.card or "announce", language=language, title=title[:120],
+                    organisation=organisation, when=meeting.starts_at, timezone=meeting.timezone,
+                    venue=meeting.venue, city=meeting.city, alt_text=draft.alt_texts.get(language) or None)
+    return render_card(spec, size=size)

@@ -1,0 +1,88 @@
+"""Turn a post's media entries into files fit for its platform, just before publishing.
+
+Cards are rendered from the post and its meeting (cached by content hash, so a retry does not
+redraw); photos and cards alike go through `prepare_image_for_platform`, which strips EXIF/GPS and
+every other metadata and fits format and bytes to the platform. Files are named by their content
+hash in `[media] directory`; platforms that pull images by URL get `[media] public_base_url/<name>`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+from outreach.cards import CardSpec, prepare_image_for_platform, render_card
+from outreach.config import Settings
+from outreach.db.models import Post
+from outreach.domain import MediaItem, Platform
+
+_URL_OR_TAG = re.compile(r"https?://\S+|#\w+", re.UNICODE)
+_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
+TITLE_MAX = 90
+
+
+def card_title(text: str) -> str:
+    """A card headline from the post text: its first sentence or line, without links and hashtags."""
+    plain = _URL_OR_TAG.sub("", text)
+    first = re.split(r"(?<=[.!?؟።])\s+|\n", plain.strip(), maxsplit=1)[0].strip(" -–—:·")
+    if len(first) <= TITLE_MAX:
+        return first
+    cut = first[:TITLE_MAX].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + "…"
+
+
+def card_spec_for(post: Post, entry: dict[str, Any], *, timezone: str) -> CardSpec:
+    meeting = post.meeting
+    template = entry["card"]
+    return CardSpec(
+        template=template,
+        language=post.language,
+        title=entry.get("title") or card_title(post.text),
+        body=entry.get("body", ""),
+        organisation=meeting.organisation.code if meeting is not None else "Peer",
+        when=meeting.starts_at if meeting is not None and template in ("announce", "reminder") else None,
+        timezone=timezone,
+        venue=meeting.venue if meeting is not None else "",
+        city=meeting.city if meeting is not None else "",
+        attendance=entry.get("attendance"),
+        alt_text=entry.get("alt_text") or None,
+    )
+
+
+class MediaPreparer:
+    """The dispatcher's media resolver: `preparer(post, platform) -> tuple[MediaItem, ...]`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.directory = Path(settings.media.directory)
+        self.public_base_url = (settings.media.public_base_url or "").rstrip("/") or None
+        self.timezone = settings.timezone
+        self.cache_dir = self.directory / "cards"
+
+    def __call__(self, post: Post, platform: Platform) -> tuple[MediaItem, ...]:
+        items = []
+        for entry in post.media or []:
+            alt = entry.get("alt_text", "")
+            if entry.get("card"):
+                spec = card_spec_for(post, entry, timezone=self.timezone)
+                card = render_card(spec, size=platform, cache_dir=self.cache_dir)
+                source: bytes | Path = card.data
+                alt = alt or card.alt_text
+            elif entry.get("path"):
+                source = Path(entry["path"])
+            else:
+                continue
+            prepared = prepare_image_for_platform(source, platform)
+            digest = hashlib.sha256(prepared.data).hexdigest()[:32]
+            name = f"{digest}.{_EXTENSIONS.get(prepared.mime_type, 'bin')}"
+            path = self.directory / name
+            if not path.exists():
+                self.directory.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(".tmp")
+                tmp.write_bytes(prepared.data)
+                tmp.replace(path)
+            items.append(MediaItem(path=str(path), alt_text=alt, mime_type=prepared.mime_type,
+                                   width=prepared.width, height=prepared.height,
+                                   public_url=f"{self.public_base_url}/{name}" if self.public_base_url else None))
+        return tuple(items)
