@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from outreach.connectors.base import Connector
+from outreach.connectors.bluesky import BlueskyConnector
 from outreach.connectors.errors import (
     AuthError,
     ConnectorError,
@@ -20,6 +21,7 @@ from outreach.domain import Platform
 
 CONNECTORS: tuple[type[Connector], ...] = (
     MastodonConnector,
+    BlueskyConnector,
     InstagramConnector,
     FacebookConnector,
     ThreadsConnector,

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from outreach.sandbox import facebook, instagram, linkedin, mastodon, threads, tiktok
+from outreach.sandbox import bluesky, facebook, instagram, linkedin, mastodon, threads, tiktok
+from outreach.sandbox.bluesky import BlueskySim
 from outreach.sandbox.core import Clock, PlatformSim, Sandbox, serve, utcnow
 from outreach.sandbox.facebook import FacebookSim
 from outreach.sandbox.instagram import InstagramSim
@@ -17,6 +18,7 @@ from outreach.sandbox.tiktok import TikTokSim
 
 SIMULATIONS: tuple[type[PlatformSim], ...] = (
     MastodonSim,
+    BlueskySim,
     InstagramSim,
     FacebookSim,
     ThreadsSim,
@@ -40,6 +42,8 @@ def demo_accounts(url: str) -> list[DemoAccount]:
     """One ready-made channel per simulated platform, named as in the example campaigns."""
     return [
         DemoAccount("peer-mastodon", "mastodon", f"{url}/mastodon", secrets={"token": mastodon.DEMO_TOKEN}),
+        DemoAccount("peer-bluesky", "bluesky", f"{url}/bluesky", options={"identifier": bluesky.DEMO_IDENTIFIER},
+                    secrets={"password": bluesky.DEMO_PASSWORD}),
         DemoAccount("peer-instagram", "instagram", f"{url}/instagram",
                     options={"ig_user_id": instagram.IG_USER_ID}, secrets={"token": instagram.DEMO_TOKEN}),
         DemoAccount("peer-facebook", "facebook", f"{url}/facebook",

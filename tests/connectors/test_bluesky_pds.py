@@ -1,0 +1,188 @@
+"""Bluesky connector against a real AT Protocol PDS (@atproto/pds 0.4.217) started locally.
+
+What the sandbox cannot prove: that the real server accepts our records, facets, blobs and
+record keys, rotates our sessions, and answers `getRecord` after a timeout the way we expect.
+Skips where Node.js or peers/bluesky/node_modules is missing (see pds_fixture.py).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from PIL import Image
+
+from outreach.config import ChannelConfig
+from outreach.connectors.base import MemoryCredentialStore, utcnow
+from outreach.connectors.bluesky import BlueskyConnector
+from outreach.connectors.errors import ContentRejected, TransientError
+from outreach.domain import MediaItem, Platform, PublishRequest
+from tests.connectors.pds_fixture import LocalPds, bluesky_pds  # noqa: F401 - the fixture
+
+PASSWORD_ENV = "OUTREACH_TEST_PDS_PASSWORD"
+LINK = "https://example.org/aanmelden"
+TEXT = f"🏳️‍🌈 لقاء مجتمعي — Eşitlik üzerine konuşalım: {LINK} #VanBinnenuit"
+ALT = "Twee vrouwen lachen in een buurthuis in Utrecht"
+
+
+class StallingProxy(ThreadingHTTPServer):
+    """Forwards to the PDS; answers createRecord only after the client has given up waiting."""
+
+    daemon_threads = True
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.released = threading.Event()
+        super().__init__(("127.0.0.1", 0), _ProxyHandler)
+        threading.Thread(target=self.serve_forever, name="pds-proxy", daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    server: StallingProxy
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+    def _forward(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+        upstream = requests.request(self.command, self.server.target + self.path, data=body,
+                                    headers=headers, timeout=30)
+        if "createRecord" in self.path:
+            self.server.released.wait(10)  # the PDS has acted; the answer comes too late
+        self.send_response(upstream.status_code)
+        self.send_header("Content-Type", upstream.headers.get("Content-Type", "application/json"))
+        self.send_header("Content-Length", str(len(upstream.content)))
+        self.end_headers()
+        self.wfile.write(upstream.content)
+
+    do_GET = do_POST = _forward
+
+
+@pytest.fixture
+def connect(bluesky_pds: LocalPds, monkeypatch) -> Iterator[Any]:  # noqa: F811
+    monkeypatch.setenv(PASSWORD_ENV, bluesky_pds.app_password)
+    store = MemoryCredentialStore()
+    proxies: list[StallingProxy] = []
+
+    def make(*, via_stalling_proxy: bool = False, timeout_s: float = 30.0, **options: Any) -> BlueskyConnector:
+        base = bluesky_pds.url
+        if via_stalling_proxy:
+            proxies.append(StallingProxy(bluesky_pds.url))
+            base = proxies[-1].url
+        channel = ChannelConfig(name="local-pds", platform=Platform.BLUESKY, base_url=base,
+                                options={"identifier": bluesky_pds.handle, **options},
+                                secret_envs={"password": PASSWORD_ENV})
+        return BlueskyConnector(channel, credentials=store, timeout_s=timeout_s)
+
+    make.store = store  # type: ignore[attr-defined]
+    yield make
+    for proxy in proxies:
+        proxy.released.set()
+        proxy.shutdown()
+        proxy.server_close()
+
+
+@pytest.fixture
+def picture(tmp_path: Path) -> MediaItem:
+    path = tmp_path / "meeting.png"
+    Image.new("RGB", (160, 90), (40, 120, 200)).save(path, "PNG")
+    return MediaItem(path=str(path), alt_text=ALT, mime_type="image/png")
+
+
+def request(text: str = TEXT, *, media: tuple[MediaItem, ...] = (), handle: dict[str, Any] | None = None,
+            post_id: int = 1) -> PublishRequest:
+    return PublishRequest(post_id=post_id, text=text, language="tr", idempotency_key=f"post-{post_id}-tr",
+                          media=media, handle=handle or {}, attempt_started_at=utcnow())
+
+
+def get_record(pds: LocalPds, rkey: str) -> dict[str, Any]:
+    response = requests.get(pds.xrpc("com.atproto.repo.getRecord"), timeout=10,
+                            params={"repo": pds.did, "collection": "app.bsky.feed.post", "rkey": rkey})
+    response.raise_for_status()
+    return response.json()
+
+
+def post_count(pds: LocalPds) -> int:
+    response = requests.get(pds.xrpc("com.atproto.repo.listRecords"), timeout=10,
+                            params={"repo": pds.did, "collection": "app.bsky.feed.post", "limit": 100})
+    response.raise_for_status()
+    return len(response.json()["records"])
+
+
+def test_session_is_created_once_and_refreshed(connect, bluesky_pds: LocalPds) -> None:  # noqa: F811
+    connector = connect()
+    info = connector.check()
+    assert (info.account_id, info.name) == (bluesky_pds.did, f"@{bluesky_pds.handle}")
+    first = connect.store.load("local-pds")
+    assert first["did"] == bluesky_pds.did and first["access_jwt"] and first["refresh_jwt"]
+    expires = connector.refresh_credentials()
+    rotated = connect.store.load("local-pds")
+    # Refresh tokens rotate (the access token may repeat within the same second: same claims).
+    assert rotated["refresh_jwt"] != first["refresh_jwt"], "the refresh token did not rotate"
+    assert expires is not None and expires > utcnow() + timedelta(days=30)
+    assert connect().check().account_id == bluesky_pds.did  # the next job uses the rotated session
+
+
+def test_post_with_image_facets_alt_and_langs(connect, bluesky_pds: LocalPds, picture: MediaItem) -> None:  # noqa: F811
+    saved: list[dict[str, Any]] = []
+    result = connect().publish(request(media=(picture,)), save_handle=saved.append)
+    [handle] = saved
+    assert result.remote_id == f"at://{bluesky_pds.did}/app.bsky.feed.post/{handle['rkey']}"
+    assert result.url == f"https://bsky.app/profile/{bluesky_pds.handle}/post/{handle['rkey']}"
+    value = get_record(bluesky_pds, handle["rkey"])["value"]
+    raw = value["text"].encode("utf-8")
+    assert value["text"] == TEXT and value["langs"] == ["tr"]
+    assert [(raw[f["index"]["byteStart"]:f["index"]["byteEnd"]].decode(), f["features"][0]["$type"])
+            for f in value["facets"]] == [(LINK, "app.bsky.richtext.facet#link"),
+                                          ("#VanBinnenuit", "app.bsky.richtext.facet#tag")]
+    [image] = value["embed"]["images"]
+    assert image["alt"] == ALT and image["aspectRatio"] == {"width": 160, "height": 90}
+    assert image["image"]["ref"]["$link"] == handle["blobs"][0]["cid"]
+    blob = requests.get(bluesky_pds.xrpc("com.atproto.sync.getBlob"), timeout=10,
+                        params={"did": bluesky_pds.did, "cid": handle["blobs"][0]["cid"]})
+    assert blob.content == Path(picture.path).read_bytes()
+
+
+def test_timeout_on_create_then_reconcile_by_rkey(connect, bluesky_pds: LocalPds) -> None:  # noqa: F811
+    before = post_count(bluesky_pds)
+    saved: list[dict[str, Any]] = []
+    req = request("Timeout test: staat deze post er toch? #reconcile", post_id=2)
+    with pytest.raises(TransientError) as failure:
+        connect(via_stalling_proxy=True, timeout_s=1.0).publish(req, save_handle=saved.append)
+    assert failure.value.ambiguous
+    [handle] = saved
+    retry = request(req.text, handle=handle, post_id=2)
+    found = connect().reconcile(retry)
+    assert found is not None and found.remote_id.endswith(f"/app.bsky.feed.post/{handle['rkey']}")
+    again = connect().publish(retry, save_handle=saved.append)
+    assert again.remote_id == found.remote_id
+    assert post_count(bluesky_pds) == before + 1  # exactly once
+
+
+def test_the_server_refuses_what_the_sandbox_refuses(connect, tmp_path: Path) -> None:
+    with pytest.raises(ContentRejected, match="grapheme too big"):
+        connect().publish(request("é" * 301, post_id=3), save_handle=lambda h: None)
+    noise = tmp_path / "noise.png"
+    Image.effect_noise((800, 800), 90).convert("RGB").save(noise, "PNG")
+    big = MediaItem(path=str(noise), alt_text="", mime_type="image/png")
+    assert noise.stat().st_size > 1_000_000
+    with pytest.raises(ContentRejected, match=r"blob too big \(maximum 1000000"):
+        connect(max_image_bytes=5_000_000).publish(request("groot", media=(big,), post_id=4),
+                                                    save_handle=lambda h: None)
+
+
+def test_metrics_need_an_appview(connect) -> None:
+    """A bare PDS proxies app.bsky.* to an appview; without one it says so (400, not a crash)."""
+    with pytest.raises(ContentRejected, match="No service configured for app.bsky.feed.getPosts"):
+        connect().fetch_metrics(["at://did:plc:x/app.bsky.feed.post/3lprdud4gi72i"])
