@@ -215,6 +215,27 @@ def cmd_channels_check(args: argparse.Namespace) -> int:
     return 0 if all(r.ok for r in results) else 1
 
 
+def cmd_render(args: argparse.Namespace) -> int:
+    from outreach.cards import check_text_engine
+    from outreach.planning import plan_campaign
+    from outreach.planning.cards import render_plan_cards
+
+    check_text_engine()
+    settings = _settings(args)
+    out = Path(args.out)
+    written = 0
+    for path in _campaign_files([args.campaign]):
+        plan = plan_campaign(path, settings)
+        keys = {args.post} if args.post else None
+        files = render_plan_cards(plan, out, source_keys=keys)
+        if keys and not files:
+            known = sorted({p.source_key for p in plan.posts if p.media})
+            raise CommandError(f"{path}: no card for post {args.post!r}; posts with cards: {', '.join(known[:8])}…")
+        written += len(files)
+    print(f"{written} cards written to {out}/ (PNG + .alt.txt with the alt text)")
+    return 0
+
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from outreach.demo import run_sandbox
 
@@ -303,6 +324,10 @@ def build_parser() -> argparse.ArgumentParser:
                         description="verify each channel's credentials against its platform")
     p.add_argument("names", nargs="*", metavar="CHANNEL")
     p.set_defaults(func=cmd_channels_check)
+    p = add("render", cmd_render, "render a campaign's image cards to a folder for review (PNG + alt text)")
+    p.add_argument("campaign", metavar="CAMPAIGN", help="campaign file or folder")
+    p.add_argument("--post", help="only this post (its key, e.g. announce/iot-rotterdam-2027-03)")
+    p.add_argument("--out", default="out/cards", help="output folder (default: out/cards)")
     p = add("sandbox", cmd_sandbox, "serve the simulated platform APIs on loopback")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
@@ -333,10 +358,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # known error types print one line; anything else is a bug with a traceback
+        from outreach.cards import CardError, TemplateError, TextEngineError
         from outreach.connectors.errors import ConnectorError
         from outreach.planning.review import ReviewError
 
-        known: tuple[type[BaseException], ...] = (CommandError, ConfigError, ConnectorError, ReviewError)
+        known: tuple[type[BaseException], ...] = (CommandError, ConfigError, ConnectorError, ReviewError,
+                                                  CardError, TemplateError, TextEngineError)
         try:
             from outreach.planning import CampaignError
 

@@ -94,6 +94,9 @@ def run_worker(db, settings, *, once: bool = False, worker_id: str | None = None
                out: Callable[[str], None] = print, until: float | None = None,
                dispatcher: Dispatcher | None = None) -> int:
     """`outreach run`: publish what is due now (`once`), or keep publishing until stopped."""
+    from outreach.cards import check_text_engine
+
+    check_text_engine()  # fail at start-up, naming the missing package, not at 3 a.m. on an Arabic card
     dispatcher = dispatcher or Dispatcher(db, settings, worker_id=worker_id)
 
     def report(outcome: Outcome) -> None:
