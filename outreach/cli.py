@@ -41,6 +41,8 @@ def _setup_logging(settings: Settings, verbose: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    # APScheduler warns when a tick overlaps a pass still running: expected, not a problem.
+    logging.getLogger("apscheduler").setLevel(logging.DEBUG if verbose else logging.ERROR)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
