@@ -133,6 +133,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
             plan = plan_campaign(path, settings, shift=shift_to_now(plan, now))
         report = schedule_campaign(db, plan, now=now)
         _print_lines(report.lines())
+        print(f"{path}: {report.summary()}")
     return 0
 
 
@@ -187,6 +188,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     db = _database(settings)
     return run_worker(db, settings, once=args.once, worker_id=args.worker_id, out=print)
+
+
+def cmd_harvest(args: argparse.Namespace) -> int:
+    from outreach.harvest import audience_due, harvest_due
+    from outreach.publishing.dispatcher import ConnectorCache
+
+    settings = _settings(args)
+    db = _database(settings)
+    connectors = ConnectorCache(settings)
+    now = datetime.now(UTC)
+    report = harvest_due(db, settings, connectors, now=now)
+    _print_lines(report.lines())
+    if not args.no_audience:
+        _print_lines(audience_due(db, settings, connectors, now=now).lines())
+    return 0
+
+
+def cmd_meetings_import(args: argparse.Namespace) -> int:
+    from outreach.harvest import import_meeting_outcomes
+
+    settings = _settings(args)
+    db = _database(settings)
+    report = import_meeting_outcomes(db, Path(args.csv))
+    _print_lines(report.lines())
+    return 0 if report.ok else 1
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -248,7 +274,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from outreach.demo import run_demo
 
     return run_demo(state_dir=Path(args.state_dir), port=args.port, duration_s=args.duration,
-                    fresh=not args.keep, campaigns_dir=Path(args.campaigns), dashboard=not args.no_dashboard)
+                    fresh=not args.keep, campaigns_dir=Path(args.campaigns), dashboard=not args.no_dashboard,
+                    history_years=_years(args.history) if args.history else None, history_scale=args.scale,
+                    seed=args.seed)
+
+
+def _years(text: str) -> int:
+    value = text.strip().lower().removesuffix("y")
+    if not value.isdigit() or not 1 <= int(value) <= 10:
+        raise CommandError(f"--history {text!r}: write a number of years such as 5y")
+    return int(value)
 
 
 def _campaign_files(paths: Sequence[str]) -> list[Path]:
@@ -318,6 +353,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("run", cmd_run, "run the worker: publish posts as they fall due (Ctrl-C or SIGTERM stops cleanly)")
     p.add_argument("--once", action="store_true", help="publish everything due now, then exit")
     p.add_argument("--worker-id", help="name of this worker in logs and the audit trail")
+    p = add("harvest", cmd_harvest, "fetch due metrics snapshots (and daily audience breakdowns) once")
+    p.add_argument("--once", action="store_true", help="one pass, then exit (the worker harvests continuously)")
+    p.add_argument("--no-audience", action="store_true", help="skip the audience breakdowns")
+    meetings = add("meetings", lambda a: (meetings.print_help(), 2)[1], "meeting commands")
+    msub = meetings.add_subparsers(dest="meetings_command", metavar="SUBCOMMAND")
+    p = msub.add_parser("import", help="import meeting outcomes (attendance, evaluation) from CSV",
+                        description="import meeting outcomes (attendance by age and gender, evaluation, "
+                        "notes) from a CSV file; nothing is imported while any row has an error")
+    p.add_argument("csv", metavar="CSV")
+    p.set_defaults(func=cmd_meetings_import)
     p = add("status", cmd_status, "counts per status, posts needing attention, channel problems")
     p.add_argument("--json", action="store_true", help="machine-readable output for monitoring")
     channels = add("channels", lambda a: (channels.print_help(), 2)[1], "channel commands")
@@ -341,6 +386,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl-C)")
     p.add_argument("--keep", action="store_true", help="keep the previous demo database instead of starting fresh")
     p.add_argument("--no-dashboard", action="store_true", help="do not start the Streamlit dashboard")
+    p.add_argument("--history", metavar="YEARS", help="first fill the database with a synthetic programme "
+                   "ending today, e.g. 5y: 700 meetings, ~25,000 posts, millions of snapshots")
+    p.add_argument("--scale", type=float, default=1.0, help="size of the synthetic history (default 1.0)")
+    p.add_argument("--seed", type=int, default=2026, help="seed of the synthetic history (deterministic)")
     return parser
 
 
@@ -359,6 +408,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `outreach plan … | head`: the reader went away; not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # known error types print one line; anything else is a bug with a traceback
         from outreach.cards import CardError, TemplateError, TextEngineError
         from outreach.connectors.errors import ConnectorError

@@ -65,6 +65,7 @@ class WorkerSettings:
     dispatch_interval_s: float = 30.0
     lease_s: float = 300.0
     http_timeout_s: float = 30.0
+    harvest_interval_s: float = 300.0  # how often the worker looks for due metrics snapshots
     retry: RetrySettings = field(default_factory=RetrySettings)
 
 
@@ -86,6 +87,9 @@ class Settings:
     state_dir: str = ".outreach"
     campaigns_dir: str = "campaigns"
     source: str | None = None  # the file these settings came from
+    # The whole parsed document, for tables owned by other packages ([harvest], [youth], [privacy],
+    # [programme], [dashboard]); they parse and validate their own part.
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def channel(self, name: str) -> ChannelConfig:
         try:
@@ -148,6 +152,7 @@ def parse_settings(data: dict[str, Any], *, source: str = "<config>",
         state_dir=data.get("state_dir", ".outreach"),
         campaigns_dir=data.get("campaigns_dir", "campaigns"),
         source=source,
+        raw=dict(data),
     )
 
 

@@ -47,7 +47,7 @@ def demo_settings(state_dir: Path, sandbox_url: str) -> tuple[Settings, dict[str
         "database": {"url": f"sqlite:///{state_dir / 'outreach.db'}"},
         "state_dir": str(state_dir),
         "media": {"directory": str(state_dir / "media"), "public_base_url": f"{sandbox_url}/media"},
-        "worker": {"dispatch_interval_s": 5.0, "http_timeout_s": 10.0,
+        "worker": {"dispatch_interval_s": 5.0, "http_timeout_s": 10.0, "harvest_interval_s": 30.0,
                    "retry": {"backoff_base_s": 5.0, "backoff_max_s": 120.0}},
         "channels": channels,
     }
@@ -110,7 +110,8 @@ def _start_dashboard(config_path: Path, env: dict[str, str], out: Any) -> tuple[
 
 
 def run_demo(*, state_dir: Path, port: int = 0, duration_s: float | None = None, fresh: bool = True,
-             campaigns_dir: Path = Path("campaigns"), dashboard: bool = True, out: Any = print) -> int:
+             campaigns_dir: Path = Path("campaigns"), dashboard: bool = True, out: Any = print,
+             history_years: int | None = None, history_scale: float = 1.0, seed: int = 2026) -> int:
     from outreach.db import Database
     from outreach.db.migrate import upgrade
     from outreach.planning import plan_campaign, schedule_campaign, shift_to_now
@@ -140,6 +141,8 @@ def run_demo(*, state_dir: Path, port: int = 0, duration_s: float | None = None,
         db = Database(settings.database_url)
         upgrade(db)
         now = datetime.now(UTC)
+        if history_years:
+            _synthetic_history(db, settings, years=history_years, scale=history_scale, seed=seed, now=now, out=out)
         plans = [plan_campaign(path, settings) for path in files]
         shift = min(shift_to_now(plan, now, lead=timedelta(seconds=5)) for plan in plans)
         for path in files:
@@ -166,6 +169,26 @@ def run_demo(*, state_dir: Path, port: int = 0, duration_s: float | None = None,
             except subprocess.TimeoutExpired:
                 dash_proc.kill()
         server.stop()
+
+
+def _synthetic_history(db: Any, settings: Settings, *, years: int, scale: float, seed: int, now: datetime,
+                       out: Any) -> None:
+    from outreach.harvest import harvest_settings
+    from outreach.harvest.synthetic import generate_history
+
+    started = time.monotonic()
+    last = [0.0]
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if time.monotonic() - last[0] > 2 or done == total:
+            last[0] = time.monotonic()
+            out(f"  history: {stage} {done:,}/{total:,}")
+
+    out(f"generating a synthetic {years}-year history (scale {scale:g}, seed {seed}); this takes a while")
+    report = generate_history(db, years=years, seed=seed, scale=scale,
+                              start=now - timedelta(days=round(365.25 * years)), as_of=now - timedelta(days=1),
+                              progress=progress, hs=harvest_settings(settings))
+    out(f"{report.line()} ({time.monotonic() - started:.0f} s)")
 
 
 def run_sandbox(*, host: str = "127.0.0.1", port: int = 8765, media_dir: Path | None = None,

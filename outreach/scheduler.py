@@ -45,7 +45,8 @@ class Worker:
         self.extra_jobs = extra_jobs or []
         self.stopping = threading.Event()
         self.scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(1)},  # one pass at a time in this process
+            # One dispatch pass at a time; harvesting runs beside it so it never delays a publish.
+            executors={"default": ThreadPoolExecutor(1), "harvest": ThreadPoolExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=UTC,
         )
@@ -66,7 +67,7 @@ class Worker:
         self.scheduler.add_job(self._dispatch, "interval", seconds=self.interval_s, id="dispatch",
                                next_run_time=datetime.now(UTC))
         for func, every_s, job_id in self.extra_jobs:
-            self.scheduler.add_job(func, "interval", seconds=every_s, id=job_id,
+            self.scheduler.add_job(func, "interval", seconds=every_s, id=job_id, executor="harvest",
                                    next_run_time=datetime.now(UTC))
         self.scheduler.start()
 
@@ -92,7 +93,7 @@ class Worker:
 
 def run_worker(db, settings, *, once: bool = False, worker_id: str | None = None,  # type: ignore[no-untyped-def]
                out: Callable[[str], None] = print, until: float | None = None,
-               dispatcher: Dispatcher | None = None) -> int:
+               dispatcher: Dispatcher | None = None, harvest: bool = True) -> int:
     """`outreach run`: publish what is due now (`once`), or keep publishing until stopped."""
     from outreach.cards import check_text_engine
 
@@ -108,7 +109,35 @@ def run_worker(db, settings, *, once: bool = False, worker_id: str | None = None
             out("nothing due")
         return 0
     out(f"worker {dispatcher.worker_id} running; Ctrl-C stops it cleanly")
-    worker = Worker(dispatcher, interval_s=settings.worker.dispatch_interval_s, on_outcome=report)
+    worker = Worker(dispatcher, interval_s=settings.worker.dispatch_interval_s, on_outcome=report,
+                    extra_jobs=harvest_jobs(db, settings, out=out) if harvest else [])
     worker.run_forever(until=until)
     out(f"worker {dispatcher.worker_id} stopped")
     return 0
+
+
+def harvest_jobs(db, settings, *, out: Callable[[str], None]) -> list[tuple[Callable[[], object], float, str]]:  # type: ignore[no-untyped-def]
+    """The worker's periodic evidence jobs: metrics snapshots (every few minutes; each post is only
+    fetched when its cadence says so) and audience breakdowns (checked hourly, fetched daily)."""
+    from outreach.harvest import audience_due, harvest_due
+    from outreach.publishing.dispatcher import ConnectorCache
+
+    connectors = ConnectorCache(settings)  # its own: harvesting runs in its own thread
+
+    def harvest() -> None:
+        try:
+            report = harvest_due(db, settings, connectors, now=datetime.now(UTC))
+            if report.snapshots:
+                for line in report.lines():
+                    out(line)
+        except Exception:
+            log.exception("harvest pass failed")
+
+    def audience() -> None:
+        try:
+            audience_due(db, settings, connectors, now=datetime.now(UTC))
+        except Exception:
+            log.exception("audience pass failed")
+
+    every = settings.worker.harvest_interval_s
+    return [(harvest, every, "harvest"), (audience, max(every, 3600.0), "audience")]

@@ -217,6 +217,7 @@ class PostMetricsLatest(Base):
     clicks: Mapped[int | None] = mapped_column(BigInteger)
     youth_reach: Mapped[int | None] = mapped_column(BigInteger)
     next_harvest_at: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    gone_at: Mapped[int | None] = mapped_column(BigInteger)  # epoch the platform first said "no such post"
 
 
 class AudienceSnapshot(Base):
@@ -233,3 +234,54 @@ class AudienceSnapshot(Base):
     age_bucket: Mapped[str | None] = mapped_column(String(20))
     gender: Mapped[str | None] = mapped_column(String(20))
     value: Mapped[float] = mapped_column(Float)
+
+
+class PostYouthEstimate(Base):
+    """Estimated youth reach per post: reach × the channel's youth share at the audience snapshot
+    nearest the post's publication (metric and capture time kept, so every figure shows its source)."""
+
+    __tablename__ = "post_youth_estimates"
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), primary_key=True)
+    share: Mapped[float] = mapped_column(Float)  # young people / everyone, 0..1
+    estimated: Mapped[int | None] = mapped_column(BigInteger)  # round(latest reach × share)
+    source_metric: Mapped[str] = mapped_column(String(60))  # follower_demographics | ...
+    source_captured_at: Mapped[int] = mapped_column(BigInteger)  # epoch of the audience snapshot
+    young: Mapped[str] = mapped_column(String(20))  # the age range used, e.g. "13-24"
+
+
+class HarvestChannel(Base):
+    """Harvest bookkeeping per channel: when a rate limit lets us resume, last passes, last error."""
+
+    __tablename__ = "harvest_channels"
+
+    channel: Mapped[str] = mapped_column(String(120), primary_key=True)
+    resume_at: Mapped[int | None] = mapped_column(BigInteger)  # epoch; no metrics calls before it
+    last_pass_at: Mapped[int | None] = mapped_column(BigInteger)
+    last_audience_at: Mapped[int | None] = mapped_column(BigInteger)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_kind: Mapped[str | None] = mapped_column(String(20))
+
+
+class MeetingOutcome(Base):
+    """Offline evidence for one meeting: attendance by age group and by gender, evaluation, notes.
+    Aggregates only: never names or other identities of attendees."""
+
+    __tablename__ = "meeting_outcomes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), unique=True)
+    age_under_18: Mapped[int] = mapped_column(Integer, default=0)
+    age_18_24: Mapped[int] = mapped_column(Integer, default=0)
+    age_25_34: Mapped[int] = mapped_column(Integer, default=0)
+    age_35_plus: Mapped[int] = mapped_column(Integer, default=0)
+    age_unknown: Mapped[int] = mapped_column(Integer, default=0)
+    gender_woman: Mapped[int] = mapped_column(Integer, default=0)
+    gender_man: Mapped[int] = mapped_column(Integer, default=0)
+    gender_other: Mapped[int] = mapped_column(Integer, default=0)
+    gender_unknown: Mapped[int] = mapped_column(Integer, default=0)
+    evaluation: Mapped[float | None] = mapped_column(Float)  # mean evaluation score, 1..10
+    notes: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(500), default="dashboard")  # csv path or "dashboard"
+    source_line: Mapped[int | None] = mapped_column(Integer)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 04:49:27.071293
+Create Date: 2026-11-29 04:56:27.388995
 """
 
 from __future__ import annotations
@@ -56,6 +56,15 @@ def upgrade() -> None:
     sa.Column('account_name', sa.String(length=300), nullable=True),
     sa.PrimaryKeyConstraint('channel')
     )
+    op.create_table('harvest_channels',
+    sa.Column('channel', sa.String(length=120), nullable=False),
+    sa.Column('resume_at', sa.BigInteger(), nullable=True),
+    sa.Column('last_pass_at', sa.BigInteger(), nullable=True),
+    sa.Column('last_audience_at', sa.BigInteger(), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('last_error_kind', sa.String(length=20), nullable=True),
+    sa.PrimaryKeyConstraint('channel')
+    )
     op.create_table('organisations',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=40), nullable=False),
@@ -87,6 +96,27 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_meetings_organisation_id'), ['organisation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_meetings_starts_at'), ['starts_at'], unique=False)
 
+    op.create_table('meeting_outcomes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('age_under_18', sa.Integer(), nullable=False),
+    sa.Column('age_18_24', sa.Integer(), nullable=False),
+    sa.Column('age_25_34', sa.Integer(), nullable=False),
+    sa.Column('age_35_plus', sa.Integer(), nullable=False),
+    sa.Column('age_unknown', sa.Integer(), nullable=False),
+    sa.Column('gender_woman', sa.Integer(), nullable=False),
+    sa.Column('gender_man', sa.Integer(), nullable=False),
+    sa.Column('gender_other', sa.Integer(), nullable=False),
+    sa.Column('gender_unknown', sa.Integer(), nullable=False),
+    sa.Column('evaluation', sa.Float(), nullable=True),
+    sa.Column('notes', sa.Text(), nullable=False),
+    sa.Column('source', sa.String(length=500), nullable=False),
+    sa.Column('source_line', sa.Integer(), nullable=True),
+    sa.Column('recorded_at', outreach.db.models.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['meeting_id'], ['meetings.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('meeting_id')
+    )
     op.create_table('posts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('campaign_id', sa.Integer(), nullable=True),
@@ -177,12 +207,23 @@ def upgrade() -> None:
     sa.Column('clicks', sa.BigInteger(), nullable=True),
     sa.Column('youth_reach', sa.BigInteger(), nullable=True),
     sa.Column('next_harvest_at', sa.BigInteger(), nullable=True),
+    sa.Column('gone_at', sa.BigInteger(), nullable=True),
     sa.ForeignKeyConstraint(['post_id'], ['posts.id'], ),
     sa.PrimaryKeyConstraint('post_id')
     )
     with op.batch_alter_table('post_metrics_latest', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_post_metrics_latest_next_harvest_at'), ['next_harvest_at'], unique=False)
 
+    op.create_table('post_youth_estimates',
+    sa.Column('post_id', sa.Integer(), nullable=False),
+    sa.Column('share', sa.Float(), nullable=False),
+    sa.Column('estimated', sa.BigInteger(), nullable=True),
+    sa.Column('source_metric', sa.String(length=60), nullable=False),
+    sa.Column('source_captured_at', sa.BigInteger(), nullable=False),
+    sa.Column('young', sa.String(length=20), nullable=False),
+    sa.ForeignKeyConstraint(['post_id'], ['posts.id'], ),
+    sa.PrimaryKeyConstraint('post_id')
+    )
     op.create_table('publish_attempts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('post_id', sa.Integer(), nullable=False),
@@ -210,6 +251,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_publish_attempts_post_id'))
 
     op.drop_table('publish_attempts')
+    op.drop_table('post_youth_estimates')
     with op.batch_alter_table('post_metrics_latest', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_post_metrics_latest_next_harvest_at'))
 
@@ -229,6 +271,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_posts_campaign_id'))
 
     op.drop_table('posts')
+    op.drop_table('meeting_outcomes')
     with op.batch_alter_table('meetings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_meetings_starts_at'))
         batch_op.drop_index(batch_op.f('ix_meetings_organisation_id'))
@@ -236,6 +279,7 @@ def downgrade() -> None:
 
     op.drop_table('meetings')
     op.drop_table('organisations')
+    op.drop_table('harvest_channels')
     op.drop_table('channel_state')
     op.drop_table('campaigns')
     with op.batch_alter_table('audience_snapshots', schema=None) as batch_op:

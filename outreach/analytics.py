@@ -1,0 +1,439 @@
+"""Read-only queries shared by the dashboard, the report and the archive.
+
+Everything reads the rollups (`post_metrics_latest`, `post_youth_estimates`, `meeting_outcomes`),
+never the snapshot history, so cost does not grow with five years of harvests. Counts of people
+and interactions come back as `Count` (below the privacy threshold: "<10", no number), youth reach
+per kind in `YouthTotals`; kinds are added together only by `youth_reach_combined`, on request.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import case, func, literal, or_, select
+
+from outreach.db import Database
+from outreach.db.models import (
+    Campaign,
+    ChannelState,
+    HarvestChannel,
+    Meeting,
+    MeetingOutcome,
+    Organisation,
+    Post,
+    PostMetricsLatest,
+    PostYouthEstimate,
+)
+from outreach.domain import MeetingKind, PostStatus
+from outreach.harvest.settings import HarvestSettings
+from outreach.harvest.values import Count, ReachKind, YouthReach, YouthTotals
+from outreach.harvest.youth import OFFLINE_BUCKETS, post_youth_reach
+
+R, Y = PostMetricsLatest, PostYouthEstimate
+ENGAGEMENT = (R.likes, R.comments, R.shares, R.saves)
+
+
+class Dimension(StrEnum):
+    CAMPAIGN = "campaign"
+    MEETING = "meeting"
+    ORGANISATION = "organisation"
+    COMMUNITY = "community"
+    CITY = "city"
+    PLATFORM = "platform"
+    CHANNEL = "channel"
+    LANGUAGE = "language"
+    THEME = "theme"
+
+
+POST_ONLY = (Dimension.PLATFORM, Dimension.CHANNEL, Dimension.LANGUAGE)  # no offline figures there
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Period (UTC, on publication / meeting time), organisation code, platform, campaign slug, language."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    organisation: str | None = None
+    platform: str | None = None
+    campaign: str | None = None
+    language: str | None = None
+    channel: str | None = None
+
+    @property
+    def online_only(self) -> bool:
+        return bool(self.platform or self.language or self.channel)
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    key: str | None  # None: the overall row or "no meeting"
+    label: str
+    posts: int
+    reach: Count
+    views: Count
+    engagement: Count
+    youth: YouthTotals
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    period: str  # "2027-03" (month), "2027-03-20" (day), "2027" (year)
+    key: str | None
+    value: Count
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingsProgress:
+    """Community meetings held against the target and the linear five-year plan."""
+
+    held: int
+    planned: int  # community meetings in the database, held or to come
+    target: int
+    expected_by_now: float
+    on_track: bool
+    with_outcome: int
+    attendance: Count
+    young_attendance: Count
+
+
+@dataclass(frozen=True, slots=True)
+class TopPost:
+    post_id: int
+    channel: str
+    platform: str
+    language: str
+    published_at: datetime | None
+    url: str | None
+    text: str
+    reach: Count
+    engagement: Count
+    youth: YouthReach
+
+
+@dataclass(frozen=True, slots=True)
+class Attention:
+    what: str  # failed | retrying | manual_overdue | auth | harvest_error
+    channel: str
+    message: str
+    post_id: int | None = None
+    since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Upcoming:
+    post_id: int
+    due_at: datetime
+    channel: str
+    language: str
+    status: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    totals: Totals
+    meetings: MeetingsProgress
+    top_posts: list[TopPost] = field(default_factory=list)
+    attention: list[Attention] = field(default_factory=list)
+    upcoming: list[Upcoming] = field(default_factory=list)
+
+
+# -- building blocks ------------------------------------------------------------------------------
+
+def _group_columns(by: Dimension | None) -> tuple[Any, Any]:
+    """(key expression, label expression) for a dimension; THEME groups by meeting, exploded later."""
+    return {
+        None: (literal(None), literal("all")),
+        Dimension.CAMPAIGN: (Campaign.slug, Campaign.name),
+        Dimension.MEETING: (Meeting.id, Meeting.key),
+        Dimension.ORGANISATION: (Organisation.code, Organisation.name),
+        Dimension.COMMUNITY: (Meeting.community, Meeting.community),
+        Dimension.CITY: (Meeting.city, Meeting.city),
+        Dimension.PLATFORM: (Post.platform, Post.platform),
+        Dimension.CHANNEL: (Post.channel, Post.channel),
+        Dimension.LANGUAGE: (Post.language, Post.language),
+        Dimension.THEME: (Meeting.id, Meeting.id),
+    }[by]
+
+
+def _conditions(f: Filters, *, time_column: Any, post_level: bool) -> list[Any]:
+    """The WHERE conditions for the filters that are set (period on `time_column`)."""
+    found = []
+    if f.start:
+        found.append(time_column >= f.start)
+    if f.end:
+        found.append(time_column < f.end)
+    if f.organisation:
+        found.append(Organisation.code == f.organisation)
+    if f.campaign:
+        found.append(Campaign.slug == f.campaign)
+    if post_level:
+        found += [c for v, c in ((f.platform, Post.platform), (f.language, Post.language),
+                                 (f.channel, Post.channel)) if v for c in [c == v]]
+    return found
+
+
+def _post_filters(query: Any, f: Filters) -> Any:
+    return query.where(Post.status == PostStatus.PUBLISHED.value,
+                       *_conditions(f, time_column=Post.published_at, post_level=True))
+
+
+def _meeting_filters(query: Any, f: Filters) -> Any:
+    return query.where(*_conditions(f, time_column=Meeting.starts_at, post_level=False))
+
+
+def _joined_posts(*columns: Any) -> Any:
+    return (select(*columns).select_from(Post).join(R, R.post_id == Post.id).outerjoin(Y, Y.post_id == Post.id)
+            .outerjoin(Meeting, Meeting.id == Post.meeting_id).outerjoin(Campaign, Campaign.id == Post.campaign_id)
+            .outerjoin(Organisation, Organisation.id == Meeting.organisation_id))
+
+
+def _post_sums() -> list[Any]:
+    estimated = case((R.youth_reach.is_(None), Y.estimated))
+    return [func.count(Post.id), func.sum(R.reach), func.sum(R.views),
+            func.sum(sum((func.coalesce(c, 0) for c in ENGAGEMENT), literal(0))),
+            func.sum(R.youth_reach), func.count(R.youth_reach), func.sum(estimated), func.count(estimated)]
+
+
+def _young_expr(hs: HarvestSettings) -> Any:
+    o = MeetingOutcome
+    return sum((getattr(o, col) * hs.young.overlap(*bounds) for col, bounds in OFFLINE_BUCKETS.items()), literal(0.0))
+
+
+def _offline(db: Database, by: Dimension | None, f: Filters, hs: HarvestSettings) -> dict[Any, float]:
+    """Young attendees (offline youth reach) per group key; {} where offline does not apply."""
+    if by in POST_ONLY or f.online_only:
+        return {}
+    young = func.sum(_young_expr(hs))
+    columns = [young] if by is None else [_group_columns(by)[0], young]
+    query = (select(*columns).select_from(MeetingOutcome).join(Meeting, Meeting.id == MeetingOutcome.meeting_id)
+             .join(Campaign, Campaign.id == Meeting.campaign_id)
+             .join(Organisation, Organisation.id == Meeting.organisation_id))
+    if by is not None:
+        query = query.group_by(columns[0])
+    with db.session() as s:
+        rows = s.execute(_meeting_filters(query, f)).all()
+    if by is None:
+        return {None: rows[0][0]} if rows and rows[0][0] is not None else {}
+    return dict(rows)
+
+
+def _post_rows(db: Database, by: Dimension | None, f: Filters) -> list[list[Any]]:
+    """[key, label, posts, reach, views, engagement, measured, n measured, estimated, n estimated]."""
+    if by is None:
+        query = _post_filters(_joined_posts(*_post_sums()), f)
+    else:
+        key, label = _group_columns(by)
+        query = _post_filters(_joined_posts(key, label, *_post_sums()).group_by(key, label), f)
+    with db.session() as s:
+        rows = [list(r) for r in s.execute(query)]
+    if by is None:
+        rows = [[None, "all", *r] for r in rows if r[0]]
+    return rows
+
+
+def _themes(db: Database) -> dict[int, list[str]]:
+    with db.session() as s:
+        return {mid: list(themes or []) for mid, themes in s.execute(select(Meeting.id, Meeting.themes))}
+
+
+# -- public queries -------------------------------------------------------------------------------
+
+def totals(db: Database, *, by: Dimension | None = None, filters: Filters | None = None,
+           hs: HarvestSettings | None = None) -> list[Totals]:
+    """Reach, views, engagement and youth reach (per kind) per group, largest reach first.
+    Without `by`: one overall row (none when nothing matches)."""
+    f, hs = filters or Filters(), hs or HarvestSettings()
+    rows = _post_rows(db, by, f)
+    offline = _offline(db, by, f, hs)
+    labels = {r[0]: r[1] for r in rows}
+    if by is Dimension.THEME:
+        rows, offline, labels = _explode_themes(db, rows, offline)
+    grouped = {r[0]: r for r in rows}
+    empty = [None, None, 0, None, None, None, None, 0, None, 0]
+    t = hs.privacy_threshold
+    result = []
+    for k in {*grouped, *offline}:
+        _, _, n, reach, views, engaged, measured, n_measured, estimated, n_estimated = grouped.get(k, empty)
+        raw = {ReachKind.MEASURED: measured, ReachKind.ESTIMATED: estimated, ReachKind.OFFLINE: offline.get(k)}
+        posts = {ReachKind.MEASURED: n_measured, ReachKind.ESTIMATED: n_estimated,
+                 ReachKind.UNKNOWN: n - n_measured - n_estimated}
+        label = "all" if by is None else str(labels.get(k) or k or "(no meeting)")
+        result.append((-(reach or 0), label, Totals(
+            None if k is None else str(k), label, n, Count.of(reach, threshold=t), Count.of(views, threshold=t),
+            Count.of(engaged, threshold=t), YouthTotals.build(raw, posts, threshold=t))))
+    return [item for *_, item in sorted(result, key=lambda r: (r[0], r[1]))]
+
+
+def _explode_themes(db: Database, rows: list[list[Any]], offline: dict[Any, float]) -> tuple[Any, Any, Any]:
+    themes = _themes(db)
+    merged: dict[Any, list[Any]] = {}
+    for row in rows:
+        for theme in themes.get(row[0], []) or [None]:
+            acc = merged.setdefault(theme, [theme, theme] + [None] * (len(row) - 2))
+            acc[2:] = [a if b is None else (b if a is None else a + b) for a, b in zip(acc[2:], row[2:], strict=True)]
+    off: dict[Any, float] = defaultdict(float)
+    for mid, value in offline.items():
+        for theme in themes.get(mid, []) or [None]:
+            off[theme] += value or 0
+    return list(merged.values()), dict(off), {k: k for k in merged}
+
+
+def youth_reach_combined(db: Database, kinds: Iterable[ReachKind], *, filters: Filters | None = None,
+                         hs: HarvestSettings | None = None) -> Count:
+    """An explicit sum over the named kinds (e.g. measured + estimated); the caller chooses to mix."""
+    kinds = set(kinds)
+    if ReachKind.UNKNOWN in kinds:
+        raise ValueError("unknown youth reach has no figure to add")
+    f, hs = filters or Filters(), hs or HarvestSettings()
+    rows = _post_rows(db, None, f)
+    measured, estimated = (rows[0][6], rows[0][8]) if rows else (None, None)
+    values = {ReachKind.MEASURED: measured, ReachKind.ESTIMATED: estimated,
+              ReachKind.OFFLINE: _offline(db, None, f, hs).get(None)}
+    known = [values[k] for k in kinds if values[k] is not None]
+    return Count.of(sum(known) if known else None, threshold=hs.privacy_threshold)
+
+
+def _bucket(db: Database, column: Any, bucket: str) -> Any:
+    fmt = {"year": ("%Y", "YYYY"), "month": ("%Y-%m", "YYYY-MM"), "day": ("%Y-%m-%d", "YYYY-MM-DD")}[bucket]
+    return func.strftime(fmt[0], column) if db.is_sqlite else func.to_char(column, fmt[1])
+
+
+def timeseries(db: Database, *, metric: str = "reach", bucket: str = "month", by: Dimension | None = None,
+               filters: Filters | None = None, hs: HarvestSettings | None = None) -> list[Point]:
+    """Per period (of publication, or of the meeting for offline youth reach). metric: reach | views |
+    engagement | youth_measured | youth_estimated | youth_offline."""
+    f, hs = filters or Filters(), hs or HarvestSettings()
+    if by is Dimension.THEME:
+        raise ValueError("time series by theme: filter by campaign instead, themes overlap")
+    key, _ = _group_columns(by)
+    if metric == "youth_offline":
+        if by in POST_ONLY or f.online_only:
+            return []
+        period = _bucket(db, Meeting.starts_at, bucket)
+        query = (select(period, key, func.sum(_young_expr(hs))).select_from(MeetingOutcome)
+                 .join(Meeting, Meeting.id == MeetingOutcome.meeting_id)
+                 .join(Campaign, Campaign.id == Meeting.campaign_id)
+                 .join(Organisation, Organisation.id == Meeting.organisation_id).group_by(period, key))
+        query = _meeting_filters(query, f)
+    else:
+        value = {"reach": func.sum(R.reach), "views": func.sum(R.views),
+                 "engagement": func.sum(sum((func.coalesce(c, 0) for c in ENGAGEMENT), literal(0))),
+                 "youth_measured": func.sum(R.youth_reach),
+                 "youth_estimated": func.sum(case((R.youth_reach.is_(None), Y.estimated)))}[metric]
+        period = _bucket(db, Post.published_at, bucket)
+        query = _post_filters(_joined_posts(period, key, value).group_by(period, key), f)
+    with db.session() as s:
+        rows = s.execute(query.order_by(period)).all()
+    return [Point(str(p), None if k is None else str(k), Count.of(v, threshold=hs.privacy_threshold))
+            for p, k, v in rows]
+
+
+def post_youth(db: Database, post_id: int, *, hs: HarvestSettings | None = None) -> YouthReach:
+    """The youth-reach figure of one post, with its kind and source."""
+    hs = hs or HarvestSettings()
+    with db.session() as s:
+        row = s.execute(select(R.youth_reach, Y.estimated, Y.share, Y.source_metric, Y.source_captured_at)
+                        .select_from(Post).outerjoin(R, R.post_id == Post.id).outerjoin(Y, Y.post_id == Post.id)
+                        .where(Post.id == post_id)).first()
+    if row is None:
+        raise KeyError(f"no post {post_id}")
+    return post_youth_reach(measured=row[0], estimated=row[1], share=row[2], source_metric=row[3],
+                            source_at=row[4], threshold=hs.privacy_threshold)
+
+
+def meetings_progress(db: Database, *, now: datetime, filters: Filters | None = None,
+                      hs: HarvestSettings | None = None, tolerance: float = 0.1) -> MeetingsProgress:
+    """Community meetings only: held by `now` vs the target, on track if within `tolerance` of the
+    linear plan from the programme start (configured, else the first community meeting)."""
+    f, hs = filters or Filters(), hs or HarvestSettings()
+    m, o = Meeting, MeetingOutcome
+    attendance = sum((getattr(o, c) for c in OFFLINE_BUCKETS), literal(0)) + o.age_unknown
+    query = (select(func.count(m.id), func.sum(case((m.starts_at <= now, 1), else_=0)), func.min(m.starts_at),
+                    func.count(o.id), func.sum(attendance), func.sum(_young_expr(hs)))
+             .select_from(m).outerjoin(o, o.meeting_id == m.id).join(Campaign, Campaign.id == m.campaign_id)
+             .join(Organisation, Organisation.id == m.organisation_id).where(m.kind == MeetingKind.COMMUNITY.value))
+    with db.session() as s:
+        planned, held, first, with_outcome, attended, young = s.execute(_meeting_filters(query, f)).one()
+    start = hs.programme_start or first or now
+    span = timedelta(days=365.25 * hs.programme_years)
+    fraction = min(1.0, max(0.0, (now - start) / span))
+    expected = hs.meetings_target * fraction
+    t = hs.privacy_threshold
+    return MeetingsProgress(int(held or 0), int(planned or 0), hs.meetings_target, expected,
+                            (held or 0) >= expected * (1 - tolerance), int(with_outcome or 0),
+                            Count.of(attended if with_outcome else None, threshold=t),
+                            Count.of(young if with_outcome else None, threshold=t))
+
+
+def top_posts(db: Database, *, metric: str = "reach", limit: int = 10, filters: Filters | None = None,
+              hs: HarvestSettings | None = None) -> list[TopPost]:
+    """The posts with the highest reach (or engagement, views) in their latest snapshot."""
+    f, hs = filters or Filters(), hs or HarvestSettings()
+    engagement = sum((func.coalesce(c, 0) for c in ENGAGEMENT), literal(0))
+    order = {"reach": R.reach, "views": R.views, "engagement": engagement}[metric]
+    query = _post_filters(_joined_posts(
+        Post.id, Post.channel, Post.platform, Post.language, Post.published_at, Post.remote_url, Post.text,
+        R.reach, engagement, R.youth_reach, Y.estimated, Y.share, Y.source_metric, Y.source_captured_at), f)
+    query = query.where(order.is_not(None)).order_by(order.desc(), Post.id).limit(limit)
+    t = hs.privacy_threshold
+    with db.session() as s:
+        rows = s.execute(query).all()
+    return [TopPost(r[0], r[1], r[2], r[3], r[4], r[5], r[6][:120], Count.of(r[7], threshold=t),
+                    Count.of(r[8], threshold=t),
+                    post_youth_reach(measured=r[9], estimated=r[10], share=r[11], source_metric=r[12],
+                                     source_at=r[13], threshold=t)) for r in rows]
+
+
+def needs_attention(db: Database, *, now: datetime, limit: int = 50) -> list[Attention]:
+    """Failed posts, posts still retrying, manual posts overdue, channels with auth or harvest errors."""
+    items: list[Attention] = []
+    with db.session() as s:
+        posts = s.execute(select(Post.id, Post.channel, Post.status, Post.last_error, Post.updated_at, Post.due_at)
+                          .where(or_(Post.status.in_([PostStatus.FAILED.value, PostStatus.RETRYING.value]),
+                                     (Post.status == PostStatus.MANUAL_DUE.value) & (Post.due_at < now)))
+                          .order_by(Post.updated_at.desc()).limit(limit)).all()
+        for pid, channel, status, error, updated, due in posts:
+            what = "manual_overdue" if status == PostStatus.MANUAL_DUE.value else status
+            message = error or ("to be posted by hand" if what == "manual_overdue" else status)
+            items.append(Attention(what, channel, message, pid, due if what == "manual_overdue" else updated))
+        for channel, error, checked in s.execute(select(ChannelState.channel, ChannelState.last_error,
+                                                        ChannelState.checked_at)
+                                                 .where(ChannelState.last_error_kind == "auth")):
+            items.append(Attention("auth", channel, error or "credentials refused", None, checked))
+        for channel, error, at in s.execute(select(HarvestChannel.channel, HarvestChannel.last_error,
+                                                   HarvestChannel.last_pass_at)
+                                            .where(HarvestChannel.last_error.is_not(None))):
+            items.append(Attention("harvest_error", channel, error, None,
+                                   datetime.fromtimestamp(at, UTC) if at else None))
+    return items
+
+
+def upcoming(db: Database, *, now: datetime, limit: int = 20, filters: Filters | None = None) -> list[Upcoming]:
+    """What is scheduled next: approved, waiting for review, retrying or to post by hand."""
+    f = filters or Filters()
+    waiting = [PostStatus.APPROVED, PostStatus.PENDING_REVIEW, PostStatus.RETRYING, PostStatus.MANUAL_DUE]
+    query = (select(Post.id, Post.due_at, Post.channel, Post.language, Post.status, Post.text).select_from(Post)
+             .outerjoin(Meeting, Meeting.id == Post.meeting_id).outerjoin(Campaign, Campaign.id == Post.campaign_id)
+             .outerjoin(Organisation, Organisation.id == Meeting.organisation_id)
+             .where(Post.status.in_([s.value for s in waiting]), Post.due_at >= now - timedelta(hours=1)))
+    query = query.where(*_conditions(replace(f, start=None, end=None), time_column=Post.due_at, post_level=True))
+    query = query.order_by(Post.due_at, Post.id).limit(limit)
+    with db.session() as s:
+        return [Upcoming(r[0], r[1], r[2], r[3], r[4], r[5][:120]) for r in s.execute(query)]
+
+
+def overview(db: Database, *, now: datetime, filters: Filters | None = None,
+             hs: HarvestSettings | None = None) -> Overview:
+    """The dashboard's first screen in one call."""
+    f, hs = filters or Filters(), hs or HarvestSettings()
+    (overall,) = totals(db, filters=f, hs=hs) or [Totals(None, "all", 0, Count(None), Count(None), Count(None),
+                                                        YouthTotals())]
+    return Overview(overall, meetings_progress(db, now=now, filters=f, hs=hs), top_posts(db, limit=5, filters=f, hs=hs),
+                    needs_attention(db, now=now, limit=20), upcoming(db, now=now, limit=10, filters=f))

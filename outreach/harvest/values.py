@@ -1,0 +1,81 @@
+"""Typed figures analytics hands out: privacy-safe counts and youth reach that always carries its kind.
+
+A `Count` below the privacy threshold never carries its number (only "<10"), so whatever shows or
+exports it (dashboard, CSV, report) cannot leak a small group. A `YouthReach` says how it was
+obtained; `YouthTotals` keeps one sum per kind and adds kinds together only when asked to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+DEFAULT_THRESHOLD = 10
+
+
+class ReachKind(StrEnum):
+    MEASURED = "measured"  # the platform counted young people reached by this post
+    ESTIMATED = "estimated"  # post reach × the account's youth share (source and date kept)
+    OFFLINE = "offline"  # meeting attendance, counted by the organisers
+    UNKNOWN = "unknown"  # no basis for a figure
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """A count of people or interactions. Values 1..threshold-1 are suppressed: `value` is None and
+    `display` is "<10". Zero stays visible (it reveals nobody); unknown is None and shows "–"."""
+
+    value: int | None
+    suppressed: bool = False
+    threshold: int = DEFAULT_THRESHOLD
+
+    @classmethod
+    def of(cls, n: float | None, *, threshold: int = DEFAULT_THRESHOLD) -> Count:
+        if n is None:
+            return cls(None, threshold=threshold)
+        n = round(n)
+        if 0 < n < threshold:
+            return cls(None, suppressed=True, threshold=threshold)
+        return cls(int(n), threshold=threshold)
+
+    @property
+    def known(self) -> bool:
+        return self.value is not None or self.suppressed
+
+    @property
+    def display(self) -> str:
+        if self.suppressed:
+            return f"<{self.threshold}"
+        return "–" if self.value is None else f"{self.value}"
+
+    def __str__(self) -> str:
+        return self.display
+
+
+@dataclass(frozen=True, slots=True)
+class YouthReach:
+    """Youth reach of one post (or one meeting): the figure, its kind and where it came from."""
+
+    kind: ReachKind
+    count: Count
+    source: str | None = None  # e.g. "follower_demographics 18.0% of 13-24" or "meeting attendance"
+    source_at: datetime | None = None  # when the audience snapshot was taken
+
+
+@dataclass(frozen=True, slots=True)
+class YouthTotals:
+    """Sums per kind, kept apart. `posts` counts posts per kind (unknown posts have no figure)."""
+
+    by_kind: Mapping[ReachKind, Count] = field(default_factory=dict)
+    posts: Mapping[ReachKind, int] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, raw: Mapping[ReachKind, float | None], posts: Mapping[ReachKind, int], *,
+              threshold: int = DEFAULT_THRESHOLD) -> YouthTotals:
+        return cls({k: Count.of(v, threshold=threshold) for k, v in raw.items() if k is not ReachKind.UNKNOWN},
+                   dict(posts))
+
+    def get(self, kind: ReachKind) -> Count:
+        return self.by_kind.get(kind, Count(None))

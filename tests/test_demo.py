@@ -1,0 +1,44 @@
+"""`outreach demo` end to end in a real process: publishes within its first minute, stops on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_demo_publishes_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OUTREACH_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "outreach", "demo", "--no-dashboard", "--state-dir", str(tmp_path / "demo"),
+         "--campaigns", str(ROOT / "campaigns")],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    published: list[str] = []
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline and len(published) < 3:
+            if not sel.select(timeout=1):
+                continue
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line.rstrip())
+            if "· published ·" in line:
+                published.append(line)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=60)
+    output = "\n".join(lines) + rest
+    assert published, f"nothing published within a minute:\n{output}"
+    assert any("peer-mastodon" in p and "http://127.0.0.1" in p for p in published), output
+    assert proc.returncode == 0, output
+    assert "stopped" in rest and "posts:" in rest  # clean shutdown, then the status summary
