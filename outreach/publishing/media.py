@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,22 +34,32 @@ def card_title(text: str) -> str:
     return cut.rstrip(",;:") + "…"
 
 
-def card_spec_for(post: Post, entry: dict[str, Any], *, timezone: str) -> CardSpec:
-    meeting = post.meeting
+def card_spec(entry: dict[str, Any], *, language: str, text: str, timezone: str, organisation: str = "Peer",
+              starts_at: datetime | None = None, venue: str = "", city: str = "") -> CardSpec:
+    """The card a media entry `{"card": template, ...}` asks for, filled from its post and meeting."""
     template = entry["card"]
     return CardSpec(
         template=template,
-        language=post.language,
-        title=entry.get("title") or card_title(post.text),
+        language=language,
+        title=entry.get("title") or card_title(text),
         body=entry.get("body", ""),
-        organisation=meeting.organisation.code if meeting is not None else "Peer",
-        when=meeting.starts_at if meeting is not None and template in ("announce", "reminder") else None,
+        organisation=organisation,
+        when=starts_at if template in ("announce", "reminder") else None,
         timezone=timezone,
-        venue=meeting.venue if meeting is not None else "",
-        city=meeting.city if meeting is not None else "",
+        venue=venue,
+        city=city,
         attendance=entry.get("attendance"),
         alt_text=entry.get("alt_text") or None,
     )
+
+
+def card_spec_for(post: Post, entry: dict[str, Any], *, timezone: str) -> CardSpec:
+    meeting = post.meeting
+    if meeting is None:
+        return card_spec(entry, language=post.language, text=post.text, timezone=timezone)
+    return card_spec(entry, language=post.language, text=post.text, timezone=timezone,
+                     organisation=meeting.organisation.code, starts_at=meeting.starts_at,
+                     venue=meeting.venue, city=meeting.city)
 
 
 class MediaPreparer:
