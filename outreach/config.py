@@ -66,6 +66,8 @@ class WorkerSettings:
     lease_s: float = 300.0
     http_timeout_s: float = 30.0
     harvest_interval_s: float = 300.0  # how often the worker looks for due metrics snapshots
+    heartbeat_interval_s: float = 30.0  # a worker silent for 3 intervals is reported dead
+    alerts_interval_s: float = 60.0
     retry: RetrySettings = field(default_factory=RetrySettings)
 
 

@@ -108,10 +108,18 @@ def run_worker(db, settings, *, once: bool = False, worker_id: str | None = None
         if not outcomes:
             out("nothing due")
         return 0
+    from outreach.publishing import health
+
     out(f"worker {dispatcher.worker_id} running; Ctrl-C stops it cleanly")
-    worker = Worker(dispatcher, interval_s=settings.worker.dispatch_interval_s, on_outcome=report,
-                    extra_jobs=harvest_jobs(db, settings, out=out) if harvest else [])
-    worker.run_forever(until=until)
+    jobs = service_jobs(db, settings, dispatcher.worker_id, out=out)
+    if harvest:
+        jobs += harvest_jobs(db, settings, out=out)
+    health.beat(db, dispatcher.worker_id, interval_s=settings.worker.heartbeat_interval_s, starting=True)
+    worker = Worker(dispatcher, interval_s=settings.worker.dispatch_interval_s, on_outcome=report, extra_jobs=jobs)
+    try:
+        worker.run_forever(until=until)
+    finally:
+        health.stopped(db, dispatcher.worker_id)
     out(f"worker {dispatcher.worker_id} stopped")
     return 0
 
@@ -141,3 +149,26 @@ def harvest_jobs(db, settings, *, out: Callable[[str], None]) -> list[tuple[Call
 
     every = settings.worker.harvest_interval_s
     return [(harvest, every, "harvest"), (audience, max(every, 3600.0), "audience")]
+
+
+def service_jobs(db, settings, worker_id: str, *, out: Callable[[str], None]  # type: ignore[no-untyped-def]
+                 ) -> list[tuple[Callable[[], object], float, str]]:
+    """Heartbeat (so a monitor sees a dead worker) and alerts (incidents that need a person, sent once)."""
+    from outreach.publishing import health
+    from outreach.publishing.alerts import run_alerts
+
+    def heartbeat() -> None:
+        try:
+            health.beat(db, worker_id, interval_s=settings.worker.heartbeat_interval_s)
+        except Exception:
+            log.exception("heartbeat failed")
+
+    def alerts() -> None:
+        try:
+            for line in run_alerts(db, settings).lines():
+                out(line)
+        except Exception:
+            log.exception("alert pass failed")
+
+    return [(heartbeat, settings.worker.heartbeat_interval_s, "heartbeat"),
+            (alerts, settings.worker.alerts_interval_s, "alerts")]

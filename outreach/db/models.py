@@ -175,6 +175,7 @@ class ChannelState(Base):
     token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_kind: Mapped[str | None] = mapped_column(String(20))
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     account_id: Mapped[str | None] = mapped_column(String(200))
     account_name: Mapped[str | None] = mapped_column(String(300))
@@ -285,3 +286,34 @@ class MeetingOutcome(Base):
     source: Mapped[str] = mapped_column(String(500), default="dashboard")  # csv path or "dashboard"
     source_line: Mapped[int | None] = mapped_column(Integer)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+
+
+class WorkerHeartbeat(Base):
+    """One row per worker process: a monitor sees a dead worker by its `last_seen`."""
+
+    __tablename__ = "worker_heartbeats"
+
+    worker_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    version: Mapped[str] = mapped_column(String(40))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    interval_s: Mapped[float] = mapped_column(Float)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # clean shutdown
+
+
+class Alert(Base):
+    """An incident that needs a person, notified once (`key` is unique per incident)."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)  # e.g. "post-failed:42", "auth:peer-mastodon"
+    kind: Mapped[str] = mapped_column(String(40))  # AlertKind
+    subject: Mapped[str] = mapped_column(String(300))
+    message: Mapped[str] = mapped_column(Text)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notify_error: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -22,7 +22,7 @@ from outreach.config import Settings
 from outreach.db import Database
 from outreach.db.models import Campaign, Meeting, Organisation, Post
 from outreach.domain import Platform
-from outreach.planning.limits import media_items, platform_validator
+from outreach.planning.limits import platform_validator
 from outreach.planning.plan import CampaignInfo, Plan, PlannedPost, content_hash
 from outreach.planning.render import (
     Fields,
@@ -33,10 +33,10 @@ from outreach.planning.render import (
     tag_text,
     tag_url,
 )
-from outreach.planning.schedule import ScheduleReport, _Loader
+from outreach.planning.schedule import DASHBOARD_RULE_PREFIX, Loader, ScheduleReport
 from outreach.planning.spec import CARD_TEMPLATES, ORGANISATIONS
 
-RULE_PREFIX = "dashboard:"
+RULE_PREFIX = DASHBOARD_RULE_PREFIX
 _SLUG = re.compile(r"[a-z0-9][a-z0-9._-]{0,60}")
 # The UTM tags planning added (undone when a saved post is loaded for editing, then added afresh).
 _UTM = re.compile(r"[?&]utm_source=[^&\s]*&utm_medium=[^&\s]*&utm_campaign=[^&\s#]*")
@@ -181,7 +181,7 @@ def render_draft(draft: DraftPost, meeting: MeetingChoice, settings: Settings, *
                 else draft.link
             media = [{"card": draft.card, "alt_text": alt}] if draft.card else []
             validate = platform_validator(channel)
-            for message in validate(body, media_items(media)) if validate else ():
+            for message in validate(body, media) if validate else ():
                 checks.append(Check(message, language=lang, channel=channel.name))
             posts.append(PlannedPost(
                 source_key=f"{RULE_PREFIX}{draft.name}/{meeting.key}", rule_key=draft.rule_key,
@@ -210,7 +210,7 @@ def save_draft(db: Database, draft: DraftPost, settings: Settings, *, now: datet
     plan = Plan(campaign=info, meetings=[], posts=rendered.posts)
     report = ScheduleReport(campaign=meeting.campaign)
     with db.write() as s:
-        loader = _Loader(s, plan, report, now=now, include_past=False)
+        loader = Loader(s, plan, report, now=now, include_past=False)
         campaign = s.scalar(select(Campaign).where(Campaign.slug == meeting.campaign))
         assert campaign is not None
         existing = {(p.channel, p.language): p for p in s.scalars(
@@ -277,12 +277,15 @@ def _line(check: Check) -> str:
 
 def preview_card(draft: DraftPost, meeting: MeetingChoice, language: str, *, size: str = "landscape") -> Any:
     """The card the draft would get in `language` (a `RenderedCard`); raises CardError/TemplateError.
-    The title is the text's first line with URLs and Jinja2 markup left out."""
+    The title is the rendered text's first line without its URLs."""
     from outreach.cards import CardSpec, render_card
 
-    text = draft.texts.get(language, "")
+    tz = ZoneInfo(meeting.timezone)
+    due = draft.due_local.replace(tzinfo=tz)
+    text = _render(make_environment(), draft.texts.get(language, ""), _context(meeting, language, due, draft.link),
+                   language, []) or ""
     first = next((line for line in text.splitlines() if line.strip()), "")
-    title = re.sub(r"https?://\S+|\{\{.*?\}\}|\{%.*?%\}", "", first).strip() or meeting.community
+    title = re.sub(r"\s+", " ", re.sub(r"https?://\S+", "", first)).strip() or meeting.community
     organisation = meeting.organisation if meeting.organisation in ORGANISATIONS else "Peer"
     spec = CardSpec(template=draft.card or "announce", language=language, title=title[:120],
                     organisation=organisation, when=meeting.starts_at, timezone=meeting.timezone,

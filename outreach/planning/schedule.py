@@ -23,6 +23,7 @@ from outreach.db.models import Campaign, Meeting, Organisation, Post
 from outreach.domain import PostStatus as S
 from outreach.planning.plan import Plan, PlannedMeeting, PlannedPost
 
+DASHBOARD_RULE_PREFIX = "dashboard:"  # rule_key of posts made in the dashboard planner
 REMOVED = "removed from the campaign file"  # last_error of posts cancelled because their rule went away
 
 
@@ -89,7 +90,7 @@ def schedule_campaign(db: Database, plan: Plan, *, now: datetime, include_past: 
     """
     report = ScheduleReport(campaign=plan.campaign.slug)
     with db.write() as session:
-        loader = _Loader(session, plan, report, now=now, include_past=include_past)
+        loader = Loader(session, plan, report, now=now, include_past=include_past)
         loader.run()
     return report
 
@@ -104,7 +105,7 @@ def _assign(obj: Any, **values: Any) -> list[str]:
     return changed
 
 
-class _Loader:
+class Loader:
     def __init__(self, session: Session, plan: Plan, report: ScheduleReport, *, now: datetime,
                  include_past: bool) -> None:
         self.s, self.plan, self.report, self.now, self.include_past = session, plan, report, now, include_past
@@ -114,8 +115,10 @@ class _Loader:
         orgs = self.organisations()
         meetings = {m.key: self.meeting(campaign, m, orgs) for m in self.plan.meetings}
         self.s.flush()
+        # Posts written in the dashboard planner belong to the campaign but not to its file.
         existing = {(p.source_key, p.channel, p.language): p
-                    for p in self.s.scalars(select(Post).where(Post.campaign_id == campaign.id))}
+                    for p in self.s.scalars(select(Post).where(Post.campaign_id == campaign.id,
+                                                               Post.rule_key.not_like(f"{DASHBOARD_RULE_PREFIX}%")))}
         for planned in self.plan.posts:
             meeting_id = meetings[planned.meeting_key].id if planned.meeting_key else None
             post = existing.pop(planned.key, None)

@@ -324,6 +324,7 @@ class Dispatcher:
             if hold_channel:
                 state = self._channel_state(s, claim.channel)
                 state.last_error, state.last_error_kind = exc.message, exc.kind.value
+                state.last_error_at = now
         return Outcome(claim.post_id, claim.channel, language, status, detail)
 
     def _channel_state(self, s: Session, channel: str) -> ChannelState:

@@ -39,6 +39,8 @@ class StatusReport:
     channels: list[ChannelProblem] = field(default_factory=list)
     next_due_at: str | None = None
     pending_review: int = 0
+    workers: list[dict[str, Any]] = field(default_factory=list)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -53,6 +55,11 @@ class StatusReport:
             out.append(f"next post due {self.next_due_at}")
         for ch in self.channels:
             out.append(f"channel {ch.channel}: {ch.problem}")
+        for w in self.workers:
+            out.append(f"worker {w['worker_id']} on {w['hostname']}: {w['state']} (last seen {w['last_seen']})")
+        if self.alerts:
+            out.append("open alerts:")
+            out.extend(f"  {a['subject']}{'' if a['notified'] else ' (not yet sent)'}" for a in self.alerts)
         if self.attention:
             out.append("needs attention:")
             for a in self.attention:
@@ -91,10 +98,15 @@ def status_report(db: Database, *, now: datetime | None = None, limit: int = 50)
             elif st.blocked_until and st.blocked_until > now:
                 problems.append(ChannelProblem(st.channel, f"rate limited until {_iso(st.blocked_until)}"))
             if st.token_expires_at and (st.token_expires_at - now).days < 14:
-                days = (st.token_expires_at - now).days
+                days = max(0, round((st.token_expires_at - now).total_seconds() / 86400))
                 problems.append(ChannelProblem(st.channel, f"token expires in {days} days "
                                                f"({_iso(st.token_expires_at)})"))
         next_due = s.scalar(select(func.min(Post.due_at))
                             .where(Post.status.in_([PostStatus.APPROVED.value, PostStatus.RETRYING.value])))
+    from outreach.publishing.alerts import open_alerts
+    from outreach.publishing.health import workers
+
     return StatusReport(counts=counts, attention=attention, channels=problems, next_due_at=_iso(next_due),
-                        pending_review=counts[PostStatus.PENDING_REVIEW.value])
+                        pending_review=counts[PostStatus.PENDING_REVIEW.value],
+                        workers=[{**asdict(w), "state": w.state} for w in workers(db, now=now)],
+                        alerts=open_alerts(db))

@@ -1,0 +1,58 @@
+"""Entry point: `streamlit run dashboard/app.py` (OUTREACH_CONFIG names the config file).
+
+Sign-in first, then `st.navigation` over the pages in dashboard/app_pages/ that the user's roles allow.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `dashboard.*` imports when streamlit runs this file directly
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard import auth, loaders  # noqa: E402
+from dashboard.i18n import LANG_KEY, Lang, current, t  # noqa: E402
+
+PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
+# (file, title key, icon, role needed to see it)
+PAGES = (
+    ("overview.py", "nav.overview", ":material/dashboard:", auth.Role.VIEWER),
+    ("campaigns.py", "nav.campaigns", ":material/campaign:", auth.Role.VIEWER),
+    ("meetings.py", "nav.meetings", ":material/groups:", auth.Role.VIEWER),
+    ("communities.py", "nav.communities", ":material/compare:", auth.Role.VIEWER),
+    ("schedule.py", "nav.schedule", ":material/calendar_month:", auth.Role.VIEWER),
+    ("planner.py", "nav.planner", ":material/edit_note:", auth.Role.PLANNER),
+    ("review.py", "nav.review", ":material/fact_check:", auth.Role.REVIEWER),
+    ("archive.py", "nav.archive", ":material/inventory_2:", auth.Role.VIEWER),
+)
+
+st.set_page_config(page_title=t("app.title"), page_icon=":material/diversity_3:", layout="wide")
+
+
+def _language_switch() -> None:
+    """Dutch unless switched; the choice is kept in the URL (`?lang=en`) with the filters."""
+    if LANG_KEY not in st.session_state:
+        st.session_state[LANG_KEY] = current().value
+    st.sidebar.segmented_control(t("lang.label"), [Lang.NL.value, Lang.EN.value], key=LANG_KEY,
+                                 format_func=str.upper)
+    st.query_params["lang"] = current().value
+
+
+_language_switch()
+user = auth.current_user(loaders.accounts())
+if user is None:
+    st.stop()
+st.session_state["user"] = user
+if not user.local:
+    st.sidebar.caption(t("auth.as", user=user.name, roles=user.roles_text()))
+    if st.sidebar.button(t("auth.logout"), key="logout"):
+        auth.logout()
+        st.rerun()
+
+pages = [st.Page(PAGES_DIR / file, title=t(title), icon=icon, url_path=file.removesuffix(".py"))
+         for file, title, icon, role in PAGES if user.can(role)]
+st.navigation(pages).run()

@@ -1,0 +1,52 @@
+"""Meetings: attendance and evaluation per meeting; one meeting's posts with permalinks and outcome."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import loaders, ui
+from dashboard.i18n import t
+
+view = ui.filter_bar(loaders.filter_options(), only=("period", "organisation", "community", "campaign"))
+tz = loaders.timezone()
+st.title(t("meet.title"))
+
+rows = loaders.meetings(view.filters, view.community)
+for row in rows:
+    row["start"] = ui.local_time(row["starts_at"], tz)
+ui.table(rows, key="meetings", columns={
+    "key": t("col.meeting"), "start": t("col.start"), "organisation": t("col.organisation"),
+    "community": t("col.community"), "city": t("col.city"), "attendance": t("col.attendance"),
+    "young": f"{t('col.youth')} · {ui.kind_label('offline')}", "evaluation": t("col.evaluation")})
+
+if rows:
+    by_id = {r["id"]: r for r in rows}
+    if st.query_params.get("meeting", "").isdigit() and "meeting_pick" not in st.session_state:
+        wanted = int(st.query_params["meeting"])
+        st.session_state["meeting_pick"] = wanted if wanted in by_id else rows[0]["id"]
+    chosen = st.selectbox(t("meet.pick"), list(by_id), key="meeting_pick",
+                          format_func=lambda i: f"{by_id[i]['start']} · {by_id[i]['key']}")
+    st.query_params["meeting"] = str(chosen)
+    meeting = by_id[chosen]
+    st.subheader(f"{meeting['key']} · {meeting['city']}")
+    st.caption(f"{meeting['organisation']} · {meeting['community']} · {meeting['venue']} · {meeting['start']}")
+    st.markdown(f"**{t('meet.outcome')}**")
+    if meeting["attendance"] == "–":
+        st.caption(t("meet.no_outcome"))
+    else:
+        cols = st.columns(3)
+        with cols[0]:
+            ui.show_count(t("col.attendance"), meeting["attendance"], kind="offline")
+        with cols[1]:
+            ui.show_count(t("col.youth"), meeting["young"], kind="offline")
+        with cols[2]:
+            ui.show_count(t("col.evaluation"), "–" if meeting["evaluation"] is None else f"{meeting['evaluation']}")
+        if meeting["notes"]:
+            st.caption(meeting["notes"])
+    st.markdown(f"**{t('meet.posts')}**")
+    posts = loaders.meeting_posts(chosen)
+    for post in posts:
+        post["due"] = ui.local_time(post["due_at"], tz)
+    ui.table(posts, key=f"meeting_{chosen}_posts", links=("url",), columns={
+        "id": t("col.post"), "due": t("col.due"), "channel": t("col.channel"), "language": t("col.language"),
+        "status": t("col.status"), "reach": t("col.reach"), "url": t("col.link")})

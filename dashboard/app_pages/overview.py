@@ -1,0 +1,66 @@
+"""Overview: meetings vs the 700 target, posts, reach, youth reach per kind with sources, trend."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import loaders, ui
+from dashboard.i18n import t
+from outreach.harvest.values import ReachKind
+
+view = ui.filter_bar(loaders.filter_options(), only=ui.ANALYTICS_FILTERS)
+data = loaders.overview(view.filters)
+totals, progress = data.totals, data.meetings
+
+st.title(t("ov.title"))
+top = st.columns(4)
+with top[0]:
+    ui.show_count(t("ov.meetings"), progress.held, help=t("ov.expected", n=round(progress.expected_by_now)))
+    st.caption(f"{t('ov.target', target=progress.target)} · "
+               f"{t('ov.on_track') if progress.on_track else t('ov.behind')}")
+    st.progress(min(1.0, progress.held / progress.target) if progress.target else 0.0)
+with top[1]:
+    ui.show_count(t("ov.posts"), totals.posts)
+with top[2]:
+    ui.show_count(t("ov.reach"), totals.reach)
+with top[3]:
+    reach, engagement = totals.reach.value, totals.engagement.value
+    rate = engagement / reach if reach and engagement is not None else None
+    ui.show_count(t("ov.engagement"), ui.percent(rate))
+
+st.subheader(t("ov.youth"))
+st.caption(t("ov.youth_note"))
+kinds = st.columns(4)
+sources = {
+    ReachKind.MEASURED: t("ov.src_measured", n=totals.youth.posts.get(ReachKind.MEASURED, 0)),
+    ReachKind.ESTIMATED: t("ov.src_estimated", n=totals.youth.posts.get(ReachKind.ESTIMATED, 0)),
+    ReachKind.OFFLINE: t("ov.src_offline", n=progress.with_outcome),
+}
+for column, kind in zip(kinds, sources, strict=False):
+    with column:
+        ui.show_count(t("ov.youth"), totals.youth.get(kind), kind=kind.value)
+        st.caption(sources[kind])
+with kinds[3]:
+    online = loaders.youth_online(view.filters)
+    share = online.value / reach if reach and online.value is not None else None
+    ui.show_count(t("ov.youth_share"), ui.percent(share))
+    st.caption(t("ov.share_note", unknown=totals.youth.posts.get(ReachKind.UNKNOWN, 0)))
+
+st.subheader(t("ov.trend"))
+trend = loaders.trend(view.filters, ("reach", "youth_measured", "youth_estimated"))
+if trend.empty:
+    st.caption(t("ov.none"))
+else:
+    trend["period"] = trend["period"] + "-01"
+    ui.line_chart(trend, x="period", title="", key="trend", series={
+        "reach": t("ov.reach"), "youth_measured": f"{t('ov.youth')} · {ui.kind_label('measured')}",
+        "youth_estimated": f"{t('ov.youth')} · {ui.kind_label('estimated')}"})
+
+st.subheader(t("ov.sources"))
+rows = [{"post": p.post_id, "channel": p.channel, "language": p.language, "reach": p.reach.display,
+         "youth": p.youth.count.display, "kind": ui.kind_label(p.youth.kind.value),
+         "source": (p.youth.source or "") + (f" ({p.youth.source_at:%Y-%m-%d})" if p.youth.source_at else ""),
+         "url": p.url} for p in data.top_posts]
+ui.table(rows, key="overview_top_posts", links=("url",), columns={
+    "post": t("col.post"), "channel": t("col.channel"), "language": t("col.language"), "reach": t("col.reach"),
+    "youth": t("col.youth"), "kind": t("col.kind"), "source": t("col.source"), "url": t("col.link")})

@@ -1,0 +1,166 @@
+"""The dashboard's words in Dutch (default) and English: one dict per language, `t(key)` to look up."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import streamlit as st
+
+
+class Lang(StrEnum):
+    NL = "nl"
+    EN = "en"
+
+
+NL: dict[str, str] = {
+    "app.title": "Verandering van binnenuit",
+    "lang.label": "Taal / Language",
+    "nav.overview": "Overzicht", "nav.campaigns": "Campagnes", "nav.meetings": "Bijeenkomsten",
+    "nav.communities": "Gemeenschappen & platforms", "nav.schedule": "Planning", "nav.planner": "Post maken",
+    "nav.review": "Beoordelen", "nav.archive": "Archief",
+    "auth.title": "Inloggen", "auth.user": "Gebruikersnaam", "auth.password": "Wachtwoord",
+    "auth.submit": "Inloggen", "auth.failed": "Onbekende gebruiker of onjuist wachtwoord.",
+    "auth.logout": "Uitloggen", "auth.as": "Ingelogd als {user} ({roles})",
+    "auth.local": "Geen gebruikers ingesteld: het dashboard is alleen op deze computer bereikbaar "
+                  "(127.0.0.1) en iedereen hier heeft alle rollen.",
+    "auth.not_local": "Geen gebruikers ingesteld en het dashboard luistert niet alleen op 127.0.0.1. "
+                      "Stel [dashboard.users] in of start met --server.address 127.0.0.1.",
+    "auth.denied": "Je rol ({roles}) geeft geen toegang tot deze pagina.",
+    "filter.period": "Periode", "filter.organisation": "Organisatie", "filter.community": "Gemeenschap",
+    "filter.platform": "Platform", "filter.campaign": "Campagne", "filter.language": "Taal",
+    "filter.all": "alle", "filter.share": "Deze weergave staat in de URL: kopieer de link om te delen.",
+    "kind.measured": "gemeten", "kind.estimated": "geschat", "kind.offline": "offline (aanwezigen)",
+    "kind.unknown": "onbekend",
+    "ov.title": "Overzicht", "ov.meetings": "Bijeenkomsten gehouden", "ov.target": "van {target}",
+    "ov.on_track": "op schema", "ov.behind": "achter op schema", "ov.expected": "verwacht nu: {n}",
+    "ov.posts": "Posts gepubliceerd", "ov.reach": "Totaal bereik", "ov.youth": "Jongerenbereik",
+    "ov.youth_share": "Aandeel jongeren", "ov.engagement": "Betrokkenheid", "ov.trend": "Verloop per maand",
+    "ov.youth_note": "Soorten worden nooit opgeteld: gemeten (platform telt leeftijd), geschat (bereik × "
+                     "jongerenaandeel van het account), offline (aanwezigen bij bijeenkomsten).",
+    "ov.sources": "Best bereikte posts en de bron van hun jongerencijfer",
+    "ov.src_measured": "{n} posts · leeftijd geteld door het platform",
+    "ov.src_estimated": "{n} posts · bereik × jongerenaandeel van het account",
+    "ov.src_offline": "{n} bijeenkomsten · aanwezigheidslijsten",
+    "ov.share_note": "(gemeten + geschat) / totaal bereik; {unknown} posts zonder jongerencijfer", "ov.none": "Nog geen gegevens voor deze selectie.",
+    "col.post": "Post", "col.channel": "Kanaal", "col.platform": "Platform", "col.language": "Taal",
+    "col.status": "Status", "col.due": "Gepland (lokaal)", "col.reach": "Bereik", "col.youth": "Jongeren",
+    "col.kind": "Soort", "col.source": "Bron", "col.link": "Link", "col.text": "Tekst",
+    "col.meeting": "Bijeenkomst", "col.campaign": "Campagne", "col.posts": "Posts",
+    "col.organisation": "Organisatie", "col.community": "Gemeenschap", "col.city": "Stad",
+    "col.start": "Begin (lokaal)", "col.attendance": "Aanwezigen", "col.evaluation": "Evaluatie",
+    "col.engagement": "Betrokkenheid", "col.error": "Fout", "col.reason": "Reden", "col.who": "Wie",
+    "col.when": "Wanneer", "col.decision": "Besluit", "col.published": "Gepubliceerd",
+    "csv": "Download CSV",
+    "camp.title": "Campagnes", "meet.title": "Bijeenkomsten", "meet.pick": "Bijeenkomst",
+    "meet.posts": "Posts van deze bijeenkomst", "meet.outcome": "Uitkomst",
+    "meet.no_outcome": "Nog geen aanwezigheid of evaluatie ingevoerd.",
+    "comm.title": "Gemeenschappen & platforms", "comm.by": "Vergelijk per", "comm.best": "Posts die jongeren "
+    "het best bereikten",
+    "sched.title": "Planning", "sched.upcoming": "Komende posts", "sched.attention": "Vraagt aandacht",
+    "sched.none": "Niets dat aandacht vraagt.", "sched.retry": "Opnieuw proberen", "sched.cancel": "Annuleren",
+    "sched.confirm": "Handmatig geplaatst", "sched.permalink": "Link naar de geplaatste post",
+    "sched.reach": "Bereik (optioneel)", "sched.done": "{n} post(s): {what}.",
+    "sched.reschedule": "Verplaatsen", "sched.reschedule_help": "Verplaatsen gaat via de Post maken-pagina "
+    "(dashboardposts) of het campagnebestand.",
+    "plan.title": "Post maken", "plan.meeting": "Bijeenkomst", "plan.name": "Naam (uniek per bijeenkomst)",
+    "plan.languages": "Talen", "plan.channels": "Kanalen", "plan.date": "Datum", "plan.time": "Tijd (lokaal)",
+    "plan.card": "Kaart", "plan.no_card": "geen kaart", "plan.text": "Tekst ({lang})",
+    "plan.alt": "Alt-tekst kaart ({lang})", "plan.link": "Link (optioneel)", "plan.preview": "Voorbeeld",
+    "plan.ok": "Alles past binnen de limieten van de platforms.", "plan.save": "Opslaan en ter beoordeling",
+    "plan.saved": "Opgeslagen: {summary}", "plan.no_meetings": "Er zijn nog geen bijeenkomsten.",
+    "plan.empty": "Nog geen tekst in: {languages} (schrijf ze, of haal de taal weg).",
+    "plan.help": "Sjabloonvelden: {{ meeting.start | date }}, {{ meeting.city }}, {{ link }} …",
+    "rev.title": "Beoordelen", "rev.none": "Niets te beoordelen.", "rev.approve": "Goedkeuren",
+    "rev.reject": "Afwijzen", "rev.reason": "Reden (verplicht bij afwijzen)", "rev.done": "{what}",
+    "rev.audit": "Logboek: wie deed wat",
+    "arch.title": "Archief", "arch.unavailable": "Het exporteren van het archief is in deze versie nog niet "
+    "beschikbaar (outreach.archive heeft geen exportfunctie).", "arch.from": "Van", "arch.to": "Tot en met",
+    "arch.export": "Archief en rapport maken", "arch.download": "Download {name}",
+    "arch.done": "Klaar: {path}",
+    "err.action": "Niet gelukt: {error}",
+}
+
+EN: dict[str, str] = {
+    "app.title": "Change from within",
+    "lang.label": "Taal / Language",
+    "nav.overview": "Overview", "nav.campaigns": "Campaigns", "nav.meetings": "Meetings",
+    "nav.communities": "Communities & platforms", "nav.schedule": "Schedule", "nav.planner": "Planner",
+    "nav.review": "Review", "nav.archive": "Archive",
+    "auth.title": "Log in", "auth.user": "User name", "auth.password": "Password", "auth.submit": "Log in",
+    "auth.failed": "Unknown user or wrong password.", "auth.logout": "Log out",
+    "auth.as": "Logged in as {user} ({roles})",
+    "auth.local": "No users configured: the dashboard is reachable from this computer only (127.0.0.1) "
+                  "and everyone here has every role.",
+    "auth.not_local": "No users configured and the dashboard is not bound to 127.0.0.1 only. "
+                      "Configure [dashboard.users] or start with --server.address 127.0.0.1.",
+    "auth.denied": "Your role ({roles}) does not give access to this page.",
+    "filter.period": "Period", "filter.organisation": "Organisation", "filter.community": "Community",
+    "filter.platform": "Platform", "filter.campaign": "Campaign", "filter.language": "Language",
+    "filter.all": "all", "filter.share": "This view is in the URL: copy the link to share it.",
+    "kind.measured": "measured", "kind.estimated": "estimated", "kind.offline": "offline (attendance)",
+    "kind.unknown": "unknown",
+    "ov.title": "Overview", "ov.meetings": "Meetings held", "ov.target": "of {target}",
+    "ov.on_track": "on track", "ov.behind": "behind schedule", "ov.expected": "expected by now: {n}",
+    "ov.posts": "Posts published", "ov.reach": "Total reach", "ov.youth": "Youth reach",
+    "ov.youth_share": "Youth share", "ov.engagement": "Engagement rate", "ov.trend": "Trend per month",
+    "ov.youth_note": "Kinds are never added up: measured (the platform counts age), estimated (reach × "
+                     "the account's youth share), offline (meeting attendance).",
+    "ov.sources": "Best-reaching posts and the source of their youth figure",
+    "ov.src_measured": "{n} posts · age counted by the platform",
+    "ov.src_estimated": "{n} posts · reach × the account's youth share",
+    "ov.src_offline": "{n} meetings · attendance lists",
+    "ov.share_note": "(measured + estimated) / total reach; {unknown} posts without a youth figure", "ov.none": "No data for this selection yet.",
+    "col.post": "Post", "col.channel": "Channel", "col.platform": "Platform", "col.language": "Language",
+    "col.status": "Status", "col.due": "Due (local)", "col.reach": "Reach", "col.youth": "Youth",
+    "col.kind": "Kind", "col.source": "Source", "col.link": "Link", "col.text": "Text",
+    "col.meeting": "Meeting", "col.campaign": "Campaign", "col.posts": "Posts",
+    "col.organisation": "Organisation", "col.community": "Community", "col.city": "City",
+    "col.start": "Starts (local)", "col.attendance": "Attendance", "col.evaluation": "Evaluation",
+    "col.engagement": "Engagement", "col.error": "Error", "col.reason": "Reason", "col.who": "Who",
+    "col.when": "When", "col.decision": "Decision", "col.published": "Published",
+    "csv": "Download CSV",
+    "camp.title": "Campaigns", "meet.title": "Meetings", "meet.pick": "Meeting",
+    "meet.posts": "Posts about this meeting", "meet.outcome": "Outcome",
+    "meet.no_outcome": "No attendance or evaluation recorded yet.",
+    "comm.title": "Communities & platforms", "comm.by": "Compare by",
+    "comm.best": "Posts that reached young people best",
+    "sched.title": "Schedule", "sched.upcoming": "Upcoming posts", "sched.attention": "Needs attention",
+    "sched.none": "Nothing needs attention.", "sched.retry": "Retry", "sched.cancel": "Cancel",
+    "sched.confirm": "Posted by hand", "sched.permalink": "Link to the post", "sched.reach": "Reach (optional)",
+    "sched.done": "{n} post(s): {what}.", "sched.reschedule": "Reschedule",
+    "sched.reschedule_help": "Rescheduling is done in the Planner (dashboard posts) or the campaign file.",
+    "plan.title": "Planner", "plan.meeting": "Meeting", "plan.name": "Name (unique per meeting)",
+    "plan.languages": "Languages", "plan.channels": "Channels", "plan.date": "Date", "plan.time": "Time (local)",
+    "plan.card": "Card", "plan.no_card": "no card", "plan.text": "Text ({lang})",
+    "plan.alt": "Card alt text ({lang})", "plan.link": "Link (optional)", "plan.preview": "Preview",
+    "plan.ok": "Everything fits the platforms' limits.", "plan.save": "Save and send to review",
+    "plan.saved": "Saved: {summary}", "plan.no_meetings": "There are no meetings yet.",
+    "plan.empty": "No text yet in: {languages} (write it, or remove the language).",
+    "plan.help": "Template fields: {{ meeting.start | date }}, {{ meeting.city }}, {{ link }} …",
+    "rev.title": "Review", "rev.none": "Nothing to review.", "rev.approve": "Approve", "rev.reject": "Reject",
+    "rev.reason": "Reason (required to reject)", "rev.done": "{what}",
+    "rev.audit": "Audit trail: who did what",
+    "arch.title": "Archive", "arch.unavailable": "Archive export is not available in this version "
+    "(outreach.archive has no export function).", "arch.from": "From", "arch.to": "Up to and including",
+    "arch.export": "Build archive and report", "arch.download": "Download {name}", "arch.done": "Done: {path}",
+    "err.action": "Did not work: {error}",
+}
+
+WORDS: dict[Lang, dict[str, str]] = {Lang.NL: NL, Lang.EN: EN}
+
+
+LANG_KEY = "ui_lang"
+
+
+def current() -> Lang:
+    """The chosen language: the sidebar switch, else `?lang=` in the URL, else Dutch."""
+    for value in (st.session_state.get(LANG_KEY), st.query_params.get("lang")):
+        if value in (Lang.NL.value, Lang.EN.value):
+            return Lang(value)
+    return Lang.NL
+
+
+def t(key: str, **values: object) -> str:
+    """The word for `key` in the current language (the key itself when missing, so gaps show)."""
+    text = WORDS[current()].get(key) or NL.get(key) or key
+    return text.format(**values) if values else text

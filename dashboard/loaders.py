@@ -1,0 +1,228 @@
+"""The dashboard's only door to the library: cached reads (`st.cache_data`, TTL) and writes that clear them.
+
+Reads go to `outreach.analytics` (and `dashboard.queries` for what analytics does not offer yet);
+writes go through `outreach.planning` (review actions, dashboard posts). Pages import this module,
+never `outreach.db` or `outreach.connectors`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import queries
+from dashboard.auth import Account, load_accounts
+from dashboard.queries import FilterOptions
+from outreach import analytics
+from outreach.analytics import Dimension, Filters
+from outreach.config import Settings, load_settings
+from outreach.db import Database
+from outreach.harvest.settings import HarvestSettings, harvest_settings
+from outreach.planning import dashboard_posts, review
+from outreach.planning.review import PostSelector
+
+TTL_S = 60
+
+__all__ = ["Dimension", "FilterOptions", "Filters"]
+
+
+@st.cache_resource
+def settings() -> Settings:
+    return load_settings()
+
+
+@st.cache_resource
+def database() -> Database:
+    return Database(settings().database_url)
+
+
+@st.cache_resource
+def programme() -> HarvestSettings:
+    """Youth age range, privacy threshold, meetings target (`[youth]`, `[privacy]`, `[programme]`)."""
+    return harvest_settings(settings())
+
+
+@st.cache_resource
+def accounts() -> dict[str, Account]:
+    return load_accounts(settings().source if settings().source not in (None, "defaults") else None)
+
+
+def timezone() -> str:
+    return settings().timezone
+
+
+def channel_names() -> list[str]:
+    return sorted(settings().channels)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# -- reads --------------------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def filter_options() -> FilterOptions:
+    return queries.filter_options(database())
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def overview(filters: Filters) -> analytics.Overview:
+    return analytics.overview(database(), now=_now(), filters=filters, hs=programme())
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def totals(filters: Filters, by: Dimension | None = None) -> list[analytics.Totals]:
+    return analytics.totals(database(), by=by, filters=filters, hs=programme())
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def youth_online(filters: Filters) -> Any:
+    """Measured + estimated youth reach, added on purpose (for the youth share of online reach)."""
+    from outreach.harvest.values import ReachKind
+
+    return analytics.youth_reach_combined(database(), [ReachKind.MEASURED, ReachKind.ESTIMATED],
+                                          filters=filters, hs=programme())
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def trend(filters: Filters, metrics: tuple[str, ...]) -> pd.DataFrame:
+    """Monthly values per metric, wide (period, metric...); suppressed months are left empty."""
+    frames = []
+    for metric in metrics:
+        points = analytics.timeseries(database(), metric=metric, bucket="month", filters=filters, hs=programme())
+        frames.append(pd.DataFrame({"period": [p.period for p in points],
+                                    metric: [p.value.value for p in points]}).set_index("period"))
+    wide = pd.concat(frames, axis=1) if frames else pd.DataFrame()
+    return wide.reset_index() if not wide.empty else pd.DataFrame(columns=["period", *metrics])
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def top_posts(filters: Filters, limit: int = 10) -> list[analytics.TopPost]:
+    return analytics.top_posts(database(), limit=limit, filters=filters, hs=programme())
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def meetings(filters: Filters, community: str | None) -> list[dict[str, Any]]:
+    return queries.meeting_rows(database(), start=filters.start, end=filters.end,
+                                organisation=filters.organisation, campaign=filters.campaign, community=community,
+                                threshold=programme().privacy_threshold)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def meeting_posts(meeting_id: int) -> list[dict[str, Any]]:
+    return queries.meeting_posts(database(), meeting_id, threshold=programme().privacy_threshold)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def upcoming(filters: Filters, limit: int = 50) -> list[analytics.Upcoming]:
+    return analytics.upcoming(database(), now=_now(), limit=limit, filters=filters)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def attention() -> list[dict[str, Any]]:
+    found = [{"what": a.what, "post_id": a.post_id, "channel": a.channel, "message": a.message, "since": a.since}
+             for a in analytics.needs_attention(database(), now=_now())]
+    return found + queries.extra_attention(database(), now=_now())
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def review_queue() -> list[dict[str, Any]]:
+    return queries.review_queue(database())
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def audit_trail(limit: int = 200) -> list[dict[str, Any]]:
+    return queries.audit_trail(database(), limit=limit)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def meeting_choices() -> list[dashboard_posts.MeetingChoice]:
+    return dashboard_posts.meeting_choices(database())
+
+
+def load_draft(meeting_id: int, name: str, tz: str) -> dashboard_posts.DraftPost | None:
+    return dashboard_posts.load_draft(database(), meeting_id, name, timezone=tz)
+
+
+def render_draft(draft: dashboard_posts.DraftPost, meeting: dashboard_posts.MeetingChoice
+                 ) -> dashboard_posts.RenderedDraft:
+    return dashboard_posts.render_draft(draft, meeting, settings())
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=64)
+def card_preview(draft: dashboard_posts.DraftPost, meeting: dashboard_posts.MeetingChoice, language: str
+                 ) -> tuple[bytes, str]:
+    card = dashboard_posts.preview_card(draft, meeting, language)
+    return card.data, card.alt_text
+
+
+def archive_exporter() -> Any | None:
+    """`outreach.archive`'s export function when this version has it, else None."""
+    try:
+        from outreach.archive import export_archive
+    except ImportError:
+        return None
+    return export_archive
+
+
+def export_archive(first: date, last: date, *, language: str = "nl") -> list[Path]:
+    """Export the archive (BagIt, with the report) for [first, last] local days; returns the zipped bag
+    and the report files, ready to download. Written under `<state_dir>/exports/`."""
+    from outreach.archive import export_archive as export
+    from outreach.archive import period_from_dates
+
+    start, end = period_from_dates(first, last, timezone=timezone())
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    bag = Path(settings().state_dir) / "exports" / f"archive-{first}-{last}-{stamp}"
+    export(database(), settings(), bag, start=start, end=end, language=language)
+    zipped = Path(shutil.make_archive(str(bag), "zip", root_dir=bag.parent, base_dir=bag.name))
+    return [zipped, *sorted((bag / "report").glob("report.*"))]
+
+
+# -- writes (each clears the cached reads) -----------------------------------------------------
+
+
+def clear() -> None:
+    st.cache_data.clear()
+
+
+def _lines(results: Sequence[review.ActionResult]) -> list[str]:
+    clear()
+    return [r.line() for r in results]
+
+
+def approve(ids: Sequence[int], *, reviewer: str, reason: str = "") -> list[str]:
+    return _lines(review.approve(database(), PostSelector(ids=tuple(ids)), reviewer=reviewer, reason=reason))
+
+
+def reject(ids: Sequence[int], *, reviewer: str, reason: str) -> list[str]:
+    return _lines(review.reject(database(), PostSelector(ids=tuple(ids)), reviewer=reviewer, reason=reason))
+
+
+def retry(ids: Sequence[int]) -> list[str]:
+    return _lines(review.retry(database(), PostSelector(ids=tuple(ids))))
+
+
+def cancel(ids: Sequence[int]) -> list[str]:
+    return _lines(review.cancel(database(), PostSelector(ids=tuple(ids))))
+
+
+def confirm_manual(post_id: int, *, permalink: str, by: str, reach: int | None) -> list[str]:
+    return _lines([review.confirm_manual(database(), post_id, permalink=permalink, confirmed_by=by, reach=reach)])
+
+
+def save_draft(draft: dashboard_posts.DraftPost) -> str:
+    report = dashboard_posts.save_draft(database(), draft, settings(), now=datetime.now(UTC))
+    clear()
+    return report.summary()
+
+
+ACTION_ERRORS = (review.ReviewError, dashboard_posts.DraftError, ValueError)

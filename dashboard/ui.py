@@ -1,0 +1,180 @@
+"""Layout pieces every page uses: URL-backed filters, figures with their kind, tables with CSV downloads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboard.i18n import t
+from dashboard.loaders import FilterOptions, Filters
+
+# Filter name -> URL query parameter; the widget key is "f_" + the name.
+FILTER_PARAMS = ("period", "organisation", "community", "platform", "campaign", "language")
+PERIODS = ("all", "30d", "90d", "12m")
+# Until analytics' Filters has `community`, only the meeting lists can filter by it.
+ANALYTICS_HAS_COMMUNITY = "community" in Filters.__dataclass_fields__
+ANALYTICS_FILTERS = tuple(f for f in FILTER_PARAMS if f != "community" or ANALYTICS_HAS_COMMUNITY)
+
+
+def period_bounds(period: str, *, now: datetime | None = None) -> tuple[datetime | None, datetime | None]:
+    """'all' | '30d' | '90d' | '12m' | a year '2027' -> [start, end) in UTC (None: open)."""
+    now = now or datetime.now(UTC)
+    days = {"30d": 30, "90d": 90, "12m": 365}
+    if period in days:
+        return now - timedelta(days=days[period]), None
+    if period.isdigit():
+        year = int(period)
+        return datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+    return None, None
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """The chosen filters: analytics' `Filters` plus the community (analytics has no community filter yet)."""
+
+    filters: Filters
+    community: str | None = None
+
+
+def filter_bar(options: FilterOptions, *, only: Sequence[str] = FILTER_PARAMS) -> View:
+    """Filter widgets in the sidebar, initialised from and written back to the URL query params."""
+    st.sidebar.divider()
+    choices: dict[str, list[str]] = {
+        "period": [*PERIODS, *[str(y) for y in options.years]],
+        "organisation": list(options.organisations), "community": list(options.communities),
+        "platform": list(options.platforms), "campaign": list(options.campaigns),
+        "language": list(options.languages),
+    }
+    values: dict[str, str] = {}
+    for name in only:
+        key = f"f_{name}"
+        items = choices[name] if name == "period" else ["", *choices[name]]
+        if key not in st.session_state:
+            from_url = st.query_params.get(name, "")
+            st.session_state[key] = from_url if from_url in items else items[0]
+        elif st.session_state[key] not in items:
+            st.session_state[key] = items[0]
+        values[name] = st.sidebar.selectbox(t(f"filter.{name}"), items, key=key,
+                                            format_func=_format_choice(name))
+        if values[name] and values[name] != "all":
+            st.query_params[name] = values[name]
+        else:
+            st.query_params.pop(name, None)
+    st.sidebar.caption(t("filter.share"))
+    start, end = period_bounds(values.get("period", "all"))
+    extra = {"community": values.get("community") or None} if ANALYTICS_HAS_COMMUNITY else {}
+    filters = Filters(start=start, end=end, organisation=values.get("organisation") or None,
+                      platform=values.get("platform") or None, campaign=values.get("campaign") or None,
+                      language=values.get("language") or None, **extra)
+    return View(filters, values.get("community") or None)
+
+
+def _format_choice(name: str) -> Any:
+    def fmt(value: str) -> str:
+        if value == "":
+            return t("filter.all")
+        if name == "period" and not value.isdigit():
+            return {"all": t("filter.all"), "30d": "30 d", "90d": "90 d", "12m": "12 m"}[value]
+        return value
+
+    return fmt
+
+
+def kind_label(kind: str) -> str:
+    return t(f"kind.{kind}")
+
+
+def show_count(label: str, count: Any, *, kind: str | None = None, help: str | None = None) -> None:
+    """A metric tile; `count` is a harvest `Count` (shows "<10" below the threshold) or a number/text."""
+    value = count.display if hasattr(count, "display") else count
+    if isinstance(value, int):
+        value = f"{value:,}".replace(",", ".")
+    elif isinstance(value, str) and value.isdigit():
+        value = f"{int(value):,}".replace(",", ".")
+    st.metric(label + (f" · {kind_label(kind)}" if kind else ""), value, help=help)
+
+
+def percent(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.1f}%"
+
+
+def local_time(moment: datetime | None, timezone: str) -> str:
+    if moment is None:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def table(rows: Sequence[Mapping[str, Any]] | pd.DataFrame, *, key: str, columns: Mapping[str, str],
+          links: Sequence[str] = (), height: int | None = None) -> pd.DataFrame:
+    """A table with translated headers and a CSV download of exactly what is shown."""
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+    if frame.empty:
+        st.caption(t("ov.none"))
+        return frame
+    shown = frame[[c for c in columns if c in frame.columns]].rename(columns=dict(columns))
+    config = {columns[c]: st.column_config.LinkColumn(columns[c]) for c in links if c in columns}
+    st.dataframe(shown, hide_index=True, column_config=config, key=f"table_{key}",
+                 height=height or "auto", width="stretch")
+    st.download_button(t("csv"), shown.to_csv(index=False).encode("utf-8"), file_name=f"{key}.csv",
+                       mime="text/csv", key=f"csv_{key}", icon=":material/download:")
+    return shown
+
+
+def line_chart(frame: pd.DataFrame, *, x: str, series: Mapping[str, str], title: str, key: str) -> None:
+    """Monthly lines, one per series (column -> legend label), long-form for Altair."""
+    if frame.empty:
+        return
+    long = frame.melt(id_vars=[x], value_vars=list(series), var_name="series", value_name="value")
+    long["series"] = long["series"].map(dict(series))
+    chart = (alt.Chart(long, title=title).mark_line(point=True)
+             .encode(x=alt.X(f"{x}:T", title=None), y=alt.Y("value:Q", title=None),
+                     color=alt.Color("series:N", title=None,
+                                     legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=320)),
+                     tooltip=[alt.Tooltip(f"{x}:T", format="%Y-%m"), "series:N", "value:Q"]))
+    st.altair_chart(chart, key=f"chart_{key}", width="stretch")
+
+
+def bar_chart(frame: pd.DataFrame, *, category: str, value: str, title: str, key: str,
+              colour: str | None = None) -> None:
+    if frame.empty:
+        return
+    enc: dict[str, Any] = {"y": alt.Y(f"{category}:N", sort="-x", title=None),
+                           "x": alt.X(f"{value}:Q", title=None), "tooltip": [category, value]}
+    if colour:
+        enc["color"] = alt.Color(f"{colour}:N", title=None, legend=alt.Legend(orient="bottom"))
+    st.altair_chart(alt.Chart(frame, title=title).mark_bar().encode(**enc), key=f"chart_{key}", width="stretch")
+
+
+def default_day(moment: datetime | None = None) -> date:
+    return (moment or datetime.now(UTC)).date()
+
+
+TOTALS_COLUMNS = ("label", "posts", "reach", "engagement", "youth_measured", "youth_estimated", "youth_offline")
+
+
+def totals_rows(items: Sequence[Any]) -> list[dict[str, Any]]:
+    """analytics `Totals` as table rows: counts as shown ("<10"), youth reach one column per kind."""
+    rows = []
+    for item in items:
+        row = {"label": item.label, "key": item.key, "posts": item.posts, "reach": item.reach.display,
+               "engagement": item.engagement.display, "reach_value": item.reach.value or 0}
+        for kind in ("measured", "estimated", "offline"):
+            count = next((c for k, c in item.youth.by_kind.items() if k.value == kind), None)
+            row[f"youth_{kind}"] = count.display if count is not None else "–"
+        rows.append(row)
+    return rows
+
+
+def totals_columns(label: str) -> dict[str, str]:
+    columns = {"label": label, "posts": t("col.posts"), "reach": t("col.reach"), "engagement": t("col.engagement")}
+    for kind in ("measured", "estimated", "offline"):
+        columns[f"youth_{kind}"] = f"{t('col.youth')} · {kind_label(kind)}"
+    return columns

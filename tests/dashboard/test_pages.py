@@ -1,0 +1,191 @@
+"""AppTest: every page against a seeded database, asserting on the figures and messages shown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+from dashboard import auth
+from outreach import analytics
+from outreach.db.models import Approval, Post
+from outreach.harvest.settings import HarvestSettings
+from tests.dashboard.conftest import APP, PASSWORD, Seeded
+
+PAGES = ("overview", "campaigns", "meetings", "communities", "schedule", "planner", "review", "archive")
+RITA = auth.User("rita", frozenset({auth.Role.PLANNER, auth.Role.REVIEWER}))
+
+
+def app(user: auth.User | None = RITA, **params: str) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    if user is not None:
+        at.session_state[auth.SESSION_KEY] = user
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at
+
+
+def visit(at: AppTest, page: str) -> AppTest:
+    at.switch_page(f"app_pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def dots(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+def texts(at: AppTest) -> str:
+    parts: list[Any] = [*at.markdown, *at.caption, *at.text, *at.subheader, *at.success, *at.error, *at.info]
+    return "\n".join(str(p.value) for p in parts)
+
+
+def test_login_form_lets_a_configured_user_in(seeded: Seeded) -> None:
+    at = app(user=None).run()
+    assert [t.value for t in at.title] == ["Inloggen"] and not at.metric
+    at.text_input(key="login_user").input("rita")
+    at.text_input(key="login_password").input("wrong")
+    at.button[0].click().run()
+    assert at.error[0].value == "Unknown user or wrong password." or "onjuist" in at.error[0].value
+    at.text_input(key="login_user").input("rita")
+    at.text_input(key="login_password").input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception
+    assert "Bijeenkomsten gehouden" in metrics(at)
+    assert PASSWORD not in texts(at)
+
+
+def test_viewer_sees_no_review_or_planner(seeded: Seeded) -> None:
+    at = app(user=auth.User("vera", frozenset())).run()
+    with pytest.raises(ValueError):
+        at.switch_page("app_pages/review.py")
+    with pytest.raises(ValueError):
+        at.switch_page("app_pages/planner.py")
+    visit(at, "schedule")
+    assert not [b for b in at.button if b.key and b.key.startswith("retry_")]
+
+
+def test_overview_shows_analytics_figures_and_filters(seeded: Seeded) -> None:
+    db = seeded.database()
+    from datetime import UTC, datetime
+
+    at = app().run()
+    assert not at.exception
+    shown = metrics(at)
+    expected = analytics.overview(db, now=datetime.now(UTC), hs=HarvestSettings())
+    assert shown["Posts gepubliceerd"] == dots(expected.totals.posts)
+    assert shown["Totaal bereik"] == dots(expected.totals.reach.value)
+    assert shown["Bijeenkomsten gehouden"] == str(expected.meetings.held)
+    assert shown["Jongerenbereik · geschat"] == dots(expected.totals.youth.by_kind[
+        analytics.ReachKind.ESTIMATED].value)
+    assert "Jongerenbereik · offline (aanwezigen)" in shown and "Jongerenbereik · gemeten" in shown
+    assert at.get("vega_lite_chart") or at.get("arrow_vega_lite_chart")
+
+    at.selectbox(key="f_organisation").select("IOT").run()
+    assert at.query_params["organisation"] == ["IOT"] or at.query_params["organisation"] == "IOT"
+    only_iot = analytics.overview(db, now=datetime.now(UTC), filters=analytics.Filters(organisation="IOT"))
+    assert metrics(at)["Posts gepubliceerd"] == dots(only_iot.totals.posts) != shown["Posts gepubliceerd"]
+    db.dispose()
+
+
+def test_filters_are_read_from_the_url_and_english_switches(seeded: Seeded) -> None:
+    at = app(platform="instagram", lang="en").run()
+    assert at.selectbox(key="f_platform").value == "instagram"
+    assert "Posts published" in metrics(at)
+    db = seeded.database()
+    from datetime import UTC, datetime
+
+    insta = analytics.overview(db, now=datetime.now(UTC), filters=analytics.Filters(platform="instagram"))
+    assert metrics(at)["Posts published"] == dots(insta.totals.posts)
+    db.dispose()
+
+
+def test_every_page_shows_its_figures(seeded: Seeded) -> None:
+    at = app().run()
+    visit(at, "campaigns")
+    frames = [d.value for d in at.dataframe]
+    assert any("dashboard-test" in " ".join(map(str, f.iloc[:, 0])) or "Dashboard test" in " ".join(
+        map(str, f.iloc[:, 0])) for f in frames)
+    visit(at, "meetings")
+    assert any("iot-rotterdam-test" in f.to_string() for f in (d.value for d in at.dataframe))
+    visit(at, "communities")
+    platforms = at.dataframe[0].value.iloc[:, 0].tolist()
+    assert "instagram" in platforms and "facebook" in platforms
+    visit(at, "schedule")
+    attention = at.dataframe[1].value
+    assert seeded.failed_id in attention.iloc[:, 1].tolist() and seeded.manual_id in attention.iloc[:, 1].tolist()
+    visit(at, "review")
+    assert f"post {seeded.pending_ids[0]}" in texts(at)
+    visit(at, "archive")
+    assert [t.value for t in at.title] == ["Archief"]
+    assert at.button(key="arch_export") is not None or "niet" in texts(at)
+
+
+def test_small_counts_show_as_below_ten(seeded: Seeded) -> None:
+    at = app().run()
+    visit(at, "meetings")
+    table = at.dataframe[0].value.to_string()
+    assert "<10" in table or all(c.isdigit() or c in "–. " for c in at.dataframe[0].value.iloc[:, 5].astype(str))
+
+
+def test_planner_validates_as_the_volunteer_types_and_saves_to_review(seeded: Seeded) -> None:
+    at = app().run()
+    visit(at, "planner")
+    at.multiselect(key="plan_languages").set_value(["nl"]).run()
+    at.multiselect(key="plan_channels").set_value(["peer-mastodon"]).run()
+    at.text_area(key="plan_text_nl").input("Kom ook! " * 70).run()
+    errors = [e.value for e in at.error]
+    assert any("peer-mastodon · nl: text is 629 graphemes long; mastodon allows 500" in e for e in errors), errors
+    assert at.button(key="plan_save").disabled
+    at.text_area(key="plan_text_nl").input("Kom ook naar {{ meeting.city }}!").run()
+    assert not at.error and at.success[0].value == "Alles past binnen de limieten van de platforms."
+    assert "Kom ook naar" in texts(at)
+    at.text_area(key="plan_text_nl").input("{{ meeting.citty }}").run()
+    assert any("meeting has no field 'citty'" in e.value for e in at.error)
+    at.text_area(key="plan_text_nl").input("Kom ook naar {{ meeting.city }}!").run()
+    at.button(key="plan_save").click().run()
+    assert not at.exception and "Opgeslagen" in at.success[0].value
+    db = seeded.database()
+    with db.session() as s:
+        post = s.scalar(select(Post).where(Post.rule_key == "dashboard:extra"))
+        assert post is not None and post.status == "pending_review" and post.channel == "peer-mastodon"
+        assert post.text.startswith("Kom ook naar ")
+    db.dispose()
+
+
+def test_review_approves_and_rejects_with_reason(seeded: Seeded) -> None:
+    first, second = seeded.pending_ids[:2]
+    at = app().run()
+    visit(at, "review")
+    at.button(key=f"approve_{first}").click().run()
+    assert at.success[0].value == f"post {first} · peer-mastodon · nl · pending_review → approved"
+    at.button(key=f"reject_{second}").click().run()
+    assert any("reason is required" in e.value for e in at.error)
+    at.text_input(key=f"reason_{second}").input("Turkse vertaling klopt niet")
+    at.button(key=f"reject_{second}").click().run()
+    db = seeded.database()
+    with db.session() as s:
+        assert s.get(Post, first).status == "approved" and s.get(Post, second).status == "rejected"
+        decisions = {(a.post_id, a.decision, a.reviewer, a.reason) for a in s.scalars(select(Approval))}
+    assert (second, "rejected", "rita", "Turkse vertaling klopt niet") in decisions
+    assert any(d[0] == first and d[1] == "approved" for d in decisions)
+    trail = at.dataframe[-1].value
+    assert "Turkse vertaling klopt niet" in trail.to_string()
+    db.dispose()
+
+
+def test_schedule_retries_a_failed_post(seeded: Seeded) -> None:
+    at = app().run()
+    visit(at, "schedule")
+    at.button(key=f"retry_{seeded.failed_id}").click().run()
+    assert not at.exception
+    db = seeded.database()
+    with db.session() as s:
+        assert s.get(Post, seeded.failed_id).status == "approved"
+    db.dispose()
