@@ -268,17 +268,17 @@ class Connector:
                          message: str | None = None, code: str | None = None) -> ConnectorError:
         name, status = self.channel.name, response.status_code
         msg = message or f"HTTP {status}"
+        where = "" if f"HTTP {status}" in msg else f" (HTTP {status})"
         if status in (401, 403):
-            return AuthError(name, f"{msg} (HTTP {status}); check the token for channel {name}",
+            return AuthError(name, f"{msg}{where}; check the token for channel {name}",
                              http_status=status, code=code)
         if status == 429:
             retry_after = self.retry_after_s(response)
             return RateLimited(name, f"rate limited: {msg}", retry_after_s=retry_after,
                                reset_at=self.blocked_until, http_status=status, code=code)
         if status >= 500:
-            return TransientError(name, f"{msg} (HTTP {status})", ambiguous=write,
-                                  http_status=status, code=code)
-        return ContentRejected(name, f"{msg} (HTTP {status})", http_status=status, code=code)
+            return TransientError(name, f"{msg}{where}", ambiguous=write, http_status=status, code=code)
+        return ContentRejected(name, f"{msg}{where}", http_status=status, code=code)
 
     def retry_after_s(self, response: requests.Response, default_s: float = 60.0) -> float:
         header = response.headers.get("Retry-After")

@@ -330,8 +330,10 @@ class TikTokConnector(Connector):
             return AuthError(name, f"TikTok refused the token refresh ({error}: {body.get('error_description', '')})"
                              f"; authorize channel {name} again and update its refresh token",
                              http_status=status, code=error)
-        code = str((error or {}).get("code") or "") or None
-        message = f"{code}: {(error or {}).get('message') or f'HTTP {status}'}"
+        if not isinstance(error, dict):  # not TikTok's envelope (a proxy's or gateway's answer)
+            return self.default_classify(response, write=write, message=f"unexpected answer (HTTP {status})")
+        code = str(error.get("code") or "") or None
+        message = f"{code}: {error.get('message') or f'HTTP {status}'}"
         if code == "access_token_invalid" or (code or "").startswith("scope_"):
             return AuthError(name, f"{message}; check the authorization of channel {name}",
                              http_status=status, code=code)

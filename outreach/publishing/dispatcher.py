@@ -158,22 +158,26 @@ class Dispatcher:
                           message="worker stopped or lost its lease mid-publish; will reconcile"))
 
     def next_due_at(self) -> datetime | None:
-        """When the next post becomes due (for waking the worker), or None."""
+        """When the next post can be claimed (for waking the worker), or None: per channel, the
+        earliest due time, but not before that channel's rate-limit block ends; paused channels wait
+        for a person. Abandoned leases count when they run out."""
+        now = self.clock()
         with self.db.session() as s:
             due = func.coalesce(PostRow.next_attempt_at, PostRow.due_at)
-            waiting = s.scalar(select(func.min(due)).where(PostRow.status.in_(DUE_STATUSES)))
+            per_channel = s.execute(select(PostRow.channel, func.min(due))
+                                    .where(PostRow.status.in_(DUE_STATUSES)).group_by(PostRow.channel)).all()
+            states = {st.channel: st for st in s.scalars(select(ChannelState))}
             lease = s.scalar(select(func.min(PostRow.lease_until))
                              .where(PostRow.status == PostStatus.PUBLISHING.value))
-            blocked = s.scalar(select(func.min(ChannelState.blocked_until))
-                               .where(ChannelState.blocked_until > self.clock()))
-        times = [t for t in (waiting, lease) if t is not None]
-        if not times:
-            return None
-        earliest = min(times)
-        if blocked is not None and earliest < blocked:
-            # Something is due but its channel may be blocked: look again when the block ends.
-            return min(max(earliest, self.clock()), blocked)
-        return earliest
+        times = [lease] if lease is not None else []
+        for channel, earliest in per_channel:
+            state = states.get(channel)
+            if state is not None and state.last_error_kind == ErrorKind.AUTH.value:
+                continue
+            if state is not None and state.blocked_until is not None and state.blocked_until > now:
+                earliest = max(earliest, state.blocked_until)
+            times.append(earliest)
+        return min(times) if times else None
 
     # -- processing -----------------------------------------------------------------------------
 

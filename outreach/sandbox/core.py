@@ -134,6 +134,9 @@ class Sandbox:
         self.sleep = sleep
         self.lock = threading.Lock()
         self.requests_seen: list[tuple[str, str, str]] = []  # (prefix, method, path)
+        # The same with the simulation's clock, and every fault fired: (prefix, mode, time, rule).
+        self.request_log: list[tuple[str, str, str, datetime]] = []
+        self.fault_log: list[tuple[str, str, datetime, FaultRule]] = []
 
     # -- faults -----------------------------------------------------------------------------
 
@@ -175,11 +178,15 @@ class Sandbox:
         if sim is None:
             return json_response({"error": f"no simulated platform at /{prefix}"}, 404)
         req.path = "/" + (parts[2] if len(parts) > 2 else "")
+        now = sim.clock()
         with self.lock:
             self.requests_seen.append((prefix, req.method, req.path))
+            self.request_log.append((prefix, req.method, req.path, now))
         rule = self._pick_fault(prefix, req)
         if rule is None:
             return sim.handle(req)
+        with self.lock:
+            self.fault_log.append((prefix, rule.mode, now, rule))
         return self._apply(rule, sim, req)
 
     def _apply(self, rule: FaultRule, sim: PlatformSim, req: Request) -> Response:

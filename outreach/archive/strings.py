@@ -1,0 +1,131 @@
+"""The report's words in Dutch (default) and English. Add a language by adding a dict."""
+
+from __future__ import annotations
+
+NL = {
+    "title": "Impactrapport",
+    "programme": "Verandering van binnenuit",
+    "period": "Periode",
+    "organisation": "Organisatie",
+    "all_organisations": "alle organisaties",
+    "generated": "Gemaakt op",
+    "key_figures": "Kerncijfers",
+    "meetings_held": "Bijeenkomsten gehouden (periode)",
+    "meetings_planned": "Nog gepland (periode)",
+    "meetings_to_date": "Gehouden sinds de start",
+    "target": "doel",
+    "of_target": "van het doel",
+    "target_line": "doel: {target} bijeenkomsten",
+    "other_meetings": "Trainingen en gemeentelijke sessies (periode)",
+    "attendance": "Aanwezigen",
+    "attendance_youth": "Jongeren onder 25 aanwezig (offline gemeten)",
+    "posts_published": "Berichten gepubliceerd",
+    "reach_total": "Bereik (gemeld door platforms)",
+    "meetings": "Bijeenkomsten",
+    "meetings_chart": "Gehouden gemeenschapsbijeenkomsten, cumulatief",
+    "meetings_by_org_chart": "Gehouden bijeenkomsten per organisatie (periode)",
+    "with_outcome": "bijeenkomsten met geregistreerde uitkomst",
+    "by_gender": "Aanwezigen naar gender",
+    "gender_woman": "vrouw", "gender_man": "man", "gender_other": "anders", "gender_unknown": "onbekend",
+    "evaluation": "Gemiddelde evaluatie (1–10)",
+    "posts": "Berichten",
+    "posts_chart": "Gepubliceerde berichten per platform",
+    "platform": "Platform",
+    "language": "Taal",
+    "total": "Totaal",
+    "reach_title": "Bereik en bereik onder jongeren",
+    "reach_note": ("Jongerenbereik wordt per soort getoond en nooit opgeteld: <b>gemeten</b> (het platform "
+                   "meldt leeftijd), <b>geschat</b> (bereik × aandeel jongeren onder de volgers, met bron en "
+                   "datum), <b>offline</b> (aanwezigen bij bijeenkomsten) en <b>onbekend</b>."),
+    "reach": "Bereik",
+    "views": "Weergaven",
+    "engagement": "Interacties",
+    "youth_measured": "Jongeren gemeten",
+    "youth_estimated": "Jongeren geschat",
+    "youth_unknown": "Berichten zonder jongerencijfer",
+    "youth_offline": "Jongeren offline (bijeenkomsten)",
+    "n_posts": "berichten: {n}",
+    "top_posts": "Best bereikte berichten",
+    "published_at": "Gepubliceerd",
+    "permalink": "Link",
+    "youth": "Jongeren",
+    "kind_measured": "gemeten", "kind_estimated": "geschat", "kind_unknown": "onbekend",
+    "no_card": "geen afbeelding",
+    "per_org": "Per organisatie",
+    "held": "Gehouden",
+    "planned": "Gepland",
+    "none": "Geen gegevens in deze periode.",
+    "method": "Verantwoording",
+    "method_text": ("Aantallen personen onder {threshold} worden getoond als &lsquo;&lt;{threshold}&rsquo; "
+                    "om kleine groepen te beschermen. Er worden geen gegevens van volgers of reageerders "
+                    "bewaard. Jong betekent {young} jaar. Tijden in {tz}. Gemaakt met outreach {version}."),
+}
+
+EN = {
+    "title": "Impact report",
+    "programme": "Change from within",
+    "period": "Period",
+    "organisation": "Organisation",
+    "all_organisations": "all organisations",
+    "generated": "Generated",
+    "key_figures": "Key figures",
+    "meetings_held": "Meetings held (period)",
+    "meetings_planned": "Still planned (period)",
+    "meetings_to_date": "Held since the start",
+    "target": "target",
+    "of_target": "of the target",
+    "target_line": "target: {target} meetings",
+    "other_meetings": "Trainings and municipal sessions (period)",
+    "attendance": "Attendance",
+    "attendance_youth": "Young people under 25 attending (measured offline)",
+    "posts_published": "Posts published",
+    "reach_total": "Reach (as reported by platforms)",
+    "meetings": "Meetings",
+    "meetings_chart": "Community meetings held, cumulative",
+    "meetings_by_org_chart": "Meetings held per organisation (period)",
+    "with_outcome": "meetings with a recorded outcome",
+    "by_gender": "Attendance by gender",
+    "gender_woman": "woman", "gender_man": "man", "gender_other": "other", "gender_unknown": "unknown",
+    "evaluation": "Mean evaluation (1–10)",
+    "posts": "Posts",
+    "posts_chart": "Published posts per platform",
+    "platform": "Platform",
+    "language": "Language",
+    "total": "Total",
+    "reach_title": "Reach and youth reach",
+    "reach_note": ("Youth reach is shown per kind and never added up: <b>measured</b> (the platform reports "
+                   "age), <b>estimated</b> (reach × the followers' youth share, with source and date), "
+                   "<b>offline</b> (meeting attendance) and <b>unknown</b>."),
+    "reach": "Reach",
+    "views": "Views",
+    "engagement": "Interactions",
+    "youth_measured": "Youth measured",
+    "youth_estimated": "Youth estimated",
+    "youth_unknown": "Posts without a youth figure",
+    "youth_offline": "Youth offline (meetings)",
+    "n_posts": "posts: {n}",
+    "top_posts": "Posts with the widest reach",
+    "published_at": "Published",
+    "permalink": "Link",
+    "youth": "Youth",
+    "kind_measured": "measured", "kind_estimated": "estimated", "kind_unknown": "unknown",
+    "no_card": "no image",
+    "per_org": "Per organisation",
+    "held": "Held",
+    "planned": "Planned",
+    "none": "No data in this period.",
+    "method": "Method",
+    "method_text": ("Counts of people below {threshold} are shown as &lsquo;&lt;{threshold}&rsquo; to protect "
+                    "small groups. No data about followers or commenters is stored. Young means {young} "
+                    "years. Times in {tz}. Made with outreach {version}."),
+}
+
+STRINGS: dict[str, dict[str, str]] = {"nl": NL, "en": EN}
+
+
+def strings(language: str) -> dict[str, str]:
+    try:
+        return STRINGS[language]
+    except KeyError:
+        raise ValueError(f"report language {language!r} is not available "
+                         f"(available: {', '.join(sorted(STRINGS))})") from None
