@@ -1,0 +1,127 @@
+"""kill -9 real worker processes at random points over hundreds of publishes — including while the
+platform has accepted a post whose answer has not arrived — and restart them: every post ends
+published exactly once, checked on the platforms' side. Mastodon has an idempotency key; Bluesky
+and Facebook do not, so there only outreach's own bookkeeping (record keys, reconcile) prevents
+doubles."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from outreach.config import load_settings
+from outreach.db import Database
+from outreach.db.migrate import upgrade
+from outreach.db.models import Post, PublishAttempt
+from outreach.domain import PostStatus
+from outreach.sandbox import bluesky, facebook, mastodon
+from outreach.sandbox.bluesky import BlueskySim
+from outreach.sandbox.facebook import FacebookSim
+from outreach.sandbox.mastodon import MastodonSim
+from tests.publishing.conftest import add_post
+
+POSTS_PER_CHANNEL = 100
+
+
+@pytest.mark.slow
+def test_random_kill_9_over_hundreds_of_publishes(tmp_path: Path, serve_sandbox) -> None:  # type: ignore[no-untyped-def]
+    sims = MastodonSim(), BlueskySim(), FacebookSim()
+    sandbox, url = serve_sandbox(*sims)
+    config = tmp_path / "outreach.toml"
+    config.write_text(f"""
+state_dir = "{tmp_path / 'state'}"
+[database]
+url = "sqlite:///{tmp_path / 'outreach.db'}"
+[worker]
+dispatch_interval_s = 0.5
+lease_s = 1.5
+http_timeout_s = 1.0
+[worker.retry]
+backoff_base_s = 0.2
+backoff_max_s = 1
+max_attempts = 50
+[channels.peer-mastodon]
+platform = "mastodon"
+base_url = "{url}/mastodon"
+token_env = "CHAOS_MASTODON"
+[channels.peer-bluesky]
+platform = "bluesky"
+base_url = "{url}/bluesky"
+identifier = "{bluesky.DEMO_IDENTIFIER}"
+password_env = "CHAOS_BLUESKY"
+[channels.peer-facebook]
+platform = "facebook"
+base_url = "{url}/facebook"
+page_id = "{facebook.PAGE_ID}"
+token_env = "CHAOS_FACEBOOK"
+""")
+    env = {**os.environ, "OUTREACH_CONFIG": str(config), "CHAOS_MASTODON": mastodon.DEMO_TOKEN,
+           "CHAOS_BLUESKY": bluesky.DEMO_PASSWORD, "CHAOS_FACEBOOK": facebook.DEMO_TOKEN}
+    env.pop("OUTREACH_DATABASE_URL", None)
+    db = Database(load_settings(config).database_url)
+    upgrade(db)
+    now = datetime.now(UTC)
+    texts: dict[str, list[str]] = {}
+    for channel, platform in (("peer-mastodon", "mastodon"), ("peer-bluesky", "bluesky"),
+                              ("peer-facebook", "facebook")):
+        for i in range(POSTS_PER_CHANNEL):
+            text = f"{platform} {i}: samen praten over gelijkwaardigheid"
+            texts.setdefault(platform, []).append(text)
+            add_post(db, text=text, due_at=now - timedelta(seconds=1), channel=channel, platform=platform)
+    # Now and then the platform accepts a post and then stalls its answer: the window to kill in.
+    sandbox.add_fault(platform="*", mode="timeout_after", method="POST", delay_s=3.0, rate=0.03, times=None)
+
+    def published() -> int:
+        with db.session() as s:
+            return s.scalar(select(func.count()).where(Post.status == PostStatus.PUBLISHED.value))
+
+    rng = random.Random(2026)
+    kills = stalled_kills = 0
+    deadline = time.monotonic() + 240
+    while published() < 3 * POSTS_PER_CHANNEL and time.monotonic() < deadline and kills < 25:
+        worker = subprocess.Popen([sys.executable, "-m", "outreach", "run", "--worker-id", f"chaos-{kills}"],
+                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stalls_before = len(sandbox.fault_log)
+        until = time.monotonic() + rng.uniform(1.5, 4.0)
+        while time.monotonic() < until and worker.poll() is None:
+            if len(sandbox.fault_log) > stalls_before and rng.random() < 0.7:
+                stalled_kills += 1  # the platform holds a post this worker has not recorded yet
+                break
+            time.sleep(0.02)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+        kills += 1
+    sandbox.clear_faults()
+    time.sleep(1.6)  # let the last killed worker's lease run out
+    final = subprocess.run([sys.executable, "-m", "outreach", "run", "--once", "--worker-id", "final"], env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert final.returncode == 0, final.stderr
+
+    assert kills >= 5 and stalled_kills >= 1, (kills, stalled_kills)
+    assert published() == 3 * POSTS_PER_CHANNEL
+    state = sandbox(_get_state()).body
+    held = {"mastodon": Counter(s["text"] for s in state["mastodon"]["statuses"]),
+            "bluesky": Counter(r["value"]["text"] for r in state["bluesky"]["records"]),
+            "facebook": Counter(p["message"] for p in state["facebook"]["posts"])}
+    for platform, expected in texts.items():
+        assert held[platform] == Counter(expected), f"{platform}: not exactly once"
+    with db.session() as s:
+        abandoned = s.scalar(select(func.count()).where(PublishAttempt.outcome == "abandoned"))
+        reconciled = s.scalar(select(func.count()).where(PublishAttempt.outcome == "reconciled"))
+    assert abandoned >= 1 and reconciled >= 1  # killed mid-publish, then found on the platform
+
+
+def _get_state():  # type: ignore[no-untyped-def]
+    from outreach.sandbox.http import Request
+
+    return Request(method="GET", path="/_sandbox/state", query={}, headers={})
