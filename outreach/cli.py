@@ -192,11 +192,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_harvest(args: argparse.Namespace) -> int:
     from outreach.harvest import audience_due, harvest_due
-    from outreach.publishing.dispatcher import ConnectorCache
+    from outreach.publishing.dispatcher import ConnectorCache, recorder_for
 
     settings = _settings(args)
     db = _database(settings)
-    connectors = ConnectorCache(settings)
+    connectors = ConnectorCache(settings, recorder=recorder_for(settings))
     now = datetime.now(UTC)
     report = harvest_due(db, settings, connectors, now=now)
     _print_lines(report.lines())
@@ -213,6 +213,73 @@ def cmd_meetings_import(args: argparse.Namespace) -> int:
     report = import_meeting_outcomes(db, Path(args.csv))
     _print_lines(report.lines())
     return 0 if report.ok else 1
+
+
+def _period(args: argparse.Namespace, settings: Settings) -> tuple[datetime, datetime]:
+    from outreach.archive import period_from_dates
+
+    try:
+        return period_from_dates(args.date_from, args.date_to, timezone=settings.timezone)
+    except ValueError as exc:
+        raise CommandError(f"--from/--to: {exc}") from None
+
+
+def _progress(stage: str, done: int, total: int | None) -> None:
+    print(f"\r{stage}: {done:,}" + (f"/{total:,}" if total else "") + " " * 8, end="", file=sys.stderr, flush=True)
+
+
+def cmd_archive_export(args: argparse.Namespace) -> int:
+    from outreach.archive import export_archive
+
+    settings = _settings(args)
+    db = _database(settings)
+    start, end = _period(args, settings)
+    try:
+        report = export_archive(db, settings, Path(args.out), start=start, end=end, organisation=args.organisation,
+                                language=args.language, progress=_progress)
+    except (ValueError, FileExistsError) as exc:
+        raise CommandError(str(exc)) from None
+    print(file=sys.stderr)
+    _print_lines(report.lines())
+    return 0
+
+
+def cmd_archive_verify(args: argparse.Namespace) -> int:
+    from outreach.archive import verify_archive
+
+    report = verify_archive(Path(args.bag))
+    _print_lines(report.lines())
+    return 0 if report.ok else 1
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from outreach.archive import write_report
+    from outreach.archive.report import PdfError
+
+    settings = _settings(args)
+    db = _database(settings)
+    start, end = _period(args, settings)
+    try:
+        result = write_report(db, settings, Path(args.out), start=start, end=end, organisation=args.organisation,
+                              language=args.language)
+    except PdfError as exc:
+        print(f"outreach: error: {exc}", file=sys.stderr)
+        return 1
+    print(result.html)
+    print(result.pdf or result.message)
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from outreach.archive import BackupError, backup_database
+
+    settings = _settings(args)
+    try:
+        print(backup_database(settings, Path(args.out)).line())
+    except BackupError as exc:
+        print(f"outreach: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -363,6 +430,32 @@ def build_parser() -> argparse.ArgumentParser:
                         "notes) from a CSV file; nothing is imported while any row has an error")
     p.add_argument("csv", metavar="CSV")
     p.set_defaults(func=cmd_meetings_import)
+    archive = add("archive", lambda a: (archive.print_help(), 2)[1], "proof-of-impact archive commands")
+    asub = archive.add_subparsers(dest="archive_command", metavar="SUBCOMMAND")
+
+    def period(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--from", dest="date_from", required=True, metavar="DATE", help="first day (YYYY-MM-DD, local)")
+        p.add_argument("--to", dest="date_to", required=True, metavar="DATE", help="last day, inclusive")
+        p.add_argument("--organisation", help="only this organisation's meetings and posts (code, e.g. IOT)")
+        p.add_argument("--language", default="nl", choices=["nl", "en"], help="language of the report (default nl)")
+
+    p = asub.add_parser("export", help="write a BagIt archive of a period: posts, media, metrics, WARC, report",
+                        description="write a verifiable BagIt archive (SHA-256 and SHA-512 manifests) of a period: "
+                        "posts, media as published, metrics and audience snapshots, meetings and outcomes, "
+                        "publish attempts, WARC captures and the report")
+    period(p)
+    p.add_argument("out", metavar="OUT", help="a new (or empty) folder")
+    p.set_defaults(func=cmd_archive_export)
+    p = asub.add_parser("verify", help="check an archive's completeness and every checksum",
+                        description="check an archive's completeness and every checksum; names each missing or "
+                        "altered file; exits 1 on any problem")
+    p.add_argument("bag", metavar="BAG")
+    p.set_defaults(func=cmd_archive_verify)
+    p = add("report", cmd_report, "write the impact report (HTML and PDF) for a period")
+    period(p)
+    p.add_argument("--out", default="report", help="output folder (default: report)")
+    p = add("backup", cmd_backup, "consistent copy of the database while the worker runs")
+    p.add_argument("out", metavar="OUT", help="backup file to write")
     p = add("status", cmd_status, "counts per status, posts needing attention, channel problems")
     p.add_argument("--json", action="store_true", help="machine-readable output for monitoring")
     channels = add("channels", lambda a: (channels.print_help(), 2)[1], "channel commands")

@@ -104,7 +104,10 @@ def run_worker(db, settings, *, once: bool = False, worker_id: str | None = None
         out(outcome.line())
 
     if once:
-        outcomes = dispatcher.run_due(on_outcome=report)
+        try:
+            outcomes = dispatcher.run_due(on_outcome=report)
+        finally:
+            dispatcher.close()
         if not outcomes:
             out("nothing due")
         return 0
@@ -119,6 +122,7 @@ def run_worker(db, settings, *, once: bool = False, worker_id: str | None = None
     try:
         worker.run_forever(until=until)
     finally:
+        dispatcher.close()
         health.stopped(db, dispatcher.worker_id)
     out(f"worker {dispatcher.worker_id} stopped")
     return 0
@@ -128,9 +132,10 @@ def harvest_jobs(db, settings, *, out: Callable[[str], None]) -> list[tuple[Call
     """The worker's periodic evidence jobs: metrics snapshots (every few minutes; each post is only
     fetched when its cadence says so) and audience breakdowns (checked hourly, fetched daily)."""
     from outreach.harvest import audience_due, harvest_due
-    from outreach.publishing.dispatcher import ConnectorCache
+    from outreach.publishing.dispatcher import ConnectorCache, recorder_for
 
-    connectors = ConnectorCache(settings)  # its own: harvesting runs in its own thread
+    # Its own connectors and recorder: harvesting runs in its own thread.
+    connectors = ConnectorCache(settings, recorder=recorder_for(settings))
 
     def harvest() -> None:
         try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from outreach import lifecycle
+from outreach.archive.captures import WarcRecorder, capture_dir, capture_permalink
 from outreach.config import ConfigError, MissingSecret, Settings
 from outreach.connectors import Connector, ConnectorError, RateLimited, TransientError, connector_class
 from outreach.connectors.errors import AuthError
@@ -81,7 +83,14 @@ class Dispatcher:
         self.settings = settings
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"
         self.clock = clock
-        self.connectors = connectors or ConnectorCache(settings, clock=clock)
+        if connectors is None:
+            connectors = ConnectorCache(settings, clock=clock, recorder=recorder_for(settings))
+        self.connectors = connectors
+        recorder = getattr(connectors, "recorder", None)
+        archive = settings.raw.get("archive", {})
+        wants_permalinks = not isinstance(archive, dict) or archive.get("capture_permalinks", True) is not False
+        self.recorder = recorder if wants_permalinks else None
+        self._captures: ThreadPoolExecutor | None = None
         self.media = media or MediaPreparer(settings)
         r = settings.worker.retry
         self.retry = retry or RetryPolicy(r.max_attempts, r.backoff_base_s, r.backoff_factor, r.backoff_max_s)
@@ -278,9 +287,24 @@ class Dispatcher:
             self._finish_attempt(s, claim, "reconciled" if reconciled else "published",
                                  remote_id=result.remote_id,
                                  message="found on the platform after an interrupted attempt" if reconciled else None)
+        self._capture_permalink(result.url)
         detail = result.url or result.remote_id
         return Outcome(claim.post_id, claim.channel, language, "published",
                        f"{detail} (reconciled)" if reconciled else detail)
+
+    def _capture_permalink(self, url: str | None) -> None:
+        """Keep the public page of a just-published post as evidence, in the background."""
+        if self.recorder is None or not url:
+            return
+        if self._captures is None:
+            self._captures = ThreadPoolExecutor(1, thread_name_prefix="permalink-capture")
+        self._captures.submit(capture_permalink, url, recorder=self.recorder,
+                              timeout_s=min(10.0, self.settings.worker.http_timeout_s))
+
+    def close(self) -> None:
+        """Stop background captures (pending ones are dropped; the publish itself is recorded)."""
+        if self._captures is not None:
+            self._captures.shutdown(wait=False, cancel_futures=True)
 
     def _finish_rate_limited(self, claim: Claim, language: str, exc: RateLimited) -> Outcome:
         now = self.clock()
@@ -358,21 +382,35 @@ class Dispatcher:
 
 
 class ConnectorCache:
-    """Builds one connector per channel and keeps it (sessions, limits and rate-limit state persist)."""
+    """Builds one connector per channel and keeps it (sessions, limits and rate-limit state persist).
+    With a `recorder`, every exchange with a platform is kept as WARC evidence (secrets removed)."""
 
-    def __init__(self, settings: Settings, *, clock: Clock = utcnow, credentials: Any = None) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock = utcnow, credentials: Any = None,
+                 recorder: WarcRecorder | None = None) -> None:
         from outreach.credentials import FileCredentialStore
 
         self.settings = settings
         self.clock = clock
         self.credentials = credentials or FileCredentialStore(f"{settings.state_dir}/credentials")
+        self.recorder = recorder
         self._cache: dict[str, Connector] = {}
 
     def __call__(self, channel: str) -> Connector:
         if channel not in self._cache:
             config = self.settings.channel(channel)
             cls = connector_class(config.platform)
-            self._cache[channel] = cls(config, timeout_s=self.settings.worker.http_timeout_s,
-                                       clock=self.clock, credentials=self.credentials)
+            connector = cls(config, timeout_s=self.settings.worker.http_timeout_s, clock=self.clock,
+                            credentials=self.credentials, on_exchange=self.recorder)
+            if self.recorder is not None:
+                self.recorder.add_secrets(connector.secret_strings())
+            self._cache[channel] = connector
         return self._cache[channel]
+
+
+def recorder_for(settings: Settings) -> WarcRecorder | None:
+    """The WARC recorder real runs use (`[archive] capture = false` turns captures off)."""
+    archive = settings.raw.get("archive", {})
+    if isinstance(archive, dict) and archive.get("capture", True) is False:
+        return None
+    return WarcRecorder(capture_dir(settings), secrets=settings.secret_values())
 

@@ -1,0 +1,84 @@
+"""The impact report: self-contained HTML in Dutch (English on request), small counts suppressed,
+youth reach kinds kept apart, and a PDF that poppler can render."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from outreach.archive import write_report
+from outreach.archive.figures import gather_figures
+from outreach.archive.report import find_chromium
+from tests.archive.conftest import Programme
+from tests.archive.seed import END, NOW, START
+
+
+def test_figures_are_hand_checkable(programme: Programme) -> None:
+    f = gather_figures(programme.db, programme.settings, start=START, end=END, now=NOW, cards=False)
+    assert (f.meetings_held, f.meetings_planned, f.meetings_other) == (3, 1, 1)
+    assert f.meetings_held_to_date == 4  # m0 (2025) + m1, m2, m3
+    assert (f.attendance, f.attendance_youth, f.meetings_with_outcome) == (33, 21, 2)
+    assert f.attendance_by_gender == {"woman": 19, "man": 12, "other": 1, "unknown": 1}
+    assert f.posts_published == 4
+    assert f.posts_by_platform == {"mastodon": 2, "instagram": 2}
+    assert f.posts_by_language == {"nl": 2, "tr": 1, "ar": 1}
+    reach = {r.platform: r for r in f.reach}
+    ig, masto = reach["instagram"], reach["mastodon"]
+    assert (ig.reach, ig.youth_measured, ig.posts_measured, ig.youth_estimated, ig.posts_estimated) == \
+        (1200, 400, 1, 90, 1)
+    assert (masto.reach, masto.views, masto.posts_unknown, masto.youth_measured) == (0, 160, 2, 0)
+    assert [p.post_id for p in f.top_posts][:2] == [programme.seeded.post_ids["p3"], programme.seeded.post_ids["p4"]]
+    assert [p.youth_kind for p in f.top_posts][:3] == ["measured", "estimated", "unknown"]
+    by_org = {o.code: o for o in f.organisations}
+    assert (by_org["IOT"].meetings_held, by_org["IOT"].attendance, by_org["SMN"].attendance) == (2, 27, 6)
+
+
+def test_html_is_self_contained_dutch_and_suppresses_small_counts(programme: Programme, tmp_path: Path) -> None:
+    result = write_report(programme.db, programme.settings, tmp_path, start=START, end=END, now=NOW, pdf=False)
+    html = result.html.read_text(encoding="utf-8")
+    assert "<script" not in html and "<link" not in html
+    assert not re.findall(r"""(?:src|href)=["'](?!data:|https?://www\.instagram\.com/p/|http://127\.0\.0\.1)""", html)
+    assert html.count('src="data:image/svg+xml;base64,') >= 2  # charts as embedded images
+    assert html.count('src="data:image/png;base64,') >= 2  # the published card and a re-rendered one
+    for words in ("Impactrapport", "Bijeenkomsten gehouden", "Jongeren gemeten", "Jongeren geschat",
+                  "1 januari 2026 – 31 december 2026", "4 / 700"):
+        assert words in html, words
+    smn_row = re.search(r"<b>SMN</b>.*?</tr>", html, re.S)
+    assert smn_row and "&lt;10" in smn_row.group(0)  # 6 attendees
+    assert ">33<" in html  # total attendance is shown exactly
+    english = write_report(programme.db, programme.settings, tmp_path / "en", start=START, end=END, now=NOW,
+                           pdf=False, language="en").html.read_text(encoding="utf-8")
+    assert "Impact report" in english and "Impactrapport" not in english
+    with pytest.raises(ValueError, match="available: en, nl"):
+        write_report(programme.db, programme.settings, tmp_path / "x", start=START, end=END, language="fr")
+
+
+def test_pdf_renders_with_pdftoppm(programme: Programme, tmp_path: Path) -> None:
+    if find_chromium() is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is not installed; .ci/run installs the Debian package `chromium`")
+        pytest.skip("Chromium not installed (apt-get install chromium)")
+    pdf = programme.bag / "data" / "report" / "report.pdf"  # made by the export, with headless Chromium
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page*.png"))
+    assert 2 <= len(pages) <= 6
+    with Image.open(pages[0]) as first:
+        assert first.size[0] < first.size[1]  # A4 portrait
+        colours = first.convert("RGB").getcolors(maxcolors=1 << 16)
+        assert colours is None or len(colours) > 20  # drawn content, not a blank page
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Impactrapport" in text and "Per organisatie" in text
+
+
+def test_pdf_skipped_with_a_clear_message_without_chromium(programme: Programme, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OUTREACH_CHROMIUM", str(tmp_path / "no-such-chromium"))
+    result = write_report(programme.db, programme.settings, tmp_path, start=START, end=END, now=NOW)
+    assert result.pdf is None and "Chromium not found" in result.message
+    assert result.html.is_file()
