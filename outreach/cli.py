@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from outreach import __version__
@@ -346,6 +346,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
                     seed=args.seed)
 
 
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2027-03-01") from None
+
+
 def _years(text: str) -> int:
     value = text.strip().lower().removesuffix("y")
     if not value.isdigit() or not 1 <= int(value) <= 10:
@@ -434,8 +441,9 @@ def build_parser() -> argparse.ArgumentParser:
     asub = archive.add_subparsers(dest="archive_command", metavar="SUBCOMMAND")
 
     def period(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--from", dest="date_from", required=True, metavar="DATE", help="first day (YYYY-MM-DD, local)")
-        p.add_argument("--to", dest="date_to", required=True, metavar="DATE", help="last day, inclusive")
+        p.add_argument("--from", dest="date_from", required=True, metavar="DATE", type=_date,
+                       help="first day (YYYY-MM-DD, local time)")
+        p.add_argument("--to", dest="date_to", required=True, metavar="DATE", type=_date, help="last day, inclusive")
         p.add_argument("--organisation", help="only this organisation's meetings and posts (code, e.g. IOT)")
         p.add_argument("--language", default="nl", choices=["nl", "en"], help="language of the report (default nl)")
 

@@ -42,3 +42,13 @@ class FileCredentialStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+SECRET_KEY_PARTS = ("token", "jwt", "password", "secret", "key")
+
+
+def credential_secrets(data: dict[str, Any]) -> list[str]:
+    """The secret values among stored credentials (tokens, JWTs, passwords), not identifiers such as
+    a handle, a DID or a URL: what logs, errors, captures and exports must never contain."""
+    return [v for k, v in data.items()
+            if isinstance(v, str) and len(v) >= 6 and any(part in k.lower() for part in SECRET_KEY_PARTS)]

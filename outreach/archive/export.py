@@ -29,6 +29,7 @@ from outreach.archive import tables
 from outreach.archive.captures import Redactor, capture_dir, warc_day
 from outreach.archive.figures import programme, resolve_organisation
 from outreach.archive.tables import Column, Writer, columns_of, iso_local, iso_utc
+from outreach.credentials import credential_secrets
 from outreach.db import Database
 from outreach.db.models import (
     Approval,
@@ -88,7 +89,7 @@ def secrets_of(settings: Any) -> list[str]:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        values += [v for v in data.values() if isinstance(v, str) and len(v) >= 8] if isinstance(data, dict) else []
+        values += credential_secrets(data) if isinstance(data, dict) else []
     return values
 
 

@@ -217,11 +217,9 @@ class Connector:
         return text
 
     def secret_strings(self) -> list[str]:
-        values = list(self.channel.secret_values())
-        for value in self.credentials.load(self.channel.name).values():
-            if isinstance(value, str) and len(value) >= 8:
-                values.append(value)
-        return values
+        from outreach.credentials import credential_secrets
+
+        return [*self.channel.secret_values(), *credential_secrets(self.credentials.load(self.channel.name))]
 
     def request(self, method: str, path: str, *, write: bool | None = None,
                 ok: Sequence[int] = (200, 201, 202), **kwargs: Any) -> requests.Response:

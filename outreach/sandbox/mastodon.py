@@ -171,6 +171,7 @@ class MastodonSim(PlatformSim):
         add("GET", r"/api/v1/statuses/(?P<status_id>\d+)", self._status_show)
         add("DELETE", r"/api/v1/statuses/(?P<status_id>\d+)", self._status_delete)
         add("GET", r"/system/media_attachments/files/(?P<media_id>\d+)/original/[\w.]+", self._media_file)
+        add("GET", r"/@(?P<username>\w+)/(?P<status_id>\d+)", self._public_page)
 
     def _snowflake(self) -> str:
         """Mastodon ids: milliseconds since the epoch shifted 16 bits, plus a sequence."""
@@ -207,7 +208,7 @@ class MastodonSim(PlatformSim):
         with self.lock:
             self._base = f"http://{req.header('host', '127.0.0.1')}/{self.prefix}"
             self._lang = req.header("accept-language", "en").split(",")[0].split("-")[0].strip().lower()
-            if req.path.startswith("/system/"):
+            if req.path.startswith(("/system/", "/@")):  # public: media files and status pages
                 return self.router.dispatch(req) or self.not_found(req)
             auth = req.header("authorization")
             token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
@@ -222,6 +223,20 @@ class MastodonSim(PlatformSim):
                 response = self.router.dispatch(req) or self.not_found(req)
             response.headers.update(headers)
             return response
+
+    def _public_page(self, req: Request, username: str, status_id: str) -> Response:
+        """The status's public web page, as a permalink capture sees it (no login)."""
+        status = self.statuses.get(status_id)
+        account = self.accounts.get(status.account_id) if status else None
+        if status is None or account is None or account.username != username:
+            return Response(404, "<!DOCTYPE html><title>Not found</title><p>The page you are looking for "
+                            "isn't here.</p>", {"Content-Type": "text/html; charset=utf-8"})
+        title = html.escape(f"{account.display_name} (@{account.username})")
+        page = (f"<!DOCTYPE html><html lang=\"{html.escape(status.language or 'en')}\"><head><meta charset=\"utf-8\">"
+                f"<title>{title}</title></head><body><article><header>{title} · "
+                f"<time datetime=\"{iso(status.created_at)}\">{iso(status.created_at)}</time></header>"
+                f"{status.content}</article></body></html>")
+        return Response(200, page, {"Content-Type": "text/html; charset=utf-8"})
 
     def rate_limited(self, rule: FaultRule) -> Response:
         """An injected throttle looks exactly like the real one: 429 and an ISO reset time."""
