@@ -161,6 +161,8 @@ def service_jobs(db, settings, worker_id: str, *, out: Callable[[str], None]  # 
     """Heartbeat (so a monitor sees a dead worker) and alerts (incidents that need a person, sent once)."""
     from outreach.publishing import health
     from outreach.publishing.alerts import run_alerts
+    from outreach.publishing.channels import maintain_tokens
+    from outreach.publishing.dispatcher import ConnectorCache
 
     def heartbeat() -> None:
         try:
@@ -175,5 +177,16 @@ def service_jobs(db, settings, worker_id: str, *, out: Callable[[str], None]  # 
         except Exception:
             log.exception("alert pass failed")
 
+    token_connectors = ConnectorCache(settings)
+
+    def tokens() -> None:
+        try:
+            for result in maintain_tokens(db, settings, token_connectors):
+                if not result.ok:
+                    out(result.line())
+        except Exception:
+            log.exception("token pass failed")
+
     return [(heartbeat, settings.worker.heartbeat_interval_s, "heartbeat"),
-            (alerts, settings.worker.alerts_interval_s, "alerts")]
+            (alerts, settings.worker.alerts_interval_s, "alerts"),
+            (tokens, 3600.0, "tokens")]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
 
 from outreach.config import ConfigError, Settings
-from outreach.connectors import Connector, ConnectorError
+from outreach.connectors import AuthError, Connector, ConnectorError
 from outreach.db import Database
 from outreach.db.models import ChannelState
 from outreach.domain import Platform
@@ -51,7 +53,7 @@ def check_channels(db: Database | None, settings: Settings, connectors: Callable
     return results
 
 
-def _record(db: Database | None, name: str, now: datetime, *, error: str | None = None,
+def _record(db: Database | None, name: str, now: datetime, *, error: str | None = None, auth: bool = False,
             account_id: str | None = None, account_name: str | None = None,
             token_expires_at: datetime | None = None) -> None:
     if db is None:
@@ -68,3 +70,49 @@ def _record(db: Database | None, name: str, now: datetime, *, error: str | None 
             state.last_error = None
         else:
             state.last_error = error
+            if auth:  # pause the channel and alert, before a volunteer's post hits it
+                state.last_error_kind, state.last_error_at = "auth", now
+
+
+REFRESH_MARGIN = timedelta(days=10)
+
+
+def maintain_tokens(db: Database, settings: Settings, connectors: Callable[[str], Connector], *,
+                    now: datetime | None = None, margin: timedelta = REFRESH_MARGIN) -> list[ChannelCheck]:
+    """The worker's token job: refresh each channel's credentials ahead of expiry where the platform
+    allows it (Instagram/Threads long-lived tokens, TikTok's rotating refresh token, Bluesky sessions,
+    LinkedIn for Marketing partners), else learn the expiry from the platform, and record it, so
+    `status`, alerts and the dashboard warn before a token that cannot be refreshed runs out."""
+    now = now or datetime.now(UTC)
+    results = []
+    with db.session() as s:
+        known = {st.channel: st.token_expires_at for st in s.scalars(select(ChannelState))}
+    for name in sorted(settings.channels):
+        channel = settings.channel(name)
+        if channel.platform is Platform.MANUAL:
+            continue
+        expires = known.get(name)
+        if expires is not None and expires - now > margin:
+            continue
+        try:
+            connector = connectors(name)
+            refreshed = None
+            try:
+                refreshed = connector.refresh_credentials()
+            except ConnectorError as exc:  # e.g. too young to refresh: fall back to asking
+                results.append(ChannelCheck(name, channel.platform.value, False, f"refresh failed: {exc}"))
+            info = connector.check()
+        except AuthError as exc:
+            _record(db, name, now, error=str(exc), auth=True)
+            results.append(ChannelCheck(name, channel.platform.value, False, str(exc)))
+            continue
+        except (ConnectorError, ConfigError) as exc:
+            _record(db, name, now, error=str(exc))
+            results.append(ChannelCheck(name, channel.platform.value, False, str(exc)))
+            continue
+        expiry = refreshed or info.token_expires_at
+        _record(db, name, now, account_id=info.account_id, account_name=info.name, token_expires_at=expiry)
+        detail = "refreshed" if refreshed else "checked"
+        results.append(ChannelCheck(name, channel.platform.value, True,
+                                    f"{detail}; expires {expiry.date().isoformat()}" if expiry else detail))
+    return results
