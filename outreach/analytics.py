@@ -391,8 +391,12 @@ def top_posts(db: Database, *, metric: str = "reach", limit: int = 10, filters: 
                                      source_at=r[13], threshold=t)) for r in rows]
 
 
+TOKEN_WARNING_DAYS = 14
+
+
 def needs_attention(db: Database, *, now: datetime, limit: int = 50) -> list[Attention]:
-    """Failed posts, posts still retrying, manual posts overdue, channels with auth or harvest errors."""
+    """Failed posts, posts still retrying, manual posts overdue, rejected posts, channels with auth or
+    harvest errors, tokens expiring within TOKEN_WARNING_DAYS."""
     items: list[Attention] = []
     with db.session() as s:
         posts = s.execute(select(Post.id, Post.channel, Post.status, Post.last_error, Post.updated_at, Post.due_at)
@@ -407,6 +411,15 @@ def needs_attention(db: Database, *, now: datetime, limit: int = 50) -> list[Att
                                                         ChannelState.checked_at)
                                                  .where(ChannelState.last_error_kind == "auth")):
             items.append(Attention("auth", channel, error or "credentials refused", None, checked))
+        soon = now + timedelta(days=TOKEN_WARNING_DAYS)
+        for channel, expires in s.execute(select(ChannelState.channel, ChannelState.token_expires_at)
+                                          .where(ChannelState.token_expires_at < soon)):
+            days = max(0, round((expires - now).total_seconds() / 86400))
+            items.append(Attention("token_expiring", channel, f"token expires in {days} days", None, expires))
+        for pid, channel, error, updated in s.execute(
+                select(Post.id, Post.channel, Post.last_error, Post.updated_at)
+                .where(Post.status == PostStatus.REJECTED.value).order_by(Post.updated_at.desc()).limit(limit)):
+            items.append(Attention("rejected", channel, error or "rejected in review", pid, updated))
         for channel, error, at in s.execute(select(HarvestChannel.channel, HarvestChannel.last_error,
                                                    HarvestChannel.last_pass_at)
                                             .where(HarvestChannel.last_error.is_not(None))):
