@@ -25,7 +25,7 @@ def test_demo_publishes_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     sel.register(proc.stdout, selectors.EVENT_READ)
     deadline = time.monotonic() + 60
     try:
-        while time.monotonic() < deadline and len(published) < 3:
+        while time.monotonic() < deadline and not _all_platforms(lines):
             if not sel.select(timeout=1):
                 continue
             line = proc.stdout.readline()
@@ -38,7 +38,17 @@ def test_demo_publishes_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGINT)
         rest, _ = proc.communicate(timeout=60)
     output = "\n".join(lines) + rest
-    assert published, f"nothing published within a minute:\n{output}"
+    assert _all_platforms(lines), f"not every platform published within a minute:\n{output}"
     assert any("peer-mastodon" in p and "http://127.0.0.1" in p for p in published), output
     assert proc.returncode == 0, output
     assert "stopped" in rest and "posts:" in rest  # clean shutdown, then the status summary
+
+
+CHANNELS = ("peer-mastodon", "peer-bluesky", "peer-instagram", "peer-facebook", "peer-threads", "peer-linkedin",
+            "peer-tiktok")
+
+
+def _all_platforms(lines: list[str]) -> bool:
+    """The kickoff went out on all seven platforms, and the WhatsApp variant is waiting to be posted by hand."""
+    done = {c for line in lines for c in CHANNELS if f"· {c} ·" in line and "· published ·" in line}
+    return done == set(CHANNELS) and any("peer-whatsapp" in line and "manual_due" in line for line in lines)

@@ -220,6 +220,7 @@ class _Planner:
         occurrences = self.occurrences(i, rule)
         texts = self.compile_all(rule.text, (*loc, "text"))
         alts = self.compile_all(rule.alt_text, (*loc, "alt_text"))
+        titles = self.compile_all(rule.card_title, (*loc, "card_title"))
         link = self.compile_one(rule.link, (*loc, "link")) if rule.link else None
         image = self.check_image(rule.image, (*loc, "image")) if rule.image else None
         self.check_languages(i, rule, occurrences)
@@ -231,7 +232,7 @@ class _Planner:
                 if lang not in texts or texts[lang] is None:
                     continue
                 posts.extend(self.posts_for(i, rule, occ, lang, channels, texts[lang], alts.get(lang),
-                                            link, image, approval=approval, utm=utm))
+                                            link, image, approval=approval, utm=utm, title_t=titles.get(lang)))
         return posts
 
     def occurrences(self, i: int, rule: RuleSpec) -> list[_Occurrence]:
@@ -360,7 +361,7 @@ class _Planner:
 
     def posts_for(self, i: int, rule: RuleSpec, occ: _Occurrence, lang: str, channels: list[ChannelConfig],
                   text_t: Template, alt_t: Template | None, link_t: Template | None, image: str | None,
-                  *, approval: bool, utm: bool) -> list[PlannedPost]:
+                  *, approval: bool, utm: bool, title_t: Template | None = None) -> list[PlannedPost]:
         loc: Loc = ("posts", i)
         ctx = self.context(occ, lang)
         link = self.render_at(link_t, ctx, (*loc, "link")) if link_t else None
@@ -369,7 +370,8 @@ class _Planner:
             ctx["link"] = link
         text = self.render_at(text_t, ctx, (*loc, "text", lang))
         alt = self.render_at(alt_t, ctx, (*loc, "alt_text", lang)) if alt_t else ""
-        if text is None or alt is None:
+        title = self.render_at(title_t, ctx, (*loc, "card_title", lang)) if title_t else ""
+        if text is None or alt is None or title is None:
             return []
         if not text:
             self.problem((*loc, "text", lang), "text is empty")
@@ -381,7 +383,8 @@ class _Planner:
             if utm:
                 body = tag_text(text, source=source, campaign=self.spec.campaign.id)
                 url = tag_url(link, source=source, campaign=self.spec.campaign.id) if link else None
-            media = [{"card": rule.card, "alt_text": alt}] if rule.card else \
+            card = {"card": rule.card, "alt_text": alt, **({"title": title} if title else {})}
+            media = [card] if rule.card else \
                 [{"path": image, "alt_text": alt}] if image else []
             self.check_limits(i, rule, channel, lang, occ, body, media)
             manual = channel.platform is Platform.MANUAL

@@ -211,6 +211,7 @@ class RuleSpec(_Strict):
     link: str | None = None
     channels: list[str] | None = None
     card: Card | None = None
+    card_title: dict[Language, str] = Field(default_factory=dict)  # the card's headline (else the text's first sentence)
     image: str | None = None
     alt_text: dict[Language, str] = Field(default_factory=dict)
     approval: Approval | None = None
@@ -234,6 +235,8 @@ class RuleSpec(_Strict):
                              "to meetings (at: {days: ..., time: ...})")
         if self.card and self.image:
             raise ValueError("give either `card` or `image`, not both")
+        if self.card_title and not self.card:
+            raise ValueError("`card_title` needs a `card`")
         return self
 
 

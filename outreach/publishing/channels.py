@@ -110,7 +110,9 @@ def maintain_tokens(db: Database, settings: Settings, connectors: Callable[[str]
             _record(db, name, now, error=str(exc))
             results.append(ChannelCheck(name, channel.platform.value, False, str(exc)))
             continue
-        expiry = refreshed or info.token_expires_at
+        # What check() reports is when a person must act (e.g. TikTok's refresh token, not its
+        # two-hour access token, which is refreshed on demand); else what the refresh returned.
+        expiry = info.token_expires_at or refreshed
         _record(db, name, now, account_id=info.account_id, account_name=info.name, token_expires_at=expiry)
         detail = "refreshed" if refreshed else "checked"
         results.append(ChannelCheck(name, channel.platform.value, True,

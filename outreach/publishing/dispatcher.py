@@ -70,6 +70,7 @@ class Claim:
     attempt_id: int
     attempt_number: int
     channel: str
+    language: str
     platform: Platform
     needs_reconcile: bool
 
@@ -143,7 +144,7 @@ class Dispatcher:
             platform = Platform(post.platform)
             if platform is Platform.MANUAL:
                 lifecycle.transition(post, PostStatus.MANUAL_DUE)
-                return Claim(post.id, "", 0, 0, post.channel, platform, False)
+                return Claim(post.id, "", 0, 0, post.channel, post.language, platform, False)
             crashed = post.status == PostStatus.PUBLISHING.value
             if crashed:
                 self._close_abandoned_attempts(s, post.id, now)
@@ -157,8 +158,8 @@ class Dispatcher:
                                      started_at=now, outcome="started")
             s.add(attempt)
             s.flush()
-            return Claim(post.id, post.lease_token, attempt.id, post.attempts, post.channel, platform,
-                         post.needs_reconcile)
+            return Claim(post.id, post.lease_token, attempt.id, post.attempts, post.channel, post.language,
+                         platform, post.needs_reconcile)
 
     def _close_abandoned_attempts(self, s: Session, post_id: int, now: datetime) -> None:
         s.execute(update(PublishAttempt)
@@ -377,7 +378,7 @@ class Dispatcher:
                 state.blocked_until = blocked
 
     def _manual(self, claim: Claim) -> Outcome:
-        return Outcome(claim.post_id, claim.channel, "", "manual_due",
+        return Outcome(claim.post_id, claim.channel, claim.language, "manual_due",
                        "to post by hand; confirm with `outreach confirm`")
 
 

@@ -53,16 +53,18 @@ def test_example_campaign_counts(example) -> None:  # type: ignore[no-untyped-de
     assert Counter(p.rule_key for p in example.posts) == {
         "announce": 20 * 6, "reminder": 20 * 5, "recap": 20 * 5,
         "professionals": 2 * 3,  # nl only
-        "kickoff": 2 * 5,  # nl + en (the text's languages) on 5 channels
+        "kickoff": 2 * 8,  # nl + en (the text's languages) on all 8 channels
         "weekly-tip": 13 * 2 * 3,  # Fridays 5 March .. 28 May 2027, nl + en, 3 channels
     }
-    assert len({p.key for p in example.posts}) == len(example.posts) == 414
+    assert len({p.key for p in example.posts}) == len(example.posts) == 420
     assert Counter(p.language for p in example.posts if p.rule_key == "announce") == {
         "nl": 48, "tr": 18, "ar": 18, "zgh": 12, "so": 12, "ti": 6, "en": 6}
 
 
 def test_example_campaign_exact_posts(example) -> None:  # type: ignore[no-untyped-def]
     posts = {(p.source_key, p.channel, p.language): p for p in example.posts}
+    card = posts["kickoff", "peer-instagram", "nl"].media[0]
+    assert card["card"] == "quote" and card["title"] == "Samen veranderen, van binnenuit"  # matches its alt text
     kickoff = posts["kickoff", "peer-mastodon", "nl"]
     assert kickoff.due_at == utc(2027, 3, 1, 9, 0)  # 10:00 CET
     assert kickoff.text == (
