@@ -18,21 +18,12 @@ from outreach.connectors.base import MemoryCredentialStore
 from outreach.connectors.meta import GraphConnector
 from outreach.domain import MediaItem, Platform, PublishRequest
 from outreach.sandbox.meta import GraphSim
+from tests.clock import FakeClock
 from tests.connectors.harness import Context, Outcome
 
 START = datetime(2026, 3, 6, 14, 0, tzinfo=UTC)
 ALT = "Vrijwilligers zetten stoelen klaar in een buurthuis in Utrecht"
 
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 def write_images(root: Path) -> None:
@@ -54,7 +45,7 @@ def make_context(*, serve_sandbox: Callable[..., Any], monkeypatch: Any, tmp_pat
                  token: str, base_options: dict[str, Any] | None = None) -> Context:
     env = f"OUTREACH_TEST_{platform.value.upper()}_TOKEN"
     monkeypatch.setenv(env, token)
-    clock, store = FakeClock(), MemoryCredentialStore()
+    clock, store = FakeClock(START), MemoryCredentialStore()
     media = tmp_path / "media"
     media.mkdir()
     write_images(media)

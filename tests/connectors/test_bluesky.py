@@ -17,6 +17,7 @@ from outreach.connectors.bluesky import BlueskyConnector, facets, jwt_expiry, ne
 from outreach.connectors.errors import AuthError, ContentRejected, RateLimited, TransientError
 from outreach.domain import MediaItem, Platform, PublishRequest, TextUnit
 from outreach.sandbox.bluesky import DEMO_IDENTIFIER, DEMO_PASSWORD, BlueskySim
+from tests.clock import FakeClock
 from tests.connectors.harness import Case, Context, Outcome, case_id, run_case
 
 PASSWORD_ENV = "OUTREACH_TEST_BLUESKY_PASSWORD"
@@ -26,16 +27,6 @@ LINK = "https://example.org/aanmelden?stad=utrecht"
 TEXT = f"🏳️‍🌈 لقاء مجتمعي — Eşitlik üzerine konuşalım! Kayıt: {LINK}. #VanBinnenuit #2026"
 ALT = "Vrijwilligers zetten stoelen klaar in een buurthuis"
 
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 def post(ctx: Context, text: str = TEXT, *, media: tuple[MediaItem, ...] = (),
@@ -285,7 +276,7 @@ CASES = [
 def ctx(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:
     monkeypatch.setenv(PASSWORD_ENV, DEMO_PASSWORD)
     monkeypatch.setenv("OUTREACH_TEST_BLUESKY_WRONG", "wron-gapp-pass-word")
-    clock, store = FakeClock(), MemoryCredentialStore()
+    clock, store = FakeClock(START), MemoryCredentialStore()
     sandbox, url = serve_sandbox(BlueskySim(clock=clock))
     small, big = tmp_path / "meeting.png", tmp_path / "noise.png"
     Image.new("RGB", (120, 80), (200, 80, 120)).save(small, "PNG")

@@ -24,6 +24,7 @@ from outreach.sandbox.linkedin import (
     LinkedInSim,
     render_little_text,
 )
+from tests.clock import FakeClock
 from tests.connectors.harness import Case, Context, Outcome, case_id, run_case
 
 TOKEN_ENV = "OUTREACH_TEST_LINKEDIN_TOKEN"
@@ -33,16 +34,6 @@ TEXT = ("Bijeenkomst (Utrecht) over gelijke_kansen: praat mee! #VanBinnenuit #LH
 ALT = "Vrijwilligers zetten stoelen klaar in een buurthuis"
 MIDNIGHT = datetime(2026, 11, 21, tzinfo=UTC)
 
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 def post(ctx: Context, text: str = TEXT, *, media: tuple[MediaItem, ...] = (),
@@ -214,7 +205,7 @@ CASES = [
 @pytest.fixture
 def ctx(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:
     monkeypatch.setenv(TOKEN_ENV, DEMO_TOKEN)
-    clock = FakeClock()
+    clock = FakeClock(START)
     sandbox, url = serve_sandbox(LinkedInSim(clock=clock))
     files = {"image": tmp_path / "meeting.jpg", "gif": tmp_path / "meeting.gif", "broken": tmp_path / "x.png"}
     Image.new("RGB", (64, 48), (200, 80, 120)).save(files["image"], "JPEG")

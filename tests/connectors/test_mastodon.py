@@ -15,6 +15,7 @@ from outreach.connectors.errors import AuthError, ContentRejected, RateLimited, 
 from outreach.connectors.mastodon import MastodonConnector, plain_text
 from outreach.domain import MediaItem, Platform, PublishRequest, TextUnit
 from outreach.sandbox.mastodon import DEMO_TOKEN, MastodonSim, format_content
+from tests.clock import FakeClock
 from tests.connectors.harness import Case, Context, Outcome, case_id, closed_port_url, run_case
 
 TOKEN_ENV = "OUTREACH_TEST_MASTODON_TOKEN"
@@ -22,16 +23,6 @@ START = datetime(2026, 3, 6, 14, 0, tzinfo=UTC)
 TEXT = "Bijeenkomst in Utrecht: praat mee over gelijkheid.\n\nAanmelden: https://example.org/aanmelden #VanBinnenuit"
 ALT = "Vrijwilligers zetten stoelen klaar in een buurthuis"
 
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 def post(ctx: Context, text: str = TEXT, *, key: str = "post-1-nl", media: tuple[MediaItem, ...] = (),
@@ -237,7 +228,7 @@ CASES = [
 @pytest.fixture
 def ctx(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:
     monkeypatch.setenv(TOKEN_ENV, DEMO_TOKEN)
-    clock = FakeClock()
+    clock = FakeClock(START)
     sandbox, url = serve_sandbox(MastodonSim(clock=clock))
     picture = tmp_path / "meeting.jpg"
     Image.new("RGB", (64, 48), (200, 80, 120)).save(picture, "JPEG")

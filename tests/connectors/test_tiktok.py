@@ -23,6 +23,7 @@ from outreach.sandbox.tiktok import (
     DEMO_REFRESH_TOKEN,
     TikTokSim,
 )
+from tests.clock import FakeClock
 from tests.connectors.harness import Case, Context, Outcome, case_id, run_case
 
 ENVS = {"token": "OUTREACH_TEST_TIKTOK_TOKEN", "client_key": "OUTREACH_TEST_TIKTOK_KEY",
@@ -31,16 +32,6 @@ START = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
 TEXT = "Praat mee over gelijkheid in Utrecht 🏳️‍🌈\n\nZaterdag 15:00 in het buurthuis. #VanBinnenuit"
 PUBLIC = {"privacy_level": "PUBLIC_TO_EVERYONE"}
 
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 def photo(ctx: Context, name: str = "photo.jpg", *, url: bool = True) -> MediaItem:
@@ -237,7 +228,7 @@ CASES = [
 @pytest.fixture
 def ctx(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:
     monkeypatch.setenv(ENVS["token"], DEMO_ACCESS_TOKEN)
-    clock = FakeClock()
+    clock = FakeClock(START)
     for name in ("photo.jpg", "photo2.jpg"):
         Image.new("RGB", (108, 192), (200, 80, 120)).save(tmp_path / name, "JPEG")
     Image.new("RGB", (108, 192), (20, 80, 120)).save(tmp_path / "photo.png", "PNG")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
@@ -18,25 +18,11 @@ from outreach.domain import PostStatus
 from outreach.harvest import HarvestReport, HarvestSettings, harvest_due
 from outreach.publishing import ConnectorCache, Dispatcher
 from outreach.sandbox.mastodon import DEMO_TOKEN, MastodonSim
+from tests.clock import FakeClock
 
 START = datetime(2027, 3, 20, 12, 0, tzinfo=UTC)
 SECOND_TOKEN = "second-sandbox-token-0000"
 
-
-@dataclass
-class FakeClock:
-    now: datetime = field(default=START)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kwargs: float) -> datetime:
-        self.now += timedelta(**kwargs)
-        return self.now
-
-    def set(self, moment: datetime) -> datetime:
-        self.now = moment
-        return moment
 
 
 @dataclass
@@ -85,7 +71,7 @@ def add_post(db: Database, *, text: str, due_at: datetime, channel: str = "peer-
 
 @pytest.fixture
 def world(serve_sandbox, sqlite_db, monkeypatch) -> World:  # type: ignore[no-untyped-def]
-    clock = FakeClock()
+    clock = FakeClock(START)
     sim = MastodonSim(clock=clock)
     sim.control("add_token", {"username": "second", "token": SECOND_TOKEN})
     sandbox, url = serve_sandbox(sim)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 
@@ -16,22 +16,10 @@ from outreach.domain import PostStatus
 from outreach.publishing import ConnectorCache, Dispatcher
 from outreach.publishing.retry import RetryPolicy
 from outreach.sandbox.mastodon import DEMO_TOKEN, MastodonSim
+from tests.clock import FakeClock
 
 START = datetime(2027, 3, 20, 12, 0, tzinfo=UTC)
 
-
-@dataclass
-class FakeClock:
-    """A clock the test moves by hand; shared by the dispatcher, connectors and the simulation."""
-
-    now: datetime = field(default=START)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kwargs: float) -> datetime:
-        self.now += timedelta(**kwargs)
-        return self.now
 
 
 @dataclass
@@ -73,7 +61,7 @@ def settings_for(url: str, *, token_env: str = "TEST_MASTODON_TOKEN"):  # type: 
 
 @pytest.fixture
 def world(serve_sandbox, sqlite_db, monkeypatch) -> World:  # type: ignore[no-untyped-def]
-    clock = FakeClock()
+    clock = FakeClock(START)
     sim = MastodonSim(clock=clock)
     sandbox, url = serve_sandbox(sim)
     monkeypatch.setenv("TEST_MASTODON_TOKEN", DEMO_TOKEN)
