@@ -8,6 +8,7 @@ dispatcher passes to `publish`, which commits it before the connector continues.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -112,6 +113,8 @@ class Connector:
     requires_media: ClassVar[bool] = False
     supports_idempotency: ClassVar[bool] = False
     token_help: ClassVar[str] = ""  # one line for the README: how to obtain the credentials
+    poll_interval_s: float = 1.0  # waiting on multi-step flows (containers, uploads); tests set 0
+    max_polls: int = 10
     metric_names: ClassVar[dict[str, str]] = {}  # platform metric name -> METRIC_NAMES entry
     metrics_batch_size: ClassVar[int] = 1  # remote ids per metrics call
     has_audience: ClassVar[bool] = False  # reports age breakdowns (Instagram, Threads)
@@ -119,8 +122,16 @@ class Connector:
     def __init__(self, channel: ChannelConfig, *, http: requests.Session | None = None,
                  timeout_s: float = 30.0, clock: Clock = utcnow,
                  credentials: CredentialStore | None = None,
-                 on_exchange: ExchangeHook | None = None) -> None:
+                 on_exchange: ExchangeHook | None = None, sleep: Callable[[float], None] = time.sleep,
+                 poll_interval_s: float | None = None, max_polls: int | None = None,
+                 reconcile_skew_s: float = 300.0) -> None:
         self.channel = channel
+        self.sleep = sleep  # only for bounded polling inside one publish; retries are never slept
+        if poll_interval_s is not None:
+            self.poll_interval_s = poll_interval_s
+        if max_polls is not None:
+            self.max_polls = max_polls
+        self.reconcile_skew_s = reconcile_skew_s  # how far before an attempt reconcile looks back
         self.http = http or requests.Session()
         self.timeout_s = timeout_s
         self.clock = clock

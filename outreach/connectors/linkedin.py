@@ -14,8 +14,7 @@ so it stays a clickable hashtag; every other reserved character is escaped with 
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
@@ -80,15 +79,6 @@ class LinkedInConnector(Connector):
         "commentCount": "comments", "shareCount": "shares", "clickCount": "clicks"}
     metrics_batch_size: ClassVar[int] = 20
     refresh_margin: ClassVar[timedelta] = timedelta(days=7)
-
-    def __init__(self, *args: Any, sleep: Callable[[float], None] = time.sleep,
-                 poll_interval_s: float = 1.0, max_polls: int = 10,
-                 reconcile_skew_s: float = 300.0, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.sleep = sleep
-        self.poll_interval_s = poll_interval_s
-        self.max_polls = max_polls
-        self.reconcile_skew_s = reconcile_skew_s
 
     # -- options and HTTP ---------------------------------------------------------------------
 

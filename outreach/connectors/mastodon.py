@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -82,14 +81,8 @@ class MastodonConnector(Connector):
         "replies_count", "reblogs_count", "favourites_count", "quotes_count")
     visibilities: ClassVar[tuple[str, ...]] = ("public", "unlisted", "private", "direct")
 
-    def __init__(self, *args: Any, sleep: Callable[[float], None] = time.sleep,
-                 poll_interval_s: float = 1.0, max_polls: int = 10,
-                 reconcile_skew_s: float = 300.0, max_pages: int = 10, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, max_pages: int = 10, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.sleep = sleep
-        self.poll_interval_s = poll_interval_s
-        self.max_polls = max_polls
-        self.reconcile_skew_s = reconcile_skew_s
         self.max_pages = max_pages
         self._limits: Limits | None = None
         self._account_id: str | None = None

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -73,14 +72,10 @@ class GraphConnector(Connector):
     user_option: ClassVar[str] = "ig_user_id"
     media_metrics: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, *args: Any, sleep: Callable[[float], None] = time.sleep,
-                 poll_interval_s: float = 3.0, max_polls: int = 10,
-                 reconcile_skew_s: float = 300.0, **kwargs: Any) -> None:
+    poll_interval_s: float = 3.0  # Meta advises polling containers about once a minute, for 5 min
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.sleep = sleep
-        self.poll_interval_s = poll_interval_s
-        self.max_polls = max_polls
-        self.reconcile_skew_s = reconcile_skew_s
         self.rejected_metrics: set[str] = set()  # refused with code 100; not asked again
         self.last_container: dict[str, Any] = {}  # the last container status read (for messages)
 

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -76,13 +75,11 @@ class TikTokConnector(Connector):
     init_limit_per_min: ClassVar[int] = 6
     refresh_margin: ClassVar[timedelta] = timedelta(minutes=10)
 
-    def __init__(self, *args: Any, sleep: Callable[[float], None] = time.sleep,
-                 poll_interval_s: float = 3.0, max_polls: int = 20,
-                 listing_delay_s: float = 1800.0, **kwargs: Any) -> None:
+    poll_interval_s: float = 3.0
+    max_polls: int = 20
+
+    def __init__(self, *args: Any, listing_delay_s: float = 1800.0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.sleep = sleep
-        self.poll_interval_s = poll_interval_s
-        self.max_polls = max_polls
         self.listing_delay_s = listing_delay_s
         self._inits: deque[datetime] = deque()
 
