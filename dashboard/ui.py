@@ -17,9 +17,6 @@ from dashboard.loaders import FilterOptions, Filters
 # Filter name -> URL query parameter; the widget key is "f_" + the name.
 FILTER_PARAMS = ("period", "organisation", "community", "platform", "campaign", "language")
 PERIODS = ("all", "30d", "90d", "12m")
-# Until analytics' Filters has `community`, only the meeting lists can filter by it.
-ANALYTICS_HAS_COMMUNITY = "community" in Filters.__dataclass_fields__
-ANALYTICS_FILTERS = tuple(f for f in FILTER_PARAMS if f != "community" or ANALYTICS_HAS_COMMUNITY)
 
 
 def period_bounds(period: str, *, now: datetime | None = None) -> tuple[datetime | None, datetime | None]:
@@ -36,7 +33,7 @@ def period_bounds(period: str, *, now: datetime | None = None) -> tuple[datetime
 
 @dataclass(frozen=True, slots=True)
 class View:
-    """The chosen filters: analytics' `Filters` plus the community (analytics has no community filter yet)."""
+    """The chosen filters (analytics' `Filters`); `community` repeated for the meeting lists."""
 
     filters: Filters
     community: str | None = None
@@ -68,10 +65,9 @@ def filter_bar(options: FilterOptions, *, only: Sequence[str] = FILTER_PARAMS) -
             st.query_params.pop(name, None)
     st.sidebar.caption(t("filter.share"))
     start, end = period_bounds(values.get("period", "all"))
-    extra = {"community": values.get("community") or None} if ANALYTICS_HAS_COMMUNITY else {}
     filters = Filters(start=start, end=end, organisation=values.get("organisation") or None,
-                      platform=values.get("platform") or None, campaign=values.get("campaign") or None,
-                      language=values.get("language") or None, **extra)
+                      community=values.get("community") or None, platform=values.get("platform") or None,
+                      campaign=values.get("campaign") or None, language=values.get("language") or None)
     return View(filters, values.get("community") or None)
 
 

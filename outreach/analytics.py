@@ -55,11 +55,14 @@ POST_ONLY = (Dimension.PLATFORM, Dimension.CHANNEL, Dimension.LANGUAGE)  # no of
 
 @dataclass(frozen=True, slots=True)
 class Filters:
-    """Period (UTC, on publication / meeting time), organisation code, platform, campaign slug, language."""
+    """Period (UTC, on publication / meeting time), organisation code, community, city, platform,
+    campaign slug, language, channel."""
 
     start: datetime | None = None
     end: datetime | None = None
     organisation: str | None = None
+    community: str | None = None
+    city: str | None = None
     platform: str | None = None
     campaign: str | None = None
     language: str | None = None
@@ -171,6 +174,10 @@ def _conditions(f: Filters, *, time_column: Any, post_level: bool) -> list[Any]:
         found.append(time_column < f.end)
     if f.organisation:
         found.append(Organisation.code == f.organisation)
+    if f.community:
+        found.append(Meeting.community == f.community)
+    if f.city:
+        found.append(Meeting.city == f.city)
     if f.campaign:
         found.append(Campaign.slug == f.campaign)
     if post_level:

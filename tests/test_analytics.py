@@ -193,3 +193,25 @@ def test_top_posts_attention_and_schedule(programme) -> None:  # type: ignore[no
     assert analytics.upcoming(db, now=NOW, filters=Filters(platform="instagram")) == []
     view = analytics.overview(db, now=NOW)
     assert view.totals.posts == 4 and view.upcoming[0].post_id == later and view.meetings.held == 2
+
+
+def test_community_and_city_filters_narrow_the_figures(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from outreach.analytics import Filters, meetings_progress
+    from outreach.db import Database
+    from outreach.db.migrate import upgrade
+    from outreach.harvest.synthetic import generate_history
+
+    db = Database(f"sqlite:///{tmp_path / 'f.db'}")
+    upgrade(db)
+    generate_history(db, scale=0.05, seed=11)
+    from outreach.db.models import Meeting
+
+    with db.session() as s:
+        community, city = s.query(Meeting.community, Meeting.city).first()
+        held_in_city = s.query(Meeting).filter(Meeting.city == city, Meeting.kind == "community").count()
+        in_community = s.query(Meeting).filter(Meeting.community == community, Meeting.kind == "community").count()
+    everything = meetings_progress(db, now=datetime(2031, 1, 1, tzinfo=UTC))
+    by_city = meetings_progress(db, now=datetime(2031, 1, 1, tzinfo=UTC), filters=Filters(city=city))
+    by_community = meetings_progress(db, now=datetime(2031, 1, 1, tzinfo=UTC), filters=Filters(community=community))
+    assert 0 < by_city.planned < everything.planned and by_city.planned == held_in_city
+    assert 0 < by_community.planned < everything.planned and by_community.planned == in_community

@@ -9,7 +9,7 @@ from dashboard import loaders, ui
 from dashboard.i18n import t
 from dashboard.loaders import Dimension
 
-view = ui.filter_bar(loaders.filter_options(), only=ui.ANALYTICS_FILTERS)
+view = ui.filter_bar(loaders.filter_options())
 st.title(t("camp.title"))
 
 rows = ui.totals_rows(loaders.totals(view.filters, Dimension.CAMPAIGN))

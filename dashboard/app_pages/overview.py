@@ -8,7 +8,7 @@ from dashboard import loaders, ui
 from dashboard.i18n import t
 from outreach.harvest.values import ReachKind
 
-view = ui.filter_bar(loaders.filter_options(), only=ui.ANALYTICS_FILTERS)
+view = ui.filter_bar(loaders.filter_options())
 data = loaders.overview(view.filters)
 totals, progress = data.totals, data.meetings
 
