@@ -1,0 +1,129 @@
+"""P1: dispatch 2,000 text-only Mastodon posts with `Dispatcher.run_due` on SQLite, against a bare
+`requests.Session` loop POSTing the same payloads (same endpoint, headers and Idempotency-Key) to
+the same sandbox server, in the same run; prints best and median of N rounds and their ratio
+(goal <= 1.2x). The dispatcher runs as configured by default (every exchange kept as WARC
+evidence, each permalink fetched in the background) and, once, with `[archive] capture = false`,
+so the cost of the evidence shows apart from the cost of dispatching. The sandbox runs in
+its own process unless `--placement in-process` (or `both`).
+
+    python -m bench.bench_dispatch [--posts 2000] [--rounds 2] [--placement process|in-process|both]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bench.publishing_kit import (
+    TOKEN_ENV,
+    Sandbox,
+    bare_post,
+    bare_session,
+    duplicates,
+    fresh_posts,
+    median,
+    queue_posts,
+    settings_data,
+)
+from outreach.config import parse_settings
+from outreach.db import Database
+from outreach.db.migrate import upgrade
+from outreach.publishing.dispatcher import Dispatcher
+from outreach.sandbox.mastodon import DEMO_TOKEN
+
+POSTS = 2000
+ROUNDS = 2
+WARMUP = 50
+
+
+def through_dispatcher(sandbox: Sandbox, n: int, directory: Path, tag: str, *, capture: bool) -> float:
+    """Seconds for `run_due` to publish `n` due posts from a fresh SQLite database."""
+    db = Database(f"sqlite:///{directory / f'{tag}.db'}")
+    upgrade(db)
+    data = settings_data(sandbox.url, db.url, directory / tag)
+    if not capture:
+        data["archive"] = {"capture": False}
+    settings = parse_settings(data)
+    queue_posts(db, [datetime.now(UTC) - timedelta(seconds=1)] * n, tag=tag)
+    dispatcher = Dispatcher(db, settings, worker_id=f"bench-{tag}")
+    sandbox.reset()
+    start = time.perf_counter()
+    outcomes = dispatcher.run_due()
+    elapsed = time.perf_counter() - start
+    dispatcher.close()  # drop permalink captures still queued, so they do not spill into the next run
+    db.dispose()
+    _check(sandbox, n, [o.status for o in outcomes].count("published"), tag)
+    return elapsed
+
+
+def through_requests(sandbox: Sandbox, n: int, tag: str) -> float:
+    """Seconds for a bare `requests.Session` loop to POST the same kind of payloads."""
+    posts = fresh_posts(n, tag=tag)
+    session, url, headers = bare_session(sandbox.url)
+    sandbox.reset()
+    start = time.perf_counter()
+    for post in posts:
+        bare_post(session, url, headers, post)
+    elapsed = time.perf_counter() - start
+    session.close()
+    _check(sandbox, n, n, tag)
+    return elapsed
+
+
+def _check(sandbox: Sandbox, n: int, published: int, tag: str) -> None:
+    state = sandbox.mastodon()
+    if published != n or len(state["statuses"]) != n or duplicates(state):
+        raise SystemExit(f"{tag}: {published}/{n} published, {len(state['statuses'])} statuses on the sandbox, "
+                         f"{duplicates(state)} duplicates")
+
+
+def measure(placement: str, *, posts: int, rounds: int) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {"bare": [], "ours": [], "no-capture": []}
+    with tempfile.TemporaryDirectory() as tmp, Sandbox(in_process=placement == "in-process") as sandbox:
+        directory = Path(tmp)
+        through_requests(sandbox, WARMUP, "warm-bare")  # imports, connections, the sandbox's first answers
+        through_dispatcher(sandbox, WARMUP, directory, "warm-ours", capture=True)
+        for r in range(rounds):  # interleaved, so drift on a shared machine hits all alike
+            times["bare"].append(through_requests(sandbox, posts, f"bare-{r}"))
+            times["ours"].append(through_dispatcher(sandbox, posts, directory, f"ours-{r}", capture=True))
+            if r == 0:  # once: it explains the figure above, it is not the figure
+                times["no-capture"].append(through_dispatcher(sandbox, posts, directory, "nocap", capture=False))
+    return times
+
+
+def report(placement: str, posts: int, times: dict[str, list[float]]) -> None:
+    bare = times["bare"]
+    print(f"P1 dispatch of {posts:,} text-only Mastodon posts, sandbox {placement}, "
+          f"best / median of {len(bare)}")
+    rows = (("bare requests.Session loop", "bare"), ("Dispatcher.run_due (SQLite)", "ours"),
+            ("  same, archive captures off", "no-capture"))
+    for label, key in rows:
+        t = times[key]
+        ratio = "" if key == "bare" else f"  ratio {min(t) / min(bare):5.2f}x / {median(t) / median(bare):5.2f}x"
+        print(f"  {label:<30} {min(t):7.2f} s / {median(t):6.2f} s  ({posts / min(t):,.0f} posts/s){ratio}")
+    ours = times["ours"]
+    print(f"  dispatcher / bare (best)       {min(ours) / min(bare):7.2f}x  "
+          f"(goal <= 1.2x; {1000 * (min(ours) - min(bare)) / posts:.2f} ms more per post)")
+
+
+def main(argv: list[str] | None = None, *, quick: bool = False) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_dispatch", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--posts", type=int, default=300 if quick else POSTS)
+    parser.add_argument("--rounds", type=int, default=1 if quick else ROUNDS)
+    parser.add_argument("--placement", choices=("process", "in-process", "both"), default="process",
+                        help="where the sandbox server runs (default: its own process, so the GIL is not shared)")
+    args = parser.parse_args(argv or [])
+    os.environ[TOKEN_ENV] = DEMO_TOKEN
+    placements = ("process", "in-process") if args.placement == "both" else (args.placement,)
+    for placement in placements:
+        report(placement, args.posts, measure(placement, posts=args.posts, rounds=args.rounds))
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])
