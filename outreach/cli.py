@@ -196,12 +196,17 @@ def cmd_harvest(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     db = _database(settings)
-    connectors = ConnectorCache(settings, recorder=recorder_for(settings))
+    recorder = recorder_for(settings)
+    connectors = ConnectorCache(settings, recorder=recorder)
     now = datetime.now(UTC)
-    report = harvest_due(db, settings, connectors, now=now)
-    _print_lines(report.lines())
-    if not args.no_audience:
-        _print_lines(audience_due(db, settings, connectors, now=now).lines())
+    try:
+        report = harvest_due(db, settings, connectors, now=now)
+        _print_lines(report.lines())
+        if not args.no_audience:
+            _print_lines(audience_due(db, settings, connectors, now=now).lines())
+    finally:
+        if recorder is not None:
+            recorder.close()  # write every captured exchange before exiting
     return 0
 
 

@@ -48,3 +48,12 @@ def transition(post: HasStatus, target: S | str) -> S:
         raise InvalidTransition(getattr(post, "id", None), current, target)
     post.status = target.value
     return current
+
+
+def checked(current: S | str, target: S | str) -> str:
+    """For bulk/Core updates that change status in SQL (`WHERE status = current`): validate the move
+    here, in the one place, and return the value to write."""
+    current, target = S(current), S(target)
+    if target not in ALLOWED[current]:
+        raise InvalidTransition(None, current, target)
+    return target.value

@@ -107,7 +107,7 @@ def run_worker(db, settings, *, once: bool = False, worker_id: str | None = None
         try:
             outcomes = dispatcher.run_due(on_outcome=report)
         finally:
-            dispatcher.close()
+            dispatcher.close(wait=True)
         if not outcomes:
             out("nothing due")
         return 0
@@ -115,27 +115,33 @@ def run_worker(db, settings, *, once: bool = False, worker_id: str | None = None
 
     out(f"worker {dispatcher.worker_id} running; Ctrl-C stops it cleanly")
     jobs = service_jobs(db, settings, dispatcher.worker_id, out=out)
+    from outreach.publishing.dispatcher import recorder_for
+
+    harvest_recorder = recorder_for(settings) if harvest else None
     if harvest:
-        jobs += harvest_jobs(db, settings, out=out)
+        jobs += harvest_jobs(db, settings, out=out, recorder=harvest_recorder)
     health.beat(db, dispatcher.worker_id, interval_s=settings.worker.heartbeat_interval_s, starting=True)
     worker = Worker(dispatcher, interval_s=settings.worker.dispatch_interval_s, on_outcome=report, extra_jobs=jobs)
     try:
         worker.run_forever(until=until)
     finally:
         dispatcher.close()
+        if harvest_recorder is not None:
+            harvest_recorder.close()
         health.stopped(db, dispatcher.worker_id)
     out(f"worker {dispatcher.worker_id} stopped")
     return 0
 
 
-def harvest_jobs(db, settings, *, out: Callable[[str], None]) -> list[tuple[Callable[[], object], float, str]]:  # type: ignore[no-untyped-def]
+def harvest_jobs(db, settings, *, out: Callable[[str], None], recorder=None  # type: ignore[no-untyped-def]
+                 ) -> list[tuple[Callable[[], object], float, str]]:
     """The worker's periodic evidence jobs: metrics snapshots (every few minutes; each post is only
     fetched when its cadence says so) and audience breakdowns (checked hourly, fetched daily)."""
     from outreach.harvest import audience_due, harvest_due
-    from outreach.publishing.dispatcher import ConnectorCache, recorder_for
+    from outreach.publishing.dispatcher import ConnectorCache
 
-    # Its own connectors and recorder: harvesting runs in its own thread.
-    connectors = ConnectorCache(settings, recorder=recorder_for(settings))
+    # Its own connectors (and recorder): harvesting runs in its own thread.
+    connectors = ConnectorCache(settings, recorder=recorder)
 
     def harvest() -> None:
         try:

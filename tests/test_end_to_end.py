@@ -39,10 +39,13 @@ def test_campaign_to_verified_archive(tmp_path: Path, monkeypatch) -> None:  # t
         plan = plan_campaign(path, settings, shift=shift_to_now(plan, now, lead=timedelta(seconds=-1)))
         schedule_campaign(db, plan, now=now - timedelta(minutes=1))
         approve(db, PostSelector(campaign=plan.campaign.slug), reviewer="Reviewer (test)")
-        outcomes = Dispatcher(db, settings, worker_id="e2e").run_due()
-        assert outcomes and {o.status for o in outcomes} == {"published"}, [o.line() for o in outcomes]
+        dispatcher = Dispatcher(db, settings, worker_id="e2e")
+        outcomes = dispatcher.run_due()
+        dispatcher.close(wait=True)  # captures run in the background: wait for them
+        assert outcomes and {o.status for o in outcomes} == {"published", "manual_due"}, [o.line() for o in outcomes]
         published = {o.channel for o in outcomes}
-        assert {"peer-mastodon", "peer-bluesky", "peer-instagram", "peer-facebook", "peer-linkedin"} <= published
+        assert {"peer-mastodon", "peer-bluesky", "peer-instagram", "peer-facebook", "peer-threads", "peer-linkedin",
+                "peer-tiktok", "peer-whatsapp"} == published
 
         start, end = period_from_dates(date(2020, 1, 1), date(2035, 1, 1), timezone=settings.timezone)
         report = export_archive(db, settings, tmp_path / "bag", start=start, end=end, pdf=False)

@@ -9,7 +9,9 @@ never holds a credential. Files rotate per UTC day and by size, one writer per p
 from __future__ import annotations
 
 import io
+import logging
 import os
+import queue
 import re
 import socket
 import threading
@@ -44,6 +46,8 @@ _JSON_SECRET = re.compile(rf"(?i)(\"(?:{_SECRET_NAMES})\"\s*:\s*)\"(?:[^\"\\]|\\
 _MULTIPART_SECRET = re.compile(
     rf"(?i)(content-disposition:\s*form-data;\s*name=\"(?:{_SECRET_NAMES})\"\r?\n\r?\n)[^\r\n]*")
 
+
+log = logging.getLogger("outreach.archive")
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -101,7 +105,8 @@ class WarcRecorder:
     """
 
     def __init__(self, directory: str | os.PathLike[str], *, secrets: Iterable[str] = (),
-                 max_bytes: int = DEFAULT_MAX_BYTES, clock: Clock = utcnow, prefix: str = "outreach") -> None:
+                 max_bytes: int = DEFAULT_MAX_BYTES, clock: Clock = utcnow, prefix: str = "outreach",
+                 background: bool = False) -> None:
         self.directory = Path(directory)
         self.redactor = Redactor(secrets)
         self.max_bytes = max_bytes
@@ -114,17 +119,47 @@ class WarcRecorder:
         self._path: Path | None = None
         self._seq = 0
         self.records_written = 0
+        # With `background`, the hook only queues the exchange and a writer thread redacts, gzips and
+        # writes it, so publishing does not wait on the archive; `flush()` waits for the queue.
+        self.background = background
+        self._queue: queue.Queue[tuple[requests.Response, datetime] | None] | None = None
+        self._thread: threading.Thread | None = None
 
     # -- the hook -----------------------------------------------------------------------------
 
     def __call__(self, response: requests.Response) -> None:
-        self.record(response)
+        if not self.background:
+            self.record(response)
+            return
+        with self._lock:
+            if self._thread is None:
+                self._queue = queue.Queue()
+                self._thread = threading.Thread(target=self._drain, name="warc-writer", daemon=True)
+                self._thread.start()
+        assert self._queue is not None
+        self._queue.put((response, self.clock()))
 
-    def record(self, response: requests.Response) -> None:
+    def _drain(self) -> None:
+        assert self._queue is not None
+        while (item := self._queue.get()) is not None:
+            try:
+                self.record(*item)
+            except Exception:  # evidence is best effort; publishing must go on
+                log.exception("could not write a WARC record")
+            finally:
+                self._queue.task_done()
+        self._queue.task_done()
+
+    def flush(self) -> None:
+        """Wait until every queued exchange is written."""
+        if self._queue is not None:
+            self._queue.join()
+
+    def record(self, response: requests.Response, now: datetime | None = None) -> None:
         """Write the request and response behind `response`, redacted. Never raises on bad input."""
         request = response.request
         url = self.redactor.text(str(response.url or (request.url if request else "")))
-        now = self.clock()
+        now = now or self.clock()
         records = []
         if request is not None:
             records.append(self._request_record(request, url, now))
@@ -147,7 +182,12 @@ class WarcRecorder:
             self.redactor = Redactor([*self.redactor.secrets, *secrets])
 
     def close(self) -> None:
+        self.flush()
         with self._lock:
+            if self._thread is not None and self._queue is not None:
+                self._queue.put(None)
+                self._thread.join(timeout=10)
+                self._thread = self._queue = None
             self._close()
 
     def files(self) -> list[Path]:

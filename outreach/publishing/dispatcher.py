@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+import requests
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from outreach import lifecycle
@@ -65,6 +66,8 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class Claim:
+    """A claimed post: what the claim transaction read, so publishing needs no second read."""
+
     post_id: int
     lease_token: str
     attempt_id: int
@@ -73,6 +76,13 @@ class Claim:
     language: str
     platform: Platform
     needs_reconcile: bool
+    text: str = ""
+    idempotency_key: str = ""
+    link: str | None = None
+    handle: dict[str, Any] | None = None
+    has_media: bool = False
+    first_attempt_at: datetime | None = None
+    rate_limited_count: int = 0
 
 
 class Dispatcher:
@@ -96,6 +106,7 @@ class Dispatcher:
         r = settings.worker.retry
         self.retry = retry or RetryPolicy(r.max_attempts, r.backoff_base_s, r.backoff_factor, r.backoff_max_s)
         self.lease = timedelta(seconds=lease_s if lease_s is not None else settings.worker.lease_s)
+        self._claim = self._claim_query()
 
     # -- the loop -------------------------------------------------------------------------------
 
@@ -123,22 +134,22 @@ class Dispatcher:
 
     # -- claiming -------------------------------------------------------------------------------
 
-    def _due_filter(self, now: datetime) -> Any:
+    def _claim_query(self) -> Any:
+        """The claim statement, built once: due or abandoned posts of channels not blocked, oldest first."""
+        now = bindparam("now")
         blocked = select(ChannelState.channel).where(
             or_(ChannelState.blocked_until > now, ChannelState.last_error_kind == ErrorKind.AUTH.value))
         waiting = and_(PostRow.status.in_(DUE_STATUSES), PostRow.due_at <= now,
                        or_(PostRow.next_attempt_at.is_(None), PostRow.next_attempt_at <= now))
         abandoned = and_(PostRow.status == PostStatus.PUBLISHING.value, PostRow.lease_until < now)
-        return and_(or_(waiting, abandoned), PostRow.channel.not_in(blocked))
+        query = (select(PostRow).where(or_(waiting, abandoned), PostRow.channel.not_in(blocked))
+                 .order_by(func.coalesce(PostRow.next_attempt_at, PostRow.due_at), PostRow.id).limit(1))
+        return query if self.db.is_sqlite else query.with_for_update(skip_locked=True)
 
     def claim_next(self) -> Claim | None:
         now = self.clock()
         with self.db.write() as s:
-            query = (select(PostRow).where(self._due_filter(now))
-                     .order_by(func.coalesce(PostRow.next_attempt_at, PostRow.due_at), PostRow.id).limit(1))
-            if not self.db.is_sqlite:
-                query = query.with_for_update(skip_locked=True)
-            post = s.scalars(query).first()
+            post = s.scalars(self._claim, {"now": now}).first()
             if post is None:
                 return None
             platform = Platform(post.platform)
@@ -148,6 +159,8 @@ class Dispatcher:
             crashed = post.status == PostStatus.PUBLISHING.value
             if crashed:
                 self._close_abandoned_attempts(s, post.id, now)
+            first_attempt_at = now if post.attempts == 0 else s.scalar(
+                select(func.min(PublishAttempt.started_at)).where(PublishAttempt.post_id == post.id))
             lifecycle.transition(post, PostStatus.PUBLISHING)
             post.lease_owner = self.worker_id
             post.lease_token = uuid.uuid4().hex
@@ -159,7 +172,9 @@ class Dispatcher:
             s.add(attempt)
             s.flush()
             return Claim(post.id, post.lease_token, attempt.id, post.attempts, post.channel, post.language,
-                         platform, post.needs_reconcile)
+                         platform, post.needs_reconcile, text=post.text, idempotency_key=post.idempotency_key,
+                         link=post.link, handle=dict(post.handle or {}), has_media=bool(post.media),
+                         first_attempt_at=first_attempt_at or now, rate_limited_count=post.rate_limited_count)
 
     def _close_abandoned_attempts(self, s: Session, post_id: int, now: datetime) -> None:
         s.execute(update(PublishAttempt)
@@ -192,20 +207,20 @@ class Dispatcher:
     # -- processing -----------------------------------------------------------------------------
 
     def process(self, claim: Claim) -> Outcome:
-        with self.db.session() as s:
-            post = s.get(PostRow, claim.post_id)
-            assert post is not None
-            first_start = s.scalar(select(func.min(PublishAttempt.started_at))
-                                   .where(PublishAttempt.post_id == post.id))
-            language, channel = post.language, post.channel
+        language, channel = claim.language, claim.channel
+        media: tuple[MediaItem, ...] = ()
+        if claim.has_media:
             try:
-                media = self.media(post, claim.platform)
+                with self.db.session() as s:
+                    post = s.get(PostRow, claim.post_id)
+                    assert post is not None
+                    media = self.media(post, claim.platform)
             except Exception as exc:  # a broken image is this post's problem, not the worker's
                 return self._finish_error(claim, language, ConnectorError(channel, f"media: {exc}"),
                                           permanent=True)
-            req = PublishRequest(post_id=post.id, text=post.text, language=post.language,
-                                 idempotency_key=post.idempotency_key, media=media, link=post.link,
-                                 handle=dict(post.handle or {}), attempt_started_at=first_start)
+        req = PublishRequest(post_id=claim.post_id, text=claim.text, language=language,
+                             idempotency_key=claim.idempotency_key, media=media, link=claim.link,
+                             handle=dict(claim.handle or {}), attempt_started_at=claim.first_attempt_at)
         try:
             connector = self.connectors(channel)
             result = None
@@ -239,17 +254,25 @@ class Dispatcher:
     def _save_handle(self, claim: Claim, handle: dict[str, Any]) -> None:
         """Persist an intermediate handle now (before the connector's next call); extend the lease."""
         with self.db.write() as s:
-            post = s.get(PostRow, claim.post_id)
-            if post is None or post.lease_token != claim.lease_token:
+            row = s.execute(select(PostRow.handle).where(PostRow.id == claim.post_id,
+                                                         PostRow.lease_token == claim.lease_token)).first()
+            if row is None:
                 raise TransientError(claim.channel, "lease lost to another worker; stopping this attempt")
-            post.handle = {**(post.handle or {}), **handle}
-            post.lease_until = self.clock() + self.lease
+            s.execute(update(PostRow).where(PostRow.id == claim.post_id, PostRow.lease_token == claim.lease_token)
+                      .values(handle={**(row[0] or {}), **handle}, lease_until=self.clock() + self.lease)
+                      .execution_options(synchronize_session=False))
 
-    def _fenced(self, s: Session, claim: Claim) -> PostRow | None:
-        post = s.get(PostRow, claim.post_id)
-        if post is None or post.lease_token != claim.lease_token or post.status != PostStatus.PUBLISHING:
-            return None
-        return post
+    def _record(self, s: Session, claim: Claim, target: PostStatus, **values: Any) -> bool:
+        """Write the attempt's result — fenced: only while this worker still holds the lease — and
+        release the lease. False when another worker has taken the post over."""
+        done = s.execute(
+            update(PostRow)
+            .where(PostRow.id == claim.post_id, PostRow.lease_token == claim.lease_token,
+                   PostRow.status == PostStatus.PUBLISHING.value)
+            .values(status=lifecycle.checked(PostStatus.PUBLISHING, target), lease_owner=None, lease_token=None,
+                    lease_until=None, updated_at=self.clock(), **values)
+            .execution_options(synchronize_session=False))
+        return done.rowcount == 1
 
     def _lost_lease(self, s: Session, claim: Claim, language: str, what: str) -> Outcome:
         self._finish_attempt(s, claim, "lost_lease", message=f"lease lost before recording: {what}")
@@ -258,33 +281,21 @@ class Dispatcher:
 
     def _finish_attempt(self, s: Session, claim: Claim, outcome: str, *, error: ConnectorError | None = None,
                         message: str | None = None, remote_id: str | None = None) -> None:
-        attempt = s.get(PublishAttempt, claim.attempt_id)
-        if attempt is None:
-            return
-        attempt.outcome = outcome
-        attempt.finished_at = self.clock()
-        attempt.remote_id = remote_id
+        values: dict[str, Any] = {"outcome": outcome, "finished_at": self.clock(), "remote_id": remote_id}
         if error is not None:
-            attempt.error_kind = error.kind.value
-            attempt.message = error.message
-            attempt.http_status = error.http_status
+            values |= {"error_kind": error.kind.value, "message": error.message, "http_status": error.http_status}
         elif message:
-            attempt.message = message
+            values["message"] = message
+        s.execute(update(PublishAttempt).where(PublishAttempt.id == claim.attempt_id).values(**values)
+                  .execution_options(synchronize_session=False))
 
     def _finish_published(self, claim: Claim, language: str, result: PublishResult, *,
                           reconciled: bool) -> Outcome:
         with self.db.write() as s:
-            post = self._fenced(s, claim)
-            if post is None:
+            if not self._record(s, claim, PostStatus.PUBLISHED, remote_id=result.remote_id, remote_url=result.url,
+                                published_at=result.published_at or self.clock(), needs_reconcile=False,
+                                next_attempt_at=None, last_error=None, error_kind=None):
                 return self._lost_lease(s, claim, language, f"published as {result.remote_id}")
-            lifecycle.transition(post, PostStatus.PUBLISHED)
-            post.remote_id = result.remote_id
-            post.remote_url = result.url
-            post.published_at = result.published_at or self.clock()
-            post.needs_reconcile = False
-            post.lease_owner = post.lease_token = post.lease_until = None
-            post.next_attempt_at = None
-            post.last_error = post.error_kind = None
             self._finish_attempt(s, claim, "reconciled" if reconciled else "published",
                                  remote_id=result.remote_id,
                                  message="found on the platform after an interrupted attempt" if reconciled else None)
@@ -299,26 +310,27 @@ class Dispatcher:
             return
         if self._captures is None:
             self._captures = ThreadPoolExecutor(1, thread_name_prefix="permalink-capture")
-        self._captures.submit(capture_permalink, url, recorder=self.recorder,
+            self._capture_http = requests.Session()  # one connection pool for every capture
+        self._captures.submit(capture_permalink, url, recorder=self.recorder, http=self._capture_http,
                               timeout_s=min(10.0, self.settings.worker.http_timeout_s))
 
-    def close(self) -> None:
-        """Stop background captures (pending ones are dropped; the publish itself is recorded)."""
+    def close(self, *, wait: bool = False) -> None:
+        """Finish background evidence work: with `wait`, pending permalink captures run first (a
+        one-off run); without, they are dropped (a worker asked to stop). Queued WARC records are
+        always written."""
         if self._captures is not None:
-            self._captures.shutdown(wait=False, cancel_futures=True)
+            self._captures.shutdown(wait=wait, cancel_futures=not wait)
+            self._captures = None
+        if self.recorder is not None:
+            self.recorder.flush()
 
     def _finish_rate_limited(self, claim: Claim, language: str, exc: RateLimited) -> Outcome:
         now = self.clock()
         resume = exc.reset_at if exc.reset_at and exc.reset_at > now else now + timedelta(seconds=exc.retry_after_s)
         with self.db.write() as s:
-            post = self._fenced(s, claim)
-            if post is None:
+            if not self._record(s, claim, PostStatus.RETRYING, rate_limited_count=claim.rate_limited_count + 1,
+                                next_attempt_at=resume, last_error=exc.message, error_kind=exc.kind.value):
                 return self._lost_lease(s, claim, language, "rate limited")
-            lifecycle.transition(post, PostStatus.RETRYING)
-            post.rate_limited_count += 1
-            post.next_attempt_at = resume
-            post.last_error, post.error_kind = exc.message, exc.kind.value
-            post.lease_owner = post.lease_token = post.lease_until = None
             self._finish_attempt(s, claim, "retry", error=exc)
             state = self._channel_state(s, claim.channel)
             if state.blocked_until is None or state.blocked_until < resume:
@@ -329,27 +341,23 @@ class Dispatcher:
     def _finish_error(self, claim: Claim, language: str, exc: ConnectorError, *, permanent: bool,
                       ambiguous: bool = False, hold_channel: bool = False) -> Outcome:
         now = self.clock()
+        tries = claim.attempt_number - claim.rate_limited_count
+        common = {"needs_reconcile": claim.needs_reconcile or ambiguous, "last_error": exc.message,
+                  "error_kind": exc.kind.value}
         with self.db.write() as s:
-            post = self._fenced(s, claim)
-            if post is None:
-                return self._lost_lease(s, claim, language, exc.message)
-            tries = post.attempts - post.rate_limited_count
-            post.needs_reconcile = post.needs_reconcile or ambiguous
-            post.last_error, post.error_kind = exc.message, exc.kind.value
-            post.lease_owner = post.lease_token = post.lease_until = None
             if permanent or self.retry.exhausted(tries):
-                lifecycle.transition(post, PostStatus.FAILED)
-                post.next_attempt_at = None
+                if not self._record(s, claim, PostStatus.FAILED, next_attempt_at=None, **common):
+                    return self._lost_lease(s, claim, language, exc.message)
                 self._finish_attempt(s, claim, "failed", error=exc)
-                status, detail = "failed", exc.message
-                if not permanent:
-                    detail = f"gave up after {tries} attempts: {exc.message}"
+                status = "failed"
+                detail = exc.message if permanent else f"gave up after {tries} attempts: {exc.message}"
             else:
-                lifecycle.transition(post, PostStatus.RETRYING)
-                post.next_attempt_at = now + timedelta(seconds=self.retry.delay_s(tries))
+                next_at = now + timedelta(seconds=self.retry.delay_s(tries))
+                if not self._record(s, claim, PostStatus.RETRYING, next_attempt_at=next_at, **common):
+                    return self._lost_lease(s, claim, language, exc.message)
                 self._finish_attempt(s, claim, "retry", error=exc)
                 status = "retrying"
-                detail = f"{exc.message}; next try {post.next_attempt_at.isoformat(timespec='seconds')}"
+                detail = f"{exc.message}; next try {next_at.isoformat(timespec='seconds')}"
             if hold_channel:
                 state = self._channel_state(s, claim.channel)
                 state.last_error, state.last_error_kind = exc.message, exc.kind.value
@@ -413,5 +421,5 @@ def recorder_for(settings: Settings) -> WarcRecorder | None:
     archive = settings.raw.get("archive", {})
     if isinstance(archive, dict) and archive.get("capture", True) is False:
         return None
-    return WarcRecorder(capture_dir(settings), secrets=settings.secret_values())
+    return WarcRecorder(capture_dir(settings), secrets=settings.secret_values(), background=True)
 
