@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -49,6 +49,7 @@ class Database:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         immediate = self.engine.execution_options(sqlite_immediate=True) if self.is_sqlite else self.engine
+        self._immediate = immediate
         self._writes = sessionmaker(immediate, expire_on_commit=False)
 
     def session(self) -> Session:
@@ -66,6 +67,12 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextlib.contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """Like `write()`, for Core statements on the hot path (no ORM unit of work)."""
+        with self._immediate.begin() as conn:
+            yield conn
 
     def dispose(self) -> None:
         self.engine.dispose()

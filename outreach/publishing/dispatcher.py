@@ -19,8 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
-from sqlalchemy import and_, bindparam, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
 from outreach import lifecycle
 from outreach.archive.captures import WarcRecorder, capture_dir, capture_permalink
@@ -41,6 +40,13 @@ ConnectorFactory = Callable[[str], Connector]
 MediaResolver = Callable[[PostRow, Platform], tuple[MediaItem, ...]]
 
 DUE_STATUSES = (PostStatus.APPROVED.value, PostStatus.RETRYING.value)
+
+# Statements on the hot path, built once: the SET clause comes from the parameters given.
+_TAKE = update(PostRow).where(PostRow.id == bindparam("b_post"), PostRow.status == bindparam("b_status"))
+_FENCED = update(PostRow).where(PostRow.id == bindparam("b_post"), PostRow.lease_token == bindparam("b_token"),
+                                PostRow.status == PostStatus.PUBLISHING.value)
+_ATTEMPT = update(PublishAttempt).where(PublishAttempt.id == bindparam("b_attempt"))
+_NEW_ATTEMPT = insert(PublishAttempt).returning(PublishAttempt.id)
 
 
 def utcnow() -> datetime:
@@ -142,45 +148,49 @@ class Dispatcher:
         waiting = and_(PostRow.status.in_(DUE_STATUSES), PostRow.due_at <= now,
                        or_(PostRow.next_attempt_at.is_(None), PostRow.next_attempt_at <= now))
         abandoned = and_(PostRow.status == PostStatus.PUBLISHING.value, PostRow.lease_until < now)
-        query = (select(PostRow).where(or_(waiting, abandoned), PostRow.channel.not_in(blocked))
+        query = (select(PostRow.id, PostRow.status, PostRow.platform, PostRow.channel, PostRow.language,
+                        PostRow.text, PostRow.idempotency_key, PostRow.link, PostRow.handle, PostRow.media,
+                        PostRow.attempts, PostRow.rate_limited_count, PostRow.needs_reconcile)
+                 .where(or_(waiting, abandoned), PostRow.channel.not_in(blocked))
                  .order_by(func.coalesce(PostRow.next_attempt_at, PostRow.due_at), PostRow.id).limit(1))
         return query if self.db.is_sqlite else query.with_for_update(skip_locked=True)
 
     def claim_next(self) -> Claim | None:
+        """Take the next due post: status `publishing`, a lease, an attempt row — committed before
+        any network call (on SQLite under BEGIN IMMEDIATE, on PostgreSQL with SKIP LOCKED)."""
         now = self.clock()
-        with self.db.write() as s:
-            post = s.scalars(self._claim, {"now": now}).first()
+        with self.db.write_connection() as conn:
+            post = conn.execute(self._claim, {"now": now}).first()
             if post is None:
                 return None
             platform = Platform(post.platform)
+            this = {"b_post": post.id, "b_status": post.status}
             if platform is Platform.MANUAL:
-                lifecycle.transition(post, PostStatus.MANUAL_DUE)
+                conn.execute(_TAKE, {**this, "status": lifecycle.checked(post.status, PostStatus.MANUAL_DUE),
+                                     "updated_at": now})
                 return Claim(post.id, "", 0, 0, post.channel, post.language, platform, False)
             crashed = post.status == PostStatus.PUBLISHING.value
             if crashed:
-                self._close_abandoned_attempts(s, post.id, now)
-            first_attempt_at = now if post.attempts == 0 else s.scalar(
+                self._close_abandoned_attempts(conn, post.id, now)
+            first_attempt_at = now if post.attempts == 0 else conn.scalar(
                 select(func.min(PublishAttempt.started_at)).where(PublishAttempt.post_id == post.id))
-            lifecycle.transition(post, PostStatus.PUBLISHING)
-            post.lease_owner = self.worker_id
-            post.lease_token = uuid.uuid4().hex
-            post.lease_until = now + self.lease
-            post.attempts += 1
-            post.needs_reconcile = post.needs_reconcile or crashed
-            attempt = PublishAttempt(post_id=post.id, number=post.attempts, worker=self.worker_id,
-                                     started_at=now, outcome="started")
-            s.add(attempt)
-            s.flush()
-            return Claim(post.id, post.lease_token, attempt.id, post.attempts, post.channel, post.language,
-                         platform, post.needs_reconcile, text=post.text, idempotency_key=post.idempotency_key,
-                         link=post.link, handle=dict(post.handle or {}), has_media=bool(post.media),
+            token, number, reconcile = uuid.uuid4().hex, post.attempts + 1, post.needs_reconcile or crashed
+            conn.execute(_TAKE, {**this, "status": lifecycle.checked(post.status, PostStatus.PUBLISHING),
+                                 "lease_owner": self.worker_id, "lease_token": token,
+                                 "lease_until": now + self.lease, "attempts": number,
+                                 "needs_reconcile": reconcile, "updated_at": now})
+            attempt_id = conn.execute(_NEW_ATTEMPT, {"post_id": post.id, "number": number, "worker": self.worker_id,
+                                                     "started_at": now, "outcome": "started"}).scalar_one()
+            return Claim(post.id, token, attempt_id, number, post.channel, post.language, platform, reconcile,
+                         text=post.text, idempotency_key=post.idempotency_key, link=post.link,
+                         handle=dict(post.handle or {}), has_media=bool(post.media),
                          first_attempt_at=first_attempt_at or now, rate_limited_count=post.rate_limited_count)
 
-    def _close_abandoned_attempts(self, s: Session, post_id: int, now: datetime) -> None:
-        s.execute(update(PublishAttempt)
-                  .where(PublishAttempt.post_id == post_id, PublishAttempt.outcome == "started")
-                  .values(outcome="abandoned", finished_at=now,
-                          message="worker stopped or lost its lease mid-publish; will reconcile"))
+    def _close_abandoned_attempts(self, conn: Connection, post_id: int, now: datetime) -> None:
+        conn.execute(update(PublishAttempt)
+                     .where(PublishAttempt.post_id == post_id, PublishAttempt.outcome == "started")
+                     .values(outcome="abandoned", finished_at=now,
+                             message="worker stopped or lost its lease mid-publish; will reconcile"))
 
     def next_due_at(self) -> datetime | None:
         """When the next post can be claimed (for waking the worker), or None: per channel, the
@@ -253,50 +263,44 @@ class Dispatcher:
 
     def _save_handle(self, claim: Claim, handle: dict[str, Any]) -> None:
         """Persist an intermediate handle now (before the connector's next call); extend the lease."""
-        with self.db.write() as s:
-            row = s.execute(select(PostRow.handle).where(PostRow.id == claim.post_id,
-                                                         PostRow.lease_token == claim.lease_token)).first()
+        mine = (PostRow.id == claim.post_id) & (PostRow.lease_token == claim.lease_token)
+        with self.db.write_connection() as conn:
+            row = conn.execute(select(PostRow.handle).where(mine)).first()
             if row is None:
                 raise TransientError(claim.channel, "lease lost to another worker; stopping this attempt")
-            s.execute(update(PostRow).where(PostRow.id == claim.post_id, PostRow.lease_token == claim.lease_token)
-                      .values(handle={**(row[0] or {}), **handle}, lease_until=self.clock() + self.lease)
-                      .execution_options(synchronize_session=False))
+            conn.execute(update(PostRow).where(mine).values(handle={**(row[0] or {}), **handle},
+                                                            lease_until=self.clock() + self.lease))
 
-    def _record(self, s: Session, claim: Claim, target: PostStatus, **values: Any) -> bool:
+    def _record(self, conn: Connection, claim: Claim, target: PostStatus, **values: Any) -> bool:
         """Write the attempt's result — fenced: only while this worker still holds the lease — and
         release the lease. False when another worker has taken the post over."""
-        done = s.execute(
-            update(PostRow)
-            .where(PostRow.id == claim.post_id, PostRow.lease_token == claim.lease_token,
-                   PostRow.status == PostStatus.PUBLISHING.value)
-            .values(status=lifecycle.checked(PostStatus.PUBLISHING, target), lease_owner=None, lease_token=None,
-                    lease_until=None, updated_at=self.clock(), **values)
-            .execution_options(synchronize_session=False))
+        done = conn.execute(_FENCED, {"b_post": claim.post_id, "b_token": claim.lease_token,
+                                      "status": lifecycle.checked(PostStatus.PUBLISHING, target), "lease_owner": None,
+                                      "lease_token": None, "lease_until": None, "updated_at": self.clock(), **values})
         return done.rowcount == 1
 
-    def _lost_lease(self, s: Session, claim: Claim, language: str, what: str) -> Outcome:
-        self._finish_attempt(s, claim, "lost_lease", message=f"lease lost before recording: {what}")
+    def _lost_lease(self, conn: Connection, claim: Claim, language: str, what: str) -> Outcome:
+        self._finish_attempt(conn, claim, "lost_lease", message=f"lease lost before recording: {what}")
         log.warning("post %s to %s: lease lost; another worker owns it now", claim.post_id, claim.channel)
         return Outcome(claim.post_id, claim.channel, language, "lost_lease", what)
 
-    def _finish_attempt(self, s: Session, claim: Claim, outcome: str, *, error: ConnectorError | None = None,
+    def _finish_attempt(self, conn: Connection, claim: Claim, outcome: str, *, error: ConnectorError | None = None,
                         message: str | None = None, remote_id: str | None = None) -> None:
         values: dict[str, Any] = {"outcome": outcome, "finished_at": self.clock(), "remote_id": remote_id}
         if error is not None:
             values |= {"error_kind": error.kind.value, "message": error.message, "http_status": error.http_status}
         elif message:
             values["message"] = message
-        s.execute(update(PublishAttempt).where(PublishAttempt.id == claim.attempt_id).values(**values)
-                  .execution_options(synchronize_session=False))
+        conn.execute(_ATTEMPT, {"b_attempt": claim.attempt_id, **values})
 
     def _finish_published(self, claim: Claim, language: str, result: PublishResult, *,
                           reconciled: bool) -> Outcome:
-        with self.db.write() as s:
-            if not self._record(s, claim, PostStatus.PUBLISHED, remote_id=result.remote_id, remote_url=result.url,
+        with self.db.write_connection() as conn:
+            if not self._record(conn, claim, PostStatus.PUBLISHED, remote_id=result.remote_id, remote_url=result.url,
                                 published_at=result.published_at or self.clock(), needs_reconcile=False,
                                 next_attempt_at=None, last_error=None, error_kind=None):
-                return self._lost_lease(s, claim, language, f"published as {result.remote_id}")
-            self._finish_attempt(s, claim, "reconciled" if reconciled else "published",
+                return self._lost_lease(conn, claim, language, f"published as {result.remote_id}")
+            self._finish_attempt(conn, claim, "reconciled" if reconciled else "published",
                                  remote_id=result.remote_id,
                                  message="found on the platform after an interrupted attempt" if reconciled else None)
         self._capture_permalink(result.url)
@@ -327,14 +331,12 @@ class Dispatcher:
     def _finish_rate_limited(self, claim: Claim, language: str, exc: RateLimited) -> Outcome:
         now = self.clock()
         resume = exc.reset_at if exc.reset_at and exc.reset_at > now else now + timedelta(seconds=exc.retry_after_s)
-        with self.db.write() as s:
-            if not self._record(s, claim, PostStatus.RETRYING, rate_limited_count=claim.rate_limited_count + 1,
+        with self.db.write_connection() as conn:
+            if not self._record(conn, claim, PostStatus.RETRYING, rate_limited_count=claim.rate_limited_count + 1,
                                 next_attempt_at=resume, last_error=exc.message, error_kind=exc.kind.value):
-                return self._lost_lease(s, claim, language, "rate limited")
-            self._finish_attempt(s, claim, "retry", error=exc)
-            state = self._channel_state(s, claim.channel)
-            if state.blocked_until is None or state.blocked_until < resume:
-                state.blocked_until = resume
+                return self._lost_lease(conn, claim, language, "rate limited")
+            self._finish_attempt(conn, claim, "retry", error=exc)
+            self._block_channel(conn, claim.channel, resume)
         return Outcome(claim.post_id, claim.channel, language, "retrying",
                        f"rate limited; next try {resume.isoformat(timespec='seconds')}")
 
@@ -344,32 +346,36 @@ class Dispatcher:
         tries = claim.attempt_number - claim.rate_limited_count
         common = {"needs_reconcile": claim.needs_reconcile or ambiguous, "last_error": exc.message,
                   "error_kind": exc.kind.value}
-        with self.db.write() as s:
+        with self.db.write_connection() as conn:
             if permanent or self.retry.exhausted(tries):
-                if not self._record(s, claim, PostStatus.FAILED, next_attempt_at=None, **common):
-                    return self._lost_lease(s, claim, language, exc.message)
-                self._finish_attempt(s, claim, "failed", error=exc)
+                if not self._record(conn, claim, PostStatus.FAILED, next_attempt_at=None, **common):
+                    return self._lost_lease(conn, claim, language, exc.message)
+                self._finish_attempt(conn, claim, "failed", error=exc)
                 status = "failed"
                 detail = exc.message if permanent else f"gave up after {tries} attempts: {exc.message}"
             else:
                 next_at = now + timedelta(seconds=self.retry.delay_s(tries))
-                if not self._record(s, claim, PostStatus.RETRYING, next_attempt_at=next_at, **common):
-                    return self._lost_lease(s, claim, language, exc.message)
-                self._finish_attempt(s, claim, "retry", error=exc)
+                if not self._record(conn, claim, PostStatus.RETRYING, next_attempt_at=next_at, **common):
+                    return self._lost_lease(conn, claim, language, exc.message)
+                self._finish_attempt(conn, claim, "retry", error=exc)
                 status = "retrying"
                 detail = f"{exc.message}; next try {next_at.isoformat(timespec='seconds')}"
             if hold_channel:
-                state = self._channel_state(s, claim.channel)
-                state.last_error, state.last_error_kind = exc.message, exc.kind.value
-                state.last_error_at = now
+                self._set_channel_state(conn, claim.channel, last_error=exc.message, last_error_kind=exc.kind.value,
+                                        last_error_at=now)
         return Outcome(claim.post_id, claim.channel, language, status, detail)
 
-    def _channel_state(self, s: Session, channel: str) -> ChannelState:
-        state = s.get(ChannelState, channel)
-        if state is None:
-            state = ChannelState(channel=channel)
-            s.add(state)
-        return state
+    def _set_channel_state(self, conn: Connection, channel: str, **values: Any) -> None:
+        if not conn.execute(update(ChannelState).where(ChannelState.channel == channel).values(**values)).rowcount:
+            conn.execute(insert(ChannelState).values(channel=channel, **values))
+
+    def _block_channel(self, conn: Connection, channel: str, until: datetime) -> None:
+        """No request to this channel before `until` (keeps a later block already recorded)."""
+        exists = conn.execute(select(ChannelState.blocked_until).where(ChannelState.channel == channel)).first()
+        if exists is None:
+            conn.execute(insert(ChannelState).values(channel=channel, blocked_until=until))
+        elif exists[0] is None or exists[0] < until:
+            conn.execute(update(ChannelState).where(ChannelState.channel == channel).values(blocked_until=until))
 
     def _record_rate_limit_block(self, channel: str) -> None:
         """Carry a connector's header-derived block (remaining = 0) into the shared channel state."""
@@ -380,10 +386,8 @@ class Dispatcher:
         blocked = getattr(connector, "blocked_until", None)
         if blocked is None or blocked <= self.clock():
             return
-        with self.db.write() as s:
-            state = self._channel_state(s, channel)
-            if state.blocked_until is None or state.blocked_until < blocked:
-                state.blocked_until = blocked
+        with self.db.write_connection() as conn:
+            self._block_channel(conn, channel, blocked)
 
     def _manual(self, claim: Claim) -> Outcome:
         return Outcome(claim.post_id, claim.channel, claim.language, "manual_due",
