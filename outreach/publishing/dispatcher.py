@@ -108,6 +108,7 @@ class Dispatcher:
         wants_permalinks = not isinstance(archive, dict) or archive.get("capture_permalinks", True) is not False
         self.recorder = recorder if wants_permalinks else None
         self._captures: ThreadPoolExecutor | None = None
+        self._pending_captures: list[str] = []
         self.media = media or MediaPreparer(settings)
         r = settings.worker.retry
         self.retry = retry or RetryPolicy(r.max_attempts, r.backoff_base_s, r.backoff_factor, r.backoff_max_s)
@@ -120,13 +121,16 @@ class Dispatcher:
                 on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
         """Publish everything due now, one post at a time, until nothing is due (or `limit`)."""
         outcomes: list[Outcome] = []
-        while limit is None or len(outcomes) < limit:
-            outcome = self.step()
-            if outcome is None:
-                break
-            outcomes.append(outcome)
-            if on_outcome:
-                on_outcome(outcome)
+        try:
+            while limit is None or len(outcomes) < limit:
+                outcome = self.step()
+                if outcome is None:
+                    break
+                outcomes.append(outcome)
+                if on_outcome:
+                    on_outcome(outcome)
+        finally:
+            self._start_captures()  # evidence after the burst, so it never delays a due post
         return outcomes
 
     def step(self) -> Outcome | None:
@@ -309,19 +313,27 @@ class Dispatcher:
                        f"{detail} (reconciled)" if reconciled else detail)
 
     def _capture_permalink(self, url: str | None) -> None:
-        """Keep the public page of a just-published post as evidence, in the background."""
-        if self.recorder is None or not url:
+        """Keep the public page of a just-published post as evidence (fetched once the due posts are out)."""
+        if self.recorder is not None and url:
+            self._pending_captures.append(url)
+
+    def _start_captures(self) -> None:
+        if not self._pending_captures:
             return
         if self._captures is None:
             self._captures = ThreadPoolExecutor(1, thread_name_prefix="permalink-capture")
             self._capture_http = requests.Session()  # one connection pool for every capture
-        self._captures.submit(capture_permalink, url, recorder=self.recorder, http=self._capture_http,
-                              timeout_s=min(10.0, self.settings.worker.http_timeout_s))
+        for url in self._pending_captures:
+            self._captures.submit(capture_permalink, url, recorder=self.recorder, http=self._capture_http,
+                                  timeout_s=min(10.0, self.settings.worker.http_timeout_s))
+        self._pending_captures.clear()
 
     def close(self, *, wait: bool = False) -> None:
         """Finish background evidence work: with `wait`, pending permalink captures run first (a
         one-off run); without, they are dropped (a worker asked to stop). Queued WARC records are
         always written."""
+        if wait:
+            self._start_captures()
         if self._captures is not None:
             self._captures.shutdown(wait=wait, cancel_futures=not wait)
             self._captures = None
