@@ -59,12 +59,12 @@ def baseline(src: Path, dst: Path) -> None:
                 sha512.update(chunk)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the 700-meeting programme")
     parser.add_argument("--years", type=int, default=5)
     parser.add_argument("--pdf", action="store_true", help="also print the report PDF with Chromium")
-    args = parser.parse_args()
+    args = parser.parse_args(argv or [])
     with tempfile.TemporaryDirectory(prefix="bench-archive-") as tmp:
         root = Path(tmp)
         db = Database(f"sqlite:///{root / 'outreach.db'}")
@@ -104,4 +104,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:])

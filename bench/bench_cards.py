@@ -58,10 +58,10 @@ def spec(template: str, language: str, n: int) -> CardSpec:
     )
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
+    args = parser.parse_args(argv or [])
     render_card(spec("announce", "ar", -1), size="instagram")  # load fonts and templates once
     print(f"{'size':<10} {'card ms':>8} {'bare ms':>8} {'ratio':>6}")
     counter = 0
@@ -89,4 +89,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:])
