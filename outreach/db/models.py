@@ -181,7 +181,19 @@ class ChannelState(Base):
     account_name: Mapped[str | None] = mapped_column(String(300))
 
 
-class EngagementSnapshot(Base):
+class MetricColumns:
+    """The one metric vocabulary (outreach.domain.METRIC_NAMES), shared by snapshots and their rollup."""
+
+    views: Mapped[int | None] = mapped_column(BigInteger)
+    reach: Mapped[int | None] = mapped_column(BigInteger)
+    likes: Mapped[int | None] = mapped_column(BigInteger)
+    comments: Mapped[int | None] = mapped_column(BigInteger)
+    shares: Mapped[int | None] = mapped_column(BigInteger)
+    saves: Mapped[int | None] = mapped_column(BigInteger)
+    clicks: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class EngagementSnapshot(MetricColumns, Base):
     """Append-only: one row per metrics fetch of one post. Never updated, never pruned."""
 
     __tablename__ = "engagement_snapshots"
@@ -190,18 +202,11 @@ class EngagementSnapshot(Base):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
     captured_at: Mapped[int] = mapped_column(BigInteger)  # epoch seconds UTC
-    views: Mapped[int | None] = mapped_column(BigInteger)
-    reach: Mapped[int | None] = mapped_column(BigInteger)
-    likes: Mapped[int | None] = mapped_column(BigInteger)
-    comments: Mapped[int | None] = mapped_column(BigInteger)
-    shares: Mapped[int | None] = mapped_column(BigInteger)
-    saves: Mapped[int | None] = mapped_column(BigInteger)
-    clicks: Mapped[int | None] = mapped_column(BigInteger)
     youth_reach: Mapped[int | None] = mapped_column(BigInteger)  # only when the platform measures it
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # platform's own names and values
 
 
-class PostMetricsLatest(Base):
+class PostMetricsLatest(MetricColumns, Base):
     """Rollup: the latest snapshot's values per post, so dashboards do not scan history."""
 
     __tablename__ = "post_metrics_latest"
@@ -209,13 +214,6 @@ class PostMetricsLatest(Base):
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), primary_key=True)
     captured_at: Mapped[int] = mapped_column(BigInteger)
     snapshots: Mapped[int] = mapped_column(default=1)
-    views: Mapped[int | None] = mapped_column(BigInteger)
-    reach: Mapped[int | None] = mapped_column(BigInteger)
-    likes: Mapped[int | None] = mapped_column(BigInteger)
-    comments: Mapped[int | None] = mapped_column(BigInteger)
-    shares: Mapped[int | None] = mapped_column(BigInteger)
-    saves: Mapped[int | None] = mapped_column(BigInteger)
-    clicks: Mapped[int | None] = mapped_column(BigInteger)
     youth_reach: Mapped[int | None] = mapped_column(BigInteger)
     next_harvest_at: Mapped[int | None] = mapped_column(BigInteger, index=True)
     gone_at: Mapped[int | None] = mapped_column(BigInteger)  # epoch the platform first said "no such post"
