@@ -60,8 +60,8 @@ NL: dict[str, str] = {
     "sched.none": "Niets dat aandacht vraagt.", "sched.retry": "Opnieuw proberen", "sched.cancel": "Annuleren",
     "sched.confirm": "Handmatig geplaatst", "sched.permalink": "Link naar de geplaatste post",
     "sched.reach": "Bereik (optioneel)", "sched.done": "{n} post(s): {what}.",
-    "sched.reschedule": "Verplaatsen", "sched.reschedule_help": "Verplaatsen gaat via de Post maken-pagina "
-    "(dashboardposts) of het campagnebestand.",
+    "sched.reschedule": "Verplaatsen", "sched.reschedule_help": "Een post uit een campagnebestand krijgt de tijd "
+    "uit het bestand terug als dat opnieuw wordt ingeladen.", "sched.time": "Tijd",
     "plan.title": "Post maken", "plan.meeting": "Bijeenkomst", "plan.name": "Naam (uniek per bijeenkomst)",
     "plan.languages": "Talen", "plan.channels": "Kanalen", "plan.date": "Datum", "plan.time": "Tijd (lokaal)",
     "plan.card": "Kaart", "plan.no_card": "geen kaart", "plan.text": "Tekst ({lang})",
@@ -128,7 +128,8 @@ EN: dict[str, str] = {
     "sched.none": "Nothing needs attention.", "sched.retry": "Retry", "sched.cancel": "Cancel",
     "sched.confirm": "Posted by hand", "sched.permalink": "Link to the post", "sched.reach": "Reach (optional)",
     "sched.done": "{n} post(s): {what}.", "sched.reschedule": "Reschedule",
-    "sched.reschedule_help": "Rescheduling is done in the Planner (dashboard posts) or the campaign file.",
+    "sched.reschedule_help": "A post from a campaign file gets the file's time back "
+    "when the file is loaded again.", "sched.time": "Time",
     "plan.title": "Planner", "plan.meeting": "Meeting", "plan.name": "Name (unique per meeting)",
     "plan.languages": "Languages", "plan.channels": "Channels", "plan.date": "Date", "plan.time": "Time (local)",
     "plan.card": "Card", "plan.no_card": "no card", "plan.text": "Text ({lang})",

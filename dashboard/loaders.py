@@ -215,6 +215,10 @@ def cancel(ids: Sequence[int]) -> list[str]:
     return _lines(review.cancel(database(), PostSelector(ids=tuple(ids))))
 
 
+def reschedule(post_id: int, due_at: datetime) -> list[str]:
+    return _lines([review.reschedule(database(), post_id, due_at)])
+
+
 def confirm_manual(post_id: int, *, permalink: str, by: str, reach: int | None) -> list[str]:
     return _lines([review.confirm_manual(database(), post_id, permalink=permalink, confirmed_by=by, reach=reach)])
 

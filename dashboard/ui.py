@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import altair as alt
 import pandas as pd
@@ -98,6 +99,11 @@ def show_count(label: str, count: Any, *, kind: str | None = None, help: str | N
 
 def percent(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.1f}%"
+
+
+def to_utc(day: date, at: time, timezone: str) -> datetime:
+    """A local date and time picked in a form, as an aware UTC datetime."""
+    return datetime.combine(day, at, ZoneInfo(timezone)).astimezone(UTC)
 
 
 def local_time(moment: datetime | None, timezone: str) -> str:

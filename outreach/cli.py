@@ -182,6 +182,22 @@ def cmd_confirm(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reschedule(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo
+
+    from outreach.planning.review import reschedule
+
+    settings = _settings(args)
+    db = _database(settings)
+    try:
+        local = datetime.fromisoformat(args.at)
+    except ValueError:
+        raise CommandError(f"--at {args.at!r}: write a local date and time like '2027-03-05 18:00'") from None
+    due = local if local.tzinfo else local.replace(tzinfo=ZoneInfo(settings.timezone))
+    print(reschedule(db, args.id, due.astimezone(UTC)).line())
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from outreach.scheduler import run_worker
 
@@ -424,6 +440,9 @@ def build_parser() -> argparse.ArgumentParser:
     selection(p)
     p = add("cancel", cmd_cancel, "cancel posts that have not been published")
     selection(p)
+    p = add("reschedule", cmd_reschedule, "move an unpublished post to a new time (local time)")
+    p.add_argument("id", type=int, metavar="POST_ID")
+    p.add_argument("--at", required=True, help="new local date and time, e.g. '2027-03-05 18:00'")
     p = add("confirm", cmd_confirm, "confirm a manual post was posted by hand")
     p.add_argument("id", type=int, metavar="POST_ID")
     p.add_argument("--permalink", required=True, help="link to the post (or a screenshot path)")

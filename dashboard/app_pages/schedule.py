@@ -61,4 +61,10 @@ for item in items:
                     act(t("sched.confirm"), loaders.confirm_manual, post_id, permalink=link, by=user.name,
                         reach=None if reach is None else int(reach))
         else:
-            cols[2].caption(t("sched.reschedule_help"))
+            with st.form(f"move_{post_id}"):
+                when = st.columns(2)
+                day = when[0].date_input(t("col.due"), key=f"move_day_{post_id}")
+                at = when[1].time_input(t("sched.time"), key=f"move_time_{post_id}")
+                st.caption(t("sched.reschedule_help"))
+                if st.form_submit_button(t("sched.reschedule")):
+                    act(t("sched.reschedule"), loaders.reschedule, post_id, ui.to_utc(day, at, tz))

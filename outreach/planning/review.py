@@ -158,3 +158,27 @@ def confirm_manual(db: Database, post_id: int, *, permalink: str, confirmed_by: 
                                      raw={"entered_by_hand": True, "by": confirmed_by}))
             s.merge(PostMetricsLatest(post_id=post.id, captured_at=epoch, reach=reach, snapshots=1))
         return ActionResult(post.id, post.channel, post.language, before.value, "published")
+
+
+def reschedule(db: Database, post_id: int, due_at: datetime, *, now: datetime | None = None) -> ActionResult:
+    """Move an unpublished post to a new time (aware datetime). A failed or retrying post goes back
+    to the queue at that time with a fresh attempt budget. A post that came from a campaign file gets
+    the file's time back when the file is loaded again: change the file to move it for good."""
+    now = now or datetime.now(UTC)
+    if due_at.tzinfo is None:
+        raise ReviewError("the new time needs a time zone")
+    movable = (PostStatus.DRAFT, PostStatus.PENDING_REVIEW, PostStatus.APPROVED, PostStatus.REJECTED,
+               PostStatus.RETRYING, PostStatus.FAILED)
+    with db.write() as s:
+        post = s.get(Post, post_id)
+        if post is None:
+            raise ReviewError(f"post {post_id} does not exist")
+        if PostStatus(post.status) not in movable:
+            raise ReviewError(f"post {post_id} is {post.status}; only posts not yet out can be moved")
+        before = post.status
+        if post.status in (PostStatus.FAILED.value, PostStatus.RETRYING.value):
+            lifecycle.transition(post, PostStatus.APPROVED)
+            post.attempts = post.rate_limited_count = 0
+        post.due_at = due_at
+        post.next_attempt_at = None
+        return ActionResult(post.id, post.channel, post.language, before, f"{post.status} at {due_at.isoformat()}")

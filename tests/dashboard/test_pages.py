@@ -189,3 +189,22 @@ def test_schedule_retries_a_failed_post(seeded: Seeded) -> None:
     with db.session() as s:
         assert s.get(Post, seeded.failed_id).status == "approved"
     db.dispose()
+
+
+def test_schedule_moves_a_failed_post_to_a_new_local_time(seeded: Seeded) -> None:
+    from datetime import UTC, date, datetime, time
+
+    at = app().run()
+    visit(at, "schedule")
+    post_id = seeded.failed_id
+    at.date_input(key=f"move_day_{post_id}").set_value(date(2027, 3, 28))  # the spring DST change
+    at.time_input(key=f"move_time_{post_id}").set_value(time(18, 30))
+    form_button = [b for b in at.button if "Verplaatsen" in str(b.label)]
+    assert form_button, [b.label for b in at.button]
+    form_button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    db = seeded.database()
+    with db.session() as s:
+        post = s.get(Post, post_id)
+        assert post.status == "approved" and post.due_at == datetime(2027, 3, 28, 16, 30, tzinfo=UTC)  # CEST
+    db.dispose()

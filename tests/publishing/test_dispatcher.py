@@ -171,3 +171,23 @@ def test_manual_channel_becomes_to_post_by_hand(world):  # type: ignore[no-untyp
     confirm_manual(world.db, post_id, permalink="https://chat.example/p/1", confirmed_by="Vrijwilliger", reach=42)
     post = get_post(world.db, post_id)
     assert post.status == PostStatus.PUBLISHED and post.remote_url == "https://chat.example/p/1"
+
+
+def test_reschedule_moves_an_unpublished_post_and_requeues_a_failed_one(world):  # type: ignore[no-untyped-def]
+    import pytest
+
+    from outreach.planning.review import ReviewError, reschedule
+
+    post_id = add_post(world.db, text="   ", due_at=world.clock.now)
+    world.dispatcher().run_due()
+    assert get_post(world.db, post_id).status == PostStatus.FAILED
+    later = world.clock.now + timedelta(days=2)
+    result = reschedule(world.db, post_id, later)
+    post = get_post(world.db, post_id)
+    assert post.status == PostStatus.APPROVED and post.due_at == later and post.attempts == 0
+    assert result.before == "failed"
+    assert world.dispatcher().run_due() == []  # not before its new time
+    published = add_post(world.db, text="Al gepubliceerd", due_at=world.clock.now)
+    world.dispatcher().run_due()
+    with pytest.raises(ReviewError, match="only posts not yet out"):
+        reschedule(world.db, published, later)
