@@ -196,7 +196,8 @@ def _meeting_filters(query: Any, f: Filters) -> Any:
 
 
 def _joined_posts(*columns: Any) -> Any:
-    return (select(*columns).select_from(Post).join(R, R.post_id == Post.id).outerjoin(Y, Y.post_id == Post.id)
+    # Outer: a post published a minute ago has no metrics yet, but it is published all the same.
+    return (select(*columns).select_from(Post).outerjoin(R, R.post_id == Post.id).outerjoin(Y, Y.post_id == Post.id)
             .outerjoin(Meeting, Meeting.id == Post.meeting_id).outerjoin(Campaign, Campaign.id == Post.campaign_id)
             .outerjoin(Organisation, Organisation.id == Meeting.organisation_id))
 
@@ -388,7 +389,7 @@ def top_posts(db: Database, *, metric: str = "reach", limit: int = 10, filters: 
     query = _post_filters(_joined_posts(
         Post.id, Post.channel, Post.platform, Post.language, Post.published_at, Post.remote_url, Post.text,
         R.reach, engagement, R.youth_reach, Y.estimated, Y.share, Y.source_metric, Y.source_captured_at), f)
-    query = query.where(order.is_not(None)).order_by(order.desc(), Post.id).limit(limit)
+    query = query.where(R.post_id.is_not(None), order.is_not(None)).order_by(order.desc(), Post.id).limit(limit)
     t = hs.privacy_threshold
     with db.session() as s:
         rows = s.execute(query).all()

@@ -215,3 +215,14 @@ def test_community_and_city_filters_narrow_the_figures(tmp_path) -> None:  # typ
     by_community = meetings_progress(db, now=datetime(2031, 1, 1, tzinfo=UTC), filters=Filters(community=community))
     assert 0 < by_city.planned < everything.planned and by_city.planned == held_in_city
     assert 0 < by_community.planned < everything.planned and by_community.planned == in_community
+
+
+def test_a_post_published_before_its_first_harvest_counts_as_published(programme) -> None:  # type: ignore[no-untyped-def]
+    db, ids = programme
+    [before] = analytics.totals(db)
+    fresh = add_post(db, campaign_id=ids["a"], meeting_id=ids["m1"], platform="bluesky", channel="peer-bluesky")
+    [after] = analytics.totals(db)
+    assert after.posts == before.posts + 1  # no metrics yet, published all the same
+    assert after.reach.value == before.reach.value  # and it adds no made-up reach
+    assert after.youth.posts[ReachKind.UNKNOWN] == before.youth.posts[ReachKind.UNKNOWN] + 1
+    assert fresh not in {p.post_id for p in analytics.top_posts(db, limit=50)}
