@@ -101,6 +101,7 @@ def trend(filters: Filters, metrics: tuple[str, ...]) -> pd.DataFrame:
         frames.append(pd.DataFrame({"period": [p.period for p in points],
                                     metric: [p.value.value for p in points]}).set_index("period"))
     wide = pd.concat(frames, axis=1) if frames else pd.DataFrame()
+    wide = wide.dropna(how="all")  # months with posts but no figures yet (not harvested) draw nothing
     return wide.reset_index() if not wide.empty else pd.DataFrame(columns=["period", *metrics])
 
 
