@@ -82,3 +82,17 @@ def pg_db(postgres_url: str):  # type: ignore[no-untyped-def]
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def no_polling_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test waits on a platform: connectors poll multi-step flows (containers, uploads) without
+    pausing. Tests about polling pass their own `poll_interval_s`; real processes are not affected."""
+    from outreach.connectors.base import Connector
+
+    def subclasses(cls: type) -> list[type]:
+        return [cls, *(sub for child in cls.__subclasses__() for sub in subclasses(child))]
+
+    for cls in subclasses(Connector):
+        if "poll_interval_s" in cls.__dict__:
+            monkeypatch.setattr(cls, "poll_interval_s", 0.0)
