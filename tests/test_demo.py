@@ -42,6 +42,11 @@ def test_demo_publishes_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     assert any("peer-mastodon" in p and "http://127.0.0.1" in p for p in published), output
     assert proc.returncode == 0, output
     assert "stopped" in rest and "posts:" in rest  # clean shutdown, then the status summary
+    from outreach.sandbox import demo_accounts
+
+    for account in demo_accounts("http://x"):
+        for secret in account.secrets.values():
+            assert secret not in output, "a demo credential was printed"
 
 
 CHANNELS = ("peer-mastodon", "peer-bluesky", "peer-instagram", "peer-facebook", "peer-threads", "peer-linkedin",

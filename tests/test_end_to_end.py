@@ -4,12 +4,14 @@ WARC evidence → BagIt archive that verifies, with the publish responses inside
 from __future__ import annotations
 
 import gzip
+import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
 from outreach.archive import export_archive, period_from_dates, verify_archive
+from outreach.credentials import credential_secrets
 from outreach.db.models import Post
 from outreach.demo import demo_settings
 from outreach.planning import plan_campaign, schedule_campaign, shift_to_now
@@ -70,5 +72,13 @@ def test_campaign_to_verified_archive(tmp_path: Path, monkeypatch) -> None:  # t
         everything += b"".join(gzip.decompress(p.read_bytes()) for p in (tmp_path / "bag").rglob("*.warc.gz"))
         for secret in environ.values():
             assert secret.encode() not in everything
+        # Nor in the database: neither configured secrets nor the rotating session tokens in state_dir.
+        db.dispose()
+        database_bytes = b"".join(p.read_bytes() for p in state.glob("outreach.db*"))
+        stored = [v for f in (state / "credentials").glob("*.json")
+                  for v in credential_secrets(json.loads(f.read_text()))]
+        assert stored  # the Bluesky session's JWTs
+        for secret in [*environ.values(), *stored]:
+            assert secret.encode() not in database_bytes
     finally:
         server.stop()
