@@ -6,14 +6,13 @@ media insights, account demographics. Wire formats follow platforms.md §2.
 from __future__ import annotations
 
 import base64
-from datetime import datetime
 from typing import Any, ClassVar
 
 from outreach.sandbox.http import Request, Response, json_response
 from outreach.sandbox.meta import (
     Container,
+    ContainerSim,
     FetchFailed,
-    GraphSim,
     Published,
     breakdown_insight,
     demographics,
@@ -47,21 +46,16 @@ def shortcode(media_id: str) -> str:
     return base64.urlsafe_b64encode(int(media_id).to_bytes(8, "big")).decode().rstrip("=")[:11]
 
 
-class InstagramSim(GraphSim):
+class InstagramSim(ContainerSim):
     prefix: ClassVar[str] = "instagram"
+    user_id: ClassVar[str] = IG_USER_ID
+    media_id_base: ClassVar[int] = 17920238420000000
     demo_token: ClassVar[str] = DEMO_TOKEN
     usage_type: ClassVar[str] = "instagram"
     throttle: ClassVar[tuple[int, str]] = (
         80002, "(#80002) There have been too many calls to this Instagram account. Wait a bit and try again.")
     refresh_grant: ClassVar[str | None] = "ig_refresh_token"
     defaults: ClassVar[dict[str, Any]] = {"reject_legacy_timeframes": True}
-
-    def account_id(self) -> str:
-        return IG_USER_ID
-
-    def reset(self) -> None:
-        super().reset()
-        self.media: dict[str, Published] = {}
 
     def setup_routes(self) -> None:
         add = self.router.add
@@ -71,9 +65,6 @@ class InstagramSim(GraphSim):
         add("GET", r"/(?P<user>\w+)/content_publishing_limit", self.publishing_limit)
         add("GET", r"/(?P<node>\w+)/insights", self.insights)
         add("GET", r"/(?P<node>\w+)", self.node)
-
-    def user(self, user: str) -> bool:
-        return user in ("me", IG_USER_ID)
 
     # -- publishing ---------------------------------------------------------------------------
 
@@ -138,24 +129,12 @@ class InstagramSim(GraphSim):
                                transient=True)
         if status == "PUBLISHED":
             return graph_error("(#100) This media container has already been published", 100)
-        if self.quota_used(self.published_times()) >= int(self.config["quota_total"]):
+        if self.quota_reached():
             return graph_error("Application request limit reached", 9, subcode=2207042,
                                user_title="Maximum number of posts reached",
                                user_msg="You reached the maximum number of posts that may be published "
                                         "through the API in 24 hours.")
-        media = Published(id=self.new_id(17920238420000000), text=container.params["caption"],
-                          created_at=self.clock(), extra={**container.params, "container_id": container.id})
-        self.media[media.id] = media
-        container.status_code, container.media_id = "PUBLISHED", media.id
-        return json_response({"id": media.id})
-
-    def published_times(self) -> list[datetime]:
-        return [m.created_at for m in self.media.values()]
-
-    def publishing_limit(self, req: Request, user: str) -> Response:
-        if not self.user(user):
-            return self.not_found(req)
-        return json_response(self.quota_body(self.published_times()))
+        return self.publish_container(container, container.params["caption"])
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -188,14 +167,9 @@ class InstagramSim(GraphSim):
     def list_media(self, req: Request, user: str) -> Response:
         if not self.user(user):
             return self.not_found(req)
-        limit = min(100, int(req.param("limit") or 25))
-        newest = sorted(self.media.values(), key=lambda m: (m.created_at, m.id), reverse=True)[:limit]
-        data = []
-        for media in newest:
-            picked = pick_fields(self.media_node(media), self.fields(req, "id"), "IGMedia")
-            if isinstance(picked, Response):
-                return picked
-            data.append(picked)
+        data = self.newest(req, "IGMedia")
+        if isinstance(data, Response):
+            return data
         cursor = base64.b64encode(b"sandbox").decode()
         return json_response({"data": data, "paging": {"cursors": {"before": cursor, "after": cursor}}})
 

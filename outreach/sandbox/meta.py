@@ -365,3 +365,53 @@ class Published:
     text: str
     created_at: datetime
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ContainerSim(GraphSim):
+    """Instagram and Threads: posts go through media containers, within a rolling 24 h quota."""
+
+    user_id: ClassVar[str]
+    media_id_base: ClassVar[int]
+
+    def account_id(self) -> str:
+        return self.user_id
+
+    def reset(self) -> None:
+        super().reset()
+        self.media: dict[str, Published] = {}
+
+    def user(self, user: str) -> bool:
+        return user in ("me", self.user_id)
+
+    def published_times(self) -> list[datetime]:
+        return [m.created_at for m in self.media.values()]
+
+    def publishing_limit(self, req: Request, user: str) -> Response:
+        if not self.user(user):
+            return self.not_found(req)
+        return json_response(self.quota_body(self.published_times()))
+
+    def quota_reached(self) -> bool:
+        return self.quota_used(self.published_times()) >= int(self.config["quota_total"])
+
+    def publish_container(self, container: Container, text: str) -> Response:
+        """The container becomes a published media object (checks done by the caller)."""
+        media = Published(id=self.new_id(self.media_id_base), text=text, created_at=self.clock(),
+                          extra={**container.params, "container_id": container.id})
+        self.media[media.id] = media
+        container.status_code, container.media_id = "PUBLISHED", media.id
+        return json_response({"id": media.id})
+
+    def media_node(self, media: Published) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def newest(self, req: Request, node_type: str) -> Response | list[dict[str, Any]]:
+        """The account's newest media, newest first, with the asked `fields` (`limit`, at most 100)."""
+        limit = min(100, int(req.param("limit") or 25))
+        data = []
+        for media in sorted(self.media.values(), key=lambda m: (m.created_at, m.id), reverse=True)[:limit]:
+            picked = pick_fields(self.media_node(media), self.fields(req, "id"), node_type)
+            if isinstance(picked, Response):
+                return picked
+            data.append(picked)
+        return data

@@ -6,7 +6,6 @@ refresh. Wire formats follow platforms.md §3.
 from __future__ import annotations
 
 import base64
-from datetime import datetime
 from typing import Any, ClassVar
 
 import regex
@@ -14,8 +13,8 @@ import regex
 from outreach.sandbox.http import Request, Response, json_response
 from outreach.sandbox.meta import (
     Container,
+    ContainerSim,
     FetchFailed,
-    GraphSim,
     Published,
     breakdown_insight,
     demographics,
@@ -44,19 +43,14 @@ def threads_length(text: str) -> int:
     return sum(len(g.encode()) if _EMOJI.search(g) else len(g) for g in regex.findall(r"\X", text))
 
 
-class ThreadsSim(GraphSim):
+class ThreadsSim(ContainerSim):
     prefix: ClassVar[str] = "threads"
+    user_id: ClassVar[str] = THREADS_USER_ID
+    media_id_base: ClassVar[int] = 18040000000000000
     demo_token: ClassVar[str] = DEMO_TOKEN
     usage_header: ClassVar[str] = "X-App-Usage"
     refresh_grant: ClassVar[str | None] = "th_refresh_token"
     defaults: ClassVar[dict[str, Any]] = {"quota_total": 250, "reply_quota_total": 1000}
-
-    def account_id(self) -> str:
-        return THREADS_USER_ID
-
-    def reset(self) -> None:
-        super().reset()
-        self.media: dict[str, Published] = {}
 
     def setup_routes(self) -> None:
         add = self.router.add
@@ -67,9 +61,6 @@ class ThreadsSim(GraphSim):
         add("GET", r"/(?P<user>\w+)/threads_insights", self.user_insights)
         add("GET", r"/(?P<node>\w+)/insights", self.media_insights)
         add("GET", r"/(?P<node>\w+)", self.node)
-
-    def user(self, user: str) -> bool:
-        return user in ("me", THREADS_USER_ID)
 
     # -- publishing ---------------------------------------------------------------------------
 
@@ -121,23 +112,11 @@ class ThreadsSim(GraphSim):
             return graph_error(f"The container is {status.lower()}; create a new one.", -2, subcode=2207020)
         if status == "PUBLISHED":
             return graph_error("(#100) This media container has already been published", 100)
-        if self.quota_used(self.published_times()) >= int(self.config["quota_total"]):
+        if self.quota_reached():
             return graph_error("Application request limit reached", 9, subcode=2207042,
                                user_msg=f"The profile has published {self.config['quota_total']} posts "
                                         "through the API in the past 24 hours.")
-        media = Published(id=self.new_id(18040000000000000), text=container.params["text"],
-                          created_at=self.clock(), extra={**container.params, "container_id": container.id})
-        self.media[media.id] = media
-        container.status_code, container.media_id = "PUBLISHED", media.id
-        return json_response({"id": media.id})
-
-    def published_times(self) -> list[datetime]:
-        return [m.created_at for m in self.media.values()]
-
-    def publishing_limit(self, req: Request, user: str) -> Response:
-        if not self.user(user):
-            return self.not_found(req)
-        return json_response(self.quota_body(self.published_times()))
+        return self.publish_container(container, container.params["text"])
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -169,14 +148,9 @@ class ThreadsSim(GraphSim):
     def list_threads(self, req: Request, user: str) -> Response:
         if not self.user(user):
             return self.not_found(req)
-        limit = min(100, int(req.param("limit") or 25))
-        newest = sorted(self.media.values(), key=lambda m: (m.created_at, m.id), reverse=True)[:limit]
-        data = []
-        for media in newest:
-            picked = pick_fields(self.media_node(media), self.fields(req, "id"), "ThreadsMedia")
-            if isinstance(picked, Response):
-                return picked
-            data.append(picked)
+        data = self.newest(req, "ThreadsMedia")
+        if isinstance(data, Response):
+            return data
         return json_response({"data": data, "paging": {"cursors": {"before": "QVFI", "after": "QVFJ"}}})
 
     # -- insights -----------------------------------------------------------------------------
