@@ -20,6 +20,7 @@ from typing import Any
 import requests
 from sqlalchemy import insert
 
+from outreach.config import dump_toml
 from outreach.db import Database
 from outreach.db.models import Post
 from outreach.domain import PostStatus
@@ -108,31 +109,7 @@ def settings_data(sandbox_url: str, database_url: str, state_dir: Path, **worker
 
 
 def write_toml(path: Path, data: dict[str, Any]) -> Path:
-    """Just enough TOML for the configs above (nested tables of strings and numbers)."""
-    lines: list[str] = []
-
-    def value(v: Any) -> str:
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, int | float):
-            return repr(v)
-        return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-    def table(name: str, body: dict[str, Any]) -> None:
-        scalars = {k: v for k, v in body.items() if not isinstance(v, dict)}
-        if scalars:
-            lines.append(f"[{name}]")
-            lines.extend(f'"{k}" = {value(v)}' for k, v in scalars.items())
-            lines.append("")
-        for k, v in body.items():
-            if isinstance(v, dict):
-                table(f'{name}."{k}"' if name else f'"{k}"', v)
-
-    top = {k: v for k, v in data.items() if not isinstance(v, dict)}
-    lines.extend(f'"{k}" = {value(v)}' for k, v in top.items())
-    lines.append("")
-    table("", {k: v for k, v in data.items() if isinstance(v, dict)})
-    path.write_text("\n".join(lines), encoding="utf-8")
+    path.write_text(dump_toml(data), encoding="utf-8")
     return path
 
 

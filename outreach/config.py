@@ -173,3 +173,37 @@ def load_settings(path: str | os.PathLike[str] | None = None, *,
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: {exc}") from None
     return parse_settings(data, source=str(file), environ=env)
+
+
+def dump_toml(data: dict[str, Any], *, header: str = "") -> str:
+    """The settings `parse_settings` reads, written back as TOML (tables of strings, numbers,
+    booleans and lists): for the demo's config and the benchmarks'. Python reads TOML but
+    does not write it."""
+
+    def value(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int | float):
+            return repr(v)
+        if isinstance(v, list | tuple):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    def key(k: str) -> str:
+        return k if k.replace("_", "").replace("-", "").isalnum() else '"' + k.replace('"', '\\"') + '"'
+
+    lines = [f"# {line}" for line in header.splitlines()]
+    lines += [f"{key(k)} = {value(v)}" for k, v in data.items() if not isinstance(v, dict)]
+
+    def table(name: str, body: dict[str, Any]) -> None:
+        scalars = {k: v for k, v in body.items() if not isinstance(v, dict)}
+        if scalars:
+            lines.extend(["", f"[{name}]", *(f"{key(k)} = {value(v)}" for k, v in scalars.items())])
+        for k, v in body.items():
+            if isinstance(v, dict):
+                table(f"{name}.{key(k)}", v)
+
+    for k, v in data.items():
+        if isinstance(v, dict):
+            table(key(k), v)
+    return "\n".join(lines) + "\n"

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from outreach.config import Settings, parse_settings
+from outreach.config import Settings, dump_toml, parse_settings
 
 DEMO_REVIEWER = "demo (auto-approved)"
 
@@ -53,38 +53,6 @@ def demo_settings(state_dir: Path, sandbox_url: str) -> tuple[Settings, dict[str
     }
     env = {k: v for k, v in os.environ.items() if k != "OUTREACH_DATABASE_URL"}
     return parse_settings(data, source=str(state_dir / "outreach.toml"), environ=env), data, environ
-
-
-def _write_toml(path: Path, data: dict[str, Any]) -> None:
-    """A readable copy of the demo config (secrets by env-var name only), for `--config` afterwards."""
-
-    def value(v: Any) -> str:
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, int | float):
-            return repr(v)
-        if isinstance(v, list):
-            return "[" + ", ".join(value(x) for x in v) + "]"
-        return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-    lines = ["# Written by `outreach demo`. Secrets are named by env var; the demo sets them itself.", ""]
-
-    def table(name: str, body: dict[str, Any]) -> None:
-        scalars = {k: v for k, v in body.items() if not isinstance(v, dict)}
-        if scalars or not body:
-            lines.append(f"[{name}]")
-            lines.extend(f"{k} = {value(v)}" for k, v in scalars.items())
-            lines.append("")
-        for k, v in body.items():
-            if isinstance(v, dict):
-                table(f"{name}.{k}", v)
-
-    for key, section in data.items():
-        if isinstance(section, dict):
-            table(key, section)
-        else:
-            lines.insert(2, f"{key} = {value(section)}")
-    path.write_text("\n".join(lines), encoding="utf-8")
 
 
 def _free_port() -> int:
@@ -135,7 +103,8 @@ def run_demo(*, state_dir: Path, port: int = 0, duration_s: float | None = None,
     settings, data, environ = demo_settings(state_dir, server.url)
     os.environ.update(environ)
     config_path = state_dir / "outreach.toml"
-    _write_toml(config_path, data)
+    config_path.write_text(dump_toml(data, header="Written by `outreach demo`. Secrets are named by env "
+                           "var; the demo sets them itself."), encoding="utf-8")
     dash_proc = None
     try:
         db = Database(settings.database_url)
