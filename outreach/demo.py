@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from outreach.config import Settings, dump_toml, parse_settings
+from outreach.sandbox.http import free_port
 
 DEMO_REVIEWER = "demo (auto-approved)"
 
@@ -55,12 +55,6 @@ def demo_settings(state_dir: Path, sandbox_url: str) -> tuple[Settings, dict[str
     return parse_settings(data, source=str(state_dir / "outreach.toml"), environ=env), data, environ
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _start_dashboard(config_path: Path, env: dict[str, str], out: Any) -> tuple[subprocess.Popen | None, str]:
     app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
     try:
@@ -69,7 +63,7 @@ def _start_dashboard(config_path: Path, env: dict[str, str], out: Any) -> tuple[
         return None, "dashboard not started: streamlit is not installed (pip install 'outreach[dashboard]')"
     if not app.exists():
         return None, "dashboard not started: dashboard/app.py is not in this checkout"
-    port = _free_port()
+    port = free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
            "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
     proc = subprocess.Popen(cmd, env={**os.environ, **env, "OUTREACH_CONFIG": str(config_path)},

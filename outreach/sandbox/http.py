@@ -10,6 +10,7 @@ import email.parser
 import email.policy
 import json
 import re
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -146,6 +147,13 @@ class Router:
         if allowed:
             return Response(405, {"error": "Method not allowed"})
         return None
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on right now (for servers started as separate processes)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
 
 
 class Drop(Exception):

@@ -12,7 +12,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -22,6 +21,8 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from outreach.sandbox.http import free_port
 
 PEER_DIR = Path(__file__).resolve().parents[2] / "peers" / "bluesky"
 START_TIMEOUT_S = 60.0
@@ -37,12 +38,6 @@ class LocalPds:
 
     def xrpc(self, nsid: str) -> str:
         return f"{self.url}/xrpc/{nsid}"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _why_unavailable() -> str | None:
@@ -82,7 +77,7 @@ def bluesky_pds() -> Iterator[LocalPds]:
         if os.environ.get("OUTREACH_REQUIRE_PDS"):
             pytest.fail(f"OUTREACH_REQUIRE_PDS is set but {reason}")
         pytest.skip(reason)
-    port, plc_port = _free_port(), _free_port()
+    port, plc_port = free_port(), free_port()
     # stderr goes to a file, not a pipe: nothing has to drain it while the server runs.
     with tempfile.TemporaryFile(mode="w+") as errors:
         process = subprocess.Popen(["node", "start-pds.js", "--port", str(port), "--plc-port", str(plc_port)],

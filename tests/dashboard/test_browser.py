@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import queue
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -18,6 +17,7 @@ from typing import Any
 import pytest
 
 from outreach.db.models import Approval, Post
+from outreach.sandbox.http import free_port
 from tests.dashboard.conftest import APP, PASSWORD, ROOT, Seeded
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -42,17 +42,11 @@ def _need_browser() -> None:
         pytest.skip(f"{missing} is not installed")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def dashboard(seeded: Seeded) -> Iterator[str]:
     """`streamlit run dashboard/app.py` on a free loopback port; yields its URL once it says it serves."""
     _need_browser()
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "OUTREACH_CONFIG": str(seeded.config), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
