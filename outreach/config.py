@@ -22,6 +22,10 @@ class ConfigError(Exception):
 class MissingSecret(ConfigError):
     """A channel's secret env var is not set. Names the channel and the variable, never a value."""
 
+    def __init__(self, channel: str, detail: str) -> None:
+        self.channel, self.detail = channel, detail
+        super().__init__(f"channel {channel}: {detail}")
+
 
 @dataclass(frozen=True)
 class ChannelConfig:
@@ -37,10 +41,10 @@ class ChannelConfig:
         env = os.environ if environ is None else environ
         var = self.secret_envs.get(key)
         if var is None:
-            raise MissingSecret(f"channel {self.name}: no {key}_env configured in outreach.toml")
+            raise MissingSecret(self.name, f"no {key}_env configured in outreach.toml")
         value = env.get(var, "")
         if not value:
-            raise MissingSecret(f"channel {self.name}: environment variable {var} is not set")
+            raise MissingSecret(self.name, f"environment variable {var} is not set")
         return value
 
     def has_secret(self, key: str = "token") -> bool:

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Protocol
 import regex
 import requests
 
-from outreach.config import ChannelConfig
+from outreach.config import ChannelConfig, MissingSecret
 from outreach.connectors.errors import (
     AuthError,
     ConnectorError,
@@ -213,6 +213,13 @@ class Connector:
         return problems
 
     # -- HTTP ---------------------------------------------------------------------------------
+
+    def secret(self, key: str = "token") -> str:
+        """The channel's secret from its env var; a missing one is an AuthError naming the variable."""
+        try:
+            return self.channel.secret(key)
+        except MissingSecret as exc:
+            raise AuthError(self.channel.name, exc.detail) from None
 
     def url(self, path: str) -> str:
         if path.startswith(("http://", "https://")):

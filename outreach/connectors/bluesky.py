@@ -23,7 +23,6 @@ import regex
 import requests
 from PIL import Image
 
-from outreach.config import MissingSecret
 from outreach.connectors.base import Connector, Limits, SaveHandle
 from outreach.connectors.errors import (
     AuthError,
@@ -160,10 +159,7 @@ class BlueskyConnector(Connector):
         return self._login()
 
     def _login(self) -> dict[str, Any]:
-        try:
-            password = self.channel.secret("password")
-        except MissingSecret as exc:
-            raise AuthError(self.channel.name, str(exc)) from None
+        password = self.secret("password")
         response = self.request("POST", "/xrpc/com.atproto.server.createSession", write=False, ok=(200,),
                                 json={"identifier": self._identifier(), "password": password})
         return self._store(response.json())

@@ -18,9 +18,8 @@ from typing import Any, ClassVar
 
 import requests
 
-from outreach.config import MissingSecret
 from outreach.connectors.base import Connector, Limits, SaveHandle, measure
-from outreach.connectors.errors import AuthError, ConnectorError, ContentRejected, RateLimited, TransientError
+from outreach.connectors.errors import ConnectorError, ContentRejected, RateLimited, TransientError
 from outreach.domain import AccountInfo, MediaItem, Platform, PublishRequest, PublishResult, TextUnit
 
 _URL = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,:;!?'()]")
@@ -90,10 +89,7 @@ class MastodonConnector(Connector):
     # -- HTTP with the bearer token -----------------------------------------------------------
 
     def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        try:
-            token = self.channel.secret("token")
-        except MissingSecret as exc:
-            raise AuthError(self.channel.name, str(exc)) from None
+        token = self.secret("token")
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         language = self.channel.options.get("accept_language")
         if language:

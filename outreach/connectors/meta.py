@@ -16,7 +16,6 @@ from typing import Any, ClassVar
 
 import requests
 
-from outreach.config import MissingSecret
 from outreach.connectors.base import Connector, SaveHandle
 from outreach.connectors.errors import AuthError, ConnectorError, ContentRejected, RateLimited, TransientError
 from outreach.domain import AudienceRow, MediaItem, PublishRequest, PublishResult
@@ -92,10 +91,7 @@ class GraphConnector(Connector):
 
     def token(self) -> str:
         """The refreshed token if one was saved for the env token still configured, else the env token."""
-        try:
-            env_token = self.channel.secret("token")
-        except MissingSecret as exc:
-            raise AuthError(self.channel.name, str(exc)) from None
+        env_token = self.secret("token")
         saved = self.credentials.load(self.channel.name)
         if saved.get("access_token") and saved.get("env_sha") == _sha(env_token):
             return str(saved["access_token"])
@@ -123,7 +119,7 @@ class GraphConnector(Connector):
             raise TransientError(self.channel.name, "token refresh answered without a token")
         expires_at = self.clock() + timedelta(seconds=expires_in) if expires_in else None
         self.credentials.save(self.channel.name, {
-            "access_token": new_token, "env_sha": _sha(self.channel.secret("token")),
+            "access_token": new_token, "env_sha": _sha(self.secret("token")),
             "expires_at": int(expires_at.timestamp()) if expires_at else None})
         return expires_at
 

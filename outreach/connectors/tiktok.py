@@ -24,7 +24,6 @@ from typing import Any, ClassVar
 import regex
 import requests
 
-from outreach.config import MissingSecret
 from outreach.connectors.base import Connector, SaveHandle, next_utc_midnight, parse_expiry
 from outreach.connectors.errors import (
     AuthError,
@@ -94,7 +93,7 @@ class TikTokConnector(Connector):
         """The newest refresh token: the stored one, unless a person has put a new one in the env."""
         if not self.channel.has_secret("refresh_token"):
             return str(stored["refresh_token"])
-        env = self.channel.secret("refresh_token")
+        env = self.secret("refresh_token")
         fingerprint = hashlib.sha256(env.encode()).hexdigest()[:16]
         if stored.get("refresh_token") and stored.get("seeded_from") == fingerprint:
             return str(stored["refresh_token"])
@@ -107,10 +106,7 @@ class TikTokConnector(Connector):
         if self._can_refresh() and (stale or not (stored.get("access_token") or self.channel.has_secret())):
             self.refresh_credentials(force=True)
             stored = self.credentials.load(self.channel.name)
-        try:
-            return str(stored.get("access_token") or self.channel.secret("token"))
-        except MissingSecret as exc:
-            raise AuthError(self.channel.name, str(exc)) from None
+        return str(stored.get("access_token") or self.secret("token"))
 
     def refresh_credentials(self, *, force: bool = False) -> datetime | None:
         """Refresh ahead of expiry; the rotated pair is saved in one write before anything else."""
@@ -122,12 +118,12 @@ class TikTokConnector(Connector):
             return expires
         refresh = self._refresh_token(stored)
         response = self.request("POST", "/v2/oauth/token/", write=False, ok=(200,), data={
-            "client_key": self.channel.secret("client_key"), "client_secret": self.channel.secret("client_secret"),
+            "client_key": self.secret("client_key"), "client_secret": self.secret("client_secret"),
             "grant_type": "refresh_token", "refresh_token": refresh})
         self._raise_for_envelope(response, write=False)
         body, now = response.json(), self.clock()
         expires = now + timedelta(seconds=int(body["expires_in"]))
-        env = self.channel.secret("refresh_token") if self.channel.has_secret("refresh_token") else ""
+        env = self.secret("refresh_token") if self.channel.has_secret("refresh_token") else ""
         self.credentials.save(name, {
             "access_token": body["access_token"], "refresh_token": body["refresh_token"],
             "expires_at": expires.isoformat(), "open_id": body.get("open_id", ""),

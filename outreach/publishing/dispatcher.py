@@ -248,7 +248,7 @@ class Dispatcher:
         except AuthError as exc:
             return self._finish_error(claim, language, exc, permanent=True, hold_channel=True)
         except MissingSecret as exc:
-            err = AuthError(channel, str(exc).removeprefix(f"channel {channel}: "))
+            err = AuthError(channel, exc.detail)
             return self._finish_error(claim, language, err, permanent=True, hold_channel=True)
         except (ConfigError, KeyError) as exc:  # unknown channel or platform: fix the config
             err = ConnectorError(channel, f"configuration: {exc}")

@@ -32,6 +32,7 @@ def test_check_names_the_channel_on_a_bad_or_missing_token(world, monkeypatch): 
     monkeypatch.delenv("TEST_MASTODON_TOKEN")
     [result] = check_channels(None, world.settings, ConnectorCache(world.settings), names=["peer-mastodon"])
     assert not result.ok and "TEST_MASTODON_TOKEN is not set" in result.detail
+    assert result.line().count("peer-mastodon") == 2  # the row names it, and the message once
 
 
 def test_status_counts_and_attention(world):  # type: ignore[no-untyped-def]
