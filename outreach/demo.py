@@ -55,7 +55,7 @@ def demo_settings(state_dir: Path, sandbox_url: str) -> tuple[Settings, dict[str
     return parse_settings(data, source=str(state_dir / "outreach.toml"), environ=env), data, environ
 
 
-def _start_dashboard(config_path: Path, env: dict[str, str], out: Any) -> tuple[subprocess.Popen | None, str]:
+def _start_dashboard(config_path: Path, env: dict[str, str]) -> tuple[subprocess.Popen | None, str]:
     app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
     try:
         import streamlit  # noqa: F401
@@ -116,7 +116,7 @@ def run_demo(*, state_dir: Path, port: int = 0, duration_s: float | None = None,
                     reason="approved automatically by `outreach demo`")
         out(f"timeline shifted by {shift}; the first posts are due in a few seconds")
         if dashboard:
-            dash_proc, line = _start_dashboard(config_path, environ, out)
+            dash_proc, line = _start_dashboard(config_path, environ)
             out(line)
         out(f"inspect later: outreach --config {config_path} status")
         dispatcher = Dispatcher(db, settings, worker_id="demo-worker")
@@ -172,5 +172,4 @@ def run_sandbox(*, host: str = "127.0.0.1", port: int = 8765, media_dir: Path | 
             pass
     finally:
         server.stop()
-        time.sleep(0)
     return 0
