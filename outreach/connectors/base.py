@@ -124,7 +124,7 @@ class Connector:
                  credentials: CredentialStore | None = None,
                  on_exchange: ExchangeHook | None = None, sleep: Callable[[float], None] = time.sleep,
                  poll_interval_s: float | None = None, max_polls: int | None = None,
-                 reconcile_skew_s: float = 300.0) -> None:
+                 reconcile_skew_s: float = 300.0, max_pages: int = 10) -> None:
         self.channel = channel
         self.sleep = sleep  # only for bounded polling inside one publish; retries are never slept
         if poll_interval_s is not None:
@@ -132,6 +132,7 @@ class Connector:
         if max_polls is not None:
             self.max_polls = max_polls
         self.reconcile_skew_s = reconcile_skew_s  # how far before an attempt reconcile looks back
+        self.max_pages = max_pages  # how many pages of the account's posts reconcile reads at most
         self.http = http or requests.Session()
         self.timeout_s = timeout_s
         self.clock = clock

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from outreach.connectors.base import SaveHandle
 from outreach.connectors.errors import ContentRejected
-from outreach.connectors.meta import GraphConnector, same_text
+from outreach.connectors.meta import GraphConnector
 from outreach.domain import AccountInfo, MediaItem, Platform, PublishRequest, PublishResult
 
 DEFAULT_METRICS = ("post_total_media_view_unique", "post_media_view", "post_clicks")
@@ -95,17 +95,11 @@ class FacebookConnector(GraphConnector):
                               files={"source": (path.name, fh, item.mime_type)})
 
     def reconcile(self, req: PublishRequest) -> PublishResult | None:
-        """The Page's posts since the attempt began, matched on the exact message text."""
-        params: dict[str, Any] = {"fields": "id,message,created_time,permalink_url", "limit": 25}
+        """The Page's posts since the attempt began (every page of them), matched on the exact message."""
         since = self.since(req)
-        if since is not None:
-            params["since"] = int(since.timestamp())
-        body = self.graph("GET", f"{self.page}/published_posts", params=params)
-        expected = self.message(req)
-        for node in body.get("data") or []:
-            if same_text(node.get("message"), expected):
-                return self.result(node, url_field="permalink_url", time_field="created_time")
-        return None
+        return self.find_listed(f"{self.page}/published_posts", self.message(req), since=since,
+                                text_field="message", time_field="created_time", url_field="permalink_url",
+                                query={"since": int(since.timestamp())} if since is not None else None)
 
     # -- metrics ------------------------------------------------------------------------------
 

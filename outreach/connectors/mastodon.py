@@ -80,9 +80,8 @@ class MastodonConnector(Connector):
         "replies_count", "reblogs_count", "favourites_count", "quotes_count")
     visibilities: ClassVar[tuple[str, ...]] = ("public", "unlisted", "private", "direct")
 
-    def __init__(self, *args: Any, max_pages: int = 10, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.max_pages = max_pages
         self._limits: Limits | None = None
         self._account_id: str | None = None
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -19,6 +20,8 @@ import requests
 from outreach.connectors.base import Connector, SaveHandle
 from outreach.connectors.errors import AuthError, ConnectorError, ContentRejected, RateLimited, TransientError
 from outreach.domain import AudienceRow, MediaItem, PublishRequest, PublishResult
+
+log = logging.getLogger(__name__)
 
 THROTTLE_CODES = frozenset({4, 17, 32, 341, 613, 80001, 80002, 80003, 80004, 80005, 80006, 80008, 80009})
 AUTH_CODES = frozenset({102, 104, 190})
@@ -70,6 +73,7 @@ class GraphConnector(Connector):
     text_field: ClassVar[str] = "caption"
     user_option: ClassVar[str] = "ig_user_id"
     media_metrics: ClassVar[tuple[str, ...]] = ()
+    list_limit: ClassVar[int] = 100  # `limit` per page when reading the account's posts (Graph allows 100)
 
     poll_interval_s: float = 3.0  # Meta advises polling containers about once a minute, for 5 min
 
@@ -182,12 +186,31 @@ class GraphConnector(Connector):
 
     def find_published(self, text: str, *, since: datetime | None) -> PublishResult | None:
         """The newest post on the account's own list with exactly this text (after `since`)."""
-        body = self.graph("GET", f"{self.user}/{self.media_list}", params={
-            "fields": f"id,{self.text_field},timestamp,permalink", "limit": 25})
-        for node in body.get("data") or []:
-            at = parse_graph_time(node.get("timestamp"))
-            if same_text(node.get(self.text_field), text) and (since is None or at is None or at >= since):
-                return self.result(node, url_field="permalink", time_field="timestamp")
+        return self.find_listed(f"{self.user}/{self.media_list}", text, since=since, text_field=self.text_field,
+                                time_field="timestamp", url_field="permalink")
+
+    def find_listed(self, edge: str, text: str, *, since: datetime | None, text_field: str, time_field: str,
+                    url_field: str, query: dict[str, Any] | None = None) -> PublishResult | None:
+        """The newest node on a newest-first listing whose text is exactly `text`, created since
+        `since`. Pages back with `after=` while Graph gives a `next` page, until a page reaches back
+        past `since` (only the first page without it), at most `max_pages` pages."""
+        params = {"fields": f"id,{text_field},{time_field},{url_field}", "limit": self.list_limit,
+                  **(query or {})}
+        for _ in range(self.max_pages):
+            body = self.graph("GET", edge, params=params)
+            page = body.get("data") or []
+            for node in page:
+                at = parse_graph_time(node.get(time_field))
+                if same_text(node.get(text_field), text) and (since is None or at is None or at >= since):
+                    return self.result(node, url_field=url_field, time_field=time_field)
+            times = [t for t in (parse_graph_time(node.get(time_field)) for node in page) if t is not None]
+            paging = body.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            if since is None or (times and min(times) < since) or not paging.get("next") or not after:
+                return None
+            params["after"] = after  # not the `next` URL itself: it names Graph's host, not our base_url
+        log.warning("%s: read %d pages of %s without reaching back to %s; an older match is not seen",
+                    self.channel.name, self.max_pages, edge.split("/")[-1], since.isoformat() if since else "")
         return None
 
     def note_rate_limit(self, response: requests.Response) -> None:

@@ -72,6 +72,7 @@ class TikTokConnector(Connector):
     privacy_levels: ClassVar[tuple[str, ...]] = (
         "PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")
     init_limit_per_min: ClassVar[int] = 6
+    list_count: ClassVar[int] = 20  # video/list's max_count: at most 20 posts a page
     refresh_margin: ClassVar[timedelta] = timedelta(minutes=10)
 
     poll_interval_s: float = 3.0
@@ -225,19 +226,37 @@ class TikTokConnector(Connector):
             log.warning("post %s to %s: TikTok does not list private posts, so an interrupted post cannot "
                         "be confirmed; if the app shows it twice, delete one", req.post_id, self.channel.name)
             return None
-        text = " ".join(self._description(req).split())
-        since = (req.attempt_started_at or self.clock()) - timedelta(minutes=5)
-        data = self.call("/v2/video/list/", params={"fields": "id,title,video_description,create_time,share_url"},
-                         json={"max_count": 20})
-        for video in data.get("videos") or []:
-            created = datetime.fromtimestamp(int(video.get("create_time", 0)), UTC)
-            if created >= since and " ".join(str(video.get("video_description", "")).split()) == text:
-                return PublishResult(remote_id=str(video["id"]), url=video.get("share_url"),
-                                     published_at=created, raw=video)
+        since = (req.attempt_started_at or self.clock()) - timedelta(seconds=self.reconcile_skew_s)
+        found = self._listed(" ".join(self._description(req).split()), since=since)
+        if found is not None:
+            return found
         started = req.attempt_started_at
         if started is not None and (self.clock() - started).total_seconds() < self.listing_delay_s:
             raise TransientError(self.channel.name, "the post is not listed (yet): TikTok lists public posts "
                                  "only after moderation; will look again", ambiguous=True)
+        return None
+
+    def _listed(self, text: str, *, since: datetime) -> PublishResult | None:
+        """The newest public post with this description created since `since`: `video/list` pages
+        newest first, each `cursor` leading to older posts while `has_more`; the paging stops at a
+        page that reaches back past `since`, or after `max_pages` pages."""
+        body: dict[str, Any] = {"max_count": self.list_count}
+        for _ in range(self.max_pages):
+            data = self.call("/v2/video/list/", json=body,
+                             params={"fields": "id,title,video_description,create_time,share_url"})
+            videos = data.get("videos") or []
+            for video in videos:
+                created = datetime.fromtimestamp(int(video.get("create_time", 0)), UTC)
+                if created >= since and " ".join(str(video.get("video_description", "")).split()) == text:
+                    return PublishResult(remote_id=str(video["id"]), url=video.get("share_url"),
+                                         published_at=created, raw=video)
+            oldest = min((int(v.get("create_time", 0)) for v in videos), default=None)
+            if (oldest is not None and oldest < since.timestamp()) or not data.get("has_more") \
+                    or data.get("cursor") in (None, body.get("cursor")):
+                return None
+            body["cursor"] = data["cursor"]
+        log.warning("%s: read %d pages of video/list without reaching back to %s; an older match is not seen",
+                    self.channel.name, self.max_pages, since.isoformat())
         return None
 
     def fetch_metrics(self, remote_ids: Sequence[str]) -> dict[str, dict[str, int]]:

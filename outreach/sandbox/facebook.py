@@ -20,6 +20,7 @@ from outreach.sandbox.meta import (
     insight,
     invalid_metric,
 )
+from outreach.sandbox.paging import PagingError, graph_page
 
 DEMO_TOKEN = "EAAGsandbox-facebook-page-token"
 PAGE_ID = "104213502345678"
@@ -167,15 +168,18 @@ class FacebookSim(GraphSim):
         if not self.page(page):
             return self.not_found(req)
         since = self.parse_since(req.param("since"))
-        limit = min(100, int(req.param("limit") or 25))
-        posts = sorted((p for p in self.posts.values() if since is None or p.created_at >= since),
-                       key=lambda p: (p.created_at, p.id), reverse=True)[:limit]
+        newest = sorted((p for p in self.posts.values() if since is None or p.created_at >= since),
+                        key=lambda p: (p.created_at, p.id), reverse=True)
+        try:
+            posts, paging = graph_page(req, newest, id_of=lambda p: p.id)
+        except PagingError as exc:
+            return graph_error(f"(#100) {exc}", 100)
         wanted = self.fields(req, "id,message,created_time")
         data = []
         for post in posts:
             full = self.post_node(post)
             data.append({k: full[k] for k in [*wanted, "id"] if full.get(k) is not None})
-        return json_response({"data": data, "paging": {"cursors": {"before": "QVFIUk", "after": "QVFIUl"}}})
+        return json_response({"data": data, **({"paging": paging} if paging else {})})
 
     @staticmethod
     def parse_since(value: str | None) -> datetime | None:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 
 @dataclass(frozen=True)
@@ -33,11 +33,19 @@ class Request:
     query: dict[str, list[str]]
     headers: dict[str, str]  # lower-cased names
     body: bytes = b""
+    sent_path: str = ""  # the path as the client sent it, prefix and version included
     _form: dict[str, list[str]] | None = field(default=None, repr=False)
     _files: dict[str, UploadedFile] | None = field(default=None, repr=False)
 
     def header(self, name: str, default: str = "") -> str:
         return self.headers.get(name.lower(), default)
+
+    def link(self, **replace: str | None) -> str:
+        """This request's own URL with query parameters replaced (None: left out), for paging links."""
+        query = {k: v for k, v in self.query.items() if k not in replace}
+        query.update({k: [v] for k, v in replace.items() if v is not None})
+        host = self.header("host", "127.0.0.1")
+        return f"http://{host}{self.sent_path or self.path}?{urlencode(query, doseq=True)}"
 
     @property
     def content_type(self) -> str:
@@ -173,7 +181,7 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        req = Request(method=self.command, path=parts.path,
+        req = Request(method=self.command, path=parts.path, sent_path=parts.path,
                       query=parse_qs(parts.query, keep_blank_values=True),
                       headers={k.lower(): v for k, v in self.headers.items()}, body=body)
         try:

@@ -165,13 +165,7 @@ class InstagramSim(ContainerSim):
         return self.not_found(req)
 
     def list_media(self, req: Request, user: str) -> Response:
-        if not self.user(user):
-            return self.not_found(req)
-        data = self.newest(req, "IGMedia")
-        if isinstance(data, Response):
-            return data
-        cursor = base64.b64encode(b"sandbox").decode()
-        return json_response({"data": data, "paging": {"cursors": {"before": cursor, "after": cursor}}})
+        return self.listing(req, user, "IGMedia")
 
     @staticmethod
     def answer(result: Response | dict[str, Any]) -> Response:

@@ -26,6 +26,7 @@ from PIL import Image
 
 from outreach.sandbox.core import FaultRule, PlatformSim
 from outreach.sandbox.http import Request, Response, json_response
+from outreach.sandbox.paging import PagingError, graph_page
 
 AGE_BUCKETS = ("13-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 GENDERS = ("F", "M", "U")
@@ -405,13 +406,15 @@ class ContainerSim(GraphSim):
     def media_node(self, media: Published) -> dict[str, Any]:
         raise NotImplementedError
 
-    def newest(self, req: Request, node_type: str) -> Response | list[dict[str, Any]]:
-        """The account's newest media, newest first, with the asked `fields` (`limit`, at most 100)."""
-        limit = min(100, int(req.param("limit") or 25))
-        data = []
-        for media in sorted(self.media.values(), key=lambda m: (m.created_at, m.id), reverse=True)[:limit]:
-            picked = pick_fields(self.media_node(media), self.fields(req, "id"), node_type)
-            if isinstance(picked, Response):
-                return picked
-            data.append(picked)
-        return data
+    def listing(self, req: Request, user: str, node_type: str) -> Response:
+        """The account's media, newest first, a page at a time, with the asked `fields`."""
+        if not self.user(user):
+            return self.not_found(req)
+        newest = sorted(self.media.values(), key=lambda m: (m.created_at, m.id), reverse=True)
+        try:
+            page, paging = graph_page(req, newest, id_of=lambda m: m.id)
+        except PagingError as exc:
+            return graph_error(f"(#100) {exc}", 100)
+        data = [pick_fields(self.media_node(media), self.fields(req, "id"), node_type) for media in page]
+        refused = next((d for d in data if isinstance(d, Response)), None)  # an unknown field: error 100
+        return refused or json_response({"data": data, **({"paging": paging} if paging else {})})

@@ -146,12 +146,7 @@ class ThreadsSim(ContainerSim):
         return result if isinstance(result, Response) else json_response(result)
 
     def list_threads(self, req: Request, user: str) -> Response:
-        if not self.user(user):
-            return self.not_found(req)
-        data = self.newest(req, "ThreadsMedia")
-        if isinstance(data, Response):
-            return data
-        return json_response({"data": data, "paging": {"cursors": {"before": "QVFI", "after": "QVFJ"}}})
+        return self.listing(req, user, "ThreadsMedia")
 
     # -- insights -----------------------------------------------------------------------------
 

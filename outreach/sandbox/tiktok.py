@@ -5,7 +5,9 @@ Wire formats follow platforms.md section 7: every answer carries the `{"data", "
 "message", "log_id"}}` envelope; `content/init` allows 6 calls a minute per token; the photos are
 fetched over real HTTP from their public URLs (a failed pull shows up as `FAILED` with
 `photo_pull_failed`); private (SELF_ONLY) posts complete without a public post id and never
-appear in `video/list`. View and like counts grow with the post's age on the injected clock.
+appear in `video/list`, which pages newest first by `cursor` (a millisecond create time, as
+TikTok documents it) while `has_more`. View and like counts grow with the post's age on the
+injected clock.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import urllib.error
 import urllib.request
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import regex
@@ -33,6 +35,8 @@ DEMO_USERNAME = "doetank.peer"
 SCOPES = ("user.info.basic", "video.publish", "video.list")
 PRIVACY_LEVELS = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")
 MAX_IMAGES, MAX_IMAGE_BYTES, MAX_TITLE, MAX_DESCRIPTION = 35, 20 * 1024 * 1024, 90, 4000
+MAX_LIST_COUNT = 20  # video/list's max_count (1 to 20; 10 when left out)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PHOTO_MAGIC = (b"\xff\xd8\xff",)  # JPEG; WebP is RIFF....WEBP, checked separately
 
 STATUS_CODES = {"ok": 200, "invalid_params": 400, "invalid_file_upload": 400, "access_token_invalid": 401,
@@ -65,6 +69,10 @@ class SimPost:
     post_id: str | None = None
     downloaded_bytes: int = 0
     sizes: list[int] = field(default_factory=list)
+
+
+def epoch_ms(moment: datetime) -> int:
+    return (moment - EPOCH) // timedelta(milliseconds=1)
 
 
 def is_photo(data: bytes) -> bool:
@@ -294,7 +302,8 @@ class TikTokSim(PlatformSim):
         post = SimPost(publish_id=f"p_pub_url~v2.{7_100_000_000 + next(self._seq)}",
                        open_id=self._token.open_id, title=str(info.get("title", "")),
                        description=str(info.get("description", "")), privacy_level=privacy or "SELF_ONLY",
-                       post_mode=body["post_mode"], photo_images=[str(u) for u in images], created_at=now)
+                       post_mode=body["post_mode"], photo_images=[str(u) for u in images],
+                       created_at=self._create_time(now))
         for url in post.photo_images:
             size, reason = self._pull(url)
             post.sizes.append(size)
@@ -321,6 +330,14 @@ class TikTokSim(PlatformSim):
                 "share_url": f"https://www.tiktok.com/@{DEMO_USERNAME}/photo/{post.post_id}"}
         return {k: v for k, v in full.items() if k in fields or k == "id"}
 
+    def _create_time(self, now: datetime) -> datetime:
+        """`now`, or a millisecond after the account's latest post: create times are unique to the
+        millisecond, so the list cursor (a millisecond timestamp) never splits posts made at one instant."""
+        assert self._token is not None
+        latest = max((p.created_at for p in self.posts.values() if p.open_id == self._token.open_id),
+                     default=None)
+        return now if latest is None or epoch_ms(now) > epoch_ms(latest) else latest + timedelta(milliseconds=1)
+
     def _public_posts(self) -> list[SimPost]:
         for post in self.posts.values():
             self._advance(post)
@@ -335,11 +352,15 @@ class TikTokSim(PlatformSim):
         fields, body = self._fields(req), req.json() or {}
         if fields is None:
             return self._envelope(code="invalid_params", message="fields is required")
-        count = max(1, min(20, int(body.get("max_count", 20))))
-        cursor = int(body.get("cursor") or 0)
-        posts = [p for p in self._public_posts() if not cursor or int(p.created_at.timestamp() * 1000) < cursor]
+        try:
+            count = max(1, min(MAX_LIST_COUNT, int(body.get("max_count", 10))))
+            cursor = int(body.get("cursor") or 0)
+        except (TypeError, ValueError):
+            return self._envelope(code="invalid_params", message="max_count and cursor must be integers")
+        posts = [p for p in self._public_posts() if not cursor or epoch_ms(p.created_at) < cursor]
         page = posts[:count]
-        next_cursor = int(page[-1].created_at.timestamp() * 1000) if page else 0
+        # The cursor is the last listed post's create time in ms: the next page lists older posts.
+        next_cursor = epoch_ms(page[-1].created_at) if page else cursor
         return self._envelope({"videos": [self._video(p, fields) for p in page], "cursor": next_cursor,
                                "has_more": len(posts) > count})
 

@@ -4,8 +4,10 @@ and a few helpers for Graph-shaped expectations."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ from PIL import Image
 from outreach.config import ChannelConfig
 from outreach.connectors.base import MemoryCredentialStore
 from outreach.connectors.meta import GraphConnector
-from outreach.domain import MediaItem, Platform, PublishRequest
+from outreach.domain import MediaItem, Platform, PublishRequest, PublishResult
 from outreach.sandbox.meta import GraphSim
 from tests.clock import FakeClock
 from tests.connectors.harness import Context, Outcome
@@ -52,11 +54,12 @@ def make_context(*, serve_sandbox: Callable[..., Any], monkeypatch: Any, tmp_pat
     sandbox, url = serve_sandbox(sim(clock=clock), media_dir=media)
     name = f"peer-{platform.value}"
 
-    def make_connector(*, timeout_s: float = 10.0, max_polls: int = 10, **options: Any) -> GraphConnector:
+    def make_connector(*, timeout_s: float = 10.0, max_polls: int = 10, max_pages: int = 10,
+                       **options: Any) -> GraphConnector:
         channel = ChannelConfig(name=name, platform=platform, base_url=f"{url}/{platform.value}",
                                 options={**(base_options or {}), **options}, secret_envs={"token": env})
         return connector(channel, timeout_s=timeout_s, clock=clock, credentials=store,
-                         sleep=lambda s: None, poll_interval_s=0, max_polls=max_polls)
+                         sleep=lambda s: None, poll_interval_s=0, max_polls=max_polls, max_pages=max_pages)
 
     return Context(sandbox=sandbox, url=url, prefix=platform.value, make_connector=make_connector,
                    secrets=(token,), scratch={"clock": clock, "store": store, "media": media, "env": env,
@@ -112,3 +115,74 @@ def both(*checks: Callable[[Outcome], None]) -> Callable[[Outcome], None]:
         for one in checks:
             one(outcome)
     return check
+
+
+def listings(ctx: Context, edge: str) -> int:
+    """How often the account's listing (`GET /{version}/{account}/{edge}`) was read."""
+    return sum(1 for prefix, method, path in ctx.sandbox.requests_seen
+               if prefix == ctx.prefix and method == "GET" and path.endswith(f"/{edge}"))
+
+
+def check_reconcile_pages_back(ctx: Context, caplog: Any, *, edge: str, with_image: bool = False) -> None:
+    """Reconcile over a busy account: 120 posts went out after the one sought, inside the window,
+    so it lies on the second page of 100. Reconcile pages back to it; an absent text is looked
+    for on both pages and no further (the second has no `next`); `max_pages` caps the reading; a
+    window that the first page already reaches past ends the search there."""
+    clock, connector = ctx.scratch["clock"], ctx.make_connector()
+
+    def publish(text: str) -> tuple[PublishRequest, PublishResult]:
+        req = request(ctx, text, media=(image(ctx),) if with_image else ())
+        result = connector.publish(req, save_handle=ctx.save_handle)
+        return replace(req, handle=ctx.saved_handles[-1] if ctx.saved_handles else {}), result
+
+    req, sought = publish("Het bericht dat na een onderbroken poging gezocht wordt")
+    for n in range(120):
+        clock.advance(seconds=1)
+        publish(f"Een ander bericht van een andere vrijwilliger, nummer {n}")
+
+    read = listings(ctx, edge)
+    found = ctx.make_connector().reconcile(req)
+    assert found is not None and found.remote_id == sought.remote_id and found.url == sought.url
+    assert listings(ctx, edge) - read == 2
+
+    read = listings(ctx, edge)
+    assert ctx.make_connector().reconcile(replace(req, text="Dit bericht is nooit verstuurd")) is None
+    assert listings(ctx, edge) - read == 2  # the listing ended: no third page asked for
+
+    read = listings(ctx, edge)
+    with caplog.at_level(logging.WARNING, logger="outreach.connectors.meta"):
+        assert ctx.make_connector(max_pages=1).reconcile(req) is None
+    assert listings(ctx, edge) - read == 1
+    assert f"peer-{ctx.prefix}: read 1 pages of {edge} without reaching back to" in caplog.text
+
+    clock.advance(hours=1)  # a later attempt: its window starts after every post on the first page
+    read = listings(ctx, edge)
+    later = replace(req, text="Dit bericht is nooit verstuurd", attempt_started_at=clock())
+    assert ctx.make_connector().reconcile(later) is None
+    assert listings(ctx, edge) - read == 1
+
+
+def check_graph_paging(ctx: Context, token: str, edge: str, *, with_image: bool = False) -> None:
+    """Raw Graph calls on the account's listing: opaque cursors, `next` (a working URL) only while
+    there is a next page, `previous` back, and code 100 for a cursor that points nowhere."""
+    connector = ctx.make_connector()
+    for n in range(5):
+        ctx.scratch["clock"].advance(seconds=1)
+        connector.publish(request(ctx, f"Bericht {n}", media=(image(ctx),) if with_image else ()),
+                          save_handle=ctx.save_handle)
+    auth = {"Authorization": f"Bearer {token}"}
+    first = graph_get(ctx, f"v25.0/me/{edge}", token, limit=2).json()
+    assert len(first["data"]) == 2 and "previous" not in first["paging"]
+    after = first["paging"]["cursors"]["after"]
+    assert after not in (first["data"][-1]["id"], first["paging"]["cursors"]["before"])
+    assert first["paging"]["next"].startswith(f"{ctx.url}/{ctx.prefix}/v25.0/me/{edge}?")
+    second = requests.get(first["paging"]["next"], headers=auth, timeout=5).json()
+    assert second["data"][0]["id"] != first["data"][-1]["id"] and "next" in second["paging"]
+    back = requests.get(second["paging"]["previous"], headers=auth, timeout=5).json()
+    assert back["data"] == first["data"]
+    last = requests.get(second["paging"]["next"], headers=auth, timeout=5).json()
+    assert len(last["data"]) == 1 and "next" not in last["paging"]
+    ids = [m["id"] for page in (first, second, last) for m in page["data"]]
+    assert len(set(ids)) == 5
+    bad = graph_get(ctx, f"v25.0/me/{edge}", token, after="bm90LWEtY3Vyc29y")
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == 100

@@ -18,6 +18,8 @@ from tests.connectors.meta_fixtures import (
     START,
     blocked_for,
     both,
+    check_graph_paging,
+    check_reconcile_pages_back,
     error_code,
     graph_error_body,
     graph_get,
@@ -257,3 +259,11 @@ def test_sim_wire_format(ctx: Context) -> None:
     assert '"type": "pages"' in good.headers["X-Business-Use-Case-Usage"]
     none = graph_get(ctx, f"v25.0/{remote_id}/insights", DEMO_TOKEN)
     assert none.json()["error"]["code"] == 3001 and none.json()["error"]["error_subcode"] == 1504028
+
+
+def test_reconcile_pages_back_through_a_busy_page(ctx: Context, caplog: pytest.LogCaptureFixture) -> None:
+    check_reconcile_pages_back(ctx, caplog, edge="published_posts")
+
+
+def test_sim_pages_published_posts(ctx: Context) -> None:
+    check_graph_paging(ctx, DEMO_TOKEN, "published_posts")

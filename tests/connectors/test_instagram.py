@@ -19,6 +19,8 @@ from tests.connectors.meta_fixtures import (
     START,
     blocked_for,
     both,
+    check_graph_paging,
+    check_reconcile_pages_back,
     error_code,
     graph_error_body,
     graph_get,
@@ -381,3 +383,12 @@ def test_sim_speaks_the_graph_wire_format(ctx: Context) -> None:
     assert quota.json() == {"data": [{"quota_usage": 1, "config": {"quota_total": 50, "quota_duration": 86400}}]}
     nobody = graph_get(ctx, "v25.0/me", "")
     assert nobody.json()["error"]["code"] == 104
+
+
+def test_reconcile_pages_back_through_a_busy_account(ctx: Context, caplog: pytest.LogCaptureFixture) -> None:
+    ctx.control("config", {"quota_total": 200})
+    check_reconcile_pages_back(ctx, caplog, edge="media", with_image=True)
+
+
+def test_sim_pages_the_media_list(ctx: Context) -> None:
+    check_graph_paging(ctx, DEMO_TOKEN, "media", with_image=True)

@@ -13,7 +13,16 @@ from outreach.connectors.threads import ThreadsConnector
 from outreach.domain import METRIC_NAMES, MediaItem, Platform, TextUnit
 from outreach.sandbox.threads import DEMO_TOKEN, THREADS_USER_ID, ThreadsSim, threads_length
 from tests.connectors.harness import Case, Context, Outcome, case_id, run_case
-from tests.connectors.meta_fixtures import ALT, START, error_code, image, make_context, request
+from tests.connectors.meta_fixtures import (
+    ALT,
+    START,
+    check_graph_paging,
+    check_reconcile_pages_back,
+    error_code,
+    image,
+    make_context,
+    request,
+)
 
 TEXT = "Vanavond in Den Haag: samen in gesprek over gelijkheid 🌈"
 LINK = "https://example.org/den-haag"
@@ -168,3 +177,11 @@ def test_text_length_counts_emoji_as_utf8_bytes() -> None:
     assert "501" in problem and "500" in problem
     problems = ThreadsConnector.validate("hoi", [MediaItem("a.gif", mime_type="image/gif"), MediaItem("b.jpg")])
     assert len(problems) == 2 and ThreadsConnector.has_audience
+
+
+def test_reconcile_pages_back_through_a_busy_profile(ctx: Context, caplog: pytest.LogCaptureFixture) -> None:
+    check_reconcile_pages_back(ctx, caplog, edge="threads")
+
+
+def test_sim_pages_the_threads_list(ctx: Context) -> None:
+    check_graph_paging(ctx, DEMO_TOKEN, "threads")

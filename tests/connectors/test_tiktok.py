@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -234,8 +235,9 @@ def ctx(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:
     Image.new("RGB", (108, 192), (20, 80, 120)).save(tmp_path / "photo.png", "PNG")
     sandbox, url = serve_sandbox(TikTokSim(clock=clock, fetch_timeout_s=2.0), media_dir=tmp_path)
 
-    def make_connector(*, max_polls: int = 5, refresh: bool = False, token: str | None = DEMO_ACCESS_TOKEN,
-                       credentials: MemoryCredentialStore | None = None, **options: Any) -> TikTokConnector:
+    def make_connector(*, max_polls: int = 5, max_pages: int = 10, refresh: bool = False,
+                       token: str | None = DEMO_ACCESS_TOKEN, credentials: MemoryCredentialStore | None = None,
+                       **options: Any) -> TikTokConnector:
         envs = dict(ENVS) if refresh else {"token": ENVS["token"]}
         if token is None:
             monkeypatch.delenv(ENVS["token"])
@@ -244,7 +246,7 @@ def ctx(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:
         channel = ChannelConfig(name="peer-tiktok", platform=Platform.TIKTOK, base_url=f"{url}/tiktok",
                                 options=options, secret_envs=envs)
         return TikTokConnector(channel, timeout_s=10.0, clock=clock, sleep=lambda s: None, max_polls=max_polls,
-                               credentials=credentials)
+                               max_pages=max_pages, credentials=credentials)
 
     return Context(sandbox=sandbox, url=url, prefix="tiktok", make_connector=make_connector,
                    secrets=(DEMO_ACCESS_TOKEN, DEMO_REFRESH_TOKEN, DEMO_CLIENT_SECRET),
@@ -367,3 +369,52 @@ def test_sim_speaks_the_wire_format(ctx: Context) -> None:
     assert statuses[1]["publicaly_available_post_id"] == []
     no_fields = requests.post(f"{api}/video/query/", headers=auth, timeout=5, json={"filters": {"video_ids": ["1"]}})
     assert no_fields.status_code == 400 and no_fields.json()["error"]["code"] == "invalid_params"
+
+
+def test_reconcile_pages_back_through_a_busy_account(ctx: Context, caplog: pytest.LogCaptureFixture) -> None:
+    """60 public posts went out after the one sought: it is on the fourth page of 20. Reconcile
+    follows `cursor` while `has_more`; an absent post is looked for until the list ends; `max_pages`
+    caps the reading; a window that the first page reaches past ends the search there."""
+    ctx.control("configure", {"daily_post_cap": 100})
+    clock, connector = ctx.scratch["clock"], ctx.make_connector(**PUBLIC)
+    req = post(ctx, "Het bericht dat na een onderbroken poging gezocht wordt")
+    sought = connector.publish(req, save_handle=ctx.save_handle)
+    for n in range(60):
+        clock.advance(seconds=11)  # within TikTok's 6 inits a minute
+        connector.publish(post(ctx, f"Een ander bericht, nummer {n}"), save_handle=ctx.save_handle)
+
+    def lists() -> int:
+        return ctx.requests_to("POST", "/video/list/")
+
+    found = ctx.make_connector(**PUBLIC).reconcile(req)
+    assert found is not None and found.remote_id == sought.remote_id and lists() == 4
+    clock.advance(minutes=30)  # past the listing delay: a post still not listed was not posted
+    assert ctx.make_connector(**PUBLIC).reconcile(replace(req, text="Nooit verstuurd")) is None
+    assert lists() == 8  # the fourth page says has_more: false
+    with caplog.at_level(logging.WARNING, logger="outreach.connectors.tiktok"):
+        assert ctx.make_connector(max_pages=2, **PUBLIC).reconcile(req) is None
+    assert lists() == 10 and "peer-tiktok: read 2 pages of video/list without reaching back to" in caplog.text
+    later = replace(req, text="Nooit verstuurd", attempt_started_at=clock())
+    with pytest.raises(TransientError, match="not listed"):
+        ctx.make_connector(**PUBLIC).reconcile(later)
+    assert lists() == 11  # the newest page is already older than this attempt's window
+
+
+def test_sim_pages_video_list_without_splitting_an_instant(ctx: Context) -> None:
+    """Raw video/list: `cursor` (a millisecond create time) and `has_more`; three posts made at one
+    instant of the sim clock still come out once each over two pages."""
+    connector = ctx.make_connector(**PUBLIC)
+    for n in range(3):
+        connector.publish(post(ctx, f"Bericht {n}"), save_handle=ctx.save_handle)
+    api, auth = f"{ctx.url}/tiktok/v2/video/list/", {"Authorization": f"Bearer {DEMO_ACCESS_TOKEN}"}
+
+    def page(**body: Any) -> dict[str, Any]:
+        return requests.post(api, params={"fields": "id,create_time"}, headers=auth, json=body, timeout=5).json()
+
+    first = page(max_count=2)
+    assert first["error"]["code"] == "ok" and first["data"]["has_more"] is True
+    assert isinstance(first["data"]["cursor"], int)
+    second = page(max_count=2, cursor=first["data"]["cursor"])
+    assert second["data"]["has_more"] is False and len(second["data"]["videos"]) == 1
+    ids = [v["id"] for v in first["data"]["videos"] + second["data"]["videos"]]
+    assert len(set(ids)) == 3 and [v["id"] for v in page(max_count=20)["data"]["videos"]] == ids
