@@ -11,10 +11,10 @@ from __future__ import annotations
 import io
 import logging
 import os
-import queue
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -32,6 +32,7 @@ from outreach import __version__
 Clock = Callable[[], datetime]
 REDACTED = "***"
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
+_MAX_PENDING = 5000  # exchanges the writer thread holds at most before it writes them
 FILE_PATTERN = re.compile(r"^(?P<prefix>[\w.-]+?)-(?P<day>\d{8})-.*\.warc\.gz$")
 
 # Headers dropped outright: they carry credentials or session state, never evidence.
@@ -39,8 +40,15 @@ _DROP_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "se
                            "x-api-key", "x-auth-token", "x-csrf-token", "dpop"})
 # Headers describing the wire encoding of the original body; the recorded body is decoded.
 _WIRE_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})
+_UNRECORDED_HEADERS = _DROP_HEADERS | _WIRE_HEADERS
 _SECRET_NAMES = (r"access_token|refresh_token|client_secret|fb_exchange_token|id_token|code_verifier"
                  r"|accessJwt|refreshJwt|password|app_password|token")
+# Every secret name contains one of these (lowercase), so text without any of them cannot match a
+# pattern below and skips the regexes: most header values and bodies (tests check the coverage).
+_TRIGGERS = ("token", "secret", "password", "jwt", "code_verifier")
+# The only characters that the patterns' IGNORECASE matches to a trigger letter but that `str.lower()`
+# does not lower to it (dotted and dotless i, long s).
+_FOLDS = (("\u0130", "i"), ("\u0131", "i"), ("\u017f", "s"))
 _QUERY_SECRET = re.compile(rf"(?i)((?:^|[?&;\s\"'])(?:{_SECRET_NAMES})=)[^&\s\"';]+")
 _JSON_SECRET = re.compile(rf"(?i)(\"(?:{_SECRET_NAMES})\"\s*:\s*)\"(?:[^\"\\]|\\.)*\"")
 _MULTIPART_SECRET = re.compile(
@@ -66,9 +74,10 @@ class Redactor:
         self.secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
 
     def text(self, value: str) -> str:
-        value = _QUERY_SECRET.sub(rf"\1{REDACTED}", value)
-        value = _JSON_SECRET.sub(rf'\1"{REDACTED}"', value)
-        value = _MULTIPART_SECRET.sub(rf"\1{REDACTED}", value)
+        if _may_name_a_secret(value):
+            value = _QUERY_SECRET.sub(rf"\1{REDACTED}", value)
+            value = _JSON_SECRET.sub(rf'\1"{REDACTED}"', value)
+            value = _MULTIPART_SECRET.sub(rf"\1{REDACTED}", value)
         for secret in self.secrets:
             value = value.replace(secret, REDACTED)
         return value
@@ -81,10 +90,23 @@ class Redactor:
         return self.text(text).encode("latin-1")
 
     def headers(self, items: Iterable[tuple[str, str]], *, body_length: int) -> list[tuple[str, str]]:
-        kept = [(k, self.text(str(v))) for k, v in items
-                if k.lower() not in _DROP_HEADERS and k.lower() not in _WIRE_HEADERS]
+        kept = [(k, str(v)) for k, v in items if k.lower() not in _UNRECORDED_HEADERS]
+        # One look at all values together: text that holds no secret name and no secret leaves every
+        # value unchanged, which is the usual case; otherwise each value is redacted on its own.
+        joined = "\n".join(v for _, v in kept)
+        if _may_name_a_secret(joined) or any(secret in joined for secret in self.secrets):
+            kept = [(k, self.text(v)) for k, v in kept]
         kept.append(("Content-Length", str(body_length)))
         return kept
+
+
+def _may_name_a_secret(text: str) -> bool:
+    """False only if no secret name occurs in `text`, in any case: the regexes may then be skipped."""
+    if not text.isascii():
+        for odd, plain in _FOLDS:
+            text = text.replace(odd, plain)
+    lowered = text.lower()
+    return any(trigger in lowered for trigger in _TRIGGERS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +128,7 @@ class WarcRecorder:
 
     def __init__(self, directory: str | os.PathLike[str], *, secrets: Iterable[str] = (),
                  max_bytes: int = DEFAULT_MAX_BYTES, clock: Clock = utcnow, prefix: str = "outreach",
-                 background: bool = False) -> None:
+                 background: bool = False, quiet_s: float = 0.25, max_wait_s: float = 10.0) -> None:
         self.directory = Path(directory)
         self.redactor = Redactor(secrets)
         self.max_bytes = max_bytes
@@ -114,15 +136,26 @@ class WarcRecorder:
         self.prefix = prefix
         self._lock = threading.Lock()
         self._fh: IO[bytes] | None = None
-        self._writer: WARCWriter | None = None
+        # Records are built with `_warc` and gzipped into `_buffer`, one gzip member each, then written
+        # to the file in one piece: a file holds only whole records once flushed.
+        self._buffer = io.BytesIO()
+        self._warc = WARCWriter(self._buffer, gzip=True)
         self._day: date | None = None
         self._path: Path | None = None
         self._seq = 0
         self.records_written = 0
-        # With `background`, the hook only queues the exchange and a writer thread redacts, gzips and
-        # writes it, so publishing does not wait on the archive; `flush()` waits for the queue.
+        # With `background`, the hook only appends the exchange to `_pending`, and a writer thread
+        # redacts, gzips and writes once the exchanges have stopped coming for `quiet_s` (at the latest
+        # `max_wait_s` after the first): during a burst of publishing the archive takes no CPU from it.
+        # The hook never wakes the writer (that alone costs a publisher a GIL hand-over per post); the
+        # writer looks every `quiet_s`. `flush()` has it write at once and waits.
         self.background = background
-        self._queue: queue.Queue[tuple[requests.Response, datetime] | None] | None = None
+        self.quiet_s = quiet_s
+        self.max_wait_s = max_wait_s
+        self._pending: list[tuple[requests.Response, datetime]] = []
+        self._arrived = 0
+        self._state = threading.Condition()  # guards _pending, _arrived and the flags below
+        self._urgent = self._closing = self._writing = False
         self._thread: threading.Thread | None = None
 
     # -- the hook -----------------------------------------------------------------------------
@@ -131,49 +164,74 @@ class WarcRecorder:
         if not self.background:
             self.record(response)
             return
-        with self._lock:
+        with self._state:
+            self._pending.append((response, self.clock()))
+            self._arrived += 1
             if self._thread is None:
-                self._queue = queue.Queue()
+                self._closing = False
                 self._thread = threading.Thread(target=self._drain, name="warc-writer", daemon=True)
                 self._thread.start()
-        assert self._queue is not None
-        self._queue.put((response, self.clock()))
 
     def _drain(self) -> None:
-        assert self._queue is not None
-        while (item := self._queue.get()) is not None:
+        """Write what has gathered once the exchanges pause (or on `flush`/`close`), flushing the file
+        once per batch rather than once per exchange."""
+        seen, oldest = 0, None
+        while True:
+            with self._state:
+                self._state.wait_for(lambda: self._urgent or self._closing, timeout=self.quiet_s)
+                now = time.monotonic()
+                if self._pending and oldest is None:
+                    oldest = now
+                quiet = self._arrived == seen
+                seen = self._arrived
+                due = self._urgent or self._closing or len(self._pending) >= _MAX_PENDING or (
+                    self._pending and (quiet or now - (oldest or now) >= self.max_wait_s))
+                if not due:
+                    continue
+                batch, self._pending, self._urgent, self._writing = self._pending, [], False, True
+                oldest = None
+            self._write_batch(batch)
+            with self._state:
+                self._writing = False
+                self._state.notify_all()
+                if self._closing and not self._pending:
+                    return
+
+    def _write_batch(self, batch: list[tuple[requests.Response, datetime]]) -> None:
+        """Write and flush; never raises (evidence is best effort, publishing must go on)."""
+        for response, now in batch:
             try:
-                self.record(*item)
+                self._write(self._records(response, now), now, flush=False)
             except Exception:  # evidence is best effort; publishing must go on
                 log.exception("could not write a WARC record")
-            finally:
-                self._queue.task_done()
-        self._queue.task_done()
+        try:
+            with self._lock:
+                if self._fh is not None:
+                    self._fh.flush()
+        except Exception:
+            log.exception("could not flush the WARC file")
 
     def flush(self) -> None:
-        """Wait until every queued exchange is written."""
-        if self._queue is not None:
-            self._queue.join()
+        """Write every exchange recorded so far now, and wait until it is on the file."""
+        with self._state:
+            if self._thread is None:
+                return
+            self._urgent = True
+            self._state.notify_all()
+            self._state.wait_for(lambda: not self._pending and not self._writing)
 
     def record(self, response: requests.Response, now: datetime | None = None) -> None:
         """Write the request and response behind `response`, redacted. Never raises on bad input."""
-        request = response.request
-        url = self.redactor.text(str(response.url or (request.url if request else "")))
         now = now or self.clock()
-        records = []
-        if request is not None:
-            records.append(self._request_record(request, url, now))
-        records.append(self._response_record(response, url, now))
-        self._write(records, now)
+        self._write(self._records(response, now), now)
 
     def note(self, url: str, text: str) -> None:
         """A metadata record (e.g. a permalink that could not be fetched), redacted like the rest."""
         now = self.clock()
         payload = self.redactor.text(text).encode("utf-8")
-        writer = self._placeholder_writer()
-        record = writer.create_warc_record(self.redactor.text(url), "metadata", payload=io.BytesIO(payload),
-                                           length=len(payload), warc_content_type="text/plain; charset=utf-8",
-                                           warc_headers_dict={"WARC-Date": _warc_date(now)})
+        record = self._warc.create_warc_record(
+            self.redactor.text(url), "metadata", payload=io.BytesIO(payload), length=len(payload),
+            warc_content_type="text/plain; charset=utf-8", warc_headers_dict={"WARC-Date": _warc_date(now)})
         self._write([record], now)
 
     def add_secrets(self, secrets: Iterable[str]) -> None:
@@ -183,11 +241,13 @@ class WarcRecorder:
 
     def close(self) -> None:
         self.flush()
+        with self._state:
+            thread, self._thread = self._thread, None
+            self._closing = True
+            self._state.notify_all()
+        if thread is not None:
+            thread.join(timeout=10)  # outside the locks, which the writer thread takes to write
         with self._lock:
-            if self._thread is not None and self._queue is not None:
-                self._queue.put(None)
-                self._thread.join(timeout=10)
-                self._thread = self._queue = None
             self._close()
 
     def files(self) -> list[Path]:
@@ -199,10 +259,17 @@ class WarcRecorder:
 
     # -- building records ---------------------------------------------------------------------
 
-    def _placeholder_writer(self) -> WARCWriter:
-        return WARCWriter(io.BytesIO(), gzip=True)
+    def _records(self, response: requests.Response, now: datetime) -> list[Any]:
+        request = response.request
+        url = self.redactor.text(str(response.url or (request.url if request else "")))
+        date = _warc_date(now)
+        records = []
+        if request is not None:
+            records.append(self._request_record(request, url, date))
+        records.append(self._response_record(response, url, date))
+        return records
 
-    def _request_record(self, request: requests.PreparedRequest, url: str, now: datetime) -> Any:
+    def _request_record(self, request: requests.PreparedRequest, url: str, date: str) -> Any:
         body = request.body
         if isinstance(body, str):
             raw = body.encode("utf-8")
@@ -217,39 +284,46 @@ class WarcRecorder:
         if not any(k.lower() == "host" for k, _ in headers):
             headers.insert(0, ("Host", parts.netloc))
         http_headers = StatusAndHeaders(f"{request.method} {target} HTTP/1.1", headers, is_http_request=True)
-        return self._placeholder_writer().create_warc_record(
+        return self._warc.create_warc_record(
             url, "request", payload=io.BytesIO(raw), length=len(raw), http_headers=http_headers,
-            warc_headers_dict={"WARC-Date": _warc_date(now)})
+            warc_headers_dict={"WARC-Date": date})
 
-    def _response_record(self, response: requests.Response, url: str, now: datetime) -> Any:
+    def _response_record(self, response: requests.Response, url: str, date: str) -> Any:
         raw = self.redactor.body(response.content or b"")
         reason = response.reason or reasons.get(response.status_code, "")
         headers = self.redactor.headers(response.headers.items(), body_length=len(raw))
         http_headers = StatusAndHeaders(f"{response.status_code} {reason}".strip(), headers,
                                         protocol="HTTP/1.1")
-        return self._placeholder_writer().create_warc_record(
+        return self._warc.create_warc_record(
             url, "response", payload=io.BytesIO(raw), length=len(raw), http_headers=http_headers,
-            warc_headers_dict={"WARC-Date": _warc_date(now)})
+            warc_headers_dict={"WARC-Date": date})
 
     # -- files --------------------------------------------------------------------------------
 
-    def _write(self, records: list[Any], now: datetime) -> None:
+    def _write(self, records: list[Any], now: datetime, *, flush: bool = True) -> None:
         with self._lock:
-            writer = self._writer_for(now)
-            for record in records:
-                writer.write_record(record)
-                self.records_written += 1
-            assert self._fh is not None
-            self._fh.flush()  # each record is a complete gzip member: readable while the file grows
+            fh = self._file_for(now)
+            fh.write(self._gzipped(records))
+            self.records_written += len(records)
+            if flush:
+                fh.flush()  # each record is a complete gzip member: readable while the file grows
 
-    def _writer_for(self, now: datetime) -> WARCWriter:
+    def _gzipped(self, records: list[Any]) -> bytes:
+        """The records as consecutive gzip members (warcio's gzip); call with the lock held."""
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        for record in records:
+            self._warc.write_record(record)
+        return self._buffer.getvalue()
+
+    def _file_for(self, now: datetime) -> IO[bytes]:
         day = now.astimezone(UTC).date()
         too_big = self._fh is not None and self._fh.tell() >= self.max_bytes
-        if self._writer is None or day != self._day or too_big:
+        if self._fh is None or day != self._day or too_big:
             self._close()
             self._open(day, now)
-        assert self._writer is not None
-        return self._writer
+        assert self._fh is not None
+        return self._fh
 
     def _open(self, day: date, now: datetime) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -261,20 +335,19 @@ class WarcRecorder:
             if not path.exists():
                 break
         self._fh = path.open("xb")
-        self._writer = WARCWriter(self._fh, gzip=True)
         self._day, self._path = day, path
-        info = self._writer.create_warcinfo_record(name, {
+        info = self._warc.create_warcinfo_record(name, {
             "software": f"outreach {__version__} (warcio)", "format": "WARC File Format 1.1",
             "description": "Platform API exchanges recorded by outreach; credentials redacted before writing",
             "isPartOf": "outreach proof-of-impact archive"})
         info.rec_headers.replace_header("WARC-Date", _warc_date(now))
-        self._writer.write_record(info)
+        self._fh.write(self._gzipped([info]))
         self._fh.flush()
 
     def _close(self) -> None:
         if self._fh is not None:
             self._fh.close()
-        self._fh = self._writer = None
+        self._fh = None
         self._day = None
 
 
