@@ -68,6 +68,7 @@ class RetrySettings:
 class WorkerSettings:
     dispatch_interval_s: float = 30.0
     lease_s: float = 300.0
+    claim_batch: int = 20  # due posts claimed per transaction (1: one at a time)
     http_timeout_s: float = 30.0
     harvest_interval_s: float = 300.0  # how often the worker looks for due metrics snapshots
     heartbeat_interval_s: float = 30.0  # a worker silent for 3 intervals is reported dead

@@ -12,7 +12,8 @@ ALLOWED: dict[S, frozenset[S]] = {
     S.REJECTED: frozenset({S.PENDING_REVIEW, S.DRAFT, S.CANCELLED}),
     S.APPROVED: frozenset({S.PUBLISHING, S.MANUAL_DUE, S.PENDING_REVIEW, S.REJECTED, S.CANCELLED}),
     # PUBLISHING -> PUBLISHING: another worker takes over after the lease expired.
-    S.PUBLISHING: frozenset({S.PUBLISHED, S.RETRYING, S.FAILED, S.PUBLISHING}),
+    # PUBLISHING -> APPROVED: a claim given back before anything was sent.
+    S.PUBLISHING: frozenset({S.PUBLISHED, S.RETRYING, S.FAILED, S.PUBLISHING, S.APPROVED}),
     S.RETRYING: frozenset({S.PUBLISHING, S.PENDING_REVIEW, S.APPROVED, S.CANCELLED}),
     S.FAILED: frozenset({S.APPROVED, S.PENDING_REVIEW, S.CANCELLED}),
     S.MANUAL_DUE: frozenset({S.PUBLISHED, S.CANCELLED}),

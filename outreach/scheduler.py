@@ -24,10 +24,11 @@ log = logging.getLogger("outreach.worker")
 WAKEUP_JOB = "dispatch-wakeup"
 
 
-def dispatch_job(dispatcher: Dispatcher, on_outcome: Callable[[Outcome], None]) -> datetime | None:
-    """One pass: publish everything due, then return when the next post is due."""
+def dispatch_job(dispatcher: Dispatcher, on_outcome: Callable[[Outcome], None],
+                 stop: Callable[[], bool] | None = None) -> datetime | None:
+    """One pass: publish everything due (until `stop()`), then return when the next post is due."""
     try:
-        dispatcher.run_due(on_outcome=on_outcome)
+        dispatcher.run_due(on_outcome=on_outcome, stop=stop)
     except Exception:  # keep the clock running; the next tick tries again
         log.exception("dispatch pass failed")
     return dispatcher.next_due_at()
@@ -54,7 +55,7 @@ class Worker:
     def _dispatch(self) -> None:
         if self.stopping.is_set():
             return
-        next_due = dispatch_job(self.dispatcher, self.on_outcome)
+        next_due = dispatch_job(self.dispatcher, self.on_outcome, self.stopping.is_set)
         if next_due is None or self.stopping.is_set():
             return
         now = datetime.now(UTC)
@@ -72,7 +73,7 @@ class Worker:
         self.scheduler.start()
 
     def stop(self) -> None:
-        """Finish the pass in flight, then stop."""
+        """Finish the post in flight, give back the claims not sent yet, then stop."""
         self.stopping.set()
 
     def run_forever(self, *, install_signals: bool = True, until: float | None = None) -> None:

@@ -17,8 +17,13 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Posts waiting for the dispatcher, as SQL shared by the partial index `ix_posts_ready` and the claim
+# query: SQLite uses a partial index only when the query repeats its condition term for term.
+READY_SQL = "status IN ('approved', 'retrying')"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -95,6 +100,9 @@ class Post(Base):
         UniqueConstraint("campaign_id", "source_key", "channel", "language"),
         Index("ix_posts_due", "status", "due_at"),
         Index("ix_posts_channel_status", "channel", "status"),
+        # The dispatcher's queue, in the order it is served: only posts waiting to go out.
+        Index("ix_posts_ready", text("coalesce(next_attempt_at, due_at)"), "id",
+              sqlite_where=text(READY_SQL), postgresql_where=text(READY_SQL)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,10 +1,13 @@
 """The dispatcher: claim due posts under a lease, publish through connectors, record every outcome.
 
 Exactly once: the claim (status `publishing`, a lease, an attempt row) is committed before any
-network call; connectors persist intermediate handles through `save_handle` as they go; after an
-ambiguous failure or a crash the post is marked `needs_reconcile`, and the next attempt asks the
-platform whether the post already exists before it sends anything again. Every write after the
-network call is fenced by the lease token, so a worker that lost its lease cannot overwrite the
+network call, for up to `worker.claim_batch` due posts at a time; connectors persist intermediate
+handles through `save_handle` as they go; after an ambiguous failure or a crash the post is marked
+`needs_reconcile`, and the next attempt asks the platform whether the post already exists before it
+sends anything again. Claims a batch could not use (its channel was rate limited or paused meanwhile,
+or half the lease has passed) are given back unsent. Results are written by a background thread
+within about 50 ms (`results.ResultWriter`), several per transaction under load; every write after
+the network call is fenced by the lease token, so a worker that lost its lease cannot overwrite the
 result of the worker that took over.
 """
 
@@ -12,14 +15,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, text, update
 
 from outreach import lifecycle
 from outreach.archive.captures import WarcRecorder, capture_dir, capture_permalink
@@ -27,10 +30,11 @@ from outreach.config import ConfigError, MissingSecret, Settings
 from outreach.connectors import Connector, ConnectorError, RateLimited, TransientError, connector_class
 from outreach.connectors.errors import AuthError
 from outreach.db import Database
-from outreach.db.models import ChannelState, PublishAttempt
+from outreach.db.models import READY_SQL, ChannelState, PublishAttempt
 from outreach.db.models import Post as PostRow
 from outreach.domain import ErrorKind, MediaItem, Platform, PostStatus, PublishRequest, PublishResult
 from outreach.publishing.media import MediaPreparer
+from outreach.publishing.results import Claim, Outcome, Result, ResultWriter
 from outreach.publishing.retry import RetryPolicy
 
 log = logging.getLogger("outreach.publishing")
@@ -45,57 +49,20 @@ DUE_STATUSES = (PostStatus.APPROVED.value, PostStatus.RETRYING.value)
 _TAKE = update(PostRow).where(PostRow.id == bindparam("b_post"), PostRow.status == bindparam("b_status"))
 _FENCED = update(PostRow).where(PostRow.id == bindparam("b_post"), PostRow.lease_token == bindparam("b_token"),
                                 PostRow.status == PostStatus.PUBLISHING.value)
-_ATTEMPT = update(PublishAttempt).where(PublishAttempt.id == bindparam("b_attempt"))
-_NEW_ATTEMPT = insert(PublishAttempt).returning(PublishAttempt.id)
+_ATTEMPT = update(PublishAttempt).where(PublishAttempt.post_id == bindparam("b_post"),
+                                        PublishAttempt.number == bindparam("b_number"))
+_NEW_ATTEMPT = insert(PublishAttempt)  # no RETURNING: SQLite would then insert a batch row by row
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What happened to one post in one dispatch step; `line()` is what the worker prints."""
-
-    post_id: int
-    channel: str
-    language: str
-    status: str  # published | retrying | failed | manual_due | lost_lease
-    detail: str = ""
-
-    def line(self) -> str:
-        parts = [f"post {self.post_id}", self.channel, self.language, self.status]
-        if self.detail:
-            parts.append(self.detail)
-        return " · ".join(parts)
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """A claimed post: what the claim transaction read, so publishing needs no second read."""
-
-    post_id: int
-    lease_token: str
-    attempt_id: int
-    attempt_number: int
-    channel: str
-    language: str
-    platform: Platform
-    needs_reconcile: bool
-    text: str = ""
-    idempotency_key: str = ""
-    link: str | None = None
-    handle: dict[str, Any] | None = None
-    has_media: bool = False
-    first_attempt_at: datetime | None = None
-    rate_limited_count: int = 0
-
-
 class Dispatcher:
     def __init__(self, db: Database, settings: Settings, *, worker_id: str | None = None,
                  clock: Clock = utcnow, connectors: ConnectorFactory | None = None,
                  media: MediaResolver | None = None, retry: RetryPolicy | None = None,
-                 lease_s: float | None = None) -> None:
+                 lease_s: float | None = None, batch: int | None = None) -> None:
         self.db = db
         self.settings = settings
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"
@@ -113,82 +80,135 @@ class Dispatcher:
         r = settings.worker.retry
         self.retry = retry or RetryPolicy(r.max_attempts, r.backoff_base_s, r.backoff_factor, r.backoff_max_s)
         self.lease = timedelta(seconds=lease_s if lease_s is not None else settings.worker.lease_s)
-        self._claim = self._claim_query()
+        self.batch = max(1, batch if batch is not None else settings.worker.claim_batch)
+        self._abandoned, self._due = self._claim_queries()
+        self._in_flight: set[tuple[int, str]] = set()  # (post, lease token) claimed here, result not written yet
+        self._mine = self._mine_query()
 
     # -- the loop -------------------------------------------------------------------------------
 
-    def run_due(self, *, limit: int | None = None,
-                on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
-        """Publish everything due now, one post at a time, until nothing is due (or `limit`)."""
-        outcomes: list[Outcome] = []
+    def run_due(self, *, limit: int | None = None, on_outcome: Callable[[Outcome], None] | None = None,
+                stop: Callable[[], bool] | None = None) -> list[Outcome]:
+        """Publish everything due now, until nothing is due (or `limit`). Posts are claimed in
+        growing batches (up to `worker.claim_batch`) and sent one by one; results are written by a
+        background thread while the next requests go out. `on_outcome` is called from that thread.
+        Once `stop()` is true (the worker was asked to stop), the post in flight is finished and the
+        claims not sent yet are given back."""
+        writer = ResultWriter(self._write, on_outcome)
+        stopped: set[str] = set()
+        handled = 0
+        size = 1  # claims grow 1, 2, 4, … up to the batch while they come back full: a small burst is
+        # shared among the workers, a backlog goes in batches
+        idle, failed = False, True
         try:
-            while limit is None or len(outcomes) < limit:
-                outcome = self.step()
-                if outcome is None:
+            while (limit is None or handled < limit) and not (stop and stop()):
+                claims = self.claim(size if limit is None else min(size, limit - handled))
+                if not claims:
                     break
-                outcomes.append(outcome)
-                if on_outcome:
-                    on_outcome(outcome)
+                if len(claims) == size:
+                    size = min(self.batch, size * 2)
+                done = self._send_all(claims, stopped, writer.put, stop)
+                if done < len(claims):
+                    writer.sync()  # the next claim must see the posts given back, and the channel blocked
+                if not done:  # all given back: once more, for other channels' posts; then stop
+                    if idle:
+                        break
+                    idle = True
+                    continue
+                idle = False
+                handled += done
+            failed = False
         finally:
+            outcomes = writer.close(raise_errors=not failed)
             self._start_captures()  # evidence after the burst, so it never delays a due post
         return outcomes
 
     def step(self) -> Outcome | None:
         """Claim and process one due post; None when nothing is due."""
-        claim = self.claim_next()
-        if claim is None:
-            return None
-        if claim.platform is Platform.MANUAL:
-            return self._manual(claim)
-        return self.process(claim)
+        claims = self.claim(1)
+        done = self.publish(claims) if claims else []
+        return done[0] if done else None
 
     # -- claiming -------------------------------------------------------------------------------
 
-    def _claim_query(self) -> Any:
-        """The claim statement, built once: due or abandoned posts of channels not blocked, oldest first."""
+    def _claim_queries(self) -> tuple[Any, Any]:
+        """The claim statements, built once, for posts of channels not blocked: those a crashed worker
+        left behind (lease run out; they go first), then those due, in the order `ix_posts_ready` keeps."""
         now = bindparam("now")
         blocked = select(ChannelState.channel).where(
             or_(ChannelState.blocked_until > now, ChannelState.last_error_kind == ErrorKind.AUTH.value))
-        waiting = and_(PostRow.status.in_(DUE_STATUSES), PostRow.due_at <= now,
-                       or_(PostRow.next_attempt_at.is_(None), PostRow.next_attempt_at <= now))
-        abandoned = and_(PostRow.status == PostStatus.PUBLISHING.value, PostRow.lease_until < now)
-        query = (select(PostRow.id, PostRow.status, PostRow.platform, PostRow.channel, PostRow.language,
-                        PostRow.text, PostRow.idempotency_key, PostRow.link, PostRow.handle, PostRow.media,
-                        PostRow.attempts, PostRow.rate_limited_count, PostRow.needs_reconcile)
-                 .where(or_(waiting, abandoned), PostRow.channel.not_in(blocked))
-                 .order_by(func.coalesce(PostRow.next_attempt_at, PostRow.due_at), PostRow.id).limit(1))
-        return query if self.db.is_sqlite else query.with_for_update(skip_locked=True)
+        ready_at = func.coalesce(PostRow.next_attempt_at, PostRow.due_at)
+        columns = select(PostRow.id, PostRow.status, PostRow.platform, PostRow.channel, PostRow.language,
+                         PostRow.text, PostRow.idempotency_key, PostRow.link, PostRow.handle, PostRow.media,
+                         PostRow.attempts, PostRow.rate_limited_count, PostRow.needs_reconcile, PostRow.lease_token)
+        abandoned = (columns.where(PostRow.status == PostStatus.PUBLISHING.value, PostRow.lease_until < now,
+                                   PostRow.channel.not_in(blocked))
+                     .order_by(PostRow.lease_until, PostRow.id).limit(bindparam("n")))
+        due = (columns.where(text(READY_SQL), ready_at <= now, PostRow.due_at <= now,
+                             PostRow.channel.not_in(blocked))
+               .order_by(ready_at, PostRow.id).limit(bindparam("n")))
+        if self.db.is_sqlite:  # its planner would take ix_posts_due and sort the whole backlog per claim
+            return abandoned, due.with_hint(PostRow, "INDEXED BY ix_posts_ready", "sqlite")
+        return abandoned.with_for_update(skip_locked=True), due.with_for_update(skip_locked=True)
 
-    def claim_next(self) -> Claim | None:
-        """Take the next due post: status `publishing`, a lease, an attempt row — committed before
-        any network call (on SQLite under BEGIN IMMEDIATE, on PostgreSQL with SKIP LOCKED)."""
+    def _mine_query(self) -> Any:
+        """Which of these posts does a lease token still hold (locked on PostgreSQL until the write)?"""
+        query = select(PostRow.id, PostRow.lease_token).where(
+            PostRow.id.in_(bindparam("ids", expanding=True)), PostRow.status == PostStatus.PUBLISHING.value)
+        return query if self.db.is_sqlite else query.with_for_update()
+
+    def claim(self, n: int = 1) -> list[Claim]:
+        """Take up to `n` due posts in one transaction: status `publishing`, one lease token, an
+        attempt row each — committed before any network call (on SQLite under BEGIN IMMEDIATE, on
+        PostgreSQL with SKIP LOCKED). Manual posts become `manual_due` here and then."""
         now = self.clock()
         with self.db.write_connection() as conn:
-            post = conn.execute(self._claim, {"now": now}).first()
-            if post is None:
-                return None
-            platform = Platform(post.platform)
-            this = {"b_post": post.id, "b_status": post.status}
-            if platform is Platform.MANUAL:
-                conn.execute(_TAKE, {**this, "status": lifecycle.checked(post.status, PostStatus.MANUAL_DUE),
-                                     "updated_at": now})
-                return Claim(post.id, "", 0, 0, post.channel, post.language, platform, False)
-            crashed = post.status == PostStatus.PUBLISHING.value
-            if crashed:
-                self._close_abandoned_attempts(conn, post.id, now)
-            first_attempt_at = now if post.attempts == 0 else conn.scalar(
-                select(func.min(PublishAttempt.started_at)).where(PublishAttempt.post_id == post.id))
-            token, number, reconcile = uuid.uuid4().hex, post.attempts + 1, post.needs_reconcile or crashed
-            conn.execute(_TAKE, {**this, "status": lifecycle.checked(post.status, PostStatus.PUBLISHING),
-                                 "lease_owner": self.worker_id, "lease_token": token,
-                                 "lease_until": now + self.lease, "attempts": number,
-                                 "needs_reconcile": reconcile, "updated_at": now})
-            attempt_id = conn.execute(_NEW_ATTEMPT, {"post_id": post.id, "number": number, "worker": self.worker_id,
-                                                     "started_at": now, "outcome": "started"}).scalar_one()
-            return Claim(post.id, token, attempt_id, number, post.channel, post.language, platform, reconcile,
-                         text=post.text, idempotency_key=post.idempotency_key, link=post.link,
-                         handle=dict(post.handle or {}), has_media=bool(post.media),
-                         first_attempt_at=first_attempt_at or now, rate_limited_count=post.rate_limited_count)
+            # Not our own claims whose results are still on their way to the database.
+            rows = [r for r in conn.execute(self._abandoned, {"now": now, "n": n})
+                    if (r.id, r.lease_token) not in self._in_flight]
+            if len(rows) < n:
+                rows += conn.execute(self._due, {"now": now, "n": n - len(rows)}).all()
+            if not rows:
+                return []
+            token = uuid.uuid4().hex
+            claims: list[Claim] = []
+            taken: list[tuple[Any, int, bool, datetime]] = []
+            for post in rows:
+                this = {"b_post": post.id, "b_status": post.status}
+                if post.platform == Platform.MANUAL.value:
+                    conn.execute(_TAKE, {**this, "status": lifecycle.checked(post.status, PostStatus.MANUAL_DUE),
+                                         "updated_at": now})
+                    claims.append(Claim(post.id, "", 0, post.channel, post.language, Platform.MANUAL, False))
+                    continue
+                crashed = post.status == PostStatus.PUBLISHING.value
+                if crashed:
+                    self._close_abandoned_attempts(conn, post.id, now)
+                first_attempt_at = now if post.attempts == 0 else conn.scalar(
+                    select(func.min(PublishAttempt.started_at)).where(PublishAttempt.post_id == post.id))
+                taken.append((post, post.attempts + 1, post.needs_reconcile or crashed, first_attempt_at or now))
+            if taken:
+                conn.execute(_TAKE, [{"b_post": post.id, "b_status": post.status,
+                                      "status": lifecycle.checked(post.status, PostStatus.PUBLISHING),
+                                      "lease_owner": self.worker_id, "lease_token": token,
+                                      "lease_until": now + self.lease, "attempts": number,
+                                      "needs_reconcile": reconcile, "updated_at": now}
+                                     for post, number, reconcile, _ in taken])
+                conn.execute(_NEW_ATTEMPT, [{"post_id": post.id, "number": number, "worker": self.worker_id,
+                                             "started_at": now, "outcome": "started"} for post, number, _, _ in taken])
+                self._in_flight.update((post.id, token) for post, _, _, _ in taken)
+                claims += [Claim(post.id, token, number, post.channel, post.language, Platform(post.platform),
+                                 reconcile, text=post.text, idempotency_key=post.idempotency_key, link=post.link,
+                                 handle=dict(post.handle or {}), has_media=bool(post.media),
+                                 first_attempt_at=first, rate_limited_count=post.rate_limited_count,
+                                 previous_status=post.status, claimed_at=now)
+                           for post, number, reconcile, first in taken]
+            order = {post.id: i for i, post in enumerate(rows)}
+            return sorted(claims, key=lambda c: order[c.post_id])
+
+    def claim_next(self) -> Claim | None:
+        """Take the next due post (a claim of one)."""
+        claims = self.claim(1)
+        return claims[0] if claims else None
 
     def _close_abandoned_attempts(self, conn: Connection, post_id: int, now: datetime) -> None:
         conn.execute(update(PublishAttempt)
@@ -218,10 +238,64 @@ class Dispatcher:
             times.append(earliest)
         return min(times) if times else None
 
-    # -- processing -----------------------------------------------------------------------------
+    # -- publishing -----------------------------------------------------------------------------
+
+    def publish(self, claims: Sequence[Claim]) -> list[Outcome]:
+        """Send claimed posts one by one and write their results (in this thread) before returning."""
+        kept: list[Result | Claim] = []
+        try:
+            self._send_all(claims, set(), kept.append)
+        finally:
+            outcomes = self._write([k for k in kept if isinstance(k, Result)], [k for k in kept if isinstance(k, Claim)])
+        return outcomes
+
+    def _send_all(self, claims: Sequence[Claim], stopped: set[str], keep: Callable[[Result | Claim], None],
+                  stop: Callable[[], bool] | None = None) -> int:
+        """Send claimed posts one by one, handing `keep` each result — or the claim itself, to be given
+        back unsent. A channel that answers with a rate limit (or whose headers say its quota is spent)
+        or an auth failure gets nothing more (`stopped`); nor does any post once half its lease has
+        passed, so nothing is sent on a lease about to run out. Returns how many were handled."""
+        handled = 0
+        for i, claim in enumerate(claims):
+            if claim.platform is Platform.MANUAL:
+                keep(self._manual(claim))
+                handled += 1
+                continue
+            late = i > 0 and claim.claimed_at is not None and self.clock() >= claim.claimed_at + self.lease / 2
+            if (late or claim.channel in stopped or self._connector_block(claim.channel) is not None
+                    or (stop is not None and stop())):
+                keep(claim)
+                continue
+            try:
+                result = self.attempt(claim)
+            except BaseException:
+                # Stopped mid-batch (Ctrl-C): give back what was not sent; the post whose request was
+                # in flight stays claimed and is reconciled when its lease has run out.
+                for rest in claims[i + 1:]:
+                    if rest.platform is not Platform.MANUAL:
+                        keep(rest)
+                raise
+            keep(result)
+            handled += 1
+            if result.stops_channel:
+                stopped.add(claim.channel)
+        return handled
 
     def process(self, claim: Claim) -> Outcome:
-        language, channel = claim.language, claim.channel
+        """Send one claimed post and write its result."""
+        return self._write([self.attempt(claim)])[0]
+
+    def attempt(self, claim: Claim) -> Result:
+        """Send one claimed post — asking the platform first when an earlier try may have reached it —
+        and say what came of it. Nothing is written here but the connector's intermediate handles."""
+        result = self._send(claim)
+        blocked = self._connector_block(claim.channel)  # the platform's headers say the quota is spent
+        if blocked is not None:
+            result.block_until = max(blocked, result.block_until or blocked)
+        return result
+
+    def _send(self, claim: Claim) -> Result:
+        channel = claim.channel
         media: tuple[MediaItem, ...] = ()
         if claim.has_media:
             try:
@@ -230,40 +304,34 @@ class Dispatcher:
                     assert post is not None
                     media = self.media(post, claim.platform)
             except Exception as exc:  # a broken image is this post's problem, not the worker's
-                return self._finish_error(claim, language, ConnectorError(channel, f"media: {exc}"),
-                                          permanent=True)
-        req = PublishRequest(post_id=claim.post_id, text=claim.text, language=language,
+                return self._failure(claim, ConnectorError(channel, f"media: {exc}"), permanent=True)
+        req = PublishRequest(post_id=claim.post_id, text=claim.text, language=claim.language,
                              idempotency_key=claim.idempotency_key, media=media, link=claim.link,
                              handle=dict(claim.handle or {}), attempt_started_at=claim.first_attempt_at)
         try:
             connector = self.connectors(channel)
-            result = None
             if claim.needs_reconcile:
-                result = connector.reconcile(req)
-                if result is not None:
-                    return self._finish_published(claim, language, result, reconciled=True)
-            result = connector.publish(req, save_handle=lambda h: self._save_handle(claim, h))
+                found = connector.reconcile(req)
+                if found is not None:
+                    return self._published(claim, found, reconciled=True)
+            return self._published(claim, connector.publish(req, save_handle=lambda h: self._save_handle(claim, h)),
+                                   reconciled=False)
         except RateLimited as exc:
-            return self._finish_rate_limited(claim, language, exc)
+            return self._rate_limited(claim, exc)
         except AuthError as exc:
-            return self._finish_error(claim, language, exc, permanent=True, hold_channel=True)
+            return self._failure(claim, exc, permanent=True, hold_channel=True)
         except MissingSecret as exc:
-            err = AuthError(channel, exc.detail)
-            return self._finish_error(claim, language, err, permanent=True, hold_channel=True)
+            return self._failure(claim, AuthError(channel, exc.detail), permanent=True, hold_channel=True)
         except (ConfigError, KeyError) as exc:  # unknown channel or platform: fix the config
-            err = ConnectorError(channel, f"configuration: {exc}")
-            return self._finish_error(claim, language, err, permanent=True)
+            return self._failure(claim, ConnectorError(channel, f"configuration: {exc}"), permanent=True)
         except TransientError as exc:
-            return self._finish_error(claim, language, exc, permanent=False, ambiguous=exc.ambiguous)
+            return self._failure(claim, exc, permanent=False, ambiguous=exc.ambiguous)
         except ConnectorError as exc:
-            return self._finish_error(claim, language, exc, permanent=True)
+            return self._failure(claim, exc, permanent=True)
         except Exception as exc:  # a bug: keep the post, reconcile before the next try
             log.exception("post %s to %s: unexpected error", claim.post_id, channel)
             err = TransientError(channel, f"unexpected error: {type(exc).__name__}: {exc}", ambiguous=True)
-            return self._finish_error(claim, language, err, permanent=False, ambiguous=True)
-        finally:
-            self._record_rate_limit_block(channel)
-        return self._finish_published(claim, language, result, reconciled=False)
+            return self._failure(claim, err, permanent=False, ambiguous=True)
 
     def _save_handle(self, claim: Claim, handle: dict[str, Any]) -> None:
         """Persist an intermediate handle now (before the connector's next call); extend the lease."""
@@ -275,42 +343,140 @@ class Dispatcher:
             conn.execute(update(PostRow).where(mine).values(handle={**(row[0] or {}), **handle},
                                                             lease_until=self.clock() + self.lease))
 
-    def _record(self, conn: Connection, claim: Claim, target: PostStatus, **values: Any) -> bool:
-        """Write the attempt's result — fenced: only while this worker still holds the lease — and
-        release the lease. False when another worker has taken the post over."""
-        done = conn.execute(_FENCED, {"b_post": claim.post_id, "b_token": claim.lease_token,
-                                      "status": lifecycle.checked(PostStatus.PUBLISHING, target), "lease_owner": None,
-                                      "lease_token": None, "lease_until": None, "updated_at": self.clock(), **values})
-        return done.rowcount == 1
+    def _connector_block(self, channel: str) -> datetime | None:
+        """Until when this channel's connector knows it must not be called (None: it may be)."""
+        try:
+            blocked = getattr(self.connectors(channel), "blocked_until", None)
+        except Exception:  # an unknown channel fails when its post is sent, with the reason
+            return None
+        return blocked if blocked is not None and blocked > self.clock() else None
 
-    def _lost_lease(self, conn: Connection, claim: Claim, language: str, what: str) -> Outcome:
-        self._finish_attempt(conn, claim, "lost_lease", message=f"lease lost before recording: {what}")
-        log.warning("post %s to %s: lease lost; another worker owns it now", claim.post_id, claim.channel)
-        return Outcome(claim.post_id, claim.channel, language, "lost_lease", what)
+    # -- what an attempt came to ----------------------------------------------------------------
 
-    def _finish_attempt(self, conn: Connection, claim: Claim, outcome: str, *, error: ConnectorError | None = None,
-                        message: str | None = None, remote_id: str | None = None) -> None:
-        values: dict[str, Any] = {"outcome": outcome, "finished_at": self.clock(), "remote_id": remote_id}
-        if error is not None:
-            values |= {"error_kind": error.kind.value, "message": error.message, "http_status": error.http_status}
-        elif message:
-            values["message"] = message
-        conn.execute(_ATTEMPT, {"b_attempt": claim.attempt_id, **values})
+    def _attempt_row(self, outcome: str, *, error: ConnectorError | None = None, message: str | None = None,
+                     remote_id: str | None = None) -> dict[str, Any]:
+        """The attempt's columns: always the same keys, so a batch is written in one statement."""
+        return {"outcome": outcome, "finished_at": self.clock(), "remote_id": remote_id,
+                "error_kind": error.kind.value if error else None,
+                "message": error.message if error else message,
+                "http_status": error.http_status if error else None}
 
-    def _finish_published(self, claim: Claim, language: str, result: PublishResult, *,
-                          reconciled: bool) -> Outcome:
-        with self.db.write_connection() as conn:
-            if not self._record(conn, claim, PostStatus.PUBLISHED, remote_id=result.remote_id, remote_url=result.url,
-                                published_at=result.published_at or self.clock(), needs_reconcile=False,
-                                next_attempt_at=None, last_error=None, error_kind=None):
-                return self._lost_lease(conn, claim, language, f"published as {result.remote_id}")
-            self._finish_attempt(conn, claim, "reconciled" if reconciled else "published",
-                                 remote_id=result.remote_id,
-                                 message="found on the platform after an interrupted attempt" if reconciled else None)
-        self._capture_permalink(result.url)
+    def _published(self, claim: Claim, result: PublishResult, *, reconciled: bool) -> Result:
         detail = result.url or result.remote_id
-        return Outcome(claim.post_id, claim.channel, language, "published",
-                       f"{detail} (reconciled)" if reconciled else detail)
+        return Result(
+            claim, PostStatus.PUBLISHED,
+            post={"remote_id": result.remote_id, "remote_url": result.url,
+                  "published_at": result.published_at or self.clock(), "needs_reconcile": False,
+                  "next_attempt_at": None, "last_error": None, "error_kind": None},
+            attempt=self._attempt_row(
+                "reconciled" if reconciled else "published", remote_id=result.remote_id,
+                message="found on the platform after an interrupted attempt" if reconciled else None),
+            outcome=Outcome(claim.post_id, claim.channel, claim.language, "published",
+                            f"{detail} (reconciled)" if reconciled else detail),
+            lost=f"published as {result.remote_id}", permalink=result.url)
+
+    def _rate_limited(self, claim: Claim, exc: RateLimited) -> Result:
+        now = self.clock()
+        resume = exc.reset_at if exc.reset_at and exc.reset_at > now else now + timedelta(seconds=exc.retry_after_s)
+        return Result(
+            claim, PostStatus.RETRYING,
+            post={"rate_limited_count": claim.rate_limited_count + 1, "next_attempt_at": resume,
+                  "last_error": exc.message, "error_kind": exc.kind.value},
+            attempt=self._attempt_row("retry", error=exc),
+            outcome=Outcome(claim.post_id, claim.channel, claim.language, "retrying",
+                            f"rate limited; next try {resume.isoformat(timespec='seconds')}"),
+            lost="rate limited", block_until=resume)
+
+    def _failure(self, claim: Claim, exc: ConnectorError, *, permanent: bool, ambiguous: bool = False,
+                 hold_channel: bool = False) -> Result:
+        now = self.clock()
+        tries = claim.attempt_number - claim.rate_limited_count
+        post = {"needs_reconcile": claim.needs_reconcile or ambiguous, "last_error": exc.message,
+                "error_kind": exc.kind.value}
+        if permanent or self.retry.exhausted(tries):
+            target, status, next_at = PostStatus.FAILED, "failed", None
+            detail = exc.message if permanent else f"gave up after {tries} attempts: {exc.message}"
+        else:
+            target, status = PostStatus.RETRYING, "retrying"
+            next_at = now + timedelta(seconds=self.retry.delay_s(tries))
+            detail = f"{exc.message}; next try {next_at.isoformat(timespec='seconds')}"
+        hold = ({"last_error": exc.message, "last_error_kind": exc.kind.value, "last_error_at": now}
+                if hold_channel else None)
+        return Result(claim, target, post={**post, "next_attempt_at": next_at},
+                      attempt=self._attempt_row(status if status == "failed" else "retry", error=exc),
+                      outcome=Outcome(claim.post_id, claim.channel, claim.language, status, detail),
+                      lost=exc.message, hold=hold)
+
+    def _manual(self, claim: Claim) -> Result:
+        return Result(claim, None, {}, {}, Outcome(claim.post_id, claim.channel, claim.language, "manual_due",
+                                                   "to post by hand; confirm with `outreach confirm`"))
+
+    # -- recording ------------------------------------------------------------------------------
+
+    def _write(self, results: Sequence[Result], given_back: Sequence[Claim] = ()) -> list[Outcome]:
+        """Write results in one transaction and release their leases — fenced: a post another worker
+        has taken over keeps that worker's result (this one's line says `lost_lease`) — and give back
+        the claims that were not sent. Returns the outcomes, in order."""
+        sent = [r for r in results if r.target is not None]
+        if not sent and not given_back:
+            return [r.outcome for r in results]
+        now = self.clock()
+        outcomes: list[Outcome] = []
+        with self.db.write_connection() as conn:
+            mine = self._still_mine(conn, [*(r.claim for r in sent), *given_back])
+            posts: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+            attempts: list[dict[str, Any]] = []
+            for r in results:
+                claim = r.claim
+                if r.target is None:
+                    outcomes.append(r.outcome)
+                elif (claim.post_id, claim.lease_token) in mine:
+                    row = {"b_post": claim.post_id, "b_token": claim.lease_token,
+                           "status": lifecycle.checked(PostStatus.PUBLISHING, r.target), "lease_owner": None,
+                           "lease_token": None, "lease_until": None, "updated_at": now, **r.post}
+                    posts[tuple(row)].append(row)
+                    attempts.append({"b_post": claim.post_id, "b_number": claim.attempt_number, **r.attempt})
+                    self._capture_permalink(r.permalink)
+                    outcomes.append(r.outcome)
+                else:
+                    log.warning("post %s to %s: lease lost; another worker owns it now", claim.post_id, claim.channel)
+                    attempts.append({"b_post": claim.post_id, "b_number": claim.attempt_number, **self._attempt_row(
+                        "lost_lease", message=f"lease lost before recording: {r.lost}")})
+                    outcomes.append(Outcome(claim.post_id, claim.channel, claim.language, "lost_lease", r.lost))
+                # What the platform said about the channel holds whoever owns the post now.
+                if r.block_until is not None:
+                    self._block_channel(conn, claim.channel, r.block_until)
+                if r.hold is not None:
+                    self._set_channel_state(conn, claim.channel, **r.hold)
+            for rows in posts.values():
+                conn.execute(_FENCED, rows)
+            if attempts:
+                conn.execute(_ATTEMPT, attempts)
+            self._give_back(conn, [c for c in given_back if (c.post_id, c.lease_token) in mine], now)
+        self._in_flight.difference_update((c.post_id, c.lease_token) for c in [*(r.claim for r in sent), *given_back])
+        return outcomes
+
+    def _still_mine(self, conn: Connection, claims: Sequence[Claim]) -> set[tuple[int, str]]:
+        """(post, lease token) pairs of these claims whose lease still holds."""
+        if not claims:
+            return set()
+        held = {(post_id, token) for post_id, token in conn.execute(self._mine, {"ids": list({c.post_id for c in claims})})}
+        return {(c.post_id, c.lease_token) for c in claims} & held
+
+    def _give_back(self, conn: Connection, claims: Sequence[Claim], now: datetime) -> None:
+        """Undo claims that were never sent: the post returns to its status before the claim (a
+        post taken over from a crashed worker returns to `retrying`) and the attempt row goes."""
+        if not claims:
+            return
+        conn.execute(_FENCED, [
+            {"b_post": c.post_id, "b_token": c.lease_token,
+             "status": lifecycle.checked(PostStatus.PUBLISHING, PostStatus.RETRYING
+                                         if c.previous_status == PostStatus.PUBLISHING.value else c.previous_status),
+             "lease_owner": None, "lease_token": None, "lease_until": None, "attempts": c.attempt_number - 1,
+             "needs_reconcile": c.needs_reconcile, "updated_at": now} for c in claims])
+        conn.execute(delete(PublishAttempt).where(PublishAttempt.post_id == bindparam("b_post"),
+                                                  PublishAttempt.number == bindparam("b_number")),
+                     [{"b_post": c.post_id, "b_number": c.attempt_number} for c in claims])
 
     def _capture_permalink(self, url: str | None) -> None:
         """Keep the public page of a just-published post as evidence (fetched once the due posts are out)."""
@@ -337,45 +503,9 @@ class Dispatcher:
         if self._captures is not None:
             self._captures.shutdown(wait=wait, cancel_futures=not wait)
             self._captures = None
-        if self.recorder is not None:
-            self.recorder.flush()
-
-    def _finish_rate_limited(self, claim: Claim, language: str, exc: RateLimited) -> Outcome:
-        now = self.clock()
-        resume = exc.reset_at if exc.reset_at and exc.reset_at > now else now + timedelta(seconds=exc.retry_after_s)
-        with self.db.write_connection() as conn:
-            if not self._record(conn, claim, PostStatus.RETRYING, rate_limited_count=claim.rate_limited_count + 1,
-                                next_attempt_at=resume, last_error=exc.message, error_kind=exc.kind.value):
-                return self._lost_lease(conn, claim, language, "rate limited")
-            self._finish_attempt(conn, claim, "retry", error=exc)
-            self._block_channel(conn, claim.channel, resume)
-        return Outcome(claim.post_id, claim.channel, language, "retrying",
-                       f"rate limited; next try {resume.isoformat(timespec='seconds')}")
-
-    def _finish_error(self, claim: Claim, language: str, exc: ConnectorError, *, permanent: bool,
-                      ambiguous: bool = False, hold_channel: bool = False) -> Outcome:
-        now = self.clock()
-        tries = claim.attempt_number - claim.rate_limited_count
-        common = {"needs_reconcile": claim.needs_reconcile or ambiguous, "last_error": exc.message,
-                  "error_kind": exc.kind.value}
-        with self.db.write_connection() as conn:
-            if permanent or self.retry.exhausted(tries):
-                if not self._record(conn, claim, PostStatus.FAILED, next_attempt_at=None, **common):
-                    return self._lost_lease(conn, claim, language, exc.message)
-                self._finish_attempt(conn, claim, "failed", error=exc)
-                status = "failed"
-                detail = exc.message if permanent else f"gave up after {tries} attempts: {exc.message}"
-            else:
-                next_at = now + timedelta(seconds=self.retry.delay_s(tries))
-                if not self._record(conn, claim, PostStatus.RETRYING, next_attempt_at=next_at, **common):
-                    return self._lost_lease(conn, claim, language, exc.message)
-                self._finish_attempt(conn, claim, "retry", error=exc)
-                status = "retrying"
-                detail = f"{exc.message}; next try {next_at.isoformat(timespec='seconds')}"
-            if hold_channel:
-                self._set_channel_state(conn, claim.channel, last_error=exc.message, last_error_kind=exc.kind.value,
-                                        last_error_at=now)
-        return Outcome(claim.post_id, claim.channel, language, status, detail)
+        exchanges = getattr(self.connectors, "recorder", None)  # kept even when permalinks are off
+        if exchanges is not None:
+            exchanges.flush()
 
     def _set_channel_state(self, conn: Connection, channel: str, **values: Any) -> None:
         if not conn.execute(update(ChannelState).where(ChannelState.channel == channel).values(**values)).rowcount:
@@ -388,22 +518,6 @@ class Dispatcher:
             conn.execute(insert(ChannelState).values(channel=channel, blocked_until=until))
         elif exists[0] is None or exists[0] < until:
             conn.execute(update(ChannelState).where(ChannelState.channel == channel).values(blocked_until=until))
-
-    def _record_rate_limit_block(self, channel: str) -> None:
-        """Carry a connector's header-derived block (remaining = 0) into the shared channel state."""
-        try:
-            connector = self.connectors(channel)
-        except Exception:
-            return
-        blocked = getattr(connector, "blocked_until", None)
-        if blocked is None or blocked <= self.clock():
-            return
-        with self.db.write_connection() as conn:
-            self._block_channel(conn, channel, blocked)
-
-    def _manual(self, claim: Claim) -> Outcome:
-        return Outcome(claim.post_id, claim.channel, claim.language, "manual_due",
-                       "to post by hand; confirm with `outreach confirm`")
 
 
 class ConnectorCache:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -10,7 +10,7 @@ from outreach.db.models import ChannelState, PublishAttempt
 from outreach.domain import PostStatus
 from outreach.planning.review import PostSelector, approve, retry
 from outreach.sandbox.mastodon import DEMO_TOKEN
-from tests.publishing.conftest import add_post, get_post
+from tests.publishing.conftest import START, add_post, get_post
 
 
 def attempts(db, post_id):  # type: ignore[no-untyped-def]
@@ -191,3 +191,70 @@ def test_reschedule_moves_an_unpublished_post_and_requeues_a_failed_one(world): 
     world.dispatcher().run_due()
     with pytest.raises(ReviewError, match="only posts not yet out"):
         reschedule(world.db, published, later)
+
+
+def test_a_rate_limit_mid_batch_gives_the_channels_other_claims_back_unsent(world):  # type: ignore[no-untyped-def]
+    ids = [add_post(world.db, text=f"Bericht {i}", due_at=world.clock.now) for i in range(3)]
+    manual = add_post(world.db, text="Deel dit in de groepsapp", due_at=world.clock.now,
+                      channel="peer-whatsapp", platform="manual")
+    world.sandbox.add_fault(platform="mastodon", mode="rate_limit", method="POST", path="/api/v1/statuses",
+                            retry_after_s=120)
+    outcomes = world.dispatcher().run_due()  # one batch holds all four
+    assert sorted((o.post_id, o.status) for o in outcomes) == [(ids[0], "retrying"), (manual, "manual_due")]
+    sent = [r for r in world.sandbox.request_log if r[1] == "POST" and r[2] == "/api/v1/statuses"]
+    assert len(sent) == 1  # nothing sent after the 429
+    for post_id in ids[1:]:  # as if never claimed: approved, no attempt counted, no attempt row
+        post = get_post(world.db, post_id)
+        assert (post.status, post.attempts, post.lease_token) == (PostStatus.APPROVED, 0, None)
+        assert attempts(world.db, post_id) == []
+    world.clock.advance(seconds=121)
+    assert sorted(o.post_id for o in world.dispatcher().run_due()) == ids
+    assert len(world.statuses()) == 3
+
+
+def test_a_batch_stops_sending_once_half_the_lease_has_passed(world):  # type: ignore[no-untyped-def]
+    ids = [add_post(world.db, text=f"Traag {i}", due_at=world.clock.now) for i in range(7)]
+    # The platform takes 100 s (of test time) per status. Claims grow 1, 2, 4: the third, taken at
+    # 300 s, would send its third post at 500 s, past half its 300 s lease: that one and the next are
+    # given back and claimed afresh.
+    handle = world.sim.handle
+    sent_at: dict[str | None, datetime] = {}
+
+    def slow_platform(req):  # type: ignore[no-untyped-def]
+        if req.method == "POST" and req.path == "/api/v1/statuses":
+            sent_at[req.param("status")] = world.clock.now
+            world.clock.advance(seconds=100)
+        return handle(req)
+
+    world.sim.handle = slow_platform
+    outcomes = world.dispatcher(lease_s=300).run_due()
+    assert sorted(o.post_id for o in outcomes if o.status == "published") == ids
+    assert len(world.statuses()) == 7
+    for post_id in ids:
+        [attempt] = attempts(world.db, post_id)  # given back unsent: no attempt counted, none left behind
+        assert (sent_at[get_post(world.db, post_id).text] - attempt.started_at).total_seconds() <= 150
+    claimed = sorted({(attempts(world.db, i)[0].started_at - START).total_seconds() for i in ids})
+    assert claimed == [0, 100, 300, 500]  # the fourth claim takes back the two given back
+
+
+def test_the_claim_query_is_served_by_the_ready_index(world):  # type: ignore[no-untyped-def]
+    """On SQLite the due-post claim walks ix_posts_ready in order: no sort of the whole backlog."""
+    dispatcher = world.dispatcher()
+    compiled = dispatcher._due.compile(world.db.engine)
+    assert "INDEXED BY ix_posts_ready" in str(compiled)
+    params = compiled.construct_params({"now": world.clock.now, "n": 10})
+    args = tuple(v.isoformat(sep=" ") if hasattr(v, "isoformat") else v
+                 for v in (params[k] for k in compiled.positiontup))
+    with world.db.engine.connect() as conn:
+        plan = " ".join(row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", args))
+    assert "ix_posts_ready" in plan and "TEMP B-TREE" not in plan
+
+
+def test_asked_to_stop_it_finishes_the_post_in_flight_and_gives_back_the_rest(world):  # type: ignore[no-untyped-def]
+    ids = [add_post(world.db, text=f"Stop {i}", due_at=world.clock.now) for i in range(5)]
+    outcomes = world.dispatcher().run_due(stop=lambda: len(world.statuses()) >= 2)  # SIGTERM after two
+    assert sorted(o.post_id for o in outcomes) == ids[:2] and len(world.statuses()) == 2
+    for post_id in ids[2:]:
+        post = get_post(world.db, post_id)
+        assert (post.status, post.attempts, post.lease_token) == (PostStatus.APPROVED, 0, None)
+    assert sorted(o.post_id for o in world.dispatcher().run_due()) == ids[2:]  # nothing waits for a lease
