@@ -119,6 +119,39 @@ class PermalinkCapture:
     error: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """What a WARC capture keeps of a `requests.Response` and its request: plain values, so exchanges
+    waiting to be written hold no sessions, cookie jars or sockets (and cost the garbage collector
+    little)."""
+
+    url: str
+    method: str | None
+    request_headers: tuple[tuple[str, str], ...]
+    request_body: bytes
+    status: int
+    reason: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+    @classmethod
+    def of(cls, response: requests.Response) -> Exchange:
+        request = response.request
+        body = request.body if request is not None else None
+        if isinstance(body, str):
+            raw = body.encode("utf-8")
+        elif isinstance(body, bytes):
+            raw = body
+        else:
+            raw = b"" if body is None else b"(streamed body not recorded)"
+        return cls(url=str(response.url or (request.url if request else "")),
+                   method=request.method if request is not None else None,
+                   request_headers=tuple(request.headers.items()) if request is not None else (),
+                   request_body=raw, status=response.status_code,
+                   reason=response.reason or reasons.get(response.status_code, ""),
+                   headers=tuple(response.headers.items()), body=response.content or b"")
+
+
 class WarcRecorder:
     """Thread-safe WARC writer usable as `Connector(on_exchange=recorder)`.
 
@@ -152,7 +185,7 @@ class WarcRecorder:
         self.background = background
         self.quiet_s = quiet_s
         self.max_wait_s = max_wait_s
-        self._pending: list[tuple[requests.Response, datetime]] = []
+        self._pending: list[tuple[Exchange, datetime]] = []
         self._arrived = 0
         self._state = threading.Condition()  # guards _pending, _arrived and the flags below
         self._urgent = self._closing = self._writing = False
@@ -164,8 +197,9 @@ class WarcRecorder:
         if not self.background:
             self.record(response)
             return
+        exchange = Exchange.of(response)
         with self._state:
-            self._pending.append((response, self.clock()))
+            self._pending.append((exchange, self.clock()))
             self._arrived += 1
             if self._thread is None:
                 self._closing = False
@@ -197,11 +231,11 @@ class WarcRecorder:
                 if self._closing and not self._pending:
                     return
 
-    def _write_batch(self, batch: list[tuple[requests.Response, datetime]]) -> None:
+    def _write_batch(self, batch: list[tuple[Exchange, datetime]]) -> None:
         """Write and flush; never raises (evidence is best effort, publishing must go on)."""
-        for response, now in batch:
+        for exchange, now in batch:
             try:
-                self._write(self._records(response, now), now, flush=False)
+                self._write(self._records(exchange, now), now, flush=False)
             except Exception:  # evidence is best effort; publishing must go on
                 log.exception("could not write a WARC record")
         try:
@@ -223,7 +257,7 @@ class WarcRecorder:
     def record(self, response: requests.Response, now: datetime | None = None) -> None:
         """Write the request and response behind `response`, redacted. Never raises on bad input."""
         now = now or self.clock()
-        self._write(self._records(response, now), now)
+        self._write(self._records(Exchange.of(response), now), now)
 
     def note(self, url: str, text: str) -> None:
         """A metadata record (e.g. a permalink that could not be fetched), redacted like the rest."""
@@ -259,40 +293,31 @@ class WarcRecorder:
 
     # -- building records ---------------------------------------------------------------------
 
-    def _records(self, response: requests.Response, now: datetime) -> list[Any]:
-        request = response.request
-        url = self.redactor.text(str(response.url or (request.url if request else "")))
+    def _records(self, exchange: Exchange, now: datetime) -> list[Any]:
+        url = self.redactor.text(exchange.url)
         date = _warc_date(now)
         records = []
-        if request is not None:
-            records.append(self._request_record(request, url, date))
-        records.append(self._response_record(response, url, date))
+        if exchange.method is not None:
+            records.append(self._request_record(exchange, url, date))
+        records.append(self._response_record(exchange, url, date))
         return records
 
-    def _request_record(self, request: requests.PreparedRequest, url: str, date: str) -> Any:
-        body = request.body
-        if isinstance(body, str):
-            raw = body.encode("utf-8")
-        elif isinstance(body, bytes):
-            raw = body
-        else:
-            raw = b"" if body is None else b"(streamed body not recorded)"
-        raw = self.redactor.body(raw)
+    def _request_record(self, exchange: Exchange, url: str, date: str) -> Any:
+        raw = self.redactor.body(exchange.request_body)
         parts = urlsplit(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        headers = self.redactor.headers(request.headers.items(), body_length=len(raw))
+        headers = self.redactor.headers(exchange.request_headers, body_length=len(raw))
         if not any(k.lower() == "host" for k, _ in headers):
             headers.insert(0, ("Host", parts.netloc))
-        http_headers = StatusAndHeaders(f"{request.method} {target} HTTP/1.1", headers, is_http_request=True)
+        http_headers = StatusAndHeaders(f"{exchange.method} {target} HTTP/1.1", headers, is_http_request=True)
         return self._warc.create_warc_record(
             url, "request", payload=io.BytesIO(raw), length=len(raw), http_headers=http_headers,
             warc_headers_dict={"WARC-Date": date})
 
-    def _response_record(self, response: requests.Response, url: str, date: str) -> Any:
-        raw = self.redactor.body(response.content or b"")
-        reason = response.reason or reasons.get(response.status_code, "")
-        headers = self.redactor.headers(response.headers.items(), body_length=len(raw))
-        http_headers = StatusAndHeaders(f"{response.status_code} {reason}".strip(), headers,
+    def _response_record(self, exchange: Exchange, url: str, date: str) -> Any:
+        raw = self.redactor.body(exchange.body)
+        headers = self.redactor.headers(exchange.headers, body_length=len(raw))
+        http_headers = StatusAndHeaders(f"{exchange.status} {exchange.reason}".strip(), headers,
                                         protocol="HTTP/1.1")
         return self._warc.create_warc_record(
             url, "response", payload=io.BytesIO(raw), length=len(raw), http_headers=http_headers,

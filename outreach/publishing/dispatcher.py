@@ -14,6 +14,7 @@ result of the worker that took over.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -44,6 +45,7 @@ ConnectorFactory = Callable[[str], Connector]
 MediaResolver = Callable[[PostRow, Platform], tuple[MediaItem, ...]]
 
 DUE_STATUSES = (PostStatus.APPROVED.value, PostStatus.RETRYING.value)
+BATCH_WORK_S = 0.25  # a claim holds at most about this much sending work (see run_due)
 
 # Statements on the hot path, built once: the SET clause comes from the parameters given.
 _TAKE = update(PostRow).where(PostRow.id == bindparam("b_post"), PostRow.status == bindparam("b_status"))
@@ -82,6 +84,7 @@ class Dispatcher:
         self.lease = timedelta(seconds=lease_s if lease_s is not None else settings.worker.lease_s)
         self.batch = max(1, batch if batch is not None else settings.worker.claim_batch)
         self._abandoned, self._due = self._claim_queries()
+        self._send_s = 0.0  # how long sending one post takes here, on average (for sizing claims)
         self._in_flight: set[tuple[int, str]] = set()  # (post, lease token) claimed here, result not written yet
         self._mine = self._mine_query()
 
@@ -97,16 +100,19 @@ class Dispatcher:
         writer = ResultWriter(self._write, on_outcome)
         stopped: set[str] = set()
         handled = 0
-        size = 1  # claims grow 1, 2, 4, … up to the batch while they come back full: a small burst is
-        # shared among the workers, a backlog goes in batches
+        # Claims grow 1, 2, 4, … while they come back full, up to the batch and to what takes about
+        # BATCH_WORK_S to send: a small burst is shared among workers, a backlog on a fast platform
+        # goes in batches, and a slow platform (where a claim costs little next to a request) gets
+        # claims of one, so a worker that dies holds back almost nothing.
+        size = 1
         idle, failed = False, True
         try:
             while (limit is None or handled < limit) and not (stop and stop()):
                 claims = self.claim(size if limit is None else min(size, limit - handled))
                 if not claims:
                     break
-                if len(claims) == size:
-                    size = min(self.batch, size * 2)
+                if len(claims) == size and self._send_s:  # no bigger than about BATCH_WORK_S of sending
+                    size = min(self.batch, size * 2, max(1, int(BATCH_WORK_S / self._send_s)))
                 done = self._send_all(claims, stopped, writer.put, stop)
                 if done < len(claims):
                     writer.sync()  # the next claim must see the posts given back, and the channel blocked
@@ -266,6 +272,7 @@ class Dispatcher:
                     or (stop is not None and stop())):
                 keep(claim)
                 continue
+            started = time.monotonic()
             try:
                 result = self.attempt(claim)
             except BaseException:
@@ -276,6 +283,8 @@ class Dispatcher:
                         keep(rest)
                 raise
             keep(result)
+            took = time.monotonic() - started
+            self._send_s = took if not self._send_s else self._send_s + (took - self._send_s) / 8
             handled += 1
             if result.stops_channel:
                 stopped.add(claim.channel)

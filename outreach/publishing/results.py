@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -96,10 +95,11 @@ class ResultWriter:
         self._linger_s = linger_s
         self._on_outcome = on_outcome
         self._queue: queue.Queue[Result | Claim | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="result-writer", daemon=True)
-        self._thread.start()
+        self._closing = threading.Event()  # cuts the lingering short: the last results go at once
         self._error: BaseException | None = None
         self.outcomes: list[Outcome] = []
+        self._thread = threading.Thread(target=self._run, name="result-writer", daemon=True)
+        self._thread.start()
 
     def put(self, item: Result | Claim) -> None:
         """A result to record, or a claim to give back."""
@@ -108,8 +108,8 @@ class ResultWriter:
     def _run(self) -> None:
         while True:
             items = [self._queue.get()]
-            if items[0] is not None:
-                time.sleep(self._linger_s)  # let a burst's results gather: one transaction for them all
+            if items[0] is not None:  # let a burst's results gather: one transaction for them all
+                self._closing.wait(self._linger_s)
             while True:
                 try:
                     items.append(self._queue.get_nowait())
@@ -148,6 +148,7 @@ class ResultWriter:
                     log.exception("reporting an outcome failed")
 
     def close(self, *, raise_errors: bool = True) -> list[Outcome]:
+        self._closing.set()
         self._queue.put(None)
         self._thread.join()
         if self._error is not None and raise_errors:
