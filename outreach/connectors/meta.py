@@ -198,12 +198,13 @@ class GraphConnector(Connector):
                   **(query or {})}
         for _ in range(self.max_pages):
             body = self.graph("GET", edge, params=params)
-            page = body.get("data") or []
-            for node in page:
+            times = []
+            for node in body.get("data") or []:
                 at = parse_graph_time(node.get(time_field))
                 if same_text(node.get(text_field), text) and (since is None or at is None or at >= since):
                     return self.result(node, url_field=url_field, time_field=time_field)
-            times = [t for t in (parse_graph_time(node.get(time_field)) for node in page) if t is not None]
+                if at is not None:
+                    times.append(at)
             paging = body.get("paging") or {}
             after = (paging.get("cursors") or {}).get("after")
             if since is None or (times and min(times) < since) or not paging.get("next") or not after:

@@ -21,9 +21,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from outreach.domain import PostStatus
+
 # Posts waiting for the dispatcher, as SQL shared by the partial index `ix_posts_ready` and the claim
 # query: SQLite uses a partial index only when the query repeats its condition term for term.
-READY_SQL = "status IN ('approved', 'retrying')"
+READY_STATUSES = (PostStatus.APPROVED.value, PostStatus.RETRYING.value)
+READY_SQL = f"status IN ({', '.join(repr(s) for s in READY_STATUSES)})"
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -31,7 +31,7 @@ from outreach.config import ConfigError, MissingSecret, Settings
 from outreach.connectors import Connector, ConnectorError, RateLimited, TransientError, connector_class
 from outreach.connectors.errors import AuthError
 from outreach.db import Database
-from outreach.db.models import READY_SQL, ChannelState, PublishAttempt
+from outreach.db.models import READY_SQL, READY_STATUSES, ChannelState, PublishAttempt
 from outreach.db.models import Post as PostRow
 from outreach.domain import ErrorKind, MediaItem, Platform, PostStatus, PublishRequest, PublishResult
 from outreach.publishing.media import MediaPreparer
@@ -44,7 +44,6 @@ Clock = Callable[[], datetime]
 ConnectorFactory = Callable[[str], Connector]
 MediaResolver = Callable[[PostRow, Platform], tuple[MediaItem, ...]]
 
-DUE_STATUSES = (PostStatus.APPROVED.value, PostStatus.RETRYING.value)
 BATCH_WORK_S = 0.25  # a claim holds at most about this much sending work (see run_due)
 
 # Statements on the hot path, built once: the SET clause comes from the parameters given.
@@ -100,7 +99,7 @@ class Dispatcher:
         writer = ResultWriter(self._write, on_outcome)
         stopped: set[str] = set()
         handled = 0
-        # Claims grow 1, 2, 4, … while they come back full, up to the batch and to what takes about
+        # Claims grow 1, 1, 2, 4, … (the first post measures sending) while they come back full, up to the batch and to what takes about
         # BATCH_WORK_S to send: a small burst is shared among workers, a backlog on a fast platform
         # goes in batches, and a slow platform (where a claim costs little next to a request) gets
         # claims of one, so a worker that dies holds back almost nothing.
@@ -128,12 +127,6 @@ class Dispatcher:
             outcomes = writer.close(raise_errors=not failed)
             self._start_captures()  # evidence after the burst, so it never delays a due post
         return outcomes
-
-    def step(self) -> Outcome | None:
-        """Claim and process one due post; None when nothing is due."""
-        claims = self.claim(1)
-        done = self.publish(claims) if claims else []
-        return done[0] if done else None
 
     # -- claiming -------------------------------------------------------------------------------
 
@@ -211,11 +204,6 @@ class Dispatcher:
             order = {post.id: i for i, post in enumerate(rows)}
             return sorted(claims, key=lambda c: order[c.post_id])
 
-    def claim_next(self) -> Claim | None:
-        """Take the next due post (a claim of one)."""
-        claims = self.claim(1)
-        return claims[0] if claims else None
-
     def _close_abandoned_attempts(self, conn: Connection, post_id: int, now: datetime) -> None:
         conn.execute(update(PublishAttempt)
                      .where(PublishAttempt.post_id == post_id, PublishAttempt.outcome == "started")
@@ -230,7 +218,7 @@ class Dispatcher:
         with self.db.session() as s:
             due = func.coalesce(PostRow.next_attempt_at, PostRow.due_at)
             per_channel = s.execute(select(PostRow.channel, func.min(due))
-                                    .where(PostRow.status.in_(DUE_STATUSES)).group_by(PostRow.channel)).all()
+                                    .where(PostRow.status.in_(READY_STATUSES)).group_by(PostRow.channel)).all()
             states = {st.channel: st for st in s.scalars(select(ChannelState))}
             lease = s.scalar(select(func.min(PostRow.lease_until))
                              .where(PostRow.status == PostStatus.PUBLISHING.value))

@@ -144,8 +144,7 @@ def test_transient_errors_back_off_then_give_up(world):  # type: ignore[no-untyp
 def test_worker_that_lost_its_lease_cannot_overwrite(world):  # type: ignore[no-untyped-def]
     post_id = add_post(world.db, text="Lease verlopen", due_at=world.clock.now)
     slow = world.dispatcher(worker_id="slow", lease_s=60)
-    claim = slow.claim_next()
-    assert claim is not None
+    [claim] = slow.claim(1)
     world.clock.advance(seconds=61)  # the slow worker hangs past its lease
     fast = world.dispatcher(worker_id="fast")
     [outcome] = fast.run_due()
