@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -137,18 +137,31 @@ def _channel(name: str, raw: dict[str, Any], source: str) -> ChannelConfig:
                          options=options, secret_envs=secret_envs)
 
 
+def _section(cls: type[Any], raw: dict[str, Any], where: str, **given: Any) -> Any:
+    """A settings table as its dataclass: unknown keys and numbers that are not positive numbers of the
+    right kind are refused, naming the table and the key."""
+    known = {f.name: f.default for f in fields(cls) if f.name not in given}
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting {', '.join(map(repr, unknown))} (known: {', '.join(known)})")
+    for key, value in raw.items():
+        default = known[key]
+        if isinstance(default, int | float) and not isinstance(default, bool):
+            whole = isinstance(default, int)
+            if isinstance(value, bool) or not isinstance(value, int if whole else int | float) or value <= 0:
+                raise ConfigError(f"{where} {key}: expected a positive {'whole number' if whole else 'number'}, "
+                                  f"got {value!r}")
+    return cls(**raw, **given)
+
+
 def parse_settings(data: dict[str, Any], *, source: str = "<config>",
                    environ: dict[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     db = data.get("database", {})
     worker_raw = dict(data.get("worker", {}))
-    retry_raw = worker_raw.pop("retry", {})
-    try:
-        retry = RetrySettings(**retry_raw)
-        worker = WorkerSettings(retry=retry, **worker_raw)
-        media = MediaSettings(**data.get("media", {}))
-    except TypeError as exc:
-        raise ConfigError(f"{source}: {exc}") from None
+    retry = _section(RetrySettings, worker_raw.pop("retry", {}), f"{source}: [worker.retry]")
+    worker = _section(WorkerSettings, worker_raw, f"{source}: [worker]", retry=retry)
+    media = _section(MediaSettings, data.get("media", {}), f"{source}: [media]")
     channels = {name: _channel(name, raw, source) for name, raw in data.get("channels", {}).items()}
     return Settings(
         database_url=env.get("OUTREACH_DATABASE_URL") or db.get("url") or DEFAULT_DATABASE_URL,

@@ -25,6 +25,27 @@ def test_unknown_platform_and_missing_secret_name_channel_and_variable() -> None
         settings.channel("peer-bluesky").secret("password", environ={})
 
 
+@pytest.mark.parametrize(("data", "message"), [
+    ({"worker": {"claim_btach": 5}}, r"outreach.toml: \[worker\]: unknown setting 'claim_btach' \(known: .*claim_batch"),
+    ({"worker": {"claim_batch": "veel"}}, r"\[worker\] claim_batch: expected a positive whole number, got 'veel'"),
+    ({"worker": {"claim_batch": 0}}, r"\[worker\] claim_batch: expected a positive whole number, got 0"),
+    ({"worker": {"lease_s": -5}}, r"\[worker\] lease_s: expected a positive number, got -5"),
+    ({"worker": {"retry": {"max_attempts": 2.5}}}, r"\[worker.retry\] max_attempts: expected a positive whole"),
+    ({"worker": {"http_timeout_s": True}}, r"\[worker\] http_timeout_s: expected a positive number, got True"),
+    ({"media": {"public_url": "https://x"}}, r"\[media\]: unknown setting 'public_url' \(known: directory, "),
+])
+def test_a_bad_worker_or_media_setting_names_the_table_and_the_key(data: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_settings(data, source="outreach.toml")
+
+
+def test_numbers_of_the_right_kind_are_taken_as_written() -> None:
+    settings = parse_settings({"worker": {"lease_s": 120, "http_timeout_s": 2.5, "claim_batch": 1,
+                                          "retry": {"max_attempts": 3}}})
+    assert (settings.worker.lease_s, settings.worker.http_timeout_s, settings.worker.claim_batch,
+            settings.worker.retry.max_attempts) == (120, 2.5, 1, 3)
+
+
 def test_dump_toml_round_trips_what_parse_settings_reads() -> None:
     data = {"state_dir": "/srv/outreach state", "database": {"url": "sqlite:///a.db"},
             "worker": {"lease_s": 120.0, "retry": {"max_attempts": 5}},
