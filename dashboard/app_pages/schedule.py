@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import loaders, ui
 from dashboard.auth import Role
-from dashboard.i18n import t
+from dashboard.i18n import NL, t
 
 view = ui.filter_bar(loaders.filter_options(), only=("organisation", "platform", "campaign", "language"))
 user = st.session_state["user"]
@@ -27,7 +27,18 @@ st.subheader(t("sched.attention"))
 items = loaders.attention()
 if not items:
     st.caption(t("sched.none"))
-ui.table([{**item, "since": ui.local_time(item["since"], tz)} for item in items], key="attention", columns={
+MANUAL = ("manual_due", "manual_overdue")
+
+
+def what(item: dict) -> str:
+    """What needs attention, in words (an unknown code shows as it is)."""
+    key = f"what.{item['what']}"
+    return t(key) if key in NL else item["what"]
+
+
+ui.table([{**item, "what": what(item), "since": ui.local_time(item["since"], tz),
+           "message": t("what.manual_hint") if item["what"] in MANUAL else item["message"]}
+          for item in items], key="attention", columns={
     "what": t("col.status"), "post_id": t("col.post"), "channel": t("col.channel"), "message": t("col.error"),
     "since": t("col.when")})
 
@@ -46,14 +57,14 @@ for item in items:
     post_id = item["post_id"]
     if post_id is None or not user.can(Role.PLANNER):
         continue
-    with st.expander(f"{item['what']} · post {post_id} · {item['channel']}"):
-        st.caption(item["message"])
+    with st.expander(f"{what(item)} · post {post_id} · {item['channel']}"):
+        st.caption(t("what.manual_hint") if item["what"] in MANUAL else item["message"])
         cols = st.columns(3)
         if item["what"] in ("failed", "retrying") and cols[0].button(t("sched.retry"), key=f"retry_{post_id}"):
             act(t("sched.retry"), loaders.retry, [post_id])
         if cols[1].button(t("sched.cancel"), key=f"cancel_{post_id}"):
             act(t("sched.cancel"), loaders.cancel, [post_id])
-        if item["what"] in ("manual_due", "manual_overdue"):
+        if item["what"] in MANUAL:
             with st.form(f"confirm_{post_id}"):
                 link = st.text_input(t("sched.permalink"), key=f"permalink_{post_id}")
                 reach = st.number_input(t("sched.reach"), min_value=0, value=None, step=1, key=f"reach_{post_id}")

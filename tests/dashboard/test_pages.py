@@ -120,6 +120,10 @@ def test_every_page_shows_its_figures(seeded: Seeded) -> None:
     visit(at, "schedule")
     attention = at.dataframe[1].value
     assert seeded.failed_id in attention.iloc[:, 1].tolist() and seeded.manual_id in attention.iloc[:, 1].tolist()
+    shown = dict(zip(attention.iloc[:, 1], zip(attention.iloc[:, 0], attention.iloc[:, 3], strict=True), strict=True))
+    assert shown[seeded.failed_id][0] == "mislukt"  # in the volunteer's words, not the status code
+    assert shown[seeded.manual_id][0].startswith("met de hand plaatsen")
+    assert shown[seeded.manual_id][1] == "Plaats deze post met de hand en bevestig hem hier."
     visit(at, "review")
     assert f"post {seeded.pending_ids[0]}" in texts(at)
     visit(at, "archive")
