@@ -65,7 +65,8 @@ def _start_dashboard(config_path: Path, env: dict[str, str]) -> tuple[subprocess
         return None, "dashboard not started: dashboard/app.py is not in this checkout"
     port = free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
-           "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+           "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+           "--client.toolbarMode", "minimal"]
     proc = subprocess.Popen(cmd, env={**os.environ, **env, "OUTREACH_CONFIG": str(config_path)},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     return proc, f"dashboard: http://127.0.0.1:{port}/"

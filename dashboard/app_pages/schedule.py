@@ -19,7 +19,7 @@ for message in st.session_state.pop("schedule_done", []):
 st.subheader(t("sched.upcoming"))
 st.caption(tz)
 ui.table([{"id": u.post_id, "due": ui.local_time(u.due_at, tz), "channel": u.channel, "language": u.language,
-           "status": u.status, "text": u.text} for u in loaders.upcoming(view.filters)],
+           "status": t(f"status.{u.status}"), "text": u.text} for u in loaders.upcoming(view.filters)],
          key="upcoming", columns={"due": t("col.due"), "id": t("col.post"), "channel": t("col.channel"),
                                   "language": t("col.language"), "status": t("col.status"), "text": t("col.text")})
 

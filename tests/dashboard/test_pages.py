@@ -124,6 +124,11 @@ def test_every_page_shows_its_figures(seeded: Seeded) -> None:
     assert shown[seeded.failed_id][0] == "mislukt"  # in the volunteer's words, not the status code
     assert shown[seeded.manual_id][0].startswith("met de hand plaatsen")
     assert shown[seeded.manual_id][1] == "Plaats deze post met de hand en bevestig hem hier."
+    upcoming = at.dataframe[0].value
+    from dashboard.i18n import NL
+
+    assert set(upcoming.iloc[:, 4]) <= {v for k, v in NL.items() if k.startswith("status.")}  # no status codes
+    assert {"ingepland", "wacht op beoordeling"} <= set(upcoming.iloc[:, 4])
     visit(at, "review")
     assert f"post {seeded.pending_ids[0]}" in texts(at)
     visit(at, "archive")
