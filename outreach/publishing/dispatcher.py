@@ -1,7 +1,8 @@
 """The dispatcher: claim due posts under a lease, publish through connectors, record every outcome.
 
 Exactly once: the claim (status `publishing`, a lease, an attempt row) is committed before any
-network call, for up to `worker.claim_batch` due posts at a time; connectors persist intermediate
+network call, for up to `worker.claim_batch` due posts at a time (during a backlog the next claim is
+taken ahead, while the batch before is sent); connectors persist intermediate
 handles through `save_handle` as they go; after an ambiguous failure or a crash the post is marked
 `needs_reconcile`, and the next attempt asks the platform whether the post already exists before it
 sends anything again. Claims a batch could not use (its channel was rate limited or paused meanwhile,
@@ -18,12 +19,12 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
-from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import Connection, String, bindparam, delete, func, insert, literal, or_, select, text, update
 
 from outreach import lifecycle
 from outreach.archive.captures import WarcRecorder, capture_dir, capture_permalink
@@ -31,7 +32,7 @@ from outreach.config import ConfigError, MissingSecret, Settings
 from outreach.connectors import Connector, ConnectorError, RateLimited, TransientError, connector_class
 from outreach.connectors.errors import AuthError
 from outreach.db import Database
-from outreach.db.models import READY_SQL, READY_STATUSES, ChannelState, PublishAttempt
+from outreach.db.models import READY_SQL, READY_STATUSES, ChannelState, PublishAttempt, UTCDateTime
 from outreach.db.models import Post as PostRow
 from outreach.domain import ErrorKind, MediaItem, Platform, PostStatus, PublishRequest, PublishResult
 from outreach.publishing.media import MediaPreparer
@@ -52,7 +53,17 @@ _FENCED = update(PostRow).where(PostRow.id == bindparam("b_post"), PostRow.lease
                                 PostRow.status == PostStatus.PUBLISHING.value)
 _ATTEMPT = update(PublishAttempt).where(PublishAttempt.post_id == bindparam("b_post"),
                                         PublishAttempt.number == bindparam("b_number"))
-_NEW_ATTEMPT = insert(PublishAttempt)  # no RETURNING: SQLite would then insert a batch row by row
+# A claim: the posts selected (and locked) in the same transaction go to `publishing` under one lease,
+# each with a new attempt row. A post taken over from a crashed worker is marked for reconciling.
+_TAKE_ALL = update(PostRow).where(PostRow.id.in_(bindparam("ids", expanding=True))).values(
+    status=PostStatus.PUBLISHING.value, lease_owner=bindparam("owner"), lease_token=bindparam("token"),
+    lease_until=bindparam("until", type_=UTCDateTime), attempts=PostRow.attempts + 1,
+    needs_reconcile=or_(PostRow.needs_reconcile, PostRow.status == PostStatus.PUBLISHING.value),
+    updated_at=bindparam("now", type_=UTCDateTime))
+_NEW_ATTEMPTS = insert(PublishAttempt).from_select(
+    ["post_id", "number", "worker", "started_at", "outcome"],
+    select(PostRow.id, PostRow.attempts, bindparam("worker", type_=String), bindparam("now", type_=UTCDateTime),
+           literal("started")).where(PostRow.id.in_(bindparam("ids", expanding=True))))
 
 
 def utcnow() -> datetime:
@@ -86,6 +97,7 @@ class Dispatcher:
         self._send_s = 0.0  # how long sending one post takes here, on average (for sizing claims)
         self._in_flight: set[tuple[int, str]] = set()  # (post, lease token) claimed here, result not written yet
         self._mine = self._mine_query()
+        self._claimer: ThreadPoolExecutor | None = None  # claims the next batch while one is sent
 
     # -- the loop -------------------------------------------------------------------------------
 
@@ -99,22 +111,38 @@ class Dispatcher:
         writer = ResultWriter(self._write, on_outcome)
         stopped: set[str] = set()
         handled = 0
-        # Claims grow 1, 1, 2, 4, … (the first post measures sending) while they come back full, up to the batch and to what takes about
-        # BATCH_WORK_S to send: a small burst is shared among workers, a backlog on a fast platform
-        # goes in batches, and a slow platform (where a claim costs little next to a request) gets
-        # claims of one, so a worker that dies holds back almost nothing.
+        # Claims grow 1, 1, 2, 4, … (the first post measures sending) while they come back full, up to
+        # the batch and to what takes about BATCH_WORK_S to send: a small burst is shared among
+        # workers, a backlog on a fast platform goes in batches, and a slow platform (where a claim
+        # costs little next to a request) gets claims of one, so a worker that dies holds back almost
+        # nothing. Batches of more than one are claimed one ahead, on another thread, while the batch
+        # before is being sent: the database's work then overlaps the waiting for the platform.
         size = 1
+        ahead: Future[list[Claim]] | None = None
         idle, failed = False, True
         try:
-            while (limit is None or handled < limit) and not (stop and stop()):
-                claims = self.claim(size if limit is None else min(size, limit - handled))
+            while True:
+                if ahead is not None:
+                    claims, ahead = ahead.result(), None
+                elif (limit is None or handled < limit) and not (stop and stop()):
+                    claims = self.claim(size if limit is None else min(size, limit - handled))
+                else:
+                    break
                 if not claims:
                     break
                 if len(claims) == size and self._send_s:  # no bigger than about BATCH_WORK_S of sending
                     size = min(self.batch, size * 2, max(1, int(BATCH_WORK_S / self._send_s)))
+                room = size if limit is None else min(size, limit - handled - len(claims))
+                if size > 1 and room > 0 and not (stop and stop()):
+                    ahead = self._claim_ahead(room)
                 done = self._send_all(claims, stopped, writer.put, stop)
                 if done < len(claims):
-                    writer.sync()  # the next claim must see the posts given back, and the channel blocked
+                    # Posts were given back (a channel stopped, or the worker is stopping): so is the
+                    # claim taken ahead, and the next claim sees them all, and the channel blocked.
+                    if ahead is not None:
+                        self._hand_back(ahead.result(), writer.put)
+                        ahead = None
+                    writer.sync()
                 if not done:  # all given back: once more, for other channels' posts; then stop
                     if idle:
                         break
@@ -124,9 +152,24 @@ class Dispatcher:
                 handled += done
             failed = False
         finally:
+            if ahead is not None:  # stopped, or failed, with a claim taken ahead: it goes back unsent
+                try:
+                    self._hand_back(ahead.result(), writer.put)
+                except Exception:  # that claim failed itself: nothing was taken
+                    log.exception("claiming ahead failed")
             outcomes = writer.close(raise_errors=not failed)
             self._start_captures()  # evidence after the burst, so it never delays a due post
         return outcomes
+
+    def _claim_ahead(self, n: int) -> Future[list[Claim]]:
+        if self._claimer is None:
+            self._claimer = ThreadPoolExecutor(1, thread_name_prefix="claim-ahead")
+        return self._claimer.submit(self.claim, n)
+
+    def _hand_back(self, claims: Sequence[Claim], keep: Callable[[Result | Claim], None]) -> None:
+        """Claims that will not be sent: given back (a manual post has become `manual_due` already)."""
+        for claim in claims:
+            keep(self._manual(claim) if claim.platform is Platform.MANUAL else claim)
 
     # -- claiming -------------------------------------------------------------------------------
 
@@ -186,14 +229,16 @@ class Dispatcher:
                     select(func.min(PublishAttempt.started_at)).where(PublishAttempt.post_id == post.id))
                 taken.append((post, post.attempts + 1, post.needs_reconcile or crashed, first_attempt_at or now))
             if taken:
-                conn.execute(_TAKE, [{"b_post": post.id, "b_status": post.status,
-                                      "status": lifecycle.checked(post.status, PostStatus.PUBLISHING),
-                                      "lease_owner": self.worker_id, "lease_token": token,
-                                      "lease_until": now + self.lease, "attempts": number,
-                                      "needs_reconcile": reconcile, "updated_at": now}
-                                     for post, number, reconcile, _ in taken])
-                conn.execute(_NEW_ATTEMPT, [{"post_id": post.id, "number": number, "worker": self.worker_id,
-                                             "started_at": now, "outcome": "started"} for post, number, _, _ in taken])
+                for post, _, _, _ in taken:
+                    lifecycle.checked(post.status, PostStatus.PUBLISHING)
+                # Set-based: one statement each however many posts (the attempt number is
+                # `attempts + 1` in SQL as well), so a batch costs little more than one post.
+                ids = {"ids": [post.id for post, _, _, _ in taken]}
+                took = conn.execute(_TAKE_ALL, {**ids, "owner": self.worker_id, "token": token,
+                                                "until": now + self.lease, "now": now}).rowcount
+                if took != len(taken):  # the rows are locked since the select: cannot happen
+                    raise RuntimeError(f"claimed {took} of {len(taken)} posts")
+                conn.execute(_NEW_ATTEMPTS, {**ids, "worker": self.worker_id, "now": now})
                 self._in_flight.update((post.id, token) for post, _, _, _ in taken)
                 claims += [Claim(post.id, token, number, post.channel, post.language, Platform(post.platform),
                                  reconcile, text=post.text, idempotency_key=post.idempotency_key, link=post.link,
@@ -266,9 +311,7 @@ class Dispatcher:
             except BaseException:
                 # Stopped mid-batch (Ctrl-C): give back what was not sent; the post whose request was
                 # in flight stays claimed and is reconciled when its lease has run out.
-                for rest in claims[i + 1:]:
-                    if rest.platform is not Platform.MANUAL:
-                        keep(rest)
+                self._hand_back(claims[i + 1:], keep)
                 raise
             keep(result)
             took = time.monotonic() - started
@@ -500,6 +543,9 @@ class Dispatcher:
         if self._captures is not None:
             self._captures.shutdown(wait=wait, cancel_futures=not wait)
             self._captures = None
+        if self._claimer is not None:
+            self._claimer.shutdown()
+            self._claimer = None
         exchanges = getattr(self.connectors, "recorder", None)  # kept even when permalinks are off
         if exchanges is not None:
             exchanges.flush()

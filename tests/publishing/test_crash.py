@@ -76,8 +76,8 @@ token_env = "CRASH_TEST_TOKEN"
     held = [i for i in ids if get_post(db, i).status == PostStatus.PUBLISHING]
     in_flight = [i for i in held if get_post(db, i).remote_id is None and _sent(sim, i, db)]
     assert len(in_flight) == 1
-    # Claims grow 1, 1, 2, 4 (the first measures how long a post takes): the fifth post is the first
-    # of a claim of four, which holds three more unsent.
+    # Claims grow 1, 1, 2, 4 (the first measures how long a post takes; the claim of four is taken
+    # ahead while the one of two is sent): the fifth post is the first of it, with three more unsent.
     assert len(held) == (1 if claim_batch == 1 else 4)
 
     # Restart as a real process: it publishes what no lease holds; the held posts' leases have not expired.
