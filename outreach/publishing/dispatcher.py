@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
-from sqlalchemy import Connection, String, bindparam, delete, func, insert, literal, or_, select, text, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from outreach import lifecycle
 from outreach.archive.captures import WarcRecorder, capture_dir, capture_permalink
@@ -32,12 +32,13 @@ from outreach.config import ConfigError, MissingSecret, Settings
 from outreach.connectors import Connector, ConnectorError, RateLimited, TransientError, connector_class
 from outreach.connectors.errors import AuthError
 from outreach.db import Database
-from outreach.db.models import READY_SQL, READY_STATUSES, ChannelState, PublishAttempt, UTCDateTime
+from outreach.db.models import READY_STATUSES, ChannelState, PublishAttempt
 from outreach.db.models import Post as PostRow
 from outreach.domain import ErrorKind, MediaItem, Platform, PostStatus, PublishRequest, PublishResult
 from outreach.publishing.media import MediaPreparer
 from outreach.publishing.results import Claim, Outcome, Result, ResultWriter
 from outreach.publishing.retry import RetryPolicy
+from outreach.publishing.statements import FENCED, TAKE, Statements, ids
 
 log = logging.getLogger("outreach.publishing")
 
@@ -47,23 +48,8 @@ MediaResolver = Callable[[PostRow, Platform], tuple[MediaItem, ...]]
 
 BATCH_WORK_S = 0.25  # a claim holds at most about this much sending work (see run_due)
 
-# Statements on the hot path, built once: the SET clause comes from the parameters given.
-_TAKE = update(PostRow).where(PostRow.id == bindparam("b_post"), PostRow.status == bindparam("b_status"))
-_FENCED = update(PostRow).where(PostRow.id == bindparam("b_post"), PostRow.lease_token == bindparam("b_token"),
-                                PostRow.status == PostStatus.PUBLISHING.value)
-_ATTEMPT = update(PublishAttempt).where(PublishAttempt.post_id == bindparam("b_post"),
-                                        PublishAttempt.number == bindparam("b_number"))
-# A claim: the posts selected (and locked) in the same transaction go to `publishing` under one lease,
-# each with a new attempt row. A post taken over from a crashed worker is marked for reconciling.
-_TAKE_ALL = update(PostRow).where(PostRow.id.in_(bindparam("ids", expanding=True))).values(
-    status=PostStatus.PUBLISHING.value, lease_owner=bindparam("owner"), lease_token=bindparam("token"),
-    lease_until=bindparam("until", type_=UTCDateTime), attempts=PostRow.attempts + 1,
-    needs_reconcile=or_(PostRow.needs_reconcile, PostRow.status == PostStatus.PUBLISHING.value),
-    updated_at=bindparam("now", type_=UTCDateTime))
-_NEW_ATTEMPTS = insert(PublishAttempt).from_select(
-    ["post_id", "number", "worker", "started_at", "outcome"],
-    select(PostRow.id, PostRow.attempts, bindparam("worker", type_=String), bindparam("now", type_=UTCDateTime),
-           literal("started")).where(PostRow.id.in_(bindparam("ids", expanding=True))))
+def _set_columns(row: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(k for k in row if not k.startswith("b_"))
 
 
 def utcnow() -> datetime:
@@ -93,10 +79,9 @@ class Dispatcher:
         self.retry = retry or RetryPolicy(r.max_attempts, r.backoff_base_s, r.backoff_factor, r.backoff_max_s)
         self.lease = timedelta(seconds=lease_s if lease_s is not None else settings.worker.lease_s)
         self.batch = max(1, batch if batch is not None else settings.worker.claim_batch)
-        self._abandoned, self._due = self._claim_queries()
+        self.sql = Statements(db)
         self._send_s = 0.0  # how long sending one post takes here, on average (for sizing claims)
         self._in_flight: set[tuple[int, str]] = set()  # (post, lease token) claimed here, result not written yet
-        self._mine = self._mine_query()
         self._claimer: ThreadPoolExecutor | None = None  # claims the next batch while one is sent
 
     # -- the loop -------------------------------------------------------------------------------
@@ -173,32 +158,6 @@ class Dispatcher:
 
     # -- claiming -------------------------------------------------------------------------------
 
-    def _claim_queries(self) -> tuple[Any, Any]:
-        """The claim statements, built once, for posts of channels not blocked: those a crashed worker
-        left behind (lease run out; they go first), then those due, in the order `ix_posts_ready` keeps."""
-        now = bindparam("now")
-        blocked = select(ChannelState.channel).where(
-            or_(ChannelState.blocked_until > now, ChannelState.last_error_kind == ErrorKind.AUTH.value))
-        ready_at = func.coalesce(PostRow.next_attempt_at, PostRow.due_at)
-        columns = select(PostRow.id, PostRow.status, PostRow.platform, PostRow.channel, PostRow.language,
-                         PostRow.text, PostRow.idempotency_key, PostRow.link, PostRow.handle, PostRow.media,
-                         PostRow.attempts, PostRow.rate_limited_count, PostRow.needs_reconcile, PostRow.lease_token)
-        abandoned = (columns.where(PostRow.status == PostStatus.PUBLISHING.value, PostRow.lease_until < now,
-                                   PostRow.channel.not_in(blocked))
-                     .order_by(PostRow.lease_until, PostRow.id).limit(bindparam("n")))
-        due = (columns.where(text(READY_SQL), ready_at <= now, PostRow.due_at <= now,
-                             PostRow.channel.not_in(blocked))
-               .order_by(ready_at, PostRow.id).limit(bindparam("n")))
-        if self.db.is_sqlite:  # its planner would take ix_posts_due and sort the whole backlog per claim
-            return abandoned, due.with_hint(PostRow, "INDEXED BY ix_posts_ready", "sqlite")
-        return abandoned.with_for_update(skip_locked=True), due.with_for_update(skip_locked=True)
-
-    def _mine_query(self) -> Any:
-        """Which of these posts does a lease token still hold (locked on PostgreSQL until the write)?"""
-        query = select(PostRow.id, PostRow.lease_token).where(
-            PostRow.id.in_(bindparam("ids", expanding=True)), PostRow.status == PostStatus.PUBLISHING.value)
-        return query if self.db.is_sqlite else query.with_for_update()
-
     def claim(self, n: int = 1) -> list[Claim]:
         """Take up to `n` due posts in one transaction: status `publishing`, one lease token, an
         attempt row each — committed before any network call (on SQLite under BEGIN IMMEDIATE, on
@@ -206,10 +165,10 @@ class Dispatcher:
         now = self.clock()
         with self.db.write_connection() as conn:
             # Not our own claims whose results are still on their way to the database.
-            rows = [r for r in conn.execute(self._abandoned, {"now": now, "n": n})
+            rows = [r for r in self.sql.abandoned.rows(conn, {"now": now, "n": n})
                     if (r.id, r.lease_token) not in self._in_flight]
             if len(rows) < n:
-                rows += conn.execute(self._due, {"now": now, "n": n - len(rows)}).all()
+                rows += self.sql.due.rows(conn, {"now": now, "n": n - len(rows)})
             if not rows:
                 return []
             token = uuid.uuid4().hex
@@ -218,7 +177,7 @@ class Dispatcher:
             for post in rows:
                 this = {"b_post": post.id, "b_status": post.status}
                 if post.platform == Platform.MANUAL.value:
-                    conn.execute(_TAKE, {**this, "status": lifecycle.checked(post.status, PostStatus.MANUAL_DUE),
+                    conn.execute(TAKE, {**this, "status": lifecycle.checked(post.status, PostStatus.MANUAL_DUE),
                                          "updated_at": now})
                     claims.append(Claim(post.id, "", 0, post.channel, post.language, Platform.MANUAL, False))
                     continue
@@ -231,14 +190,12 @@ class Dispatcher:
             if taken:
                 for post, _, _, _ in taken:
                     lifecycle.checked(post.status, PostStatus.PUBLISHING)
-                # Set-based: one statement each however many posts (the attempt number is
-                # `attempts + 1` in SQL as well), so a batch costs little more than one post.
-                ids = {"ids": [post.id for post, _, _, _ in taken]}
-                took = conn.execute(_TAKE_ALL, {**ids, "owner": self.worker_id, "token": token,
-                                                "until": now + self.lease, "now": now}).rowcount
+                taking = ids([post.id for post, _, _, _ in taken])
+                took = self.sql.take(len(taken)).run(conn, {**taking, "owner": self.worker_id, "token": token,
+                                                              "until": now + self.lease, "now": now})
                 if took != len(taken):  # the rows are locked since the select: cannot happen
                     raise RuntimeError(f"claimed {took} of {len(taken)} posts")
-                conn.execute(_NEW_ATTEMPTS, {**ids, "worker": self.worker_id, "now": now})
+                self.sql.new_attempts(len(taken)).run(conn, {**taking, "worker": self.worker_id, "now": now})
                 self._in_flight.update((post.id, token) for post, _, _, _ in taken)
                 claims += [Claim(post.id, token, number, post.channel, post.language, Platform(post.platform),
                                  reconcile, text=post.text, idempotency_key=post.idempotency_key, link=post.link,
@@ -465,7 +422,7 @@ class Dispatcher:
         with self.db.write_connection() as conn:
             mine = self._still_mine(conn, [*(r.claim for r in sent), *given_back])
             posts: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-            attempts: list[dict[str, Any]] = []
+            attempts: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
             for r in results:
                 claim = r.claim
                 if r.target is None:
@@ -474,33 +431,39 @@ class Dispatcher:
                     row = {"b_post": claim.post_id, "b_token": claim.lease_token,
                            "status": lifecycle.checked(PostStatus.PUBLISHING, r.target), "lease_owner": None,
                            "lease_token": None, "lease_until": None, "updated_at": now, **r.post}
-                    posts[tuple(row)].append(row)
-                    attempts.append({"b_post": claim.post_id, "b_number": claim.attempt_number, **r.attempt})
+                    posts[_set_columns(row)].append(row)
+                    self._add_attempt(attempts, claim, r.attempt)
                     self._capture_permalink(r.permalink)
                     outcomes.append(r.outcome)
                 else:
                     log.warning("post %s to %s: lease lost; another worker owns it now", claim.post_id, claim.channel)
-                    attempts.append({"b_post": claim.post_id, "b_number": claim.attempt_number, **self._attempt_row(
-                        "lost_lease", message=f"lease lost before recording: {r.lost}")})
+                    self._add_attempt(attempts, claim, self._attempt_row(
+                        "lost_lease", message=f"lease lost before recording: {r.lost}"))
                     outcomes.append(Outcome(claim.post_id, claim.channel, claim.language, "lost_lease", r.lost))
                 # What the platform said about the channel holds whoever owns the post now.
                 if r.block_until is not None:
                     self._block_channel(conn, claim.channel, r.block_until)
                 if r.hold is not None:
                     self._set_channel_state(conn, claim.channel, **r.hold)
-            for rows in posts.values():
-                conn.execute(_FENCED, rows)
-            if attempts:
-                conn.execute(_ATTEMPT, attempts)
+            for columns, rows in posts.items():
+                self.sql.fenced(columns).run_many(conn, rows)
+            for columns, rows in attempts.items():
+                self.sql.attempt(columns).run_many(conn, rows)
             self._give_back(conn, [c for c in given_back if (c.post_id, c.lease_token) in mine], now)
         self._in_flight.difference_update((c.post_id, c.lease_token) for c in [*(r.claim for r in sent), *given_back])
         return outcomes
+
+    @staticmethod
+    def _add_attempt(attempts: dict[tuple[str, ...], list[dict[str, Any]]], claim: Claim,
+                     columns: dict[str, Any]) -> None:
+        attempts[tuple(columns)].append({"b_post": claim.post_id, "b_number": claim.attempt_number, **columns})
 
     def _still_mine(self, conn: Connection, claims: Sequence[Claim]) -> set[tuple[int, str]]:
         """(post, lease token) pairs of these claims whose lease still holds."""
         if not claims:
             return set()
-        held = {(post_id, token) for post_id, token in conn.execute(self._mine, {"ids": list({c.post_id for c in claims})})}
+        posts = sorted({c.post_id for c in claims})
+        held = {(row.id, row.lease_token) for row in self.sql.mine(len(posts)).rows(conn, ids(posts))}
         return {(c.post_id, c.lease_token) for c in claims} & held
 
     def _give_back(self, conn: Connection, claims: Sequence[Claim], now: datetime) -> None:
@@ -508,7 +471,7 @@ class Dispatcher:
         post taken over from a crashed worker returns to `retrying`) and the attempt row goes."""
         if not claims:
             return
-        conn.execute(_FENCED, [
+        conn.execute(FENCED, [
             {"b_post": c.post_id, "b_token": c.lease_token,
              "status": lifecycle.checked(PostStatus.PUBLISHING, PostStatus.RETRYING
                                          if c.previous_status == PostStatus.PUBLISHING.value else c.previous_status),

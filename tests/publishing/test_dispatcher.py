@@ -258,13 +258,11 @@ def test_a_batch_stops_sending_once_half_the_lease_has_passed(world):  # type: i
 def test_the_claim_query_is_served_by_the_ready_index(world):  # type: ignore[no-untyped-def]
     """On SQLite the due-post claim walks ix_posts_ready in order: no sort of the whole backlog."""
     dispatcher = world.dispatcher()
-    compiled = dispatcher._due.compile(world.db.engine)
-    assert "INDEXED BY ix_posts_ready" in str(compiled)
-    params = compiled.construct_params({"now": world.clock.now, "n": 10})
-    args = tuple(v.isoformat(sep=" ") if hasattr(v, "isoformat") else v
-                 for v in (params[k] for k in compiled.positiontup))
+    due = dispatcher.sql.due
+    assert "INDEXED BY ix_posts_ready" in due.sql
+    args = tuple(due.parameters({"now": world.clock.now, "n": 10}))
     with world.db.engine.connect() as conn:
-        plan = " ".join(row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", args))
+        plan = " ".join(row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {due.sql}", args))
     assert "ix_posts_ready" in plan and "TEMP B-TREE" not in plan
 
 
