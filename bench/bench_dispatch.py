@@ -11,7 +11,7 @@ stops the clock when `run_due` returns, every post published and recorded in the
 timed). Once, the dispatcher also runs with `[archive] capture = false`. The sandbox runs in its
 own process unless `--placement in-process` (or `both`).
 
-    python -m bench.bench_dispatch [--posts 2000] [--rounds 4] [--placement process|in-process|both]
+    python -m bench.bench_dispatch [--posts 2000] [--rounds 6] [--placement process|in-process|both]
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from outreach.publishing.dispatcher import Dispatcher
 from outreach.sandbox.mastodon import DEMO_TOKEN
 
 POSTS = 2000
-ROUNDS = 4
+ROUNDS = 6
 WARMUP = 50
 
 

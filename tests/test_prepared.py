@@ -64,21 +64,24 @@ def test_prepared_rows_read_what_sqlalchemy_reads(db: Database) -> None:
 
 
 def test_a_claim_through_prepared_statements_reads_back_through_the_orm(db: Database) -> None:
-    post_id = add_post(db, text="Kom ook", due_at=MOMENTS[0])
+    posts = [add_post(db, text=f"Kom ook {i}", due_at=MOMENTS[0]) for i in range(3)]
     statements = Statements(db)
     now = MOMENTS[1]
+    assert len(ids(posts)) == 4  # written as a list of four (the last repeated): one statement serves 3 and 4
     with db.write_connection() as conn:
-        took = statements.take(1).run(conn, {**ids([post_id]), "owner": "w", "token": "t",
+        took = statements.take(3).run(conn, {**ids(posts), "owner": "w", "token": "t",
                                              "until": now + timedelta(minutes=5), "now": now})
-        statements.new_attempts(1).run(conn, {**ids([post_id]), "worker": "w", "now": now})
-    assert took == 1
+        statements.new_attempts(3).run(conn, {**ids(posts), "worker": "w", "now": now})
+    assert took == 3
     with db.session() as s:
-        post = s.get(Post, post_id)
-        assert post is not None
-        assert (post.status, post.attempts, post.lease_until) == ("publishing", 1, now + timedelta(minutes=5))
-        assert post.lease_until.tzinfo is UTC
+        for post_id in posts:
+            post = s.get(Post, post_id)
+            assert post is not None
+            assert (post.status, post.attempts, post.lease_until) == ("publishing", 1, now + timedelta(minutes=5))
+            assert post.lease_until.tzinfo is UTC
     with db.engine.connect() as conn:
-        assert conn.execute(text("SELECT number, outcome FROM publish_attempts")).all() == [(1, "started")]
+        rows = conn.execute(text("SELECT post_id, number, outcome FROM publish_attempts ORDER BY post_id")).all()
+    assert rows == [(post_id, 1, "started") for post_id in posts]
 
 
 def test_what_prepared_cannot_do_it_says(sqlite_db: Database) -> None:

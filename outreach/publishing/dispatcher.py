@@ -79,7 +79,7 @@ class Dispatcher:
         self.retry = retry or RetryPolicy(r.max_attempts, r.backoff_base_s, r.backoff_factor, r.backoff_max_s)
         self.lease = timedelta(seconds=lease_s if lease_s is not None else settings.worker.lease_s)
         self.batch = max(1, batch if batch is not None else settings.worker.claim_batch)
-        self.sql = Statements(db)
+        self.sql = Statements.of(db)
         self._send_s = 0.0  # how long sending one post takes here, on average (for sizing claims)
         self._in_flight: set[tuple[int, str]] = set()  # (post, lease token) claimed here, result not written yet
         self._claimer: ThreadPoolExecutor | None = None  # claims the next batch while one is sent

@@ -3,6 +3,7 @@ compiled once per shape for the database's dialect (`outreach.db.prepared`)."""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,17 +24,36 @@ ATTEMPT = update(PublishAttempt).where(PublishAttempt.post_id == bindparam("b_po
                                        PublishAttempt.number == bindparam("b_number"))
 
 
+_PER_DATABASE: weakref.WeakKeyDictionary[Database, Statements] = weakref.WeakKeyDictionary()
+
+
 def _ids(n: int) -> list[Any]:
     return [bindparam(f"id{i}") for i in range(n)]
 
 
+def shape(n: int) -> int:
+    """How many ids an `IN` list of `n` ids is written with: the next power of two, so that a few
+    statements serve every batch size (each shape is compiled once, on first use)."""
+    return 1 << max(0, n - 1).bit_length()
+
+
 def ids(values: Sequence[int]) -> dict[str, int]:
-    """The parameters for a statement's `IN` list of this many ids."""
-    return {f"id{i}": v for i, v in enumerate(values)}
+    """The parameters for an `IN` list holding these ids, padded to its shape by repeating the last
+    (`id IN (7, 8, 8, 8)` matches the same rows as `id IN (7, 8)`)."""
+    padded = [*values, *[values[-1]] * (shape(len(values)) - len(values))]
+    return {f"id{i}": v for i, v in enumerate(padded)}
 
 
 class Statements:
-    """What the dispatcher runs per post, prepared per shape (number of ids, columns set) on first use."""
+    """What the dispatcher runs per post, prepared per shape (number of ids, columns set) on first use,
+    once per database in a process (`Statements.of`)."""
+
+    @classmethod
+    def of(cls, db: Database) -> Statements:
+        found = _PER_DATABASE.get(db)
+        if found is None:
+            found = _PER_DATABASE[db] = cls(db)
+        return found
 
     def __init__(self, db: Database) -> None:
         self._dialect = db.engine.dialect
@@ -76,6 +96,7 @@ class Statements:
         """A claim: posts selected (and locked) in the same transaction go to `publishing` under one
         lease; one taken over from a crashed worker is marked for reconciling. Set-based: one
         statement however many posts (the attempt number is `attempts + 1` in SQL as well)."""
+        n = shape(n)
         return self._shaped(("take", n), lambda: update(PostRow).where(PostRow.id.in_(_ids(n))).values(
             status=PostStatus.PUBLISHING.value, lease_owner=bindparam("owner", type_=String),
             lease_token=bindparam("token", type_=String), lease_until=bindparam("until", type_=UTCDateTime),
@@ -85,6 +106,7 @@ class Statements:
 
     def new_attempts(self, n: int) -> Prepared:
         """An attempt row for each post just claimed (numbered by its `attempts`)."""
+        n = shape(n)
         return self._shaped(("new_attempts", n), lambda: insert(PublishAttempt).from_select(
             ["post_id", "number", "worker", "started_at", "outcome"],
             select(PostRow.id, PostRow.attempts, bindparam("worker", type_=String),
@@ -92,6 +114,8 @@ class Statements:
 
     def mine(self, n: int) -> Prepared:
         """Which of these posts does a lease token still hold (locked on PostgreSQL until the write)?"""
+        n = shape(n)
+
         def build() -> Any:
             query = select(PostRow.id, PostRow.lease_token).where(
                 PostRow.id.in_(_ids(n)), PostRow.status == PostStatus.PUBLISHING.value)
