@@ -48,9 +48,6 @@ MediaResolver = Callable[[PostRow, Platform], tuple[MediaItem, ...]]
 
 BATCH_WORK_S = 0.25  # a claim holds at most about this much sending work (see run_due)
 
-def _set_columns(row: dict[str, Any]) -> tuple[str, ...]:
-    return tuple(k for k in row if not k.startswith("b_"))
-
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -186,10 +183,9 @@ class Dispatcher:
                     self._close_abandoned_attempts(conn, post.id, now)
                 first_attempt_at = now if post.attempts == 0 else conn.scalar(
                     select(func.min(PublishAttempt.started_at)).where(PublishAttempt.post_id == post.id))
+                lifecycle.checked(post.status, PostStatus.PUBLISHING)
                 taken.append((post, post.attempts + 1, post.needs_reconcile or crashed, first_attempt_at or now))
             if taken:
-                for post, _, _, _ in taken:
-                    lifecycle.checked(post.status, PostStatus.PUBLISHING)
                 taking = ids([post.id for post, _, _, _ in taken])
                 took = self.sql.take(len(taken)).run(conn, {**taking, "owner": self.worker_id, "token": token,
                                                               "until": now + self.lease, "now": now})
@@ -419,8 +415,9 @@ class Dispatcher:
             return [r.outcome for r in results]
         now = self.clock()
         outcomes: list[Outcome] = []
+        claims = [*(r.claim for r in sent), *given_back]
         with self.db.write_connection() as conn:
-            mine = self._still_mine(conn, [*(r.claim for r in sent), *given_back])
+            mine = self._still_mine(conn, claims)
             posts: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
             attempts: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
             for r in results:
@@ -428,10 +425,9 @@ class Dispatcher:
                 if r.target is None:
                     outcomes.append(r.outcome)
                 elif (claim.post_id, claim.lease_token) in mine:
-                    row = {"b_post": claim.post_id, "b_token": claim.lease_token,
-                           "status": lifecycle.checked(PostStatus.PUBLISHING, r.target), "lease_owner": None,
-                           "lease_token": None, "lease_until": None, "updated_at": now, **r.post}
-                    posts[_set_columns(row)].append(row)
+                    columns = {"status": lifecycle.checked(PostStatus.PUBLISHING, r.target), "lease_owner": None,
+                               "lease_token": None, "lease_until": None, "updated_at": now, **r.post}
+                    posts[tuple(columns)].append({"b_post": claim.post_id, "b_token": claim.lease_token, **columns})
                     self._add_attempt(attempts, claim, r.attempt)
                     self._capture_permalink(r.permalink)
                     outcomes.append(r.outcome)
@@ -450,7 +446,7 @@ class Dispatcher:
             for columns, rows in attempts.items():
                 self.sql.attempt(columns).run_many(conn, rows)
             self._give_back(conn, [c for c in given_back if (c.post_id, c.lease_token) in mine], now)
-        self._in_flight.difference_update((c.post_id, c.lease_token) for c in [*(r.claim for r in sent), *given_back])
+        self._in_flight.difference_update((c.post_id, c.lease_token) for c in claims)
         return outcomes
 
     @staticmethod
