@@ -102,8 +102,16 @@ class Settings:
         try:
             return self.channels[name]
         except KeyError:
-            known = ", ".join(sorted(self.channels)) or "none configured"
-            raise ConfigError(f"unknown channel {name!r} (known: {known})") from None
+            raise ConfigError(self.unknown_channel(name)) from None
+
+    def unknown_channel(self, name: str) -> str:
+        """What to tell someone who named a channel this config does not have."""
+        if self.channels:
+            return f"unknown channel {name!r} (known: {', '.join(sorted(self.channels))})"
+        if self.source == "defaults":  # no config file was found: the likely cause, said once per line
+            return (f"unknown channel {name!r}: no channels configured — no outreach.toml here "
+                    "(pass --config FILE or set OUTREACH_CONFIG)")
+        return f"unknown channel {name!r}: {self.source} configures no channels"
 
     def secret_values(self) -> list[str]:
         return [v for c in self.channels.values() for v in c.secret_values()]

@@ -58,3 +58,19 @@ def test_dump_toml_round_trips_what_parse_settings_reads() -> None:
     settings = parse_settings(tomllib.loads(text), environ={})
     assert settings.worker.retry.max_attempts == 5 and settings.channel("peer-mastodon").options == {
         "visibility": "unlisted"}
+
+
+def test_an_unknown_channel_is_explained_by_what_the_config_holds(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from outreach.config import load_settings
+
+    some = parse_settings({"channels": {"peer-mastodon": {"platform": "mastodon", "base_url": "https://m.example",
+                                                          "token_env": "T"}}}, source="outreach.toml")
+    assert some.unknown_channel("peer-mastdon") == "unknown channel 'peer-mastdon' (known: peer-mastodon)"
+    assert (parse_settings({}, source="site.toml").unknown_channel("x")
+            == "unknown channel 'x': site.toml configures no channels")
+    monkeypatch.chdir(tmp_path)  # no outreach.toml here, none named: the defaults
+    monkeypatch.delenv("OUTREACH_CONFIG", raising=False)
+    with pytest.raises(ConfigError) as raised:
+        load_settings().channel("peer-mastodon")
+    assert str(raised.value) == ("unknown channel 'peer-mastodon': no channels configured — no outreach.toml here "
+                                 "(pass --config FILE or set OUTREACH_CONFIG)")

@@ -201,8 +201,7 @@ class _Planner:
             if name in self.settings.channels:
                 found.append(self.settings.channels[name])
             else:
-                known = ", ".join(sorted(self.settings.channels)) or "none configured"
-                self.problem((*loc, j), f"unknown channel {name!r} (known: {known})")
+                self.problem((*loc, j), self.settings.unknown_channel(name))
         return found
 
     # -- rules --------------------------------------------------------------------------------
