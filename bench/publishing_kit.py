@@ -158,9 +158,11 @@ def fresh_posts(n: int, *, tag: str, due: Sequence[datetime] | None = None) -> l
     return [QueuedPost(i, text_for(i, tag), "nl", str(uuid.uuid4()), moments[i]) for i in range(n)]
 
 
-def bare_session(sandbox_url: str) -> tuple[requests.Session, str, dict[str, str]]:
-    """What a hand-written client would send: the connector's headers, minus everything else."""
-    session = requests.Session()
+def bare_session(sandbox_url: str, session: requests.Session | None = None
+                 ) -> tuple[requests.Session, str, dict[str, str]]:
+    """What a hand-written client would send: the connector's headers, minus everything else
+    (on a plain `requests.Session` unless another is given)."""
+    session = session or requests.Session()
     headers = {"Authorization": f"Bearer {DEMO_TOKEN}", "Accept": "application/json"}
     return session, f"{sandbox_url}/mastodon/api/v1/statuses", headers
 

@@ -25,6 +25,7 @@ from outreach.connectors.errors import (
     RateLimited,
     TransientError,
 )
+from outreach.connectors.http import PlatformSession
 from outreach.domain import (
     AccountInfo,
     AudienceRow,
@@ -133,7 +134,7 @@ class Connector:
             self.max_polls = max_polls
         self.reconcile_skew_s = reconcile_skew_s  # how far before an attempt reconcile looks back
         self.max_pages = max_pages  # how many pages of the account's posts reconcile reads at most
-        self.http = http or requests.Session()
+        self.http = http or PlatformSession()
         self.timeout_s = timeout_s
         self.clock = clock
         self.credentials = credentials or MemoryCredentialStore()
