@@ -129,9 +129,8 @@ def upcoming(filters: Filters, limit: int = 50) -> list[analytics.Upcoming]:
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def attention() -> list[dict[str, Any]]:
-    found = [{"what": a.what, "post_id": a.post_id, "channel": a.channel, "message": a.message, "since": a.since}
-             for a in analytics.needs_attention(database(), now=_now())]
-    return found + queries.extra_attention(database(), now=_now())
+    return [{"what": a.what, "post_id": a.post_id, "channel": a.channel, "message": a.message, "since": a.since}
+            for a in analytics.needs_attention(database(), now=_now())]
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)

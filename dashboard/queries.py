@@ -1,14 +1,13 @@
 """Stand-in read queries the dashboard needs and `outreach.analytics` does not offer yet.
 
 REQUESTED FOR outreach.analytics (move them there, then delete this module): filter_options,
-meeting_rows, meeting_posts, review_queue, audit_trail, extra_attention (rejected posts, expiring
-tokens, manual posts due). Only `dashboard.loaders` calls these.
+meeting_rows, meeting_posts, review_queue, audit_trail. Only `dashboard.loaders` calls these.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -17,7 +16,6 @@ from outreach.db import Database
 from outreach.db.models import (
     Approval,
     Campaign,
-    ChannelState,
     Meeting,
     MeetingOutcome,
     Organisation,
@@ -111,23 +109,3 @@ def audit_trail(db: Database, *, limit: int = 200) -> list[dict[str, Any]]:
         return [{"post": a.post_id, "channel": channel, "language": language, "decision": a.decision,
                  "who": a.reviewer, "reason": a.reason, "when": a.decided_at}
                 for a, channel, language in s.execute(query)]
-
-
-def extra_attention(db: Database, *, now: datetime, token_days: int = 14) -> list[dict[str, Any]]:
-    """What analytics.needs_attention leaves out: rejected posts, expiring tokens, manual posts due soon."""
-    items: list[dict[str, Any]] = []
-    with db.session() as s:
-        for p in s.scalars(select(Post).where(Post.status == PostStatus.REJECTED.value).order_by(Post.due_at)):
-            reason = s.scalar(select(Approval.reason).where(Approval.post_id == p.id, Approval.decision == "rejected")
-                              .order_by(Approval.decided_at.desc()).limit(1))
-            items.append({"what": "rejected", "post_id": p.id, "channel": p.channel, "message": reason or "",
-                          "since": p.updated_at})
-        for p in s.scalars(select(Post).where(Post.status == PostStatus.MANUAL_DUE.value, Post.due_at >= now)):
-            items.append({"what": "manual_due", "post_id": p.id, "channel": p.channel,
-                          "message": "to be posted by hand", "since": p.due_at})
-        soon = now + timedelta(days=token_days)
-        for c in s.scalars(select(ChannelState).where(ChannelState.token_expires_at.is_not(None),
-                                                      ChannelState.token_expires_at < soon)):
-            items.append({"what": "token_expiring", "post_id": None, "channel": c.channel,
-                          "message": f"token expires {c.token_expires_at:%Y-%m-%d}", "since": c.checked_at})
-    return items

@@ -15,10 +15,11 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy import case, func, literal, select
 
 from outreach.db import Database
 from outreach.db.models import (
+    Approval,
     Campaign,
     ChannelState,
     HarvestChannel,
@@ -121,7 +122,7 @@ class TopPost:
 
 @dataclass(frozen=True, slots=True)
 class Attention:
-    what: str  # failed | retrying | manual_overdue | auth | harvest_error
+    what: str  # failed | retrying | manual_due | manual_overdue | auth | token_expiring | rejected | …
     channel: str
     message: str
     post_id: int | None = None
@@ -400,21 +401,25 @@ def top_posts(db: Database, *, metric: str = "reach", limit: int = 10, filters: 
 
 
 TOKEN_WARNING_DAYS = 14
+MANUAL_LATE_AFTER = timedelta(hours=1)  # a post to place by hand still not confirmed this long after its time
 
 
 def needs_attention(db: Database, *, now: datetime, limit: int = 50) -> list[Attention]:
-    """Failed posts, posts still retrying, manual posts overdue, rejected posts, channels with auth or
+    """Failed posts, posts still retrying, manual posts due (`manual_due`; `manual_overdue` once
+    MANUAL_LATE_AFTER has passed without a confirmation), rejected posts, channels with auth or
     harvest errors, tokens expiring within TOKEN_WARNING_DAYS."""
     items: list[Attention] = []
     with db.session() as s:
         posts = s.execute(select(Post.id, Post.channel, Post.status, Post.last_error, Post.updated_at, Post.due_at)
-                          .where(or_(Post.status.in_([PostStatus.FAILED.value, PostStatus.RETRYING.value]),
-                                     (Post.status == PostStatus.MANUAL_DUE.value) & (Post.due_at < now)))
+                          .where(Post.status.in_([PostStatus.FAILED.value, PostStatus.RETRYING.value,
+                                                  PostStatus.MANUAL_DUE.value]))
                           .order_by(Post.updated_at.desc()).limit(limit)).all()
         for pid, channel, status, error, updated, due in posts:
-            what = "manual_overdue" if status == PostStatus.MANUAL_DUE.value else status
-            message = error or ("to be posted by hand" if what == "manual_overdue" else status)
-            items.append(Attention(what, channel, message, pid, due if what == "manual_overdue" else updated))
+            if status == PostStatus.MANUAL_DUE.value:
+                what = "manual_overdue" if due < now - MANUAL_LATE_AFTER else "manual_due"
+                items.append(Attention(what, channel, error or "to be posted by hand", pid, due))
+            else:
+                items.append(Attention(status, channel, error or status, pid, updated))
         for channel, error, checked in s.execute(select(ChannelState.channel, ChannelState.last_error,
                                                         ChannelState.checked_at)
                                                  .where(ChannelState.last_error_kind == "auth")):
@@ -424,10 +429,12 @@ def needs_attention(db: Database, *, now: datetime, limit: int = 50) -> list[Att
                                           .where(ChannelState.token_expires_at < soon)):
             days = max(0, round((expires - now).total_seconds() / 86400))
             items.append(Attention("token_expiring", channel, f"token expires in {days} days", None, expires))
-        for pid, channel, error, updated in s.execute(
-                select(Post.id, Post.channel, Post.last_error, Post.updated_at)
+        reason = (select(Approval.reason).where(Approval.post_id == Post.id, Approval.decision == "rejected")
+                  .order_by(Approval.decided_at.desc()).limit(1).scalar_subquery())
+        for pid, channel, why, error, updated in s.execute(
+                select(Post.id, Post.channel, reason, Post.last_error, Post.updated_at)
                 .where(Post.status == PostStatus.REJECTED.value).order_by(Post.updated_at.desc()).limit(limit)):
-            items.append(Attention("rejected", channel, error or "rejected in review", pid, updated))
+            items.append(Attention("rejected", channel, why or error or "rejected in review", pid, updated))
         for channel, error, at in s.execute(select(HarvestChannel.channel, HarvestChannel.last_error,
                                                    HarvestChannel.last_pass_at)
                                             .where(HarvestChannel.last_error.is_not(None))):

@@ -195,6 +195,29 @@ def test_top_posts_attention_and_schedule(programme) -> None:  # type: ignore[no
     assert view.totals.posts == 4 and view.upcoming[0].post_id == later and view.meetings.held == 2
 
 
+def test_manual_posts_are_late_only_an_hour_after_their_time_and_each_item_comes_once(programme) -> None:  # type: ignore[no-untyped-def]
+    from outreach.db.models import Approval, ChannelState
+
+    db, ids = programme
+    just_due = add_post(db, campaign_id=ids["a"], meeting_id=None, platform="manual", channel="whatsapp",
+                        status=PostStatus.MANUAL_DUE, due=NOW - timedelta(minutes=10))
+    late = add_post(db, campaign_id=ids["a"], meeting_id=None, platform="manual", channel="whatsapp",
+                    status=PostStatus.MANUAL_DUE, due=NOW - analytics.MANUAL_LATE_AFTER - timedelta(minutes=1))
+    rejected = add_post(db, campaign_id=ids["a"], meeting_id=None, platform="mastodon", channel="peer-mastodon",
+                        status=PostStatus.REJECTED, due=NOW + timedelta(days=1))
+    with db.write() as s:
+        for when, reason in ((NOW - timedelta(days=2), "eerste versie"), (NOW - timedelta(days=1), "Turks klopt niet")):
+            s.add(Approval(post_id=rejected, decision="rejected", reviewer="rita", reason=reason,
+                           content_hash="x", decided_at=when))
+        s.add(ChannelState(channel="peer-threads", token_expires_at=NOW + timedelta(days=3)))
+    attention = {(a.what, a.post_id or a.channel): a for a in analytics.needs_attention(db, now=NOW)}
+    assert set(attention) == {("manual_due", just_due), ("manual_overdue", late), ("rejected", rejected),
+                              ("token_expiring", "peer-threads")}
+    assert attention["manual_due", just_due].since == NOW - timedelta(minutes=10)
+    assert attention["rejected", rejected].message == "Turks klopt niet"  # the latest review's reason
+    assert attention["token_expiring", "peer-threads"].message == "token expires in 3 days"
+
+
 def test_community_and_city_filters_narrow_the_figures(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from outreach.analytics import Filters, meetings_progress
     from outreach.db import Database
