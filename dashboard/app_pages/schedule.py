@@ -39,7 +39,7 @@ def what(item: dict) -> str:
 ui.table([{**item, "what": what(item), "since": ui.local_time(item["since"], tz),
            "message": t("what.manual_hint") if item["what"] in MANUAL else item["message"]}
           for item in items], key="attention", columns={
-    "what": t("col.status"), "post_id": t("col.post"), "channel": t("col.channel"), "message": t("col.error"),
+    "what": t("col.status"), "post_id": t("col.post"), "channel": t("col.channel"), "message": t("col.detail"),
     "since": t("col.when")})
 
 

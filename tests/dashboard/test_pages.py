@@ -121,6 +121,7 @@ def test_every_page_shows_its_figures(seeded: Seeded) -> None:
     attention = at.dataframe[1].value
     assert seeded.failed_id in attention.iloc[:, 1].tolist() and seeded.manual_id in attention.iloc[:, 1].tolist()
     assert len(attention) == len(attention.drop_duplicates())  # nothing listed twice
+    assert list(attention.columns) == ["Status", "Post", "Kanaal", "Toelichting", "Wanneer"]  # hints, not only errors
     shown = dict(zip(attention.iloc[:, 1], zip(attention.iloc[:, 0], attention.iloc[:, 3], strict=True), strict=True))
     assert shown[seeded.failed_id][0] == "mislukt"  # in the volunteer's words, not the status code
     assert shown[seeded.manual_id][0].startswith("met de hand plaatsen")
