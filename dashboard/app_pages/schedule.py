@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import loaders, ui
 from dashboard.auth import Role
-from dashboard.i18n import NL, t
+from dashboard.i18n import t
 
 view = ui.filter_bar(loaders.filter_options(), only=("organisation", "platform", "campaign", "language"))
 user = st.session_state["user"]
@@ -30,15 +30,14 @@ if not items:
 MANUAL = ("manual_due", "manual_overdue")
 
 
-def what(item: dict) -> str:
-    """What needs attention, in words (an unknown code shows as it is)."""
-    key = f"what.{item['what']}"
-    return t(key) if key in NL else item["what"]
+def in_words(item: dict) -> dict[str, str]:
+    """What needs attention and the detail to show, in the reader's language."""
+    return {"what": t(f"what.{item['what']}"),
+            "message": t("what.manual_hint") if item["what"] in MANUAL else item["message"]}
 
 
-ui.table([{**item, "what": what(item), "since": ui.local_time(item["since"], tz),
-           "message": t("what.manual_hint") if item["what"] in MANUAL else item["message"]}
-          for item in items], key="attention", columns={
+ui.table([{**item, **in_words(item), "since": ui.local_time(item["since"], tz)} for item in items],
+         key="attention", columns={
     "what": t("col.status"), "post_id": t("col.post"), "channel": t("col.channel"), "message": t("col.detail"),
     "since": t("col.when")})
 
@@ -57,8 +56,9 @@ for item in items:
     post_id = item["post_id"]
     if post_id is None or not user.can(Role.PLANNER):
         continue
-    with st.expander(f"{what(item)} · post {post_id} · {item['channel']}"):
-        st.caption(t("what.manual_hint") if item["what"] in MANUAL else item["message"])
+    shown = in_words(item)
+    with st.expander(f"{shown['what']} · post {post_id} · {item['channel']}"):
+        st.caption(shown["message"])
         cols = st.columns(3)
         if item["what"] in ("failed", "retrying") and cols[0].button(t("sched.retry"), key=f"retry_{post_id}"):
             act(t("sched.retry"), loaders.retry, [post_id])
