@@ -8,9 +8,11 @@ the first time that host is called, and keeps the answer — the same proxies, N
 and CA bundle `requests` would have chosen. Request-level `proxies=`, `verify=`, `cert=` or `stream=`
 take requests' own path, unchanged.
 
-It never consults ~/.netrc: connectors authenticate with the channel's own token, and a netrc entry
-for a platform's host would otherwise replace that `Authorization` header (requests' documented
-behaviour for sessions without `auth`).
+~/.netrc never replaces a channel's token: connectors authenticate with the channel's own token, and a
+plain session without `auth` swaps an `Authorization` header for a netrc entry for the host (requests'
+documented behaviour). The session's `auth` leaves requests as they are, so netrc is not read for
+them. (A redirect to another host drops the token, as requests always does; netrc may then supply
+credentials for that host.)
 """
 
 from __future__ import annotations

@@ -143,7 +143,8 @@ def test_netrc_never_replaces_the_channel_token(clean_env: pytest.MonkeyPatch, t
 
 def test_a_connector_publishes_with_its_token_despite_a_netrc_entry(
         clean_env: pytest.MonkeyPatch, tmp_path: Path, serve_sandbox) -> None:
-    sandbox, url = serve_sandbox(MastodonSim())
+    sim = MastodonSim()
+    _, url = serve_sandbox(sim)
     netrc = tmp_path / "netrc"
     netrc.write_text("machine 127.0.0.1 login someone password hunter2\n")
     netrc.chmod(0o600)
@@ -155,4 +156,5 @@ def test_a_connector_publishes_with_its_token_despite_a_netrc_entry(
     assert isinstance(connector.http, PlatformSession)
     req = PublishRequest(post_id=1, text="Praat mee in Utrecht", language="nl", idempotency_key="http-1-nl")
     result = connector.publish(req, save_handle=lambda handle: None)
-    assert result.remote_id
+    [status] = sim.state()["statuses"]
+    assert result.remote_id == status["id"] and status["text"] == "Praat mee in Utrecht"
