@@ -4,9 +4,9 @@ The dispatcher's claim and result writes are the only statements run once per po
 `Connection.execute` each costs ~150 µs of SQLAlchemy's execution machinery before SQLite does its
 ~20 µs of work; measured over a claim and a result write, 0.29–0.36 ms of CPU per post, 0.20–0.24 ms
 through `Prepared`, 0.09 ms for the bare SQL on the cursor — and a worker's background writes hold
-the interpreter lock that its publishing thread is waiting for. `Prepared` keeps SQLAlchemy for what it is good at (building
-the SQL for either dialect, converting values with the columns' own types) and skips the rest:
-it runs inside the caller's transaction, on the connection SQLAlchemy checked out.
+the interpreter lock that its publishing thread is waiting for. `Prepared` keeps SQLAlchemy for what
+it is good at (building the SQL for either dialect, converting values with the columns' own types)
+and skips the rest: it runs inside the caller's transaction, on the connection SQLAlchemy checked out.
 """
 
 from __future__ import annotations
