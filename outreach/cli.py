@@ -12,12 +12,13 @@ from pathlib import Path
 
 from outreach import __version__
 from outreach.config import ConfigError, Settings, load_settings
+from outreach.errors import DatabaseError, ExitCode, OutreachError, UsageError, exit_code
 
 log = logging.getLogger("outreach")
 
 
-class CommandError(Exception):
-    """An error the user can fix; printed as one line without a traceback."""
+class CommandError(UsageError):
+    """A command called with arguments that cannot work; printed as one line without a traceback."""
 
 
 class _ScrubSecrets(logging.Filter):
@@ -55,7 +56,7 @@ def _database(settings: Settings, *, must_exist: bool = True):  # type: ignore[n
 
     db = Database(settings.database_url)
     if must_exist and not is_current(db):
-        raise CommandError("the database is missing or out of date: run `outreach init` first "
+        raise DatabaseError("the database is missing or out of date: run `outreach init` first "
                            f"(database: {_redact_url(settings.database_url)})")
     return db
 
@@ -275,31 +276,22 @@ def cmd_archive_verify(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from outreach.archive import write_report
-    from outreach.archive.report import PdfError
 
     settings = _settings(args)
     db = _database(settings)
     start, end = _period(args, settings)
-    try:
-        result = write_report(db, settings, Path(args.out), start=start, end=end, organisation=args.organisation,
-                              language=args.language)
-    except PdfError as exc:
-        print(f"outreach: error: {exc}", file=sys.stderr)
-        return 1
+    result = write_report(db, settings, Path(args.out), start=start, end=end, organisation=args.organisation,
+                          language=args.language)
     print(result.html)
     print(result.pdf or result.message)
     return 0
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from outreach.archive import BackupError, backup_database
+    from outreach.archive import backup_database
 
     settings = _settings(args)
-    try:
-        print(backup_database(settings, Path(args.out)).line())
-    except BackupError as exc:
-        print(f"outreach: error: {exc}", file=sys.stderr)
-        return 1
+    print(backup_database(settings, Path(args.out)).line())
     return 0
 
 
@@ -532,28 +524,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         _setup_logging(settings, args.verbose)
         return args.func(args)
     except KeyboardInterrupt:
-        return 130
+        return ExitCode.INTERRUPTED
     except BrokenPipeError:  # `outreach plan … | head`: the reader went away; not an error
         import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except Exception as exc:  # known error types print one line; anything else is a bug with a traceback
-        from outreach.cards import CardError, TemplateError, TextEngineError
-        from outreach.connectors.errors import ConnectorError
-        from outreach.planning.review import ReviewError
+    except Exception as exc:  # every error is one line and an exit code; `-v` adds the traceback
+        return _report_error(exc, verbose=args.verbose)
 
-        known: tuple[type[BaseException], ...] = (CommandError, ConfigError, ConnectorError, ReviewError,
-                                                  CardError, TemplateError, TextEngineError)
-        try:
-            from outreach.planning import CampaignError
 
-            if isinstance(exc, CampaignError):
-                _print_lines(exc.errors)
-                return 1
-        except ImportError:
-            pass
-        if isinstance(exc, known):
-            print(f"outreach: error: {exc}", file=sys.stderr)
-            return 2
-        raise
+def _report_error(exc: Exception, *, verbose: bool) -> int:
+    from outreach.planning import CampaignError
+
+    if verbose:
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    if isinstance(exc, CampaignError):  # problems in a file: `file:line: field: message` lines on stdout
+        _print_lines(exc.errors)
+    elif isinstance(exc, OutreachError):
+        for line in exc.lines():
+            print(f"outreach: error: {line}", file=sys.stderr)
+    else:
+        what = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+        print(f"outreach: internal error (a bug, please report it with the output of `outreach -v …`): {what}",
+              file=sys.stderr)
+    return int(exit_code(exc))

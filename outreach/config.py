@@ -9,14 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from outreach.domain import Platform
+from outreach.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = "outreach.toml"
 DEFAULT_DATABASE_URL = "sqlite:///outreach.db"
 DEFAULT_TIMEZONE = "Europe/Amsterdam"
-
-
-class ConfigError(Exception):
-    """A configuration problem a person must fix; the message names the file and key."""
 
 
 class MissingSecret(ConfigError):

@@ -24,13 +24,14 @@ from outreach.archive import charts
 from outreach.archive.figures import ReportFigures, gather_figures
 from outreach.archive.strings import strings
 from outreach.db import Database
+from outreach.errors import OutputError
 
 TEMPLATES = Path(__file__).parent / "templates"
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 PDF_TIMEOUT_S = 180.0
 
 
-class PdfError(RuntimeError):
+class PdfError(OutputError, RuntimeError):
     """Chromium was found but could not print the report; the message says what it answered."""
 
 

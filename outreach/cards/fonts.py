@@ -16,11 +16,13 @@ from pathlib import Path
 
 from PIL import ImageFont, features
 
+from outreach.errors import ConfigError
+
 ASSETS_DIR = Path(os.environ.get("OUTREACH_ASSETS_DIR", Path(__file__).resolve().parents[2] / "assets"))
 FONT_DIR = ASSETS_DIR / "fonts"
 
 
-class TextEngineError(RuntimeError):
+class TextEngineError(ConfigError, RuntimeError):
     """Pillow cannot shape complex scripts on this machine."""
 
 

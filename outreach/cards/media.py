@@ -14,6 +14,7 @@ from pathlib import Path
 from PIL import Image, ImageOps
 
 from outreach.domain import Platform
+from outreach.errors import InputError
 
 Image.MAX_IMAGE_PIXELS = 60_000_000  # refuse decompression bombs well above any camera
 
@@ -49,7 +50,7 @@ _MIME = {"JPEG": "image/jpeg", "PNG": "image/png"}
 _JPEG_QUALITIES = (90, 82, 74, 66, 58)
 
 
-class ImageTooLargeError(ValueError):
+class ImageTooLargeError(InputError, ValueError):
     """Even a small, low-quality re-encode does not fit the platform's byte limit."""
 
 

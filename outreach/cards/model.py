@@ -8,9 +8,10 @@ from datetime import datetime
 from pathlib import Path
 
 from outreach.domain import Platform
+from outreach.errors import InputError
 
 
-class CardError(ValueError):
+class CardError(InputError, ValueError):
     """A card cannot be rendered as asked (unknown language, template, organisation or size)."""
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from outreach.domain import ErrorKind
+from outreach.errors import PlatformError
 
 
-class ConnectorError(Exception):
+class ConnectorError(PlatformError):
     """Base of every error a connector raises. The message names the channel, never a secret."""
 
     kind: ErrorKind = ErrorKind.TRANSIENT

@@ -22,6 +22,7 @@ from outreach.config import Settings
 from outreach.db import Database
 from outreach.db.models import Campaign, Meeting, Organisation, Post
 from outreach.domain import Platform
+from outreach.errors import InputError
 from outreach.planning.limits import platform_validator
 from outreach.planning.plan import CampaignInfo, Plan, PlannedPost, content_hash
 from outreach.planning.render import (
@@ -42,7 +43,7 @@ _SLUG = re.compile(r"[a-z0-9][a-z0-9._-]{0,60}")
 _UTM = re.compile(r"[?&]utm_source=[^&\s]*&utm_medium=[^&\s]*&utm_campaign=[^&\s#]*")
 
 
-class DraftError(Exception):
+class DraftError(InputError):
     """A draft that cannot be saved; `problems` lists every reason."""
 
     def __init__(self, problems: Sequence[str]) -> None:

@@ -49,6 +49,7 @@ from outreach.planning.spec import (
 )
 
 MAX_OCCURRENCES = 1000  # per recurring rule; more is surely a mistake in `cron` or `until`
+OUTSIDE_CALENDAR = "the date falls outside the calendar (years 1 to 9999): check the numbers"
 
 
 def campaign_files(path: str | Path) -> list[Path]:
@@ -74,7 +75,10 @@ def plan_campaign(path: str | Path, settings: Settings, *, shift: timedelta = ti
             src.problem(src.data_loc(err["loc"]), pydantic_message(err))
         src.raise_if_problems()
         raise  # not reached: a ValidationError always has errors
-    plan = _Planner(src, spec, settings, shift).run()
+    try:
+        plan = _Planner(src, spec, settings, shift).run()
+    except OverflowError:  # a date computation not guarded by its own field (e.g. a huge shift)
+        src.problem((), OUTSIDE_CALENDAR)
     src.raise_if_problems()
     return plan
 
@@ -155,6 +159,11 @@ class _Planner:
                          f"(first at line {self.src.line(('meetings', first, 'id'))})")
             return
         self.check_unique(m.languages, ("meetings", i, "languages"), "language")
+        try:
+            self.to_utc(m.start)
+        except OverflowError:
+            self.problem(("meetings", i, "start"), OUTSIDE_CALENDAR)
+            return
         code = self.organisation_code(m.organisation)
         if code is None:
             self.problem(("meetings", i, "organisation"), f"unknown organisation {m.organisation!r} "
@@ -235,6 +244,13 @@ class _Planner:
         return posts
 
     def occurrences(self, i: int, rule: RuleSpec) -> list[_Occurrence]:
+        try:
+            return self.dated_occurrences(i, rule)
+        except OverflowError:
+            self.problem(("posts", i, "at" if rule.at is not None else "until"), OUTSIDE_CALENDAR)
+            return []
+
+    def dated_occurrences(self, i: int, rule: RuleSpec) -> list[_Occurrence]:
         loc: Loc = ("posts", i)
         if isinstance(rule.at, RelativeAt):
             return [_Occurrence(f"{rule.id}/{m.key}", self.relative_due(m, rule.at),

@@ -1,0 +1,36 @@
+"""Hostile and broken input: every case ends in one clear line and an exit code, within budget,
+with the database byte-for-byte unchanged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.hostile.cases import CASES, Case
+from tests.hostile.harness import MAX_BYTES, MAX_SECONDS, run, template_db
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return template_db(tmp_path_factory.mktemp("template"))
+
+
+def test_the_table_is_large_and_names_are_unique() -> None:
+    assert len(CASES) >= 30  # grows with each category
+    assert len({c.name for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_hostile_input(case: Case, template: Path, tmp_path: Path) -> None:
+    kwargs = {"config": case.config} if case.config is not None else {}
+    result = run(tmp_path, list(case.argv), case.files, template=template, **kwargs)
+    shown = "\n".join(result.lines)
+    assert result.code == case.code, shown
+    assert result.lines, "no message at all"
+    assert "Traceback" not in shown and "internal error" not in shown, shown
+    assert case.message in shown, shown
+    assert all(len(line) < 400 for line in result.lines), shown
+    assert not result.db_changed
+    assert result.seconds < MAX_SECONDS, f"{result.seconds:.1f} s"
+    assert result.peak_bytes < MAX_BYTES, f"{result.peak_bytes / 1e6:.0f} MB"
