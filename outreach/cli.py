@@ -54,11 +54,22 @@ def _database(settings: Settings, *, must_exist: bool = True):  # type: ignore[n
     from outreach.db import Database
     from outreach.db.migrate import is_current
 
+    missing = _missing_database_file(settings)
+    if must_exist and missing is not None:  # connecting would create an empty file: say where we looked
+        raise DatabaseError(f"database {missing} does not exist: run `outreach init` first, or check "
+                            f"[database] url in {settings.source}")
     db = Database(settings.database_url)
     if must_exist and not is_current(db):
         raise DatabaseError("the database is missing or out of date: run `outreach init` first "
                            f"(database: {_redact_url(settings.database_url)})")
     return db
+
+
+def _missing_database_file(settings: Settings) -> Path | None:
+    from outreach.db.engine import sqlite_path
+
+    path = sqlite_path(settings.database_url)
+    return path if path is not None and not path.exists() else None
 
 
 def _redact_url(url: str) -> str:
@@ -316,8 +327,8 @@ def cmd_channels_check(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if not settings.channels:
         raise CommandError(f"no channels configured in {settings.source}; add [channels.NAME] tables")
-    db = _database(settings, must_exist=False)
-    results = check_channels(db if is_current(db) else None, settings, ConnectorCache(settings),
+    db = None if _missing_database_file(settings) else _database(settings, must_exist=False)
+    results = check_channels(db if db is not None and is_current(db) else None, settings, ConnectorCache(settings),
                              names=args.names or None)
     _print_lines([r.line() for r in results])
     return 0 if all(r.ok for r in results) else 1

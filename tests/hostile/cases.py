@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tests.hostile.harness import CAMPAIGN
+from tests.hostile.harness import CAMPAIGN, CONFIG
 
 TEXT = '      nl: "Bijeenkomst in {{ meeting.city }} op {{ meeting.start | date }}."'
 
@@ -20,7 +20,7 @@ class Case:
     files: dict[str, str | bytes] = field(default_factory=dict)
     code: int = 1
     message: str = ""
-    config: str | None = None
+    config: str | bytes | None = None
 
 
 def campaign(old: str, new: str) -> dict[str, str | bytes]:
@@ -38,6 +38,16 @@ def yaml_file(body: str) -> dict[str, str | bytes]:
 
 
 VALIDATE = ("validate", "c.yaml")
+STATUS = ("status",)
+
+
+def config(old: str = "", new: str = "", *, append: str = "") -> str:
+    assert old in CONFIG, old
+    return (CONFIG.replace(old, new, 1) if old else CONFIG) + append
+
+
+def config_case(name: str, text: str, message: str, argv: tuple[str, ...] = VALIDATE) -> Case:
+    return Case(name, argv, {"c.yaml": CAMPAIGN}, code=3, message=message, config=text)
 
 CASES: list[Case] = [
     # -- templates -----------------------------------------------------------------------------
@@ -117,4 +127,49 @@ CASES: list[Case] = [
          message="meetings[0].start"),
     Case("date: hour 25", VALIDATE, campaign("start: 2027-03-12 19:00", "start: 2027-03-12 25:00"),
          message="meetings[0].start"),
+    # -- configuration (exit 3) -------------------------------------------------------------------
+    config_case("config: password in database url",
+                config('url = "sqlite:///outreach.db"', 'url = "postgresql+psycopg://outreach:hunter2@db/outreach"'),
+                "[database] url: the URL holds a password or token", STATUS),
+    config_case("config: alerts url with credentials", config(append='\n[alerts]\nurls = ["mailtos://anna:SECRET@mail.example"]\n'),
+                "[alerts] urls[0]: the URL holds a password or token"),
+    config_case("config: token in a base_url query", config('base_url = "http://127.0.0.1:1/mastodon"',
+                                                            'base_url = "http://127.0.0.1:1/mastodon?access_token=abc"'),
+                "[channels.peer-mastodon] base_url: the URL holds a password or token"),
+    config_case("config: api key written in a channel", config('token_env = "PEER_MASTODON_TOKEN"',
+                                                               'token_env = "PEER_MASTODON_TOKEN"\napi_key = "abc"'),
+                "[channels.peer-mastodon] api_key: secrets are never written in the config; use api_key_env"),
+    config_case("config: token written in a channel", config('token_env = "PEER_MASTODON_TOKEN"', 'token = "abc"'),
+                "[channels.peer-mastodon] token: secrets are never written"),
+    config_case("config: misspelt channel option", config('token_env = "PEER_MASTODON_TOKEN"',
+                                                          'token_env = "PEER_MASTODON_TOKEN"\nvisibilty = "public"'),
+                "[channels.peer-mastodon]: unknown setting 'visibilty'"),
+    config_case("config: timezone on Mars", 'timezone = "Mars/Olympus"\n' + CONFIG,
+                "outreach.toml: timezone: unknown time zone 'Mars/Olympus'"),
+    config_case("config: timezone path traversal", 'timezone = "../../etc/passwd"\n' + CONFIG,
+                "timezone: unknown time zone"),
+    config_case("config: unknown top-level key", "timezon = 'Europe/Amsterdam'\n" + CONFIG,
+                "unknown setting 'timezon' at the top level"),
+    config_case("config: unknown key in database", config('url = "sqlite:///outreach.db"',
+                                                          'url = "sqlite:///outreach.db"\npassword = "x"'),
+                "[database]: unknown setting 'password'"),
+    config_case("config: unknown key in worker", config(append="\n[worker]\nlease = 30\n"),
+                "[worker]: unknown setting 'lease'"),
+    config_case("config: negative lease", config(append="\n[worker]\nlease_s = -1\n"),
+                "[worker] lease_s: expected a positive number"),
+    config_case("config: unknown key in alerts", config(append="\n[alerts]\nurl = 'x'\n"),
+                "[alerts]: unknown setting 'url'"),
+    config_case("config: unknown key in privacy", config(append="\n[privacy]\nthreshhold = 5\n"),
+                "[privacy]: unknown setting 'threshhold'"),
+    config_case("config: database is not a table", 'database = "sqlite:///x.db"\n',
+                "[database] must be a table"),
+    config_case("config: TOML syntax error", CONFIG + "\n[channels\n", "outreach.toml: "),
+    config_case("config: unknown platform", config('platform = "mastodon"', 'platform = "myspace"'),
+                "platform = 'myspace' is not one of"),
+    config_case("config: url_env not set", config('url = "sqlite:///outreach.db"', 'url_env = "NO_SUCH_VAR_15"'),
+                "[database] url_env: environment variable NO_SUCH_VAR_15 is not set", STATUS),
+    config_case("config: not UTF-8", 'timezone = "caf\xe9"\n'.encode("latin-1"),  # type: ignore[arg-type]
+                "outreach.toml: cannot read: save the file as UTF-8"),
+    Case("database: missing file", STATUS, code=4, config=config("sqlite:///outreach.db", "sqlite:///elsewhere.db"),
+         message="database "),
 ]

@@ -87,10 +87,13 @@ def digest(path: Path) -> str:
 
 
 def run(folder: Path, argv: list[str], files: dict[str, str | bytes], *, template: Path,
-        config: str = CONFIG) -> Run:
+        config: str | bytes = CONFIG) -> Run:
     """Write the case's files, run `outreach --config outreach.toml ARGV` in `folder`, measure it."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "outreach.toml").write_text(config, encoding="utf-8")
+    if isinstance(config, bytes):
+        (folder / "outreach.toml").write_bytes(config)
+    else:
+        (folder / "outreach.toml").write_text(config, encoding="utf-8")
     shutil.copy(template, folder / "outreach.db")
     for name, content in files.items():
         path = folder / name
