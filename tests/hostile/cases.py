@@ -17,7 +17,7 @@ TEXT = '      nl: "Bijeenkomst in {{ meeting.city }} op {{ meeting.start | date 
 class Case:
     name: str
     argv: tuple[str, ...]
-    files: dict[str, str | bytes] = field(default_factory=dict)
+    files: dict[str, str | bytes | int] = field(default_factory=dict)
     code: int = 1
     message: str = ""
     config: str | bytes | None = None
@@ -38,6 +38,13 @@ def yaml_file(body: str) -> dict[str, str | bytes]:
 
 
 VALIDATE = ("validate", "c.yaml")
+IMPORT = ("meetings", "import", "m.csv")
+CSV_HEADER = "campaign,meeting,age_under_18,age_18_24,age_25_34,age_35_plus,age_unknown,evaluation,notes\n"
+
+
+def csv_case(name: str, data: bytes | str, message: str) -> Case:
+    body = data if isinstance(data, bytes) else (CSV_HEADER + data).encode("utf-8")
+    return Case(name, IMPORT, {"m.csv": body}, message=message)
 STATUS = ("status",)
 
 
@@ -172,4 +179,20 @@ CASES: list[Case] = [
                 "outreach.toml: cannot read: save the file as UTF-8"),
     Case("database: missing file", STATUS, code=4, config=config("sqlite:///outreach.db", "sqlite:///elsewhere.db"),
          message="database "),
+    # -- meeting outcomes CSV (exit 1, nothing imported) --------------------------------------------
+    csv_case("csv: Latin-1", (CSV_HEADER + "test,x,1,,,,,,café\n").encode("latin-1"), "save it as UTF-8"),
+    csv_case("csv: UTF-16 without BOM", (CSV_HEADER + "test,x,1,,,,,,\n").encode("utf-16-le"), "UTF-16 without a BOM"),
+    csv_case("csv: count of 10^29", "test,x," + "1" + "0" * 29 + ",,,,,,\n", "is more than 100,000 people"),
+    csv_case("csv: count of 5000 digits", "test,x," + "9" * 5000 + ",,,,,,\n", "is not a whole number"),
+    csv_case("csv: negative count", "test,x,-4,,,,,,\n", "-4 is negative"),
+    csv_case("csv: count with words", "test,x,twelve,,,,,,\n", "'twelve' is not a whole number"),
+    csv_case("csv: evaluation infinity", "test,x,,,,,,1e999,\n", "evaluation: inf is outside 1-10"),
+    csv_case("csv: field over the csv limit", 'test,x,,,,,,,"' + "x" * 200_000 + '"\n', "cannot read as CSV"),
+    csv_case("csv: notes too long", "test,x,,,,,,," + "x" * 5000 + "\n", "notes: longer than 4,000 characters"),
+    csv_case("csv: no meeting column", b"campaign,notes\ntest,x\n", "no 'meeting' column"),
+    csv_case("csv: unknown column", b"meeting,attendees\nx,4\n", "unknown column 'attendees'"),
+    csv_case("csv: unknown meeting", "test,nope,1,,,,,,\n", "no meeting 'nope' in campaign 'test'"),
+    csv_case("csv: binary junk", bytes(range(256)) * 4, "cannot read"),
+    Case("csv: oversized file", IMPORT, {"m.csv": 21_000_000}, message="larger than 20 MB"),
+    Case("csv: missing file", ("meetings", "import", "nope.csv"), message="nope.csv: cannot read"),
 ]

@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import io
 import shutil
+import sqlite3
 import time
 import tracemalloc
 from dataclasses import dataclass, field
@@ -75,7 +76,9 @@ def template_db(root: Path) -> Path:
         (root / "outreach.toml").write_text(CONFIG, encoding="utf-8")
         with contextlib.chdir(root), contextlib.redirect_stdout(io.StringIO()):
             assert main(["--config", str(root / "outreach.toml"), "init"]) == 0
-        shutil.move(root / "outreach.db", db)
+        with contextlib.closing(sqlite3.connect(root / "outreach.db")) as src, \
+                contextlib.closing(sqlite3.connect(db)) as dst:
+            src.backup(dst)  # the whole database, including what is still in the -wal file
         (root / "c.yaml").write_text(CAMPAIGN, encoding="utf-8")  # warm up: imports are not the case's cost
         with contextlib.chdir(root), contextlib.redirect_stdout(io.StringIO()):
             assert main(["--config", str(root / "outreach.toml"), "validate", "c.yaml"]) == 0
@@ -83,10 +86,13 @@ def template_db(root: Path) -> Path:
 
 
 def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "missing"
+    """The database's bytes plus its write-ahead log's (a write may sit in the -wal file)."""
+    wal = path.with_name(path.name + "-wal")
+    parts = [p.read_bytes() if p.exists() else b"missing" for p in (path, wal)]
+    return hashlib.sha256(parts[0] + b"|" + (parts[1] if parts[1] != b"missing" else b"")).hexdigest()
 
 
-def run(folder: Path, argv: list[str], files: dict[str, str | bytes], *, template: Path,
+def run(folder: Path, argv: list[str], files: dict[str, str | bytes | int], *, template: Path,
         config: str | bytes = CONFIG) -> Run:
     """Write the case's files, run `outreach --config outreach.toml ARGV` in `folder`, measure it."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -98,7 +104,10 @@ def run(folder: Path, argv: list[str], files: dict[str, str | bytes], *, templat
     for name, content in files.items():
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
+        if isinstance(content, int):  # a sparse file of that many bytes (size limits, without the writing)
+            with path.open("wb") as handle:
+                handle.truncate(content)
+        elif isinstance(content, bytes):
             path.write_bytes(content)
         else:
             path.write_text(content, encoding="utf-8")

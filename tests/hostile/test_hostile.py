@@ -17,7 +17,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_table_is_large_and_names_are_unique() -> None:
-    assert len(CASES) >= 50  # grows with each category
+    assert len(CASES) >= 60
     assert len({c.name for c in CASES}) == len(CASES)
 
 
@@ -34,3 +34,11 @@ def test_hostile_input(case: Case, template: Path, tmp_path: Path) -> None:
     assert not result.db_changed
     assert result.seconds < MAX_SECONDS, f"{result.seconds:.1f} s"
     assert result.peak_bytes < MAX_BYTES, f"{result.peak_bytes / 1e6:.0f} MB"
+
+
+def test_the_harness_sees_a_write(template: Path, tmp_path: Path) -> None:
+    """The unchanged-database check can fail: scheduling a valid campaign does change it."""
+    from tests.hostile.harness import CAMPAIGN
+
+    result = run(tmp_path, ["schedule", "c.yaml"], {"c.yaml": CAMPAIGN}, template=template)
+    assert result.code == 0 and result.db_changed, result.lines
