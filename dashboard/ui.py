@@ -14,6 +14,7 @@ import streamlit as st
 
 from dashboard.i18n import t
 from dashboard.loaders import FilterOptions, Filters
+from outreach.safecsv import frame_csv_bytes
 
 # Filter name -> URL query parameter; the widget key is "f_" + the name.
 FILTER_PARAMS = ("period", "organisation", "community", "platform", "campaign", "language")
@@ -125,7 +126,7 @@ def table(rows: Sequence[Mapping[str, Any]] | pd.DataFrame, *, key: str, columns
     config = {columns[c]: st.column_config.LinkColumn(columns[c]) for c in links if c in columns}
     st.dataframe(shown, hide_index=True, column_config=config, key=f"table_{key}",
                  height=height or "auto", width="stretch")
-    st.download_button(t("csv"), shown.to_csv(index=False).encode("utf-8"), file_name=f"{key}.csv",
+    st.download_button(t("csv"), frame_csv_bytes(shown), file_name=f"{key}.csv",
                        mime="text/csv", key=f"csv_{key}", icon=":material/download:")
     return shown
 

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from outreach import __version__
 from outreach.config import ConfigError, Settings, load_settings
@@ -402,8 +403,15 @@ def _campaign_files(paths: Sequence[str]) -> list[Path]:
 # -- parser -----------------------------------------------------------------------------------------
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a wrong argument is one line (the usage block stays behind --help)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(ExitCode.USAGE, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="outreach", description=__doc__.split(":")[0] + ": plan, review, "
+    parser = _Parser(prog="outreach", description=__doc__.split(":")[0] + ": plan, review, "
                                      "publish exactly once, and keep the evidence.")
     parser.add_argument("--version", action="version", version=f"outreach {__version__}")
     parser.add_argument("--config", help="path to outreach.toml (default: $OUTREACH_CONFIG or ./outreach.toml)")

@@ -75,9 +75,14 @@ class ExportReport:
 
 def period_from_dates(first: date, last: date, *, timezone: str) -> tuple[datetime, datetime]:
     """`--from 2026-01-01 --to 2026-12-31` as [first 00:00 local, day after last 00:00 local)."""
+    if last < first:
+        raise ValueError(f"the period is reversed: --to {last} is before --from {first}")
     tz = ZoneInfo(timezone)
-    return (datetime.combine(first, datetime.min.time(), tz),
-            datetime.combine(last + timedelta(days=1), datetime.min.time(), tz))
+    try:
+        return (datetime.combine(first, datetime.min.time(), tz),
+                datetime.combine(last + timedelta(days=1), datetime.min.time(), tz))
+    except OverflowError:
+        raise ValueError(f"--to {last} is the last day of the calendar; choose an earlier date") from None
 
 
 def secrets_of(settings: Any) -> list[str]:
@@ -127,7 +132,9 @@ def export_archive(db: Database, settings: Any, out_dir: str | os.PathLike[str],
     if MeetingOutcome is not None:
         c["meeting_outcomes"] = _write(w, "meeting_outcomes.csv", "meeting outcomes", MeetingOutcome, meetings,
                                        MeetingOutcome.meeting_id, people=OUTCOME_PEOPLE,
-                                       skip=("source",))  # a local file path says nothing to an evaluator
+                                       # a local file path says nothing to an evaluator; free-text notes
+                                       # can name attendees, so they never leave the database (README)
+                                       skip=("source", "notes"))
     c["engagement_snapshots"] = _write(w, "metrics/engagement_snapshots.csv", "engagement snapshots",
                                        EngagementSnapshot, chosen, EngagementSnapshot.post_id,
                                        skip=("raw",), order=(EngagementSnapshot.post_id, EngagementSnapshot.id))

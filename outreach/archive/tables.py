@@ -18,6 +18,7 @@ from sqlalchemy import DateTime, Select, func, select
 from outreach.archive.captures import Redactor
 from outreach.db import Database
 from outreach.db.models import UTCDateTime
+from outreach.safecsv import ENCODING, cell, neutralise
 
 Progress = Callable[[str, int, "int | None"], None]
 PROGRESS_EVERY = 10_000
@@ -81,11 +82,12 @@ class Writer:
             return [self.people(value)]
         if value is None:
             return [""]
-        if kind == "json":
-            return [self.text(json.dumps(value, ensure_ascii=False, sort_keys=True))]
+        if kind == "json":  # lists as text ("nl; ku"), other structures as JSON; never a formula
+            text = cell(value) if isinstance(value, list) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+            return [neutralise(self.text(text))]
         if kind in ("int", "float"):
             return [str(value)]
-        return [self.text(value)]
+        return [neutralise(self.text(cell(value) if isinstance(value, list | tuple) else value))]
 
     def headers(self, columns: Sequence[Column]) -> list[str]:
         names: list[str] = []
@@ -99,8 +101,8 @@ class Writer:
         path = self.root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         rows = 0
-        with path.open("w", encoding="utf-8", newline="") as fh, self.db.engine.connect() as conn:
-            out = csv.writer(fh)
+        with path.open("w", encoding=ENCODING, newline="") as fh, self.db.engine.connect() as conn:
+            out = csv.writer(fh)  # cells arrive made safe by cell(): text neutralised, numbers as numbers
             out.writerow(self.headers(columns))
             result = conn.execution_options(yield_per=YIELD_PER).execute(query)
             kinds = [c.kind for c in columns]

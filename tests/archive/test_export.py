@@ -20,7 +20,7 @@ from tests.archive.seed import END, NOW, START
 
 
 def rows(bag: Path, rel: str) -> list[dict[str, str]]:
-    with (bag / "data" / rel).open(encoding="utf-8", newline="") as fh:
+    with (bag / "data" / rel).open(encoding="utf-8-sig", newline="") as fh:  # Excel needs the BOM
         return list(csv.DictReader(fh))
 
 
@@ -190,3 +190,25 @@ def test_posts_json_is_the_same_in_small_batches(programme: Programme, tmp_path:
     assert small.keys() == whole.keys()
     assert all({k: v for k, v in small[i].items() if k != "group"} ==
                {k: v for k, v in whole[i].items() if k != "group"} for i in small)
+
+
+def test_csvs_are_safe_in_a_spreadsheet_and_keep_notes_private(programme: Programme) -> None:
+    """Formula-looking text is neutralised, files carry a BOM, lists are text, notes never leave."""
+    from sqlalchemy import update
+
+    from outreach.db.models import Meeting, MeetingOutcome
+
+    with programme.db.write() as s:
+        s.execute(update(Meeting).where(Meeting.key == "m1").values(
+            venue='=HYPERLINK("http://evil.example","klik")', languages=["nl", "ku"]))
+        s.execute(update(MeetingOutcome).values(notes="=HYPERLINK(\"http://x\") Ayşe kwam met haar broer"))
+    out = programme.root / "safe-bag"
+    export_archive(programme.db, programme.settings, out, start=START, end=END, now=NOW, report=False)
+    raw = (out / "data" / "meetings.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    m1 = next(r for r in rows(out, "meetings.csv") if r["key"] == "m1")
+    assert m1["venue"] == '\'=HYPERLINK("http://evil.example","klik")' and m1["languages"] == "nl; ku"
+    outcomes = rows(out, "meeting_outcomes.csv")
+    assert outcomes and all("notes" not in r for r in outcomes)
+    assert "Ayşe" not in "".join(p.read_text(encoding="utf-8-sig", errors="replace")
+                                 for p in (out / "data").rglob("*.csv"))

@@ -117,7 +117,10 @@ def run(folder: Path, argv: list[str], files: dict[str, str | bytes | int], *, t
     started = time.perf_counter()
     try:
         with contextlib.chdir(folder), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(["--config", str(folder / "outreach.toml"), *argv])
+            try:
+                code = main(["--config", str(folder / "outreach.toml"), *argv])
+            except SystemExit as exc:  # argparse: a wrong argument
+                code = exc.code if isinstance(exc.code, int) else 2
     finally:
         seconds = time.perf_counter() - started
         peak = tracemalloc.get_traced_memory()[1]
