@@ -110,6 +110,7 @@ class MediaSettings:
 
     directory: str = ".outreach/media"
     public_base_url: str | None = None
+    asset_dirs: tuple[str, ...] = ()  # folders besides a campaign's own that its `image:` may point into
 
 
 @dataclass(frozen=True)
@@ -276,7 +277,10 @@ def parse_settings(data: dict[str, Any], *, source: str = "<config>",
     retry = _section(RetrySettings, worker_raw.pop("retry", {}), f"{source}: [worker.retry]")
     worker = _section(WorkerSettings, worker_raw, f"{source}: [worker]", retry=retry)
     media = _section(MediaSettings, data.get("media", {}), f"{source}: [media]")
-    media = MediaSettings(directory=_relative_to(base_dir, media.directory), public_base_url=media.public_base_url)
+    if not isinstance(media.asset_dirs, list | tuple) or not all(isinstance(d, str) for d in media.asset_dirs):
+        raise ConfigError(f"{source}: [media] asset_dirs: expected a list of folders, got {media.asset_dirs!r}")
+    media = MediaSettings(directory=_relative_to(base_dir, media.directory), public_base_url=media.public_base_url,
+                          asset_dirs=tuple(_relative_to(base_dir, d) for d in media.asset_dirs))
     channels = {name: _channel(name, raw, source) for name, raw in data.get("channels", {}).items()}
     alerts = data.get("alerts", {})
     for i, url in enumerate(alerts.get("urls", []) if isinstance(alerts.get("urls", []), list) else []):

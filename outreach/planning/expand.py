@@ -18,6 +18,7 @@ from apscheduler.triggers.cron import CronTrigger
 from jinja2 import Template
 from pydantic import ValidationError
 
+from outreach.cards.media import MediaError, probe_image
 from outreach.config import ChannelConfig, Settings
 from outreach.domain import Platform
 from outreach.planning.limits import platform_validator
@@ -122,6 +123,7 @@ class _Planner:
         self.base_dir = Path(src.file).resolve().parent
         self.organisations = {**ORGANISATIONS, **spec.organisations}
         self.meetings: dict[str, PlannedMeeting] = {}
+        self.image_formats: dict[str, str] = {}  # path -> real format, read from the content
 
     def problem(self, loc: Loc, message: str, *, line: int | None = None) -> None:
         self.src.problem(loc, message, line=line)
@@ -349,9 +351,22 @@ class _Planner:
                          f"({needed[missing_alt[0]]})", line=self.src.line(at))
 
     def check_image(self, image: str, loc: Loc) -> str | None:
+        """The image's real path, if it lies in the campaign's folder or a configured asset folder
+        (symlinks resolved) and is really an image that can be decoded safely."""
         path = (self.base_dir / image).resolve()
+        allowed = [self.base_dir, *(Path(d).resolve() for d in self.settings.media.asset_dirs)]
+        if not any(path.is_relative_to(folder) for folder in allowed):
+            where = " or ".join(str(f) for f in allowed)
+            self.problem(loc, f"image {image!r} is outside the campaign's folder; put it in {where} "
+                         "(or add its folder to [media] asset_dirs)")
+            return None
         if not path.is_file():
             self.problem(loc, f"image {image!r} not found (looked in {path.parent})")
+            return None
+        try:
+            self.image_formats[str(path)] = probe_image(path).format
+        except MediaError as exc:
+            self.problem(loc, f"image {image!r}: {exc}")
             return None
         return str(path)
 
@@ -423,7 +438,7 @@ class _Planner:
 
     def check_limits(self, i: int, rule: RuleSpec, channel: ChannelConfig, lang: str,
                      occ: _Occurrence, text: str, media: list[dict[str, str]]) -> None:
-        validate = platform_validator(channel)
+        validate = platform_validator(channel, self.image_formats)
         if validate is None:
             return
         where = f"meeting {occ.meeting.key}" if occ.meeting else occ.source_key

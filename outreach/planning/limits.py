@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
+from outreach.cards.media import POLICIES, upload_mime_type
 from outreach.config import ChannelConfig
 from outreach.connectors import connector_class
 from outreach.domain import MediaItem, Platform
@@ -17,10 +18,19 @@ def mime_type(path: str) -> str:
     return mimetypes.guess_type(path)[0] or "application/octet-stream"
 
 
-def platform_validator(channel: ChannelConfig) -> Validator | None:
+def _mime(path: str, channel: ChannelConfig, formats: Mapping[str, str] | None) -> str:
+    real = (formats or {}).get(path)
+    if real is None or channel.platform not in POLICIES:
+        return mime_type(path)
+    return upload_mime_type(real, channel.platform)
+
+
+def platform_validator(channel: ChannelConfig, formats: Mapping[str, str] | None = None) -> Validator | None:
     """The platform's own limits for this channel, or None (manual channels; no connector yet).
     A channel option `max_text` overrides the text limit (e.g. a Mastodon instance allowing 1000).
-    Cards are rendered later in a format the platform accepts, so only their alt text is checked."""
+    Cards are rendered later in a format the platform accepts, so only their alt text is checked.
+    `formats` holds each image's real format (read from its content at validate); an image is
+    checked in the format it will be uploaded in (cards.media decides), else by its file name."""
     if channel.platform is Platform.MANUAL:
         return None
     try:
@@ -33,7 +43,7 @@ def platform_validator(channel: ChannelConfig) -> Validator | None:
 
     def validate(text: str, media: list[dict[str, str]]) -> list[str]:
         items = [MediaItem(path=m.get("path") or f"card:{m['card']}", alt_text=m.get("alt_text", ""),
-                           mime_type=mime_type(m["path"]) if m.get("path") else limits.image_mime_types[0])
+                           mime_type=_mime(m["path"], channel, formats) if m.get("path") else limits.image_mime_types[0])
                  for m in media]
         return cls.validate(text, items, limits=limits)
 

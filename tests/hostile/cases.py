@@ -6,6 +6,9 @@ output's one line (or of every line, for campaign files that list several proble
 
 from __future__ import annotations
 
+import io
+import struct
+import zlib
 from dataclasses import dataclass, field
 
 from tests.hostile.harness import CAMPAIGN, CONFIG
@@ -31,6 +34,29 @@ def campaign(old: str, new: str) -> dict[str, str | bytes]:
 def text(template: str) -> dict[str, str | bytes]:
     """The campaign with the Dutch text replaced by `template` (a YAML double-quoted string)."""
     return campaign(TEXT, f"      nl: {template}")
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that claims `width`×`height` pixels in a few bytes: what a decompression bomb looks like."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+def small_jpeg() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), "purple").save(out, "JPEG")
+    return out.getvalue()
+
+
+def image_case(name: str, image: str, files: dict[str, str | bytes | int], message: str) -> Case:
+    body = CAMPAIGN.replace('    at: {days: -7, time: "18:00"}\n',
+                            f'    at: {{days: -7, time: "18:00"}}\n    image: "{image}"\n    alt_text: {{nl: Poster}}\n')
+    return Case(name, VALIDATE, {"c.yaml": body, **files}, message="c.yaml:16: posts[0].image: " + message)
 
 
 def yaml_file(body: str) -> dict[str, str | bytes]:
@@ -211,4 +237,17 @@ CASES: list[Case] = [
     Case("cli: history of a thousand years", ("demo", "--history", "1000y"), code=2,
          message="--history '1000y': write a number of years"),
     Case("cli: validate a missing file", ("validate", "nope.yaml"), code=2, message="nope.yaml: no such file"),
+    # -- images (checked at validate, by content) ----------------------------------------------------
+    image_case("image: outside the campaign folder", "../../x.png", {}, "image '../../x.png' is outside the campaign's folder"),
+    image_case("image: absolute system file", "/etc/passwd", {}, "image '/etc/passwd' is outside the campaign's folder"),
+    image_case("image: text file named .jpg", "poster.jpg", {"poster.jpg": "Dit is geen foto\n"}, "image 'poster.jpg': the file is not an image"),
+    image_case("image: empty file", "poster.png", {"poster.png": b""}, "image 'poster.png': the file is not an image"),
+    image_case("image: decompression bomb", "bomb.png", {"bomb.png": png_header(20000, 20000)},
+               "image 'bomb.png': the image is too large to decode safely (400 megapixels; at most 60 megapixels)"),
+    image_case("image: just over the pixel limit", "big.png", {"big.png": png_header(8000, 8000)},
+               "image 'big.png': the image is too large to decode safely (64 megapixels"),
+    image_case("image: truncated JPEG", "cut.jpg", {"cut.jpg": small_jpeg()[:200]}, "image 'cut.jpg': the image is damaged"),
+    image_case("image: larger than 50 MB", "huge.jpg", {"huge.jpg": 51_000_000}, "image 'huge.jpg': the file is 51 MB; an image may be at most 50 MB"),
+    image_case("image: missing", "nope.jpg", {}, "image 'nope.jpg' not found"),
+    image_case("image: a folder", "pics", {"pics/a.txt": "x"}, "image 'pics' not found"),
 ]
