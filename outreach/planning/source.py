@@ -57,8 +57,8 @@ class Problem:
     path: str
     message: str
 
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.path}: {self.message}"
+    def __str__(self) -> str:  # always one line, whatever the message (YAML's own errors span two)
+        return " ".join(f"{self.file}:{self.line}: {self.path}: {self.message}".split())
 
 
 class CampaignError(InputError):
