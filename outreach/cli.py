@@ -565,6 +565,9 @@ def _report_error(exc: Exception, *, verbose: bool) -> int:
     elif isinstance(exc, OutreachError):
         for line in exc.lines():
             print(f"outreach: error: {line}", file=sys.stderr)
+    elif exit_code(exc) is ExitCode.OUTPUT:
+        assert isinstance(exc, OSError)
+        print(f"outreach: error: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
     else:
         what = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
         print(f"outreach: internal error (a bug, please report it with the output of `outreach -v …`): {what}",

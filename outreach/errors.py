@@ -71,7 +71,12 @@ class OutputError(OutreachError):
 
 
 def exit_code(exc: BaseException) -> ExitCode:
-    """The exit code for an exception: its kind's code, or INTERNAL for a bug."""
+    """The exit code for an exception: its kind's code, OUTPUT for a file the system refused, or
+    INTERNAL for a bug."""
     if isinstance(exc, KeyboardInterrupt):
         return ExitCode.INTERRUPTED
-    return exc.exit_code if isinstance(exc, OutreachError) else ExitCode.INTERNAL
+    if isinstance(exc, OutreachError):
+        return exc.exit_code
+    # A file the system would not let us read or write (inputs are read where they are checked, so
+    # what reaches here is an export, report, render or backup path): not a bug, the place is wrong.
+    return ExitCode.OUTPUT if isinstance(exc, OSError) and exc.filename else ExitCode.INTERNAL

@@ -180,7 +180,7 @@ def _parse(db: Database, path: Path, text: str, report: ImportReport,
     position = {name: i + 1 for i, name in enumerate(header)}
     for name, col in position.items():
         if name not in COLUMNS:
-            report.errors.append(f"{path}:1:{col}: unknown column {name!r} (known: {', '.join(COLUMNS)})")
+            report.errors.append(f"{path}:1:{col}: unknown column {name[:40]!r} (known: {', '.join(COLUMNS)})")
     if "meeting" not in position:
         report.errors.append(f"{path}:1: no 'meeting' column")
         return

@@ -250,4 +250,27 @@ CASES: list[Case] = [
     image_case("image: larger than 50 MB", "huge.jpg", {"huge.jpg": 51_000_000}, "image 'huge.jpg': the file is 51 MB; an image may be at most 50 MB"),
     image_case("image: missing", "nope.jpg", {}, "image 'nope.jpg' not found"),
     image_case("image: a folder", "pics", {"pics/a.txt": "x"}, "image 'pics' not found"),
+    # -- outputs that cannot be written (exit 6) ---------------------------------------------------
+    Case("output: export into /proc", ("archive", "export", "--from", "2027-01-01", "--to", "2027-01-02",
+                                       "/proc/outreach-bag"), code=6, message="outreach: error: /proc/outreach-bag: "),
+    Case("output: report into /proc", ("report", "--from", "2027-01-01", "--to", "2027-01-02", "--out",
+                                       "/proc/outreach-report"), code=6, message="outreach: error: /proc/outreach-report"),
+    Case("output: backup over the database", ("backup", "outreach.db"), code=6, message="backups never overwrite"),
+    Case("output: render cards into a file", ("render", "c.yaml", "--out", "c.yaml/cards"), {"c.yaml": CAMPAIGN},
+         code=6, message="outreach: error: c.yaml/cards"),
+    # -- broken files given to commands that write: nothing is written ------------------------------
+    Case("schedule: template bomb", ("schedule", "c.yaml"), text('"{% for x in range(10**9) %}{% endfor %}"'),
+         message="posts[0].text.nl: the template counts to more than"),
+    Case("schedule: alias bomb", ("schedule", "c.yaml"), yaml_file(
+        'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+        + "".join(f"{n}: &{n} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n"
+                  for p, n in zip("abcdefgh", "bcdefghi", strict=True))), message="(yaml): the file expands to more than"),
+    Case("schedule: date out of range", ("schedule", "c.yaml"), campaign("days: -7", "days: -1000000"),
+         message="posts[0].at: the date falls outside the calendar"),
+    Case("schedule: image outside the folder", ("schedule", "c.yaml"),
+         {"c.yaml": image_case("x", "/etc/passwd", {}, "").files["c.yaml"]}, message="posts[0].image"),
+    Case("plan: template output", ("plan", "c.yaml"), text('"{{ \'a\' * 100000000 }}"'),
+         message="posts[0].text.nl: the template produces more than"),
+    csv_case("csv: a pasted paragraph as header", ("meeting," + "a" * 500 + "\nx,1\n").encode(),
+             "unknown column '" + "a" * 40 + "' (known:"),
 ]
