@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from outreach import __version__
 from outreach.config import ConfigError, Settings, load_settings
@@ -207,7 +208,11 @@ def cmd_reschedule(args: argparse.Namespace) -> int:
     except ValueError:
         raise CommandError(f"--at {args.at!r}: write a local date and time like '2027-03-05 18:00'") from None
     due = local if local.tzinfo else local.replace(tzinfo=ZoneInfo(settings.timezone))
-    print(reschedule(db, args.id, due.astimezone(UTC)).line())
+    try:
+        due_utc = due.astimezone(UTC)
+    except OverflowError:
+        raise CommandError(f"--at {args.at!r} is outside the calendar") from None
+    print(reschedule(db, args.id, due_utc).line())
     return 0
 
 
@@ -378,6 +383,24 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2027-03-01") from None
 
 
+def _number(low: float, high: float, *, kind: type = int) -> Callable[[str], Any]:
+    """An argparse type for a number within [low, high]: out of range is one line, not an overflow later."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is outside {low:g}–{high:g}")
+        return value
+
+    return parse
+
+
+_post_id = _number(1, 2**63 - 1)
+
+
 def _years(text: str) -> int:
     value = text.strip().lower().removesuffix("y")
     if not value.isdigit() or not 1 <= int(value) <= 10:
@@ -434,7 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="move the whole timeline so the first post is due in a few seconds (demos, rehearsals)")
 
     def selection(p: argparse.ArgumentParser) -> None:
-        p.add_argument("ids", nargs="*", type=int, metavar="POST_ID")
+        p.add_argument("ids", nargs="*", type=_post_id, metavar="POST_ID")
         p.add_argument("--campaign", help="every matching post of this campaign (slug)")
         p.add_argument("--language", help="only this language variant (e.g. nl, ar)")
         p.add_argument("--channel", help="only this channel")
@@ -452,13 +475,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("cancel", cmd_cancel, "cancel posts that have not been published")
     selection(p)
     p = add("reschedule", cmd_reschedule, "move an unpublished post to a new time (local time)")
-    p.add_argument("id", type=int, metavar="POST_ID")
+    p.add_argument("id", type=_post_id, metavar="POST_ID")
     p.add_argument("--at", required=True, help="new local date and time, e.g. '2027-03-05 18:00'")
     p = add("confirm", cmd_confirm, "confirm a manual post was posted by hand")
-    p.add_argument("id", type=int, metavar="POST_ID")
+    p.add_argument("id", type=_post_id, metavar="POST_ID")
     p.add_argument("--permalink", required=True, help="link to the post (or a screenshot path)")
     p.add_argument("--by", required=True, help="who posted it")
-    p.add_argument("--reach", type=int, help="reach figure read off the app, if known (marked as entered by hand)")
+    p.add_argument("--reach", type=_number(0, 10**10), help="reach figure read off the app, if known (marked as entered by hand)")
     p = add("run", cmd_run, "run the worker: publish posts as they fall due (Ctrl-C or SIGTERM stops cleanly)")
     p.add_argument("--once", action="store_true", help="publish everything due now, then exit")
     p.add_argument("--worker-id", help="name of this worker in logs and the audit trail")
@@ -513,18 +536,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="out/cards", help="output folder (default: out/cards)")
     p = add("sandbox", cmd_sandbox, "serve the simulated platform APIs on loopback")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--port", type=_number(0, 65535), default=8765)
     p.add_argument("--media-dir", help="directory served under /media/ (public URLs for Meta and TikTok)")
     p = add("demo", cmd_demo, "sandbox + worker + dashboard on an embedded SQLite database, no accounts needed")
-    p.add_argument("--port", type=int, default=0, help="sandbox port (default: any free port)")
+    p.add_argument("--port", type=_number(0, 65535), default=0, help="sandbox port (default: any free port)")
     p.add_argument("--state-dir", default=".outreach/demo", help="where the demo keeps its database and media")
     p.add_argument("--campaigns", default="campaigns", help="campaign folder to load")
-    p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl-C)")
+    p.add_argument("--duration", type=_number(0.1, 10**7, kind=float), help="stop after this many seconds (default: until Ctrl-C)")
     p.add_argument("--keep", action="store_true", help="keep the previous demo database instead of starting fresh")
     p.add_argument("--no-dashboard", action="store_true", help="do not start the Streamlit dashboard")
     p.add_argument("--history", metavar="YEARS", help="first fill the database with a synthetic programme "
                    "ending today, e.g. 5y: 700 meetings, ~25,000 posts, millions of snapshots")
-    p.add_argument("--scale", type=float, default=1.0, help="size of the synthetic history (default 1.0)")
+    p.add_argument("--scale", type=_number(0.001, 10, kind=float), default=1.0, help="size of the synthetic history (default 1.0)")
     p.add_argument("--seed", type=int, default=2026, help="seed of the synthetic history (deterministic)")
     return parser
 
@@ -535,11 +558,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    settings = Settings()
     try:
-        try:
+        with contextlib.suppress(ConfigError):  # the command itself reports a broken config
             settings = load_settings(args.config)
-        except ConfigError:
-            settings = Settings()
         _setup_logging(settings, args.verbose)
         return args.func(args)
     except KeyboardInterrupt:
@@ -550,26 +572,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:  # every error is one line and an exit code; `-v` adds the traceback
-        return _report_error(exc, verbose=args.verbose)
+        return _report_error(exc, verbose=args.verbose, secrets=settings.secret_values())
 
 
-def _report_error(exc: Exception, *, verbose: bool) -> int:
+def _report_error(exc: Exception, *, verbose: bool, secrets: Sequence[str] = ()) -> int:
     from outreach.planning import CampaignError
+
+    def say(line: str, *, out: object = sys.stderr) -> None:
+        for secret in secrets:  # an error message never shows a token, whatever raised it
+            line = line.replace(secret, "***") if secret else line
+        print(line, file=out)  # type: ignore[call-overload]
 
     if verbose:
         import traceback
 
-        traceback.print_exception(exc, file=sys.stderr)
+        say("".join(traceback.format_exception(exc)).rstrip())
     if isinstance(exc, CampaignError):  # problems in a file: `file:line: field: message` lines on stdout
-        _print_lines(exc.errors)
+        for line in exc.errors:
+            say(line, out=sys.stdout)
     elif isinstance(exc, OutreachError):
         for line in exc.lines():
-            print(f"outreach: error: {line}", file=sys.stderr)
+            say(f"outreach: error: {line}")
     elif exit_code(exc) is ExitCode.OUTPUT:
         assert isinstance(exc, OSError)
-        print(f"outreach: error: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+        say(f"outreach: error: {exc.filename}: {exc.strerror or exc}")
     else:
         what = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
-        print(f"outreach: internal error (a bug, please report it with the output of `outreach -v …`): {what}",
-              file=sys.stderr)
+        say(f"outreach: internal error (a bug, please report it with the output of `outreach -v …`): {what}")
     return int(exit_code(exc))

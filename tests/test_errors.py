@@ -51,3 +51,20 @@ def test_a_bug_is_one_line_and_exit_70_and_v_adds_the_traceback(verbose: bool, t
     assert code == ExitCode.INTERNAL == 70
     assert err.strip().splitlines()[-1].startswith("outreach: internal error") and "boom second line" in err
     assert ("Traceback" in err) is verbose
+
+
+def test_an_error_line_never_shows_a_token(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "outreach.toml").write_text('[channels.m]\nplatform = "mastodon"\nbase_url = "https://m"\n'
+                                            'token_env = "T15"\n')
+    monkeypatch.setenv("T15", "tok-very-secret")
+    monkeypatch.chdir(tmp_path)
+
+    def leak(args: argparse.Namespace) -> int:
+        raise RuntimeError("request to https://m/?access_token=tok-very-secret failed")
+
+    monkeypatch.setattr(cli, "cmd_status", leak)
+    for argv in (["status"], ["-v", "status"]):
+        assert cli.main(argv) == ExitCode.INTERNAL
+        err = capsys.readouterr().err
+        assert "tok-very-secret" not in err and "access_token=***" in err

@@ -231,7 +231,7 @@ CASES: list[Case] = [
     Case("report: reversed period", ("report", "--from", "2027-03-01", "--to", "2027-01-01"),
          code=2, message="the period is reversed"),
     Case("cli: unknown command", ("publish-everything",), code=2, message="invalid choice"),
-    Case("cli: post id not a number", ("approve", "abc", "--reviewer", "x"), code=2, message="invalid int value"),
+    Case("cli: post id not a number", ("approve", "abc", "--reviewer", "x"), code=2, message="argument POST_ID: 'abc' is not a whole number"),
     Case("cli: reschedule to nonsense", ("reschedule", "1", "--at", "morgen"), code=2,
          message="--at 'morgen': write a local date and time"),
     Case("cli: history of a thousand years", ("demo", "--history", "1000y"), code=2,
@@ -273,4 +273,14 @@ CASES: list[Case] = [
          message="posts[0].text.nl: the template produces more than"),
     csv_case("csv: a pasted paragraph as header", ("meeting," + "a" * 500 + "\nx,1\n").encode(),
              "unknown column '" + "a" * 40 + "' (known:"),
+    # -- numbers on the command line (exit 2, checked before anything runs) ------------------------
+    Case("cli: post id beyond SQLite's integers", ("approve", "9" * 30, "--reviewer", "x"), code=2,
+         message="is outside 1–9.22337e+18"),
+    Case("cli: negative post id", ("retry", "--", "-3"), code=2, message="-3 is outside 1"),
+    Case("cli: reach of 10^30", ("confirm", "1", "--permalink", "x", "--by", "y", "--reach", "1" + "0" * 30),
+         code=2, message="is outside 0–1e+10"),
+    Case("cli: port out of range", ("sandbox", "--port", "99999"), code=2, message="99999 is outside 0–65535"),
+    Case("cli: negative demo scale", ("demo", "--scale", "-1"), code=2, message="-1 is outside 0.001–10"),
+    Case("cli: reschedule before year 1", ("reschedule", "1", "--at", "0001-01-01 00:10"), code=2,
+         message="is outside the calendar"),
 ]
