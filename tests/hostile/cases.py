@@ -283,4 +283,11 @@ CASES: list[Case] = [
     Case("cli: negative demo scale", ("demo", "--scale", "-1"), code=2, message="-1 is outside 0.001–10"),
     Case("cli: reschedule before year 1", ("reschedule", "1", "--at", "0001-01-01 00:10"), code=2,
          message="is outside the calendar"),
+    Case("date: recurring rule until the end of the calendar", VALIDATE, {"c.yaml": CAMPAIGN + (
+        '  - id: weekly\n    cron: "0 10 * * fri"\n    from: 2027-01-01\n    until: 9999-12-31\n'
+        '    text: {nl: Wekelijks}\n')}, message="posts[1].until: the date falls outside the calendar"),
+    Case("date: two hours after the calendar's last meeting", VALIDATE,
+         {"c.yaml": CAMPAIGN.replace("start: 2027-03-12 19:00", "start: 9999-12-31 23:30")
+          .replace('at: {days: -7, time: "18:00"}', "at: {hours: 2}")},
+         message="posts[0].at: the date falls outside the calendar"),
 ]
