@@ -3,6 +3,7 @@ with the database byte-for-byte unchanged."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,10 +11,16 @@ import pytest
 from tests.hostile.cases import CASES, Case
 from tests.hostile.harness import MAX_BYTES, MAX_SECONDS, run, template_db
 
+COST: list[tuple[float, int, str]] = []  # (seconds, peak bytes, case): printed with -s
+
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return template_db(tmp_path_factory.mktemp("template"))
+def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    yield template_db(tmp_path_factory.mktemp("template"))
+    if COST:
+        slow, big = max(COST), max(COST, key=lambda c: c[1])
+        print(f"\nhostile: {len(COST)} cases, slowest {slow[0]:.2f} s ({slow[2]}), "
+              f"largest peak {big[1] / 1e6:.1f} MB ({big[2]})")
 
 
 def test_the_table_is_large_and_names_are_unique() -> None:
@@ -25,6 +32,7 @@ def test_the_table_is_large_and_names_are_unique() -> None:
 def test_hostile_input(case: Case, template: Path, tmp_path: Path) -> None:
     kwargs = {"config": case.config} if case.config is not None else {}
     result = run(tmp_path, list(case.argv), case.files, template=template, **kwargs)
+    COST.append((result.seconds, result.peak_bytes, case.name))
     shown = "\n".join(result.lines)
     assert result.code == case.code, shown
     assert result.lines, "no message at all"
