@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,6 +31,14 @@ TABLE_KEYS: dict[str, frozenset[str]] = {
     "alerts": frozenset({"urls", "urls_env", "token_warning_days"}),
     "archive": frozenset({"capture", "capture_permalinks"}),
     "dashboard": frozenset({"users"}),
+}
+# Values other packages read lazily, checked here at load so a typo fails every command at once.
+_WHOLE = (int, "a whole number from 1 to 1,000,000")
+_YES_NO = (bool, "true or false")
+TABLE_VALUES: dict[tuple[str, str], tuple[type, str]] = {
+    ("privacy", "threshold"): _WHOLE, ("programme", "meetings_target"): _WHOLE, ("programme", "years"): _WHOLE,
+    ("alerts", "token_warning_days"): _WHOLE, ("archive", "capture"): _YES_NO,
+    ("archive", "capture_permalinks"): _YES_NO,
 }
 # Channel keys besides platform, base_url and NAME_env: the options each platform's connector reads.
 CHANNEL_OPTIONS: dict[str, frozenset[str]] = {
@@ -223,6 +232,18 @@ def _check_keys(data: dict[str, Any], source: str) -> None:
         extra = sorted(set(data[table]) - known)
         if extra:
             raise ConfigError(f"{source}: [{table}]: unknown setting {extra[0]!r} (known: {', '.join(sorted(known))})")
+    for (table, key), (kind, words) in TABLE_VALUES.items():
+        value = data.get(table, {}).get(key)
+        wrong = value is not None and (not isinstance(value, kind) or (
+            kind is int and (isinstance(value, bool) or not 1 <= value <= 1_000_000)))
+        if wrong:
+            raise ConfigError(f"{source}: [{table}] {key}: expected {words}, got {str(value)[:40]!r}")
+    start = data.get("programme", {}).get("start")
+    if isinstance(start, str):
+        try:
+            datetime.fromisoformat(start)
+        except ValueError:
+            raise ConfigError(f"{source}: [programme] start: {start[:40]!r} is not a date like 2026-01-01") from None
     for key in ("worker", "media", "channels"):
         if key in data and not isinstance(data[key], dict):
             raise ConfigError(f"{source}: [{key}] must be a table")

@@ -290,4 +290,14 @@ CASES: list[Case] = [
          {"c.yaml": CAMPAIGN.replace("start: 2027-03-12 19:00", "start: 9999-12-31 23:30")
           .replace('at: {days: -7, time: "18:00"}', "at: {hours: 2}")},
          message="posts[0].at: the date falls outside the calendar"),
+    config_case("config: privacy threshold in words", config(append='\n[privacy]\nthreshold = "tien"\n'),
+                "[privacy] threshold: expected a whole number from 1 to 1,000,000, got 'tien'", STATUS),
+    config_case("config: programme years of 10^22", config(append="\n[programme]\nyears = 10000000000000000000000\n"),
+                "[programme] years: expected a whole number", STATUS),
+    config_case("config: programme start not a date", config(append='\n[programme]\nstart = "gisteren"\n'),
+                "[programme] start: 'gisteren' is not a date", STATUS),
+    config_case("config: archive capture in Dutch", config(append='\n[archive]\ncapture = "nee"\n'),
+                "[archive] capture: expected true or false, got 'nee'", STATUS),
+    config_case("config: asset_dirs not a list", config(append='\n[media]\nasset_dirs = "photos"\n'),
+                "[media] asset_dirs: expected a list of folders", STATUS),
 ]
