@@ -40,7 +40,9 @@ TABLE_VALUES: dict[tuple[str, str], tuple[type, str]] = {
     ("alerts", "token_warning_days"): _WHOLE, ("archive", "capture"): _YES_NO,
     ("archive", "capture_permalinks"): _YES_NO,
 }
-# Channel keys besides platform, base_url and NAME_env: the options each platform's connector reads.
+# Channel keys besides platform, base_url and NAME_env: the options each platform's connector reads
+# (`channel.options.get(...)`); a connector that reads a new option adds it here. A platform missing
+# from this table has its options accepted unchecked (tests/test_config.py keeps the two in step).
 CHANNEL_OPTIONS: dict[str, frozenset[str]] = {
     "*": frozenset({"utm_source", "max_text"}),
     "mastodon": frozenset({"accept_language", "visibility"}),
