@@ -13,10 +13,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from outreach.domain import Platform
 from outreach.errors import ConfigError
+from outreach.inputs import TooLarge, read_limited
 
 DEFAULT_CONFIG_PATH = "outreach.toml"
 DEFAULT_DATABASE_URL = "sqlite:///outreach.db"
 DEFAULT_TIMEZONE = "Europe/Amsterdam"
+MAX_CONFIG_BYTES = 1_000_000
 
 # Every key outreach.toml may hold, in one place: an unknown key is refused naming table and key
 # (a typo must not silently fall back to a default, nor a pasted `api_key = "…"` be kept).
@@ -334,7 +336,9 @@ def load_settings(path: str | os.PathLike[str] | None = None, *,
             raise ConfigError(f"config file {file} does not exist")
         return parse_settings({}, source="defaults", environ=env)
     try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_limited(file, MAX_CONFIG_BYTES).decode("utf-8"))
+    except TooLarge:
+        raise ConfigError(f"{file}: larger than {MAX_CONFIG_BYTES:,} bytes; is this really outreach.toml?") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: {exc}") from None
     except UnicodeDecodeError:

@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from outreach.db import Database
 from outreach.db.models import Campaign, Meeting, MeetingOutcome
+from outreach.inputs import TooLarge, read_limited
 
 AGE_COLUMNS = ("age_under_18", "age_18_24", "age_25_34", "age_35_plus", "age_unknown")
 GENDER_COLUMNS = ("gender_woman", "gender_man", "gender_other", "gender_unknown")
@@ -146,10 +147,10 @@ def import_meeting_outcomes(db: Database, csv_path: str | Path) -> ImportReport:
 def _read_text(path: Path, report: ImportReport) -> str | None:
     """The file's text: UTF-8 (with or without BOM) or UTF-16 with BOM; anything else says how to save it."""
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            report.errors.append(f"{path}: larger than {MAX_FILE_BYTES // 1_000_000} MB; split it into several files")
-            return None
-        data = path.read_bytes()
+        data = read_limited(path, MAX_FILE_BYTES)
+    except TooLarge:
+        report.errors.append(f"{path}: larger than {MAX_FILE_BYTES // 1_000_000} MB; split it into several files")
+        return None
     except OSError as exc:
         report.errors.append(f"{path}: cannot read: {exc.strerror or exc}")
         return None

@@ -17,6 +17,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from outreach.errors import InputError
+from outreach.inputs import TooLarge, read_limited
 
 Loc = tuple[str | int, ...]
 _TYPE_ERRORS = {"string_type", "int_type", "int_parsing", "bool_type", "bool_parsing", "list_type",
@@ -139,10 +140,10 @@ def load_source(path: str | Path) -> Source:
     """Read and parse `path`; YAML syntax errors and duplicate keys become problems, not exceptions."""
     file = str(path)
     try:
-        if Path(path).stat().st_size > MAX_FILE_BYTES:
-            raise CampaignError([Problem(file, 1, "(file)", f"the file is larger than {MAX_FILE_BYTES:,} bytes; "
-                                         "split the campaign into several files")])
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_limited(path, MAX_FILE_BYTES).decode("utf-8")
+    except TooLarge:
+        raise CampaignError([Problem(file, 1, "(file)", f"the file is larger than {MAX_FILE_BYTES:,} bytes; "
+                                     "split the campaign into several files")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise CampaignError([Problem(file, 1, "(file)", f"cannot read: {reason}")]) from None

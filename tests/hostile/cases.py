@@ -300,4 +300,10 @@ CASES: list[Case] = [
                 "[archive] capture: expected true or false, got 'nee'", STATUS),
     config_case("config: asset_dirs not a list", config(append='\n[media]\nasset_dirs = "photos"\n'),
                 "[media] asset_dirs: expected a list of folders", STATUS),
+    # -- files that never end (devices, pipes): refused, never read ----------------------------------
+    Case("device: campaign /dev/zero", ("validate", "/dev/zero"), message="/dev/zero:1: (file): cannot read: not a regular file"),
+    Case("device: CSV /dev/zero", ("meetings", "import", "/dev/zero"), message="/dev/zero: cannot read: not a regular file"),
+    Case("device: CSV is a folder", ("meetings", "import", "."), message=".: cannot read: not a regular file"),
+    Case("device: config /dev/zero", ("--config", "/dev/zero", "status"), code=3,
+         message="/dev/zero: cannot read: not a regular file"),
 ]
