@@ -50,6 +50,7 @@ from outreach.planning.spec import (
 )
 
 MAX_OCCURRENCES = 1000  # per recurring rule; more is surely a mistake in `cron` or `until`
+MAX_POSTS = 10_000  # per campaign file (a season is a few hundred): counted before any text is written
 OUTSIDE_CALENDAR = "the date falls outside the calendar (years 1 to 9999): check the numbers"
 
 
@@ -124,6 +125,7 @@ class _Planner:
         self.organisations = {**ORGANISATIONS, **spec.organisations}
         self.meetings: dict[str, PlannedMeeting] = {}
         self.image_formats: dict[str, str] = {}  # path -> real format, read from the content
+        self.post_count = 0
 
     def problem(self, loc: Loc, message: str, *, line: int | None = None) -> None:
         self.src.problem(loc, message, line=line)
@@ -228,6 +230,11 @@ class _Planner:
                 self.problem(loc, "no channels: set `channels` here or in campaign.channels")
         self.check_unique(rule.languages, (*loc, "languages"), "language")
         occurrences = self.occurrences(i, rule)
+        self.post_count += sum(len(occ.languages) for occ in occurrences) * max(len(channels), 1)
+        if self.post_count > MAX_POSTS:
+            self.problem(loc, f"the file would make more than {MAX_POSTS:,} posts (this rule brings it to "
+                         f"{self.post_count:,}); split the campaign into several files")
+            return []
         texts = self.compile_all(rule.text, (*loc, "text"))
         alts = self.compile_all(rule.alt_text, (*loc, "alt_text"))
         titles = self.compile_all(rule.card_title, (*loc, "card_title"))

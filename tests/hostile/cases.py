@@ -59,6 +59,16 @@ def image_case(name: str, image: str, files: dict[str, str | bytes | int], messa
     return Case(name, VALIDATE, {"c.yaml": body, **files}, message="c.yaml:16: posts[0].image: " + message)
 
 
+def many_meetings(count: int) -> str:
+    """A campaign with `count` meetings, all announced on every configured channel."""
+    meetings = "".join(f"  - {{id: m{n}, organisation: IOT, community: x, city: Rotterdam, venue: y, "
+                       f"start: 2027-03-12 19:00, languages: [nl, tr]}}\n" for n in range(count))
+    head, rest = CAMPAIGN.split("meetings:\n", 1)
+    rules = rest.split("posts:\n", 1)[1].replace("      nl:", "      tr: x\n      nl:")
+    return head.replace("channels: [peer-mastodon]", "channels: [peer-mastodon, peer-instagram]") + \
+        "meetings:\n" + meetings + "posts:\n" + rules
+
+
 def yaml_file(body: str) -> dict[str, str | bytes]:
     return {"c.yaml": body}
 
@@ -124,7 +134,7 @@ CASES: list[Case] = [
         + "".join(f"{n}: &{n} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n"
                   for p, n in zip("abcdefgh", "bcdefghi", strict=True))),
          message="(yaml): the file expands to more than"),
-    Case("yaml: oversized file", VALIDATE, yaml_file("campaign:\n  name: " + "x" * 3_000_000 + "\n"),
+    Case("yaml: oversized file", VALIDATE, yaml_file("campaign:\n  name: " + "x" * 500_000 + "\n"),
          message="c.yaml:1: (file): the file is larger than"),
     Case("yaml: deep nesting", VALIDATE, yaml_file("a: " + "[" * 5000 + "]" * 5000 + "\n"),
          message="c.yaml:1: (yaml): the file nests deeper than"),
@@ -306,4 +316,8 @@ CASES: list[Case] = [
     Case("device: CSV is a folder", ("meetings", "import", "."), message=".: cannot read: not a regular file"),
     Case("device: config /dev/zero", ("--config", "/dev/zero", "status"), code=3,
          message="/dev/zero: cannot read: not a regular file"),
+    Case("size: a file that would make 10,400 posts", VALIDATE, {"c.yaml": many_meetings(2600)},
+         message="posts[0]: the file would make more than 10,000 posts"),
+    Case("size: meetings up to just under the size limit", VALIDATE, {"c.yaml": many_meetings(3900)},
+         message="posts[0]: the file would make more than 10,000 posts"),
 ]

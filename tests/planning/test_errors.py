@@ -88,7 +88,7 @@ CASES = [
     ("text over the platform limit", [("Vandaag begint het voorjaar.", "\"{{ 'x' * 501 }}\"  #!")],
      "posts[1].text.nl", "peer-mastodon (kickoff, nl): text is 501 graphemes long; mastodon allows 500"),
     ("YAML syntax", [("    city: Rotterdam\n", "    city: Rotterdam: Zuid  #!\n")],
-     "(yaml)", "YAML syntax error: mapping values are not allowed here"),
+     "(yaml)", "YAML syntax error: mapping values are not allowed"),
     ("duplicate meeting id", [("posts:\n", SECOND_MEETING)],
      "meetings[1].id", "duplicate meeting id 'iot-rotterdam' (first at line 6)"),
     ("duplicate rule id", [("  - id: kickoff", "  - id: announce  #!")],
