@@ -60,7 +60,11 @@ def _database(settings: Settings, *, must_exist: bool = True):  # type: ignore[n
     if must_exist and missing is not None:  # connecting would create an empty file: say where we looked
         raise DatabaseError(f"database {missing} does not exist: run `outreach init` first, or check "
                             f"[database] url in {settings.source}")
-    db = Database(settings.database_url)
+    try:
+        db = Database(settings.database_url)
+    except ImportError as exc:  # a URL for a database whose driver is not installed
+        raise DatabaseError(f"database {_redact_url(settings.database_url)}: no driver installed ({exc.name}); "
+                            "use sqlite:/// or postgresql+psycopg:// (pip install 'outreach[postgres]')") from None
     if must_exist and not is_current(db):
         raise DatabaseError("the database is missing or out of date: run `outreach init` first "
                            f"(database: {_redact_url(settings.database_url)})")
@@ -72,6 +76,15 @@ def _missing_database_file(settings: Settings) -> Path | None:
 
     path = sqlite_path(settings.database_url)
     return path if path is not None and not path.exists() else None
+
+
+def _url_password(url: str) -> str | None:
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
 
 
 def _redact_url(url: str) -> str:
@@ -572,7 +585,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:  # every error is one line and an exit code; `-v` adds the traceback
-        return _report_error(exc, verbose=args.verbose, secrets=settings.secret_values())
+        secrets = [*settings.secret_values(), _url_password(settings.database_url)]
+        return _report_error(exc, verbose=args.verbose, secrets=[s for s in secrets if s])
 
 
 def _report_error(exc: Exception, *, verbose: bool, secrets: Sequence[str] = ()) -> int:
@@ -593,6 +607,9 @@ def _report_error(exc: Exception, *, verbose: bool, secrets: Sequence[str] = ())
     elif isinstance(exc, OutreachError):
         for line in exc.lines():
             say(f"outreach: error: {line}")
+    elif exit_code(exc) is ExitCode.DATABASE:  # SQLAlchemy's own errors: unreachable, not a database, bad URL
+        reason = " ".join(str(exc).split("(Background on this error")[0].split())[:300]
+        say(f"outreach: error: the database cannot be used: {reason}")
     elif exit_code(exc) is ExitCode.OUTPUT:
         assert isinstance(exc, OSError)
         say(f"outreach: error: {exc.filename}: {exc.strerror or exc}")

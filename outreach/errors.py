@@ -77,6 +77,8 @@ def exit_code(exc: BaseException) -> ExitCode:
         return ExitCode.INTERRUPTED
     if isinstance(exc, OutreachError):
         return exc.exit_code
+    if type(exc).__module__.split(".")[0] == "sqlalchemy":  # unreachable, not a database, a URL it cannot parse
+        return ExitCode.DATABASE
     # A file the system would not let us read or write (inputs are read where they are checked, so
     # what reaches here is an export, report, render or backup path): not a bug, the place is wrong.
     return ExitCode.OUTPUT if isinstance(exc, OSError) and exc.filename else ExitCode.INTERNAL

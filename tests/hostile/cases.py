@@ -320,4 +320,14 @@ CASES: list[Case] = [
          message="posts[0]: the file would make more than 10,000 posts"),
     Case("size: meetings up to just under the size limit", VALIDATE, {"c.yaml": many_meetings(3900)},
          message="posts[0]: the file would make more than 10,000 posts"),
+    # -- databases that cannot be used (exit 4) ------------------------------------------------------
+    Case("database: a text file", STATUS, {"outreach.db": "geen database\n" * 100}, code=4,
+         message="the database cannot be used: (sqlite3.DatabaseError) file is not a database"),
+    Case("database: unreachable PostgreSQL", STATUS, code=4,
+         config=config('url = "sqlite:///outreach.db"', 'url = "postgresql+psycopg://bob@127.0.0.1:1/x"'),
+         message="the database cannot be used: (psycopg.OperationalError) connection failed"),
+    Case("database: URL that is not one", STATUS, code=4, config=config('url = "sqlite:///outreach.db"', 'url = "nonsense"'),
+         message="Could not parse SQLAlchemy URL"),
+    Case("database: no driver for it", STATUS, code=4, config=config('url = "sqlite:///outreach.db"', 'url = "mysql://x@h/d"'),
+         message="no driver installed (MySQLdb)"),
 ]
