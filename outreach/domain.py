@@ -108,3 +108,43 @@ class AudienceRow:
 
 # The one vocabulary metrics are normalised to; connectors map their platform's names onto it.
 METRIC_NAMES = ("views", "reach", "likes", "comments", "shares", "saves", "clicks")
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePolicy:
+    """How media fitting must shape an image for a platform. `formats` are Pillow format names, preferred
+    first; aspect is width / height. Built from a connector's class attributes (and live limits)."""
+
+    formats: tuple[str, ...]
+    max_bytes: int
+    max_width: int = 4096
+    max_height: int = 4096
+    min_aspect: float | None = None
+    max_aspect: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VideoCapabilities:
+    """What a platform accepts as video (one per post). None means the platform sets no such limit.
+
+    Aspect is width / height; `caption_formats` lists the caption files its API takes ("srt", "vtt"),
+    empty when captions cannot be sent (burn them in instead); `cover` is "image", "frame" or "".
+    """
+
+    max_bytes: int
+    max_duration_s: float | None = None
+    min_duration_s: float = 0.0
+    min_bytes: int = 0
+    min_aspect: float | None = None
+    max_aspect: float | None = None
+    max_width: int | None = None
+    min_short_side: int | None = None
+    max_pixels: int | None = None
+    min_fps: float | None = None
+    max_fps: float | None = None
+    mime_types: tuple[str, ...] = ("video/mp4",)
+    video_codecs: tuple[str, ...] = ("h264",)
+    audio_codecs: tuple[str, ...] = ("aac",)
+    caption_formats: tuple[str, ...] = ()
+    max_caption_languages: int | None = None
+    cover: str = ""

@@ -29,11 +29,13 @@ from outreach.connectors.http import PlatformSession
 from outreach.domain import (
     AccountInfo,
     AudienceRow,
+    ImagePolicy,
     MediaItem,
     Platform,
     PublishRequest,
     PublishResult,
     TextUnit,
+    VideoCapabilities,
 )
 
 Clock = Callable[[], datetime]
@@ -91,6 +93,7 @@ class Limits:
     max_alt_text: int
     image_mime_types: tuple[str, ...]
     requires_media: bool = False
+    video: VideoCapabilities | None = None
 
 
 def measure(text: str, unit: TextUnit) -> int:
@@ -112,6 +115,14 @@ class Connector:
     max_alt_text: ClassVar[int] = 1000
     image_mime_types: ClassVar[tuple[str, ...]] = ("image/jpeg", "image/png")
     requires_media: ClassVar[bool] = False
+    # How media fitting shapes images (Pillow formats, preferred first; aspect = width / height) and
+    # which card size is drawn: these and the limits above are the only place a platform's sizes live.
+    image_formats: ClassVar[tuple[str, ...]] = ("PNG", "JPEG")
+    max_image_width: ClassVar[int] = 4096
+    max_image_height: ClassVar[int] = 4096
+    image_aspect: ClassVar[tuple[float | None, float | None]] = (None, None)
+    card_size: ClassVar[str] = "landscape"  # a name in outreach.cards.SIZES
+    video: ClassVar[VideoCapabilities | None] = None  # None: this connector does not post video
     supports_idempotency: ClassVar[bool] = False
     token_help: ClassVar[str] = ""  # one line for the README: how to obtain the credentials
     poll_interval_s: float = 1.0  # waiting on multi-step flows (containers, uploads); tests set 0
@@ -178,10 +189,24 @@ class Connector:
     def declared_limits(cls) -> Limits:
         return Limits(max_text=cls.max_text, text_unit=cls.text_unit, max_images=cls.max_images,
                       max_image_bytes=cls.max_image_bytes, max_alt_text=cls.max_alt_text,
-                      image_mime_types=cls.image_mime_types, requires_media=cls.requires_media)
+                      image_mime_types=cls.image_mime_types, requires_media=cls.requires_media,
+                      video=cls.video)
 
     def limits(self) -> Limits:
+        """This channel's limits: the declared ones, or what the platform reports live where it does."""
         return self.declared_limits()
+
+    @classmethod
+    def image_policy_for(cls, limits: Limits | None = None) -> ImagePolicy:
+        """What media fitting must make of an image for this platform (bytes from `limits`)."""
+        lim = limits or cls.declared_limits()
+        return ImagePolicy(formats=cls.image_formats, max_bytes=lim.max_image_bytes,
+                           max_width=cls.max_image_width, max_height=cls.max_image_height,
+                           min_aspect=cls.image_aspect[0], max_aspect=cls.image_aspect[1])
+
+    def image_policy(self) -> ImagePolicy:
+        """The image policy with this channel's live limits."""
+        return self.image_policy_for(self.limits())
 
     @classmethod
     def text_length(cls, text: str, limits: Limits | None = None) -> int:

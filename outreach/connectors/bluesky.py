@@ -15,6 +15,7 @@ import json
 import random
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
@@ -31,7 +32,15 @@ from outreach.connectors.errors import (
     RateLimited,
     TransientError,
 )
-from outreach.domain import AccountInfo, MediaItem, Platform, PublishRequest, PublishResult, TextUnit
+from outreach.domain import (
+    AccountInfo,
+    MediaItem,
+    Platform,
+    PublishRequest,
+    PublishResult,
+    TextUnit,
+    VideoCapabilities,
+)
 
 POST = "app.bsky.feed.post"
 _B32 = "234567abcdefghijklmnopqrstuvwxyz"
@@ -110,6 +119,12 @@ class BlueskyConnector(Connector):
     max_image_bytes: ClassVar[int] = 1_000_000
     max_alt_text: ClassVar[int] = 2000  # the lexicon sets none; Bluesky's app stops at 2000
     image_mime_types: ClassVar[tuple[str, ...]] = ("image/jpeg", "image/png", "image/webp")
+    max_image_width: ClassVar[int] = 2000
+    max_image_height: ClassVar[int] = 2000
+    # app.bsky.embed.video (video.md 2.1, 9.4): MP4 up to 300 MB (2026-08 lexicon), 10 min in the app,
+    # WebVTT captions (20 languages, 20,000 bytes each); the service draws the thumbnail.
+    video: ClassVar[VideoCapabilities | None] = VideoCapabilities(
+        max_bytes=300_000_000, max_duration_s=600, caption_formats=("vtt",), max_caption_languages=20)
     supports_idempotency: ClassVar[bool] = True  # client-chosen record key + getRecord
     token_help: ClassVar[str] = (
         "In the Bluesky app: Settings > Privacy and security > App passwords > Add; put the handle "
@@ -123,11 +138,8 @@ class BlueskyConnector(Connector):
     # -- limits -------------------------------------------------------------------------------
 
     def limits(self) -> Limits:
-        declared = self.declared_limits()
-        return Limits(max_text=declared.max_text, text_unit=declared.text_unit,
-                      max_images=declared.max_images,
-                      max_image_bytes=int(self.channel.options.get("max_image_bytes", self.max_image_bytes)),
-                      max_alt_text=declared.max_alt_text, image_mime_types=declared.image_mime_types)
+        return replace(self.declared_limits(),
+                       max_image_bytes=int(self.channel.options.get("max_image_bytes", self.max_image_bytes)))
 
     @classmethod
     def validate(cls, text: str, media: Iterable[MediaItem] = (), *,

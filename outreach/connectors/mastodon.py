@@ -20,7 +20,15 @@ import requests
 
 from outreach.connectors.base import Connector, Limits, SaveHandle, measure
 from outreach.connectors.errors import ConnectorError, ContentRejected, RateLimited, TransientError
-from outreach.domain import AccountInfo, MediaItem, Platform, PublishRequest, PublishResult, TextUnit
+from outreach.domain import (
+    AccountInfo,
+    MediaItem,
+    Platform,
+    PublishRequest,
+    PublishResult,
+    TextUnit,
+    VideoCapabilities,
+)
 
 _URL = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,:;!?'()]")
 _MENTION = re.compile(r"(?<![\w/])@(\w+)@[\w.-]+\w")
@@ -67,6 +75,12 @@ class MastodonConnector(Connector):
     max_alt_text: ClassVar[int] = 1500
     image_mime_types: ClassVar[tuple[str, ...]] = (
         "image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/heif", "image/avif")
+    max_image_width: ClassVar[int] = 3840
+    max_image_height: ClassVar[int] = 3840
+    # Defaults of Mastodon 4.x; the instance's own values (`limits()`) replace them (video.md 1.2).
+    video: ClassVar[VideoCapabilities | None] = VideoCapabilities(
+        max_bytes=103_809_024, max_pixels=8_294_400, max_fps=120,
+        mime_types=("video/mp4", "video/quicktime", "video/webm"), cover="image")
     supports_idempotency: ClassVar[bool] = True
     token_help: ClassVar[str] = (
         "On the instance: Preferences > Development > New application, scopes read:accounts "

@@ -32,7 +32,7 @@ from outreach.connectors.errors import (
     RateLimited,
     TransientError,
 )
-from outreach.domain import AccountInfo, Platform, PublishRequest, PublishResult, TextUnit
+from outreach.domain import AccountInfo, Platform, PublishRequest, PublishResult, TextUnit, VideoCapabilities
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +57,19 @@ class TikTokConnector(Connector):
     text_unit: ClassVar[TextUnit] = TextUnit.CHARACTERS
     max_title: ClassVar[int] = 90
     max_images: ClassVar[int] = 35
-    max_image_bytes: ClassVar[int] = 20 * 1024 * 1024
+    max_image_bytes: ClassVar[int] = 20_000_000
     max_alt_text: ClassVar[int] = 100_000  # photo posts have no alt text field: it is not sent
     image_mime_types: ClassVar[tuple[str, ...]] = ("image/jpeg", "image/webp")
     requires_media: ClassVar[bool] = True
+    image_formats: ClassVar[tuple[str, ...]] = ("JPEG",)  # no PNG
+    max_image_width: ClassVar[int] = 1080
+    max_image_height: ClassVar[int] = 1920
+    card_size: ClassVar[str] = "story"
+    # video.md 7, 9.4: at least 3 s, at most the creator's max_video_post_duration_sec (600 s here
+    # until creator_info says otherwise), 4 GB, 23-60 fps, short side at least 360 px; no captions API.
+    video: ClassVar[VideoCapabilities | None] = VideoCapabilities(
+        max_bytes=4 * 1024**3, max_duration_s=600, min_duration_s=3, min_short_side=360, min_fps=23,
+        max_fps=60, mime_types=("video/mp4", "video/quicktime", "video/webm"), cover="frame")
     token_help: ClassVar[str] = (
         "developers.tiktok.com: an app with Login Kit and the Content Posting API (Direct Post), scopes "
         "user.info.basic video.publish video.list; authorize once and set client_key_env, "

@@ -71,7 +71,7 @@ class Dispatcher:
         self.recorder = recorder if wants_permalinks else None
         self._captures: ThreadPoolExecutor | None = None
         self._pending_captures: list[str] = []
-        self.media = media or MediaPreparer(settings)
+        self.media = media or MediaPreparer(settings, connectors=connectors)
         r = settings.worker.retry
         self.retry = retry or RetryPolicy(r.max_attempts, r.backoff_base_s, r.backoff_factor, r.backoff_max_s)
         self.lease = timedelta(seconds=lease_s if lease_s is not None else settings.worker.lease_s)

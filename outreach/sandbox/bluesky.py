@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 import regex
 
-from outreach.sandbox.core import FaultRule, PlatformSim
+from outreach.sandbox.core import DemoAccount, FaultRule, PlatformSim
 from outreach.sandbox.http import Request, Response, json_response
 
 DEMO_IDENTIFIER = "outreach-demo.bsky.social"
@@ -421,6 +421,14 @@ class BlueskySim(PlatformSim):
                 del self.records[(record.did, record.collection, record.rkey)]
             return json_response({"deleted": record is not None})
         return super().control(action, payload)
+
+    def published_texts(self) -> list[str]:
+        return [r["value"]["text"] for r in self.state()["records"]]
+
+    @classmethod
+    def demo_account(cls, url: str) -> DemoAccount:
+        return DemoAccount("peer-bluesky", "bluesky", f"{url}/bluesky", options={"identifier": DEMO_IDENTIFIER},
+                           secrets={"password": DEMO_PASSWORD})
 
     def state(self) -> dict[str, Any]:
         """Accounts, records and blobs (never tokens), for exactly-once checks and the demo."""

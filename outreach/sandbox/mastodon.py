@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import regex
 
-from outreach.sandbox.core import Account, FaultRule, PlatformSim
+from outreach.sandbox.core import Account, DemoAccount, FaultRule, PlatformSim
 from outreach.sandbox.http import Request, Response, json_response
 
 DEMO_TOKEN = "sandbox-mastodon-token"
@@ -273,6 +273,13 @@ class MastodonSim(PlatformSim):
             self.config.update(payload)
             return json_response(self.config)
         return super().control(action, payload)
+
+    def published_texts(self) -> list[str]:
+        return [s["text"] for s in self.state()["statuses"]]
+
+    @classmethod
+    def demo_account(cls, url: str) -> DemoAccount:
+        return DemoAccount("peer-mastodon", "mastodon", f"{url}/mastodon", secrets={"token": DEMO_TOKEN})
 
     def state(self) -> dict[str, Any]:
         with self.lock:

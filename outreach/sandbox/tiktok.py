@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 import regex
 
-from outreach.sandbox.core import FaultRule, PlatformSim
+from outreach.sandbox.core import DemoAccount, FaultRule, PlatformSim
 from outreach.sandbox.http import Request, Response, json_response
 
 DEMO_ACCESS_TOKEN = "act.sandbox-tiktok-access-token"
@@ -177,6 +177,15 @@ class TikTokSim(PlatformSim):
                 setattr(self, key, tuple(value) if key == "verified_prefixes" and value is not None else value)
             return json_response({key: getattr(self, key) for key in allowed})
         return super().control(action, payload)
+
+    def published_texts(self) -> list[str]:
+        return [p["description"] for p in self.state()["posts"] if p["status"] != "FAILED"]
+
+    @classmethod
+    def demo_account(cls, url: str) -> DemoAccount:
+        return DemoAccount("peer-tiktok", "tiktok", f"{url}/tiktok", options={"privacy_level": "PUBLIC_TO_EVERYONE"},
+                           secrets={"token": DEMO_ACCESS_TOKEN, "client_key": DEMO_CLIENT_KEY,
+                                    "client_secret": DEMO_CLIENT_SECRET, "refresh_token": DEMO_REFRESH_TOKEN})
 
     def state(self) -> dict[str, Any]:
         with self.lock:

@@ -1,0 +1,48 @@
+"""Each platform's capabilities live once, on its connector class, and every registered platform has a
+simulation that says what it published: adding a platform touches no list elsewhere."""
+
+from __future__ import annotations
+
+import pytest
+
+from outreach.cards import card_size_for
+from outreach.connectors import CONNECTORS, platform_class
+from outreach.domain import Platform
+from outreach.sandbox import SIMULATIONS, build_sandbox, demo_accounts
+
+
+@pytest.mark.parametrize("cls", CONNECTORS, ids=lambda c: c.platform.value)
+def test_each_connector_declares_its_media_shapes(cls) -> None:  # type: ignore[no-untyped-def]
+    policy = cls.image_policy_for()
+    assert policy.max_bytes == cls.max_image_bytes == cls.declared_limits().max_image_bytes
+    assert policy.formats and set(policy.formats) <= {"JPEG", "PNG"}
+    assert {f"image/{f.lower()}" for f in policy.formats} <= set(cls.image_mime_types)
+    assert card_size_for(cls.card_size)
+    if cls.video is not None:
+        video = cls.video
+        assert video.max_bytes > video.min_bytes >= 0 and video.mime_types
+        assert video.max_duration_s is None or video.max_duration_s > video.min_duration_s
+        assert video.min_aspect is None or video.max_aspect is None or video.min_aspect <= video.max_aspect
+        assert set(video.caption_formats) <= {"srt", "vtt", "sbv"} and video.cover in ("", "image", "frame")
+        assert cls.declared_limits().video == video
+
+
+def test_every_connector_has_one_simulation_and_one_demo_channel() -> None:
+    platforms = [cls.platform.value for cls in CONNECTORS]
+    assert sorted(sim.prefix for sim in SIMULATIONS) == sorted(platforms)
+    accounts = demo_accounts("http://127.0.0.1:1")
+    assert sorted(a.platform for a in accounts) == sorted(platforms)
+    assert all(a.base_url == f"http://127.0.0.1:1/{a.platform}" for a in accounts)
+    assert set(Platform) == {*(cls.platform for cls in CONNECTORS), Platform.MANUAL}
+
+
+def test_a_fresh_sandbox_reports_nothing_published_on_any_platform() -> None:
+    published = build_sandbox().published()
+    assert set(published) == {cls.platform.value for cls in CONNECTORS}
+    assert all(not texts for texts in published.values())
+
+
+def test_manual_channels_have_sizes_but_no_connector() -> None:
+    manual = platform_class(Platform.MANUAL)
+    assert manual not in CONNECTORS and card_size_for(manual.card_size).name == "instagram"
+    assert manual.image_policy_for().max_bytes == 20_000_000
