@@ -138,8 +138,9 @@ class BlueskyConnector(Connector):
     # -- limits -------------------------------------------------------------------------------
 
     def limits(self) -> Limits:
-        return replace(self.declared_limits(),
-                       max_image_bytes=int(self.channel.options.get("max_image_bytes", self.max_image_bytes)))
+        return self.with_options(replace(
+            self.declared_limits(),
+            max_image_bytes=int(self.channel.options.get("max_image_bytes", self.max_image_bytes))))
 
     @classmethod
     def validate(cls, text: str, media: Iterable[MediaItem] = (), *,

@@ -407,7 +407,7 @@ class _Planner:
 
     def check_limits(self, i: int, rule: RuleSpec, channel: ChannelConfig, lang: str,
                      occ: _Occurrence, text: str, media: list[dict[str, str]]) -> None:
-        validate = platform_validator(channel)
+        validate = platform_validator(channel, state_dir=self.settings.state_dir)
         if validate is None:
             return
         where = f"meeting {occ.meeting.key}" if occ.meeting else occ.source_key

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import mimetypes
 from collections.abc import Callable
-from dataclasses import replace
 
 from outreach.config import ChannelConfig
 from outreach.connectors import connector_class
+from outreach.credentials import FileCredentialStore
 from outreach.domain import MediaItem, Platform
 
 Validator = Callable[[str, list[dict[str, str]]], list[str]]
@@ -17,9 +17,10 @@ def mime_type(path: str) -> str:
     return mimetypes.guess_type(path)[0] or "application/octet-stream"
 
 
-def platform_validator(channel: ChannelConfig) -> Validator | None:
+def platform_validator(channel: ChannelConfig, *, state_dir: str | None = None) -> Validator | None:
     """The platform's own limits for this channel, or None (manual channels; no connector yet).
-    A channel option `max_text` overrides the text limit (e.g. a Mastodon instance allowing 1000).
+    With `state_dir`, limits a platform reported itself (a Mastodon instance's, kept by the worker and
+    `channels check`) apply; the channel option `max_text` overrides the text limit (e.g. 1000).
     Cards are rendered later in a format the platform accepts, so only their alt text is checked."""
     if channel.platform is Platform.MANUAL:
         return None
@@ -27,9 +28,8 @@ def platform_validator(channel: ChannelConfig) -> Validator | None:
         cls = connector_class(channel.platform)
     except KeyError:
         return None
-    limits = cls.declared_limits()
-    if isinstance(channel.options.get("max_text"), int):
-        limits = replace(limits, max_text=channel.options["max_text"])
+    store = FileCredentialStore(f"{state_dir}/credentials") if state_dir else None
+    limits = cls(channel, credentials=store).known_limits()
 
     def validate(text: str, media: list[dict[str, str]]) -> list[str]:
         items = [MediaItem(path=m.get("path") or f"card:{m['card']}", alt_text=m.get("alt_text", ""),
