@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from outreach.config import ChannelConfig, Settings
 from outreach.domain import Platform
-from outreach.planning.limits import platform_validator
+from outreach.planning.limits import Validator, platform_validator
 from outreach.planning.plan import (
     CampaignInfo,
     Plan,
@@ -118,6 +118,7 @@ class _Planner:
         self.base_dir = Path(src.file).resolve().parent
         self.organisations = {**ORGANISATIONS, **spec.organisations}
         self.meetings: dict[str, PlannedMeeting] = {}
+        self.validators: dict[str, Validator | None] = {}  # per channel: its limits are read once
 
     def problem(self, loc: Loc, message: str, *, line: int | None = None) -> None:
         self.src.problem(loc, message, line=line)
@@ -407,7 +408,9 @@ class _Planner:
 
     def check_limits(self, i: int, rule: RuleSpec, channel: ChannelConfig, lang: str,
                      occ: _Occurrence, text: str, media: list[dict[str, str]]) -> None:
-        validate = platform_validator(channel, state_dir=self.settings.state_dir)
+        if channel.name not in self.validators:
+            self.validators[channel.name] = platform_validator(channel, state_dir=self.settings.state_dir)
+        validate = self.validators[channel.name]
         if validate is None:
             return
         where = f"meeting {occ.meeting.key}" if occ.meeting else occ.source_key
