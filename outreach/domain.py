@@ -16,6 +16,7 @@ class Platform(StrEnum):
     BLUESKY = "bluesky"
     LINKEDIN = "linkedin"
     TIKTOK = "tiktok"
+    YOUTUBE = "youtube"
     MANUAL = "manual"
 
 
@@ -53,7 +54,7 @@ class TextUnit(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class MediaItem:
-    """One image attached to a post, as the connector should send it."""
+    """One image or video attached to a post, as the connector should send it."""
 
     path: str  # local file, already stripped of metadata and fitted to the platform
     alt_text: str = ""
@@ -61,6 +62,8 @@ class MediaItem:
     width: int | None = None
     height: int | None = None
     public_url: str | None = None  # for platforms that fetch media by URL
+    duration_s: float | None = None  # videos: length (YouTube tells Shorts by it and the aspect)
+    captions: tuple[tuple[str, str], ...] = ()  # videos: (language, path to an .srt or .vtt file)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from outreach.connectors.manual import ManualChannel
 from outreach.connectors.mastodon import MastodonConnector
 from outreach.connectors.threads import ThreadsConnector
 from outreach.connectors.tiktok import TikTokConnector
+from outreach.connectors.youtube import YouTubeConnector
 from outreach.domain import Platform
 
 CONNECTORS: tuple[type[Connector], ...] = (
@@ -28,6 +29,7 @@ CONNECTORS: tuple[type[Connector], ...] = (
     ThreadsConnector,
     LinkedInConnector,
     TikTokConnector,
+    YouTubeConnector,
 )
 
 

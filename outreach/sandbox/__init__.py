@@ -12,6 +12,7 @@ from outreach.sandbox.linkedin import LinkedInSim
 from outreach.sandbox.mastodon import MastodonSim
 from outreach.sandbox.threads import ThreadsSim
 from outreach.sandbox.tiktok import TikTokSim
+from outreach.sandbox.youtube import YouTubeSim
 
 SIMULATIONS: tuple[type[PlatformSim], ...] = (
     MastodonSim,
@@ -21,6 +22,7 @@ SIMULATIONS: tuple[type[PlatformSim], ...] = (
     ThreadsSim,
     LinkedInSim,
     TikTokSim,
+    YouTubeSim,
 )
 
 

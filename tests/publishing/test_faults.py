@@ -39,7 +39,8 @@ def test_random_faults_on_every_platform_end_exactly_once(tmp_path: Path, sqlite
     server = serve(sandbox)
     try:
         channels = {}
-        for account in demo_accounts(server.url):
+        # Text and image posts: platforms that take only video (YouTube) are proven in their own tests.
+        for account in (a for a in demo_accounts(server.url) if connector_class(a.platform).image_mime_types):
             table = {"platform": account.platform, "base_url": account.base_url, **account.options}
             for key, value in account.secrets.items():
                 var = f"FAULT_{account.platform.upper()}_{key.upper()}"
