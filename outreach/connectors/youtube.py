@@ -23,6 +23,7 @@ import logging
 import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
@@ -110,12 +111,10 @@ class YouTubeConnector(GoogleConnector):
     @classmethod
     def validate(cls, text: str, media: Iterable[MediaItem] = (), *,
                  limits: Limits | None = None, sizes: Mapping[str, int] | None = None) -> list[str]:
+        """The text as any platform's (the description), then what YouTube asks of title and video."""
         lim = limits or cls.declared_limits()
         media = list(media)
-        problems = []
-        length = cls.text_length(text, lim)
-        if length > lim.max_text:
-            problems.append(f"text is {length} utf-8-bytes long; youtube allows {lim.max_text} in a description")
+        problems = super().validate(text, (), limits=replace(lim, requires_media=False))
         if re.search(r"[<>]", text):
             problems.append("youtube refuses < and > in titles and descriptions")
         if not post_title(text, cls.max_title):

@@ -327,3 +327,14 @@ def test_sim_speaks_the_resumable_upload_protocol(ctx: Context) -> None:
     gone = requests.put(session, data=b"", timeout=5, headers={**auth, "Content-Range": f"bytes */{2 * CHUNK + 10}"})
     assert gone.status_code == 404
     assert requests.get(f"{ctx.url}/youtube/youtube/v3/channels", params={"mine": "true"}, timeout=5).status_code == 401
+
+
+def test_validate_asks_for_one_video_a_title_and_no_angle_brackets() -> None:
+    video = MediaItem("clip.mp4", mime_type="video/mp4")
+    assert YouTubeConnector.validate(TEXT, [video]) == []
+    assert "exactly one video" in YouTubeConnector.validate(TEXT, [])[0]
+    assert "1 images" in YouTubeConnector.validate(TEXT, [video, MediaItem("a.png", mime_type="image/png")])[0]
+    assert "< and >" in YouTubeConnector.validate("a <b> c", [video])[0]
+    [too_long] = YouTubeConnector.validate("é" * 2501, [video])
+    assert "5002" in too_long and "5000" in too_long
+    assert "video/x-flv" in YouTubeConnector.validate(TEXT, [MediaItem("a.flv", mime_type="video/x-flv")])[0]
