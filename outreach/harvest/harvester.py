@@ -26,7 +26,7 @@ from outreach.db.models import ChannelState, HarvestChannel, Post, PostMetricsLa
 from outreach.domain import Platform, PostStatus
 from outreach.harvest import storage
 from outreach.harvest.settings import HarvestSettings, harvest_settings
-from outreach.harvest.youth import AudienceIndex, estimate_row
+from outreach.harvest.youth import AudienceIndex, estimate_row, measured_youth_reach
 
 log = logging.getLogger("outreach.harvest")
 
@@ -205,6 +205,8 @@ def _store_batch(db: Database, batch: list[Any], fetched: dict[str, dict[str, in
         raw = fetched.get(str(post.remote_id))
         published = _epoch(post.published_at)
         values = normalise(raw, names) if raw is not None else {}
+        if values.get("youth_reach") is None:
+            values["youth_reach"] = measured_youth_reach(raw, hs.young)  # measured; estimates stay apart
         snapshots.append(storage.snapshot_row(post.id, now_s, values, raw if raw is not None else {"missing": True}))
         rollups.append({"post_id": post.id, "captured_at": now_s, **values,
                         "next_harvest_at": hs.next_slot(published, now_s),

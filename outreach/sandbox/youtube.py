@@ -1,5 +1,5 @@
 """YouTube, simulated: Google OAuth refresh, the resumable upload protocol, videos, uploads playlist,
-captions, quota and the unaudited-project privacy lock (video.md section 8).
+captions, quota, the unaudited-project privacy lock and Analytics reports (video.md section 8).
 
 Wire format as Google speaks it: `POST /upload/youtube/v3/videos?uploadType=resumable` answers 200 with
 a session URI in `Location`; `PUT` chunks (all but the last a multiple of 256 KiB) answer 308 Resume
@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
+from outreach.sandbox import youtube_analytics as analytics
 from outreach.sandbox.core import DemoAccount, FaultRule, PlatformSim
 from outreach.sandbox.http import Drop, Request, Response, json_response
 
@@ -84,6 +85,7 @@ class YouTubeSim(PlatformSim):
         add("GET", r"/youtube/v3/videos", self._videos)
         add("GET", r"/youtube/v3/channels", self._channels)
         add("GET", r"/youtube/v3/playlistItems", self._playlist_items)
+        add("GET", r"/analytics/v2/reports", self._analytics)
 
     def reset(self) -> None:
         self.sessions: dict[str, SimSession] = {}
@@ -94,7 +96,7 @@ class YouTubeSim(PlatformSim):
             "project_audited": False, "testing_refresh_ttl_s": None, "access_ttl_s": 3599,
             "processing_polls": 1, "fail_processing": None, "interrupt_after_bytes": None,
             "session_ttl_s": 7 * 86400, "daily_units": 10_000, "daily_inserts": 100,
-            "daily_channel_uploads": 50}
+            "daily_channel_uploads": 50, "analytics_threshold_views": 50}
         self.usage: dict[str, int] = {"units": 0, "inserts": 0, "uploads": 0}
         self.usage_day = self._pacific_day()
         self._seq = itertools.count(1)
@@ -129,7 +131,8 @@ class YouTubeSim(PlatformSim):
     @classmethod
     def demo_account(cls, url: str) -> DemoAccount:
         return DemoAccount("peer-youtube", "youtube", f"{url}/youtube",
-                           options={"token_url": f"{url}/youtube/token", "privacy_status": "public"},
+                           options={"token_url": f"{url}/youtube/token", "analytics_url": f"{url}/youtube/analytics",
+                                    "privacy_status": "public"},
                            secrets={"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET,
                                     "refresh_token": DEMO_REFRESH_TOKEN})
 
@@ -305,8 +308,7 @@ class YouTubeSim(PlatformSim):
             upload_status, processing = "failed", "failed"
         else:
             upload_status, processing = "processed", "succeeded"
-        hours = max(0.0, (self.clock() - video.published_at).total_seconds() / 3600)
-        views = int(40 * hours ** 0.8) if upload_status == "processed" else 0
+        views = self._views(video) if upload_status == "processed" else 0
         status: dict[str, Any] = {"uploadStatus": upload_status, "privacyStatus": self._privacy(video),
                                   "license": "youtube", "embeddable": True, "madeForKids": False,
                                   "selfDeclaredMadeForKids": False}
@@ -322,6 +324,17 @@ class YouTubeSim(PlatformSim):
                 "processingDetails": {"processingStatus": processing},
                 "statistics": {"viewCount": str(views), "likeCount": str(views // 12),
                                "commentCount": str(views // 40), "favoriteCount": "0"}}
+
+    def _views(self, video: SimVideo) -> int:
+        hours = max(0.0, (self.clock() - video.published_at).total_seconds() / 3600)
+        return int(40 * hours ** 0.8)
+
+    def _analytics(self, req: Request) -> Response:
+        denied = self._authorised(req)
+        if denied is not None:
+            return denied
+        views = {v.id: self._views(v) for v in self.videos.values()}
+        return analytics.report(req, views, threshold=int(self.config["analytics_threshold_views"]))
 
     def _videos(self, req: Request) -> Response:
         denied = self._authorised(req) or self._charge("videos.list")
