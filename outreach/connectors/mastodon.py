@@ -166,7 +166,8 @@ class MastodonConnector(Connector):
     def limits_from(self, configuration: dict[str, Any]) -> Limits:
         """Limits from an instance's `configuration` (missing values: Mastodon's defaults), then the
         channel's `max_text` option."""
-        statuses, media = configuration.get("statuses") or {}, configuration.get("media_attachments") or {}
+        statuses, media = (t if isinstance(t, dict) else {} for t in (configuration.get("statuses"),
+                                                                      configuration.get("media_attachments")))
         declared = self.declared_limits()
 
         def num(table: dict[str, Any], key: str, default: Any) -> Any:

@@ -148,3 +148,12 @@ def test_validate_uses_the_limits_the_instance_last_reported(ctx: Context, tmp_p
     assert instance_reads(ctx) == 1  # validation itself never asks the instance
     stored = (state_dir / "credentials" / "peer-mastodon.json").read_text()
     assert DEMO_TOKEN not in stored and "max_characters" in stored
+
+
+def test_odd_values_from_an_instance_fall_back_to_the_defaults(ctx: Context) -> None:
+    ctx.control("set_limits", {"max_characters": "lots", "image_size_limit": -1, "max_media_attachments": True,
+                               "supported_mime_types": [7, None]})
+    limits = ctx.make_connector().limits()
+    declared = MastodonConnector.declared_limits()
+    assert (limits.max_text, limits.max_image_bytes, limits.max_images, limits.image_mime_types) == (
+        declared.max_text, declared.max_image_bytes, declared.max_images, declared.image_mime_types)
