@@ -198,11 +198,19 @@ def captions_resent_after_a_lost_answer(connector: YouTubeConnector, ctx: Contex
                              save_handle=ctx.save_handle)
 
 
+def check_says_private_and_quota(outcome: Outcome) -> None:
+    info = outcome.result
+    assert info.account_id.startswith("UC") and info.name == "Doetank Peer (sandbox)"
+    assert UNAUDITED in info.detail and "quota today: 1 units, 0 uploads" in info.detail
+
+
 GOOGLE_401 = {"error": {"code": 401, "message": "Invalid Credentials", "status": "UNAUTHENTICATED",
                         "errors": [{"message": "Invalid Credentials", "domain": "global", "reason": "authError"}]}}
 BACKEND = {"error": {"code": 503, "message": "Backend Error", "errors": [{"reason": "backendError"}]}}
 
 CASES = [
+    Case("channels check: the channel, today's quota, and that uploads stay private",
+         lambda c, ctx: c.check(), check=check_says_private_and_quota),
     Case("upload in 256 KiB chunks, private while the project is unaudited", publish(), check=uploaded_privately),
     Case("audited project: the asked privacy holds", publish(), options={"audited_project": True,
                                                                          "privacy_status": "public"},
