@@ -21,6 +21,7 @@ from outreach.publishing import ConnectorCache, Dispatcher
 from outreach.publishing.retry import RetryPolicy
 from outreach.sandbox import build_sandbox, demo_accounts, serve
 from tests.publishing.conftest import FakeClock, get_post
+from tests.publishing.drain import drain
 
 MODES = [dict(mode="error", status=503, body={"error": "injected: temporarily unavailable"}),
          dict(mode="error", status=500, body={"error": "injected: internal error"}),
@@ -77,20 +78,9 @@ def test_random_faults_on_every_platform_end_exactly_once(tmp_path: Path, sqlite
             sandbox.add_fault(platform="*", times=None, rate=0.05, **mode)
         clock.advance(seconds=10)
 
-        for _ in range(400):
-            dispatcher.run_due()
-            with sqlite_db.session() as s:
-                waiting = s.query(Post).filter(Post.status != PostStatus.PUBLISHED.value).count()
-            if not waiting:
-                break
-            following = dispatcher.next_due_at()
-            assert following is not None, "posts are stuck: nothing is due and nothing will become due"
-            clock.now = max(clock.now + timedelta(seconds=1), following)
+        stuck = drain(dispatcher, sqlite_db, clock)
         fired = Counter(mode for _, mode, _, _ in sandbox.fault_log)
-        with sqlite_db.session() as s:
-            stuck = [(p.id, p.channel, p.status, p.last_error) for p in s.query(Post)
-                     .filter(Post.status != PostStatus.PUBLISHED.value)]
-        assert waiting == 0, f"still not published: {stuck}; faults fired: {fired}"
+        assert not stuck, f"still not published: {stuck}; faults fired: {fired}"
         assert len(fired) == 5 and sum(fired.values()) >= 30  # every kind of fault really happened
 
         held = sandbox.published()  # what each platform really holds, as text -> count

@@ -25,6 +25,7 @@ from outreach.publishing.retry import RetryPolicy
 from outreach.sandbox import build_sandbox, serve
 from outreach.sandbox.youtube import CHUNK, YouTubeSim
 from tests.publishing.conftest import FakeClock
+from tests.publishing.drain import drain
 
 BACKEND = {"error": {"code": 503, "message": "Backend Error", "errors": [{"reason": "backendError"}]}}
 MODES = [dict(mode="error", status=503, body=BACKEND), dict(mode="timeout_after", delay_s=0.35),
@@ -67,19 +68,9 @@ def test_random_faults_on_youtube_end_exactly_once(tmp_path: Path, sqlite_db, mo
         for mode in MODES:
             sandbox.add_fault(platform="youtube", times=None, rate=0.04, **mode)
         clock.advance(seconds=10)
-        for _ in range(400):
-            dispatcher.run_due()
-            with sqlite_db.session() as s:
-                waiting = s.query(Post).filter(Post.status != PostStatus.PUBLISHED.value).count()
-            if not waiting:
-                break
-            following = dispatcher.next_due_at()
-            assert following is not None, "posts are stuck: nothing is due and nothing will become due"
-            clock.now = max(clock.now + timedelta(seconds=1), following)
+        stuck = drain(dispatcher, sqlite_db, clock)
         fired = Counter(mode for _, mode, _, _ in sandbox.fault_log)
-        with sqlite_db.session() as s:
-            stuck = [(p.id, p.status, p.last_error) for p in s.query(Post).filter(Post.status != "published")]
-        assert waiting == 0, f"still not published: {stuck}; faults fired: {fired}"
+        assert not stuck, f"still not published: {stuck}; faults fired: {fired}"
         assert len(fired) == 5 and sum(fired.values()) >= 10, fired  # every kind of fault really happened
         assert sandbox.published()["youtube"] == Counter(texts)  # each video exactly once
         state = sandbox.sims["youtube"].state()
