@@ -51,6 +51,9 @@ NL: dict[str, str] = {
     "what.manual_overdue": "met de hand plaatsen (te laat)", "what.auth": "inloggen mislukt",
     "what.harvest_error": "cijfers ophalen mislukt", "what.rejected": "afgewezen",
     "what.token_expiring": "toegang verloopt", "what.manual_hint": "Plaats deze post met de hand en bevestig hem hier.",
+    "what.tiktok_app": "afmaken in de TikTok-app", "what.tiktok_app_overdue": "afmaken in de TikTok-app (te laat)",
+    "what.tiktok_app_hint": "Open de TikTok-app: maak de post af vanuit je inbox (of kijk of hij er al staat) "
+                            "en bevestig hem hier met de link.",
     "col.status": "Status", "col.due": "Gepland (lokaal)", "col.reach": "Bereik", "col.youth": "Jongeren",
     "col.kind": "Soort", "col.source": "Bron", "col.link": "Link", "col.text": "Tekst",
     "col.meeting": "Bijeenkomst", "col.campaign": "Campagne", "col.posts": "Posts",
@@ -127,6 +130,9 @@ EN: dict[str, str] = {
     "what.manual_overdue": "to post by hand (late)", "what.auth": "login failed",
     "what.harvest_error": "fetching figures failed", "what.rejected": "rejected",
     "what.token_expiring": "access expiring", "what.manual_hint": "Post this by hand, then confirm it here.",
+    "what.tiktok_app": "finish in the TikTok app", "what.tiktok_app_overdue": "finish in the TikTok app (late)",
+    "what.tiktok_app_hint": "Open the TikTok app: finish the post from your inbox (or check whether it is already "
+                            "there), then confirm it here with its link.",
     "col.status": "Status", "col.due": "Due (local)", "col.reach": "Reach", "col.youth": "Youth",
     "col.kind": "Kind", "col.source": "Source", "col.link": "Link", "col.text": "Text",
     "col.meeting": "Meeting", "col.campaign": "Campaign", "col.posts": "Posts",

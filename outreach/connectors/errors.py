@@ -56,3 +56,11 @@ class TransientError(ConnectorError):
                  http_status: int | None = None, code: str | None = None) -> None:
         super().__init__(channel, message, http_status=http_status, code=code)
         self.ambiguous = ambiguous
+
+
+class NeedsPerson(ConnectorError):
+    """A person must finish or check this post: the platform holds it for them (TikTok's inbox), or
+    only they can see whether an interrupted attempt went out. The post becomes `manual_due` with this
+    message and is never sent again by the worker; `outreach confirm` records where it appeared."""
+
+    kind = ErrorKind.REJECTED

@@ -64,7 +64,7 @@ class StatusReport:
             out.append("needs attention:")
             for a in self.attention:
                 line = f"  post {a.post_id} · {a.channel} · {a.language} · {a.status}"
-                if a.status == PostStatus.MANUAL_DUE:
+                if a.status == PostStatus.MANUAL_DUE and not a.error:  # else the error says what to do
                     line += " · post it by hand, then `outreach confirm`"
                 if a.error:
                     line += f" · {a.error}"

@@ -54,7 +54,7 @@ def demo_accounts(url: str) -> list[DemoAccount]:
                     options={"organization_urn": linkedin.DEMO_ORGANIZATION},
                     secrets={"token": linkedin.DEMO_TOKEN}),
         DemoAccount("peer-tiktok", "tiktok", f"{url}/tiktok",
-                    options={"privacy_level": "PUBLIC_TO_EVERYONE"},
+                    options={"audited": True, "privacy_level": "PUBLIC_TO_EVERYONE"},  # the sim's app is audited
                     secrets={"token": tiktok.DEMO_ACCESS_TOKEN, "client_key": tiktok.DEMO_CLIENT_KEY,
                              "client_secret": tiktok.DEMO_CLIENT_SECRET,
                              "refresh_token": tiktok.DEMO_REFRESH_TOKEN}),

@@ -91,7 +91,8 @@ def test_random_faults_on_every_platform_end_exactly_once(tmp_path: Path, sqlite
         for _ in range(400):
             dispatcher.run_due()
             with sqlite_db.session() as s:
-                waiting = s.query(Post).filter(Post.status != PostStatus.PUBLISHED.value).count()
+                waiting = s.query(Post).filter(Post.status != PostStatus.PUBLISHED.value,
+                                               ~handed_to_a_person()).count()
             if not waiting:
                 break
             following = dispatcher.next_due_at()
@@ -105,11 +106,17 @@ def test_random_faults_on_every_platform_end_exactly_once(tmp_path: Path, sqlite
         assert len(fired) == 5 and sum(fired.values()) >= 30  # every kind of fault really happened
 
         held = published_texts(sandbox(_state_request()).body)
+        with sqlite_db.session() as s:  # TikTok cannot tell "never arrived" from "still in moderation"
+            told = {p.text for p in s.query(Post).filter(handed_to_a_person())}
         for platform, texts in expected.items():
+            if platform == "tiktok":  # at most once; a post not there was handed to a person
+                assert held[platform] <= Counter(texts), f"{platform}: a duplicate"
+                assert set(texts) - set(held[platform]) <= told, f"{platform}: lost without telling anyone"
+                continue
             assert held[platform] == Counter(texts), f"{platform}: not exactly once"
         with sqlite_db.session() as s:
-            remote_ids = [p.remote_id for p in s.query(Post)]
-        assert len(set(remote_ids)) == len(remote_ids) == 70
+            remote_ids = [p.remote_id for p in s.query(Post).filter(Post.remote_id.is_not(None))]
+        assert len(set(remote_ids)) == len(remote_ids) == 70 - len(told)
 
         # No request reached a platform before the reset its rate-limit answer announced. (TikTok's
         # 429 announces no reset: its connector waits its one-minute window, checked in its own tests.)
@@ -122,6 +129,11 @@ def test_random_faults_on_every_platform_end_exactly_once(tmp_path: Path, sqlite
         assert get_post(sqlite_db, 1).status == PostStatus.PUBLISHED
     finally:
         server.stop()
+
+
+def handed_to_a_person():  # type: ignore[no-untyped-def]
+    """TikTok posts whose interrupted Direct Post could not be found: `manual_due`, a person checks the app."""
+    return (Post.platform == "tiktok") & (Post.status == PostStatus.MANUAL_DUE.value)
 
 
 def _state_request():  # type: ignore[no-untyped-def]
