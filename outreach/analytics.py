@@ -442,7 +442,8 @@ def needs_attention(db: Database, *, now: datetime, limit: int = 50) -> list[Att
                 .where(Post.status == PostStatus.REJECTED.value).order_by(Post.updated_at.desc()).limit(limit)):
             items.append(Attention("rejected", channel, why or error or "rejected in review", pid, updated))
         for channel, error, at in s.execute(select(HarvestChannel.channel, HarvestChannel.last_error,
-                                                   HarvestChannel.last_pass_at)
+                                                   func.coalesce(HarvestChannel.last_error_since,
+                                                                 HarvestChannel.last_pass_at))
                                             .where(HarvestChannel.last_error.is_not(None))):
             items.append(Attention("harvest_error", channel, error, None,
                                    datetime.fromtimestamp(at, UTC) if at else None))

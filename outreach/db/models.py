@@ -271,6 +271,7 @@ class HarvestChannel(Base):
     last_audience_at: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_kind: Mapped[str | None] = mapped_column(String(20))
+    last_error_since: Mapped[int | None] = mapped_column(BigInteger)  # epoch of the first failure in a row
 
 
 class MeetingOutcome(Base):
