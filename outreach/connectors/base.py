@@ -146,6 +146,11 @@ class Connector:
     def check(self) -> AccountInfo:
         raise NotImplementedError
 
+    def check_login(self) -> AccountInfo:
+        """`channels check`: the credentials as configured now. Platforms with a login (Bluesky) log
+        in afresh here, so a password just changed or revoked is tested; the rest ask `check`."""
+        return self.check()
+
     def publish(self, req: PublishRequest, *, save_handle: SaveHandle) -> PublishResult:
         raise NotImplementedError
 

@@ -28,7 +28,8 @@ class ChannelCheck:
 
 def check_channels(db: Database | None, settings: Settings, connectors: Callable[[str], Connector], *,
                    names: list[str] | None = None, now: datetime | None = None) -> list[ChannelCheck]:
-    """Ask every (or each named) channel's platform who we are; record the result per channel."""
+    """Ask every (or each named) channel's platform who we are, with the credentials as configured now
+    (a fresh login where there is one); record the result per channel, and pause a refused one."""
     now = now or datetime.now(UTC)
     results = []
     for name in names or sorted(settings.channels):
@@ -37,10 +38,10 @@ def check_channels(db: Database | None, settings: Settings, connectors: Callable
             results.append(ChannelCheck(name, channel.platform.value, True, "posted by hand; nothing to check"))
             continue
         try:
-            info = connectors(name).check()
+            info = connectors(name).check_login()
         except (ConnectorError, ConfigError) as exc:
             results.append(ChannelCheck(name, channel.platform.value, False, str(exc)))
-            _record(db, name, now, error=str(exc))
+            _record(db, name, now, error=str(exc), auth=isinstance(exc, AuthError))
             continue
         detail = f"{info.name} (id {info.account_id})"
         if info.detail:
