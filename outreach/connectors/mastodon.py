@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar
@@ -41,6 +41,13 @@ def parse_time(value: str | None) -> datetime | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+
+
+def reset_time(value: str | None) -> datetime | None:
+    """`X-RateLimit-Reset`: an ISO time (Mastodon) or epoch seconds (some compatible servers, proxies)."""
+    if value and value.strip().isdigit():
+        return datetime.fromtimestamp(int(value.strip()), UTC)
+    return parse_time(value)
 
 
 def plain_text(content: str) -> str:
@@ -231,10 +238,10 @@ class MastodonConnector(Connector):
         if status == 422 and message and any(m in message for m in _PROCESSING):
             return TransientError(name, f"{message} (HTTP 422)", http_status=422)
         if status == 429:
-            reset = parse_time(response.headers.get("X-RateLimit-Reset"))
+            reset = reset_time(response.headers.get("X-RateLimit-Reset"))
             retry_after = (reset - self.clock()).total_seconds() if reset else self.retry_after_s(response)
-            return RateLimited(name, f"rate limited: {message or 'Too many requests'}; "
-                               f"try again after {reset.isoformat() if reset else 'a minute'}",
+            reset = reset or self.clock() + timedelta(seconds=retry_after)
+            return RateLimited(name, f"rate limited: {message or 'Too many requests'}",
                                retry_after_s=retry_after, reset_at=reset, http_status=429)
         return self.default_classify(response, write=write, message=message)
 
@@ -243,7 +250,7 @@ class MastodonConnector(Connector):
         if remaining is None:
             return
         if remaining.strip() == "0" or response.status_code == 429:
-            self.blocked_until = parse_time(response.headers.get("X-RateLimit-Reset"))
+            self.blocked_until = reset_time(response.headers.get("X-RateLimit-Reset"))
         else:
             self.blocked_until = None
 
