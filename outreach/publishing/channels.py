@@ -37,10 +37,14 @@ def check_channels(db: Database | None, settings: Settings, connectors: Callable
         if channel.platform is Platform.MANUAL:
             results.append(ChannelCheck(name, channel.platform.value, True, "posted by hand; nothing to check"))
             continue
+        connector: Connector | None = None
         try:
-            info = connectors(name).check_login()
+            connector = connectors(name)
+            info = connector.check_login()
         except (ConnectorError, ConfigError) as exc:
-            results.append(ChannelCheck(name, channel.platform.value, False, str(exc)))
+            how = getattr(connector, "token_help", "") if isinstance(exc, AuthError) else ""
+            results.append(ChannelCheck(name, channel.platform.value, False,
+                                        f"{exc}; how to get credentials: {how}" if how else str(exc)))
             _record(db, name, now, error=str(exc), auth=isinstance(exc, AuthError))
             continue
         detail = f"{info.name} (id {info.account_id})"

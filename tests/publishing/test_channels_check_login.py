@@ -54,6 +54,7 @@ def test_a_wrong_app_password_fails_although_a_session_is_stored(config, capsys,
     code, out = check(path, capsys)
     assert code == 1 and logins() == 2
     assert "peer-bluesky · bluesky · FAILED" in out and "Invalid identifier or password" in out
+    assert "how to get credentials: In the Bluesky app: Settings > Privacy and security > App passwords" in out
     assert "wron-gapp-pass-word" not in out
 
 
