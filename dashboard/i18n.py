@@ -84,8 +84,7 @@ NL: dict[str, str] = {
     "rev.title": "Beoordelen", "rev.none": "Niets te beoordelen.", "rev.approve": "Goedkeuren",
     "rev.reject": "Afwijzen", "rev.reason": "Reden (verplicht bij afwijzen)", "rev.done": "{what}",
     "rev.audit": "Logboek: wie deed wat",
-    "arch.title": "Archief", "arch.unavailable": "Het exporteren van het archief is in deze versie nog niet "
-    "beschikbaar (outreach.archive heeft geen exportfunctie).", "arch.from": "Van", "arch.to": "Tot en met",
+    "arch.title": "Archief", "arch.from": "Van", "arch.to": "Tot en met",
     "arch.export": "Archief en rapport maken", "arch.download": "Download {name}",
     "arch.done": "Klaar: {path}",
     "err.action": "Niet gelukt: {error}",
@@ -163,8 +162,7 @@ EN: dict[str, str] = {
     "rev.title": "Review", "rev.none": "Nothing to review.", "rev.approve": "Approve", "rev.reject": "Reject",
     "rev.reason": "Reason (required to reject)", "rev.done": "{what}",
     "rev.audit": "Audit trail: who did what",
-    "arch.title": "Archive", "arch.unavailable": "Archive export is not available in this version "
-    "(outreach.archive has no export function).", "arch.from": "From", "arch.to": "Up to and including",
+    "arch.title": "Archive", "arch.from": "From", "arch.to": "Up to and including",
     "arch.export": "Build archive and report", "arch.download": "Download {name}", "arch.done": "Done: {path}",
     "err.action": "Did not work: {error}",
 }

@@ -545,14 +545,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         known: tuple[type[BaseException], ...] = (CommandError, ConfigError, ConnectorError, ReviewError,
                                                   CardError, TemplateError, TextEngineError)
-        try:
-            from outreach.planning import CampaignError
+        from outreach.planning import CampaignError
 
-            if isinstance(exc, CampaignError):
-                _print_lines(exc.errors)
-                return 1
-        except ImportError:
-            pass
+        if isinstance(exc, CampaignError):
+            _print_lines(exc.errors)
+            return 1
         if isinstance(exc, known):
             print(f"outreach: error: {exc}", file=sys.stderr)
             return 2

@@ -39,10 +39,6 @@ class HasStatus(Protocol):
     status: str
 
 
-def can_transition(current: S | str, target: S | str) -> bool:
-    return S(target) in ALLOWED[S(current)]
-
-
 def transition(post: HasStatus, target: S | str) -> S:
     """Move `post` to `target` or raise InvalidTransition. Returns the previous status."""
     current, target = S(post.status), S(target)

@@ -112,7 +112,6 @@ class Connector:
     max_alt_text: ClassVar[int] = 1000
     image_mime_types: ClassVar[tuple[str, ...]] = ("image/jpeg", "image/png")
     requires_media: ClassVar[bool] = False
-    supports_idempotency: ClassVar[bool] = False
     token_help: ClassVar[str] = ""  # one line for the README: how to obtain the credentials
     poll_interval_s: float = 1.0  # waiting on multi-step flows (containers, uploads); tests set 0
     max_polls: int = 10

@@ -111,7 +111,6 @@ class BlueskyConnector(Connector):
     max_image_bytes: ClassVar[int] = 1_000_000
     max_alt_text: ClassVar[int] = 2000  # the lexicon sets none; Bluesky's app stops at 2000
     image_mime_types: ClassVar[tuple[str, ...]] = ("image/jpeg", "image/png", "image/webp")
-    supports_idempotency: ClassVar[bool] = True  # client-chosen record key + getRecord
     token_help: ClassVar[str] = (
         "In the Bluesky app: Settings > Privacy and security > App passwords > Add; put the handle "
         "in `identifier` and the app password in the env var named by `password_env`.")

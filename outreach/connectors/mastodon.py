@@ -74,7 +74,6 @@ class MastodonConnector(Connector):
     max_alt_text: ClassVar[int] = 1500
     image_mime_types: ClassVar[tuple[str, ...]] = (
         "image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/heif", "image/avif")
-    supports_idempotency: ClassVar[bool] = True
     token_help: ClassVar[str] = (
         "On the instance: Preferences > Development > New application, scopes read:accounts "
         "read:statuses write:media write:statuses; copy 'Your access token' into the env var.")
