@@ -47,6 +47,7 @@ from outreach.domain import AccountInfo, Platform, PublishRequest, PublishResult
 log = logging.getLogger(__name__)
 
 DONE = ("PUBLISH_COMPLETE",)
+POST_LINK = regex.compile(r"^https://(?:www\.)?tiktok\.com/@[^/]+/(?:photo|video)/(\d+)")
 IN_INBOX = "SEND_TO_USER_INBOX"
 RETRYABLE_FAILURES = ("photo_pull_failed", "video_pull_failed", "internal", "publish_cancelled")
 HINTS = {
@@ -311,11 +312,13 @@ class TikTokConnector(Connector):
         return None
 
     def fetch_metrics(self, remote_ids: Sequence[str]) -> dict[str, dict[str, int]]:
-        """Counts per remote id; a publish_id is first resolved to its public post id, if any."""
+        """Counts per remote id; a publish_id is first resolved to its public post id, if any, and a
+        post confirmed by hand (finished in the app) is found by the id in its link."""
         post_ids: dict[str, str] = {}
         for remote_id in remote_ids:
-            if remote_id.isdigit():
-                post_ids[remote_id] = remote_id
+            linked = POST_LINK.search(remote_id)
+            if remote_id.isdigit() or linked:
+                post_ids[linked.group(1) if linked else remote_id] = remote_id
                 continue
             try:
                 public = self._status(remote_id).get("publicaly_available_post_id") or []

@@ -63,7 +63,7 @@ def tiktok(serve_sandbox, sqlite_db, monkeypatch, tmp_path: Path):  # type: igno
 
 
 def test_default_is_the_inbox_finished_and_confirmed_by_a_person(tiktok) -> None:  # type: ignore[no-untyped-def]
-    db, clock, sim, _, dispatcher, add = tiktok
+    db, clock, sim, sandbox, dispatcher, add = tiktok
     post_id = add("Praat mee over gelijkheid in Utrecht")
     [outcome] = dispatcher().run_due()
     assert outcome.status == "manual_due" and "finish the post in the TikTok app" in outcome.detail
@@ -81,8 +81,14 @@ def test_default_is_the_inbox_finished_and_confirmed_by_a_person(tiktok) -> None
            f"app, then `outreach confirm {post_id} --permalink URL --by NAME`" in report
     [alert] = [i for i in detect(db, now=clock.now) if i.key == f"manual-due:{post_id}"]
     assert "finish the post in the TikTok app" in alert.message  # a person is told, by alert too
-    confirm_manual(db, post_id, permalink="https://www.tiktok.com/@doetank.peer/photo/1", confirmed_by="Vrijwilliger")
+    public_id = sandbox.sims["tiktok"].control("finish_in_app", {"publish_id": draft["publish_id"]}).body["post_id"]
+    link = f"https://www.tiktok.com/@doetank.peer/photo/{public_id}"
+    confirm_manual(db, post_id, permalink=link, confirmed_by="Vrijwilliger")
     assert get_post(db, post_id).status == PostStatus.PUBLISHED
+    clock.advance(hours=3)  # the confirmed post's link leads the harvest to its public counts
+    sandbox.sims["tiktok"].control("add_token", {"token": DEMO_ACCESS_TOKEN, "expires_in": 86400})
+    metrics = dispatcher().connectors("peer-tiktok").fetch_metrics([link])
+    assert metrics[link]["view_count"] > 0
 
 
 def test_direct_post_only_when_the_channel_says_audited(tiktok) -> None:  # type: ignore[no-untyped-def]
