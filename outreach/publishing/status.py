@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from outreach.db import Database
 from outreach.db.models import ChannelState, HarvestChannel, Post
-from outreach.domain import PostStatus
+from outreach.domain import Platform, PostStatus
 
 ATTENTION = (PostStatus.FAILED, PostStatus.RETRYING, PostStatus.MANUAL_DUE, PostStatus.REJECTED)
 
@@ -48,7 +48,8 @@ class ChannelHealth:
     def lines(self) -> list[str]:
         """What `channels` problems do not already say: a harvest failure, or that all is well."""
         if self.harvest_error:
-            return [f"channel {self.channel}: harvest failing since {self.harvest_error_since}: {self.harvest_error}"]
+            since = self.harvest_error_since or "an unknown time"  # failures older than migration 0006
+            return [f"channel {self.channel}: harvest failing since {since}: {self.harvest_error}"]
         if self.state != "ok":
             return []
         seen = f"last harvest {self.last_harvest_at}" if self.last_harvest_at else "not harvested yet"
@@ -108,10 +109,12 @@ def _epoch_iso(value: int | None) -> str | None:
 
 
 def _health(s: Any, problems: list[ChannelProblem], now: datetime) -> list[ChannelHealth]:
-    """Every channel that has posts or bookkeeping, with its publishing and harvest state."""
+    """Every channel that has posts or bookkeeping (manual ones aside: nothing to check or harvest),
+    with its publishing and harvest state."""
     states = {st.channel: st for st in s.scalars(select(ChannelState))}
     harvest = {h.channel: h for h in s.scalars(select(HarvestChannel))}
-    names = sorted({*states, *harvest, *s.scalars(select(Post.channel).distinct())})
+    posting = s.scalars(select(Post.channel).where(Post.platform != Platform.MANUAL.value).distinct())
+    names = sorted({*states, *harvest, *posting})
     out = []
     for name in names:
         st, h = states.get(name), harvest.get(name)

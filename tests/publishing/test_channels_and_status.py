@@ -56,7 +56,8 @@ def test_status_shows_harvest_failures_since_when_and_channel_health(world):  # 
     from outreach.harvest import harvest_due
 
     add_post(world.db, text="Te oogsten", due_at=world.clock.now)
-    assert [o.status for o in world.dispatcher().run_due()] == ["published"]
+    add_post(world.db, text="In de groepsapp", due_at=world.clock.now, channel="peer-whatsapp", platform="manual")
+    assert sorted(o.status for o in world.dispatcher().run_due()) == ["manual_due", "published"]
     world.sim.control("revoke", {"token": DEMO_TOKEN})
     world.clock.advance(hours=1, minutes=5)
     failed_at = world.clock.now
@@ -71,6 +72,7 @@ def test_status_shows_harvest_failures_since_when_and_channel_health(world):  # 
     lines = "\n".join(report.lines())
     assert f"channel peer-mastodon: harvest failing since {failed_at.isoformat(timespec='seconds')}: " in lines
     assert DEMO_TOKEN not in lines
+    assert "channel peer-whatsapp" not in lines  # a manual channel has nothing to check or harvest
 
 
 def test_a_cleanly_stopped_worker_is_not_alive(world):  # type: ignore[no-untyped-def]
