@@ -34,8 +34,9 @@ class ChannelProblem:
 
 @dataclass(frozen=True)
 class ChannelHealth:
-    """One channel at a glance: `state` is ok | paused | rate limited | token expiring | harvest failing
-    (the first that holds); a harvest failure is reported with its error and since when either way."""
+    """One channel at a glance: `state` is ok | paused | rate limited | token expiring | check failed |
+    harvest failing (the first that holds); a harvest failure is reported with its error and since
+    when either way."""
 
     channel: str
     state: str
@@ -50,6 +51,8 @@ class ChannelHealth:
         if self.harvest_error:
             since = self.harvest_error_since or "an unknown time"  # failures older than migration 0006
             return [f"channel {self.channel}: harvest failing since {since}: {self.harvest_error}"]
+        if self.state == "check failed":
+            return [f"channel {self.channel}: {self.publishing_problem}"]
         if self.state != "ok":
             return []
         seen = f"last harvest {self.last_harvest_at}" if self.last_harvest_at else "not harvested yet"
@@ -125,9 +128,14 @@ def _health(s: Any, problems: list[ChannelProblem], now: datetime) -> list[Chann
             state = "rate limited"
         elif any(p.channel == name for p in problems):
             state = "token expiring"
+        elif st is not None and st.last_error:  # the last `channels check` failed (not on credentials)
+            state = "check failed"
         else:
             state = "harvest failing" if failing else "ok"
-        out.append(ChannelHealth(name, state, "; ".join(p.problem for p in problems if p.channel == name) or None,
+        problem = "; ".join(p.problem for p in problems if p.channel == name) or None
+        if state == "check failed":
+            problem = f"last check failed: {st.last_error}"
+        out.append(ChannelHealth(name, state, problem,
                                  h.last_error if failing else None, _epoch_iso(h.last_error_since) if failing else None,
                                  _epoch_iso(h.last_pass_at) if h else None, _iso(st.checked_at) if st else None))
     return out

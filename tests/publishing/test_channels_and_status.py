@@ -84,3 +84,16 @@ def test_a_cleanly_stopped_worker_is_not_alive(world):  # type: ignore[no-untype
     workers = {w["worker_id"]: w for w in status_report(world.db, now=world.clock.now).as_dict()["workers"]}
     assert (workers["w-stop"]["alive"], workers["w-stop"]["state"]) == (False, "stopped")
     assert (workers["w-run"]["alive"], workers["w-run"]["state"]) == (True, "alive")
+
+
+def test_a_failed_check_is_not_shown_as_ok(world):  # type: ignore[no-untyped-def]
+    """The platform could not be reached: not an auth pause, but not "ok" either."""
+    from tests.publishing.conftest import settings_for
+
+    unreachable = settings_for("http://127.0.0.1:1")
+    [result] = check_channels(world.db, unreachable, ConnectorCache(unreachable), names=["peer-mastodon"])
+    assert not result.ok
+    [health] = status_report(world.db, now=world.clock.now).health
+    assert health.state == "check failed"
+    assert health.lines() == ["channel peer-mastodon: last check failed: peer-mastodon: connection to "
+                              "127.0.0.1:1 refused"]
