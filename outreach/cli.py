@@ -443,7 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("reschedule", cmd_reschedule, "move an unpublished post to a new time (local time)")
     p.add_argument("id", type=int, metavar="POST_ID")
     p.add_argument("--at", required=True, help="new local date and time, e.g. '2027-03-05 18:00'")
-    p = add("confirm", cmd_confirm, "confirm a manual post was posted by hand")
+    p = add("confirm", cmd_confirm, "confirm a manual post was posted by hand (or a TikTok draft finished in the app)")
     p.add_argument("id", type=int, metavar="POST_ID")
     p.add_argument("--permalink", required=True, help="link to the post (or a screenshot path)")
     p.add_argument("--by", required=True, help="who posted it")
@@ -545,14 +545,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         known: tuple[type[BaseException], ...] = (CommandError, ConfigError, ConnectorError, ReviewError,
                                                   CardError, TemplateError, TextEngineError)
-        try:
-            from outreach.planning import CampaignError
+        from outreach.planning import CampaignError
 
-            if isinstance(exc, CampaignError):
-                _print_lines(exc.errors)
-                return 1
-        except ImportError:
-            pass
+        if isinstance(exc, CampaignError):
+            _print_lines(exc.errors)
+            return 1
         if isinstance(exc, known):
             print(f"outreach: error: {exc}", file=sys.stderr)
             return 2

@@ -34,14 +34,13 @@ def postgres_url() -> Iterator[str]:
     import os
 
     from tests.postgres import TempPostgres, find_bin
+    from tests.system import unavailable
 
     if os.environ.get("OUTREACH_TEST_POSTGRES_URL"):
         yield os.environ["OUTREACH_TEST_POSTGRES_URL"]
         return
     if find_bin() is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is not installed; .ci/run installs the Debian package `postgresql`")
-        pytest.skip("PostgreSQL server not installed (apt-get install postgresql)")
+        unavailable("PostgreSQL (apt-get install postgresql)")
     server = TempPostgres().start()
     try:
         yield server.url

@@ -128,7 +128,6 @@ class Connector:
     url_length: ClassVar[int | None] = None  # a link counts as this many characters, else as written
     card_size: ClassVar[str] = "landscape"  # a name in outreach.cards.SIZES
     video: ClassVar[VideoCapabilities | None] = None  # None: this connector does not post video
-    supports_idempotency: ClassVar[bool] = False
     token_help: ClassVar[str] = ""  # one line for the README: how to obtain the credentials
     poll_interval_s: float = 1.0  # waiting on multi-step flows (containers, uploads); tests set 0
     max_polls: int = 10
@@ -161,6 +160,11 @@ class Connector:
 
     def check(self) -> AccountInfo:
         raise NotImplementedError
+
+    def check_login(self) -> AccountInfo:
+        """`channels check`: the credentials as configured now. Platforms with a login (Bluesky) log
+        in afresh here, so a password just changed or revoked is tested; the rest ask `check`."""
+        return self.check()
 
     def publish(self, req: PublishRequest, *, save_handle: SaveHandle) -> PublishResult:
         raise NotImplementedError

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import io
 import json
 import random
@@ -24,7 +25,7 @@ import regex
 import requests
 from PIL import Image
 
-from outreach.connectors.base import Connector, Limits, SaveHandle
+from outreach.connectors.base import Connector, Limits, SaveHandle, parse_expiry
 from outreach.connectors.errors import (
     AuthError,
     ConnectorError,
@@ -125,7 +126,6 @@ class BlueskyConnector(Connector):
     # WebVTT captions (20 languages, 20,000 bytes each); the service draws the thumbnail.
     video: ClassVar[VideoCapabilities | None] = VideoCapabilities(
         max_bytes=300_000_000, max_duration_s=600, caption_formats=("vtt",), max_caption_languages=20)
-    supports_idempotency: ClassVar[bool] = True  # client-chosen record key + getRecord
     token_help: ClassVar[str] = (
         "In the Bluesky app: Settings > Privacy and security > App passwords > Add; put the handle "
         "in `identifier` and the app password in the env var named by `password_env`.")
@@ -134,6 +134,7 @@ class BlueskyConnector(Connector):
     metric_names: ClassVar[dict[str, str]] = {
         "likeCount": "likes", "repostCount": "shares", "replyCount": "comments"}
     metrics_batch_size: ClassVar[int] = 25
+    login_reuse_s: ClassVar[float] = 60.0  # `channels check` logs in afresh, at most once a minute
 
     # -- limits -------------------------------------------------------------------------------
 
@@ -222,6 +223,24 @@ class BlueskyConnector(Connector):
         """Rotate the session now (the token job calls this); returns when the new session lapses."""
         saved = self._refresh() if self.credentials.load(self.channel.name).get("refresh_jwt") else self._login()
         return jwt_expiry(saved["refresh_jwt"])
+
+    def check_login(self) -> AccountInfo:
+        """A fresh `createSession` with the app password in the environment (the stored session
+        would hide a password just changed or revoked); a login made in the last
+        `login_reuse_s` with the same password is reused, to stay within the login rate limit."""
+        password = self.secret("password")
+        fingerprint = hashlib.sha256(password.encode()).hexdigest()[:16]
+        saved, now = self.credentials.load(self.channel.name), self.clock()
+        logged_in = parse_expiry(saved.get("login_at"))
+        if saved.get("password_fp") == fingerprint and logged_in is not None and \
+                (now - logged_in).total_seconds() < self.login_reuse_s:
+            try:
+                return self.check()
+            except AuthError:
+                pass  # the session was revoked meanwhile: try the password itself
+        saved = self._login()
+        self.credentials.save(self.channel.name, {**saved, "password_fp": fingerprint, "login_at": now.isoformat()})
+        return self.check()
 
     # -- the platform calls -------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar
@@ -53,6 +53,13 @@ def parse_time(value: str | None) -> datetime | None:
         return None
 
 
+def reset_time(value: str | None) -> datetime | None:
+    """`X-RateLimit-Reset`: an ISO time (Mastodon) or epoch seconds (some compatible servers, proxies)."""
+    if value and value.strip().isdigit():
+        return datetime.fromtimestamp(int(value.strip()), UTC)
+    return parse_time(value)
+
+
 def plain_text(content: str) -> str:
     """A status's HTML content as the text that was posted: paragraphs, line breaks, no tags."""
     text = re.sub(r"<br\s*/?>", "\n", content, flags=re.I)
@@ -86,7 +93,6 @@ class MastodonConnector(Connector):
     video: ClassVar[VideoCapabilities | None] = VideoCapabilities(
         max_bytes=103_809_024, max_pixels=8_294_400, max_fps=120,
         mime_types=("video/mp4", "video/quicktime", "video/webm"), cover="image")
-    supports_idempotency: ClassVar[bool] = True
     token_help: ClassVar[str] = (
         "On the instance: Preferences > Development > New application, scopes read:accounts "
         "read:statuses write:media write:statuses; copy 'Your access token' into the env var.")
@@ -307,10 +313,10 @@ class MastodonConnector(Connector):
         if status == 422 and message and any(m in message for m in _PROCESSING):
             return TransientError(name, f"{message} (HTTP 422)", http_status=422)
         if status == 429:
-            reset = parse_time(response.headers.get("X-RateLimit-Reset"))
+            reset = reset_time(response.headers.get("X-RateLimit-Reset"))
             retry_after = (reset - self.clock()).total_seconds() if reset else self.retry_after_s(response)
-            return RateLimited(name, f"rate limited: {message or 'Too many requests'}; "
-                               f"try again after {reset.isoformat() if reset else 'a minute'}",
+            reset = reset or self.clock() + timedelta(seconds=retry_after)
+            return RateLimited(name, f"rate limited: {message or 'Too many requests'}",
                                retry_after_s=retry_after, reset_at=reset, http_status=429)
         return self.default_classify(response, write=write, message=message)
 
@@ -319,7 +325,7 @@ class MastodonConnector(Connector):
         if remaining is None:
             return
         if remaining.strip() == "0" or response.status_code == 429:
-            self.blocked_until = parse_time(response.headers.get("X-RateLimit-Reset"))
+            self.blocked_until = reset_time(response.headers.get("X-RateLimit-Reset"))
         else:
             self.blocked_until = None
 

@@ -102,6 +102,12 @@ def shift_to_now(target: Plan | Sequence[Plan] | str | Path, now: datetime, *,
     return now + lead - min(dues)
 
 
+def key_collisions(posts: Sequence[PlannedPost]) -> list[tuple[PlannedPost, PlannedPost]]:
+    """(first, later) pairs of posts with one key (source, channel, language): one row in the database."""
+    first: dict[tuple[str, str, str], PlannedPost] = {}
+    return [(first[p.key], p) for p in posts if first.setdefault(p.key, p) is not p]
+
+
 @dataclass
 class _Occurrence:
     source_key: str
@@ -136,6 +142,10 @@ class _Planner:
                 continue
             rule_ids[rule.id] = i
             posts.extend(self.expand_rule(i, rule))
+        for first, again in key_collisions(posts):  # `schedule` would fail on the database's unique key
+            self.problem(("posts", rule_ids[again.rule_key]), f"post {again.source_key} to {again.channel} in "
+                         f"{again.language} is also made by the rule at line "
+                         f"{self.src.line(('posts', rule_ids[first.rule_key]))} (the same key)")
         campaign = self.spec.campaign
         used = sorted({m.organisation for m in self.meetings.values()})
         info = CampaignInfo(slug=campaign.id, name=campaign.name, timezone=campaign.timezone,
@@ -251,13 +261,19 @@ class _Planner:
             return []
         trigger = CronTrigger.from_crontab(crontab_for_apscheduler(rule.cron), timezone=self.tz)
         out: list[_Occurrence] = []
+        seen: set[str] = set()
         fire = trigger.get_next_fire_time(None, start)
         while fire is not None and fire <= end:
             if len(out) >= MAX_OCCURRENCES:
                 self.problem((*loc, "cron"), f"more than {MAX_OCCURRENCES} posts between `from` and `until`")
                 return []
-            local = fire.astimezone(self.tz)
-            out.append(_Occurrence(f"{rule.id}/{local:%Y-%m-%d-%H%M}", fire.astimezone(UTC), languages))
+            due = fire.astimezone(UTC)  # APScheduler may hand back a wall time that does not exist (02:30 in spring)
+            key = f"{rule.id}/{due.astimezone(self.tz):%Y-%m-%d-%H%M}"
+            # Once per local day and time: the night the clocks go back repeats 02:00-02:59, and the first
+            # (summer time) one counts; the night they go forward, 02:30 becomes 03:30 summer time.
+            if key not in seen:
+                seen.add(key)
+                out.append(_Occurrence(key, due, languages))
             fire = trigger.get_next_fire_time(fire, fire)
         if not out:
             self.problem((*loc, "cron"), f"{rule.cron!r} never fires between `from` and `until`")

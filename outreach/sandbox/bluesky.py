@@ -410,6 +410,16 @@ class BlueskySim(PlatformSim):
                     return xrpc_error(400, "InvalidRequest", f"unknown limit {key!r}")
                 setattr(self, key, timedelta(seconds=value) if key.endswith("_ttl") else int(value))
             return json_response({"limits": {k: str(getattr(self, k)) for k in _LIMITS}})
+        if action == "set_password":  # a new app password; the old one deleted, its sessions ended
+            account = next((a for a in self.accounts.values()
+                            if payload.get("identifier") in (a.did, a.handle)), None)
+            if account is None:
+                return xrpc_error(400, "InvalidRequest", "unknown account")
+            account.password = str(payload.get("password", ""))
+            for entry in self.refresh.values():  # deleting an app password ends its sessions
+                entry.revoked = True
+            self.access.clear()
+            return json_response({"password_set": True})
         if action == "revoke_sessions":  # what "sign out everywhere" or an app-password deletion does
             for entry in self.refresh.values():
                 entry.revoked = True

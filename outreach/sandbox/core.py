@@ -57,6 +57,7 @@ class FaultRule:
     path: str | None = None  # substring of the path below the prefix
     status: int = 503
     body: Any = None
+    headers: dict[str, str] | None = None  # sent with an `error` answer (e.g. Retry-After)
     delay_s: float = 2.0
     retry_after_s: float = 60.0
     times: int | None = 1
@@ -215,7 +216,8 @@ class Sandbox:
 
     def _apply(self, rule: FaultRule, sim: PlatformSim, req: Request) -> Response:
         if rule.mode == "error":
-            return Response(rule.status, rule.body if rule.body is not None else {"error": "injected fault"})
+            return Response(rule.status, rule.body if rule.body is not None else {"error": "injected fault"},
+                            dict(rule.headers or {}))
         if rule.mode == "rate_limit":
             return sim.rate_limited(rule)
         if rule.mode == "reset_before":

@@ -16,6 +16,7 @@ from outreach.config import parse_settings
 from outreach.db import Database
 from outreach.db.models import Organisation, Post
 from tests.archive.seed import Published, seed
+from tests.system import unavailable
 
 
 def counts(db: Database) -> dict[str, int]:
@@ -66,7 +67,7 @@ def test_missing_sqlite_database_is_a_clear_error(tmp_path: Path) -> None:
 @pytest.mark.postgres
 def test_pg_dump_backup(pg_db: Database, tmp_path: Path) -> None:
     if shutil.which("pg_dump") is None:
-        pytest.skip("pg_dump not installed")
+        unavailable("pg_dump (apt-get install postgresql-client)")
     with pg_db.write() as s:
         s.add(Organisation(code="IOT", name="IOT"))
     settings = parse_settings({"database": {"url": pg_db.url}}, environ={})

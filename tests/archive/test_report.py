@@ -3,7 +3,6 @@ youth reach kinds kept apart, and a PDF that poppler can render."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -16,6 +15,7 @@ from outreach.archive.figures import gather_figures
 from outreach.archive.report import find_chromium
 from tests.archive.conftest import Programme
 from tests.archive.seed import END, NOW, START
+from tests.system import unavailable
 
 
 def test_figures_are_hand_checkable(programme: Programme) -> None:
@@ -60,9 +60,7 @@ def test_html_is_self_contained_dutch_and_suppresses_small_counts(programme: Pro
 
 def test_pdf_renders_with_pdftoppm(programme: Programme, tmp_path: Path) -> None:
     if find_chromium() is None:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is not installed; .ci/run installs the Debian package `chromium`")
-        pytest.skip("Chromium not installed (apt-get install chromium)")
+        unavailable("Chromium (apt-get install chromium)")
     pdf = programme.bag / "data" / "report" / "report.pdf"  # made by the export, with headless Chromium
     assert pdf.read_bytes().startswith(b"%PDF-")
     subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(tmp_path / "page")], check=True)

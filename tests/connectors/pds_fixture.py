@@ -2,14 +2,13 @@
 
 `bluesky_pds` yields a `LocalPds` with a fresh account (handle ending in .test) and an app
 password for it. It skips, saying why, where Node.js or `peers/bluesky/node_modules` is missing;
-CI installs them with `cd peers/bluesky && npm ci` and sets OUTREACH_REQUIRE_PDS=1, which turns
+CI installs them with `cd peers/bluesky && npm ci` and sets CI=true, which turns
 that skip into a failure.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import shutil
 import subprocess
@@ -23,6 +22,7 @@ import pytest
 import requests
 
 from outreach.sandbox.http import free_port
+from tests.system import unavailable
 
 PEER_DIR = Path(__file__).resolve().parents[2] / "peers" / "bluesky"
 START_TIMEOUT_S = 60.0
@@ -74,9 +74,7 @@ def _wait_for_ready(process: subprocess.Popen[str]) -> dict[str, str]:
 def bluesky_pds() -> Iterator[LocalPds]:
     reason = _why_unavailable()
     if reason is not None:
-        if os.environ.get("OUTREACH_REQUIRE_PDS"):
-            pytest.fail(f"OUTREACH_REQUIRE_PDS is set but {reason}")
-        pytest.skip(reason)
+        unavailable(reason)
     port, plc_port = free_port(), free_port()
     # stderr goes to a file, not a pipe: nothing has to drain it while the server runs.
     with tempfile.TemporaryFile(mode="w+") as errors:

@@ -19,6 +19,7 @@ import pytest
 from outreach.db.models import Approval, Post
 from outreach.sandbox.http import free_port
 from tests.dashboard.conftest import APP, PASSWORD, ROOT, Seeded
+from tests.system import unavailable
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -37,9 +38,7 @@ def _need_browser() -> None:
     else:
         missing = "" if CHROMIUM.exists() else "Chromium (apt-get install chromium)"
     if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"{missing} is not installed; .ci/run installs it")
-        pytest.skip(f"{missing} is not installed")
+        unavailable(missing)
 
 
 @pytest.fixture

@@ -78,17 +78,23 @@ def test_random_faults_on_every_platform_end_exactly_once(tmp_path: Path, sqlite
             sandbox.add_fault(platform="*", times=None, rate=0.05, **mode)
         clock.advance(seconds=10)
 
-        stuck = drain(dispatcher, sqlite_db, clock)
+        stuck = drain(dispatcher, sqlite_db, clock, settled=handed_to_a_person())
         fired = Counter(mode for _, mode, _, _ in sandbox.fault_log)
         assert not stuck, f"still not published: {stuck}; faults fired: {fired}"
         assert len(fired) == 5 and sum(fired.values()) >= 30  # every kind of fault really happened
 
         held = sandbox.published()  # what each platform really holds, as text -> count
+        with sqlite_db.session() as s:  # TikTok cannot tell "never arrived" from "still in moderation"
+            told = {p.text for p in s.query(Post).filter(handed_to_a_person())}
         for platform, texts in expected.items():
+            if platform == "tiktok":  # at most once; a post not there was handed to a person
+                assert held[platform] <= Counter(texts), f"{platform}: a duplicate"
+                assert set(texts) - set(held[platform]) <= told, f"{platform}: lost without telling anyone"
+                continue
             assert held[platform] == Counter(texts), f"{platform}: not exactly once"
         with sqlite_db.session() as s:
-            remote_ids = [p.remote_id for p in s.query(Post)]
-        assert len(set(remote_ids)) == len(remote_ids) == 10 * len(channels)
+            remote_ids = [p.remote_id for p in s.query(Post).filter(Post.remote_id.is_not(None))]
+        assert len(set(remote_ids)) == len(remote_ids) == 10 * len(channels) - len(told)
 
         # No request reached a platform before the reset its rate-limit answer announced. (TikTok's
         # 429 announces no reset: its connector waits its one-minute window, checked in its own tests.)
@@ -102,3 +108,8 @@ def test_random_faults_on_every_platform_end_exactly_once(tmp_path: Path, sqlite
     finally:
         server.stop()
 
+
+
+def handed_to_a_person():  # type: ignore[no-untyped-def]
+    """TikTok posts whose interrupted Direct Post could not be found: `manual_due`, a person checks the app."""
+    return (Post.platform == "tiktok") & (Post.status == PostStatus.MANUAL_DUE.value)
