@@ -4,11 +4,12 @@ simulation that says what it published: adding a platform touches no list elsewh
 from __future__ import annotations
 
 import pytest
+import requests
 
 from outreach.cards import card_size_for
 from outreach.connectors import CONNECTORS, platform_class
 from outreach.domain import Platform
-from outreach.sandbox import SIMULATIONS, build_sandbox, demo_accounts
+from outreach.sandbox import SIMULATIONS, build_sandbox, demo_accounts, serve
 
 
 @pytest.mark.parametrize("cls", CONNECTORS, ids=lambda c: c.platform.value)
@@ -40,9 +41,16 @@ def test_every_connector_has_one_simulation_and_one_demo_channel() -> None:
 
 
 def test_a_fresh_sandbox_reports_nothing_published_on_any_platform() -> None:
-    published = build_sandbox().published()
+    sandbox = build_sandbox()
+    published = sandbox.published()
     assert set(published) == {cls.platform.value for cls in CONNECTORS}
     assert all(not texts for texts in published.values())
+    server = serve(sandbox)
+    try:
+        over_http = requests.get(f"{server.url}/_sandbox/published", timeout=5).json()
+    finally:
+        server.stop()
+    assert over_http == {cls.platform.value: {} for cls in CONNECTORS}
 
 
 def test_manual_channels_have_sizes_but_no_connector() -> None:
