@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from outreach.sandbox import youtube_analytics as analytics
+from outreach.sandbox import youtube_wire as wire
 from outreach.sandbox.core import DemoAccount, FaultRule, PlatformSim
 from outreach.sandbox.http import Drop, Request, Response, json_response
 
@@ -40,14 +39,6 @@ PRIVACY = ("private", "unlisted", "public")
 
 def iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def google_error(status: int, reason: str, message: str, domain: str = "youtube.api") -> Response:
-    statuses = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
-                409: "ALREADY_EXISTS", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL"}
-    return json_response({"error": {"code": status, "message": message, "status": statuses.get(status, ""),
-                                    "errors": [{"message": message, "domain": domain, "reason": reason}]}},
-                         status)
 
 
 @dataclass
@@ -120,7 +111,7 @@ class YouTubeSim(PlatformSim):
         return super().control(action, payload)
 
     def rate_limited(self, rule: FaultRule) -> Response:
-        response = google_error(429, "rateLimitExceeded", "The request cannot be completed because you have "
+        response = wire.google_error(429, "rateLimitExceeded", "The request cannot be completed because you have "
                                 "exceeded your quota.", "usageLimits")
         response.headers["Retry-After"] = str(int(rule.retry_after_s))
         return response
@@ -169,7 +160,7 @@ class YouTubeSim(PlatformSim):
         token = req.header("authorization").removeprefix("Bearer ").strip()
         expiry = self.access.get(token)
         if expiry is None or self.clock() >= expiry:
-            return google_error(401, "authError", "Invalid Credentials", "global")
+            return wire.google_error(401, "authError", "Invalid Credentials", "global")
         return None
 
     # -- quota --------------------------------------------------------------------------------
@@ -185,12 +176,12 @@ class YouTubeSim(PlatformSim):
         self._roll_day()
         if method == "videos.insert":
             if self.usage["inserts"] >= self.config["daily_inserts"]:
-                return google_error(403, "quotaExceeded", "The request cannot be completed because you have "
+                return wire.google_error(403, "quotaExceeded", "The request cannot be completed because you have "
                                     "exceeded your quota.", "youtube.quota")
             self.usage["inserts"] += 1
         cost = COSTS.get(method, 1)
         if self.usage["units"] + cost > self.config["daily_units"]:
-            return google_error(403, "quotaExceeded", "The request cannot be completed because you have "
+            return wire.google_error(403, "quotaExceeded", "The request cannot be completed because you have "
                                 "exceeded your quota.", "youtube.quota")
         self.usage["units"] += cost
         return None
@@ -207,32 +198,32 @@ class YouTubeSim(PlatformSim):
         session = self.sessions.get(upload_id)
         if session is None or self.clock() > session.created_at + timedelta(seconds=self.config["session_ttl_s"]):
             self.sessions.pop(upload_id, None)
-            return google_error(404, "notFound", "The upload session was not found or has expired.")
+            return wire.google_error(404, "notFound", "The upload session was not found or has expired.")
         return self._upload(req, session)
 
     def _start(self, req: Request) -> Response:
         if req.param("uploadType") != "resumable":
-            return google_error(400, "invalidParameter", "uploadType must be resumable here")
+            return wire.google_error(400, "invalidParameter", "uploadType must be resumable here")
         body = req.json()
         snippet = (body or {}).get("snippet") or {}
         status = (body or {}).get("status") or {}
         title, description = str(snippet.get("title", "")), str(snippet.get("description", ""))
         if not title.strip() or len(title) > 100 or re.search(r"[<>]", title):
-            return google_error(400, "invalidTitle", "The request metadata specifies an invalid video title.")
+            return wire.google_error(400, "invalidTitle", "The request metadata specifies an invalid video title.")
         if len(description.encode()) > 5000 or re.search(r"[<>]", description):
-            return google_error(400, "invalidDescription", "The request metadata specifies an invalid "
+            return wire.google_error(400, "invalidDescription", "The request metadata specifies an invalid "
                                 "video description.")
         if sum(len(t) for t in snippet.get("tags") or []) > 500:
-            return google_error(400, "invalidTags", "The request metadata specifies invalid video keywords.")
+            return wire.google_error(400, "invalidTags", "The request metadata specifies invalid video keywords.")
         if status.get("privacyStatus", "public") not in PRIVACY:
-            return google_error(400, "invalidVideoMetadata", "The request metadata is invalid.")
+            return wire.google_error(400, "invalidVideoMetadata", "The request metadata is invalid.")
         self._roll_day()
         try:
             total = int(req.header("x-upload-content-length"))
         except ValueError:
-            return google_error(400, "mediaBodyRequired", "The request does not include the video content.")
+            return wire.google_error(400, "mediaBodyRequired", "The request does not include the video content.")
         if self.usage["uploads"] >= self.config["daily_channel_uploads"]:
-            return google_error(400, "uploadLimitExceeded", "The user has exceeded the number of videos they "
+            return wire.google_error(400, "uploadLimitExceeded", "The user has exceeded the number of videos they "
                                 "may upload.")
         refused = self._charge("videos.insert")
         if refused is not None:
@@ -253,12 +244,12 @@ class YouTubeSim(PlatformSim):
         match = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", spec) if spec else None
         start, end = (int(match.group(1)), int(match.group(2))) if match else (0, len(req.body) - 1)
         if match and int(match.group(3)) != session.total or end - start + 1 != len(req.body):
-            return google_error(400, "badContent", "Content-Range does not match the request body.")
+            return wire.google_error(400, "badContent", "Content-Range does not match the request body.")
         if start != len(session.data):
             return self._incomplete(session)  # Google keeps what it has; the client continues from Range
         last = end + 1 == session.total
         if not last and len(req.body) % CHUNK:
-            return google_error(400, "invalidChunkSize", "Every chunk but the last must be a multiple of "
+            return wire.google_error(400, "invalidChunkSize", "Every chunk but the last must be a multiple of "
                                 "262144 bytes.")
         cut = self.config["interrupt_after_bytes"]
         if cut is not None and start <= cut < end + 1:  # the connection breaks part-way through the chunk
@@ -334,7 +325,7 @@ class YouTubeSim(PlatformSim):
         if denied is not None:
             return denied
         views = {v.id: self._views(v) for v in self.videos.values()}
-        return analytics.report(req, views, threshold=int(self.config["analytics_threshold_views"]))
+        return wire.report(req, views, threshold=int(self.config["analytics_threshold_views"]))
 
     def _videos(self, req: Request) -> Response:
         denied = self._authorised(req) or self._charge("videos.list")
@@ -367,7 +358,7 @@ class YouTubeSim(PlatformSim):
         if denied is not None:
             return denied
         if req.param("playlistId") != UPLOADS:
-            return google_error(404, "playlistNotFound", "The playlist identified with the request's "
+            return wire.google_error(404, "playlistNotFound", "The playlist identified with the request's "
                                 "playlistId parameter cannot be found.")
         size = max(1, min(50, int(req.param("maxResults") or 5)))
         start = int(req.param("pageToken") or 0)
@@ -391,32 +382,22 @@ class YouTubeSim(PlatformSim):
         denied = self._authorised(req)
         if denied is not None:
             return denied
-        match = re.search(r"boundary=\"?([^\";]+)", req.header("content-type"))
-        if req.content_type != "multipart/related" or match is None:
-            return google_error(400, "invalidMetadata", "Captions need a multipart/related upload.")
-        parts = [p for p in req.body.split(b"--" + match.group(1).encode()) if p.strip() not in (b"", b"--")]
-        if len(parts) != 2:
-            return google_error(400, "invalidMetadata", "Captions need metadata and a file.")
-        meta_raw, file_raw = (p.split(b"\r\n\r\n", 1)[1].rstrip(b"\r\n") for p in parts)
-        try:
-            snippet = json.loads(meta_raw)["snippet"]
-        except (ValueError, KeyError):
-            return google_error(400, "invalidMetadata", "The caption metadata is invalid.")
+        upload = wire.caption_upload(req)
+        if isinstance(upload, Response):
+            return upload
+        snippet, file_raw = upload
         video = self.videos.get(str(snippet.get("videoId")))
         if video is None:
-            return google_error(404, "videoNotFound", "The video that you are trying to caption cannot be found.")
-        text = file_raw.decode("utf-8", "replace")
-        if not re.search(r"\d\d:\d\d:\d\d[,.]\d\d\d --> \d\d:\d\d:\d\d[,.]\d\d\d", text):
-            return google_error(400, "invalidMetadata", "The caption track could not be read (SRT or WebVTT).")
+            return wire.google_error(404, "videoNotFound", "The video that you are trying to caption cannot be found.")
         language, name = str(snippet.get("language", "")), str(snippet.get("name", ""))
         if any(c["language"] == language and c["name"] == name for c in video.captions):
-            return google_error(409, "captionExists", "The video already has a caption track with this "
+            return wire.google_error(409, "captionExists", "The video already has a caption track with this "
                                 "language and name.")
         refused = self._charge("captions.insert")
         if refused is not None:
             return refused
         caption = {"id": f"AUieDa{next(self._seq)}", "language": language, "name": name,
-                   "format": "vtt" if text.lstrip().startswith("WEBVTT") else "srt", "bytes": len(file_raw)}
+                   "format": "vtt" if file_raw.lstrip().startswith(b"WEBVTT") else "srt", "bytes": len(file_raw)}
         video.captions.append(caption)
         return json_response({"kind": "youtube#caption", "id": caption["id"], "snippet": {
             "videoId": video.id, "language": language, "name": name, "trackKind": "standard",

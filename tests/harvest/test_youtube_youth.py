@@ -21,7 +21,7 @@ from outreach.harvest import HarvestSettings, harvest_due
 from outreach.harvest.settings import AgeRange
 from outreach.publishing import ConnectorCache
 from outreach.sandbox.youtube import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN, YouTubeSim
-from outreach.sandbox.youtube_analytics import viewer_percentages
+from outreach.sandbox.youtube_wire import viewer_percentages
 from tests.clock import FakeClock
 
 START = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)

@@ -1,6 +1,7 @@
-"""YouTube Analytics API v2 (`GET /v2/reports`), simulated for the YouTube simulation (video.md 8.7).
+"""Google's wire formats for the YouTube simulation: the error envelope, `multipart/related` caption
+uploads, and YouTube Analytics API v2 reports (`GET /v2/reports`, video.md 8.7).
 
-Two report shapes the connector asks for: views per video (`dimensions=video`) and the share of
+Analytics: two report shapes the connector asks for: views per video (`dimensions=video`) and the share of
 logged-in viewers by `ageGroup,gender` for one video (`metrics=viewerPercentage`). Shares are fixed per
 video (seeded by its id) and sum to 100; below `analytics_threshold_views` the demographic report has
 no rows at all, as YouTube's privacy threshold does (not zeros).
@@ -8,11 +9,40 @@ no rows at all, as YouTube's privacy threshold does (not zeros).
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from typing import Any
 
 from outreach.sandbox.http import Request, Response, json_response
+
+
+def google_error(status: int, reason: str, message: str, domain: str = "youtube.api") -> Response:
+    statuses = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
+                409: "ALREADY_EXISTS", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL"}
+    return json_response({"error": {"code": status, "message": message, "status": statuses.get(status, ""),
+                                    "errors": [{"message": message, "domain": domain, "reason": reason}]}},
+                         status)
+
+
+def caption_upload(req: Request) -> tuple[dict[str, Any], bytes] | Response:
+    """The caption metadata's snippet and the caption file from a `multipart/related` upload, or the
+    400 Google answers when the body is not that."""
+    match = re.search(r"boundary=\"?([^\";]+)", req.header("content-type"))
+    if req.content_type != "multipart/related" or match is None:
+        return google_error(400, "invalidMetadata", "Captions need a multipart/related upload.")
+    parts = [p for p in req.body.split(b"--" + match.group(1).encode()) if p.strip() not in (b"", b"--")]
+    if len(parts) != 2 or any(b"\r\n\r\n" not in p for p in parts):
+        return google_error(400, "invalidMetadata", "Captions need metadata and a file.")
+    meta_raw, file_raw = (p.split(b"\r\n\r\n", 1)[1].rstrip(b"\r\n") for p in parts)
+    try:
+        snippet = json.loads(meta_raw)["snippet"]
+    except (ValueError, KeyError, TypeError):
+        return google_error(400, "invalidMetadata", "The caption metadata is invalid.")
+    if not re.search(r"\d\d:\d\d:\d\d[,.]\d\d\d --> \d\d:\d\d:\d\d[,.]\d\d\d", file_raw.decode("utf-8", "replace")):
+        return google_error(400, "invalidMetadata", "The caption track could not be read (SRT or WebVTT).")
+    return snippet, file_raw
+
 
 AGE_GROUPS = ("age13-17", "age18-24", "age25-34", "age35-44", "age45-54", "age55-64", "age65-")
 GENDERS = ("female", "male", "user_specified")
