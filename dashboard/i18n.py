@@ -51,6 +51,9 @@ NL: dict[str, str] = {
     "what.manual_overdue": "met de hand plaatsen (te laat)", "what.auth": "inloggen mislukt",
     "what.harvest_error": "cijfers ophalen mislukt", "what.rejected": "afgewezen",
     "what.token_expiring": "toegang verloopt", "what.manual_hint": "Plaats deze post met de hand en bevestig hem hier.",
+    "what.tiktok_app": "afmaken in de TikTok-app", "what.tiktok_app_overdue": "afmaken in de TikTok-app (te laat)",
+    "what.tiktok_app_hint": "Open de TikTok-app: maak de post af vanuit je inbox (of kijk of hij er al staat) "
+                            "en bevestig hem hier met de link.",
     "col.status": "Status", "col.due": "Gepland (lokaal)", "col.reach": "Bereik", "col.youth": "Jongeren",
     "col.kind": "Soort", "col.source": "Bron", "col.link": "Link", "col.text": "Tekst",
     "col.meeting": "Bijeenkomst", "col.campaign": "Campagne", "col.posts": "Posts",
@@ -81,8 +84,7 @@ NL: dict[str, str] = {
     "rev.title": "Beoordelen", "rev.none": "Niets te beoordelen.", "rev.approve": "Goedkeuren",
     "rev.reject": "Afwijzen", "rev.reason": "Reden (verplicht bij afwijzen)", "rev.done": "{what}",
     "rev.audit": "Logboek: wie deed wat",
-    "arch.title": "Archief", "arch.unavailable": "Het exporteren van het archief is in deze versie nog niet "
-    "beschikbaar (outreach.archive heeft geen exportfunctie).", "arch.from": "Van", "arch.to": "Tot en met",
+    "arch.title": "Archief", "arch.from": "Van", "arch.to": "Tot en met",
     "arch.export": "Archief en rapport maken", "arch.download": "Download {name}",
     "arch.done": "Klaar: {path}",
     "err.action": "Niet gelukt: {error}",
@@ -127,6 +129,9 @@ EN: dict[str, str] = {
     "what.manual_overdue": "to post by hand (late)", "what.auth": "login failed",
     "what.harvest_error": "fetching figures failed", "what.rejected": "rejected",
     "what.token_expiring": "access expiring", "what.manual_hint": "Post this by hand, then confirm it here.",
+    "what.tiktok_app": "finish in the TikTok app", "what.tiktok_app_overdue": "finish in the TikTok app (late)",
+    "what.tiktok_app_hint": "Open the TikTok app: finish the post from your inbox (or check whether it is already "
+                            "there), then confirm it here with its link.",
     "col.status": "Status", "col.due": "Due (local)", "col.reach": "Reach", "col.youth": "Youth",
     "col.kind": "Kind", "col.source": "Source", "col.link": "Link", "col.text": "Text",
     "col.meeting": "Meeting", "col.campaign": "Campaign", "col.posts": "Posts",
@@ -157,8 +162,7 @@ EN: dict[str, str] = {
     "rev.title": "Review", "rev.none": "Nothing to review.", "rev.approve": "Approve", "rev.reject": "Reject",
     "rev.reason": "Reason (required to reject)", "rev.done": "{what}",
     "rev.audit": "Audit trail: who did what",
-    "arch.title": "Archive", "arch.unavailable": "Archive export is not available in this version "
-    "(outreach.archive has no export function).", "arch.from": "From", "arch.to": "Up to and including",
+    "arch.title": "Archive", "arch.from": "From", "arch.to": "Up to and including",
     "arch.export": "Build archive and report", "arch.download": "Download {name}", "arch.done": "Done: {path}",
     "err.action": "Did not work: {error}",
 }

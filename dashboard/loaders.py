@@ -164,15 +164,6 @@ def card_preview(draft: dashboard_posts.DraftPost, meeting: dashboard_posts.Meet
     return card.data, card.alt_text
 
 
-def archive_exporter() -> Any | None:
-    """`outreach.archive`'s export function when this version has it, else None."""
-    try:
-        from outreach.archive import export_archive
-    except ImportError:
-        return None
-    return export_archive
-
-
 def export_archive(first: date, last: date, *, language: str = "nl") -> list[Path]:
     """Export the archive (BagIt, with the report) for [first, last] local days; returns the zipped bag
     and the report files, ready to download. Written under `<state_dir>/exports/`."""

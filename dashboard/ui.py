@@ -156,10 +156,6 @@ def bar_chart(frame: pd.DataFrame, *, category: str, value: str, title: str, key
     st.altair_chart(alt.Chart(frame, title=title).mark_bar().encode(**enc), key=f"chart_{key}", width="stretch")
 
 
-def default_day(moment: datetime | None = None) -> date:
-    return (moment or datetime.now(UTC)).date()
-
-
 TOTALS_COLUMNS = ("label", "posts", "reach", "engagement", "youth_measured", "youth_estimated", "youth_offline")
 
 

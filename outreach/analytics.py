@@ -30,7 +30,7 @@ from outreach.db.models import (
     PostMetricsLatest,
     PostYouthEstimate,
 )
-from outreach.domain import MeetingKind, PostStatus
+from outreach.domain import MeetingKind, Platform, PostStatus
 from outreach.harvest.settings import HarvestSettings
 from outreach.harvest.values import Count, ReachKind, YouthReach, YouthTotals
 from outreach.harvest.youth import OFFLINE_BUCKETS, post_youth_reach
@@ -406,17 +406,23 @@ MANUAL_LATE_AFTER = timedelta(hours=1)  # a post to place by hand still not conf
 
 def needs_attention(db: Database, *, now: datetime, limit: int = 50) -> list[Attention]:
     """Failed posts, posts still retrying, manual posts due (`manual_due`; `manual_overdue` once
-    MANUAL_LATE_AFTER has passed without a confirmation), rejected posts, channels with auth or
+    MANUAL_LATE_AFTER has passed without a confirmation; on TikTok `tiktok_app`, `tiktok_app_overdue`:
+    a draft to finish in the TikTok app, or a post to check there), rejected posts, channels with auth or
     harvest errors, tokens expiring within TOKEN_WARNING_DAYS."""
     items: list[Attention] = []
     with db.session() as s:
-        posts = s.execute(select(Post.id, Post.channel, Post.status, Post.last_error, Post.updated_at, Post.due_at)
+        posts = s.execute(select(Post.id, Post.channel, Post.status, Post.last_error, Post.updated_at, Post.due_at,
+                                 Post.platform)
                           .where(Post.status.in_([PostStatus.FAILED.value, PostStatus.RETRYING.value,
                                                   PostStatus.MANUAL_DUE.value]))
                           .order_by(Post.updated_at.desc()).limit(limit)).all()
-        for pid, channel, status, error, updated, due in posts:
-            if status == PostStatus.MANUAL_DUE.value:
-                what = "manual_overdue" if due < now - MANUAL_LATE_AFTER else "manual_due"
+        for pid, channel, status, error, updated, due, platform in posts:
+            if status == PostStatus.MANUAL_DUE.value:  # on TikTok: a draft in the app's inbox, or to check there
+                late = due < now - MANUAL_LATE_AFTER
+                if platform == Platform.TIKTOK.value:
+                    what = "tiktok_app_overdue" if late else "tiktok_app"
+                else:
+                    what = "manual_overdue" if late else "manual_due"
                 items.append(Attention(what, channel, error or "to be posted by hand", pid, due))
             else:
                 items.append(Attention(status, channel, error or status, pid, updated))
@@ -436,7 +442,8 @@ def needs_attention(db: Database, *, now: datetime, limit: int = 50) -> list[Att
                 .where(Post.status == PostStatus.REJECTED.value).order_by(Post.updated_at.desc()).limit(limit)):
             items.append(Attention("rejected", channel, why or error or "rejected in review", pid, updated))
         for channel, error, at in s.execute(select(HarvestChannel.channel, HarvestChannel.last_error,
-                                                   HarvestChannel.last_pass_at)
+                                                   func.coalesce(HarvestChannel.last_error_since,
+                                                                 HarvestChannel.last_pass_at))
                                             .where(HarvestChannel.last_error.is_not(None))):
             items.append(Attention("harvest_error", channel, error, None,
                                    datetime.fromtimestamp(at, UTC) if at else None))

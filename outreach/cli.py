@@ -490,7 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("reschedule", cmd_reschedule, "move an unpublished post to a new time (local time)")
     p.add_argument("id", type=_post_id, metavar="POST_ID")
     p.add_argument("--at", required=True, help="new local date and time, e.g. '2027-03-05 18:00'")
-    p = add("confirm", cmd_confirm, "confirm a manual post was posted by hand")
+    p = add("confirm", cmd_confirm, "confirm a manual post was posted by hand (or a TikTok draft finished in the app)")
     p.add_argument("id", type=_post_id, metavar="POST_ID")
     p.add_argument("--permalink", required=True, help="link to the post (or a screenshot path)")
     p.add_argument("--by", required=True, help="who posted it")

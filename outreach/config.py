@@ -44,7 +44,8 @@ TABLE_VALUES: dict[tuple[str, str], tuple[type, str]] = {
 }
 # Channel keys besides platform, base_url and NAME_env: the options each platform's connector reads
 # (`channel.options.get(...)`); a connector that reads a new option adds it here. A platform missing
-# from this table has its options accepted unchecked (tests/test_config.py keeps the two in step).
+# from this table has its options accepted unchecked (YouTube: its quota_* keys are open-ended);
+# tests/test_config.py keeps the two in step.
 CHANNEL_OPTIONS: dict[str, frozenset[str]] = {
     "*": frozenset({"utm_source", "max_text"}),
     "mastodon": frozenset({"accept_language", "visibility"}),
@@ -53,7 +54,7 @@ CHANNEL_OPTIONS: dict[str, frozenset[str]] = {
     "facebook": frozenset({"page_id", "metrics", "api_version"}),
     "threads": frozenset({"threads_user_id", "api_version"}),
     "linkedin": frozenset({"organization_urn", "linkedin_version", "token_expires_at", "client_id", "oauth_url"}),
-    "tiktok": frozenset({"token_expires_at", "disable_comment", "auto_add_music", "privacy_level"}),
+    "tiktok": frozenset({"token_expires_at", "disable_comment", "auto_add_music", "privacy_level", "audited"}),
     "manual": frozenset(),
 }
 _SECRET_WORDS = ("token", "password", "secret", "api_key", "apikey", "key", "access_token", "refresh_token",

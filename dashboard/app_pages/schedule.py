@@ -27,13 +27,13 @@ st.subheader(t("sched.attention"))
 items = loaders.attention()
 if not items:
     st.caption(t("sched.none"))
-MANUAL = ("manual_due", "manual_overdue")
+MANUAL = ("manual_due", "manual_overdue", "tiktok_app", "tiktok_app_overdue")  # confirmed by a person
 
 
 def in_words(item: dict) -> dict[str, str]:
     """What needs attention and the detail to show, in the reader's language."""
-    return {"what": t(f"what.{item['what']}"),
-            "message": t("what.manual_hint") if item["what"] in MANUAL else item["message"]}
+    hint = "what.tiktok_app_hint" if item["what"].startswith("tiktok_app") else "what.manual_hint"
+    return {"what": t(f"what.{item['what']}"), "message": t(hint) if item["what"] in MANUAL else item["message"]}
 
 
 ui.table([{**item, **in_words(item), "since": ui.local_time(item["since"], tz)} for item in items],

@@ -37,17 +37,14 @@ from outreach.db.models import (
     Campaign,
     EngagementSnapshot,
     Meeting,
+    MeetingOutcome,
     Organisation,
     Post,
     PostMetricsLatest,
+    PostYouthEstimate,
     PublishAttempt,
 )
 from outreach.domain import PostStatus
-
-try:
-    from outreach.db.models import MeetingOutcome, PostYouthEstimate
-except ImportError:  # pragma: no cover - older schema
-    MeetingOutcome = PostYouthEstimate = None  # type: ignore[assignment,misc]
 
 Progress = Callable[[str, int, "int | None"], None]
 CHECKSUMS = ("sha256", "sha512")
@@ -129,21 +126,18 @@ def export_archive(db: Database, settings: Any, out_dir: str | os.PathLike[str],
                            extra=[Column("organisation", Organisation.code), Column("campaign", Campaign.slug)],
                            joins=[(Organisation, Organisation.id == Meeting.organisation_id),
                                   (Campaign, Campaign.id == Meeting.campaign_id)])
-    if MeetingOutcome is not None:
-        c["meeting_outcomes"] = _write(w, "meeting_outcomes.csv", "meeting outcomes", MeetingOutcome, meetings,
-                                       MeetingOutcome.meeting_id, people=OUTCOME_PEOPLE,
-                                       # a local file path says nothing to an evaluator; free-text notes
-                                       # can name attendees, so they never leave the database (README)
-                                       skip=("source", "notes"))
+    c["meeting_outcomes"] = _write(w, "meeting_outcomes.csv", "meeting outcomes", MeetingOutcome, meetings,
+                                   MeetingOutcome.meeting_id, people=OUTCOME_PEOPLE,
+                                   # a local file path says nothing to an evaluator; free-text notes
+                                   # can name attendees, so they never leave the database (README)
+                                   skip=("source", "notes"))
     c["engagement_snapshots"] = _write(w, "metrics/engagement_snapshots.csv", "engagement snapshots",
                                        EngagementSnapshot, chosen, EngagementSnapshot.post_id,
                                        skip=("raw",), order=(EngagementSnapshot.post_id, EngagementSnapshot.id))
     c["post_metrics_latest"] = _write(w, "metrics/post_metrics_latest.csv", "latest metrics", PostMetricsLatest,
                                       chosen, PostMetricsLatest.post_id, skip=("next_harvest_at",))
-    if PostYouthEstimate is not None:
-        c["youth_estimates"] = _write(w, "metrics/youth_estimates.csv", "youth estimates", PostYouthEstimate,
-                                      chosen, PostYouthEstimate.post_id,
-                                      kinds={"source_captured_at": "epoch"})
+    c["youth_estimates"] = _write(w, "metrics/youth_estimates.csv", "youth estimates", PostYouthEstimate,
+                                  chosen, PostYouthEstimate.post_id, kinds={"source_captured_at": "epoch"})
     channels = select(Post.channel).where(Post.id.in_(chosen)).distinct()
     a = AudienceSnapshot
     audience = [col for col in columns_of(a, kinds={"captured_at": "epoch", "value": "people"})]

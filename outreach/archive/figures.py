@@ -8,7 +8,7 @@ here; suppression of small counts of people ("<10") happens where figures are sh
 from __future__ import annotations
 
 import io
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,13 +18,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from outreach.db import Database
-from outreach.db.models import Meeting, Organisation, Post, PostMetricsLatest
+from outreach.db.models import (
+    Meeting,
+    MeetingOutcome,
+    Organisation,
+    Post,
+    PostMetricsLatest,
+    PostYouthEstimate,
+)
 from outreach.domain import MeetingKind, PostStatus
-
-try:  # issue 4's additions; the report degrades to "unknown" without them
-    from outreach.db.models import MeetingOutcome, PostYouthEstimate
-except ImportError:  # pragma: no cover - older schema
-    MeetingOutcome = PostYouthEstimate = None  # type: ignore[assignment,misc]
+from outreach.harvest.settings import harvest_settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +40,7 @@ class Programme:
 
 
 def programme(settings: Any) -> Programme:
-    """Read `[programme]`, `[privacy]`, `[youth]` through issue 4's harvest settings when present."""
-    try:
-        from outreach.harvest.settings import harvest_settings
-    except ImportError:  # pragma: no cover
-        return Programme()
+    """Read `[programme]`, `[privacy]`, `[youth]` through the harvest settings."""
     hs = harvest_settings(settings)
     return Programme(meetings_target=hs.meetings_target, threshold=hs.privacy_threshold, young=hs.young.label)
 
@@ -180,8 +179,6 @@ def _meetings(s: Session, fig: ReportFigures, orgs: dict[int, OrgRow], org: Orga
     if org is not None:
         to_date = to_date.where(Meeting.organisation_id == org.id)
     fig.meetings_held_to_date = s.scalar(to_date) or 0
-    if MeetingOutcome is None:
-        return
     o = MeetingOutcome
     ages = (o.age_under_18, o.age_18_24, o.age_25_34, o.age_35_plus, o.age_unknown)
     genders = {"woman": o.gender_woman, "man": o.gender_man, "other": o.gender_other,
@@ -235,15 +232,12 @@ def _posts(s: Session, fig: ReportFigures, orgs: dict[int, OrgRow], org: Organis
     engagement = (func.coalesce(m.likes, 0) + func.coalesce(m.comments, 0)
                   + func.coalesce(m.shares, 0) + func.coalesce(m.saves, 0))
     columns = [Post.platform, Meeting.organisation_id, m.reach, m.views, engagement, m.youth_reach]
-    query = select(*columns).select_from(Post).outerjoin(m, m.post_id == Post.id) \
-        .outerjoin(Meeting, Meeting.id == Post.meeting_id).where(*where)
-    if PostYouthEstimate is not None:
-        query = query.add_columns(PostYouthEstimate.estimated) \
-            .outerjoin(PostYouthEstimate, PostYouthEstimate.post_id == Post.id)
+    query = select(*columns, PostYouthEstimate.estimated).select_from(Post).outerjoin(m, m.post_id == Post.id) \
+        .outerjoin(Meeting, Meeting.id == Post.meeting_id) \
+        .outerjoin(PostYouthEstimate, PostYouthEstimate.post_id == Post.id).where(*where)
     per_platform: dict[str, PlatformReach] = {}
     for row in s.execute(query.execution_options(yield_per=5000)):
-        platform, org_id, reach, views, eng, youth = row[:6]
-        estimated = row[6] if len(row) > 6 else None
+        platform, org_id, reach, views, eng, youth, estimated = row
         pr = per_platform.setdefault(platform, PlatformReach(platform))
         pr.posts += 1
         pr.reach += reach or 0
@@ -276,7 +270,7 @@ def _top_posts(s: Session, org: Organisation | None, start: datetime, end: datet
              .order_by(score.desc(), engagement.desc(), Post.id).limit(top))
     estimates: dict[int, int | None] = {}
     rows = list(s.execute(query))
-    if PostYouthEstimate is not None and rows:
+    if rows:
         ids = [row[0].id for row in rows]
         estimates = {pid: est for pid, est in s.execute(
             select(PostYouthEstimate.post_id, PostYouthEstimate.estimated).where(PostYouthEstimate.post_id.in_(ids)))}
@@ -319,13 +313,11 @@ def card_thumbnail(post: Post, *, settings: Any, width: int = 360) -> tuple[byte
 
 
 def _render_card(post: Post, template: str, alt: str, *, settings: Any) -> tuple[Any, str]:
-    try:
-        from PIL import Image
+    from PIL import Image
 
-        from outreach.cards.model import CardSpec
-        from outreach.cards.render import render_card
-    except ImportError:  # pragma: no cover
-        return None, alt
+    from outreach.cards.model import CardSpec
+    from outreach.cards.render import render_card
+
     meeting = post.meeting
     title = post.text.strip().splitlines()[0][:90] if post.text.strip() else template
     spec = CardSpec(template=template, language=post.language, title=title,
@@ -338,16 +330,6 @@ def _render_card(post: Post, template: str, alt: str, *, settings: Any) -> tuple
     except Exception:  # a card the renderer refuses must not sink the report
         return None, alt
     return Image.open(io.BytesIO(card.data)), alt or card.alt_text
-
-
-def group_small(values: dict[str, int], *, keep: int = 8, other: str = "other") -> dict[str, int]:
-    """The `keep` largest entries and one summed rest, for charts with many categories."""
-    items = sorted(values.items(), key=lambda kv: -kv[1])
-    head, rest = items[:keep], items[keep:]
-    result = defaultdict(int, head)
-    if rest:
-        result[other] += sum(v for _, v in rest)
-    return dict(result)
 
 
 __all__ = ["ReportFigures", "gather_figures", "programme", "published_filter", "resolve_organisation"]

@@ -111,13 +111,6 @@ def stroke_width(face: Face, weight: Weight, size: int) -> int:
     return max(1, round(size * 0.03)) if weight is Weight.BOLD and face in FAUX_BOLD else 0
 
 
-@cache
-def vertical_metrics(face: Face) -> tuple[float, float]:
-    """(ascent, descent) as fractions of the font size, from the font's own metrics."""
-    ascent, descent = font(face, Weight.BOLD, 1000).getmetrics()
-    return ascent / 1000, descent / 1000
-
-
 def _is_strong(ch: str) -> bool:
     return unicodedata.bidirectional(ch) in _STRONG
 

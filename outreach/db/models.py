@@ -155,7 +155,7 @@ class PublishAttempt(Base):
     worker: Mapped[str] = mapped_column(String(120))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    outcome: Mapped[str] = mapped_column(String(20))  # started|published|reconciled|retry|failed|lost_lease
+    outcome: Mapped[str] = mapped_column(String(20))  # started|published|reconciled|retry|failed|lost_lease|manual_due
     error_kind: Mapped[str | None] = mapped_column(String(20))
     message: Mapped[str | None] = mapped_column(Text)
     http_status: Mapped[int | None] = mapped_column(Integer)
@@ -271,6 +271,7 @@ class HarvestChannel(Base):
     last_audience_at: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_kind: Mapped[str | None] = mapped_column(String(20))
+    last_error_since: Mapped[int | None] = mapped_column(BigInteger)  # epoch of the first failure in a row
 
 
 class MeetingOutcome(Base):

@@ -26,7 +26,7 @@ from outreach.db.models import ChannelState, HarvestChannel, Post, PostMetricsLa
 from outreach.domain import Platform, PostStatus
 from outreach.harvest import storage
 from outreach.harvest.settings import HarvestSettings, harvest_settings
-from outreach.harvest.youth import AudienceIndex, estimate_row
+from outreach.harvest.youth import AudienceIndex, estimate_row, measured_youth_reach
 
 log = logging.getLogger("outreach.harvest")
 
@@ -121,9 +121,15 @@ def _blocks(conn: Connection) -> dict[str, int]:
     return blocks
 
 
-def _note_channel(db: Database, channel: str, **values: Any) -> None:
+def _note_channel(db: Database, channel: str, *, now_s: int | None = None, **values: Any) -> None:
+    """Update the channel's harvest row; an error keeps the time of the first failure in a row
+    (`last_error_since`, given `now_s`), a cleared error clears it."""
     with db.session() as s, s.begin():
         row = s.get(HarvestChannel, channel) or HarvestChannel(channel=channel)
+        if values.get("last_error") and not row.last_error:
+            row.last_error_since = now_s
+        elif "last_error" in values and values["last_error"] is None:
+            row.last_error_since = None
         for key, value in values.items():
             setattr(row, key, value)
         s.add(row)
@@ -187,7 +193,7 @@ def _harvest_channel(db: Database, channel: str, posts: list[Any], connectors: C
             break
         except ConnectorError as exc:
             result.status, result.detail = "error", exc.message
-            _note_channel(db, channel, last_error=exc.message, last_error_kind=exc.kind.value)
+            _note_channel(db, channel, now_s=now_s, last_error=exc.message, last_error_kind=exc.kind.value)
             break
         _store_batch(db, batch, fetched, connector.metric_names, hs=hs, now_s=now_s, index=index,
                      result=result)
@@ -205,6 +211,8 @@ def _store_batch(db: Database, batch: list[Any], fetched: dict[str, dict[str, in
         raw = fetched.get(str(post.remote_id))
         published = _epoch(post.published_at)
         values = normalise(raw, names) if raw is not None else {}
+        if values.get("youth_reach") is None:
+            values["youth_reach"] = measured_youth_reach(raw, hs.young)  # measured; estimates stay apart
         snapshots.append(storage.snapshot_row(post.id, now_s, values, raw if raw is not None else {"missing": True}))
         rollups.append({"post_id": post.id, "captured_at": now_s, **values,
                         "next_harvest_at": hs.next_slot(published, now_s),
@@ -270,7 +278,7 @@ def audience_due(db: Database, settings: Settings, connectors: ConnectorFactory,
             report.skipped[name] = f"rate limited: {exc.message}"
             continue
         except ConnectorError as exc:
-            _note_channel(db, name, last_error=exc.message, last_error_kind=exc.kind.value)
+            _note_channel(db, name, now_s=now_s, last_error=exc.message, last_error_kind=exc.kind.value)
             report.skipped[name] = f"{exc.kind.value}: {exc.message}"
             continue
         with db.engine.begin() as conn:

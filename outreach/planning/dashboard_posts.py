@@ -181,7 +181,7 @@ def render_draft(draft: DraftPost, meeting: MeetingChoice, settings: Settings, *
             link = tag_url(draft.link, source=source_tag, campaign=meeting.campaign) if utm and draft.link \
                 else draft.link
             media = [{"card": draft.card, "alt_text": alt}] if draft.card else []
-            validate = platform_validator(channel)
+            validate = platform_validator(channel, state_dir=settings.state_dir)
             for message in validate(body, media) if validate else ():
                 checks.append(Check(message, language=lang, channel=channel.name))
             posts.append(PlannedPost(

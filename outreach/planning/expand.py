@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from outreach.cards.media import MediaError, probe_image
 from outreach.config import ChannelConfig, Settings
 from outreach.domain import Platform
-from outreach.planning.limits import platform_validator
+from outreach.planning.limits import Validator, platform_validator
 from outreach.planning.plan import (
     CampaignInfo,
     Plan,
@@ -108,6 +108,12 @@ def shift_to_now(target: Plan | Sequence[Plan] | str | Path, now: datetime, *,
     return now + lead - min(dues)
 
 
+def key_collisions(posts: Sequence[PlannedPost]) -> list[tuple[PlannedPost, PlannedPost]]:
+    """(first, later) pairs of posts with one key (source, channel, language): one row in the database."""
+    first: dict[tuple[str, str, str], PlannedPost] = {}
+    return [(first[p.key], p) for p in posts if first.setdefault(p.key, p) is not p]
+
+
 @dataclass
 class _Occurrence:
     source_key: str
@@ -126,6 +132,7 @@ class _Planner:
         self.meetings: dict[str, PlannedMeeting] = {}
         self.image_formats: dict[str, str] = {}  # path -> real format, read from the content
         self.post_count = 0
+        self.validators: dict[str, Validator | None] = {}  # per channel: its limits are read once
 
     def problem(self, loc: Loc, message: str, *, line: int | None = None) -> None:
         self.src.problem(loc, message, line=line)
@@ -143,6 +150,10 @@ class _Planner:
                 continue
             rule_ids[rule.id] = i
             posts.extend(self.expand_rule(i, rule))
+        for first, again in key_collisions(posts):  # `schedule` would fail on the database's unique key
+            self.problem(("posts", rule_ids[again.rule_key]), f"post {again.source_key} to {again.channel} in "
+                         f"{again.language} is also made by the rule at line "
+                         f"{self.src.line(('posts', rule_ids[first.rule_key]))} (the same key)")
         campaign = self.spec.campaign
         used = sorted({m.organisation for m in self.meetings.values()})
         info = CampaignInfo(slug=campaign.id, name=campaign.name, timezone=campaign.timezone,
@@ -275,13 +286,19 @@ class _Planner:
             return []
         trigger = CronTrigger.from_crontab(crontab_for_apscheduler(rule.cron), timezone=self.tz)
         out: list[_Occurrence] = []
+        seen: set[str] = set()
         fire = trigger.get_next_fire_time(None, start)
         while fire is not None and fire <= end:
             if len(out) >= MAX_OCCURRENCES:
                 self.problem((*loc, "cron"), f"more than {MAX_OCCURRENCES} posts between `from` and `until`")
                 return []
-            local = fire.astimezone(self.tz)
-            out.append(_Occurrence(f"{rule.id}/{local:%Y-%m-%d-%H%M}", fire.astimezone(UTC), languages))
+            due = fire.astimezone(UTC)  # APScheduler may hand back a wall time that does not exist (02:30 in spring)
+            key = f"{rule.id}/{due.astimezone(self.tz):%Y-%m-%d-%H%M}"
+            # Once per local day and time: the night the clocks go back repeats 02:00-02:59, and the first
+            # (summer time) one counts; the night they go forward, 02:30 becomes 03:30 summer time.
+            if key not in seen:
+                seen.add(key)
+                out.append(_Occurrence(key, due, languages))
             fire = trigger.get_next_fire_time(fire, fire)
         if not out:
             self.problem((*loc, "cron"), f"{rule.cron!r} never fires between `from` and `until`")
@@ -445,7 +462,10 @@ class _Planner:
 
     def check_limits(self, i: int, rule: RuleSpec, channel: ChannelConfig, lang: str,
                      occ: _Occurrence, text: str, media: list[dict[str, str]]) -> None:
-        validate = platform_validator(channel, self.image_formats)
+        if channel.name not in self.validators:
+            self.validators[channel.name] = platform_validator(channel, self.image_formats,
+                                                               state_dir=self.settings.state_dir)
+        validate = self.validators[channel.name]
         if validate is None:
             return
         where = f"meeting {occ.meeting.key}" if occ.meeting else occ.source_key

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import mimetypes
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 
-from outreach.cards.media import POLICIES, upload_mime_type
+from outreach.cards.media import upload_mime_type
 from outreach.config import ChannelConfig
 from outreach.connectors import connector_class
-from outreach.domain import MediaItem, Platform
+from outreach.credentials import FileCredentialStore
+from outreach.domain import ImagePolicy, MediaItem, Platform
 
 Validator = Callable[[str, list[dict[str, str]]], list[str]]
 
@@ -18,16 +18,21 @@ def mime_type(path: str) -> str:
     return mimetypes.guess_type(path)[0] or "application/octet-stream"
 
 
-def _mime(path: str, channel: ChannelConfig, formats: Mapping[str, str] | None) -> str:
+def _mime(path: str, policy: ImagePolicy, formats: Mapping[str, str] | None) -> str:
     real = (formats or {}).get(path)
-    if real is None or channel.platform not in POLICIES:
-        return mime_type(path)
-    return upload_mime_type(real, channel.platform)
+    return mime_type(path) if real is None else upload_mime_type(real, policy)
 
 
-def platform_validator(channel: ChannelConfig, formats: Mapping[str, str] | None = None) -> Validator | None:
+def _mime(path: str, policy: ImagePolicy, formats: Mapping[str, str] | None) -> str:
+    real = (formats or {}).get(path)
+    return mime_type(path) if real is None else upload_mime_type(real, policy)
+
+
+def platform_validator(channel: ChannelConfig, formats: Mapping[str, str] | None = None, *,
+                       state_dir: str | None = None) -> Validator | None:
     """The platform's own limits for this channel, or None (manual channels; no connector yet).
-    A channel option `max_text` overrides the text limit (e.g. a Mastodon instance allowing 1000).
+    With `state_dir`, limits a platform reported itself (a Mastodon instance's, kept by the worker and
+    `channels check`) apply; the channel option `max_text` overrides the text limit (e.g. 1000).
     Cards are rendered later in a format the platform accepts, so only their alt text is checked.
     `formats` holds each image's real format (read from its content at validate); an image is
     checked in the format it will be uploaded in (cards.media decides), else by its file name."""
@@ -37,13 +42,14 @@ def platform_validator(channel: ChannelConfig, formats: Mapping[str, str] | None
         cls = connector_class(channel.platform)
     except KeyError:
         return None
-    limits = cls.declared_limits()
-    if isinstance(channel.options.get("max_text"), int):
-        limits = replace(limits, max_text=channel.options["max_text"])
+    store = FileCredentialStore(f"{state_dir}/credentials") if state_dir else None
+    limits = cls(channel, credentials=store).known_limits()
+    policy = cls.image_policy_for(limits)
 
     def validate(text: str, media: list[dict[str, str]]) -> list[str]:
         items = [MediaItem(path=m.get("path") or f"card:{m['card']}", alt_text=m.get("alt_text", ""),
-                           mime_type=_mime(m["path"], channel, formats) if m.get("path") else limits.image_mime_types[0])
+                           mime_type=_mime(m["path"], policy, formats) if m.get("path")
+                           else limits.image_mime_types[0])
                  for m in media]
         return cls.validate(text, items, limits=limits)
 

@@ -219,3 +219,30 @@ def test_schedule_moves_a_failed_post_to_a_new_local_time(seeded: Seeded) -> Non
         post = s.get(Post, post_id)
         assert post.status == "approved" and post.due_at == datetime(2027, 3, 28, 16, 30, tzinfo=UTC)  # CEST
     db.dispose()
+
+
+@pytest.mark.parametrize(("lang", "what", "hint"), [
+    ("nl", "afmaken in de TikTok-app", "Open de TikTok-app: maak de post af vanuit je inbox"),
+    ("en", "finish in the TikTok app", "Open the TikTok app: finish the post from your inbox")])
+def test_tiktok_draft_is_listed_to_finish_in_the_app(seeded: Seeded, lang: str, what: str, hint: str) -> None:
+    """A TikTok post waiting in the creator's inbox is listed like a manual post, in the reader's words
+    (not the connector's English message), with the confirm form."""
+    from outreach import lifecycle
+    from outreach.domain import PostStatus
+
+    db = seeded.database()
+    with db.write() as s:
+        post = s.get(Post, seeded.pending_ids[0])
+        post.channel, post.platform = "peer-tiktok", "tiktok"
+        for status in (PostStatus.APPROVED, PostStatus.PUBLISHING, PostStatus.MANUAL_DUE):
+            lifecycle.transition(post, status)
+        post.last_error = "in the TikTok inbox: finish the post in the TikTok app, then `outreach confirm`"
+        post_id = post.id
+    db.dispose()
+    at = visit(app(lang=lang), "schedule")
+    attention = at.dataframe[1].value
+    shown = dict(zip(attention.iloc[:, 1], zip(attention.iloc[:, 0], attention.iloc[:, 3], strict=True), strict=True))
+    assert shown[post_id][0].startswith(what) and shown[post_id][1].startswith(hint)
+    assert "outreach confirm" not in attention.to_string()
+    link = "Link naar de geplaatste post" if lang == "nl" else "Link to the post"
+    assert at.text_input(key=f"permalink_{post_id}").label == link  # confirmed with its link, like a manual post
