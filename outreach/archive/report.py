@@ -19,7 +19,7 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal, format_percent
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from outreach import __version__
+from outreach import __version__, privacy
 from outreach.archive import charts
 from outreach.archive.figures import ReportFigures, gather_figures
 from outreach.archive.strings import strings
@@ -104,7 +104,7 @@ def render_html(fig: ReportFigures, *, settings: Any, language: str = "nl") -> s
         """Counts of people: below the threshold (but above zero) they are never shown exactly."""
         if value is None:
             return "—"
-        return f"<{threshold}" if 0 < value < threshold else n(value)
+        return privacy.people(value, threshold=threshold) if privacy.is_small(value, threshold) else n(value)
 
     def when(moment: datetime | None) -> str:
         return "—" if moment is None else format_datetime(moment.astimezone(tz), "d MMM y HH:mm", locale=locale)

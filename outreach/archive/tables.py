@@ -18,6 +18,7 @@ from sqlalchemy import DateTime, Select, func, select
 from outreach.archive.captures import Redactor
 from outreach.db import Database
 from outreach.db.models import UTCDateTime
+from outreach.privacy import is_small, people
 
 Progress = Callable[[str, int, "int | None"], None]
 PROGRESS_EVERY = 10_000
@@ -46,11 +47,11 @@ class Writer:
     _seen: dict[str, str] = field(default_factory=dict)
 
     def people(self, value: int | float | None) -> str:
-        """Counts of people below the threshold (but above zero) are written as "<10"."""
+        """Counts of people below the threshold (but above zero) are written as "<10" (`outreach.privacy`)."""
         if value is None:
             return ""
-        if 0 < value < self.threshold:
-            return f"<{self.threshold}"
+        if is_small(value, self.threshold):
+            return people(value, threshold=self.threshold)
         return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
     def text(self, value: Any) -> str:
