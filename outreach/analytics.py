@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import case, func, literal, select
 
+from outreach import privacy
 from outreach.db import Database
 from outreach.db.models import (
     Approval,
@@ -266,18 +267,41 @@ def totals(db: Database, *, by: Dimension | None = None, filters: Filters | None
         rows, offline, labels = _explode_themes(db, rows, offline)
     grouped = {r[0]: r for r in rows}
     empty = [None, None, 0, None, None, None, None, 0, None, 0]
-    t = hs.privacy_threshold
-    result = []
+    raw: dict[Any, dict[str, Any]] = {}
     for k in {*grouped, *offline}:
         _, _, n, reach, views, engaged, measured, n_measured, estimated, n_estimated = grouped.get(k, empty)
-        raw = {ReachKind.MEASURED: measured, ReachKind.ESTIMATED: estimated, ReachKind.OFFLINE: offline.get(k)}
-        posts = {ReachKind.MEASURED: n_measured, ReachKind.ESTIMATED: n_estimated,
-                 ReachKind.UNKNOWN: n - n_measured - n_estimated}
+        raw[k] = {"posts": n, "reach": reach, "views": views, "engagement": engaged, ReachKind.MEASURED: measured,
+                  ReachKind.ESTIMATED: estimated, ReachKind.OFFLINE: offline.get(k),
+                  "youth_posts": {ReachKind.MEASURED: n_measured, ReachKind.ESTIMATED: n_estimated,
+                                  ReachKind.UNKNOWN: n - n_measured - n_estimated}}
+    counts = _protected(raw, additive=by not in (None, Dimension.THEME), threshold=hs.privacy_threshold)
+    result = []
+    for k, r in raw.items():
+        c = counts[k]
         label = "all" if by is None else str(labels.get(k) or k or "(no meeting)")
-        result.append((-(reach or 0), label, Totals(
-            None if k is None else str(k), label, n, Count.of(reach, threshold=t), Count.of(views, threshold=t),
-            Count.of(engaged, threshold=t), YouthTotals.build(raw, posts, threshold=t))))
+        youth = YouthTotals({kind: c[kind] for kind in (ReachKind.MEASURED, ReachKind.ESTIMATED, ReachKind.OFFLINE)},
+                            r["youth_posts"])
+        result.append((-(r["reach"] or 0), label, Totals(None if k is None else str(k), label, r["posts"],
+                                                         c["reach"], c["views"], c["engagement"], youth)))
     return [item for *_, item in sorted(result, key=lambda r: (r[0], r[1]))]
+
+
+MEASURES = ("reach", "views", "engagement", ReachKind.MEASURED, ReachKind.ESTIMATED, ReachKind.OFFLINE)
+
+
+def _protected(raw: dict[Any, dict[str, Any]], *, additive: bool, threshold: int) -> dict[Any, dict[str, Count]]:
+    """Each measure as privacy-safe counts. Groups that add up to the overall figure (every dimension
+    but theme) are protected together with that total, so the total minus the others reveals no "<10"."""
+    result: dict[Any, dict[str, Count]] = {k: {} for k in raw}
+    for measure in MEASURES:
+        values: dict[Any, Any] = {("group", k): r[measure] for k, r in raw.items()}
+        known = [v for v in values.values() if v is not None]
+        values["total"] = sum(known) if known else None
+        sums = [privacy.Sum("total", tuple(k for k in values if k != "total"))] if additive else []
+        cells = privacy.protect(values, sums, threshold=threshold)
+        for (_, k), count in ((key, c) for key, c in cells.items() if key != "total"):
+            result[k][measure] = count
+    return result
 
 
 def _explode_themes(db: Database, rows: list[list[Any]], offline: dict[Any, float]) -> tuple[Any, Any, Any]:
@@ -340,8 +364,27 @@ def timeseries(db: Database, *, metric: str = "reach", bucket: str = "month", by
         query = _post_filters(_joined_posts(period, key, value).group_by(period, key), f)
     with db.session() as s:
         rows = s.execute(query.order_by(period)).all()
-    return [Point(str(p), None if k is None else str(k), Count.of(v, threshold=hs.privacy_threshold))
-            for p, k, v in rows]
+    return _protected_points(rows, threshold=hs.privacy_threshold)
+
+
+def _protected_points(rows: list[Any], *, threshold: int) -> list[Point]:
+    """Periods × groups as a table whose margins (per period, per group, overall) others show: no
+    "<10" point can be recovered from them."""
+    periods = list(dict.fromkeys(str(p) for p, _, _ in rows))
+    keys = list(dict.fromkeys(None if k is None else str(k) for _, k, _ in rows))
+    values: dict[Any, Any] = {(p, k): 0 for p in periods for k in keys}
+    for p, k, v in rows:
+        values[(str(p), None if k is None else str(k))] = v
+    margin_keys = ["__group__" if k is None else k for k in keys]  # None marks margins in table_sums
+    cells = {(p, m): values[(p, k)] for p in periods for k, m in zip(keys, margin_keys, strict=True)}
+    for p in periods:
+        cells[(p, None)] = sum(v or 0 for (q, _), v in cells.items() if q == p and _ is not None)
+    for m in margin_keys:
+        cells[(None, m)] = sum(v or 0 for (q, n), v in cells.items() if n == m and q is not None)
+    cells[(None, None)] = sum(v or 0 for (q, n), v in cells.items() if q is not None and n is not None)
+    safe = privacy.protect(cells, privacy.table_sums(periods, margin_keys), threshold=threshold)
+    return [Point(str(p), None if k is None else str(k),
+                  safe[(str(p), "__group__" if k is None else str(k))]) for p, k, _ in rows]
 
 
 def post_youth(db: Database, post_id: int, *, hs: HarvestSettings | None = None) -> YouthReach:

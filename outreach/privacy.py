@@ -143,9 +143,14 @@ def bounds(cells: Mapping[Hashable, Count], sums: Sequence[Sum]) -> tuple[dict[H
             if total_lo > lo[s.total] or total_hi < hi[s.total]:
                 lo[s.total], hi[s.total] = max(lo[s.total], total_lo), min(hi[s.total], total_hi)
                 moved = True
+            finite_hi = sum(hi[p] for p in s.parts if hi[p] != inf)
+            open_hi = sum(1 for p in s.parts if hi[p] == inf)
             for p in s.parts:
-                rest_lo = sum(lo[q] for q in s.parts if q != p)
-                rest_hi = sum(hi[q] for q in s.parts if q != p)
+                rest_lo = total_lo - lo[p]
+                if hi[p] == inf:
+                    rest_hi = inf if open_hi > 1 else finite_hi
+                else:
+                    rest_hi = inf if open_hi else finite_hi - hi[p]
                 new_lo, new_hi = max(lo[p], lo[s.total] - rest_hi), min(hi[p], hi[s.total] - rest_lo)
                 if new_lo > lo[p] or new_hi < hi[p]:
                     lo[p], hi[p] = new_lo, new_hi
