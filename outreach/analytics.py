@@ -508,3 +508,17 @@ def overview(db: Database, *, now: datetime, filters: Filters | None = None,
                                                         YouthTotals())]
     return Overview(overall, meetings_progress(db, now=now, filters=f, hs=hs), top_posts(db, limit=5, filters=f, hs=hs),
                     needs_attention(db, now=now, limit=20), upcoming(db, now=now, limit=10, filters=f))
+
+
+# The dashboard's row lists live next door (size); they are part of this reader all the same.
+from outreach.analytics_rows import (  # noqa: E402
+    FilterOptions,
+    audit_trail,
+    filter_options,
+    meeting_posts,
+    meeting_rows,
+    review_queue,
+)
+
+__all__ = ["Dimension", "FilterOptions", "Filters", "audit_trail", "filter_options", "meeting_posts",
+           "meeting_rows", "needs_attention", "overview", "review_queue", "timeseries", "top_posts", "totals"]

@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from outreach.db import Database
 from outreach.db.models import Meeting, Organisation, Post, PostMetricsLatest
 from outreach.domain import MeetingKind, PostStatus
+from outreach.harvest.settings import AgeRange
+from outreach.harvest.youth import OFFLINE_BUCKETS, offline_young
 
 try:  # issue 4's additions; the report degrades to "unknown" without them
     from outreach.db.models import MeetingOutcome, PostYouthEstimate
@@ -34,6 +36,7 @@ class Programme:
     meetings_target: int = 700
     threshold: int = 10
     young: str = "13-24"
+    young_range: tuple[int, int] = (13, 24)  # the `[youth] young` range every output counts
 
 
 def programme(settings: Any) -> Programme:
@@ -43,7 +46,8 @@ def programme(settings: Any) -> Programme:
     except ImportError:  # pragma: no cover
         return Programme()
     hs = harvest_settings(settings)
-    return Programme(meetings_target=hs.meetings_target, threshold=hs.privacy_threshold, young=hs.young.label)
+    return Programme(meetings_target=hs.meetings_target, threshold=hs.privacy_threshold, young=hs.young.label,
+                     young_range=(hs.young.low, hs.young.high))
 
 
 @dataclass(slots=True)
@@ -107,7 +111,7 @@ class ReportFigures:
     meetings_held_to_date: int = 0  # community meetings held since the start, up to the period's end
     meetings_with_outcome: int = 0
     attendance: int = 0
-    attendance_youth: int = 0  # offline youth reach: attendees under 25 (outcomes' age groups)
+    attendance_youth: int = 0  # offline youth reach: attendees in the `[youth]` range (outreach.harvest.youth)
     attendance_by_gender: dict[str, int] = field(default_factory=dict)
     evaluation_mean: float | None = None
     posts_published: int = 0
@@ -183,6 +187,7 @@ def _meetings(s: Session, fig: ReportFigures, orgs: dict[int, OrgRow], org: Orga
     if MeetingOutcome is None:
         return
     o = MeetingOutcome
+    young = AgeRange(*fig.programme.young_range)
     ages = (o.age_under_18, o.age_18_24, o.age_25_34, o.age_35_plus, o.age_unknown)
     genders = {"woman": o.gender_woman, "man": o.gender_man, "other": o.gender_other,
                "unknown": o.gender_unknown}
@@ -192,7 +197,8 @@ def _meetings(s: Session, fig: ReportFigures, orgs: dict[int, OrgRow], org: Orga
     by_gender: Counter[str] = Counter()
     for row in s.execute(query):
         org_id, age_values, gender_values = row[0], row[1:6], row[6:10]
-        total, youth = sum(v or 0 for v in age_values), (age_values[0] or 0) + (age_values[1] or 0)
+        total = sum(v or 0 for v in age_values)
+        youth = offline_young(dict(zip(OFFLINE_BUCKETS, (v or 0 for v in age_values), strict=False)), young)
         fig.meetings_with_outcome += 1
         fig.attendance += total
         fig.attendance_youth += youth
@@ -203,6 +209,9 @@ def _meetings(s: Session, fig: ReportFigures, orgs: dict[int, OrgRow], org: Orga
             orgs[org_id].attendance += total
             orgs[org_id].youth_offline += youth
     fig.attendance_by_gender = dict(by_gender)
+    fig.attendance_youth = round(fig.attendance_youth)  # summed unrounded, as analytics does
+    for row in orgs.values():
+        row.youth_offline = round(row.youth_offline)
     fig.evaluation_mean = sum(scores) / len(scores) if scores else None
 
 

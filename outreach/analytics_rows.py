@@ -1,14 +1,11 @@
-"""Stand-in read queries the dashboard needs and `outreach.analytics` does not offer yet.
-
-REQUESTED FOR outreach.analytics (move them there, then delete this module): filter_options,
-meeting_rows, meeting_posts, review_queue, audit_trail. Only `dashboard.loaders` calls these.
-"""
+"""Row lists for the dashboard's tables (meetings, a meeting's posts, the review queue, the audit trail,
+filter choices); part of `outreach.analytics`, which re-exports them. Counts of people go through
+`outreach.privacy`, young attendees through the one youth definition (`[youth] young`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -23,9 +20,14 @@ from outreach.db.models import (
     PostMetricsLatest,
 )
 from outreach.domain import PostStatus
-from outreach.harvest.values import Count
+from outreach.harvest.settings import HarvestSettings
+from outreach.harvest.youth import OFFLINE_BUCKETS, offline_young
+from outreach.privacy import Count
 
-AGE_COLUMNS = ("age_under_18", "age_18_24", "age_25_34", "age_35_plus", "age_unknown")
+if TYPE_CHECKING:
+    from outreach.analytics import Filters
+
+AGE_COLUMNS = (*OFFLINE_BUCKETS, "age_unknown")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,7 @@ class FilterOptions:
 
 
 def filter_options(db: Database) -> FilterOptions:
+    """What the filter bar offers: every organisation, community, platform, campaign, language, year."""
     with db.session() as s:
         def distinct(column: Any) -> tuple[str, ...]:
             return tuple(sorted(str(v) for v in s.scalars(select(column).distinct()) if v))
@@ -49,44 +52,49 @@ def filter_options(db: Database) -> FilterOptions:
                              tuple(sorted({m.year for m in starts}, reverse=True)))
 
 
-def meeting_rows(db: Database, *, start: datetime | None, end: datetime | None, organisation: str | None,
-                 campaign: str | None, community: str | None, threshold: int = 10) -> list[dict[str, Any]]:
-    """One row per meeting: where, when, attendance (privacy-safe) and evaluation."""
+def meeting_rows(db: Database, *, filters: Filters, hs: HarvestSettings | None = None) -> list[dict[str, Any]]:
+    """One row per meeting in the filters' period (organisation, campaign, community): where, when,
+    attendance and young attendees (privacy-safe) and evaluation, newest first."""
+    hs = hs or HarvestSettings()
     query = (select(Meeting, Organisation.code, Campaign.slug, MeetingOutcome)
              .join(Organisation, Organisation.id == Meeting.organisation_id)
              .join(Campaign, Campaign.id == Meeting.campaign_id)
              .outerjoin(MeetingOutcome, MeetingOutcome.meeting_id == Meeting.id).order_by(Meeting.starts_at.desc()))
-    if start is not None:
-        query = query.where(Meeting.starts_at >= start)
-    if end is not None:
-        query = query.where(Meeting.starts_at < end)
-    for value, column in ((organisation, Organisation.code), (campaign, Campaign.slug),
-                          (community, Meeting.community)):
+    f = filters
+    if f.start:
+        query = query.where(Meeting.starts_at >= f.start)
+    if f.end:
+        query = query.where(Meeting.starts_at < f.end)
+    for value, column in ((f.organisation, Organisation.code), (f.campaign, Campaign.slug),
+                          (f.community, Meeting.community), (f.city, Meeting.city)):
         if value:
             query = query.where(column == value)
+    t = hs.privacy_threshold
     with db.session() as s:
         rows = []
         for m, org, slug, outcome in s.execute(query):
-            attended = sum(getattr(outcome, c) for c in AGE_COLUMNS) if outcome else None
-            young = (outcome.age_under_18 + outcome.age_18_24) if outcome else None
+            ages = {c: getattr(outcome, c) or 0 for c in AGE_COLUMNS} if outcome else None
+            attended = sum(ages.values()) if ages else None
+            young = offline_young(ages, hs.young) if ages else None
             rows.append({"id": m.id, "key": m.key, "kind": m.kind, "campaign": slug, "organisation": org,
                          "community": m.community, "city": m.city, "venue": m.venue, "starts_at": m.starts_at,
-                         "attendance": Count.of(attended, threshold=threshold).display,
-                         "young": Count.of(young, threshold=threshold).display,
+                         "attendance": Count.of(attended, threshold=t).display,
+                         "young": Count.of(young, threshold=t).display,
                          "evaluation": None if outcome is None or outcome.evaluation is None
                          else round(outcome.evaluation, 1),
                          "notes": outcome.notes if outcome else ""})
         return rows
 
 
-def meeting_posts(db: Database, meeting_id: int, *, threshold: int = 10) -> list[dict[str, Any]]:
+def meeting_posts(db: Database, meeting_id: int, *, hs: HarvestSettings | None = None) -> list[dict[str, Any]]:
     """A meeting's posts with their status, permalink and reach."""
+    t = (hs or HarvestSettings()).privacy_threshold
     query = (select(Post, PostMetricsLatest.reach).outerjoin(PostMetricsLatest, PostMetricsLatest.post_id == Post.id)
              .where(Post.meeting_id == meeting_id).order_by(Post.due_at, Post.channel, Post.language))
     with db.session() as s:
         return [{"id": p.id, "rule": p.rule_key, "channel": p.channel, "platform": p.platform,
                  "language": p.language, "status": p.status, "due_at": p.due_at, "published_at": p.published_at,
-                 "url": p.remote_url, "reach": Count.of(reach, threshold=threshold).display, "text": p.text}
+                 "url": p.remote_url, "reach": Count.of(reach, threshold=t).display, "text": p.text}
                 for p, reach in s.execute(query)]
 
 
