@@ -82,6 +82,12 @@ def totals(filters: Filters, by: Dimension | None = None) -> list[analytics.Tota
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
+def ratios(filters: Filters) -> analytics.Ratios:
+    """Engagement rate and youth share, each over the posts where both its parts exist."""
+    return analytics.ratios(database(), filters=filters, hs=programme())
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
 def youth_online(filters: Filters) -> Any:
     """Measured + estimated youth reach, added on purpose (for the youth share of online reach)."""
     from outreach.harvest.values import ReachKind

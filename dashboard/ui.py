@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 import altair as alt
 import pandas as pd
 import streamlit as st
+from babel.numbers import format_decimal, format_percent
 
-from dashboard.i18n import t
+from dashboard.i18n import Lang, current, t
 from dashboard.loaders import FilterOptions, Filters
 
 # Filter name -> URL query parameter; the widget key is "f_" + the name.
@@ -98,7 +99,26 @@ def show_count(label: str, count: Any, *, kind: str | None = None, help: str | N
 
 
 def percent(value: float | None) -> str:
-    return "–" if value is None else f"{value * 100:.1f}%"
+    """A share in the page's language (Babel): 9,1% in Dutch, 9.1% in English."""
+    return "–" if value is None else format_percent(value, "#,##0.0%", locale=_locale())
+
+
+def number(value: float | None) -> str:
+    return "–" if value is None else format_decimal(value, locale=_locale())
+
+
+def _locale() -> str:
+    return "nl_NL" if current() == Lang.NL else "en_GB"
+
+
+PLATFORM_NAMES = {"instagram": "Instagram", "facebook": "Facebook", "threads": "Threads", "tiktok": "TikTok",
+                  "linkedin": "LinkedIn", "youtube": "YouTube", "mastodon": "Mastodon", "bluesky": "Bluesky"}
+
+
+def basis(ratio: Any, *, note: str = "ov.basis") -> str:
+    """What a ratio is computed over, in words: "over 4.316 posts op Instagram, Facebook"."""
+    platforms = ", ".join(PLATFORM_NAMES.get(p, p.capitalize()) for p in ratio.platforms)
+    return t(note, n=number(ratio.basis_posts), platforms=platforms or "–")
 
 
 def to_utc(day: date, at: time, timezone: str) -> datetime:

@@ -95,16 +95,23 @@ class Point:
 
 @dataclass(frozen=True, slots=True)
 class MeetingsProgress:
-    """Community meetings held against the target and the linear five-year plan."""
+    """Community meetings held in the view against the plan that fits it: the programme target
+    prorated for the period shown, or one organisation's own plan; no plan (None), no verdict."""
 
     held: int
     planned: int  # community meetings in the database, held or to come
-    target: int
-    expected_by_now: float
-    on_track: bool
+    target: int  # the programme's five-year target
+    expected_by_now: float | None  # the plan's part up to now (or the period's end)
+    on_track: bool | None  # None: no plan fits this view
     with_outcome: int
     attendance: Count
     young_attendance: Count
+    plan: float | None = None  # the plan for the whole period shown
+    alliance_held: int | None = None  # for a part of the alliance (one organisation, city, ...): all held
+
+    @property
+    def share_of_alliance(self) -> float | None:
+        return self.held / self.alliance_held if self.alliance_held else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,8 +409,10 @@ def post_youth(db: Database, post_id: int, *, hs: HarvestSettings | None = None)
 
 def meetings_progress(db: Database, *, now: datetime, filters: Filters | None = None,
                       hs: HarvestSettings | None = None, tolerance: float = 0.1) -> MeetingsProgress:
-    """Community meetings only: held by `now` vs the target, on track if within `tolerance` of the
-    linear plan from the programme start (configured, else the first community meeting)."""
+    """Community meetings only, held by `now`, against the plan that fits the view: the target spread
+    linearly over the programme (configured start, else the first community meeting) and prorated for the
+    period shown; for one organisation its own plan if configured, else no verdict but its share of
+    all meetings held in the period. On track if within `tolerance` of the plan's part up to now."""
     f, hs = filters or Filters(), hs or HarvestSettings()
     m, o = Meeting, MeetingOutcome
     attendance = sum((getattr(o, c) for c in OFFLINE_BUCKETS), literal(0)) + o.age_unknown
@@ -413,15 +422,25 @@ def meetings_progress(db: Database, *, now: datetime, filters: Filters | None = 
              .join(Organisation, Organisation.id == m.organisation_id).where(m.kind == MeetingKind.COMMUNITY.value))
     with db.session() as s:
         planned, held, first, with_outcome, attended, young = s.execute(_meeting_filters(query, f)).one()
+        part = bool(f.organisation or f.community or f.city or f.campaign)
+        alliance = replace(f, organisation=None, community=None, city=None, campaign=None)
+        alliance_held = s.execute(_meeting_filters(query, alliance)).one()[1] if part else None
+    held = int(held or 0)
     start = hs.programme_start or first or now
     span = timedelta(days=365.25 * hs.programme_years)
-    fraction = min(1.0, max(0.0, (now - start) / span))
-    expected = hs.meetings_target * fraction
+    whole = hs.meetings_target if not part else hs.organisation_target(f.organisation) if f.organisation else None
+    plan = expected = on_track = None
+    if whole is not None:
+        view_start, view_end = max(start, f.start or start), min(start + span, f.end or start + span)
+        def part_of(until: datetime) -> float:
+            return whole * min(1.0, max(0.0, (until - view_start) / span))
+        plan, expected = part_of(view_end), part_of(min(view_end, now))
+        on_track = held >= expected * (1 - tolerance)
     t = hs.privacy_threshold
-    return MeetingsProgress(int(held or 0), int(planned or 0), hs.meetings_target, expected,
-                            (held or 0) >= expected * (1 - tolerance), int(with_outcome or 0),
+    return MeetingsProgress(held, int(planned or 0), hs.meetings_target, expected, on_track, int(with_outcome or 0),
                             Count.of(attended if with_outcome else None, threshold=t),
-                            Count.of(young if with_outcome else None, threshold=t))
+                            Count.of(young if with_outcome else None, threshold=t), plan,
+                            None if alliance_held is None else int(alliance_held or 0))
 
 
 def top_posts(db: Database, *, metric: str = "reach", limit: int = 10, filters: Filters | None = None,
@@ -513,12 +532,15 @@ def overview(db: Database, *, now: datetime, filters: Filters | None = None,
 # The dashboard's row lists live next door (size); they are part of this reader all the same.
 from outreach.analytics_rows import (  # noqa: E402
     FilterOptions,
+    Ratio,
+    Ratios,
     audit_trail,
     filter_options,
     meeting_posts,
     meeting_rows,
+    ratios,
     review_queue,
 )
 
 __all__ = ["Dimension", "FilterOptions", "Filters", "audit_trail", "filter_options", "meeting_posts",
-           "meeting_rows", "needs_attention", "overview", "review_queue", "timeseries", "top_posts", "totals"]
+           "meeting_rows", "needs_attention", "overview", "Ratio", "Ratios", "ratios", "review_queue", "timeseries", "top_posts", "totals"]

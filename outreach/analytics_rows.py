@@ -1,5 +1,5 @@
-"""Row lists for the dashboard's tables (meetings, a meeting's posts, the review queue, the audit trail,
-filter choices); part of `outreach.analytics`, which re-exports them. Counts of people go through
+"""Ratios with their basis, and row lists for the dashboard's tables (meetings, a meeting's posts, the
+review queue, the audit trail, filter choices); part of `outreach.analytics`, which re-exports them. Counts of people go through
 `outreach.privacy`, young attendees through the one youth definition (`[youth] young`)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, literal, select
 
 from outreach.db import Database
 from outreach.db.models import (
@@ -28,6 +28,53 @@ if TYPE_CHECKING:
     from outreach.analytics import Filters
 
 AGE_COLUMNS = (*OFFLINE_BUCKETS, "age_unknown")
+
+
+@dataclass(frozen=True, slots=True)
+class Ratio:
+    """A share whose two parts come from the same posts (its basis): `basis_posts` posts on `platforms`.
+    No value when either part is a small count (the ratio would give it away) or the basis is empty."""
+
+    value: float | None
+    numerator: Count
+    denominator: Count
+    basis_posts: int
+    platforms: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Ratios:
+    engagement_rate: Ratio  # interactions / reach, over posts that report reach
+    youth_share: Ratio  # youth reach (measured + estimated) / reach, over posts with age data
+
+
+def _ratio(per_platform: dict[str, list[float]], threshold: int) -> Ratio:
+    """[posts, numerator, denominator] per platform -> one Ratio over the platforms with posts."""
+    used = {p: v for p, v in per_platform.items() if v[0]}
+    posts = int(sum(v[0] for v in used.values()))
+    top, bottom = (Count.of(sum(v[i] for v in used.values()) if used else None, threshold=threshold)
+                   for i in (1, 2))
+    value = top.value / bottom.value if top.value is not None and bottom.value else None
+    return Ratio(value, top, bottom, posts, tuple(sorted(used)))
+
+
+def ratios(db: Database, *, filters: Filters | None = None, hs: HarvestSettings | None = None) -> Ratios:
+    """Engagement rate and youth share for the filters, each over the posts where both parts exist."""
+    from outreach.analytics import ENGAGEMENT, Filters, R, Y, _joined_posts, _post_filters
+
+    f, t = filters or Filters(), (hs or HarvestSettings()).privacy_threshold
+    engaged = sum((func.coalesce(c, 0) for c in ENGAGEMENT), literal(0))
+    youth = func.coalesce(R.youth_reach, Y.estimated)
+    with_reach = R.reach.is_not(None)
+    with_age = and_(with_reach, youth.is_not(None))
+    query = _post_filters(_joined_posts(
+        Post.platform, func.sum(case((with_reach, 1), else_=0)), func.sum(case((with_reach, engaged))),
+        func.sum(case((with_reach, R.reach))), func.sum(case((with_age, 1), else_=0)),
+        func.sum(case((with_age, youth))), func.sum(case((with_age, R.reach)))).group_by(Post.platform), f)
+    with db.session() as s:
+        rows = s.execute(query).all()
+    return Ratios(_ratio({r[0]: [r[1] or 0, r[2] or 0, r[3] or 0] for r in rows}, t),
+                  _ratio({r[0]: [r[4] or 0, r[5] or 0, r[6] or 0] for r in rows}, t))
 
 
 @dataclass(frozen=True, slots=True)
