@@ -84,6 +84,8 @@ class Totals:
     views: Count
     engagement: Count
     youth: YouthTotals
+    posts_with_reach: int = 0  # platforms that report no reach (Mastodon, Bluesky) show "–", not 0
+    posts_with_views: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +217,8 @@ def _post_sums() -> list[Any]:
     estimated = case((R.youth_reach.is_(None), Y.estimated))
     return [func.count(Post.id), func.sum(R.reach), func.sum(R.views),
             func.sum(sum((func.coalesce(c, 0) for c in ENGAGEMENT), literal(0))),
-            func.sum(R.youth_reach), func.count(R.youth_reach), func.sum(estimated), func.count(estimated)]
+            func.sum(R.youth_reach), func.count(R.youth_reach), func.sum(estimated), func.count(estimated),
+            func.count(R.reach), func.count(R.views)]
 
 
 def _young_expr(hs: HarvestSettings) -> Any:
@@ -242,7 +245,8 @@ def _offline(db: Database, by: Dimension | None, f: Filters, hs: HarvestSettings
 
 
 def _post_rows(db: Database, by: Dimension | None, f: Filters) -> list[list[Any]]:
-    """[key, label, posts, reach, views, engagement, measured, n measured, estimated, n estimated]."""
+    """[key, label, posts, reach, views, engagement, measured, n measured, estimated, n estimated,
+    n with reach, n with views]."""
     if by is None:
         query = _post_filters(_joined_posts(*_post_sums()), f)
     else:
@@ -273,11 +277,11 @@ def totals(db: Database, *, by: Dimension | None = None, filters: Filters | None
     if by is Dimension.THEME:
         rows, offline, labels = _explode_themes(db, rows, offline)
     grouped = {r[0]: r for r in rows}
-    empty = [None, None, 0, None, None, None, None, 0, None, 0]
+    empty = [None, None, 0, None, None, None, None, 0, None, 0, 0, 0]
     raw: dict[Any, dict[str, Any]] = {}
     for k in {*grouped, *offline}:
-        _, _, n, reach, views, engaged, measured, n_measured, estimated, n_estimated = grouped.get(k, empty)
-        raw[k] = {"posts": n, "reach": reach, "views": views, "engagement": engaged, ReachKind.MEASURED: measured,
+        _, _, n, reach, views, engaged, measured, n_measured, estimated, n_estimated, *with_ = grouped.get(k, empty)
+        raw[k] = {"posts": n, "with": with_, "reach": reach, "views": views, "engagement": engaged, ReachKind.MEASURED: measured,
                   ReachKind.ESTIMATED: estimated, ReachKind.OFFLINE: offline.get(k),
                   "youth_posts": {ReachKind.MEASURED: n_measured, ReachKind.ESTIMATED: n_estimated,
                                   ReachKind.UNKNOWN: n - n_measured - n_estimated}}
@@ -289,7 +293,8 @@ def totals(db: Database, *, by: Dimension | None = None, filters: Filters | None
         youth = YouthTotals({kind: c[kind] for kind in (ReachKind.MEASURED, ReachKind.ESTIMATED, ReachKind.OFFLINE)},
                             r["youth_posts"])
         result.append((-(r["reach"] or 0), label, Totals(None if k is None else str(k), label, r["posts"],
-                                                         c["reach"], c["views"], c["engagement"], youth)))
+                                                         c["reach"], c["views"], c["engagement"], youth,
+                                                         int(r["with"][0] or 0), int(r["with"][1] or 0))))
     return [item for *_, item in sorted(result, key=lambda r: (r[0], r[1]))]
 
 

@@ -1,8 +1,7 @@
 """The report's numbers, gathered in one place (`gather_figures`).
 
-Written against `outreach.db.models` directly so the archive works on its own; when
-`outreach.analytics` settles, this is the one function to switch over. Raw integers are kept
-here; suppression of small counts of people ("<10") happens where figures are shown.
+Reach, engagement, youth reach and the top posts come from `outreach.analytics` (the one reader
+the dashboard uses too), as privacy-safe `Count`s; meeting and post tallies are still read here.
 """
 
 from __future__ import annotations
@@ -17,11 +16,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from outreach import analytics
+from outreach.analytics import Dimension, Filters
 from outreach.db import Database
 from outreach.db.models import Meeting, Organisation, Post, PostMetricsLatest
 from outreach.domain import MeetingKind, PostStatus
-from outreach.harvest.settings import AgeRange
+from outreach.harvest.settings import AgeRange, HarvestSettings
+from outreach.harvest.values import ReachKind
 from outreach.harvest.youth import OFFLINE_BUCKETS, offline_young
+from outreach.privacy import Count
 
 try:  # issue 4's additions; the report degrades to "unknown" without them
     from outreach.db.models import MeetingOutcome, PostYouthEstimate
@@ -52,18 +55,19 @@ def programme(settings: Any) -> Programme:
 
 @dataclass(slots=True)
 class PlatformReach:
-    """Reach per platform with youth reach split by kind; kinds are never added together."""
+    """Reach per platform with youth reach split by kind (kinds are never added together); counts
+    come from `outreach.analytics`, protected by `outreach.privacy`."""
 
     platform: str
     posts: int = 0
-    reach: int = 0
-    views: int = 0
+    reach: Count = field(default_factory=lambda: Count(None))
+    views: Count = field(default_factory=lambda: Count(None))
     posts_with_reach: int = 0  # Mastodon and Bluesky report no reach: "—", not 0
     posts_with_views: int = 0
-    engagement: int = 0  # likes + comments + shares + saves
-    youth_measured: int = 0
+    engagement: Count = field(default_factory=lambda: Count(None))  # likes + comments + shares + saves
+    youth_measured: Count = field(default_factory=lambda: Count(None))
     posts_measured: int = 0
-    youth_estimated: int = 0
+    youth_estimated: Count = field(default_factory=lambda: Count(None))
     posts_estimated: int = 0
     posts_unknown: int = 0  # published posts with no youth figure of either kind
 
@@ -77,7 +81,7 @@ class OrgRow:
     attendance: int = 0
     youth_offline: int = 0
     posts: int = 0
-    reach: int = 0
+    reach: Count = field(default_factory=lambda: Count(None))
 
 
 @dataclass(slots=True)
@@ -89,10 +93,10 @@ class TopPost:
     text: str
     published_at: datetime | None
     permalink: str | None
-    reach: int | None
-    views: int | None
-    engagement: int
-    youth: int | None
+    reach: Count
+    views: Count
+    engagement: Count
+    youth: Count
     youth_kind: str  # measured | estimated | unknown
     card_png: bytes | None = None
     card_alt: str = ""
@@ -119,6 +123,7 @@ class ReportFigures:
     posts_by_language: dict[str, int] = field(default_factory=dict)
     posts_by_platform_language: dict[tuple[str, str], int] = field(default_factory=dict)
     reach: list[PlatformReach] = field(default_factory=list)
+    reach_total: Count = field(default_factory=lambda: Count(None))
     meetings_by_month: dict[str, int] = field(default_factory=dict)  # "2026-03" -> held
     posts_by_month: dict[str, int] = field(default_factory=dict)
     organisations: list[OrgRow] = field(default_factory=list)
@@ -150,9 +155,9 @@ def gather_figures(db: Database, settings: Any, *, start: datetime, end: datetim
         orgs = {o.id: OrgRow(o.code, o.name) for o in s.scalars(select(Organisation).order_by(Organisation.code))
                 if org is None or o.id == org.id}
         _meetings(s, fig, orgs, org, now)
-        _posts(s, fig, orgs, org)
+        _posts(db, s, fig, orgs, org)
         if top:
-            fig.top_posts = _top_posts(s, org, start, end, top, settings=settings, cards=cards)
+            fig.top_posts = _top_posts(db, s, fig, top, settings=settings, cards=cards)
         fig.organisations = [row for row in orgs.values() if row.meetings_held or row.meetings_planned or row.posts]
     return fig
 
@@ -223,7 +228,7 @@ def published_filter(org: Organisation | None, start: datetime, end: datetime) -
     return where
 
 
-def _posts(s: Session, fig: ReportFigures, orgs: dict[int, OrgRow], org: Organisation | None) -> None:
+def _posts(db: Database, s: Session, fig: ReportFigures, orgs: dict[int, OrgRow], org: Organisation | None) -> None:
     where = published_filter(org, fig.start, fig.end)
     for platform, language, count in s.execute(
             select(Post.platform, Post.language, func.count(Post.id)).where(*where)
@@ -240,63 +245,42 @@ def _posts(s: Session, fig: ReportFigures, orgs: dict[int, OrgRow], org: Organis
         months[published_at.strftime("%Y-%m")] += 1
     fig.posts_by_month = dict(sorted(months.items()))
 
-    m = PostMetricsLatest
-    engagement = (func.coalesce(m.likes, 0) + func.coalesce(m.comments, 0)
-                  + func.coalesce(m.shares, 0) + func.coalesce(m.saves, 0))
-    columns = [Post.platform, Meeting.organisation_id, m.reach, m.views, engagement, m.youth_reach]
-    query = select(*columns).select_from(Post).outerjoin(m, m.post_id == Post.id) \
-        .outerjoin(Meeting, Meeting.id == Post.meeting_id).where(*where)
-    if PostYouthEstimate is not None:
-        query = query.add_columns(PostYouthEstimate.estimated) \
-            .outerjoin(PostYouthEstimate, PostYouthEstimate.post_id == Post.id)
-    per_platform: dict[str, PlatformReach] = {}
-    for row in s.execute(query.execution_options(yield_per=5000)):
-        platform, org_id, reach, views, eng, youth = row[:6]
-        estimated = row[6] if len(row) > 6 else None
-        pr = per_platform.setdefault(platform, PlatformReach(platform))
-        pr.posts += 1
-        pr.reach += reach or 0
-        pr.views += views or 0
-        pr.posts_with_reach += reach is not None
-        pr.posts_with_views += views is not None
-        pr.engagement += eng or 0
-        if youth is not None:
-            pr.youth_measured += youth
-            pr.posts_measured += 1
-        elif estimated is not None:
-            pr.youth_estimated += estimated
-            pr.posts_estimated += 1
-        else:
-            pr.posts_unknown += 1
-        if org_id in orgs:
-            orgs[org_id].posts += 1
-            orgs[org_id].reach += reach or 0
-    fig.reach = sorted(per_platform.values(), key=lambda r: -r.posts)
+    view = Filters(start=fig.start, end=fig.end, organisation=org.code if org else None)
+    hs = harvest_settings_of(fig.programme)
+    rows = analytics.totals(db, by=Dimension.PLATFORM, filters=view, hs=hs)
+    fig.reach = [PlatformReach(
+        r.label, r.posts, r.reach, r.views, r.posts_with_reach, r.posts_with_views, r.engagement,
+        r.youth.get(ReachKind.MEASURED), r.youth.posts.get(ReachKind.MEASURED, 0),
+        r.youth.get(ReachKind.ESTIMATED), r.youth.posts.get(ReachKind.ESTIMATED, 0),
+        r.youth.posts.get(ReachKind.UNKNOWN, 0)) for r in sorted(rows, key=lambda r: (-r.posts, r.label))]
+    overall = analytics.totals(db, filters=view, hs=hs)
+    fig.reach_total = overall[0].reach if overall and overall[0].posts_with_reach else Count(None)
+    by_code = {o.code: o for o in orgs.values()}
+    for r in analytics.totals(db, by=Dimension.ORGANISATION, filters=view, hs=hs):
+        if r.key in by_code:
+            by_code[r.key].posts, by_code[r.key].reach = r.posts, r.reach
 
 
-def _top_posts(s: Session, org: Organisation | None, start: datetime, end: datetime, top: int, *,
-               settings: Any, cards: bool) -> list[TopPost]:
-    m = PostMetricsLatest
-    score = func.coalesce(m.reach, m.views, 0)
-    engagement = (func.coalesce(m.likes, 0) + func.coalesce(m.comments, 0)
-                  + func.coalesce(m.shares, 0) + func.coalesce(m.saves, 0))
-    query = (select(Post, m.reach, m.views, engagement, m.youth_reach).join(m, m.post_id == Post.id)
-             .where(*published_filter(org, start, end))
-             .order_by(score.desc(), engagement.desc(), Post.id).limit(top))
-    estimates: dict[int, int | None] = {}
-    rows = list(s.execute(query))
-    if PostYouthEstimate is not None and rows:
-        ids = [row[0].id for row in rows]
-        estimates = {pid: est for pid, est in s.execute(
-            select(PostYouthEstimate.post_id, PostYouthEstimate.estimated).where(PostYouthEstimate.post_id.in_(ids)))}
+def harvest_settings_of(p: Programme) -> HarvestSettings:
+    """The analytics settings the report was asked for (threshold, youth range, target)."""
+    return HarvestSettings(young=AgeRange(*p.young_range), privacy_threshold=p.threshold,
+                           meetings_target=p.meetings_target)
+
+
+def _top_posts(db: Database, s: Session, fig: ReportFigures, top: int, *, settings: Any,
+               cards: bool) -> list[TopPost]:
+    """The best-reaching posts, ranked exactly as the dashboard ranks them (`analytics.top_posts`)."""
+    view = Filters(start=fig.start, end=fig.end, organisation=fig.organisation)
+    best = analytics.top_posts(db, metric="reach", limit=top, filters=view, hs=harvest_settings_of(fig.programme))
+    views = dict(s.execute(select(PostMetricsLatest.post_id, PostMetricsLatest.views)
+                           .where(PostMetricsLatest.post_id.in_([p.post_id for p in best]))).all())
     result = []
-    for post, reach, views, eng, youth in rows:
-        kind, value = ("measured", youth) if youth is not None else \
-            ("estimated", estimates[post.id]) if estimates.get(post.id) is not None else ("unknown", None)
-        item = TopPost(post.id, post.channel, post.platform, post.language, post.text, post.published_at,
-                       post.remote_url, reach, views, eng or 0, value, kind)
+    for p in best:
+        item = TopPost(p.post_id, p.channel, p.platform, p.language, p.text, p.published_at, p.url, p.reach,
+                       Count.of(views.get(p.post_id), threshold=fig.programme.threshold), p.engagement,
+                       p.youth.count, p.youth.kind.value)
         if cards:
-            item.card_png, item.card_alt = card_thumbnail(post, settings=settings)
+            item.card_png, item.card_alt = card_thumbnail(s.get(Post, p.post_id), settings=settings)
         result.append(item)
     return result
 

@@ -100,8 +100,10 @@ def render_html(fig: ReportFigures, *, settings: Any, language: str = "nl") -> s
     def n(value: int | None) -> str:
         return "—" if value is None else format_decimal(value, locale=locale)
 
-    def people(value: int | None) -> str:
-        """Counts of people: below the threshold (but above zero) they are never shown exactly."""
+    def people(value: int | privacy.Count | None) -> str:
+        """Counts of people: below the threshold "<10", hidden to protect one "×" (`outreach.privacy`)."""
+        if isinstance(value, privacy.Count):
+            return n(value.value) if value.value is not None else "—" if not value.known else value.display
         if value is None:
             return "—"
         return privacy.people(value, threshold=threshold) if privacy.is_small(value, threshold) else n(value)
@@ -114,14 +116,13 @@ def render_html(fig: ReportFigures, *, settings: Any, language: str = "nl") -> s
               f"{format_date(last_day, 'long', locale=locale)}")
     target = fig.programme.meetings_target
     share = fig.meetings_held_to_date / target if target else 0.0
-    reach_total = sum(r.reach for r in fig.reach)
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["j2", "html"]))
     return env.get_template("report.html.j2").render(
         t=t, f=fig, language=language, period=period, n=n, people=people, when=when,
         b64=lambda data: base64.b64encode(data).decode("ascii"),
         org_label=_org_label(fig, t), generated=when(fig.generated_at),
         pct=format_percent(share, locale=locale), pct_width=f"{min(100.0, share * 100):.1f}",
-        reach_total=reach_total if any(r.posts_with_reach for r in fig.reach) else None,
+        reach_total=fig.reach_total,
         evaluation=format_decimal(round(fig.evaluation_mean, 1), locale=locale)
         if fig.evaluation_mean is not None else "—",
         languages=list(fig.posts_by_language), charts=_charts(fig, t),
