@@ -38,5 +38,5 @@ def test_the_configured_youth_range_is_what_every_output_counts(sqlite_db) -> No
     report = gather_figures(sqlite_db, settings, start=window.start, end=window.end, now=NOW, top=0)
     assert dashboard.value == 30  # only the 18-24 group: under-18s are not young under this setting
     assert rows[0]["young"] == "30"
-    assert report.attendance_youth == 30 and report.organisations[0].youth_offline == 30
+    assert report.attendance_youth.value == 30 and report.organisations[0].youth_offline.value == 30
     assert report.programme.young == "18-24"

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from outreach import analytics
+from outreach import analytics, privacy
 from outreach.analytics import Dimension, Filters
 from outreach.db import Database
 from outreach.db.models import Meeting, Organisation, Post, PostMetricsLatest
@@ -78,8 +78,8 @@ class OrgRow:
     name: str
     meetings_held: int = 0
     meetings_planned: int = 0
-    attendance: int = 0
-    youth_offline: int = 0
+    attendance: int | Count = 0  # a protected Count once gathered (protect_people)
+    youth_offline: int | Count = 0
     posts: int = 0
     reach: Count = field(default_factory=lambda: Count(None))
 
@@ -114,9 +114,9 @@ class ReportFigures:
     meetings_other: int = 0  # trainings and municipal sessions in the period
     meetings_held_to_date: int = 0  # community meetings held since the start, up to the period's end
     meetings_with_outcome: int = 0
-    attendance: int = 0
-    attendance_youth: int = 0  # offline youth reach: attendees in the `[youth]` range (outreach.harvest.youth)
-    attendance_by_gender: dict[str, int] = field(default_factory=dict)
+    attendance: int | Count | None = 0  # protected Counts once gathered (protect_people)
+    attendance_youth: int | Count | None = 0  # offline youth reach: attendees in the `[youth]` range (harvest.youth)
+    attendance_by_gender: dict[str, int | Count] = field(default_factory=dict)
     evaluation_mean: float | None = None
     posts_published: int = 0
     posts_by_platform: dict[str, int] = field(default_factory=dict)
@@ -159,7 +159,29 @@ def gather_figures(db: Database, settings: Any, *, start: datetime, end: datetim
         if top:
             fig.top_posts = _top_posts(db, s, fig, top, settings=settings, cards=cards)
         fig.organisations = [row for row in orgs.values() if row.meetings_held or row.meetings_planned or row.posts]
+    protect_people(fig)
     return fig
+
+
+def protect_people(fig: ReportFigures) -> None:
+    """Attendance, young attendees and the gender split as privacy-safe Counts, protected together with
+    the per-organisation rows that add up to them: no "<10" follows from a total minus the rest."""
+    t = fig.programme.threshold
+    if not fig.meetings_with_outcome:  # no attendance list in the period: unknown ("—"), not 0
+        fig.attendance = fig.attendance_youth = None
+    for total, of_org in (("attendance", "attendance"), ("attendance_youth", "youth_offline")):
+        values: dict[Any, Any] = {"total": getattr(fig, total)}
+        values.update({("org", o.code): getattr(o, of_org) for o in fig.organisations})
+        sums = [privacy.Sum("total", tuple(k for k in values if k != "total"))]
+        if total == "attendance":
+            values.update({("gender", g): v for g, v in fig.attendance_by_gender.items()})
+            sums.append(privacy.Sum("total", tuple(k for k in values if isinstance(k, tuple) and k[0] == "gender")))
+        safe = privacy.protect(values, sums, threshold=t)
+        setattr(fig, total, safe["total"])
+        for o in fig.organisations:
+            setattr(o, of_org, safe[("org", o.code)])
+        if total == "attendance":
+            fig.attendance_by_gender = {g: safe[("gender", g)] for g in fig.attendance_by_gender}
 
 
 def _meetings(s: Session, fig: ReportFigures, orgs: dict[int, OrgRow], org: Organisation | None,

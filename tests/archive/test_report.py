@@ -24,8 +24,10 @@ def test_figures_are_hand_checkable(programme: Programme) -> None:
     f = gather_figures(programme.db, programme.settings, start=START, end=END, now=NOW, cards=False)
     assert (f.meetings_held, f.meetings_planned, f.meetings_other) == (3, 1, 1)
     assert f.meetings_held_to_date == 4  # m0 (2025) + m1, m2, m3
-    assert (f.attendance, f.attendance_youth, f.meetings_with_outcome) == (33, 21, 2)
-    assert f.attendance_by_gender == {"woman": 19, "man": 12, "other": 1, "unknown": 1}
+    assert (f.attendance.value, f.attendance_youth.value, f.meetings_with_outcome) == (33, 21, 2)
+    # 33 - 19 - 12 = 2 would pin "other" and "unknown" (both "<10") to 1 each: "man" is hidden too
+    assert {g: c.display for g, c in f.attendance_by_gender.items()} == \
+        {"woman": "19", "man": "×", "other": "<10", "unknown": "<10"}
     assert f.posts_published == 4
     assert f.posts_by_platform == {"mastodon": 2, "instagram": 2}
     assert f.posts_by_language == {"nl": 2, "tr": 1, "ar": 1}
@@ -39,7 +41,8 @@ def test_figures_are_hand_checkable(programme: Programme) -> None:
     dashboard = analytics.top_posts(programme.db, limit=5, filters=Filters(start=START, end=END))
     assert [p.post_id for p in f.top_posts] == [p.post_id for p in dashboard]  # ranked as in the dashboard
     by_org = {o.code: o for o in f.organisations}
-    assert (by_org["IOT"].meetings_held, by_org["IOT"].attendance, by_org["SMN"].attendance) == (2, 27, 6)
+    assert by_org["IOT"].meetings_held == 2
+    assert (by_org["IOT"].attendance.display, by_org["SMN"].attendance.display) == ("×", "<10")  # 33 - 27 = 6
 
 
 def test_html_is_self_contained_dutch_and_suppresses_small_counts(programme: Programme, tmp_path: Path) -> None:
@@ -84,3 +87,13 @@ def test_pdf_skipped_with_a_clear_message_without_chromium(programme: Programme,
     result = write_report(programme.db, programme.settings, tmp_path, start=START, end=END, now=NOW)
     assert result.pdf is None and "Chromium not found" in result.message
     assert result.html.is_file()
+
+
+def test_no_small_count_in_the_report_follows_from_its_totals(programme: Programme) -> None:
+    from tests.test_privacy import attack_output
+
+    f = gather_figures(programme.db, programme.settings, start=START, end=END, now=NOW, cards=False)
+    attack_output(dict(f.attendance_by_gender), f.attendance)
+    attack_output({o.code: o.attendance for o in f.organisations}, f.attendance)
+    attack_output({o.code: o.youth_offline for o in f.organisations}, f.attendance_youth)
+    attack_output({r.platform: r.reach for r in f.reach}, f.reach_total)
