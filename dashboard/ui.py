@@ -15,6 +15,7 @@ from babel.numbers import format_decimal, format_percent
 
 from dashboard.i18n import Lang, current, t
 from dashboard.loaders import FilterOptions, Filters
+from outreach.privacy import HIDDEN
 
 # Filter name -> URL query parameter; the widget key is "f_" + the name.
 FILTER_PARAMS = ("period", "organisation", "community", "platform", "campaign", "language")
@@ -145,6 +146,8 @@ def table(rows: Sequence[Mapping[str, Any]] | pd.DataFrame, *, key: str, columns
     config = {columns[c]: st.column_config.LinkColumn(columns[c]) for c in links if c in columns}
     st.dataframe(shown, hide_index=True, column_config=config, key=f"table_{key}",
                  height=height or "auto", width="stretch")
+    if shown.isin([HIDDEN]).any().any():
+        st.caption(t("privacy.hidden"))
     st.download_button(t("csv"), shown.to_csv(index=False).encode("utf-8"), file_name=f"{key}.csv",
                        mime="text/csv", key=f"csv_{key}", icon=":material/download:")
     return shown

@@ -57,8 +57,9 @@ NL = {
     "none": "Geen gegevens in deze periode.",
     "method": "Verantwoording",
     "method_text": ("Aantallen personen onder {threshold} worden getoond als &lsquo;&lt;{threshold}&rsquo; "
-                    "om kleine groepen te beschermen. Er worden geen gegevens van volgers of reageerders "
-                    "bewaard. Jong betekent {young} jaar. Tijden in {tz}. Gemaakt met outreach {version}."),
+                    "om kleine groepen te beschermen; &lsquo;&times;&rsquo; is een aantal dat daarom ook "
+                    "verborgen is, zodat een &lsquo;&lt;{threshold}&rsquo; niet uit een totaal min de rest "
+                    "volgt. Er worden geen gegevens van volgers of reageerders bewaard. Jong betekent {young} jaar. Tijden in {tz}. Gemaakt met outreach {version}."),
 }
 
 EN = {
@@ -116,7 +117,9 @@ EN = {
     "none": "No data in this period.",
     "method": "Method",
     "method_text": ("Counts of people below {threshold} are shown as &lsquo;&lt;{threshold}&rsquo; to protect "
-                    "small groups. No data about followers or commenters is stored. Young means {young} "
+                    "small groups; &lsquo;&times;&rsquo; is a count hidden as well, so that a "
+                    "&lsquo;&lt;{threshold}&rsquo; cannot be worked out from a total minus the rest. "
+                    "No data about followers or commenters is stored. Young means {young} "
                     "years. Times in {tz}. Made with outreach {version}."),
 }
 
