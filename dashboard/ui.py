@@ -93,9 +93,9 @@ def show_count(label: str, count: Any, *, kind: str | None = None, help: str | N
     """A metric tile; `count` is a harvest `Count` (shows "<10" below the threshold) or a number/text."""
     value = count.display if hasattr(count, "display") else count
     if isinstance(value, int):
-        value = f"{value:,}".replace(",", ".")
+        value = number(value)
     elif isinstance(value, str) and value.isdigit():
-        value = f"{int(value):,}".replace(",", ".")
+        value = number(int(value))
     st.metric(label + (f" · {kind_label(kind)}" if kind else ""), value, help=help)
 
 
