@@ -44,6 +44,8 @@ NL: dict[str, str] = {
     "ov.share_note": "jongerenbereik (gemeten + geschat) / bereik, over {n} posts met leeftijdsgegevens ({platforms})",
     "ov.basis": "interacties / bereik, over {n} posts die bereik melden ({platforms})",
     "ov.plan": "plan voor deze periode: {plan}",
+    "ov.definition_change": "¹ {platform} telt vanaf {day} met \u2018{new}\u2019 in plaats van \u2018{old}\u2019: "
+                            "cijfers van voor en na die datum meten niet hetzelfde.",
     "privacy.hidden": "× = ook verborgen, zodat een aantal onder 10 niet uit het totaal min de rest te berekenen is.",
     "ov.share_of_alliance": "{share} van alle {n} bijeenkomsten van de alliantie in deze periode", "ov.none": "Nog geen gegevens voor deze selectie.",
     "col.post": "Post", "col.channel": "Kanaal", "col.platform": "Platform", "col.language": "Taal",
@@ -124,6 +126,8 @@ EN: dict[str, str] = {
     "ov.share_note": "youth reach (measured + estimated) / reach, over {n} posts with age data ({platforms})",
     "ov.basis": "interactions / reach, over {n} posts that report reach ({platforms})",
     "ov.plan": "plan for this period: {plan}",
+    "ov.definition_change": "¹ From {day}, {platform} counts \u2018{new}\u2019 instead of \u2018{old}\u2019: "
+                            "figures before and after that date do not measure the same thing.",
     "privacy.hidden": "× = hidden as well, so that a count under 10 cannot be worked out from the total minus the rest.",
     "ov.share_of_alliance": "{share} of all {n} alliance meetings in this period", "ov.none": "No data for this selection yet.",
     "col.post": "Post", "col.channel": "Channel", "col.platform": "Platform", "col.language": "Language",

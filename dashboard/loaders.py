@@ -88,6 +88,12 @@ def ratios(filters: Filters) -> analytics.Ratios:
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
+def definition_changes(filters: Filters) -> list[Any]:
+    """Metric definitions that change inside the view (footnoted under the trend)."""
+    return analytics.definition_changes(database(), filters=filters)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
 def youth_online(filters: Filters) -> Any:
     """Measured + estimated youth reach, added on purpose (for the youth share of online reach)."""
     from outreach.harvest.values import ReachKind

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import altair as alt
 import pandas as pd
 import streamlit as st
+from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
 from dashboard.i18n import Lang, current, t
@@ -106,6 +107,11 @@ def percent(value: float | None) -> str:
 
 def number(value: float | None) -> str:
     return "–" if value is None else format_decimal(value, locale=_locale())
+
+
+def day(value: date) -> str:
+    """A date in the page's language: 21 april 2025 / 21 April 2025."""
+    return format_date(value, "long", locale=_locale())
 
 
 def _locale() -> str:

@@ -540,6 +540,7 @@ from outreach.analytics_rows import (  # noqa: E402
     Ratio,
     Ratios,
     audit_trail,
+    definition_changes,
     filter_options,
     meeting_posts,
     meeting_rows,
@@ -548,4 +549,4 @@ from outreach.analytics_rows import (  # noqa: E402
 )
 
 __all__ = ["Dimension", "FilterOptions", "Filters", "audit_trail", "filter_options", "meeting_posts",
-           "meeting_rows", "needs_attention", "overview", "Ratio", "Ratios", "ratios", "review_queue", "timeseries", "top_posts", "totals"]
+           "meeting_rows", "needs_attention", "overview", "Ratio", "Ratios", "definition_changes", "ratios", "review_queue", "timeseries", "top_posts", "totals"]

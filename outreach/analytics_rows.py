@@ -5,6 +5,7 @@ review queue, the audit trail, filter choices); part of `outreach.analytics`, wh
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, case, func, literal, select
@@ -20,6 +21,7 @@ from outreach.db.models import (
     PostMetricsLatest,
 )
 from outreach.domain import PostStatus
+from outreach.harvest.definitions import Definition, changes_within
 from outreach.harvest.settings import HarvestSettings
 from outreach.harvest.youth import OFFLINE_BUCKETS, offline_young
 from outreach.privacy import Count
@@ -164,3 +166,23 @@ def audit_trail(db: Database, *, limit: int = 200) -> list[dict[str, Any]]:
         return [{"post": a.post_id, "channel": channel, "language": language, "decision": a.decision,
                  "who": a.reviewer, "reason": a.reason, "when": a.decided_at}
                 for a, channel, language in s.execute(query)]
+
+
+def definition_changes(db: Database, *, filters: Filters) -> list[Definition]:
+    """Metric definitions that change inside the view's period on a platform it shows (Meta's
+    `impressions` -> `views`): its series mix two meanings, so dashboard and report footnote them."""
+    from outreach.analytics import _post_filters
+
+    query = _post_filters(select(Post.platform, func.min(Post.published_at), func.max(Post.published_at))
+                          .select_from(Post).outerjoin(Meeting, Meeting.id == Post.meeting_id)
+                          .outerjoin(Campaign, Campaign.id == Post.campaign_id)
+                          .outerjoin(Organisation, Organisation.id == Meeting.organisation_id)
+                          .group_by(Post.platform), filters)
+    with db.session() as s:
+        rows = s.execute(query).all()
+    found: list[Definition] = []
+    for platform, first, last in rows:
+        start = (filters.start or first).date()
+        end = (filters.end or last + timedelta(days=1)).date()
+        found += changes_within((platform,), start, end)
+    return sorted(found, key=lambda d: (d.valid_to, d.platform, d.raw_name))

@@ -59,6 +59,10 @@ else:
         "reach": t("ov.reach"), "youth_measured": f"{t('ov.youth')} · {ui.kind_label('measured')}",
         "youth_estimated": f"{t('ov.youth')} · {ui.kind_label('estimated')}"})
 
+for change in loaders.definition_changes(view.filters):
+    st.caption(t("ov.definition_change", platform=ui.PLATFORM_NAMES.get(change.platform, change.platform),
+                 old=change.raw_name, new=change.replaced_by or "–", day=ui.day(change.valid_to)))
+
 st.subheader(t("ov.sources"))
 rows = [{"post": p.post_id, "channel": p.channel, "language": p.language, "reach": p.reach.display,
          "youth": p.youth.count.display, "kind": ui.kind_label(p.youth.kind.value),

@@ -124,6 +124,7 @@ class ReportFigures:
     posts_by_platform_language: dict[tuple[str, str], int] = field(default_factory=dict)
     reach: list[PlatformReach] = field(default_factory=list)
     reach_total: Count = field(default_factory=lambda: Count(None))
+    definition_changes: list[Any] = field(default_factory=list)  # harvest.definitions.Definition
     meetings_by_month: dict[str, int] = field(default_factory=dict)  # "2026-03" -> held
     posts_by_month: dict[str, int] = field(default_factory=dict)
     organisations: list[OrgRow] = field(default_factory=list)
@@ -277,6 +278,7 @@ def _posts(db: Database, s: Session, fig: ReportFigures, orgs: dict[int, OrgRow]
         r.youth.posts.get(ReachKind.UNKNOWN, 0)) for r in sorted(rows, key=lambda r: (-r.posts, r.label))]
     overall = analytics.totals(db, filters=view, hs=hs)
     fig.reach_total = overall[0].reach if overall and overall[0].posts_with_reach else Count(None)
+    fig.definition_changes = analytics.definition_changes(db, filters=view)
     by_code = {o.code: o for o in orgs.values()}
     for r in analytics.totals(db, by=Dimension.ORGANISATION, filters=view, hs=hs):
         if r.key in by_code:

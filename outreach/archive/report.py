@@ -119,6 +119,7 @@ def render_html(fig: ReportFigures, *, settings: Any, language: str = "nl") -> s
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["j2", "html"]))
     return env.get_template("report.html.j2").render(
         t=t, f=fig, language=language, period=period, n=n, people=people, when=when,
+        day=lambda value: format_date(value, "long", locale=locale),
         b64=lambda data: base64.b64encode(data).decode("ascii"),
         org_label=_org_label(fig, t), generated=when(fig.generated_at),
         pct=format_percent(share, locale=locale), pct_width=f"{min(100.0, share * 100):.1f}",

@@ -45,6 +45,8 @@ NL = {
     "youth_unknown": "Berichten zonder jongerencijfer",
     "youth_offline": "Jongeren offline (bijeenkomsten)",
     "n_posts": "berichten: {n}",
+    "definition_change": ("{platform} telt vanaf {day} met \u2018{new}\u2019 in plaats van \u2018{old}\u2019: "
+                          "cijfers van voor en na die datum meten niet hetzelfde (bron: definitietabel)."),
     "top_posts": "Best bereikte berichten",
     "published_at": "Gepubliceerd",
     "permalink": "Link",
@@ -105,6 +107,8 @@ EN = {
     "youth_unknown": "Posts without a youth figure",
     "youth_offline": "Youth offline (meetings)",
     "n_posts": "posts: {n}",
+    "definition_change": ("From {day}, {platform} counts \u2018{new}\u2019 instead of \u2018{old}\u2019: "
+                          "figures before and after that date do not measure the same thing (source: definitions table)."),
     "top_posts": "Posts with the widest reach",
     "published_at": "Published",
     "permalink": "Link",
