@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from outreach import analytics
 from outreach.analytics import Filters
-from outreach.harvest.definitions import definitions, definitions_at
+from outreach.harvest.definitions import definition_set, definitions, definitions_at, definitions_in
 from tests.test_analytics import add_post
 
 
@@ -24,6 +24,10 @@ def test_the_definition_in_force_is_recorded() -> None:
     before = definitions_at("instagram", ("impressions", "reach"), datetime(2024, 5, 1, tzinfo=UTC))
     assert before == {"impressions": "instagram/impressions@2016-08-01", "reach": "instagram/reach@2016-08-01"}
     assert definitions_at("instagram", ("impressions",), datetime(2025, 6, 1, tzinfo=UTC)) == {}  # retired
+    assert definition_set("instagram", datetime(2024, 5, 1, tzinfo=UTC)) == "instagram@2022-01-01"
+    after = definition_set("instagram", datetime(2025, 6, 1, tzinfo=UTC))
+    assert after == "instagram@2025-04-21"
+    assert "impressions" not in {d.raw_name for d in definitions_in(after)}
 
 
 def test_a_series_that_crosses_a_change_is_footnoted(sqlite_db) -> None:  # type: ignore[no-untyped-def]

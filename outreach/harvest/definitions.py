@@ -71,6 +71,25 @@ def definitions_at(platform: str, raw_names: list[str] | tuple[str, ...], at: da
     return found
 
 
+def definition_set(platform: str, at: datetime) -> str:
+    """A short id for the definitions of one platform in force at `at`: the platform and the date of
+    its last change on or before that day ("instagram@2025-04-21"). Stored with every snapshot (20-odd
+    bytes instead of one id per metric); `definitions_in(set id)` gives the rows back."""
+    day = at.astimezone(UTC).date()
+    edges = [e for d in definitions() if d.platform == platform for e in (d.valid_from, d.valid_to)
+             if e is not None and e <= day]
+    return f"{platform}@{max(edges).isoformat()}" if edges else f"{platform}@-"
+
+
+def definitions_in(set_id: str) -> list[Definition]:
+    """The definitions a snapshot's `definition` id stands for."""
+    platform, _, edge = set_id.partition("@")
+    if edge == "-":
+        return []
+    day = date.fromisoformat(edge)
+    return [d for d in definitions() if d.platform == platform and d.valid_at(day)]
+
+
 def changes_within(platforms: list[str] | tuple[str, ...], start: date, end: date) -> list[Definition]:
     """Definitions of these platforms that end (are replaced or retired) inside [start, end): a series over
     that period mixes two meanings and needs a footnote."""

@@ -25,7 +25,7 @@ from outreach.db import Database
 from outreach.db.models import ChannelState, HarvestChannel, Post, PostMetricsLatest
 from outreach.domain import Platform, PostStatus
 from outreach.harvest import storage
-from outreach.harvest.definitions import definitions_at
+from outreach.harvest.definitions import definition_set
 from outreach.harvest.settings import HarvestSettings, harvest_settings
 from outreach.harvest.youth import AudienceIndex, estimate_row
 
@@ -224,7 +224,7 @@ def _store_batch(db: Database, batch: list[Any], fetched: dict[str, dict[str, in
         values = normalise(raw, names) if raw is not None else {}
         snapshots.append(storage.snapshot_row(
             post.id, now_s, values, raw if raw is not None else {"missing": True}, api_version=version,
-            definitions=definitions_at(platform, tuple(raw), at) if raw else None))
+            definition=definition_set(platform, at) if raw else None))
         rollups.append({"post_id": post.id, "captured_at": now_s, **values,
                         "next_harvest_at": hs.next_slot(published, now_s),
                         "gone_at": None if raw is not None else now_s})

@@ -1,5 +1,5 @@
-"""metric provenance: each engagement snapshot records the API version and the metric definitions
-(outreach/harvest/definitions.csv ids) its numbers were taken under
+"""metric provenance: each engagement snapshot records the API version and the set of metric
+definitions (outreach/harvest/definitions.csv, "instagram@2025-04-21") its numbers were taken under
 
 Revision ID: 0004
 Revises: 0002
@@ -20,10 +20,10 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('engagement_snapshots') as batch:
         batch.add_column(sa.Column('api_version', sa.String(length=32), nullable=True))
-        batch.add_column(sa.Column('definitions', sa.JSON(), nullable=True))
+        batch.add_column(sa.Column('definition', sa.String(length=40), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('engagement_snapshots') as batch:
-        batch.drop_column('definitions')
+        batch.drop_column('definition')
         batch.drop_column('api_version')
