@@ -40,6 +40,7 @@ class Programme:
     threshold: int = 10
     young: str = "13-24"
     young_range: tuple[int, int] = (13, 24)  # the `[youth] young` range every output counts
+    organisation_targets: tuple[tuple[str, int], ...] = ()  # `[programme.organisation_targets]`
 
 
 def programme(settings: Any) -> Programme:
@@ -50,7 +51,7 @@ def programme(settings: Any) -> Programme:
         return Programme()
     hs = harvest_settings(settings)
     return Programme(meetings_target=hs.meetings_target, threshold=hs.privacy_threshold, young=hs.young.label,
-                     young_range=(hs.young.low, hs.young.high))
+                     young_range=(hs.young.low, hs.young.high), organisation_targets=hs.organisation_targets)
 
 
 @dataclass(slots=True)
@@ -113,6 +114,7 @@ class ReportFigures:
     meetings_planned: int = 0  # community meetings in the period, still ahead
     meetings_other: int = 0  # trainings and municipal sessions in the period
     meetings_held_to_date: int = 0  # community meetings held since the start, up to the period's end
+    alliance_held_to_date: int | None = None  # the same for the whole alliance, in a report for one organisation
     meetings_with_outcome: int = 0
     attendance: int | Count | None = 0  # protected Counts once gathered (protect_people)
     attendance_youth: int | Count | None = 0  # offline youth reach: attendees in the `[youth]` range (harvest.youth)
@@ -129,6 +131,15 @@ class ReportFigures:
     posts_by_month: dict[str, int] = field(default_factory=dict)
     organisations: list[OrgRow] = field(default_factory=list)
     top_posts: list[TopPost] = field(default_factory=list)
+
+
+def plan_of(fig: ReportFigures) -> int | None:
+    """The plan the report judges against: the programme's for the alliance, an organisation's own
+    (`[programme.organisation_targets]`) for one organisation, else None (count and share, no verdict)."""
+    if fig.organisation is None:
+        return fig.programme.meetings_target
+    return HarvestSettings(organisation_targets=fig.programme.organisation_targets).organisation_target(
+        fig.organisation)
 
 
 def resolve_organisation(session: Session, organisation: str | None) -> Organisation | None:
@@ -210,6 +221,7 @@ def _meetings(s: Session, fig: ReportFigures, orgs: dict[int, OrgRow], org: Orga
     to_date = select(func.count(Meeting.id)).where(
         Meeting.kind == MeetingKind.COMMUNITY.value, Meeting.starts_at < min(fig.end, now))
     if org is not None:
+        fig.alliance_held_to_date = s.scalar(to_date) or 0
         to_date = to_date.where(Meeting.organisation_id == org.id)
     fig.meetings_held_to_date = s.scalar(to_date) or 0
     if MeetingOutcome is None:

@@ -97,3 +97,10 @@ def test_no_small_count_in_the_report_follows_from_its_totals(programme: Program
     attack_output({o.code: o.attendance for o in f.organisations}, f.attendance)
     attack_output({o.code: o.youth_offline for o in f.organisations}, f.attendance_youth)
     attack_output({r.platform: r.reach for r in f.reach}, f.reach_total)
+
+
+def test_a_report_for_one_organisation_is_not_judged_against_the_700(programme: Programme, tmp_path: Path) -> None:
+    html = write_report(programme.db, programme.settings, tmp_path, start=START, end=END, now=NOW, pdf=False,
+                        organisation="IOT").html.read_text(encoding="utf-8")
+    assert "/ 700" not in html and "doel: 700" not in html
+    assert "van alle 4 van de alliantie; geen eigen plan ingesteld" in html  # its share of the alliance instead
