@@ -544,9 +544,10 @@ from outreach.analytics_rows import (  # noqa: E402
     filter_options,
     meeting_posts,
     meeting_rows,
+    post_counts,
     ratios,
     review_queue,
 )
 
 __all__ = ["Dimension", "FilterOptions", "Filters", "audit_trail", "filter_options", "meeting_posts",
-           "meeting_rows", "needs_attention", "overview", "Ratio", "Ratios", "definition_changes", "ratios", "review_queue", "timeseries", "top_posts", "totals"]
+           "meeting_rows", "needs_attention", "post_counts", "overview", "Ratio", "Ratios", "definition_changes", "ratios", "review_queue", "timeseries", "top_posts", "totals"]

@@ -27,7 +27,7 @@ from outreach.harvest.youth import OFFLINE_BUCKETS, offline_young
 from outreach.privacy import Count
 
 if TYPE_CHECKING:
-    from outreach.analytics import Filters
+    from outreach.analytics import Dimension, Filters
 
 AGE_COLUMNS = (*OFFLINE_BUCKETS, "age_unknown")
 
@@ -186,3 +186,18 @@ def definition_changes(db: Database, *, filters: Filters) -> list[Definition]:
         end = (filters.end or last + timedelta(days=1)).date()
         found += changes_within((platform,), start, end)
     return sorted(found, key=lambda d: (d.valid_to, d.platform, d.raw_name))
+
+
+def post_counts(db: Database, *, filters: Filters, rows: Dimension, columns: Dimension | None = None,
+                bucket: str | None = None) -> dict[tuple[str | None, str | None], int]:
+    """Published posts per (row, column) group, or per (row, period) with `bucket` ("month"): counts of
+    posts, not of people, so nothing is suppressed. The report's platform × language table and the
+    posts-per-month line read this, as the dashboard does."""
+    from outreach.analytics import _bucket, _group_columns, _joined_posts, _post_filters
+
+    first = _group_columns(rows)[0]
+    second = _bucket(db, Post.published_at, bucket) if bucket else _group_columns(columns)[0] if columns \
+        else literal(None)
+    query = _post_filters(_joined_posts(first, second, func.count(Post.id)).group_by(first, second), filters)
+    with db.session() as s:
+        return {(None if a is None else str(a), None if b is None else str(b)): int(n) for a, b, n in s.execute(query)}

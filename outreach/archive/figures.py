@@ -1,7 +1,8 @@
 """The report's numbers, gathered in one place (`gather_figures`).
 
 Reach, engagement, youth reach and the top posts come from `outreach.analytics` (the one reader
-the dashboard uses too), as privacy-safe `Count`s; meeting and post tallies are still read here.
+the dashboard uses too), as privacy-safe `Count`s, and so do the post tallies; only the meeting
+tallies and attendance (from `meetings` and `meeting_outcomes`) are still read here.
 """
 
 from __future__ import annotations
@@ -264,23 +265,21 @@ def published_filter(org: Organisation | None, start: datetime, end: datetime) -
 
 
 def _posts(db: Database, s: Session, fig: ReportFigures, orgs: dict[int, OrgRow], org: Organisation | None) -> None:
-    where = published_filter(org, fig.start, fig.end)
-    for platform, language, count in s.execute(
-            select(Post.platform, Post.language, func.count(Post.id)).where(*where)
-            .group_by(Post.platform, Post.language)):
+    view = Filters(start=fig.start, end=fig.end, organisation=org.code if org else None)
+    for (platform, language), count in analytics.post_counts(db, filters=view, rows=Dimension.PLATFORM,
+                                                             columns=Dimension.LANGUAGE).items():
         fig.posts_by_platform_language[(platform, language)] = count
         fig.posts_by_platform[platform] = fig.posts_by_platform.get(platform, 0) + count
         fig.posts_by_language[language] = fig.posts_by_language.get(language, 0) + count
         fig.posts_published += count
     fig.posts_by_platform = dict(sorted(fig.posts_by_platform.items(), key=lambda kv: -kv[1]))
     fig.posts_by_language = dict(sorted(fig.posts_by_language.items(), key=lambda kv: -kv[1]))
+    monthly = analytics.post_counts(db, filters=view, rows=Dimension.ORGANISATION, bucket="month")
     months: Counter[str] = Counter()
-    for (published_at,) in s.execute(select(Post.published_at).where(*where)
-                                      .execution_options(yield_per=5000)):
-        months[published_at.strftime("%Y-%m")] += 1
+    for (_, month), count in monthly.items():
+        months[month] += count
     fig.posts_by_month = dict(sorted(months.items()))
 
-    view = Filters(start=fig.start, end=fig.end, organisation=org.code if org else None)
     hs = harvest_settings_of(fig.programme)
     rows = analytics.totals(db, by=Dimension.PLATFORM, filters=view, hs=hs)
     fig.reach = [PlatformReach(
