@@ -122,8 +122,8 @@ def export_archive(db: Database, settings: Any, out_dir: str | os.PathLike[str],
                            joins=[(Organisation, Organisation.id == Meeting.organisation_id),
                                   (Campaign, Campaign.id == Meeting.campaign_id)])
     c["meeting_outcomes"] = _write(w, "meeting_outcomes.csv", "meeting outcomes", MeetingOutcome, meetings,
-                                   MeetingOutcome.meeting_id, people=OUTCOME_PEOPLE,
-                                   skip=("source",))  # a local file path says nothing to an evaluator
+                                   MeetingOutcome.meeting_id, people=OUTCOME_PEOPLE, skip=("source",),  # a path says nothing
+                                   same_total=(OUTCOME_PEOPLE[:5], OUTCOME_PEOPLE[5:]))
     c["engagement_snapshots"] = _write(w, "metrics/engagement_snapshots.csv", "engagement snapshots",
                                        EngagementSnapshot, chosen, EngagementSnapshot.post_id,
                                        skip=("raw",), order=(EngagementSnapshot.post_id, EngagementSnapshot.id))
@@ -180,13 +180,14 @@ def _meeting_ids(org: Organisation | None, start: datetime, end: datetime) -> An
 def _write(w: Writer, rel: str, stage: str, model: Any, ids: Any, key: Any, *,
            people: tuple[str, ...] = PEOPLE, skip: tuple[str, ...] = (), kinds: dict[str, str] | None = None,
            extra: list[Column] | None = None, joins: list[tuple[Any, Any]] | None = None,
-           order: tuple[Any, ...] | None = None) -> int:
+           order: tuple[Any, ...] | None = None, same_total: tuple[tuple[str, ...], ...] = ()) -> int:
     kinds = {"captured_at": "epoch", **{p: "people" for p in people}, **(kinds or {})}
     columns = columns_of(model, kinds=kinds, skip=skip) + (extra or [])
     query = select(*[col.expr for col in columns]).select_from(model)
     for target, on in joins or []:
         query = query.outerjoin(target, on)
-    return w.write_csv(rel, stage, columns, query.where(key.in_(ids)).order_by(*(order or (key,))))
+    return w.write_csv(rel, stage, columns, query.where(key.in_(ids)).order_by(*(order or (key,))),
+                       same_total=same_total)
 
 
 def _attempt_columns() -> list[Column]:
