@@ -1,6 +1,6 @@
 """The dashboard's only door to the library: cached reads (`st.cache_data`, TTL) and writes that clear them.
 
-Reads go to `outreach.analytics` (and `dashboard.queries` for what analytics does not offer yet);
+Reads go to `outreach.analytics` (the only reader: every figure and row a page shows comes from there);
 writes go through `outreach.planning` (review actions, dashboard posts). Pages import this module,
 never `outreach.db` or `outreach.connectors`.
 """
@@ -16,11 +16,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import queries
 from dashboard.auth import Account, load_accounts
-from dashboard.queries import FilterOptions
 from outreach import analytics
-from outreach.analytics import Dimension, Filters
+from outreach.analytics import Dimension, FilterOptions, Filters
 from outreach.config import Settings, load_settings
 from outreach.db import Database
 from outreach.harvest.settings import HarvestSettings, harvest_settings
@@ -70,7 +68,7 @@ def _now() -> datetime:
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def filter_options() -> FilterOptions:
-    return queries.filter_options(database())
+    return analytics.filter_options(database())
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
@@ -81,6 +79,18 @@ def overview(filters: Filters) -> analytics.Overview:
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def totals(filters: Filters, by: Dimension | None = None) -> list[analytics.Totals]:
     return analytics.totals(database(), by=by, filters=filters, hs=programme())
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def ratios(filters: Filters) -> analytics.Ratios:
+    """Engagement rate and youth share, each over the posts where both its parts exist."""
+    return analytics.ratios(database(), filters=filters, hs=programme())
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def definition_changes(filters: Filters) -> list[Any]:
+    """Metric definitions that change inside the view (footnoted under the trend)."""
+    return analytics.definition_changes(database(), filters=filters)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
@@ -112,14 +122,15 @@ def top_posts(filters: Filters, limit: int = 10) -> list[analytics.TopPost]:
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def meetings(filters: Filters, community: str | None) -> list[dict[str, Any]]:
-    return queries.meeting_rows(database(), start=filters.start, end=filters.end,
-                                organisation=filters.organisation, campaign=filters.campaign, community=community,
-                                threshold=programme().privacy_threshold)
+    from dataclasses import replace
+
+    return analytics.meeting_rows(database(), filters=replace(filters, community=community or filters.community),
+                                  hs=programme())
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def meeting_posts(meeting_id: int) -> list[dict[str, Any]]:
-    return queries.meeting_posts(database(), meeting_id, threshold=programme().privacy_threshold)
+    return analytics.meeting_posts(database(), meeting_id, hs=programme())
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
@@ -135,12 +146,12 @@ def attention() -> list[dict[str, Any]]:
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def review_queue() -> list[dict[str, Any]]:
-    return queries.review_queue(database())
+    return analytics.review_queue(database())
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def audit_trail(limit: int = 200) -> list[dict[str, Any]]:
-    return queries.audit_trail(database(), limit=limit)
+    return analytics.audit_trail(database(), limit=limit)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)

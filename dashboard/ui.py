@@ -11,9 +11,12 @@ from zoneinfo import ZoneInfo
 import altair as alt
 import pandas as pd
 import streamlit as st
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
 
-from dashboard.i18n import t
+from dashboard.i18n import Lang, current, t
 from dashboard.loaders import FilterOptions, Filters
+from outreach.privacy import HIDDEN
 from outreach.safecsv import frame_csv_bytes
 
 # Filter name -> URL query parameter; the widget key is "f_" + the name.
@@ -92,14 +95,38 @@ def show_count(label: str, count: Any, *, kind: str | None = None, help: str | N
     """A metric tile; `count` is a harvest `Count` (shows "<10" below the threshold) or a number/text."""
     value = count.display if hasattr(count, "display") else count
     if isinstance(value, int):
-        value = f"{value:,}".replace(",", ".")
+        value = number(value)
     elif isinstance(value, str) and value.isdigit():
-        value = f"{int(value):,}".replace(",", ".")
+        value = number(int(value))
     st.metric(label + (f" · {kind_label(kind)}" if kind else ""), value, help=help)
 
 
 def percent(value: float | None) -> str:
-    return "–" if value is None else f"{value * 100:.1f}%"
+    """A share in the page's language (Babel): 9,1% in Dutch, 9.1% in English."""
+    return "–" if value is None else format_percent(value, "#,##0.0%", locale=_locale())
+
+
+def number(value: float | None) -> str:
+    return "–" if value is None else format_decimal(value, locale=_locale())
+
+
+def day(value: date) -> str:
+    """A date in the page's language: 21 april 2025 / 21 April 2025."""
+    return format_date(value, "long", locale=_locale())
+
+
+def _locale() -> str:
+    return "nl_NL" if current() == Lang.NL else "en_GB"
+
+
+PLATFORM_NAMES = {"instagram": "Instagram", "facebook": "Facebook", "threads": "Threads", "tiktok": "TikTok",
+                  "linkedin": "LinkedIn", "youtube": "YouTube", "mastodon": "Mastodon", "bluesky": "Bluesky"}
+
+
+def basis(ratio: Any, *, note: str = "ov.basis") -> str:
+    """What a ratio is computed over, in words: "over 4.316 posts op Instagram, Facebook"."""
+    platforms = ", ".join(PLATFORM_NAMES.get(p, p.capitalize()) for p in ratio.platforms)
+    return t(note, n=number(ratio.basis_posts), platforms=platforms or "–")
 
 
 def to_utc(day: date, at: time, timezone: str) -> datetime:
@@ -126,6 +153,8 @@ def table(rows: Sequence[Mapping[str, Any]] | pd.DataFrame, *, key: str, columns
     config = {columns[c]: st.column_config.LinkColumn(columns[c]) for c in links if c in columns}
     st.dataframe(shown, hide_index=True, column_config=config, key=f"table_{key}",
                  height=height or "auto", width="stretch")
+    if shown.isin([HIDDEN]).any().any():
+        st.caption(t("privacy.hidden"))
     st.download_button(t("csv"), frame_csv_bytes(shown), file_name=f"{key}.csv",
                        mime="text/csv", key=f"csv_{key}", icon=":material/download:")
     return shown

@@ -15,18 +15,23 @@ totals, progress = data.totals, data.meetings
 st.title(t("ov.title"))
 top = st.columns(4)
 with top[0]:
-    ui.show_count(t("ov.meetings"), progress.held, help=t("ov.expected", n=round(progress.expected_by_now)))
-    st.caption(f"{t('ov.target', target=progress.target)} · "
-               f"{t('ov.on_track') if progress.on_track else t('ov.behind')}")
-    st.progress(min(1.0, progress.held / progress.target) if progress.target else 0.0)
+    ui.show_count(t("ov.meetings"), progress.held, help=None if progress.expected_by_now is None
+                  else t("ov.expected", n=ui.number(round(progress.expected_by_now))))
+    if progress.plan is not None:
+        st.caption(f"{t('ov.plan', plan=ui.number(round(progress.plan)))} · "
+                   f"{t('ov.on_track') if progress.on_track else t('ov.behind')}")
+        st.progress(min(1.0, progress.held / progress.plan) if progress.plan else 0.0)
+    elif progress.share_of_alliance is not None:
+        st.caption(t("ov.share_of_alliance", share=ui.percent(progress.share_of_alliance),
+                     n=ui.number(progress.alliance_held)))
 with top[1]:
     ui.show_count(t("ov.posts"), totals.posts)
 with top[2]:
     ui.show_count(t("ov.reach"), totals.reach)
+ratios = loaders.ratios(view.filters)
 with top[3]:
-    reach, engagement = totals.reach.value, totals.engagement.value
-    rate = engagement / reach if reach and engagement is not None else None
-    ui.show_count(t("ov.engagement"), ui.percent(rate))
+    ui.show_count(t("ov.engagement"), ui.percent(ratios.engagement_rate.value))
+    st.caption(ui.basis(ratios.engagement_rate))
 
 st.subheader(t("ov.youth"))
 st.caption(t("ov.youth_note"))
@@ -41,10 +46,8 @@ for column, kind in zip(kinds, sources, strict=False):
         ui.show_count(t("ov.youth"), totals.youth.get(kind), kind=kind.value)
         st.caption(sources[kind])
 with kinds[3]:
-    online = loaders.youth_online(view.filters)
-    share = online.value / reach if reach and online.value is not None else None
-    ui.show_count(t("ov.youth_share"), ui.percent(share))
-    st.caption(t("ov.share_note", unknown=totals.youth.posts.get(ReachKind.UNKNOWN, 0)))
+    ui.show_count(t("ov.youth_share"), ui.percent(ratios.youth_share.value))
+    st.caption(ui.basis(ratios.youth_share, note="ov.share_note"))
 
 st.subheader(t("ov.trend"))
 trend = loaders.trend(view.filters, ("reach", "youth_measured", "youth_estimated"))
@@ -55,6 +58,10 @@ else:
     ui.line_chart(trend, x="period", title="", key="trend", series={
         "reach": t("ov.reach"), "youth_measured": f"{t('ov.youth')} · {ui.kind_label('measured')}",
         "youth_estimated": f"{t('ov.youth')} · {ui.kind_label('estimated')}"})
+
+for change in loaders.definition_changes(view.filters):
+    st.caption(t("ov.definition_change", platform=ui.PLATFORM_NAMES.get(change.platform, change.platform),
+                 old=change.raw_name, new=change.replaced_by or "–", day=ui.day(change.valid_to)))
 
 st.subheader(t("ov.sources"))
 rows = [{"post": p.post_id, "channel": p.channel, "language": p.language, "reach": p.reach.display,

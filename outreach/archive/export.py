@@ -130,7 +130,7 @@ def export_archive(db: Database, settings: Any, out_dir: str | os.PathLike[str],
                                    MeetingOutcome.meeting_id, people=OUTCOME_PEOPLE,
                                    # a local file path says nothing to an evaluator; free-text notes
                                    # can name attendees, so they never leave the database (README)
-                                   skip=("source", "notes"))
+                                   skip=("source", "notes"), same_total=(OUTCOME_PEOPLE[:5], OUTCOME_PEOPLE[5:]))
     c["engagement_snapshots"] = _write(w, "metrics/engagement_snapshots.csv", "engagement snapshots",
                                        EngagementSnapshot, chosen, EngagementSnapshot.post_id,
                                        skip=("raw",), order=(EngagementSnapshot.post_id, EngagementSnapshot.id))
@@ -187,13 +187,14 @@ def _meeting_ids(org: Organisation | None, start: datetime, end: datetime) -> An
 def _write(w: Writer, rel: str, stage: str, model: Any, ids: Any, key: Any, *,
            people: tuple[str, ...] = PEOPLE, skip: tuple[str, ...] = (), kinds: dict[str, str] | None = None,
            extra: list[Column] | None = None, joins: list[tuple[Any, Any]] | None = None,
-           order: tuple[Any, ...] | None = None) -> int:
+           order: tuple[Any, ...] | None = None, same_total: tuple[tuple[str, ...], ...] = ()) -> int:
     kinds = {"captured_at": "epoch", **{p: "people" for p in people}, **(kinds or {})}
     columns = columns_of(model, kinds=kinds, skip=skip) + (extra or [])
     query = select(*[col.expr for col in columns]).select_from(model)
     for target, on in joins or []:
         query = query.outerjoin(target, on)
-    return w.write_csv(rel, stage, columns, query.where(key.in_(ids)).order_by(*(order or (key,))))
+    return w.write_csv(rel, stage, columns, query.where(key.in_(ids)).order_by(*(order or (key,))),
+                       same_total=same_total)
 
 
 def _attempt_columns() -> list[Column]:

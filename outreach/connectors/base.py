@@ -133,6 +133,7 @@ class Connector:
     max_polls: int = 10
     metric_names: ClassVar[dict[str, str]] = {}  # platform metric name -> METRIC_NAMES entry
     metrics_batch_size: ClassVar[int] = 1  # remote ids per metrics call
+    metrics_api_version: ClassVar[str | None] = None  # the API version metrics are read with, if fixed
     has_audience: ClassVar[bool] = False  # reports age breakdowns (Instagram, Threads)
 
     def __init__(self, channel: ChannelConfig, *, http: requests.Session | None = None,

@@ -100,6 +100,7 @@ class MastodonConnector(Connector):
     # so that `shares` means boosts on Mastodon, comparable across years and instances.
     metric_names: ClassVar[dict[str, str]] = {
         "replies_count": "comments", "reblogs_count": "shares", "favourites_count": "likes"}
+    metrics_api_version: ClassVar[str | None] = "v1"  # /api/v1/statuses
     metrics_batch_size: ClassVar[int] = 1
     metric_fields: ClassVar[tuple[str, ...]] = (
         "replies_count", "reblogs_count", "favourites_count", "quotes_count")

@@ -90,6 +90,7 @@ class TikTokConnector(Connector):
         "inbox and a person finishes them in the app.")
     metric_names: ClassVar[dict[str, str]] = {
         "view_count": "views", "like_count": "likes", "comment_count": "comments", "share_count": "shares"}
+    metrics_api_version: ClassVar[str | None] = "v2"  # /v2/video/query/
     metrics_batch_size: ClassVar[int] = 20
     privacy_levels: ClassVar[tuple[str, ...]] = (
         "PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")

@@ -215,6 +215,8 @@ class EngagementSnapshot(MetricColumns, Base):
     captured_at: Mapped[int] = mapped_column(BigInteger)  # epoch seconds UTC
     youth_reach: Mapped[int | None] = mapped_column(BigInteger)  # only when the platform measures it
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # platform's own names and values
+    api_version: Mapped[str | None] = mapped_column(String(32))  # e.g. "v25.0" (Graph), "v1" (Mastodon)
+    definition: Mapped[str | None] = mapped_column(String(40))  # definitions.csv set: "instagram@2025-04-21"
 
 
 class PostMetricsLatest(MetricColumns, Base):

@@ -119,6 +119,11 @@ def measured_youth_reach(raw: dict | None, young: AgeRange) -> int | None:
     return None if share is None else round(int(raw["analytics_views"]) * share)
 
 
+def offline_young(attendance: dict[str, int], young: AgeRange) -> float:
+    """Young attendees of one meeting from its age groups (unknown ages are not counted)."""
+    return sum(attendance.get(k, 0) * young.overlap(*bounds) for k, bounds in OFFLINE_BUCKETS.items())
+
+
 def post_youth_reach(*, measured: int | None, estimated: int | None, share: float | None,
                      source_metric: str | None, source_at: int | None, threshold: int) -> YouthReach:
     """The one youth-reach figure of a post, best kind first: measured, estimated, unknown."""
