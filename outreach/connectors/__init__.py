@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from outreach.config import ConfigError
 from outreach.connectors.base import Connector
 from outreach.connectors.bluesky import BlueskyConnector
 from outreach.connectors.errors import (
@@ -30,13 +31,16 @@ CONNECTORS: tuple[type[Connector], ...] = (
 )
 
 
+class UnknownPlatform(ConfigError):
+    """A channel names a platform no connector speaks: fix the configuration (never a retry)."""
+
+
 def connector_class(platform: Platform | str) -> type[Connector]:
-    platform = Platform(platform)
     for cls in CONNECTORS:
-        if cls.platform is platform:
+        if cls.platform == platform:
             return cls
-    raise KeyError(f"no connector for platform {platform.value}")
+    raise UnknownPlatform(f"no connector for platform {platform}")
 
 
 __all__ = ["CONNECTORS", "AuthError", "Connector", "ConnectorError", "ContentRejected", "RateLimited",
-           "TransientError", "connector_class"]
+           "TransientError", "UnknownPlatform", "connector_class"]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from outreach.config import ChannelConfig
-from outreach.connectors import connector_class
+from outreach.connectors import UnknownPlatform, connector_class
 from outreach.domain import MediaItem, Platform
 
 Validator = Callable[[str, list[dict[str, str]]], list[str]]
@@ -25,7 +25,7 @@ def platform_validator(channel: ChannelConfig) -> Validator | None:
         return None
     try:
         cls = connector_class(channel.platform)
-    except KeyError:
+    except UnknownPlatform:
         return None
     limits = cls.declared_limits()
     if isinstance(channel.options.get("max_text"), int):

@@ -29,7 +29,8 @@ from outreach.sandbox.http import Drop, Request, Response, Router, SandboxHTTPSe
 
 Clock = Callable[[], datetime]
 
-FAULT_MODES = ("error", "timeout_before", "timeout_after", "reset_before", "reset_after", "rate_limit")
+FAULT_MODES = ("error", "timeout_before", "timeout_after", "reset_before", "reset_after", "rate_limit",
+               "garble_after")
 
 
 def utcnow() -> datetime:
@@ -44,7 +45,8 @@ class FaultRule:
     throttle answer), timeout_before (stall `delay_s`, then answer 504 without acting),
     timeout_after (act, then stall `delay_s` before answering: the client times out although
     the platform did the work), reset_before / reset_after (close the connection without an
-    answer, before or after acting).
+    answer, before or after acting), garble_after (act, then answer `status`/`body` instead of
+    the platform's answer: a success the client cannot read).
     `times` limits how often it fires (None = unlimited); `rate` fires with that probability;
     `after` lets the first N matching requests through untouched.
     """
@@ -200,6 +202,8 @@ class Sandbox:
             self.sleep(rule.delay_s)
             return Response(504, {"error": "Gateway timeout"})
         response = sim.handle(req)  # the platform acts ...
+        if rule.mode == "garble_after":
+            return Response(rule.status, rule.body if rule.body is not None else b"")
         if rule.mode == "reset_after":
             raise Drop
         self.sleep(rule.delay_s)  # ... and the answer comes too late
