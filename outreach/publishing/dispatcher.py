@@ -15,6 +15,7 @@ result of the worker that took over.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections import defaultdict
@@ -35,6 +36,7 @@ from outreach.db import Database
 from outreach.db.models import READY_STATUSES, ChannelState, PublishAttempt
 from outreach.db.models import Post as PostRow
 from outreach.domain import ErrorKind, MediaItem, Platform, PostStatus, PublishRequest, PublishResult
+from outreach.publishing.leases import Leases, check_lease, worst_request_s
 from outreach.publishing.media import MediaPreparer
 from outreach.publishing.results import Claim, Outcome, Result, ResultWriter
 from outreach.publishing.retry import RetryPolicy
@@ -79,6 +81,10 @@ class Dispatcher:
         self.sql = Statements.of(db)
         self._send_s = 0.0  # how long sending one post takes here, on average (for sizing claims)
         self._in_flight: set[tuple[int, str]] = set()  # (post, lease token) claimed here, result not written yet
+        self._held = threading.Lock()  # _in_flight is shared by the sending, claiming and writing threads
+        check_lease(self.lease.total_seconds(), settings.worker.http_timeout_s)
+        self.request_s = worst_request_s(settings.worker.http_timeout_s)
+        self.leases = Leases(db, lease=self.lease, clock=clock)
         self._claimer: ThreadPoolExecutor | None = None  # claims the next batch while one is sent
 
     # -- the loop -------------------------------------------------------------------------------
@@ -162,8 +168,9 @@ class Dispatcher:
         now = self.clock()
         with self.db.write_connection() as conn:
             # Not our own claims whose results are still on their way to the database.
-            rows = [r for r in self.sql.abandoned.rows(conn, {"now": now, "n": n})
-                    if (r.id, r.lease_token) not in self._in_flight]
+            with self._held:
+                held = set(self._in_flight)
+            rows = [r for r in self.sql.abandoned.rows(conn, {"now": now, "n": n}) if (r.id, r.lease_token) not in held]
             if len(rows) < n:
                 rows += self.sql.due.rows(conn, {"now": now, "n": n - len(rows)})
             if not rows:
@@ -181,10 +188,15 @@ class Dispatcher:
                 crashed = post.status == PostStatus.PUBLISHING.value
                 if crashed:
                     self._close_abandoned_attempts(conn, post.id, now)
-                first_attempt_at = now if post.attempts == 0 else conn.scalar(
+                reconcile = post.needs_reconcile or crashed or post.may_exist_since is not None
+                # Look back to the first attempt, whatever the attempt budget says (a retry by hand
+                # starts a new budget, not a new window: attempt numbers keep counting).
+                since = now if post.attempts == 0 else conn.scalar(
                     select(func.min(PublishAttempt.started_at)).where(PublishAttempt.post_id == post.id))
+                if post.may_exist_since is not None:
+                    since = min(since or now, post.may_exist_since)
                 lifecycle.checked(post.status, PostStatus.PUBLISHING)
-                taken.append((post, post.attempts + 1, post.needs_reconcile or crashed, first_attempt_at or now))
+                taken.append((post, post.attempts + 1, reconcile, since or now))
             if taken:
                 taking = ids([post.id for post, _, _, _ in taken])
                 took = self.sql.take(len(taken)).run(conn, {**taking, "owner": self.worker_id, "token": token,
@@ -192,12 +204,15 @@ class Dispatcher:
                 if took != len(taken):  # the rows are locked since the select: cannot happen
                     raise RuntimeError(f"claimed {took} of {len(taken)} posts")
                 self.sql.new_attempts(len(taken)).run(conn, {**taking, "worker": self.worker_id, "now": now})
-                self._in_flight.update((post.id, token) for post, _, _, _ in taken)
+                with self._held:
+                    self._in_flight.update((post.id, token) for post, _, _, _ in taken)
+                self.leases.hold(token, now + self.lease)
                 claims += [Claim(post.id, token, number, post.channel, post.language, Platform(post.platform),
                                  reconcile, text=post.text, idempotency_key=post.idempotency_key, link=post.link,
                                  handle=dict(post.handle or {}), has_media=bool(post.media),
                                  first_attempt_at=first, rate_limited_count=post.rate_limited_count,
-                                 previous_status=post.status, claimed_at=now)
+                                 previous_status=post.status, claimed_at=now, may_exist_since=post.may_exist_since,
+                                 attempt_budget_from=post.attempt_budget_from)
                            for post, number, reconcile, first in taken]
             order = {post.id: i for i, post in enumerate(rows)}
             return sorted(claims, key=lambda c: order[c.post_id])
@@ -245,16 +260,15 @@ class Dispatcher:
                   stop: Callable[[], bool] | None = None) -> int:
         """Send claimed posts one by one, handing `keep` each result — or the claim itself, to be given
         back unsent. A channel that answers with a rate limit (or whose headers say its quota is spent)
-        or an auth failure gets nothing more (`stopped`); nor does any post once half its lease has
-        passed, so nothing is sent on a lease about to run out. Returns how many were handled."""
+        or an auth failure gets nothing more (`stopped`); nor does a post whose lease would not outlast
+        the request (`attempt`). Returns how many were handled."""
         handled = 0
         for i, claim in enumerate(claims):
             if claim.platform is Platform.MANUAL:
                 keep(self._manual(claim))
                 handled += 1
                 continue
-            late = i > 0 and claim.claimed_at is not None and self.clock() >= claim.claimed_at + self.lease / 2
-            if (late or claim.channel in stopped or self._connector_block(claim.channel) is not None
+            if (claim.channel in stopped or self._connector_block(claim.channel) is not None
                     or (stop is not None and stop())):
                 keep(claim)
                 continue
@@ -266,6 +280,9 @@ class Dispatcher:
                 # in flight stays claimed and is reconciled when its lease has run out.
                 self._hand_back(claims[i + 1:], keep)
                 raise
+            if result is None:  # its lease cannot outlast a request: back, unsent
+                keep(claim)
+                continue
             keep(result)
             took = time.monotonic() - started
             self._send_s = took if not self._send_s else self._send_s + (took - self._send_s) / 8
@@ -274,13 +291,13 @@ class Dispatcher:
                 stopped.add(claim.channel)
         return handled
 
-    def process(self, claim: Claim) -> Outcome:
-        """Send one claimed post and write its result."""
-        return self._write([self.attempt(claim)])[0]
-
-    def attempt(self, claim: Claim) -> Result:
+    def attempt(self, claim: Claim) -> Result | None:
         """Send one claimed post — asking the platform first when an earlier try may have reached it —
-        and say what came of it. Nothing is written here but the connector's intermediate handles."""
+        and say what came of it; None, sending nothing, when its lease would not outlast a request
+        (it ran out, or another worker has it now). Nothing is written here but intermediate handles."""
+        if not self.leases.can_send(claim.lease_token, self.request_s):
+            log.info("post %s to %s: lease too short to send; given back", claim.post_id, claim.channel)
+            return None
         result = self._send(claim)
         blocked = self._connector_block(claim.channel)  # the platform's headers say the quota is spent
         if blocked is not None:
@@ -303,6 +320,11 @@ class Dispatcher:
                              handle=dict(claim.handle or {}), attempt_started_at=claim.first_attempt_at)
         try:
             connector = self.connectors(channel)
+        except MissingSecret as exc:
+            return self._failure(claim, AuthError(channel, exc.detail), permanent=True, hold_channel=True)
+        except ConfigError as exc:  # unknown channel or platform: fix the config (nothing was sent)
+            return self._failure(claim, ConnectorError(channel, f"configuration: {exc}"), permanent=True)
+        try:
             if claim.needs_reconcile:
                 found = connector.reconcile(req)
                 if found is not None:
@@ -315,8 +337,12 @@ class Dispatcher:
             return self._failure(claim, exc, permanent=True, hold_channel=True)
         except MissingSecret as exc:
             return self._failure(claim, AuthError(channel, exc.detail), permanent=True, hold_channel=True)
-        except (ConfigError, KeyError) as exc:  # unknown channel or platform: fix the config
+        except ConfigError as exc:
             return self._failure(claim, ConnectorError(channel, f"configuration: {exc}"), permanent=True)
+        except (KeyError, ValueError, TypeError) as exc:  # an answer we cannot read: the platform may have acted
+            err = TransientError(channel, f"unreadable answer from the platform ({type(exc).__name__}: {exc}); "
+                                 "will check whether the post exists", ambiguous=True)
+            return self._failure(claim, err, permanent=False, ambiguous=True)
         except TransientError as exc:
             return self._failure(claim, exc, permanent=False, ambiguous=exc.ambiguous)
         except ConnectorError as exc:
@@ -327,14 +353,18 @@ class Dispatcher:
             return self._failure(claim, err, permanent=False, ambiguous=True)
 
     def _save_handle(self, claim: Claim, handle: dict[str, Any]) -> None:
-        """Persist an intermediate handle now (before the connector's next call); extend the lease."""
-        mine = (PostRow.id == claim.post_id) & (PostRow.lease_token == claim.lease_token)
+        """Persist an intermediate handle now (before the connector's next call) and extend the lease:
+        one statement fenced by the lease token, its row count checked (the claim holds the handle
+        as read at the claim; only the lease holder writes it)."""
+        merged = claim.handle if claim.handle is not None else {}
+        merged.update(handle)
+        until = self.clock() + self.lease
         with self.db.write_connection() as conn:
-            row = conn.execute(select(PostRow.handle).where(mine)).first()
-            if row is None:
-                raise TransientError(claim.channel, "lease lost to another worker; stopping this attempt")
-            conn.execute(update(PostRow).where(mine).values(handle={**(row[0] or {}), **handle},
-                                                            lease_until=self.clock() + self.lease))
+            rows = conn.execute(FENCED, {"b_post": claim.post_id, "b_token": claim.lease_token,
+                                         "handle": dict(merged), "lease_until": until}).rowcount
+        if rows != 1:
+            raise TransientError(claim.channel, "lease lost to another worker; stopping this attempt")
+        self.leases.extended(claim.lease_token, until)
 
     def _connector_block(self, channel: str) -> datetime | None:
         """Until when this channel's connector knows it must not be called (None: it may be)."""
@@ -360,6 +390,7 @@ class Dispatcher:
             claim, PostStatus.PUBLISHED,
             post={"remote_id": result.remote_id, "remote_url": result.url,
                   "published_at": result.published_at or self.clock(), "needs_reconcile": False,
+                  "may_exist_since": None,
                   "next_attempt_at": None, "last_error": None, "error_kind": None},
             attempt=self._attempt_row(
                 "reconciled" if reconciled else "published", remote_id=result.remote_id,
@@ -374,6 +405,7 @@ class Dispatcher:
         return Result(
             claim, PostStatus.RETRYING,
             post={"rate_limited_count": claim.rate_limited_count + 1, "next_attempt_at": resume,
+                  "may_exist_since": claim.may_exist_since,
                   "last_error": exc.message, "error_kind": exc.kind.value},
             attempt=self._attempt_row("retry", error=exc),
             outcome=Outcome(claim.post_id, claim.channel, claim.language, "retrying",
@@ -383,9 +415,14 @@ class Dispatcher:
     def _failure(self, claim: Claim, exc: ConnectorError, *, permanent: bool, ambiguous: bool = False,
                  hold_channel: bool = False) -> Result:
         now = self.clock()
-        tries = claim.attempt_number - claim.rate_limited_count
+        tries = claim.attempt_number - claim.attempt_budget_from - claim.rate_limited_count
+        # The platform may have acted, or holds part of the post (a container, an upload): the post
+        # stays marked so (since this claim, or earlier).
+        may_exist = claim.may_exist_since
+        if ambiguous or claim.handle:
+            may_exist = may_exist or claim.claimed_at or now
         post = {"needs_reconcile": claim.needs_reconcile or ambiguous, "last_error": exc.message,
-                "error_kind": exc.kind.value}
+                "error_kind": exc.kind.value, "may_exist_since": may_exist}
         if permanent or self.retry.exhausted(tries):
             target, status, next_at = PostStatus.FAILED, "failed", None
             detail = exc.message if permanent else f"gave up after {tries} attempts: {exc.message}"
@@ -413,9 +450,22 @@ class Dispatcher:
         sent = [r for r in results if r.target is not None]
         if not sent and not given_back:
             return [r.outcome for r in results]
+        claims = [*(r.claim for r in sent), *given_back]
+        try:
+            return self._record(results, given_back, claims)
+        finally:  # written or not, these are off this worker's hands: a failed write waits for the lease
+            self._let_go(claims)
+
+    def _let_go(self, claims: Sequence[Claim]) -> None:
+        """Forget claims whose result was written (or could not be): not in flight, leases not renewed."""
+        with self._held:
+            self._in_flight.difference_update((c.post_id, c.lease_token) for c in claims)
+            still = {token for _, token in self._in_flight}
+        self.leases.release({c.lease_token for c in claims} - still)
+
+    def _record(self, results: Sequence[Result], given_back: Sequence[Claim], claims: Sequence[Claim]) -> list[Outcome]:
         now = self.clock()
         outcomes: list[Outcome] = []
-        claims = [*(r.claim for r in sent), *given_back]
         with self.db.write_connection() as conn:
             mine = self._still_mine(conn, claims)
             posts: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
@@ -446,7 +496,6 @@ class Dispatcher:
             for columns, rows in attempts.items():
                 self.sql.attempt(columns).run_many(conn, rows)
             self._give_back(conn, [c for c in given_back if (c.post_id, c.lease_token) in mine], now)
-        self._in_flight.difference_update((c.post_id, c.lease_token) for c in claims)
         return outcomes
 
     @staticmethod
@@ -472,7 +521,8 @@ class Dispatcher:
              "status": lifecycle.checked(PostStatus.PUBLISHING, PostStatus.RETRYING
                                          if c.previous_status == PostStatus.PUBLISHING.value else c.previous_status),
              "lease_owner": None, "lease_token": None, "lease_until": None, "attempts": c.attempt_number - 1,
-             "needs_reconcile": c.needs_reconcile, "updated_at": now} for c in claims])
+             "needs_reconcile": c.needs_reconcile, "may_exist_since": c.may_exist_since, "updated_at": now}
+            for c in claims])
         conn.execute(delete(PublishAttempt).where(PublishAttempt.post_id == bindparam("b_post"),
                                                   PublishAttempt.number == bindparam("b_number")),
                      [{"b_post": c.post_id, "b_number": c.attempt_number} for c in claims])
@@ -505,6 +555,7 @@ class Dispatcher:
         if self._claimer is not None:
             self._claimer.shutdown()
             self._claimer = None
+        self.leases.close()
         exchanges = getattr(self.connectors, "recorder", None)  # kept even when permalinks are off
         if exchanges is not None:
             exchanges.flush()

@@ -59,6 +59,8 @@ class Claim:
     rate_limited_count: int = 0
     previous_status: str = PostStatus.APPROVED.value  # where the post goes back to if it is given back unsent
     claimed_at: datetime | None = None
+    may_exist_since: datetime | None = None  # as before this claim: since when an earlier try may have landed
+    attempt_budget_from: int = 0  # the attempt budget counts attempts after this number
 
 
 @dataclass(slots=True)

@@ -49,7 +49,7 @@ url = "sqlite:///{tmp_path / 'outreach.db'}"
 [worker]
 dispatch_interval_s = 0.5
 lease_s = 1.5
-http_timeout_s = 1.0
+http_timeout_s = 0.5
 [worker.retry]
 backoff_base_s = 0.2
 backoff_max_s = 1
