@@ -295,16 +295,17 @@ class Dispatcher:
         """Send one claimed post — asking the platform first when an earlier try may have reached it —
         and say what came of it; None, sending nothing, when its lease would not outlast a request
         (it ran out, or another worker has it now). Nothing is written here but intermediate handles."""
-        if not self.leases.can_send(claim.lease_token, self.request_s):
-            log.info("post %s to %s: lease too short to send; given back", claim.post_id, claim.channel)
+        if not self._may_send(claim):
             return None
         result = self._send(claim)
+        if result is None:
+            return None
         blocked = self._connector_block(claim.channel)  # the platform's headers say the quota is spent
         if blocked is not None:
             result.block_until = max(blocked, result.block_until or blocked)
         return result
 
-    def _send(self, claim: Claim) -> Result:
+    def _send(self, claim: Claim) -> Result | None:
         channel = claim.channel
         media: tuple[MediaItem, ...] = ()
         if claim.has_media:
@@ -329,6 +330,8 @@ class Dispatcher:
                 found = connector.reconcile(req)
                 if found is not None:
                     return self._published(claim, found, reconciled=True)
+                if not self._may_send(claim):  # the look-back took what the lease had left
+                    return None
             return self._published(claim, connector.publish(req, save_handle=lambda h: self._save_handle(claim, h)),
                                    reconciled=False)
         except RateLimited as exc:
@@ -351,6 +354,13 @@ class Dispatcher:
             log.exception("post %s to %s: unexpected error", claim.post_id, channel)
             err = TransientError(channel, f"unexpected error: {type(exc).__name__}: {exc}", ambiguous=True)
             return self._failure(claim, err, permanent=False, ambiguous=True)
+
+    def _may_send(self, claim: Claim) -> bool:
+        """Will this claim's lease outlast one more request (worst case)?"""
+        if self.leases.can_send(claim.lease_token, self.request_s):
+            return True
+        log.info("post %s to %s: lease too short to send; given back unsent", claim.post_id, claim.channel)
+        return False
 
     def _save_handle(self, claim: Claim, handle: dict[str, Any]) -> None:
         """Persist an intermediate handle now (before the connector's next call) and extend the lease:

@@ -3,9 +3,9 @@ sent, and a background thread that renews them while a publish runs (uploads, pr
 
 A post is only sent while its lease will outlast the request: a worker checks the time left against
 the worst case of one request (`worst_request_s`) right before every send and gives the post back
-unsent when it falls short. The renewer extends every lease held here each `lease_s / 3`, so with a
-healthy database at least two thirds of a lease are always left — which is why the configuration
-must allow one request in two thirds of a lease (`check_lease`). After a kill -9 nobody renews, and
+unsent when it falls short. The renewer extends every lease held here each `lease_s / 4`, so with a
+healthy database three quarters of a lease are always left; the configuration must allow one request
+in two thirds of a lease (`check_lease`: lease_s >= 3 x http_timeout_s), which leaves a margin. After a kill -9 nobody renews, and
 the post is taken over (and reconciled) once `lease_s` has run out.
 """
 
@@ -26,7 +26,8 @@ from outreach.domain import PostStatus
 
 log = logging.getLogger("outreach.publishing")
 
-RENEWALS_PER_LEASE = 3
+RENEWALS_PER_LEASE = 4  # renewals per lease_s
+REQUESTS_IN_LEASE = 2 / 3  # the share of a lease one request may take at most
 
 RENEW = (update(PostRow)
          .where(PostRow.lease_token == bindparam("b_token"), PostRow.status == PostStatus.PUBLISHING.value)
@@ -41,12 +42,12 @@ def worst_request_s(http_timeout_s: float) -> float:
 
 def check_lease(lease_s: float, http_timeout_s: float) -> None:
     """Refuse a configuration in which one request can outlive what is left of a renewed lease."""
-    needed = RENEWALS_PER_LEASE / (RENEWALS_PER_LEASE - 1) * worst_request_s(http_timeout_s)
+    needed = worst_request_s(http_timeout_s) / REQUESTS_IN_LEASE
     if lease_s < needed:
         raise ConfigError(
             f"[worker] lease_s = {lease_s:g} is too short for http_timeout_s = {http_timeout_s:g}: one request "
             f"may take {worst_request_s(http_timeout_s):g} s, so worker.lease_s must be at least {needed:g} "
-            f"(or lower worker.http_timeout_s to {lease_s / 3:g})")
+            f"(or lower worker.http_timeout_s to {lease_s * REQUESTS_IN_LEASE / 2:g})")
 
 
 def check_worker(worker: WorkerSettings) -> None:

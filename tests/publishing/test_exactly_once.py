@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from outreach.config import ConfigError, parse_settings
 from outreach.connectors import TransientError, connector_class
+from outreach.db.models import Post
 from outreach.domain import Platform, PostStatus
 from outreach.planning.review import PostSelector, retry
 from outreach.publishing import Dispatcher
@@ -189,3 +190,69 @@ def test_defaults_recover_a_killed_worker_within_45_seconds(world):  # type: ign
     [outcome] = survivor.run_due()
     assert outcome.status == "published" and "reconciled" in outcome.detail
     assert len(world.statuses()) == 1
+
+
+def test_6_outreach_run_refuses_such_a_config_naming_the_keys(tmp_path, capsys):  # type: ignore[no-untyped-def]
+    from outreach.cli import main
+
+    config = tmp_path / "outreach.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "o.db"}"\n[worker]\nlease_s = 20\nhttp_timeout_s = 30\n')
+    assert main(["--config", str(config), "init"]) == 0
+    assert main(["--config", str(config), "run", "--once"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "worker.lease_s" in err[0] and "worker.http_timeout_s" in err[0]
+
+
+def test_held_leases_are_renewed_and_a_lost_one_is_not(world):  # type: ignore[no-untyped-def]
+    first = add_post(world.db, text="Lange upload", due_at=world.clock.now)
+    second = add_post(world.db, text="Overgenomen upload", due_at=world.clock.now)
+    worker = world.dispatcher(worker_id="w", lease_s=60)
+    [claim_1] = worker.claim(1)
+    [claim_2] = worker.claim(1)
+    world.clock.advance(seconds=45)  # 15 s left: too little for a request (2 × 10 s)
+    assert not worker.leases.can_send(claim_1.lease_token, worker.request_s)
+    with world.db.engine.begin() as conn:  # another worker took the second post over
+        conn.execute(text("UPDATE posts SET lease_token = 'theirs' WHERE id = :id"), {"id": second})
+    assert worker.leases.renew() == 1
+    assert get_post(world.db, first).lease_until == world.clock.now + timedelta(seconds=60)
+    assert get_post(world.db, second).lease_until == START + timedelta(seconds=60)
+    assert worker.leases.can_send(claim_1.lease_token, worker.request_s)
+    assert not worker.leases.can_send(claim_2.lease_token, worker.request_s)
+    worker.publish([claim_1, claim_2])
+    assert posts_sent(world) == 1 and [s["text"] for s in world.statuses()] == ["Lange upload"]
+
+
+def test_the_renewer_keeps_a_slow_publish_alive_in_real_time(serve_sandbox, sqlite_db, monkeypatch):  # type: ignore[no-untyped-def]
+    """A short real run: a 4.5 s lease, and a publish of five requests of 1.3 s each (a reconcile
+    paging through the account, then the status). Without renewal the status could not be sent on
+    that lease; renewed meanwhile, it goes out once and is recorded."""
+    from datetime import UTC, datetime
+
+    from outreach.sandbox.mastodon import DEMO_TOKEN, MastodonSim
+
+    sim = MastodonSim()
+    sandbox, url = serve_sandbox(sim)
+    monkeypatch.setenv("TEST_MASTODON_TOKEN", DEMO_TOKEN)
+    settings = parse_settings({"worker": {"lease_s": 4.5, "http_timeout_s": 1.5},
+                               "channels": {"peer-mastodon": {"platform": "mastodon", "base_url": f"{url}/mastodon",
+                                                              "token_env": "TEST_MASTODON_TOKEN"}}}, source="test")
+    worker = Dispatcher(sqlite_db, settings, worker_id="real")
+    for i in range(41):  # two pages and an empty one for the reconcile to read
+        add_post(sqlite_db, text=f"Eerder bericht {i}", due_at=datetime.now(UTC))
+    worker.run_due()
+    post_id = add_post(sqlite_db, text="Echte tijd", due_at=datetime.now(UTC))
+    with sqlite_db.write() as s:
+        s.get(Post, post_id).needs_reconcile = True
+    handle = sim.handle
+
+    def slow(req):  # type: ignore[no-untyped-def]
+        time.sleep(1.3)
+        return handle(req)
+
+    sim.handle = slow
+    try:
+        outcomes = worker.run_due()
+    finally:
+        worker.close()
+    assert [o.status for o in outcomes] == ["published"]
+    assert [s["text"] for s in sim.state()["statuses"]].count("Echte tijd") == 1
