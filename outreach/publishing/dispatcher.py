@@ -325,6 +325,7 @@ class Dispatcher:
             return self._failure(claim, AuthError(channel, exc.detail), permanent=True, hold_channel=True)
         except ConfigError as exc:  # unknown channel or platform: fix the config (nothing was sent)
             return self._failure(claim, ConnectorError(channel, f"configuration: {exc}"), permanent=True)
+        sending = False  # from the call to `publish` on, the platform may have the post, whatever fails
         try:
             if claim.needs_reconcile:
                 found = connector.reconcile(req)
@@ -332,28 +333,38 @@ class Dispatcher:
                     return self._published(claim, found, reconciled=True)
                 if not self._may_send(claim):  # the look-back took what the lease had left
                     return None
+            sending = True
             return self._published(claim, connector.publish(req, save_handle=lambda h: self._save_handle(claim, h)),
                                    reconciled=False)
-        except RateLimited as exc:
+        except Exception as exc:
+            result = self._failed(claim, exc)
+            if sending:  # a failed read after the write (a permalink, a status poll) is no proof of absence
+                result.post["needs_reconcile"] = True
+                result.post["may_exist_since"] = claim.may_exist_since or claim.claimed_at or self.clock()
+            return result
+
+    def _failed(self, claim: Claim, exc: Exception) -> Result:
+        """What an error from the platform (or from reading its answer) means for this attempt."""
+        channel = claim.channel
+        if isinstance(exc, RateLimited):
             return self._rate_limited(claim, exc)
-        except AuthError as exc:
+        if isinstance(exc, AuthError):
             return self._failure(claim, exc, permanent=True, hold_channel=True)
-        except MissingSecret as exc:
+        if isinstance(exc, MissingSecret):
             return self._failure(claim, AuthError(channel, exc.detail), permanent=True, hold_channel=True)
-        except ConfigError as exc:
+        if isinstance(exc, ConfigError):
             return self._failure(claim, ConnectorError(channel, f"configuration: {exc}"), permanent=True)
-        except (KeyError, ValueError, TypeError) as exc:  # an answer we cannot read: the platform may have acted
+        if isinstance(exc, (KeyError, ValueError, TypeError)):  # an answer we cannot read: it may have acted
             err = TransientError(channel, f"unreadable answer from the platform ({type(exc).__name__}: {exc}); "
                                  "will check whether the post exists", ambiguous=True)
             return self._failure(claim, err, permanent=False, ambiguous=True)
-        except TransientError as exc:
+        if isinstance(exc, TransientError):
             return self._failure(claim, exc, permanent=False, ambiguous=exc.ambiguous)
-        except ConnectorError as exc:
+        if isinstance(exc, ConnectorError):
             return self._failure(claim, exc, permanent=True)
-        except Exception as exc:  # a bug: keep the post, reconcile before the next try
-            log.exception("post %s to %s: unexpected error", claim.post_id, channel)
-            err = TransientError(channel, f"unexpected error: {type(exc).__name__}: {exc}", ambiguous=True)
-            return self._failure(claim, err, permanent=False, ambiguous=True)
+        log.error("post %s to %s: unexpected error", claim.post_id, channel, exc_info=exc)  # a bug
+        err = TransientError(channel, f"unexpected error: {type(exc).__name__}: {exc}", ambiguous=True)
+        return self._failure(claim, err, permanent=False, ambiguous=True)
 
     def _may_send(self, claim: Claim) -> bool:
         """Will this claim's lease outlast one more request (worst case)?"""

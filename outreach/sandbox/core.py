@@ -93,6 +93,11 @@ class PlatformSim:
     def __init__(self, *, clock: Clock = utcnow, media_dir: Path | None = None) -> None:
         self.clock = clock
         self.media_dir = media_dir
+        # The platform's own guards against a repeated request (Mastodon's Idempotency-Key, a
+        # duplicate Bluesky record key, Meta's duplicate-message and published-container checks).
+        # Tests switch them off to prove outreach's own reconcile. LinkedIn's duplicate-content
+        # answer stays: it is the question LinkedIn's reconcile asks (README, "Guarantees").
+        self.guards = True
         self.lock = threading.RLock()
         self.router = Router()
         self.setup_routes()
@@ -149,6 +154,12 @@ class Sandbox:
         with self.lock:
             self.faults.append(rule)
         return rule
+
+    def set_guards(self, enabled: bool) -> None:
+        """Switch every simulated platform's own duplicate guards on or off (see `PlatformSim.guards`)."""
+        for sim in self.sims.values():
+            with sim.lock:
+                sim.guards = enabled
 
     def clear_faults(self) -> None:
         with self.lock:
@@ -224,6 +235,9 @@ class Sandbox:
                 return json_response({"cleared": True})
             if req.method == "GET":
                 return json_response([asdict(r) for r in self.faults])
+        if rest == "guards" and req.method == "POST":
+            self.set_guards(bool((req.json() or {}).get("enabled", True)))
+            return json_response({"guards": all(sim.guards for sim in self.sims.values())})
         if rest == "reset" and req.method == "POST":
             self.clear_faults()
             for sim in self.sims.values():

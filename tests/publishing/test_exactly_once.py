@@ -256,3 +256,33 @@ def test_the_renewer_keeps_a_slow_publish_alive_in_real_time(serve_sandbox, sqli
         worker.close()
     assert [o.status for o in outcomes] == ["published"]
     assert [s["text"] for s in sim.state()["statuses"]].count("Echte tijd") == 1
+
+
+def test_a_failed_read_after_the_write_is_reconciled_not_sent_again(serve_sandbox, sqlite_db, monkeypatch):  # type: ignore[no-untyped-def]
+    """Facebook: the post is created, then reading its permalink drops. With Meta's duplicate check
+    off, only outreach's reconcile stands between this and a second post."""
+    from outreach.publishing import ConnectorCache
+    from outreach.sandbox import facebook
+    from outreach.sandbox.facebook import FacebookSim
+    from tests.clock import FakeClock
+
+    clock = FakeClock(START)
+    sandbox, url = serve_sandbox(FacebookSim(clock=clock))
+    sandbox.set_guards(False)
+    monkeypatch.setenv("TEST_FACEBOOK_TOKEN", facebook.DEMO_TOKEN)
+    settings = parse_settings({"channels": {"peer-facebook": {
+        "platform": "facebook", "base_url": f"{url}/facebook", "page_id": facebook.PAGE_ID,
+        "token_env": "TEST_FACEBOOK_TOKEN"}}}, source="test")
+    post_id = add_post(sqlite_db, text="Gelezen na het schrijven", due_at=clock.now, channel="peer-facebook",
+                       platform="facebook")
+    sandbox.add_fault(platform="facebook", mode="reset_after", method="GET", path=f"{facebook.PAGE_ID}_")
+
+    def worker() -> Dispatcher:
+        return Dispatcher(sqlite_db, settings, clock=clock, connectors=ConnectorCache(settings, clock=clock))
+
+    assert worker().run_due()[0].status == "retrying"
+    assert get_post(sqlite_db, post_id).may_exist_since == START
+    clock.advance(minutes=5)
+    [outcome] = worker().run_due()
+    assert outcome.status == "published" and "reconciled" in outcome.detail
+    assert len(sandbox.sims["facebook"].state()["posts"]) == 1
