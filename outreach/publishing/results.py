@@ -14,12 +14,22 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from outreach.domain import Platform, PostStatus
+from outreach.connectors import Connector
+from outreach.db.models import Post as PostRow
+from outreach.domain import MediaItem, Platform, PostStatus
 
 log = logging.getLogger("outreach.publishing")
+
+Clock = Callable[[], datetime]
+ConnectorFactory = Callable[[str], Connector]
+MediaResolver = Callable[[PostRow, Platform], tuple[MediaItem, ...]]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -145,7 +145,7 @@ def test_worker_that_lost_its_lease_cannot_overwrite(world):  # type: ignore[no-
     post_id = add_post(world.db, text="Lease verlopen", due_at=world.clock.now)
     slow = world.dispatcher(worker_id="slow", lease_s=60)
     [claim] = slow.claim(1)
-    sent = slow.attempt(claim)  # the slow worker's request goes out, then it hangs past its lease
+    sent = slow.send_one(claim)  # the slow worker's request goes out, then it hangs past its lease
     assert sent is not None
     world.clock.advance(seconds=61)
     fast = world.dispatcher(worker_id="fast")
@@ -153,7 +153,7 @@ def test_worker_that_lost_its_lease_cannot_overwrite(world):  # type: ignore[no-
     assert outcome.status == "published" and "reconciled" in outcome.detail
     [late] = slow._write([sent])  # the slow worker wakes up: it cannot record over the other's result
     assert late.status == "lost_lease"
-    assert slow.attempt(claim) is None  # nor send again
+    assert slow.send_one(claim) is None  # nor send again
     post = get_post(world.db, post_id)
     statuses = world.statuses()
     assert len(statuses) == 1

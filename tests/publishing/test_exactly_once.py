@@ -61,7 +61,7 @@ def test_2_first_post_of_a_batch_is_not_sent_on_a_lease_that_ran_out(world):  # 
     late = world.dispatcher(worker_id="late", lease_s=60)
     claims = late.claim(1)
     world.clock.advance(seconds=61)
-    late.publish(claims)
+    late.send_claimed(claims)
     assert posts_sent(world) == 0 and world.statuses() == []
     assert get_post(world.db, post_id).status == PostStatus.APPROVED  # given back, unsent
 
@@ -71,7 +71,7 @@ def test_2_not_sent_when_the_lease_cannot_outlast_the_request(world):  # type: i
     late = world.dispatcher(worker_id="late", lease_s=60, timeout_s=2.0)
     claims = late.claim(1)
     world.clock.advance(seconds=57)  # 3 s left; one request may take 2 × 2 s
-    late.publish(claims)
+    late.send_claimed(claims)
     assert posts_sent(world) == 0
 
 
@@ -81,7 +81,7 @@ def test_2_a_worker_whose_lease_was_taken_over_does_not_send(world):  # type: ig
     claims = slow.claim(1)
     world.clock.advance(seconds=61)
     assert world.dispatcher(worker_id="fast").run_due()[0].status == "published"
-    slow.publish(claims)
+    slow.send_claimed(claims)
     assert posts_sent(world) == 1 and len(world.statuses()) == 1
     assert get_post(world.db, post_id).status == PostStatus.PUBLISHED
 
@@ -131,6 +131,7 @@ def test_5_handle_write_is_fenced_on_sqlite(world):  # type: ignore[no-untyped-d
     world.dispatcher(worker_id="fast").claim(1)
     with pytest.raises(TransientError, match="lease lost"):
         slow._save_handle(claim, {"media_ids": ["1"]})
+    slow.close()
 
 
 @pytest.mark.postgres
@@ -159,6 +160,7 @@ def test_5_handle_write_is_fenced_in_one_statement_on_postgres(world, pg_db):  #
             time.sleep(0.05)
         other.commit()
     writer.join(timeout=30)
+    slow.close()
     assert failure and isinstance(failure[0], TransientError) and "lease lost" in str(failure[0])
     assert get_post(world.db, post_id).handle in ({}, None)
 
@@ -179,7 +181,7 @@ def test_defaults_recover_a_killed_worker_within_45_seconds(world):  # type: ign
     killed = Dispatcher(world.db, defaults, worker_id="killed", clock=world.clock,
                         connectors=world.dispatcher().connectors)
     [claim] = killed.claim(1)
-    assert killed.attempt(claim) is not None  # the platform accepts; the worker dies before it records
+    assert killed.send_one(claim) is not None  # the platform accepts; the worker dies before it records
     killed.leases.close()  # nobody renews the lease any more
     assert len(world.statuses()) == 1
     survivor = Dispatcher(world.db, defaults, worker_id="survivor", clock=world.clock,
@@ -218,7 +220,7 @@ def test_held_leases_are_renewed_and_a_lost_one_is_not(world):  # type: ignore[n
     assert get_post(world.db, second).lease_until == START + timedelta(seconds=60)
     assert worker.leases.can_send(claim_1.lease_token, worker.request_s)
     assert not worker.leases.can_send(claim_2.lease_token, worker.request_s)
-    worker.publish([claim_1, claim_2])
+    worker.send_claimed([claim_1, claim_2])
     assert posts_sent(world) == 1 and [s["text"] for s in world.statuses()] == ["Lange upload"]
 
 
