@@ -14,7 +14,7 @@ from outreach.config import ConfigError, parse_settings
 from outreach.connectors import TransientError, connector_class
 from outreach.db.models import Post
 from outreach.domain import Platform, PostStatus
-from outreach.planning.review import PostSelector, retry
+from outreach.planning.review import PostSelector, reschedule, retry
 from outreach.publishing import Dispatcher
 from tests.publishing.conftest import START, add_post, get_post, settings_for
 
@@ -25,7 +25,8 @@ def posts_sent(world) -> int:  # type: ignore[no-untyped-def]
                if prefix == "mastodon" and method == "POST" and path == "/api/v1/statuses")
 
 
-def test_1_retry_by_hand_after_an_ambiguous_failure_reconciles_the_whole_window(world):  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("by_hand", ["retry", "reschedule"])
+def test_1_retry_by_hand_after_an_ambiguous_failure_reconciles_the_whole_window(world, by_hand):  # type: ignore[no-untyped-def]
     post_id = add_post(world.db, text="Time-out, daarna met de hand opnieuw", due_at=world.clock.now)
     world.sandbox.add_fault(platform="mastodon", mode="timeout_after", method="POST", path="/api/v1/statuses",
                             delay_s=1.5)
@@ -39,7 +40,10 @@ def test_1_retry_by_hand_after_an_ambiguous_failure_reconciles_the_whole_window(
     assert status == "failed"
     world.sandbox.clear_faults()
     world.clock.advance(hours=2)  # past the instance's one-hour Idempotency-Key window
-    retry(world.db, PostSelector(ids=[post_id]), now=world.clock.now)
+    if by_hand == "retry":
+        retry(world.db, PostSelector(ids=[post_id]), now=world.clock.now)
+    else:
+        reschedule(world.db, post_id, world.clock.now, now=world.clock.now)
     [outcome] = world.dispatcher().run_due()
     assert outcome.status == "published" and "reconciled" in outcome.detail
     assert len(world.statuses()) == 1
