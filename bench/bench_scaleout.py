@@ -1,8 +1,8 @@
 """P7: throughput of 4 `outreach run` processes vs 1 against one PostgreSQL database (a throwaway
 cluster on loopback), with 50 ms added to every status POST by the sandbox (in its own process).
 Posts are queued due a few seconds ahead so every worker is up when they fall due; throughput is
-posts / (last `created_at` on the sandbox - due time). Duplicates are counted on the sandbox's side
-(statuses per Idempotency-Key). Goal: >= 3x, 0 duplicates.
+posts / (last `created_at` on the sandbox - due time). Duplicates are counted on the sandbox's side by
+text, with the sandbox's Idempotency-Key dedupe off. Goal: >= 3x, 0 duplicates.
 
     python -m bench.bench_scaleout [--posts 300] [--workers 4] [--latency 0.05] [--lead 10]
 """

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -67,9 +68,11 @@ class Sandbox:
         return response.json()
 
     def reset(self) -> None:
-        """Forget every status and fault, then lift the rate limit again (reset restores it)."""
+        """Forget every status and fault, then lift the rate limit again (reset restores it); the
+        platforms' own duplicate guards stay off, so duplicates counted are outreach's."""
         self._control("POST", "reset")
         self._control("POST", "mastodon/set_limits", UNLIMITED)
+        self._control("POST", "guards", {"enabled": False})
 
     def add_latency(self, delay_s: float) -> None:
         """Every status POST is answered `delay_s` late (after the platform acted)."""
@@ -181,8 +184,9 @@ def parse_iso(value: str) -> datetime:
 
 
 def duplicates(state: dict[str, Any]) -> int:
-    """Statuses beyond the first per idempotency key, counted on the sandbox's side."""
-    return sum(n - 1 for n in state["statuses_per_idempotency_key"].values())
+    """Statuses beyond the first per text (every queued text is unique), counted on the sandbox's side
+    with its Idempotency-Key dedupe off (`Sandbox.reset`): a double post cannot hide behind the key."""
+    return sum(n - 1 for n in Counter(s["text"] for s in state["statuses"]).values())
 
 
 def percentile(values: Sequence[float], q: float) -> float:

@@ -109,9 +109,9 @@ class RetrySettings:
 @dataclass(frozen=True)
 class WorkerSettings:
     dispatch_interval_s: float = 30.0
-    lease_s: float = 300.0
+    lease_s: float = 30.0  # renewed while a publish runs; after a kill -9 the post waits this long
     claim_batch: int = 20  # due posts claimed per transaction (1: one at a time)
-    http_timeout_s: float = 30.0
+    http_timeout_s: float = 10.0  # lease_s must be at least 3 × this (publishing/leases.py)
     harvest_interval_s: float = 300.0  # how often the worker looks for due metrics snapshots
     heartbeat_interval_s: float = 30.0  # a worker silent for 3 intervals is reported dead
     alerts_interval_s: float = 60.0

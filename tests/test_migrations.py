@@ -16,7 +16,7 @@ from outreach.db import Database
 from outreach.db.migrate import alembic_config, current_revision, upgrade
 from outreach.db.models import Base
 from outreach.publishing import Dispatcher
-from tests.publishing.conftest import add_post, get_post
+from tests.publishing.conftest import get_post
 
 
 def _at(db: Database, revision: str, action=command.upgrade) -> None:  # type: ignore[no-untyped-def]
@@ -59,11 +59,12 @@ def _has_index(db: Database, name: str) -> bool:
 
 def test_upgrading_an_existing_database_keeps_its_posts_and_serves_the_queue(empty_db: Database) -> None:
     _at(empty_db, "0001")
-    post_id = add_post(empty_db, text="Van voor de index", due_at=datetime.now(UTC) - timedelta(minutes=1))
+    post_id = _old_post(empty_db, text="Van voor de index", due_at=datetime.now(UTC) - timedelta(minutes=1))
     assert not _has_index(empty_db, "ix_posts_ready")
     before, after = upgrade(empty_db)
     assert (before, after) == ("0001", current_revision(empty_db))
     assert _has_index(empty_db, "ix_posts_ready")
+    assert get_post(empty_db, post_id).may_exist_since is None  # never tried: nothing to reconcile
     settings = parse_settings({"channels": {"peer-mastodon": {"platform": "mastodon",
                                                               "base_url": "http://127.0.0.1:9/mastodon",
                                                               "token_env": "UNUSED_TOKEN"}}}, source="test")
@@ -71,6 +72,21 @@ def test_upgrading_an_existing_database_keeps_its_posts_and_serves_the_queue(emp
     assert claim.post_id == post_id and get_post(empty_db, post_id).status == "publishing"
     _at(empty_db, "0001", command.downgrade)  # and back
     assert not _has_index(empty_db, "ix_posts_ready")
+
+
+def _old_post(db: Database, *, text: str, due_at: datetime) -> int:
+    """A post as schema 0001 stores it (the models now have more columns)."""
+    from sqlalchemy import text as sql
+
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with db.engine.begin() as conn:
+        conn.execute(sql(
+            "INSERT INTO posts (source_key, rule_key, channel, platform, language, text, media, content_hash, "
+            "due_at, status, approval_required, idempotency_key, attempts, rate_limited_count, needs_reconcile, "
+            "handle, created_at, updated_at) VALUES ('old/1', 'old', 'peer-mastodon', 'mastodon', 'nl', :text, "
+            "'[]', 'h', :due, 'approved', false, 'old-key-1', 0, 0, false, '{}', :now, :now)"),
+            {"text": text, "due": due_at.astimezone(UTC).replace(tzinfo=None), "now": now})
+        return int(conn.execute(sql("SELECT id FROM posts WHERE idempotency_key = 'old-key-1'")).scalar_one())
 
 
 @pytest.mark.filterwarnings("ignore:.*expression-based index:UserWarning",

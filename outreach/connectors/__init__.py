@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from outreach.config import ConfigError
 from outreach.connectors.base import Connector
 from outreach.connectors.bluesky import BlueskyConnector
 from outreach.connectors.errors import (
@@ -33,19 +34,21 @@ CONNECTORS: tuple[type[Connector], ...] = (
 )
 
 
+class UnknownPlatform(ConfigError):
+    """A channel names a platform no connector speaks: fix the configuration (never a retry)."""
+
+
 def connector_class(platform: Platform | str) -> type[Connector]:
-    platform = Platform(platform)
     for cls in CONNECTORS:
-        if cls.platform is platform:
+        if cls.platform == platform:
             return cls
-    raise KeyError(f"no connector for platform {platform.value}")
+    raise UnknownPlatform(f"no connector for platform {platform}")
 
 
 def platform_class(platform: Platform | str) -> type[Connector]:
     """Where a platform's limits live: its connector class, or `ManualChannel` for manual channels."""
-    platform = Platform(platform)
-    return ManualChannel if platform is Platform.MANUAL else connector_class(platform)
+    return ManualChannel if platform == Platform.MANUAL else connector_class(platform)
 
 
 __all__ = ["CONNECTORS", "AuthError", "Connector", "ConnectorError", "ContentRejected", "RateLimited",
-           "TransientError", "connector_class", "platform_class"]
+           "TransientError", "UnknownPlatform", "connector_class", "platform_class"]

@@ -124,10 +124,14 @@ class Post(Base):
     status: Mapped[str] = mapped_column(String(20))  # PostStatus
     approval_required: Mapped[bool] = mapped_column(default=False)
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
-    attempts: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0)  # attempt rows so far (numbers never repeat)
+    attempt_budget_from: Mapped[int] = mapped_column(default=0, server_default="0")  # retry by hand: budget anew
     rate_limited_count: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     needs_reconcile: Mapped[bool] = mapped_column(default=False)
+    # Since when the post may exist on its channel's platform (an attempt that may have reached it and
+    # is not settled): every later send reconciles back to here, whatever the attempt budget says.
+    may_exist_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_owner: Mapped[str | None] = mapped_column(String(120))
     lease_token: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

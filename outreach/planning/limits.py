@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 
 from outreach.cards.media import upload_mime_type
 from outreach.config import ChannelConfig
-from outreach.connectors import connector_class
+from outreach.connectors import UnknownPlatform, connector_class
 from outreach.credentials import FileCredentialStore
 from outreach.domain import ImagePolicy, MediaItem, Platform
 
@@ -40,7 +40,7 @@ def platform_validator(channel: ChannelConfig, formats: Mapping[str, str] | None
         return None
     try:
         cls = connector_class(channel.platform)
-    except KeyError:
+    except UnknownPlatform:
         return None
     store = FileCredentialStore(f"{state_dir}/credentials") if state_dir else None
     limits = cls(channel, credentials=store).known_limits()

@@ -119,13 +119,20 @@ def retry(db: Database, selector: PostSelector, *, now: datetime | None = None) 
     with db.write() as s:
         for post in _select(s, selector, [PostStatus.FAILED, PostStatus.RETRYING]):
             before = lifecycle.transition(post, PostStatus.APPROVED)
-            post.attempts = post.rate_limited_count = 0
+            fresh_budget(post)
             post.next_attempt_at = None
             state = s.get(ChannelState, post.channel)
             if state is not None and state.last_error_kind == "auth":
                 state.last_error_kind = None
             results.append(ActionResult(post.id, post.channel, post.language, before.value, "approved"))
     return results
+
+
+def fresh_budget(post: Post) -> None:
+    """A new attempt budget from here on. Attempt numbers keep counting, and a post that may exist on
+    its platform stays marked so (`may_exist_since`): its next send reconciles over the whole window."""
+    post.attempt_budget_from = post.attempts
+    post.rate_limited_count = 0
 
 
 def cancel(db: Database, selector: PostSelector, *, now: datetime | None = None) -> list[ActionResult]:
@@ -179,7 +186,7 @@ def reschedule(db: Database, post_id: int, due_at: datetime, *, now: datetime | 
         before = post.status
         if post.status in (PostStatus.FAILED.value, PostStatus.RETRYING.value):
             lifecycle.transition(post, PostStatus.APPROVED)
-            post.attempts = post.rate_limited_count = 0
+            fresh_budget(post)
         post.due_at = due_at
         post.next_attempt_at = None
         return ActionResult(post.id, post.channel, post.language, before, f"{post.status} at {due_at.isoformat()}")

@@ -230,7 +230,9 @@ class Loader:
             else:
                 detail = f"{status.value} → {target.value}; {detail}"
             if status is S.FAILED:
-                post.attempts, post.next_attempt_at, post.last_error, post.error_kind = 0, None, None, None
+                # a fresh attempt budget, never a fresh "may exist" window (the next send reconciles first)
+                post.attempt_budget_from = post.attempts
+                post.next_attempt_at, post.last_error, post.error_kind = None, None, None
         if planned.due_at < self.now:
             detail += " (due time has passed)"
         self.note(action, planned, post, detail)

@@ -14,12 +14,22 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from outreach.domain import Platform, PostStatus
+from outreach.connectors import Connector
+from outreach.db.models import Post as PostRow
+from outreach.domain import MediaItem, Platform, PostStatus
 
 log = logging.getLogger("outreach.publishing")
+
+Clock = Callable[[], datetime]
+ConnectorFactory = Callable[[str], Connector]
+MediaResolver = Callable[[PostRow, Platform], tuple[MediaItem, ...]]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +69,8 @@ class Claim:
     rate_limited_count: int = 0
     previous_status: str = PostStatus.APPROVED.value  # where the post goes back to if it is given back unsent
     claimed_at: datetime | None = None
+    may_exist_since: datetime | None = None  # as before this claim: since when an earlier try may have landed
+    attempt_budget_from: int = 0  # the attempt budget counts attempts after this number
 
 
 @dataclass(slots=True)

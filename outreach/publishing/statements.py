@@ -81,8 +81,9 @@ class Statements:
         ready_at = func.coalesce(PostRow.next_attempt_at, PostRow.due_at)
         columns = select(PostRow.id, PostRow.status, PostRow.platform, PostRow.channel, PostRow.language,
                          PostRow.text, PostRow.idempotency_key, PostRow.link, PostRow.handle, PostRow.media,
-                         PostRow.attempts, PostRow.rate_limited_count, PostRow.needs_reconcile, PostRow.lease_token)
-        abandoned = (columns.where(PostRow.status == PostStatus.PUBLISHING.value, PostRow.lease_until < now,
+                         PostRow.attempts, PostRow.rate_limited_count, PostRow.needs_reconcile, PostRow.lease_token,
+                         PostRow.may_exist_since, PostRow.attempt_budget_from)
+        abandoned = (columns.where(PostRow.status == PostStatus.PUBLISHING.value, PostRow.lease_until <= now,
                                    PostRow.channel.not_in(blocked))
                      .order_by(PostRow.lease_until, PostRow.id).limit(bindparam("n")))
         due = (columns.where(text(READY_SQL), ready_at <= now, PostRow.due_at <= now,
@@ -94,7 +95,9 @@ class Statements:
 
     def take(self, n: int) -> Prepared:
         """A claim: posts selected (and locked) in the same transaction go to `publishing` under one
-        lease; one taken over from a crashed worker is marked for reconciling. Set-based: one
+        lease; one taken over from a crashed worker is marked for reconciling. From the claim on, the
+        post may exist on the platform (`may_exist_since`, unless it already may); the result sets it
+        back when the platform's answer settles it. Set-based: one
         statement however many posts (the attempt number is `attempts + 1` in SQL as well)."""
         n = shape(n)
         return self._shaped(("take", n), lambda: update(PostRow).where(PostRow.id.in_(_ids(n))).values(
@@ -102,6 +105,7 @@ class Statements:
             lease_token=bindparam("token", type_=String), lease_until=bindparam("until", type_=UTCDateTime),
             attempts=PostRow.attempts + 1,
             needs_reconcile=or_(PostRow.needs_reconcile, PostRow.status == PostStatus.PUBLISHING.value),
+            may_exist_since=func.coalesce(PostRow.may_exist_since, bindparam("now", type_=UTCDateTime)),
             updated_at=bindparam("now", type_=UTCDateTime)))
 
     def new_attempts(self, n: int) -> Prepared:

@@ -31,7 +31,8 @@ from outreach.sandbox.http import Drop, Request, Response, Router, SandboxHTTPSe
 
 Clock = Callable[[], datetime]
 
-FAULT_MODES = ("error", "timeout_before", "timeout_after", "reset_before", "reset_after", "rate_limit")
+FAULT_MODES = ("error", "timeout_before", "timeout_after", "reset_before", "reset_after", "rate_limit",
+               "garble_after")
 
 
 def utcnow() -> datetime:
@@ -46,7 +47,8 @@ class FaultRule:
     throttle answer), timeout_before (stall `delay_s`, then answer 504 without acting),
     timeout_after (act, then stall `delay_s` before answering: the client times out although
     the platform did the work), reset_before / reset_after (close the connection without an
-    answer, before or after acting).
+    answer, before or after acting), garble_after (act, then answer `status`/`body` instead of
+    the platform's answer: a success the client cannot read).
     `times` limits how often it fires (None = unlimited); `rate` fires with that probability;
     `after` lets the first N matching requests through untouched.
     """
@@ -106,6 +108,11 @@ class PlatformSim:
     def __init__(self, *, clock: Clock = utcnow, media_dir: Path | None = None) -> None:
         self.clock = clock
         self.media_dir = media_dir
+        # The platform's own guards against a repeated request (Mastodon's Idempotency-Key, a
+        # duplicate Bluesky record key, Meta's duplicate-message and published-container checks).
+        # Tests switch them off to prove outreach's own reconcile. LinkedIn's duplicate-content
+        # answer stays: it is the question LinkedIn's reconcile asks (README, "Guarantees").
+        self.guards = True
         self.lock = threading.RLock()
         self.router = Router()
         self.setup_routes()
@@ -173,6 +180,12 @@ class Sandbox:
             self.faults.append(rule)
         return rule
 
+    def set_guards(self, enabled: bool) -> None:
+        """Switch every simulated platform's own duplicate guards on or off (see `PlatformSim.guards`)."""
+        for sim in self.sims.values():
+            with sim.lock:
+                sim.guards = enabled
+
     def clear_faults(self) -> None:
         with self.lock:
             self.faults.clear()
@@ -226,6 +239,8 @@ class Sandbox:
             self.sleep(rule.delay_s)
             return Response(504, {"error": "Gateway timeout"})
         response = sim.handle(req)  # the platform acts ...
+        if rule.mode == "garble_after":
+            return Response(rule.status, rule.body if rule.body is not None else b"")
         if rule.mode == "reset_after":
             raise Drop
         self.sleep(rule.delay_s)  # ... and the answer comes too late
@@ -256,6 +271,9 @@ class Sandbox:
                 return json_response({"cleared": True})
             if req.method == "GET":
                 return json_response([asdict(r) for r in self.faults])
+        if rest == "guards" and req.method == "POST":
+            self.set_guards(bool((req.json() or {}).get("enabled", True)))
+            return json_response({"guards": all(sim.guards for sim in self.sims.values())})
         if rest == "reset" and req.method == "POST":
             self.clear_faults()
             for sim in self.sims.values():

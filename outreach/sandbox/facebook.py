@@ -109,7 +109,7 @@ class FacebookSim(GraphSim):
 
     def create(self, message: str, extra: dict[str, Any]) -> Response:
         window = timedelta(seconds=int(self.config["duplicate_window_s"]))
-        if message and any(p.text == message and self.clock() - p.created_at < window
+        if self.guards and message and any(p.text == message and self.clock() - p.created_at < window
                            for p in self.posts.values()):
             return graph_error("(#506) Duplicate status message", 506,
                                user_title="Duplicate post",

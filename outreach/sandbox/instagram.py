@@ -128,7 +128,7 @@ class InstagramSim(ContainerSim):
         if status == "ERROR":
             return graph_error("An unknown error occurred", -1, subcode=container.error_subcode or 2207001,
                                transient=True)
-        if status == "PUBLISHED":
+        if status == "PUBLISHED" and self.guards:
             return graph_error("(#100) This media container has already been published", 100)
         if self.quota_reached():
             return graph_error("Application request limit reached", 9, subcode=2207042,

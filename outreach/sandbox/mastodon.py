@@ -450,7 +450,7 @@ class MastodonSim(PlatformSim):
         assert account is not None
         now = self.clock()
         key = req.header("idempotency-key") or None
-        if key:
+        if key and self.guards:
             seen = self.idempotency.get((account.id, key))
             if seen and now - seen[1] < IDEMPOTENCY_TTL and seen[0] in self.statuses:
                 return json_response(self._status_json(self.statuses[seen[0]]))

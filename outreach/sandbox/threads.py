@@ -111,7 +111,7 @@ class ThreadsSim(ContainerSim):
                                user_msg="The media is not ready for publishing, please wait for a moment")
         if status in ("EXPIRED", "ERROR"):
             return graph_error(f"The container is {status.lower()}; create a new one.", -2, subcode=2207020)
-        if status == "PUBLISHED":
+        if status == "PUBLISHED" and self.guards:
             return graph_error("(#100) This media container has already been published", 100)
         if self.quota_reached():
             return graph_error("Application request limit reached", 9, subcode=2207042,

@@ -70,10 +70,11 @@ def world(serve_sandbox, sqlite_db, monkeypatch) -> World:  # type: ignore[no-un
 
 def add_post(db: Database, *, text: str, due_at: datetime, channel: str = "peer-mastodon",
              platform: str = "mastodon", language: str = "nl",
-             status: PostStatus = PostStatus.APPROVED, approval_required: bool = False) -> int:
+             status: PostStatus = PostStatus.APPROVED, approval_required: bool = False,
+             media: list[dict[str, str]] | None = None) -> int:
     with db.write() as s:
         post = Post(source_key=f"test/{uuid.uuid4().hex[:8]}", rule_key="test", channel=channel,
-                    platform=platform, language=language, text=text, media=[],
+                    platform=platform, language=language, text=text, media=media or [],
                     content_hash=hashlib.sha256(text.encode()).hexdigest(), due_at=due_at,
                     status=status.value, approval_required=approval_required,
                     idempotency_key=str(uuid.uuid4()))

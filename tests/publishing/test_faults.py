@@ -32,11 +32,16 @@ MODES = [dict(mode="error", status=503, body={"error": "injected: temporarily un
 
 
 @pytest.mark.slow
-def test_random_faults_on_every_platform_end_exactly_once(tmp_path: Path, sqlite_db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("guards", [True, False], ids=["platform-guards-on", "platform-guards-off"])
+def test_random_faults_on_every_platform_end_exactly_once(tmp_path: Path, sqlite_db, monkeypatch,  # type: ignore[no-untyped-def]
+                                                          guards: bool) -> None:
+    """Twice: with the platforms' own duplicate guards and without (`Sandbox.set_guards`), so the
+    count by text on the platforms' side proves outreach's own reconcile."""
     clock = FakeClock()
     media = tmp_path / "media"
     seed = int(os.environ.get("OUTREACH_FAULT_SEED", "7"))  # try others: the outcome must not depend on it
     sandbox = build_sandbox(clock=clock, media_dir=media, seed=seed)
+    sandbox.set_guards(guards)
     server = serve(sandbox)
     try:
         channels = {}
