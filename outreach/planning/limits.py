@@ -34,7 +34,9 @@ def platform_validator(channel: ChannelConfig) -> Validator | None:
     def validate(text: str, media: list[dict[str, str]]) -> list[str]:
         items = [MediaItem(path=m.get("path") or f"card:{m['card']}", alt_text=m.get("alt_text", ""),
                            mime_type=mime_type(m["path"]) if m.get("path") else limits.image_mime_types[0])
-                 for m in media]
-        return cls.validate(text, items, limits=limits)
+                 for m in media if not m.get("video")]
+        # A video is checked against the platform's video limits by planning/video.py.
+        has_video = any(m.get("video") for m in media)
+        return cls.validate(text, items, limits=replace(limits, requires_media=False) if has_video else limits)
 
     return validate
