@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from outreach.media.profiles import VideoProfile
@@ -62,9 +62,10 @@ def prepare_video(src: Path, profile: VideoProfile, cache_dir: Path, *, preset: 
     try:
         if needs_transcode:
             transcode(src, tmp, info, profile, preset=preset)
+            result = probe(tmp)
         else:
-            strip(src, tmp)
-        result = probe(tmp)
+            strip(src, tmp)  # the same streams, so the same facts; only the size changes
+            result = replace(info, bytes=tmp.stat().st_size)
         left = problems(result, profile)
         if left:
             raise VideoError(f"{src}: after preparing, the video still {left[0].message}")
