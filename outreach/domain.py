@@ -53,7 +53,7 @@ class TextUnit(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class MediaItem:
-    """One image attached to a post, as the connector should send it."""
+    """One image or video attached to a post, as the connector should send it."""
 
     path: str  # local file, already stripped of metadata and fitted to the platform
     alt_text: str = ""
@@ -61,6 +61,12 @@ class MediaItem:
     width: int | None = None
     height: int | None = None
     public_url: str | None = None  # for platforms that fetch media by URL
+    # Video only (mime_type video/mp4): caption files per language, a cover, per-channel options.
+    duration_s: float | None = None
+    captions: tuple[tuple[str, str], ...] = ()  # (language, path to .srt or .vtt)
+    cover_path: str | None = None  # an image, stripped and fitted like any other
+    cover_s: float | None = None  # or a moment in the video
+    options: tuple[tuple[str, Any], ...] = ()  # e.g. (("share_to_feed", True),)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from outreach.media.pipeline import PreparedVideo, file_sha256, prepare_video
-from outreach.media.profiles import PROFILES, VideoProfile, profile_for
+from outreach.media.profiles import PROFILES, VideoProfile, can_upload_video, profile_for
 from outreach.media.video import (
     Problem,
     VideoError,
@@ -17,5 +17,6 @@ from outreach.media.video import (
 
 __all__ = [
     "PROFILES", "PreparedVideo", "Problem", "VideoError", "VideoInfo", "VideoProfile", "assert_clean",
+    "can_upload_video",
     "file_sha256", "prepare_video", "probe", "problems", "profile_for", "strip", "transcode",
 ]

@@ -74,9 +74,18 @@ AUDIO_BITRATE_BPS = 128_000
 AUDIO_RATE = 48_000
 
 
-def profile_for(platform: str) -> VideoProfile:
-    """The video profile of a platform name (`mastodon`, `youtube`, ...)."""
+def profile_for(platform: str, connector: type | None = None) -> VideoProfile:
+    """The video profile of a platform: the connector class's `video_profile` attribute when it has
+    one (a connector that can upload video declares it), else this module's table."""
+    declared = getattr(connector, "video_profile", None)
+    if isinstance(declared, VideoProfile):
+        return declared
     try:
         return PROFILES[str(platform)]
     except KeyError:
         raise KeyError(f"no video profile for platform {platform!r}") from None
+
+
+def can_upload_video(connector: type | None) -> bool:
+    """Whether a connector class says it can upload video (by declaring its `video_profile`)."""
+    return isinstance(getattr(connector, "video_profile", None), VideoProfile)

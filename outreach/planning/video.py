@@ -13,6 +13,7 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 
 from outreach.config import ChannelConfig
+from outreach.connectors import connector_class
 from outreach.media import VideoError, VideoInfo, probe, problems, profile_for
 from outreach.media.captions import CaptionError, read_captions
 from outreach.planning.source import Loc
@@ -51,7 +52,11 @@ def check_video(video: VideoSpec, *, loc: Loc, base_dir: Path, channels: Sequenc
         return None
     for channel in channels:
         try:
-            profile = profile_for(channel.platform)
+            connector = connector_class(channel.platform) if channel.platform != "manual" else None
+        except KeyError:
+            connector = None
+        try:
+            profile = profile_for(channel.platform, connector)
         except KeyError:
             report((*loc, "file"), f"{channel.name}: {channel.platform} has no video support")
             continue
