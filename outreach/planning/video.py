@@ -14,7 +14,7 @@ from PIL import Image, UnidentifiedImageError
 
 from outreach.config import ChannelConfig
 from outreach.connectors import connector_class
-from outreach.media import VideoError, VideoInfo, probe, problems, profile_for
+from outreach.media import VideoError, VideoInfo, can_upload_video, probe, problems, profile_for
 from outreach.media.captions import CaptionError, read_captions
 from outreach.planning.source import Loc
 from outreach.planning.spec import VideoSpec
@@ -55,6 +55,10 @@ def check_video(video: VideoSpec, *, loc: Loc, base_dir: Path, channels: Sequenc
             connector = connector_class(channel.platform) if channel.platform != "manual" else None
         except KeyError:
             connector = None
+        if connector is not None and not can_upload_video(connector):
+            report((*loc, "file"), f"{channel.name}: video cannot be published on {channel.platform} yet "
+                                   "(its connector has no video upload)")
+            continue
         try:
             profile = profile_for(channel.platform, connector)
         except KeyError:
