@@ -13,6 +13,7 @@ from outreach.connectors import connector_class
 from outreach.media import PROFILES
 from outreach.media.synthetic import write_clip
 from outreach.planning import CampaignError, plan_campaign
+from tests.planning.test_errors import edit
 
 BASE = """\
 campaign:
@@ -113,10 +114,7 @@ def test_valid_video_entry_becomes_media_of_every_post(folder, write_campaign: C
 @pytest.mark.parametrize(("replacements", "path", "message"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_one_error_line_with_file_line_and_field(folder, replacements, path, message,
                                                  write_campaign: Callable[..., Path], settings: Settings) -> None:
-    text = BASE
-    for old, new in replacements:
-        assert old in text, old
-        text = text.replace(old, new, 1)
+    text = edit(BASE, replacements)
     line = next(n for n, row in enumerate(text.splitlines(), 1) if "#!" in row)
     file = write_campaign(text)
     with pytest.raises(CampaignError) as caught:
