@@ -116,3 +116,26 @@ def test_not_a_video_is_one_line_naming_the_file(tmp_path):
 def test_assert_clean_refuses_a_file_with_tags(tmp_path):
     with pytest.raises(VideoError, match="survived"):
         assert_clean(_phone_clip(tmp_path, "mp4", True))
+
+
+def test_rotation_turns_the_picture_the_way_a_player_shows_it(tmp_path):
+    # Stored 64x112 with its top half white, shown turned 90 degrees counter-clockwise (PyAV's and
+    # FFmpeg's display-matrix convention): a player shows the white half on the left.
+    src = tmp_path / "turned.mp4"
+    with av.open(str(src), "w") as out:
+        stream = out.add_stream("mpeg4", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 64, 112, "yuv420p"
+        stream.set_display_rotation(90)
+        for i in range(3):
+            frame = av.VideoFrame(64, 112, "gray")
+            plane = frame.planes[0]
+            plane.update((b"\xff" * plane.line_size) * 56 + (b"\x00" * plane.line_size) * 56)
+            frame = frame.reformat(format="yuv420p")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    prepared = prepare_video(src, PROFILES["youtube"], tmp_path / "c", preset="ultrafast")
+    with av.open(str(prepared.path)) as c:
+        gray = next(c.decode(video=0)).reformat(format="gray")
+    row = bytes(gray.planes[0])[540 * gray.planes[0].line_size:][:1920]
+    assert row[400] > 200 and row[1500] < 50
