@@ -139,3 +139,28 @@ def test_rotation_turns_the_picture_the_way_a_player_shows_it(tmp_path):
         gray = next(c.decode(video=0)).reformat(format="gray")
     row = bytes(gray.planes[0])[540 * gray.planes[0].line_size:][:1920]
     assert row[400] > 200 and row[1500] < 50
+
+
+def test_timed_gps_track_is_dropped(tmp_path):
+    # Cameras write per-frame GPS in a data track (GoPro gpmd, drones); only video and audio are kept.
+    src = tmp_path / "camera.mp4"
+    with av.open(str(src), "w", format="mp4") as out:
+        video = out.add_stream("mpeg4", rate=30)
+        video.width, video.height, video.pix_fmt = 64, 112, "yuv420p"
+        track = out.add_data_stream("bin_data")
+        for i in range(3):
+            frame = av.VideoFrame(64, 112, "yuv420p")
+            frame.pts = i
+            out.mux(video.encode(frame))
+            packet = av.Packet(b"GPS +52.3676+004.9041 " * 4)
+            packet.stream, packet.pts, packet.dts, packet.time_base = track, i, i, video.time_base
+            out.mux(packet)
+        out.mux(video.encode(None))
+    with av.open(str(src)) as c:
+        assert [s.type for s in c.streams] == ["video", "data"]
+    assert src.read_bytes().count(b"+52.3676") == 12
+    clean = tmp_path / "clean.mp4"
+    strip(src, clean)
+    with av.open(str(clean)) as c:
+        assert [s.type for s in c.streams] == ["video"]
+    assert b"+52.3676" not in clean.read_bytes()
