@@ -164,3 +164,21 @@ def test_timed_gps_track_is_dropped(tmp_path):
     with av.open(str(clean)) as c:
         assert [s.type for s in c.streams] == ["video"]
     assert b"+52.3676" not in clean.read_bytes()
+
+
+def test_slideshow_of_cards_is_a_video_every_platform_takes(tmp_path):
+    from datetime import UTC, datetime
+
+    from outreach.cards import CardSpec, render_card
+    from outreach.media.slideshow import slideshow
+
+    cards = [render_card(CardSpec(template=t, language="nl", title="Samen in gesprek", organisation="IOT",
+                                  when=datetime(2027, 3, 12, 18, tzinfo=UTC), venue="Wijkcentrum",
+                                  city="Rotterdam"), size="story").data for t in ("announce", "reminder")]
+    video = slideshow(cards, tmp_path / "meeting.mp4", seconds_each=1.6, preset="ultrafast")
+    info = probe(video)
+    assert (info.width, info.height, info.fps, info.video_codec, info.audio_codec) == \
+        (1080, 1920, 30, "h264", "aac")
+    assert 3.1 < info.duration_s < 3.4
+    assert {name: problems(info, profile) for name, profile in PROFILES.items()} == \
+        {name: [] for name in PROFILES}
