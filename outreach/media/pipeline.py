@@ -7,11 +7,14 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from outreach.media.burn import CaptionOverlay
+from outreach.media.captions import Cue
 from outreach.media.profiles import VideoProfile
-from outreach.media.video import VideoError, VideoInfo, probe, problems, strip, transcode
+from outreach.media.video import VideoError, VideoInfo, probe, problems, strip, target_size, transcode
 
 # Bump when the output for the same input would change (encoder settings, stripping rules).
 PIPELINE_VERSION = "1"
@@ -36,8 +39,10 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def prepare_video(src: Path, profile: VideoProfile, cache_dir: Path, *, preset: str = "medium") -> PreparedVideo:
-    """A metadata-free MP4 of `src` that `profile` accepts, from the cache when it was made before.
+def prepare_video(src: Path, profile: VideoProfile, cache_dir: Path, *, preset: str = "medium",
+                  burn: Sequence[Cue] = (), language: str = "") -> PreparedVideo:
+    """A metadata-free MP4 of `src` that `profile` accepts, from the cache when it was made before;
+    with `burn`, those captions (in `language`) are drawn into the picture (always a transcode).
 
     Raises VideoError when no transcode can make it acceptable (e.g. too long: trimming is a person's
     choice, not ours)."""
@@ -47,10 +52,10 @@ def prepare_video(src: Path, profile: VideoProfile, cache_dir: Path, *, preset: 
     fatal = [p for p in found if not p.fixable]
     if fatal:
         raise VideoError(f"{src}: {fatal[0].field} {fatal[0].message}")
-    needs_transcode = bool(found)
+    needs_transcode = bool(found) or bool(burn)
     source_sha = file_sha256(src)
     # A stripped copy is the same for every platform that takes the file as it is; a transcode is not.
-    variant = repr(profile) + preset if needs_transcode else "strip"
+    variant = f"{profile!r}|{preset}|{language}|{tuple(burn)!r}" if needs_transcode else "strip"
     key = hashlib.sha256(f"{PIPELINE_VERSION}|{source_sha}|{variant}".encode()).hexdigest()[:40]
     cache_dir.mkdir(parents=True, exist_ok=True)
     target = cache_dir / f"{key}.mp4"
@@ -61,7 +66,9 @@ def prepare_video(src: Path, profile: VideoProfile, cache_dir: Path, *, preset: 
     tmp = Path(tmp_name)
     try:
         if needs_transcode:
-            transcode(src, tmp, info, profile, preset=preset)
+            size = target_size(info, profile)
+            overlay = CaptionOverlay(burn, language, *size) if burn else None
+            transcode(src, tmp, info, profile, preset=preset, overlay=overlay)
             result = probe(tmp)
         else:
             strip(src, tmp)  # the same streams, so the same facts; only the size changes

@@ -20,6 +20,7 @@ from pathlib import Path
 import av
 import av.error
 
+from outreach.media.burn import CaptionOverlay
 from outreach.media.profiles import (
     AUDIO_BITRATE_BPS,
     AUDIO_RATE,
@@ -196,8 +197,10 @@ def strip(src: Path, dst: Path) -> None:
     assert_clean(dst)
 
 
-def transcode(src: Path, dst: Path, info: VideoInfo, profile: VideoProfile, *, preset: str = "medium") -> None:
-    """Re-encode `src` to H.264 High/AAC MP4 at 30 fps, scaled and padded to 9:16 or 16:9 (§9.3)."""
+def transcode(src: Path, dst: Path, info: VideoInfo, profile: VideoProfile, *, preset: str = "medium",
+              overlay: CaptionOverlay | None = None) -> None:
+    """Re-encode `src` to H.264 High/AAC MP4 at 30 fps, scaled and padded to 9:16 or 16:9 (§9.3),
+    with `overlay`'s captions burned in when given."""
     width, height = target_size(info, profile)
     bitrate = video_bitrate(info, profile)
     try:
@@ -212,12 +215,12 @@ def transcode(src: Path, dst: Path, info: VideoInfo, profile: VideoProfile, *, p
             for packet in inp.demux([s for s in (v_in, a_in) if s is not None]):
                 for frame in packet.decode():
                     if packet.stream is v_in:
-                        frames = _encode_video(graph, frame, v_out, out, frames)
+                        frames = _encode_video(graph, frame, v_out, out, frames, overlay)
                     elif resampler is not None and a_out is not None:
                         frame.pts = None
                         for part in resampler.resample(frame):
                             out.mux(a_out.encode(part))
-            frames = _encode_video(graph, None, v_out, out, frames)
+            frames = _encode_video(graph, None, v_out, out, frames, overlay)
             out.mux(v_out.encode(None))
             if resampler is not None and a_out is not None:
                 for part in resampler.resample(None):
@@ -273,7 +276,7 @@ def video_graph(v_in: av.VideoStream, width: int, height: int, rotation: int) ->
 
 
 def _encode_video(graph: av.filter.Graph, frame: av.VideoFrame | None, stream: av.VideoStream,
-                  out: av.container.OutputContainer, count: int) -> int:
+                  out: av.container.OutputContainer, count: int, overlay: CaptionOverlay | None) -> int:
     """Push one decoded frame (None at the end) through the graph; encode what comes out."""
     graph.push(frame)
     while True:
@@ -285,6 +288,11 @@ def _encode_video(graph: av.filter.Graph, frame: av.VideoFrame | None, stream: a
             if getattr(exc, "errno", None) in (11, 541478725):  # EAGAIN, AVERROR_EOF
                 return count
             raise
+        caption = overlay.at(count / TARGET_FPS) if overlay is not None else None
+        if caption is not None:
+            picture = filtered.to_image()
+            picture.paste(caption[0], caption[1], caption[0])
+            filtered = av.VideoFrame.from_image(picture).reformat(format="yuv420p")
         filtered.pts, filtered.time_base = count, Fraction(1, TARGET_FPS)
         out.mux(stream.encode(filtered))
         count += 1

@@ -182,3 +182,30 @@ def test_slideshow_of_cards_is_a_video_every_platform_takes(tmp_path):
     assert 3.1 < info.duration_s < 3.4
     assert {name: problems(info, profile) for name, profile in PROFILES.items()} == \
         {name: [] for name in PROFILES}
+
+
+@pytest.mark.parametrize(("language", "text"), [("nl", "Welkom bij de bijeenkomst"), ("ar", "مرحبا بكم في اللقاء")])
+def test_burned_in_captions_show_only_while_their_cue_runs(tmp_path, language, text):
+    from PIL import ImageChops
+
+    from outreach.media.captions import Cue
+
+    src = write_clip(tmp_path / "clip.mp4", seconds=1)
+    burned = prepare_video(src, PROFILES["threads"], tmp_path / "b", preset="ultrafast",
+                           burn=[Cue(0.0, 0.5, text)], language=language)
+    unburned = prepare_video(src, PROFILES["youtube"].__class__(max_bytes=10**9, landscape=False),
+                             tmp_path / "c", preset="ultrafast", burn=[Cue(5.0, 6.0, "later")], language="nl")
+    assert burned.transcoded and unburned.transcoded and burned.path != unburned.path
+
+    def frame(path, index):
+        with av.open(str(path)) as c:
+            for i, f in enumerate(c.decode(video=0)):
+                if i == index:
+                    return f.to_image().resize((1080, 1920)).crop((0, 1200, 1080, 1500)).convert("L")
+
+    def differs(index):
+        diff = ImageChops.difference(frame(burned.path, index), frame(unburned.path, index))
+        return sum(diff.histogram()[61:])
+
+    assert differs(5) > 2000  # at 0.17 s the caption is there
+    assert differs(25) < 200  # at 0.83 s it is gone
