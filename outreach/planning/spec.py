@@ -201,6 +201,7 @@ class VideoChannelOptions(_Strict):
     """Per-channel choices for a video; only options a platform understands are allowed there."""
 
     share_to_feed: bool | None = None  # Instagram/Facebook Reels: also show the Reel in the feed
+    burn_captions: bool | None = None  # draw the post language's captions into the picture
 
 
 class VideoSpec(_Strict):

@@ -5,7 +5,7 @@ planner with the campaign file's line; the video itself is prepared (stripped, t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,8 @@ Report = Callable[[Loc, str], None]
 # Which platforms understand which per-channel option (one place; connectors read the same names).
 CHANNEL_OPTIONS: dict[str, frozenset[str]] = {
     "share_to_feed": frozenset({"instagram", "facebook"}),
+    "burn_captions": frozenset({"mastodon", "bluesky", "instagram", "facebook", "threads", "linkedin", "tiktok",
+                                "youtube", "manual"}),
 }
 
 
@@ -38,7 +40,7 @@ def probe_cached(path: Path) -> VideoInfo:
 
 
 def check_video(video: VideoSpec, *, loc: Loc, base_dir: Path, channels: Sequence[ChannelConfig],
-                languages: Iterable[str], report: Report) -> dict[str, Any] | None:
+                languages: Collection[str], report: Report) -> dict[str, Any] | None:
     """The media entry for the rule's posts (without the per-language description), or None when the
     file is missing or unreadable. Every problem is reported; nothing is raised."""
     path = (base_dir / video.file).resolve()
@@ -95,6 +97,10 @@ def check_video(video: VideoSpec, *, loc: Loc, base_dir: Path, channels: Sequenc
             if channel.platform not in CHANNEL_OPTIONS[option]:
                 report((*loc, "channels", name, option), f"{option} does not apply to {channel.platform} "
                        f"(only {', '.join(sorted(CHANNEL_OPTIONS[option]))})")
+        uncaptioned = [lang for lang in languages if lang not in video.captions]
+        if options.burn_captions and uncaptioned:
+            report((*loc, "channels", name, "burn_captions"), f"no captions in "
+                   f"{', '.join(map(repr, uncaptioned))} to burn in (add them under captions)")
     entry: dict[str, Any] = {"video": str(path), "captions": captions}
     if cover is not None:
         entry["cover"] = cover

@@ -20,6 +20,7 @@ from outreach.connectors import connector_class
 from outreach.db.models import Post
 from outreach.domain import MediaItem, Platform
 from outreach.media import can_upload_video, prepare_video, profile_for
+from outreach.media.captions import read_captions
 
 _URL_OR_TAG = re.compile(r"https?://\S+|#\w+", re.UNICODE)
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
@@ -78,7 +79,7 @@ class MediaPreparer:
         for entry in post.media or []:
             alt = entry.get("alt_text", "")
             if entry.get("video"):
-                items.append(self.video(entry, platform))
+                items.append(self.video(entry, platform, post.language))
                 continue
             if entry.get("card"):
                 spec = card_spec_for(post, entry, timezone=self.timezone)
@@ -106,21 +107,24 @@ class MediaPreparer:
                          width=prepared.width, height=prepared.height,
                          public_url=f"{self.public_base_url}/{name}" if self.public_base_url else None)
 
-    def video(self, entry: dict[str, Any], platform: Platform) -> MediaItem:
-        """A video entry, stripped (and transcoded if the platform needs it) into `[media] directory`/video.
-        Refused, with the reason, when the platform's connector cannot upload video."""
+    def video(self, entry: dict[str, Any], platform: Platform, language: str) -> MediaItem:
+        """A video entry, stripped (and transcoded if the platform needs it, or captions are to be burned
+        in) into `[media] directory`/video. Refused, with the reason, when the connector cannot upload video."""
         connector = connector_class(platform)
         if not can_upload_video(connector):
             raise ValueError(f"video cannot be published on {platform.value} yet (its connector has no "
                              "video upload); nothing was sent")
-        prepared = prepare_video(Path(entry["video"]), profile_for(platform, connector), self.directory / "video")
+        captions = entry.get("captions", {})
+        burn = read_captions(Path(captions[language])) if entry.get("options", {}).get("burn_captions") else []
+        prepared = prepare_video(Path(entry["video"]), profile_for(platform, connector), self.directory / "video",
+                                 burn=burn, language=language)
         cover = entry.get("cover")
         cover_item = self.image(Path(cover), platform, "") if isinstance(cover, str) else None
         name = prepared.path.name
         return MediaItem(path=str(prepared.path), alt_text=entry.get("alt_text", ""), mime_type="video/mp4",
                          width=prepared.info.width, height=prepared.info.height,
                          public_url=f"{self.public_base_url}/video/{name}" if self.public_base_url else None,
-                         duration_s=prepared.info.duration_s, captions=tuple(sorted(entry.get("captions", {}).items())),
+                         duration_s=prepared.info.duration_s, captions=() if burn else tuple(sorted(captions.items())),
                          cover_path=cover_item.path if cover_item else None,
                          cover_s=float(cover) if isinstance(cover, int | float) else None,
                          options=tuple(sorted(entry.get("options", {}).items())))

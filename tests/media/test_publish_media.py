@@ -49,3 +49,12 @@ def test_connector_declaring_a_video_profile_gets_a_clean_mp4(tmp_path, monkeypa
     assert item.cover_path and b"iPhone" not in Path(item.cover_path).read_bytes()
     assert item.captions == (("nl", str(tmp_path / "c.nl.srt")),)
     assert (item.alt_text, item.options, item.cover_s) == ("Kaarten", (("share_to_feed", True),), None)
+
+
+def test_burned_captions_replace_the_caption_track(tmp_path, monkeypatch):
+    monkeypatch.setattr(MastodonConnector, "video_profile", PROFILES["mastodon"], raising=False)
+    post = _post(tmp_path)
+    (tmp_path / "c.nl.srt").write_text("1\n00:00:00,000 --> 00:00:00,500\nWelkom\n", encoding="utf-8")
+    post.media = [{**post.media[0], "options": {"burn_captions": True}}]
+    (item,) = _preparer(tmp_path)(post, Platform.MASTODON)
+    assert (item.width, item.height, item.captions) == (1080, 1920, ())

@@ -73,6 +73,9 @@ CASES = [
     ("connector without video upload", [("peer-instagram]", "peer-instagram, peer-tiktok]"),
                                         ("file: clip.mp4", "file: clip.mp4  #!")],
      "posts[0].video.file", "peer-tiktok: video cannot be published on tiktok yet"),
+    ("burn captions without captions", [("        en: clip.en.vtt\n", ""),
+                                        ("{share_to_feed: true}", "{burn_captions: true}  #!")],
+     "posts[0].video.channels.peer-instagram.burn_captions", "no captions in 'en' to burn in"),
     ("video and card", [("    video:", "    card: announce\n    video:"), ("  - id: clip", "  - id: clip  #!")],
      "posts[0]", "a post with a `video` has no `card` or `image`"),
 ]
