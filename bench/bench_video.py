@@ -34,7 +34,7 @@ from outreach.media.synthetic import PHONE_TAGS, write_clip  # noqa: E402
 from outreach.media.video import MUX_OPTIONS  # noqa: E402
 
 X264 = {"profile": "high", "level": "4.1", "crf": "21", "g": "60", "keyint_min": "60", "sc_threshold": "0",
-        "bf": "2"}
+        "bf": "2", "rc-lookahead": "10"}
 GRAPH = ["scale=1080:1920:force_original_aspect_ratio=decrease", "pad=1080:1920:(ow-iw)/2:(oh-ih)/2",
          "fps=30", "format=yuv420p", "setsar=1"]
 

@@ -240,6 +240,7 @@ def add_h264_stream(out: av.container.OutputContainer, width: int, height: int, 
         "profile": "high", "level": "4.1", "preset": preset, "crf": "21", "maxrate": str(bitrate),
         "bufsize": str(2 * bitrate), "g": str(2 * TARGET_FPS), "keyint_min": str(2 * TARGET_FPS),
         "sc_threshold": "0", "bf": "2",
+        "rc-lookahead": "10",  # x264's default at `medium` is 40: 1080x1920 peaks at ~430 MB, with 10 ~235 MB
     })
     stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
     stream.codec_context.flags |= av.codec.context.Flags.bitexact
