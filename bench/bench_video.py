@@ -1,6 +1,7 @@
 """P8: the video pipeline against bare PyAV doing the same work, and its peak memory on a 1 GB upload.
 
     python -m bench.bench_video [--seconds 60] [--preset veryfast] [--rounds 2] [--gigabytes 1.0]
+                                [--parts transcode,strip,memory]
 
 1. Transcode: `prepare_video` (probe, content hash, metadata strip, transcode to 1080x1920 H.264/AAC,
    leak check, cache) of a 60 s 1080x1920 phone-like clip (MPEG-4 Part 2 video, so a transcode is
@@ -163,45 +164,67 @@ def main(argv: list[str] | None = None, *, quick: bool = False) -> None:
     parser.add_argument("--preset", default="veryfast")
     parser.add_argument("--rounds", type=int, default=1 if quick else 2)
     parser.add_argument("--gigabytes", type=float, default=0.1 if quick else 1.0)
+    parser.add_argument("--parts", default="transcode,strip,memory", help="which of transcode,strip,memory")
     args = parser.parse_args(argv or [])
+    parts = set(args.parts.split(","))
     with tempfile.TemporaryDirectory(prefix="bench-video-") as tmp_name:
         tmp = Path(tmp_name)
-        started = time.perf_counter()
-        src = write_clip(tmp / "phone.mov", container="mov", width=1080, height=1920, seconds=args.seconds,
-                         codec="mpeg4", options={"qscale": "3"}, tags=PHONE_TAGS)
-        h264 = h264_clip(tmp / "phone-h264.mov", frames=round(args.seconds * 30), coarse=64)
-        print(f"clips: {args.seconds:g} s 1080x1920, {src.stat().st_size / 1e6:.0f} MB mpeg4 and "
-              f"{h264.stat().st_size / 1e6:.0f} MB h264 ({time.perf_counter() - started:.0f} s to make)")
-        profile = PROFILES["facebook"]
-        pipe, bare = [], []
-        for r in range(args.rounds):
-            cache = tmp / f"cache-{r}"
-            runs = [("pipe", lambda: prepare_video(src, profile, cache, preset=args.preset)),  # noqa: B023
-                    ("bare", lambda: bare_transcode(src, tmp / "bare.mp4", args.preset, 8_000_000))]
-            for name, fn in runs if r % 2 == 0 else runs[::-1]:
-                (pipe if name == "pipe" else bare).append(_timed(fn))
-        print(_ratio("transcode, pipeline vs bare PyAV", pipe, bare, "<= 1.1x"))
-        strips, remuxes, paths = [], [], []
-        for r in range(5):
-            runs = [(strips, lambda: strip(h264, tmp / "strip.mp4")),
-                    (remuxes, lambda: bare_remux(h264, tmp / "remux.mp4")),
-                    (paths, lambda: prepare_video(h264, PROFILES["mastodon"], tmp / f"s-{r}"))]  # noqa: B023
-            for bucket, fn in runs if r % 2 == 0 else runs[::-1]:
-                bucket.append(_timed(fn))
-            shutil.rmtree(tmp / f"s-{r}")  # a fresh cache each round, and the disk stays small
-        print(_ratio("strip vs bare remux", strips, remuxes, "<= 1.1x"))
-        print(_ratio("whole strip path (probe, content hash, strip, check) vs bare remux", paths, remuxes, "-"))
-        big = h264_clip(tmp / "upload.mov", min_bytes=args.gigabytes * 1e9, coarse=16)
-        size_gb = big.stat().st_size / 1e9
-        base = peak_rss_mb("imports")
-        peak = peak_rss_mb("manual", str(big), str(tmp / "big-cache"), args.preset)
-        print(f"memory: prepare_video (strip path) on a {size_gb:.2f} GB upload peaks at {peak:.0f} MB RSS "
-              f"(same imports alone {base:.0f} MB; goal <= 200 MB: {'met' if peak <= 200 else 'not met'})")
-        short = write_clip(tmp / "short.mov", container="mov", width=1080, height=1920, seconds=4,
-                           codec="mpeg4", options={"qscale": "3"})
-        coded = peak_rss_mb("facebook", str(short), str(tmp / "t-cache"), args.preset)
-        print(f"memory: prepare_video (transcode path, {args.preset}) of a 4 s 1080x1920 clip peaks at "
-              f"{coded:.0f} MB RSS (mostly x264 look-ahead frames at 1080x1920)")
+        if "transcode" in parts:
+            transcode_part(tmp, args)
+        if "strip" in parts:
+            strip_part(tmp, args)
+        if "memory" in parts:
+            memory_part(tmp, args)
+
+
+def transcode_part(tmp: Path, args: argparse.Namespace) -> None:
+    started = time.perf_counter()
+    src = write_clip(tmp / "phone.mov", container="mov", width=1080, height=1920, seconds=args.seconds,
+                     codec="mpeg4", options={"qscale": "3"}, tags=PHONE_TAGS)
+    print(f"clip: {args.seconds:g} s 1080x1920 mpeg4, {src.stat().st_size / 1e6:.0f} MB "
+          f"({time.perf_counter() - started:.0f} s to make)")
+    profile = PROFILES["facebook"]
+    pipe, bare = [], []
+    for r in range(args.rounds):
+        cache = tmp / f"cache-{r}"
+        runs = [("pipe", lambda: prepare_video(src, profile, cache, preset=args.preset)),  # noqa: B023
+                ("bare", lambda: bare_transcode(src, tmp / "bare.mp4", args.preset, 8_000_000))]
+        for name, fn in runs if r % 2 == 0 else runs[::-1]:
+            (pipe if name == "pipe" else bare).append(_timed(fn))
+    print(_ratio("transcode, pipeline vs bare PyAV", pipe, bare, "<= 1.1x"))
+
+
+def _strip_path(src: Path, cache: Path) -> None:
+    assert not prepare_video(src, PROFILES["bluesky"], cache).transcoded, "the strip path must not transcode"
+
+
+def strip_part(tmp: Path, args: argparse.Namespace) -> None:
+    h264 = h264_clip(tmp / "phone-h264.mov", frames=round(args.seconds * 30), coarse=64)
+    print(f"clip: {args.seconds:g} s 1080x1920 h264, {h264.stat().st_size / 1e6:.0f} MB")
+    strips, remuxes, paths = [], [], []
+    for r in range(5):
+        runs = [(strips, lambda: strip(h264, tmp / "strip.mp4")),
+                (remuxes, lambda: bare_remux(h264, tmp / "remux.mp4")),
+                (paths, lambda: _strip_path(h264, tmp / f"s-{r}"))]  # noqa: B023
+        for bucket, fn in runs if r % 2 == 0 else runs[::-1]:
+            bucket.append(_timed(fn))
+        shutil.rmtree(tmp / f"s-{r}")  # a fresh cache each round, and the disk stays small
+    print(_ratio("strip vs bare remux", strips, remuxes, "<= 1.1x"))
+    print(_ratio("whole strip path (probe, content hash, strip, check) vs bare remux", paths, remuxes, "-"))
+
+
+def memory_part(tmp: Path, args: argparse.Namespace) -> None:
+    big = h264_clip(tmp / "upload.mov", min_bytes=args.gigabytes * 1e9, coarse=16)
+    size_gb = big.stat().st_size / 1e9
+    base = peak_rss_mb("imports")
+    peak = peak_rss_mb("manual", str(big), str(tmp / "big-cache"), args.preset)
+    print(f"memory: prepare_video (strip path) on a {size_gb:.2f} GB upload peaks at {peak:.0f} MB RSS "
+          f"(same imports alone {base:.0f} MB; goal <= 200 MB: {'met' if peak <= 200 else 'not met'})")
+    short = write_clip(tmp / "short.mov", container="mov", width=1080, height=1920, seconds=4,
+                       codec="mpeg4", options={"qscale": "3"})
+    coded = peak_rss_mb("facebook", str(short), str(tmp / "t-cache"), args.preset)
+    print(f"memory: prepare_video (transcode path, {args.preset}) of a 4 s 1080x1920 clip peaks at "
+          f"{coded:.0f} MB RSS (mostly x264 look-ahead frames at 1080x1920)")
 
 
 if __name__ == "__main__":
