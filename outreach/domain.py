@@ -62,8 +62,12 @@ class MediaItem:
     width: int | None = None
     height: int | None = None
     public_url: str | None = None  # for platforms that fetch media by URL
-    duration_s: float | None = None  # videos: length (YouTube tells Shorts by it and the aspect)
-    captions: tuple[tuple[str, str], ...] = ()  # videos: (language, path to an .srt or .vtt file)
+    # Video only (mime_type video/mp4): caption files per language, a cover, per-channel options.
+    duration_s: float | None = None
+    captions: tuple[tuple[str, str], ...] = ()  # (language, path to .srt or .vtt)
+    cover_path: str | None = None  # an image, stripped and fitted like any other
+    cover_s: float | None = None  # or a moment in the video
+    options: tuple[tuple[str, Any], ...] = ()  # e.g. (("share_to_feed", True),)
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,7 @@ from outreach.planning.spec import (
     RuleSpec,
     crontab_for_apscheduler,
 )
+from outreach.planning.video import channel_options, check_video
 
 MAX_OCCURRENCES = 1000  # per recurring rule; more is surely a mistake in `cron` or `until`
 MAX_POSTS = 10_000  # per campaign file (a season is a few hundred): counted before any text is written
@@ -251,6 +252,8 @@ class _Planner:
         titles = self.compile_all(rule.card_title, (*loc, "card_title"))
         link = self.compile_one(rule.link, (*loc, "link")) if rule.link else None
         image = self.check_image(rule.image, (*loc, "image")) if rule.image else None
+        video = check_video(rule.video, loc=(*loc, "video"), base_dir=self.base_dir, channels=channels,
+                            languages=rule.text, report=self.problem) if rule.video else None
         self.check_languages(i, rule, occurrences)
         approval = (rule.approval or self.spec.campaign.approval) is Approval.REQUIRED
         utm = self.spec.campaign.utm if rule.utm is None else rule.utm
@@ -260,7 +263,8 @@ class _Planner:
                 if lang not in texts or texts[lang] is None:
                     continue
                 posts.extend(self.posts_for(i, rule, occ, lang, channels, texts[lang], alts.get(lang),
-                                            link, image, approval=approval, utm=utm, title_t=titles.get(lang)))
+                                            link, image, approval=approval, utm=utm, title_t=titles.get(lang),
+                                            video=video))
         return posts
 
     def occurrences(self, i: int, rule: RuleSpec) -> list[_Occurrence]:
@@ -415,7 +419,8 @@ class _Planner:
 
     def posts_for(self, i: int, rule: RuleSpec, occ: _Occurrence, lang: str, channels: list[ChannelConfig],
                   text_t: Template, alt_t: Template | None, link_t: Template | None, image: str | None,
-                  *, approval: bool, utm: bool, title_t: Template | None = None) -> list[PlannedPost]:
+                  *, approval: bool, utm: bool, title_t: Template | None = None,
+                  video: dict[str, Any] | None = None) -> list[PlannedPost]:
         loc: Loc = ("posts", i)
         ctx = self.context(occ, lang)
         link = self.render_at(link_t, ctx, (*loc, "link")) if link_t else None
@@ -440,6 +445,9 @@ class _Planner:
             card = {"card": rule.card, "alt_text": alt, **({"title": title} if title else {})}
             media = [card] if rule.card else \
                 [{"path": image, "alt_text": alt}] if image else []
+            if rule.video is not None:  # a broken video was reported; the post still has a video
+                media = [{**(video or {"video": rule.video.file}), "alt_text": rule.video.description.get(lang, ""),
+                          "options": channel_options(rule.video, channel.name)}]
             self.check_limits(i, rule, channel, lang, occ, body, media)
             manual = channel.platform is Platform.MANUAL
             posts.append(PlannedPost(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from outreach.cards.media import upload_mime_type
 from outreach.config import ChannelConfig
@@ -50,7 +51,9 @@ def platform_validator(channel: ChannelConfig, formats: Mapping[str, str] | None
         items = [MediaItem(path=m.get("path") or f"card:{m['card']}", alt_text=m.get("alt_text", ""),
                            mime_type=_mime(m["path"], policy, formats) if m.get("path")
                            else limits.image_mime_types[0])
-                 for m in media]
-        return cls.validate(text, items, limits=limits)
+                 for m in media if not m.get("video")]
+        # A video is checked against the platform's video limits by planning/video.py.
+        has_video = any(m.get("video") for m in media)
+        return cls.validate(text, items, limits=replace(limits, requires_media=False) if has_video else limits)
 
     return validate

@@ -197,6 +197,24 @@ At = Annotated[
 ]
 
 
+class VideoChannelOptions(_Strict):
+    """Per-channel choices for a video; only options a platform understands are allowed there."""
+
+    share_to_feed: bool | None = None  # Instagram/Facebook Reels: also show the Reel in the feed
+    burn_captions: bool | None = None  # draw the post language's captions into the picture
+
+
+class VideoSpec(_Strict):
+    """A video for a post rule: the file, its description (alt text) and captions per language, a cover
+    (seconds into the video, or an image file) and per-channel options. Checked by planning/video.py."""
+
+    file: str
+    description: dict[Language, str] = Field(default_factory=dict)
+    captions: dict[Language, str] = Field(default_factory=dict)
+    cover: Annotated[float, Field(ge=0)] | str | None = None
+    channels: dict[str, VideoChannelOptions] = Field(default_factory=dict)
+
+
 class RuleSpec(_Strict):
     id: Slug
     at: At | None = None
@@ -213,6 +231,7 @@ class RuleSpec(_Strict):
     card: Card | None = None
     card_title: dict[Language, str] = Field(default_factory=dict)  # the card's headline (else the text's first sentence)
     image: str | None = None
+    video: VideoSpec | None = None
     alt_text: dict[Language, str] = Field(default_factory=dict)
     approval: Approval | None = None
     utm: bool | None = None
@@ -235,6 +254,8 @@ class RuleSpec(_Strict):
                              "to meetings (at: {days: ..., time: ...})")
         if self.card and self.image:
             raise ValueError("give either `card` or `image`, not both")
+        if self.video and (self.card or self.image):
+            raise ValueError("a post with a `video` has no `card` or `image` (give the video a `cover`)")
         if self.card_title and not self.card:
             raise ValueError("`card_title` needs a `card`")
         return self

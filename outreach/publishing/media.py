@@ -17,9 +17,11 @@ from typing import Any
 
 from outreach.cards import CardSpec, prepare_image_for_platform, render_card
 from outreach.config import Settings
-from outreach.connectors import Connector, platform_class
+from outreach.connectors import Connector, connector_class, platform_class
 from outreach.db.models import Post
 from outreach.domain import ImagePolicy, MediaItem, Platform
+from outreach.media import can_upload_video, prepare_video, profile_for
+from outreach.media.captions import read_captions
 
 _URL_OR_TAG = re.compile(r"https?://\S+|#\w+", re.UNICODE)
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
@@ -89,6 +91,9 @@ class MediaPreparer:
         card_size, policy = self._shape(post, platform)
         for entry in post.media or []:
             alt = entry.get("alt_text", "")
+            if entry.get("video"):
+                items.append(self.video(entry, platform, post.language, cover_policy=policy))
+                continue
             if entry.get("card"):
                 spec = card_spec_for(post, entry, timezone=self.timezone)
                 card = render_card(spec, size=card_size, cache_dir=self.cache_dir)
@@ -98,16 +103,42 @@ class MediaPreparer:
                 source = Path(entry["path"])
             else:
                 continue
-            prepared = prepare_image_for_platform(source, policy)
-            digest = hashlib.sha256(prepared.data).hexdigest()[:32]
-            name = f"{digest}.{_EXTENSIONS.get(prepared.mime_type, 'bin')}"
-            path = self.directory / name
-            if not path.exists():
-                self.directory.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(".tmp")
-                tmp.write_bytes(prepared.data)
-                tmp.replace(path)
-            items.append(MediaItem(path=str(path), alt_text=alt, mime_type=prepared.mime_type,
-                                   width=prepared.width, height=prepared.height,
-                                   public_url=f"{self.public_base_url}/{name}" if self.public_base_url else None))
+            items.append(self.image(source, policy, alt))
         return tuple(items)
+
+    def image(self, source: bytes | Path, policy: ImagePolicy, alt: str) -> MediaItem:
+        prepared = prepare_image_for_platform(source, policy)
+        digest = hashlib.sha256(prepared.data).hexdigest()[:32]
+        name = f"{digest}.{_EXTENSIONS.get(prepared.mime_type, 'bin')}"
+        path = self.directory / name
+        if not path.exists():
+            self.directory.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(prepared.data)
+            tmp.replace(path)
+        return MediaItem(path=str(path), alt_text=alt, mime_type=prepared.mime_type,
+                         width=prepared.width, height=prepared.height,
+                         public_url=f"{self.public_base_url}/{name}" if self.public_base_url else None)
+
+    def video(self, entry: dict[str, Any], platform: Platform, language: str, *,
+              cover_policy: ImagePolicy) -> MediaItem:
+        """A video entry, stripped (and transcoded if the platform needs it, or captions are to be burned
+        in) into `[media] directory`/video. Refused, with the reason, when the connector cannot upload video."""
+        connector = connector_class(platform)
+        if not can_upload_video(connector):
+            raise ValueError(f"video cannot be published on {platform.value} yet (its connector has no "
+                             "video upload); nothing was sent")
+        captions = entry.get("captions", {})
+        burn = read_captions(Path(captions[language])) if entry.get("options", {}).get("burn_captions") else []
+        prepared = prepare_video(Path(entry["video"]), profile_for(platform, connector), self.directory / "video",
+                                 burn=burn, language=language)
+        cover = entry.get("cover")
+        cover_item = self.image(Path(cover), cover_policy, "") if isinstance(cover, str) else None
+        name = prepared.path.name
+        return MediaItem(path=str(prepared.path), alt_text=entry.get("alt_text", ""), mime_type="video/mp4",
+                         width=prepared.info.width, height=prepared.info.height,
+                         public_url=f"{self.public_base_url}/video/{name}" if self.public_base_url else None,
+                         duration_s=prepared.info.duration_s, captions=() if burn else tuple(sorted(captions.items())),
+                         cover_path=cover_item.path if cover_item else None,
+                         cover_s=float(cover) if isinstance(cover, int | float) else None,
+                         options=tuple(sorted(entry.get("options", {}).items())))

@@ -1,0 +1,135 @@
+"""Check a post rule's `video:` entry while planning: the file is probed against every channel's video
+limits, captions and cover are read, options are checked against the platform. Problems go to the
+planner with the campaign file's line; the video itself is prepared (stripped, transcoded) at publish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, UnidentifiedImageError
+
+from outreach.config import ChannelConfig
+from outreach.connectors import connector_class
+from outreach.media import VideoError, VideoInfo, can_upload_video, probe, problems, profile_for
+from outreach.media.captions import CaptionError, read_captions
+from outreach.planning.source import Loc
+from outreach.planning.spec import VideoSpec
+
+Report = Callable[[Loc, str], None]
+# Which platforms understand which per-channel option (one place; connectors read the same names).
+CHANNEL_OPTIONS: dict[str, frozenset[str]] = {
+    "share_to_feed": frozenset({"instagram", "facebook"}),
+    "burn_captions": frozenset({"mastodon", "bluesky", "instagram", "facebook", "threads", "linkedin", "tiktok",
+                                "youtube", "manual"}),
+}
+
+
+@lru_cache(maxsize=64)
+def _probe(path: str, size: int, mtime_ns: int) -> VideoInfo:
+    return probe(Path(path))
+
+
+def probe_cached(path: Path) -> VideoInfo:
+    """Probe once per file version in a run (a rule expands into many posts)."""
+    stat = path.stat()
+    return _probe(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+def check_video(video: VideoSpec, *, loc: Loc, base_dir: Path, channels: Sequence[ChannelConfig],
+                languages: Collection[str], report: Report) -> dict[str, Any] | None:
+    """The media entry for the rule's posts (without the per-language description), or None when the
+    file is missing or unreadable. Every problem is reported; nothing is raised."""
+    path = (base_dir / video.file).resolve()
+    if not path.is_file():
+        report((*loc, "file"), f"video {video.file!r} not found (looked in {path.parent})")
+        return None
+    try:
+        info = probe_cached(path)
+    except VideoError as exc:
+        report((*loc, "file"), str(exc))
+        return None
+    for channel in channels:
+        try:
+            connector = connector_class(channel.platform) if channel.platform != "manual" else None
+        except KeyError:
+            connector = None
+        if connector is not None and not can_upload_video(connector):
+            report((*loc, "file"), f"{channel.name}: video cannot be published on {channel.platform} yet "
+                                   "(its connector has no video upload)")
+            continue
+        try:
+            profile = profile_for(channel.platform, connector)
+        except KeyError:
+            report((*loc, "file"), f"{channel.name}: {channel.platform} has no video support")
+            continue
+        for problem in problems(info, profile):
+            if not problem.fixable:
+                report((*loc, "file"), f"{channel.name}: the video {problem.message} ({channel.platform})")
+    missing = [lang for lang in languages if lang not in video.description]
+    if missing:
+        report((*loc, "description"), f"no description (alt text) in {', '.join(map(repr, missing))} "
+                                      "for the video")
+    captions = {}
+    for lang, name in video.captions.items():
+        caption_path = (base_dir / name).resolve()
+        if not caption_path.is_file():
+            report((*loc, "captions", lang), f"caption file {name!r} not found (looked in {caption_path.parent})")
+            continue
+        try:
+            read_captions(caption_path, duration_s=info.duration_s)
+        except CaptionError as exc:
+            report((*loc, "captions", lang), str(exc))
+            continue
+        captions[lang] = str(caption_path)
+    cover = _check_cover(video.cover, info, loc=(*loc, "cover"), base_dir=base_dir, report=report)
+    names = {c.name: c for c in channels}
+    for name, options in video.channels.items():
+        channel = names.get(name)
+        if channel is None:
+            report((*loc, "channels", name), f"{name!r} is not one of this post's channels "
+                                             f"({', '.join(names) or 'none'})")
+            continue
+        for option in options.model_fields_set:
+            if channel.platform not in CHANNEL_OPTIONS[option]:
+                report((*loc, "channels", name, option), f"{option} does not apply to {channel.platform} "
+                       f"(only {', '.join(sorted(CHANNEL_OPTIONS[option]))})")
+        uncaptioned = [lang for lang in languages if lang not in video.captions]
+        if options.burn_captions and uncaptioned:
+            report((*loc, "channels", name, "burn_captions"), f"no captions in "
+                   f"{', '.join(map(repr, uncaptioned))} to burn in (add them under captions)")
+    entry: dict[str, Any] = {"video": str(path), "captions": captions}
+    if cover is not None:
+        entry["cover"] = cover
+    return entry
+
+
+def _check_cover(cover: float | str | None, info: VideoInfo, *, loc: Loc, base_dir: Path,
+                 report: Report) -> float | str | None:
+    if cover is None:
+        return None
+    if isinstance(cover, float | int):
+        if cover >= info.duration_s:
+            report(loc, f"cover at {cover:g} s is after the video ends ({info.duration_s:.1f} s)")
+            return None
+        return float(cover)
+    path = (base_dir / cover).resolve()
+    if not path.is_file():
+        report(loc, f"cover image {cover!r} not found (looked in {path.parent})")
+        return None
+    try:
+        with Image.open(path) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError):
+        report(loc, f"cover {cover!r} is not an image (use a JPEG or PNG, or a time in seconds)")
+        return None
+    return str(path)
+
+
+def channel_options(video: VideoSpec, channel: str) -> dict[str, Any]:
+    """The options set for one channel, as plain values for the post's media entry."""
+    options = video.channels.get(channel)
+    return options.model_dump(exclude_unset=True) if options else {}
