@@ -30,7 +30,8 @@ import av
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from outreach.media import PROFILES, prepare_video, strip  # noqa: E402
+from outreach.connectors import platform_class  # noqa: E402
+from outreach.media import prepare_video, strip  # noqa: E402
 from outreach.media.synthetic import PHONE_TAGS, write_clip  # noqa: E402
 from outreach.media.video import MUX_OPTIONS  # noqa: E402
 
@@ -127,9 +128,10 @@ def h264_clip(path: Path, *, frames: int | None = None, min_bytes: float = 0, co
 _CHILD = """
 import sys
 from pathlib import Path
-from outreach.media import PROFILES, prepare_video
+from outreach.connectors import platform_class
+from outreach.media import prepare_video
 if sys.argv[1] != "imports":
-    prepare_video(Path(sys.argv[2]), PROFILES[sys.argv[1]], Path(sys.argv[3]), preset=sys.argv[4])
+    prepare_video(Path(sys.argv[2]), platform_class(sys.argv[1).video], Path(sys.argv[3]), preset=sys.argv[4])
 status = Path("/proc/self/status").read_text()
 print(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
 """
@@ -183,7 +185,7 @@ def transcode_part(tmp: Path, args: argparse.Namespace) -> None:
                      codec="mpeg4", options={"qscale": "3"}, tags=PHONE_TAGS)
     print(f"clip: {args.seconds:g} s 1080x1920 mpeg4, {src.stat().st_size / 1e6:.0f} MB "
           f"({time.perf_counter() - started:.0f} s to make)")
-    profile = PROFILES["facebook"]
+    profile = platform_class("facebook").video
     pipe, bare = [], []
     for r in range(args.rounds):
         cache = tmp / f"cache-{r}"
@@ -195,7 +197,7 @@ def transcode_part(tmp: Path, args: argparse.Namespace) -> None:
 
 
 def _strip_path(src: Path, cache: Path) -> None:
-    assert not prepare_video(src, PROFILES["bluesky"], cache).transcoded, "the strip path must not transcode"
+    assert not prepare_video(src, platform_class("bluesky").video, cache).transcoded, "the strip path must not transcode"
 
 
 def strip_part(tmp: Path, args: argparse.Namespace) -> None:

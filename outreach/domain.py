@@ -136,6 +136,7 @@ class VideoCapabilities:
 
     Aspect is width / height; `caption_formats` lists the caption files its API takes ("srt", "vtt"),
     empty when captions cannot be sent (burn them in instead); `cover` is "image", "frame" or "".
+    The video pipeline (`outreach.media.problems`) judges a probed file against these limits.
     """
 
     max_bytes: int
@@ -145,6 +146,7 @@ class VideoCapabilities:
     min_aspect: float | None = None
     max_aspect: float | None = None
     max_width: int | None = None
+    max_height: int | None = None
     min_short_side: int | None = None
     max_pixels: int | None = None
     min_fps: float | None = None
@@ -155,41 +157,5 @@ class VideoCapabilities:
     caption_formats: tuple[str, ...] = ()
     max_caption_languages: int | None = None
     cover: str = ""
-
-    def problems(self, *, size_bytes: int | None = None, duration_s: float | None = None,
-                 width: int | None = None, height: int | None = None, fps: float | None = None,
-                 mime_type: str | None = None, video_codec: str | None = None,
-                 audio_codec: str | None = None) -> list[str]:
-        """What in a probed video this platform refuses, one phrase each (the caller names the file and
-        channel); unknown values are not judged."""
-        found: list[str] = []
-        if size_bytes is not None and size_bytes > self.max_bytes:
-            found.append(f"{size_bytes} bytes; at most {self.max_bytes}")
-        if size_bytes is not None and size_bytes < self.min_bytes:
-            found.append(f"{size_bytes} bytes; at least {self.min_bytes}")
-        if duration_s is not None and self.max_duration_s is not None and duration_s > self.max_duration_s:
-            found.append(f"{duration_s:g} s long; at most {self.max_duration_s:g} s")
-        if duration_s is not None and duration_s < self.min_duration_s:
-            found.append(f"{duration_s:g} s long; at least {self.min_duration_s:g} s")
-        if width and height:
-            aspect, low, high = width / height, self.min_aspect or 0.0, self.max_aspect or float("inf")
-            if not low - 1e-3 <= aspect <= high + 1e-3:
-                found.append(f"{width}x{height} has the wrong shape (width/height {aspect:.2f}; "
-                             f"allowed {low:.2f}-{high:.2f})")
-            if self.max_width is not None and width > self.max_width:
-                found.append(f"{width} px wide; at most {self.max_width}")
-            if self.min_short_side is not None and min(width, height) < self.min_short_side:
-                found.append(f"{min(width, height)} px on the short side; at least {self.min_short_side}")
-            if self.max_pixels is not None and width * height > self.max_pixels:
-                found.append(f"{width}x{height} pixels; at most {self.max_pixels} in all")
-        if fps is not None and self.max_fps is not None and fps > self.max_fps:
-            found.append(f"{fps:g} frames a second; at most {self.max_fps:g}")
-        if fps is not None and self.min_fps is not None and fps < self.min_fps:
-            found.append(f"{fps:g} frames a second; at least {self.min_fps:g}")
-        if mime_type is not None and mime_type not in self.mime_types:
-            found.append(f"{mime_type} is not accepted ({', '.join(self.mime_types)})")
-        if video_codec is not None and video_codec not in self.video_codecs:
-            found.append(f"video codec {video_codec}; accepted: {', '.join(self.video_codecs)}")
-        if audio_codec is not None and audio_codec not in self.audio_codecs:
-            found.append(f"audio codec {audio_codec}; accepted: {', '.join(self.audio_codecs)}")
-        return found
+    max_bitrate_bps: int | None = None
+    landscape: bool = True  # may a landscape source stay 16:9 (else it is fitted into 9:16)

@@ -61,19 +61,24 @@ def test_manual_channels_have_sizes_but_no_connector() -> None:
 
 def test_video_capabilities_judge_a_probed_video_per_platform() -> None:
     """One 9:16 1080x1920 30 fps H.264/AAC MP4 of 60 s and 40 MB (video.md 9.4's common rendition) fits every
-    platform that posts video; each platform's own limits show on a video that breaks them."""
-    fits = dict(size_bytes=40_000_000, duration_s=60, width=1080, height=1920, fps=30, mime_type="video/mp4",
-                video_codec="h264", audio_codec="aac")
+    platform that posts video; each platform's own limits show on a video that breaks them (judged by the
+    pipeline's one rule, `outreach.media.problems`, against the connector's `video`)."""
+    from dataclasses import replace
+
+    from outreach.media import VideoInfo, problems
+
+    fits = VideoInfo(bytes=40_000_000, duration_s=60, width=1080, height=1920, rotation=0, video_codec="h264",
+                     pix_fmt="yuv420p", fps=30, audio_codec="aac", other_streams=0)
     videos = {cls.platform.value: cls.video for cls in CONNECTORS if cls.video is not None}
     assert set(videos) == {cls.platform.value for cls in CONNECTORS}  # every platform here posts video
     for platform, video in videos.items():
-        assert video.problems(**fits) == [], platform
-    assert videos["facebook"].problems(duration_s=120, width=1920, height=1080) == [
-        "120 s long; at most 90 s", "1920x1080 has the wrong shape (width/height 1.78; allowed 0.56-0.56)"]
-    assert videos["instagram"].problems(duration_s=2, fps=120) == [
-        "2 s long; at least 3 s", "120 frames a second; at most 60"]
-    assert videos["mastodon"].problems(width=3840, height=2200, video_codec="prores") == [
-        "3840x2200 pixels; at most 8294400 in all", "video codec prores; accepted: h264"]
-    assert videos["linkedin"].problems(size_bytes=1000, mime_type="video/webm") == [
-        "1000 bytes; at least 76800", "video/webm is not accepted (video/mp4)"]
-    assert videos["youtube"].problems() == []  # nothing probed, nothing judged
+        assert problems(fits, video) == [], platform
+
+    def fields(platform: str, **changed: object) -> list[tuple[str, bool]]:
+        return [(p.field, p.fixable) for p in problems(replace(fits, **changed), videos[platform])]
+
+    assert fields("facebook", duration_s=120, width=1920, height=1080) == [("duration", False), ("aspect", True)]
+    assert fields("instagram", duration_s=2, fps=120) == [("duration", False), ("fps", True)]
+    assert fields("mastodon", width=3840, height=2200, video_codec="prores") == [("codec", True), ("dimensions", True)]
+    assert fields("linkedin", bytes=1000) == [("bytes", False)]
+    assert fields("youtube", video_codec="vp9") == []  # YouTube takes VP9 as it is

@@ -127,7 +127,8 @@ class Connector:
     max_image_pixels: ClassVar[int | None] = None
     url_length: ClassVar[int | None] = None  # a link counts as this many characters, else as written
     card_size: ClassVar[str] = "landscape"  # a name in outreach.cards.SIZES
-    video: ClassVar[VideoCapabilities | None] = None  # None: this connector does not post video
+    video: ClassVar[VideoCapabilities | None] = None  # what the platform accepts as video (None: no video)
+    uploads_video: ClassVar[bool] = False  # True once `publish` uploads a video entry (else it is refused)
     token_help: ClassVar[str] = ""  # one line for the README: how to obtain the credentials
     poll_interval_s: float = 1.0  # waiting on multi-step flows (containers, uploads); tests set 0
     max_polls: int = 10

@@ -39,8 +39,8 @@ class FacebookConnector(GraphConnector):
     image_mime_types: ClassVar[tuple[str, ...]] = ("image/jpeg", "image/png", "image/gif")
     # Page Reels (video.md 4.1, 9.4): 3-90 s, 9:16 only, at least 540x960, 24-60 fps; SRT captions.
     video: ClassVar[VideoCapabilities | None] = VideoCapabilities(
-        max_bytes=1024**3, max_duration_s=90, min_duration_s=3, min_aspect=9 / 16, max_aspect=9 / 16,
-        min_short_side=540, min_fps=24, max_fps=60, caption_formats=("srt",), cover="image")
+        max_bytes=1024**3, max_duration_s=90, min_duration_s=3, min_aspect=9 / 16 * 0.99, max_aspect=9 / 16 * 1.01,
+        min_short_side=540, min_fps=24, max_fps=60, caption_formats=("srt",), cover="image", landscape=False)
     token_help: ClassVar[str] = (
         "Meta app with Facebook Login: grant pages_show_list, pages_manage_posts, pages_read_engagement, "
         "read_insights (+ pages_read_user_content for reaction/comment counts); exchange the user token "

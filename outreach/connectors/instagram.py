@@ -51,7 +51,8 @@ class InstagramConnector(GraphConnector):
     # Reels (video.md 3.2, 9.4): 3 s-15 min, 300 MB, ratio 0.01-10 (9:16 recommended), 23-60 fps.
     video: ClassVar[VideoCapabilities | None] = VideoCapabilities(
         max_bytes=300_000_000, max_duration_s=900, min_duration_s=3, min_aspect=0.01, max_aspect=10.0,
-        max_width=1920, min_fps=23, max_fps=60, mime_types=("video/mp4", "video/quicktime"), cover="image")
+        max_width=1920, min_fps=23, max_fps=60, mime_types=("video/mp4", "video/quicktime"), cover="image",
+        max_bitrate_bps=25_000_000)
     token_help: ClassVar[str] = (
         "Meta app with Instagram Login: add the instagram_business_basic, instagram_business_content_publish "
         "and instagram_business_manage_insights permissions, generate a token for the professional account "

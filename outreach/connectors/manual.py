@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from outreach.connectors.base import Connector
-from outreach.domain import Platform
+from outreach.domain import Platform, VideoCapabilities
 
 
 class ManualChannel(Connector):
@@ -18,3 +18,4 @@ class ManualChannel(Connector):
     max_images: ClassVar[int] = 10
     max_image_bytes: ClassVar[int] = 20_000_000
     card_size: ClassVar[str] = "instagram"  # square-ish portrait reads well in chat apps
+    video: ClassVar[VideoCapabilities | None] = VideoCapabilities(max_bytes=4_000_000_000)

@@ -43,7 +43,7 @@ class ThreadsConnector(GraphConnector):
     # video.md 5, 9.4: up to 5 min, 1 GB, ratio 0.01-10, 23-60 fps, width up to 1920; no captions.
     video: ClassVar[VideoCapabilities | None] = VideoCapabilities(
         max_bytes=1024**3, max_duration_s=300, min_aspect=0.01, max_aspect=10.0, max_width=1920,
-        min_fps=23, max_fps=60, mime_types=("video/mp4", "video/quicktime"))
+        min_fps=23, max_fps=60, mime_types=("video/mp4", "video/quicktime"), max_bitrate_bps=25_000_000)
     token_help: ClassVar[str] = (
         "Meta app with the Threads use case: authorize threads_basic, threads_content_publish, "
         "threads_manage_insights at threads.net/oauth/authorize, exchange the code for a token and that "

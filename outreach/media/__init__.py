@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from outreach.media.pipeline import PreparedVideo, file_sha256, prepare_video
-from outreach.media.profiles import PROFILES, VideoProfile, can_upload_video, profile_for
 from outreach.media.video import (
     Problem,
     VideoError,
@@ -16,7 +15,6 @@ from outreach.media.video import (
 )
 
 __all__ = [
-    "PROFILES", "PreparedVideo", "Problem", "VideoError", "VideoInfo", "VideoProfile", "assert_clean",
-    "can_upload_video",
-    "file_sha256", "prepare_video", "probe", "problems", "profile_for", "strip", "transcode",
+    "PreparedVideo", "Problem", "VideoError", "VideoInfo", "assert_clean", "file_sha256", "prepare_video",
+    "probe", "problems", "strip", "transcode",
 ]

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from outreach.domain import VideoCapabilities
 from outreach.media.burn import CaptionOverlay
 from outreach.media.captions import Cue
-from outreach.media.profiles import VideoProfile
 from outreach.media.video import VideoError, VideoInfo, probe, problems, strip, target_size, transcode
 
 # Bump when the output for the same input would change (encoder settings, stripping rules).
@@ -39,7 +39,7 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def prepare_video(src: Path, profile: VideoProfile, cache_dir: Path, *, preset: str = "medium",
+def prepare_video(src: Path, profile: VideoCapabilities, cache_dir: Path, *, preset: str = "medium",
                   burn: Sequence[Cue] = (), language: str = "") -> PreparedVideo:
     """A metadata-free MP4 of `src` that `profile` accepts, from the cache when it was made before;
     with `burn`, those captions (in `language`) are drawn into the picture (always a transcode).

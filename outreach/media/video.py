@@ -20,6 +20,7 @@ from pathlib import Path
 import av
 import av.error
 
+from outreach.domain import VideoCapabilities
 from outreach.media.burn import CaptionOverlay
 from outreach.media.profiles import (
     AUDIO_BITRATE_BPS,
@@ -28,7 +29,6 @@ from outreach.media.profiles import (
     LANDSCAPE_SIZE,
     TARGET_FPS,
     VERTICAL_SIZE,
-    VideoProfile,
 )
 
 # Muxer options of every output: moov before mdat (playable while downloading), no `encoder` tag.
@@ -120,7 +120,7 @@ def _reason(exc: Exception) -> str:
     return getattr(exc, "strerror", None) or type(exc).__name__
 
 
-def problems(info: VideoInfo, profile: VideoProfile) -> list[Problem]:
+def problems(info: VideoInfo, profile: VideoCapabilities) -> list[Problem]:
     """Every way `info` breaks `profile`. Unfixable ones (duration) must be fixed by the person."""
     found: list[Problem] = []
 
@@ -157,14 +157,14 @@ def problems(info: VideoInfo, profile: VideoProfile) -> list[Problem]:
     return found
 
 
-def target_size(info: VideoInfo, profile: VideoProfile) -> tuple[int, int]:
+def target_size(info: VideoInfo, profile: VideoCapabilities) -> tuple[int, int]:
     """9:16 for portrait (and for landscape where the platform wants vertical only), else 16:9."""
     if info.width > info.height and profile.landscape and (profile.max_aspect or math.inf) >= 16 / 9:
         return LANDSCAPE_SIZE
     return VERTICAL_SIZE
 
 
-def video_bitrate(info: VideoInfo, profile: VideoProfile) -> int:
+def video_bitrate(info: VideoInfo, profile: VideoCapabilities) -> int:
     """The highest video bit rate (8 Mbit/s at most) that keeps the file within the byte limit."""
     rate = min(DEFAULT_VIDEO_BITRATE_BPS, profile.max_bitrate_bps or DEFAULT_VIDEO_BITRATE_BPS)
     if info.duration_s > 0:
@@ -197,7 +197,7 @@ def strip(src: Path, dst: Path) -> None:
     assert_clean(dst)
 
 
-def transcode(src: Path, dst: Path, info: VideoInfo, profile: VideoProfile, *, preset: str = "medium",
+def transcode(src: Path, dst: Path, info: VideoInfo, profile: VideoCapabilities, *, preset: str = "medium",
               overlay: CaptionOverlay | None = None) -> None:
     """Re-encode `src` to H.264 High/AAC MP4 at 30 fps, scaled and padded to 9:16 or 16:9 (§9.3),
     with `overlay`'s captions burned in when given."""

@@ -13,8 +13,8 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 
 from outreach.config import ChannelConfig
-from outreach.connectors import connector_class
-from outreach.media import VideoError, VideoInfo, can_upload_video, probe, problems, profile_for
+from outreach.connectors import UnknownPlatform, platform_class
+from outreach.media import VideoError, VideoInfo, probe, problems
 from outreach.media.captions import CaptionError, read_captions
 from outreach.planning.source import Loc
 from outreach.planning.spec import VideoSpec
@@ -54,19 +54,17 @@ def check_video(video: VideoSpec, *, loc: Loc, base_dir: Path, channels: Sequenc
         return None
     for channel in channels:
         try:
-            connector = connector_class(channel.platform) if channel.platform != "manual" else None
-        except KeyError:
-            connector = None
-        if connector is not None and not can_upload_video(connector):
+            cls = platform_class(channel.platform)
+        except UnknownPlatform:  # the channel itself is reported where it is named
+            continue
+        if cls.video is None:
+            report((*loc, "file"), f"{channel.name}: {channel.platform} has no video support")
+            continue
+        if channel.platform != "manual" and not cls.uploads_video:
             report((*loc, "file"), f"{channel.name}: video cannot be published on {channel.platform} yet "
                                    "(its connector has no video upload)")
             continue
-        try:
-            profile = profile_for(channel.platform, connector)
-        except KeyError:
-            report((*loc, "file"), f"{channel.name}: {channel.platform} has no video support")
-            continue
-        for problem in problems(info, profile):
+        for problem in problems(info, cls.video):
             if not problem.fixable:
                 report((*loc, "file"), f"{channel.name}: the video {problem.message} ({channel.platform})")
     missing = [lang for lang in languages if lang not in video.description]

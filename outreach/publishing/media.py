@@ -17,10 +17,10 @@ from typing import Any
 
 from outreach.cards import CardSpec, prepare_image_for_platform, render_card
 from outreach.config import Settings
-from outreach.connectors import Connector, connector_class, platform_class
+from outreach.connectors import Connector, platform_class
 from outreach.db.models import Post
-from outreach.domain import ImagePolicy, MediaItem, Platform
-from outreach.media import can_upload_video, prepare_video, profile_for
+from outreach.domain import ImagePolicy, MediaItem, Platform, VideoCapabilities
+from outreach.media import prepare_video
 from outreach.media.captions import read_captions
 
 _URL_OR_TAG = re.compile(r"https?://\S+|#\w+", re.UNICODE)
@@ -86,13 +86,25 @@ class MediaPreparer:
             return cls.card_size, self.connectors(post.channel).image_policy()
         return cls.card_size, cls.image_policy_for()
 
+    def _video_limits(self, post: Post, platform: Platform) -> VideoCapabilities:
+        """What the channel takes as video (the instance's own limits where the platform publishes them);
+        refused, with the reason, when its connector cannot upload video."""
+        cls = platform_class(platform)
+        if not cls.uploads_video or cls.video is None:
+            raise ValueError(f"video cannot be published on {platform.value} yet (its connector has no "
+                             "video upload); nothing was sent")
+        if self.connectors is not None:
+            return self.connectors(post.channel).known_limits().video or cls.video
+        return cls.video
+
     def __call__(self, post: Post, platform: Platform) -> tuple[MediaItem, ...]:
         items = []
         card_size, policy = self._shape(post, platform)
         for entry in post.media or []:
             alt = entry.get("alt_text", "")
             if entry.get("video"):
-                items.append(self.video(entry, platform, post.language, cover_policy=policy))
+                items.append(self.video(entry, self._video_limits(post, platform), post.language,
+                                        cover_policy=policy))
                 continue
             if entry.get("card"):
                 spec = card_spec_for(post, entry, timezone=self.timezone)
@@ -120,17 +132,13 @@ class MediaPreparer:
                          width=prepared.width, height=prepared.height,
                          public_url=f"{self.public_base_url}/{name}" if self.public_base_url else None)
 
-    def video(self, entry: dict[str, Any], platform: Platform, language: str, *,
+    def video(self, entry: dict[str, Any], limits: VideoCapabilities, language: str, *,
               cover_policy: ImagePolicy) -> MediaItem:
-        """A video entry, stripped (and transcoded if the platform needs it, or captions are to be burned
-        in) into `[media] directory`/video. Refused, with the reason, when the connector cannot upload video."""
-        connector = connector_class(platform)
-        if not can_upload_video(connector):
-            raise ValueError(f"video cannot be published on {platform.value} yet (its connector has no "
-                             "video upload); nothing was sent")
+        """A video entry, stripped (and transcoded if the platform's `limits` need it, or captions are to
+        be burned in) into `[media] directory`/video."""
         captions = entry.get("captions", {})
         burn = read_captions(Path(captions[language])) if entry.get("options", {}).get("burn_captions") else []
-        prepared = prepare_video(Path(entry["video"]), profile_for(platform, connector), self.directory / "video",
+        prepared = prepare_video(Path(entry["video"]), limits, self.directory / "video",
                                  burn=burn, language=language)
         cover = entry.get("cover")
         cover_item = self.image(Path(cover), cover_policy, "") if isinstance(cover, str) else None

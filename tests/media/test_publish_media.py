@@ -1,4 +1,4 @@
-"""The dispatcher's media step with a `video:` entry: a connector that declares a `video_profile` gets a
+"""The dispatcher's media step with a `video:` entry: a connector that uploads video (`uploads_video`) gets a
 stripped MP4 (and a stripped cover); any other connector refuses the post with the reason."""
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from outreach.config import MediaSettings, Settings
 from outreach.connectors.mastodon import MastodonConnector
 from outreach.db.models import Post
 from outreach.domain import Platform
-from outreach.media import PROFILES
 from outreach.media.synthetic import PHONE_TAGS, write_clip
 from outreach.publishing.media import MediaPreparer
 
@@ -39,8 +38,8 @@ def test_connector_without_video_upload_refuses_with_the_reason(tmp_path):
     assert not (tmp_path / "media").exists()
 
 
-def test_connector_declaring_a_video_profile_gets_a_clean_mp4(tmp_path, monkeypatch):
-    monkeypatch.setattr(MastodonConnector, "video_profile", PROFILES["mastodon"], raising=False)
+def test_connector_that_uploads_video_gets_a_clean_mp4(tmp_path, monkeypatch):
+    monkeypatch.setattr(MastodonConnector, "uploads_video", True)
     (item,) = _preparer(tmp_path)(_post(tmp_path), Platform.MASTODON)
     data = Path(item.path).read_bytes()
     assert Path(item.path).parent == tmp_path / "media" / "video"
@@ -52,7 +51,7 @@ def test_connector_declaring_a_video_profile_gets_a_clean_mp4(tmp_path, monkeypa
 
 
 def test_burned_captions_replace_the_caption_track(tmp_path, monkeypatch):
-    monkeypatch.setattr(MastodonConnector, "video_profile", PROFILES["mastodon"], raising=False)
+    monkeypatch.setattr(MastodonConnector, "uploads_video", True)
     post = _post(tmp_path)
     (tmp_path / "c.nl.srt").write_text("1\n00:00:00,000 --> 00:00:00,500\nWelkom\n", encoding="utf-8")
     post.media = [{**post.media[0], "options": {"burn_captions": True}}]

@@ -8,7 +8,9 @@ from pathlib import Path
 import av
 import pytest
 
-from outreach.media import PROFILES, VideoError, assert_clean, prepare_video, probe, problems, strip
+from outreach.connectors import CONNECTORS, platform_class
+from outreach.domain import VideoCapabilities
+from outreach.media import VideoError, assert_clean, prepare_video, probe, problems, strip
 from outreach.media.synthetic import PHONE_TAGS, write_clip
 
 # Bytes that would betray place or device: the GPS value itself, the atoms and keys that carry it.
@@ -43,7 +45,7 @@ def test_no_gps_or_device_tag_survives(tmp_path, container, keys_atom, platform)
     if (keys_atom, container) != (False, "mp4"):  # 3GPP MP4 has no make/model atoms
         assert b"iPhone" in before
 
-    prepared = prepare_video(src, PROFILES[platform], tmp_path / "cache", preset="ultrafast")
+    prepared = prepare_video(src, platform_class(platform).video, tmp_path / "cache", preset="ultrafast")
 
     assert prepared.transcoded is (platform == "facebook")
     after = prepared.path.read_bytes()
@@ -52,7 +54,7 @@ def test_no_gps_or_device_tag_survives(tmp_path, container, keys_atom, platform)
                                          "video:language", "video:handler_name", "video:vendor_id",
                                          "audio:language", "audio:handler_name", "audio:vendor_id"}
     assert after.index(b"moov") < after.index(b"mdat")  # faststart
-    assert problems(prepared.info, PROFILES[platform]) == []
+    assert problems(prepared.info, platform_class(platform).video) == []
 
 
 def test_strip_copies_without_reencoding_and_keeps_rotation(tmp_path):
@@ -71,8 +73,8 @@ def test_transcode_makes_what_the_platform_needs(tmp_path):
     src = write_clip(tmp_path / "old.mp4", codec="mpeg4", width=160, height=90, seconds=3.1, fps=25,
                      options={})
     assert probe(src).video_codec == "mpeg4"
-    vertical = prepare_video(src, PROFILES["facebook"], tmp_path / "c", preset="ultrafast")
-    landscape = prepare_video(src, PROFILES["youtube"], tmp_path / "c", preset="ultrafast")
+    vertical = prepare_video(src, platform_class("facebook").video, tmp_path / "c", preset="ultrafast")
+    landscape = prepare_video(src, platform_class("youtube").video, tmp_path / "c", preset="ultrafast")
     assert (vertical.info.width, vertical.info.height, vertical.info.fps) == (1080, 1920, 30)
     assert (landscape.info.width, landscape.info.height) == (1920, 1080)
     assert (landscape.info.video_codec, landscape.info.audio_codec) == ("h264", "aac")
@@ -82,7 +84,7 @@ def test_rotated_phone_video_is_turned_upright_when_transcoded(tmp_path):
     # Stored 64 wide x 112 high, shown turned by 90 degrees: a landscape picture.
     src = write_clip(tmp_path / "turned.mov", container="mov", width=64, height=112, rotation=90,
                      seconds=1, codec="mpeg4", options={})
-    prepared = prepare_video(src, PROFILES["youtube"], tmp_path / "c", preset="ultrafast")
+    prepared = prepare_video(src, platform_class("youtube").video, tmp_path / "c", preset="ultrafast")
     assert (prepared.info.width, prepared.info.height, prepared.info.rotation) == (1920, 1080, 0)
 
 
@@ -90,10 +92,10 @@ def test_cache_by_content_hash(tmp_path):
     a = write_clip(tmp_path / "a.mp4", seconds=1)
     copy = tmp_path / "same-bytes-other-name.mp4"
     copy.write_bytes(a.read_bytes())
-    first = prepare_video(a, PROFILES["mastodon"], tmp_path / "c")
-    again = prepare_video(copy, PROFILES["bluesky"], tmp_path / "c")  # strip is the same for both
+    first = prepare_video(a, platform_class("mastodon").video, tmp_path / "c")
+    again = prepare_video(copy, platform_class("bluesky").video, tmp_path / "c")  # strip is the same for both
     assert (first.cached, again.cached, again.path) == (False, True, first.path)
-    other = prepare_video(write_clip(tmp_path / "b.mp4", seconds=2), PROFILES["mastodon"], tmp_path / "c")
+    other = prepare_video(write_clip(tmp_path / "b.mp4", seconds=2), platform_class("mastodon").video, tmp_path / "c")
     assert other.path != first.path and not other.cached
     assert sorted(p.name for p in (tmp_path / "c").iterdir()) == sorted({first.path.name, other.path.name})
 
@@ -101,7 +103,7 @@ def test_cache_by_content_hash(tmp_path):
 def test_too_long_for_the_platform_is_a_clear_error(tmp_path):
     src = write_clip(tmp_path / "long.mp4", seconds=2)
     with pytest.raises(VideoError, match=r"long\.mp4: duration is 2\.0 s long, the minimum is 3 s"):
-        prepare_video(src, PROFILES["facebook"], tmp_path / "c")
+        prepare_video(src, platform_class("facebook").video, tmp_path / "c")
     assert not (tmp_path / "c").exists() or list((tmp_path / "c").iterdir()) == []
 
 
@@ -134,7 +136,7 @@ def test_rotation_turns_the_picture_the_way_a_player_shows_it(tmp_path):
             frame.pts = i
             out.mux(stream.encode(frame))
         out.mux(stream.encode(None))
-    prepared = prepare_video(src, PROFILES["youtube"], tmp_path / "c", preset="ultrafast")
+    prepared = prepare_video(src, platform_class("youtube").video, tmp_path / "c", preset="ultrafast")
     with av.open(str(prepared.path)) as c:
         gray = next(c.decode(video=0)).reformat(format="gray")
     row = bytes(gray.planes[0])[540 * gray.planes[0].line_size:][:1920]
@@ -180,8 +182,8 @@ def test_slideshow_of_cards_is_a_video_every_platform_takes(tmp_path):
     assert (info.width, info.height, info.fps, info.video_codec, info.audio_codec) == \
         (1080, 1920, 30, "h264", "aac")
     assert 3.1 < info.duration_s < 3.4
-    assert {name: problems(info, profile) for name, profile in PROFILES.items()} == \
-        {name: [] for name in PROFILES}
+    assert {cls.platform.value: problems(info, cls.video) for cls in CONNECTORS} == \
+        {cls.platform.value: [] for cls in CONNECTORS}
 
 
 @pytest.mark.parametrize(("language", "text"), [("nl", "Welkom bij de bijeenkomst"), ("ar", "مرحبا بكم في اللقاء")])
@@ -191,9 +193,9 @@ def test_burned_in_captions_show_only_while_their_cue_runs(tmp_path, language, t
     from outreach.media.captions import Cue
 
     src = write_clip(tmp_path / "clip.mp4", seconds=1)
-    burned = prepare_video(src, PROFILES["threads"], tmp_path / "b", preset="ultrafast",
+    burned = prepare_video(src, platform_class("threads").video, tmp_path / "b", preset="ultrafast",
                            burn=[Cue(0.0, 0.5, text)], language=language)
-    unburned = prepare_video(src, PROFILES["youtube"].__class__(max_bytes=10**9, landscape=False),
+    unburned = prepare_video(src, VideoCapabilities(max_bytes=10**9, landscape=False),
                              tmp_path / "c", preset="ultrafast", burn=[Cue(5.0, 6.0, "later")], language="nl")
     assert burned.transcoded and unburned.transcoded and burned.path != unburned.path
 

@@ -10,7 +10,6 @@ import pytest
 
 from outreach.config import Settings
 from outreach.connectors import connector_class
-from outreach.media import PROFILES
 from outreach.media.synthetic import write_clip
 from outreach.planning import CampaignError, plan_campaign
 from tests.planning.test_errors import edit
@@ -83,10 +82,10 @@ CASES = [
 
 @pytest.fixture(autouse=True)
 def video_connectors(monkeypatch) -> None:
-    """Connectors opt in to video by declaring a `video_profile`; none does yet, so these tests opt in
-    for the two platforms they use (tiktok stays out, as a platform without video upload)."""
+    """Connectors opt in to video upload with `uploads_video`; these tests opt in the two platforms they
+    use (tiktok stays out, as a platform without video upload)."""
     for platform in ("mastodon", "instagram"):
-        monkeypatch.setattr(connector_class(platform), "video_profile", PROFILES[platform], raising=False)
+        monkeypatch.setattr(connector_class(platform), "uploads_video", True)
 
 
 @pytest.fixture
