@@ -18,6 +18,8 @@ from dashboard import auth, loaders  # noqa: E402
 from dashboard.i18n import LANG_KEY, Lang, current, t  # noqa: E402
 
 PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
+# A file, not a ":material/…:" name: Streamlit fetches those favicons from fonts.gstatic.com (a third party).
+FAVICON = ROOT / "assets" / "favicon.png"
 # (file, title key, icon, role needed to see it)
 PAGES = (
     ("overview.py", "nav.overview", ":material/dashboard:", auth.Role.VIEWER),
@@ -30,7 +32,7 @@ PAGES = (
     ("archive.py", "nav.archive", ":material/inventory_2:", auth.Role.VIEWER),
 )
 
-st.set_page_config(page_title=t("app.title"), page_icon=":material/diversity_3:", layout="wide")
+st.set_page_config(page_title=t("app.title"), page_icon=str(FAVICON), layout="wide")
 
 
 def _language_switch() -> None:

@@ -1,0 +1,80 @@
+"""Every page in a real browser, in Dutch and English: the app contacts no host but its own (it works
+offline), and the rendered text carries no raw status code or "None". Screenshots go to artifacts/."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.dashboard.browser import ARGS, ARTIFACTS, CHROMIUM, TIMEOUT_MS, log_in, wait_idle
+from tests.dashboard.conftest import Seeded
+
+pytestmark = pytest.mark.browser
+
+PAGES = {"nl": ("Overzicht", "Campagnes", "Bijeenkomsten", "Gemeenschappen & platforms", "Planning",
+                "Post maken", "Beoordelen", "Archief"),
+         "en": ("Overview", "Campaigns", "Meetings", "Communities & platforms", "Schedule", "Planner",
+                "Review", "Archive")}
+# What the page loads itself: scripts, styles, images, frames, the favicon (links to posts are not loads).
+LOADED = ("() => Array.from(document.querySelectorAll('link[href], script[src], img[src], iframe[src], "
+          "source[src], video[src], audio[src]')).map(e => e.href || e.src)")
+
+
+def _foreign(url: str, own: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme not in ("data", "blob", "about") and parts.netloc != own
+
+
+def _visit_every_page(page: Any, shots: Path, *, on_page: Any) -> None:
+    for lang in ("nl", "en"):
+        if lang == "en":
+            page.get_by_test_id("stSidebar").get_by_test_id("stButtonGroup").get_by_text("EN", exact=True).click()
+        for number, title in enumerate(PAGES[lang], start=1):
+            page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+            page.get_by_role("heading", name=title).first.wait_for()
+            wait_idle(page)
+            page.screenshot(path=str(shots / f"page-{lang}-{number:02d}.png"), full_page=True)
+            on_page(lang, title)
+
+
+def test_every_page_contacts_only_the_dashboard_itself(dashboard: str, seeded: Seeded, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    own = urlsplit(dashboard).netloc
+    requested: list[str] = []
+    loaded: dict[str, list[str]] = {}
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+
+    def record(route: Any) -> None:
+        requested.append(route.request.url)
+        route.abort() if _foreign(route.request.url, own) else route.continue_()  # offline: nothing else answers
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        context = browser.new_context(viewport={"width": 1366, "height": 1400})
+        context.route("**/*", record)
+        page = context.new_page()
+        page.on("websocket", lambda ws: requested.append(ws.url))
+        page.set_default_timeout(TIMEOUT_MS)
+        try:
+            log_in(page, dashboard)
+            _visit_every_page(page, shots, on_page=lambda lang, title: loaded.update(
+                {f"{lang}/{title}": page.evaluate(LOADED)}))
+        except Exception:
+            page.screenshot(path=str(shots / "failure.png"))
+            raise
+        finally:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            for shot in shots.glob("*.png"):
+                shutil.copy(shot, ARTIFACTS / shot.name)
+            browser.close()
+
+    assert len(loaded) == 16 and requested
+    assert [url for url in requested if _foreign(url, own)] == []
+    assert {where: [u for u in urls if _foreign(u, own)] for where, urls in loaded.items()
+            if any(_foreign(u, own) for u in urls)} == {}
