@@ -44,9 +44,15 @@ def _language_switch() -> None:
     st.query_params["lang"] = current().value
 
 
+def _pages(user: auth.User | None) -> list:
+    return [st.Page(PAGES_DIR / file, title=t(title), icon=icon, url_path=file.removesuffix(".py"))
+            for file, title, icon, role in PAGES if user is None or user.can(role)]
+
+
 _language_switch()
 user = auth.current_user(loaders.accounts())
 if user is None:
+    st.navigation(_pages(None), position="hidden")  # not run: keeps the linked page for after signing in
     st.stop()
 st.session_state["user"] = user
 if not user.local:
@@ -55,6 +61,4 @@ if not user.local:
         auth.logout()
         st.rerun()
 
-pages = [st.Page(PAGES_DIR / file, title=t(title), icon=icon, url_path=file.removesuffix(".py"))
-         for file, title, icon, role in PAGES if user.can(role)]
-st.navigation(pages).run()
+st.navigation(_pages(user)).run()

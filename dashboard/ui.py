@@ -18,6 +18,7 @@ from dashboard.loaders import FilterOptions, Filters
 # Filter name -> URL query parameter; the widget key is "f_" + the name.
 FILTER_PARAMS = ("period", "organisation", "community", "platform", "campaign", "language")
 PERIODS = ("all", "30d", "90d", "12m")
+FILTERS_KEY = "filters"  # session state: the chosen filters, kept across pages
 
 
 def period_bounds(period: str, *, now: datetime | None = None) -> tuple[datetime | None, datetime | None]:
@@ -41,8 +42,10 @@ class View:
 
 
 def filter_bar(options: FilterOptions, *, only: Sequence[str] = FILTER_PARAMS) -> View:
-    """Filter widgets in the sidebar, initialised from and written back to the URL query params."""
+    """Filter widgets in the sidebar. The choice is kept in the session across pages (a widget's own state
+    ends with its page) and every page writes all of it to the URL, so a copied link reproduces the view."""
     st.sidebar.divider()
+    kept = chosen_filters()
     choices: dict[str, list[str]] = {
         "period": [*PERIODS, *[str(y) for y in options.years]],
         "organisation": list(options.organisations), "community": list(options.communities),
@@ -53,15 +56,14 @@ def filter_bar(options: FilterOptions, *, only: Sequence[str] = FILTER_PARAMS) -
     for name in only:
         key = f"f_{name}"
         items = choices[name] if name == "period" else ["", *choices[name]]
-        if key not in st.session_state:
-            from_url = st.query_params.get(name, "")
-            st.session_state[key] = from_url if from_url in items else items[0]
-        elif st.session_state[key] not in items:
-            st.session_state[key] = items[0]
-        values[name] = st.sidebar.selectbox(t(f"filter.{name}"), items, key=key,
+        # Set every run: a widget with the same key on another page does not inherit its value.
+        st.session_state[key] = kept[name] if kept[name] in items else items[0]
+        values[name] = st.sidebar.selectbox(t(f"filter.{name}"), items, key=key, on_change=_keep, args=(name,),
                                             format_func=_format_choice(name))
-        if values[name] and values[name] != "all":
-            st.query_params[name] = values[name]
+        kept[name] = "" if values[name] == "all" else values[name]
+    for name, value in kept.items():
+        if value:
+            st.query_params[name] = value
         else:
             st.query_params.pop(name, None)
     st.sidebar.caption(t("filter.share"))
@@ -70,6 +72,18 @@ def filter_bar(options: FilterOptions, *, only: Sequence[str] = FILTER_PARAMS) -
                       community=values.get("community") or None, platform=values.get("platform") or None,
                       campaign=values.get("campaign") or None, language=values.get("language") or None)
     return View(filters, values.get("community") or None)
+
+
+def _keep(name: str) -> None:
+    """A filter changed: remember it before the page runs again."""
+    chosen_filters()[name] = st.session_state[f"f_{name}"]
+
+
+def chosen_filters() -> dict[str, str]:
+    """The session's filters (name -> value, "" for all); the first page of a session takes them from the URL."""
+    if FILTERS_KEY not in st.session_state:
+        st.session_state[FILTERS_KEY] = {name: st.query_params.get(name, "") for name in FILTER_PARAMS}
+    return st.session_state[FILTERS_KEY]
 
 
 def _format_choice(name: str) -> Any:

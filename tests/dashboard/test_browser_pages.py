@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.dashboard.browser import ARGS, ARTIFACTS, CHROMIUM, TIMEOUT_MS, log_in, wait_idle
-from tests.dashboard.conftest import Seeded
+from tests.dashboard.conftest import PASSWORD, Seeded
 
 pytestmark = pytest.mark.browser
 
@@ -78,3 +78,48 @@ def test_every_page_contacts_only_the_dashboard_itself(dashboard: str, seeded: S
     assert [url for url in requested if _foreign(url, own)] == []
     assert {where: [u for u in urls if _foreign(u, own)] for where, urls in loaded.items()
             if any(_foreign(u, own) for u in urls)} == {}
+
+
+def test_filters_survive_page_changes_and_a_copied_link(dashboard: str, seeded: Seeded) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1366, "height": 1400})
+        page.set_default_timeout(TIMEOUT_MS)
+        try:
+            log_in(page, dashboard)
+            sidebar = page.get_by_test_id("stSidebar")
+            for label, option, param in (("Organisatie", "IOT", "organisation=IOT"),
+                                         ("Platform", "mastodon", "platform=mastodon")):
+                sidebar.get_by_role("combobox", name=label).click()
+                page.get_by_role("option", name=option, exact=True).click()
+                page.wait_for_url(f"**{param}**")
+                wait_idle(page)
+            for title in ("Campagnes", "Planning", "Bijeenkomsten", "Gemeenschappen & platforms"):
+                page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+                page.get_by_role("heading", name=title).first.wait_for()
+                wait_idle(page)
+                assert "organisation=IOT" in page.url and "platform=mastodon" in page.url, (title, page.url)
+                expect(sidebar.get_by_role("combobox", name="Organisatie")).to_have_value("IOT")
+            copied = page.url
+            assert "/communities" in copied
+            other = browser.new_page(viewport={"width": 1366, "height": 1400})
+            other.set_default_timeout(TIMEOUT_MS)
+            other.goto(copied)
+            other.get_by_label("Gebruikersnaam").fill("rita")
+            other.get_by_label("Wachtwoord").fill(PASSWORD)
+            other.get_by_role("button", name="Inloggen").click()
+            other.get_by_role("heading", name="Gemeenschappen & platforms").first.wait_for()
+            wait_idle(other)
+            other_bar = other.get_by_test_id("stSidebar")
+            expect(other_bar.get_by_role("combobox", name="Organisatie")).to_have_value("IOT")
+            expect(other_bar.get_by_role("combobox", name="Platform")).to_have_value("mastodon")
+            assert "organisation=IOT" in other.url and "platform=mastodon" in other.url
+        except Exception:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            for number, each in enumerate(p for c in browser.contexts for p in c.pages):
+                each.screenshot(path=str(ARTIFACTS / f"filters-failure-{number}.png"))
+            raise
+        finally:
+            browser.close()
