@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 
 import streamlit as st
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
 
 
 class Lang(StrEnum):
@@ -57,7 +61,8 @@ NL: dict[str, str] = {
     "col.organisation": "Organisatie", "col.community": "Gemeenschap", "col.city": "Stad",
     "col.start": "Begin (lokaal)", "col.attendance": "Aanwezigen", "col.evaluation": "Evaluatie",
     "col.engagement": "Betrokkenheid", "col.detail": "Toelichting", "col.reason": "Reden", "col.who": "Wie",
-    "col.when": "Wanneer", "col.decision": "Besluit", "col.published": "Gepubliceerd",
+    "col.when": "Wanneer", "decision.approved": "goedgekeurd", "decision.rejected": "afgewezen",
+    "decision.confirmed": "met de hand geplaatst", "decision.revoked": "ingetrokken", "col.theme": "Thema", "col.alt": "alt-tekst", "col.decision": "Besluit", "col.published": "Gepubliceerd",
     "csv": "Download CSV",
     "camp.title": "Campagnes", "meet.title": "Bijeenkomsten", "meet.pick": "Bijeenkomst",
     "meet.posts": "Posts van deze bijeenkomst", "meet.outcome": "Uitkomst",
@@ -81,11 +86,23 @@ NL: dict[str, str] = {
     "rev.title": "Beoordelen", "rev.none": "Niets te beoordelen.", "rev.approve": "Goedkeuren",
     "rev.reject": "Afwijzen", "rev.reason": "Reden (verplicht bij afwijzen)", "rev.done": "{what}",
     "rev.audit": "Logboek: wie deed wat",
+    "rev.reason_needed": "schrijf bij afwijzen een reden (die ziet de schrijver).",
     "arch.title": "Archief", "arch.unavailable": "Het exporteren van het archief is in deze versie nog niet "
     "beschikbaar (outreach.archive heeft geen exportfunctie).", "arch.from": "Van", "arch.to": "Tot en met",
     "arch.export": "Archief en rapport maken", "arch.download": "Download {name}",
     "arch.done": "Klaar: {path}",
     "err.action": "Niet gelukt: {error}",
+    "hint.failed": "Het platform weigerde de post na alle pogingen. Pas hem aan en probeer opnieuw, of annuleer.",
+    "hint.retrying": "Het platform antwoordde niet goed; er wordt vanzelf opnieuw geprobeerd.",
+    "hint.auth": "Het platform weigerde de inloggegevens van dit kanaal: vernieuw de toegang.",
+    "hint.harvest_error": "Cijfers ophalen lukte niet; er wordt later opnieuw geprobeerd.",
+    "hint.rejected": "Afgewezen bij beoordeling", "hint.token_expiring": "De toegang verloopt over {days} dagen.",
+    "hint.platform": "Melding van het platform (niet vertaald)",
+    "action.line": "post {id} · {channel} · {language}: {before} → {after}",
+    "plan.saved_counts": "{new} nieuw, {updated} gewijzigd, {again} opnieuw te beoordelen",
+    "source.follower_demographics": "leeftijd van de volgers",
+    "source.engaged_audience_demographics": "leeftijd van het betrokken publiek",
+    "source.share": "{source}: {share} jongeren", "source.platform": "het platform", "rev.variant": "{language} · {channel}",
 }
 
 EN: dict[str, str] = {
@@ -133,7 +150,8 @@ EN: dict[str, str] = {
     "col.organisation": "Organisation", "col.community": "Community", "col.city": "City",
     "col.start": "Starts (local)", "col.attendance": "Attendance", "col.evaluation": "Evaluation",
     "col.engagement": "Engagement", "col.detail": "Details", "col.reason": "Reason", "col.who": "Who",
-    "col.when": "When", "col.decision": "Decision", "col.published": "Published",
+    "col.when": "When", "decision.approved": "approved", "decision.rejected": "rejected",
+    "decision.confirmed": "posted by hand", "decision.revoked": "revoked", "col.theme": "Theme", "col.alt": "alt text", "col.decision": "Decision", "col.published": "Published",
     "csv": "Download CSV",
     "camp.title": "Campaigns", "meet.title": "Meetings", "meet.pick": "Meeting",
     "meet.posts": "Posts about this meeting", "meet.outcome": "Outcome",
@@ -157,13 +175,27 @@ EN: dict[str, str] = {
     "rev.title": "Review", "rev.none": "Nothing to review.", "rev.approve": "Approve", "rev.reject": "Reject",
     "rev.reason": "Reason (required to reject)", "rev.done": "{what}",
     "rev.audit": "Audit trail: who did what",
+    "rev.reason_needed": "write a reason to reject (the writer sees it).",
     "arch.title": "Archive", "arch.unavailable": "Archive export is not available in this version "
     "(outreach.archive has no export function).", "arch.from": "From", "arch.to": "Up to and including",
     "arch.export": "Build archive and report", "arch.download": "Download {name}", "arch.done": "Done: {path}",
     "err.action": "Did not work: {error}",
+    "hint.failed": "The platform refused the post after every attempt. Edit it and retry, or cancel it.",
+    "hint.retrying": "The platform did not answer properly; it is retried automatically.",
+    "hint.auth": "The platform refused this channel's credentials: renew the access.",
+    "hint.harvest_error": "Fetching figures did not work; it is retried later.",
+    "hint.rejected": "Rejected in review", "hint.token_expiring": "Access expires in {days} days.",
+    "hint.platform": "The platform's message (not translated)",
+    "action.line": "post {id} · {channel} · {language}: {before} → {after}",
+    "plan.saved_counts": "{new} new, {updated} changed, {again} to review again",
+    "source.follower_demographics": "followers' ages",
+    "source.engaged_audience_demographics": "engaged audience's ages",
+    "source.share": "{source}: {share} young", "source.platform": "the platform", "rev.variant": "{language} · {channel}",
 }
 
 WORDS: dict[Lang, dict[str, str]] = {Lang.NL: NL, Lang.EN: EN}
+# Babel's locale per interface language: numbers, percentages, dates and language names follow it.
+LOCALES: dict[Lang, str] = {Lang.NL: "nl_NL", Lang.EN: "en_GB"}
 
 
 LANG_KEY = "ui_lang"
@@ -181,3 +213,28 @@ def t(key: str, **values: object) -> str:
     """The word for `key` in the current language (the key itself when missing, so gaps show)."""
     text = WORDS[current()].get(key) or NL.get(key) or key
     return text.format(**values) if values else text
+
+
+def number(value: float) -> str:
+    """12.345 in Dutch, 12,345 in English."""
+    return format_decimal(value, locale=LOCALES[current()])
+
+
+def percent(value: float | None) -> str:
+    """20,6% in Dutch, 20.6% in English; "–" when there is no figure."""
+    return "–" if value is None else format_percent(value, "#,##0.0%", locale=LOCALES[current()])
+
+
+def month(day: date) -> str:
+    """A chart's month label in the reader's language ("mrt 2027", "Mar 2027")."""
+    return format_date(day, "MMM yyyy", locale=LOCALES[current()])
+
+
+def language_name(code: str) -> str:
+    """"Turks" / "Turkish" for "tr"; the code itself when Babel does not know it."""
+    return Locale.parse(LOCALES[current()]).languages.get(code, code)
+
+
+def status(code: str) -> str:
+    """A post status in words ("ingepland" for "approved")."""
+    return t(f"status.{code}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -12,6 +13,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from dashboard import i18n
 from dashboard.i18n import t
 from dashboard.loaders import FilterOptions, Filters
 
@@ -103,16 +105,36 @@ def kind_label(kind: str) -> str:
 
 def show_count(label: str, count: Any, *, kind: str | None = None, help: str | None = None) -> None:
     """A metric tile; `count` is a harvest `Count` (shows "<10" below the threshold) or a number/text."""
+    st.metric(label + (f" · {kind_label(kind)}" if kind else ""), count_text(count), help=help)
+
+
+def count_text(count: Any) -> str:
+    """A count as the reader writes numbers ("<10" and "–" kept as they are)."""
     value = count.display if hasattr(count, "display") else count
-    if isinstance(value, int):
-        value = f"{value:,}".replace(",", ".")
-    elif isinstance(value, str) and value.isdigit():
-        value = f"{int(value):,}".replace(",", ".")
-    st.metric(label + (f" · {kind_label(kind)}" if kind else ""), value, help=help)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return i18n.number(value)
+    if isinstance(value, str) and value.isdigit():
+        return i18n.number(int(value))
+    return "–" if value is None else str(value)
 
 
 def percent(value: float | None) -> str:
-    return "–" if value is None else f"{value * 100:.1f}%"
+    return i18n.percent(value)
+
+
+SOURCE_SHARE = re.compile(r"^(?P<metric>\w+) youth share (?P<share>[\d.]+)%$")
+
+
+def source_text(source: str | None, at: datetime | None = None) -> str:
+    """Where a youth figure comes from, in words: "leeftijd van de volgers: 32,6% jongeren (2027-03-01)"."""
+    if not source:
+        return ""
+    found = SOURCE_SHARE.match(source)
+    if found:
+        words = t("source.share", source=t(f"source.{found['metric']}"), share=percent(float(found["share"]) / 100))
+    else:
+        words = t("source.platform") if source == "platform" else source
+    return words + (f" ({at:%Y-%m-%d})" if at else "")
 
 
 def to_utc(day: date, at: time, timezone: str) -> datetime:
@@ -145,17 +167,33 @@ def table(rows: Sequence[Mapping[str, Any]] | pd.DataFrame, *, key: str, columns
 
 
 def line_chart(frame: pd.DataFrame, *, x: str, series: Mapping[str, str], title: str, key: str) -> None:
-    """Monthly lines, one per series (column -> legend label), long-form for Altair."""
+    """Monthly lines, one per series (column -> legend label); months named in the reader's language."""
     if frame.empty:
         return
     long = frame.melt(id_vars=[x], value_vars=list(series), var_name="series", value_name="value")
     long["series"] = long["series"].map(dict(series))
+    months = sorted(long[x].unique())
+    names = {m: i18n.month(date.fromisoformat(m)) for m in months}
+    long["month"] = long[x].map(names)
+    long["shown"] = long["value"].map(lambda v: "–" if pd.isna(v) else i18n.number(v))
+    axis = alt.Axis(labelAngle=-45, labelOverlap=True)
     chart = (alt.Chart(long, title=title).mark_line(point=True)
-             .encode(x=alt.X(f"{x}:T", title=None), y=alt.Y("value:Q", title=None),
+             .encode(x=alt.X("month:O", sort=[names[m] for m in months], title=None, axis=axis),
+                     y=alt.Y("value:Q", title=None, axis=number_axis()),
                      color=alt.Color("series:N", title=None,
                                      legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=320)),
-                     tooltip=[alt.Tooltip(f"{x}:T", format="%Y-%m"), "series:N", "value:Q"]))
+                     tooltip=[alt.Tooltip("month:O", title=" "), alt.Tooltip("series:N", title=" "),
+                              alt.Tooltip("shown:N", title=" ")]))
     st.altair_chart(chart, key=f"chart_{key}", width="stretch")
+
+
+def number_axis() -> alt.Axis:
+    """A value axis whose labels use the reader's separators (Vega formats the English way)."""
+    english = "format(datum.value, ',~f')"
+    if i18n.current() is i18n.Lang.EN:
+        return alt.Axis(labelExpr=english)
+    swap = f"replace(replace(replace({english}, regexp(',', 'g'), '_'), regexp('\\\\.', 'g'), ','), regexp('_', 'g'), '.')"
+    return alt.Axis(labelExpr=swap)
 
 
 def bar_chart(frame: pd.DataFrame, *, category: str, value: str, title: str, key: str,
@@ -163,7 +201,7 @@ def bar_chart(frame: pd.DataFrame, *, category: str, value: str, title: str, key
     if frame.empty:
         return
     enc: dict[str, Any] = {"y": alt.Y(f"{category}:N", sort="-x", title=None),
-                           "x": alt.X(f"{value}:Q", title=None), "tooltip": [category, value]}
+                           "x": alt.X(f"{value}:Q", title=None, axis=number_axis()), "tooltip": [category, value]}
     if colour:
         enc["color"] = alt.Color(f"{colour}:N", title=None, legend=alt.Legend(orient="bottom"))
     st.altair_chart(alt.Chart(frame, title=title).mark_bar().encode(**enc), key=f"chart_{key}", width="stretch")
@@ -180,11 +218,11 @@ def totals_rows(items: Sequence[Any]) -> list[dict[str, Any]]:
     """analytics `Totals` as table rows: counts as shown ("<10"), youth reach one column per kind."""
     rows = []
     for item in items:
-        row = {"label": item.label, "key": item.key, "posts": item.posts, "reach": item.reach.display,
-               "engagement": item.engagement.display, "reach_value": item.reach.value or 0}
+        row = {"label": item.label, "key": item.key, "posts": count_text(item.posts), "reach": count_text(item.reach),
+               "engagement": count_text(item.engagement), "reach_value": item.reach.value or 0}
         for kind in ("measured", "estimated", "offline"):
             count = next((c for k, c in item.youth.by_kind.items() if k.value == kind), None)
-            row[f"youth_{kind}"] = count.display if count is not None else "–"
+            row[f"youth_{kind}"] = count_text(count)
         rows.append(row)
     return rows
 

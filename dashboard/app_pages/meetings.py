@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import loaders, ui
+from dashboard import i18n, loaders, ui
 from dashboard.i18n import t
 
 view = ui.filter_bar(loaders.filter_options(), only=("period", "organisation", "community", "campaign"))
@@ -46,7 +46,8 @@ if rows:
     st.markdown(f"**{t('meet.posts')}**")
     posts = loaders.meeting_posts(chosen)
     for post in posts:
-        post["due"] = ui.local_time(post["due_at"], tz)
+        post.update(due=ui.local_time(post["due_at"], tz), status=i18n.status(post["status"]),
+                    reach=ui.count_text(post["reach"]))
     ui.table(posts, key=f"meeting_{chosen}_posts", links=("url",), columns={
         "id": t("col.post"), "due": t("col.due"), "channel": t("col.channel"), "language": t("col.language"),
         "status": t("col.status"), "reach": t("col.reach"), "url": t("col.link")})

@@ -57,9 +57,9 @@ else:
         "youth_estimated": f"{t('ov.youth')} · {ui.kind_label('estimated')}"})
 
 st.subheader(t("ov.sources"))
-rows = [{"post": p.post_id, "channel": p.channel, "language": p.language, "reach": p.reach.display,
-         "youth": p.youth.count.display, "kind": ui.kind_label(p.youth.kind.value),
-         "source": (p.youth.source or "") + (f" ({p.youth.source_at:%Y-%m-%d})" if p.youth.source_at else ""),
+rows = [{"post": p.post_id, "channel": p.channel, "language": p.language, "reach": ui.count_text(p.reach),
+         "youth": ui.count_text(p.youth.count), "kind": ui.kind_label(p.youth.kind.value),
+         "source": ui.source_text(p.youth.source, p.youth.source_at),
          "url": p.url} for p in data.top_posts]
 ui.table(rows, key="overview_top_posts", links=("url",), columns={
     "post": t("col.post"), "channel": t("col.channel"), "language": t("col.language"), "reach": t("col.reach"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import loaders, ui
+from dashboard import i18n, loaders, ui
 from dashboard.auth import Role
 from dashboard.i18n import t
 
@@ -19,7 +19,7 @@ for message in st.session_state.pop("schedule_done", []):
 st.subheader(t("sched.upcoming"))
 st.caption(tz)
 ui.table([{"id": u.post_id, "due": ui.local_time(u.due_at, tz), "channel": u.channel, "language": u.language,
-           "status": t(f"status.{u.status}"), "text": u.text} for u in loaders.upcoming(view.filters)],
+           "status": i18n.status(u.status), "text": u.text} for u in loaders.upcoming(view.filters)],
          key="upcoming", columns={"due": t("col.due"), "id": t("col.post"), "channel": t("col.channel"),
                                   "language": t("col.language"), "status": t("col.status"), "text": t("col.text")})
 
@@ -30,10 +30,24 @@ if not items:
 MANUAL = ("manual_due", "manual_overdue")
 
 
+OWN_WORDS = ("rejected in review", "to be posted by hand", "credentials refused")
+
+
 def in_words(item: dict) -> dict[str, str]:
-    """What needs attention and the detail to show, in the reader's language."""
-    return {"what": t(f"what.{item['what']}"),
-            "message": t("what.manual_hint") if item["what"] in MANUAL else item["message"]}
+    """What needs attention and what to do, in the reader's language (a platform's own message is shown
+    apart, in the item's details: it cannot be translated)."""
+    what = item["what"]
+    if what in MANUAL:
+        hint = t("what.manual_hint")
+    elif what == "token_expiring":
+        days = max(0, round((item["since"] - loaders.now()).total_seconds() / 86400)) if item["since"] else 0
+        hint = t("hint.token_expiring", days=days)
+    elif what == "rejected":
+        own = item["message"] in OWN_WORDS
+        hint = t("hint.rejected") + ("" if own else f": {item['message']}")
+    else:
+        hint = t(f"hint.{what}")
+    return {"what": t(f"what.{what}"), "message": hint}
 
 
 ui.table([{**item, **in_words(item), "since": ui.local_time(item["since"], tz)} for item in items],
@@ -57,8 +71,10 @@ for item in items:
     if post_id is None or not user.can(Role.PLANNER):
         continue
     shown = in_words(item)
-    with st.expander(f"{shown['what']} · post {post_id} · {item['channel']}"):
+    with st.expander(f"{shown['what']} · {item['channel']} · {ui.local_time(item['since'], tz)}"):
         st.caption(shown["message"])
+        if item["what"] not in (*MANUAL, "rejected") and item["message"] not in OWN_WORDS:
+            st.caption(f"{t('hint.platform')}: {item['message']}")
         cols = st.columns(3)
         if item["what"] in ("failed", "retrying") and cols[0].button(t("sched.retry"), key=f"retry_{post_id}"):
             act(t("sched.retry"), loaders.retry, [post_id])

@@ -3,6 +3,7 @@ offline), and the rendered text carries no raw status code or "None". Screenshot
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,33 @@ PAGES = {"nl": ("Overzicht", "Campagnes", "Bijeenkomsten", "Gemeenschappen & pla
 # What the page loads itself: scripts, styles, images, frames, the favicon (links to posts are not loads).
 LOADED = ("() => Array.from(document.querySelectorAll('link[href], script[src], img[src], iframe[src], "
           "source[src], video[src], audio[src]')).map(e => e.href || e.src)")
+
+
+STATUS_CODES = ("draft", "pending_review", "approved", "rejected", "publishing", "retrying", "published", "failed",
+                "manual_due", "manual_overdue", "cancelled")
+ENGLISH_ON_DUTCH = re.compile(r"\b(?:" + "|".join(STATUS_CODES) + r"|None|new|card|alt|post \d+)\b")
+RAW = re.compile(r"\b(?:None|[a-z]+_[a-z_]+)\b")  # "None" or a snake_case code, outside links
+LINK = re.compile(r"(?:https?://|www\.)\S+")
+
+
+def raw_words(lang: str, text: str) -> list[str]:
+    """What no reader should see: a raw code or "None"; on a Dutch page also English status words."""
+    text = LINK.sub(" ", text)
+    found = RAW.findall(text)
+    return sorted(set(found + (ENGLISH_ON_DUTCH.findall(text) if lang == "nl" else [])))
+
+
+NUMBER_IN_OTHER_LANGUAGE = {"nl": re.compile(r"\d\.\d+ ?%|\b\d{1,3}(?:,\d{3})+\b"),  # 20.6%, 25,931
+                            "en": re.compile(r"\d,\d+ ?%|\b\d{1,3}(?:\.\d{3})+\b")}  # 20,6%, 25.931
+# The main area's text as a reader sees it: icons (drawn from a font by their names) left out.
+SHOWN_TEXT = """() => { const main = document.querySelector('[data-testid="stMain"]').cloneNode(true);
+  main.querySelectorAll('[data-testid="stIconMaterial"]').forEach(e => e.remove());
+  document.body.appendChild(main); const text = main.innerText; main.remove(); return text; }"""
+
+
+def wrong_numbers(lang: str, text: str) -> list[str]:
+    """Numbers written the other language's way, outside links."""
+    return sorted(set(NUMBER_IN_OTHER_LANGUAGE[lang].findall(LINK.sub(" ", text))))
 
 
 def _foreign(url: str, own: str) -> bool:
@@ -123,3 +151,38 @@ def test_filters_survive_page_changes_and_a_copied_link(dashboard: str, seeded: 
             raise
         finally:
             browser.close()
+
+
+def test_every_page_in_both_languages_shows_words_not_codes(dashboard: str, seeded: Seeded, tmp_path: Path) -> None:
+    """Rendered text, tables included (each table's CSV is exactly what it shows), has no code or None."""
+    from playwright.sync_api import sync_playwright
+
+    seen: dict[str, list[str]] = {}
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+
+    def check(lang: str, title: str) -> None:
+        text = page.evaluate(SHOWN_TEXT)
+        if found := wrong_numbers(lang, text):
+            seen[f"{lang}/{title} numbers"] = found
+        for button in page.get_by_test_id("stDownloadButton").all():
+            with page.expect_download() as download:
+                button.click()
+            text += "\n" + Path(download.value.path()).read_text(encoding="utf-8")
+        (ARTIFACTS / f"text-{lang}-{title.split()[0]}.txt").write_text(text, encoding="utf-8")
+        if found := raw_words(lang, text):
+            seen[f"{lang}/{title}"] = found
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1366, "height": 1400}, accept_downloads=True)
+        page.set_default_timeout(TIMEOUT_MS)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        try:
+            log_in(page, dashboard)
+            _visit_every_page(page, shots, on_page=check)
+        finally:
+            for shot in shots.glob("*.png"):
+                shutil.copy(shot, ARTIFACTS / shot.name)
+            browser.close()
+    assert seen == {}

@@ -124,6 +124,7 @@ def test_every_page_shows_its_figures(seeded: Seeded) -> None:
     assert list(attention.columns) == ["Status", "Post", "Kanaal", "Toelichting", "Wanneer"]  # hints, not only errors
     shown = dict(zip(attention.iloc[:, 1], zip(attention.iloc[:, 0], attention.iloc[:, 3], strict=True), strict=True))
     assert shown[seeded.failed_id][0] == "mislukt"  # in the volunteer's words, not the status code
+    assert shown[seeded.failed_id][1].startswith("Het platform weigerde de post")  # what to do, in Dutch
     assert shown[seeded.manual_id][0].startswith("met de hand plaatsen")
     assert shown[seeded.manual_id][1] == "Plaats deze post met de hand en bevestig hem hier."
     upcoming = at.dataframe[0].value
@@ -132,7 +133,7 @@ def test_every_page_shows_its_figures(seeded: Seeded) -> None:
     assert set(upcoming.iloc[:, 4]) <= {v for k, v in NL.items() if k.startswith("status.")}  # no status codes
     assert {"ingepland", "wacht op beoordeling"} <= set(upcoming.iloc[:, 4])
     visit(at, "review")
-    assert f"post {seeded.pending_ids[0]}" in texts(at)
+    assert "**Nederlands** · peer-mastodon" in texts(at) and "**Turks** · peer-bluesky" in texts(at)  # names, no ids
     visit(at, "archive")
     assert [t.value for t in at.title] == ["Archief"]
     assert at.button(key="arch_export") is not None or "niet" in texts(at)
@@ -175,9 +176,9 @@ def test_review_approves_and_rejects_with_reason(seeded: Seeded) -> None:
     at = app().run()
     visit(at, "review")
     at.button(key=f"approve_{first}").click().run()
-    assert at.success[0].value == f"post {first} · peer-mastodon · nl · pending_review → approved"
+    assert at.success[0].value == f"post {first} · peer-mastodon · nl: wacht op beoordeling → ingepland"
     at.button(key=f"reject_{second}").click().run()
-    assert any("reason is required" in e.value for e in at.error)
+    assert [e.value for e in at.error] == ["Niet gelukt: schrijf bij afwijzen een reden (die ziet de schrijver)."]
     at.text_input(key=f"reason_{second}").input("Turkse vertaling klopt niet")
     at.button(key=f"reject_{second}").click().run()
     db = seeded.database()
