@@ -87,6 +87,16 @@ NL: dict[str, str] = {
     "rev.reject": "Afwijzen", "rev.reason": "Reden (verplicht bij afwijzen)", "rev.done": "{what}",
     "rev.audit": "Logboek: wie deed wat",
     "rev.reason_needed": "schrijf bij afwijzen een reden (die ziet de schrijver).",
+    "check.too_long": "Te lang voor {platform}: {length} van de {max} tekens ({channel}, {language}). "
+                      "Haal er {over} weg.",
+    "check.alt_required": "De kaart heeft een alt-tekst nodig ({language}): beschrijf wat erop staat.",
+    "check.template": "Sjabloon klopt niet ({language}): {detail}",
+    "check.name": "Naam '{name}': gebruik kleine letters, cijfers, '-', '.' of '_'.",
+    "check.no_language": "Kies minstens één taal.", "check.no_channel": "Kies minstens één kanaal.",
+    "check.unknown_channel": "Kanaal {channel} bestaat niet (meer) in de instellingen.",
+    "check.unknown_card": "Kaart {card} bestaat niet.",
+    "plan.link_default": "Zonder link gebruikt {{{{ link }}}} die van de campagne: {link}",
+    "plan.card_failed": "Voorbeeld van de kaart lukt niet: {error}",
     "arch.title": "Archief", "arch.unavailable": "Het exporteren van het archief is in deze versie nog niet "
     "beschikbaar (outreach.archive heeft geen exportfunctie).", "arch.from": "Van", "arch.to": "Tot en met",
     "arch.export": "Archief en rapport maken", "arch.download": "Download {name}",
@@ -176,6 +186,16 @@ EN: dict[str, str] = {
     "rev.reason": "Reason (required to reject)", "rev.done": "{what}",
     "rev.audit": "Audit trail: who did what",
     "rev.reason_needed": "write a reason to reject (the writer sees it).",
+    "check.too_long": "Too long for {platform}: {length} of {max} characters ({channel}, {language}). "
+                      "Remove {over}.",
+    "check.alt_required": "The card needs an alt text ({language}): describe what it shows.",
+    "check.template": "Template problem ({language}): {detail}",
+    "check.name": "Name '{name}': use lowercase letters, digits, '-', '.' or '_'.",
+    "check.no_language": "Choose at least one language.", "check.no_channel": "Choose at least one channel.",
+    "check.unknown_channel": "Channel {channel} is not (or no longer) in the settings.",
+    "check.unknown_card": "Card {card} does not exist.",
+    "plan.link_default": "Without a link, {{{{ link }}}} is the campaign's: {link}",
+    "plan.card_failed": "The card preview did not work: {error}",
     "arch.title": "Archive", "arch.unavailable": "Archive export is not available in this version "
     "(outreach.archive has no export function).", "arch.from": "From", "arch.to": "Up to and including",
     "arch.export": "Build archive and report", "arch.download": "Download {name}", "arch.done": "Done: {path}",
@@ -238,3 +258,11 @@ def language_name(code: str) -> str:
 def status(code: str) -> str:
     """A post status in words ("ingepland" for "approved")."""
     return t(f"status.{code}")
+
+
+PLATFORM_NAMES = {"linkedin": "LinkedIn", "tiktok": "TikTok", "youtube": "YouTube", "whatsapp": "WhatsApp"}
+
+
+def platform_name(platform: str) -> str:
+    """"Bluesky" for "bluesky" (brand spelling, the same in every language)."""
+    return PLATFORM_NAMES.get(platform, platform.capitalize())

@@ -61,7 +61,7 @@ def test_log_in_filter_and_approve_in_a_real_browser(dashboard: str, seeded: See
             page.get_by_label("Alt-tekst kaart (nl)").fill("Aankondiging van de bijeenkomst in Rotterdam")
             page.get_by_label("Alt-tekst kaart (nl)").press("Tab")
             page.get_by_test_id("stImage").first.wait_for()  # a rerun may briefly show the old preview too
-            expect(page.get_by_test_id("stImage")).to_have_count(1)  # one language: one card preview
+            expect(page.get_by_test_id("stImage")).to_have_count(2)  # a card preview per language (nl, tr)
             expect(page.get_by_text("Kom praten over gelijkheid in Rotterdam!").first).to_be_visible()
             page.get_by_role("combobox", name="Talen").click()  # close nothing; keep focus off the inputs
             page.keyboard.press("Escape")

@@ -186,3 +186,32 @@ def test_every_page_in_both_languages_shows_words_not_codes(dashboard: str, seed
                 shutil.copy(shot, ARTIFACTS / shot.name)
             browser.close()
     assert seen == {}
+
+
+def test_planner_says_what_is_wrong_in_the_volunteers_language(dashboard: str, seeded: Seeded) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1366, "height": 1400})
+        page.set_default_timeout(TIMEOUT_MS)
+        try:
+            log_in(page, dashboard)
+            page.get_by_test_id("stSidebarNav").get_by_text("Post maken", exact=True).click()
+            expect(page.get_by_text("peer-bluesky", exact=True).first).to_be_visible()  # the first channel, chosen
+            page.get_by_label("Tekst (nl)").fill("Kom ook! " * 40 + "{{ link }}")
+            page.get_by_label("Tekst (nl)").press("Tab")
+            expect(page.get_by_text("Te lang voor Bluesky:").first).to_be_visible()
+            expect(page.get_by_text("(peer-bluesky, Nederlands). Haal er").first).to_be_visible()
+            page.get_by_label("Tekst (nl)").fill("Kom ook! {{ link }}")
+            page.get_by_label("Tekst (nl)").press("Tab")
+            expect(page.get_by_text("Te lang voor Bluesky:")).to_have_count(0)
+            expect(page.get_by_text("Kom ook! https://verandering.example/agenda").first).to_be_visible()
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "planner-checks.png"), full_page=True)
+        except Exception:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "planner-failure.png"))
+            raise
+        finally:
+            browser.close()

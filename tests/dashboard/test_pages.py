@@ -153,8 +153,11 @@ def test_planner_validates_as_the_volunteer_types_and_saves_to_review(seeded: Se
     at.multiselect(key="plan_channels").set_value(["peer-mastodon"]).run()
     at.text_area(key="plan_text_nl").input("Kom ook! " * 70).run()
     errors = [e.value for e in at.error]
-    assert any("peer-mastodon · nl: text is 629 graphemes long; mastodon allows 500" in e for e in errors), errors
+    assert ("Te lang voor Mastodon: 629 van de 500 tekens (peer-mastodon, Nederlands). Haal er 129 weg."
+            in errors), errors
     assert at.button(key="plan_save").disabled
+    at.text_area(key="plan_text_nl").input("Kom ook! {{ link }}").run()  # no link given: the campaign's
+    assert not at.error and "Kom ook! https://verandering.example/" in texts(at)
     at.text_area(key="plan_text_nl").input("Kom ook naar {{ meeting.city }}!").run()
     assert not at.error and at.success[0].value == "Alles past binnen de limieten van de platforms."
     assert "Kom ook naar" in texts(at)
