@@ -87,6 +87,11 @@ NL: dict[str, str] = {
     "rev.reject": "Afwijzen", "rev.reason": "Reden (verplicht bij afwijzen)", "rev.done": "{what}",
     "rev.audit": "Logboek: wie deed wat",
     "rev.reason_needed": "schrijf bij afwijzen een reden (die ziet de schrijver).",
+    "sched.upcoming_note": "De eerstvolgende {n} posts; tijden in {tz}.", "sched.page": "Pagina",
+    "sched.count": "{shown} van {total} · pagina {page} van {pages}",
+    "sched.all_on_page": "Alle {n} op deze pagina kiezen", "sched.choose": "Posts kiezen",
+    "sched.retry_n": "Opnieuw proberen ({n})", "sched.cancel_n": "Annuleren ({n})",
+    "sched.sure": "Weet je het zeker? {n} post(s) {what}.", "sched.yes": "Ja: {what}", "sched.no": "Terug",
     "check.too_long": "Te lang voor {platform}: {length} van de {max} tekens ({channel}, {language}). "
                       "Haal er {over} weg.",
     "check.alt_required": "De kaart heeft een alt-tekst nodig ({language}): beschrijf wat erop staat.",
@@ -186,6 +191,11 @@ EN: dict[str, str] = {
     "rev.reason": "Reason (required to reject)", "rev.done": "{what}",
     "rev.audit": "Audit trail: who did what",
     "rev.reason_needed": "write a reason to reject (the writer sees it).",
+    "sched.upcoming_note": "The next {n} posts; times in {tz}.", "sched.page": "Page",
+    "sched.count": "{shown} of {total} · page {page} of {pages}",
+    "sched.all_on_page": "Choose all {n} on this page", "sched.choose": "Choose posts",
+    "sched.retry_n": "Retry ({n})", "sched.cancel_n": "Cancel ({n})",
+    "sched.sure": "Are you sure? {what} {n} post(s).", "sched.yes": "Yes: {what}", "sched.no": "Back",
     "check.too_long": "Too long for {platform}: {length} of {max} characters ({channel}, {language}). "
                       "Remove {over}.",
     "check.alt_required": "The card needs an alt text ({language}): describe what it shows.",

@@ -133,9 +133,10 @@ def upcoming(filters: Filters, limit: int = 50) -> list[analytics.Upcoming]:
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def attention() -> list[dict[str, Any]]:
+def attention(limit: int = 5000) -> list[dict[str, Any]]:
+    """Everything that needs attention (the page counts and pages it; not only the first 50)."""
     return [{"what": a.what, "post_id": a.post_id, "channel": a.channel, "message": a.message, "since": a.since}
-            for a in analytics.needs_attention(database(), now=now())]
+            for a in analytics.needs_attention(database(), now=now(), limit=limit)]
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)

@@ -68,7 +68,8 @@ def test_viewer_sees_no_review_or_planner(seeded: Seeded) -> None:
     with pytest.raises(ValueError):
         at.switch_page("app_pages/planner.py")
     visit(at, "schedule")
-    assert not [b for b in at.button if b.key and b.key.startswith("retry_")]
+    assert not [b for b in at.button if b.key and b.key.startswith("bulk_")]  # retry/cancel are for planners
+    assert not [m for m in at.multiselect if m.key == "sched_chosen"]
 
 
 def test_overview_shows_analytics_figures_and_filters(seeded: Seeded) -> None:
@@ -195,14 +196,40 @@ def test_review_approves_and_rejects_with_reason(seeded: Seeded) -> None:
     db.dispose()
 
 
-def test_schedule_retries_a_failed_post(seeded: Seeded) -> None:
+def test_schedule_retries_chosen_posts_after_a_confirmation(seeded: Seeded) -> None:
     at = app().run()
     visit(at, "schedule")
-    at.button(key=f"retry_{seeded.failed_id}").click().run()
-    assert not at.exception
+    assert "2 van 2 · pagina 1 van 1" in texts(at)
+    at.multiselect(key="sched_chosen").set_value([seeded.failed_id, seeded.manual_id]).run()
+    assert at.button(key="bulk_retry").label == "Opnieuw proberen (1)"  # only the failed one can be retried
+    at.button(key="bulk_retry").click().run()
+    assert [w.value for w in at.warning] == ["Weet je het zeker? 1 post(s) opnieuw proberen."]
     db = seeded.database()
     with db.session() as s:
+        assert s.get(Post, seeded.failed_id).status == "failed"  # nothing happens before "yes"
+    at.button(key="bulk_yes").click().run()
+    assert not at.exception
+    with db.session() as s:
         assert s.get(Post, seeded.failed_id).status == "approved"
+    db.dispose()
+    assert "mislukt → ingepland" in texts(at)
+
+
+def test_schedule_cancels_a_whole_page_and_back_changes_nothing(seeded: Seeded) -> None:
+    at = app().run()
+    visit(at, "schedule")
+    at.checkbox(key="sched_all").check().run()
+    at.button(key="bulk_cancel").click().run()
+    at.button(key="bulk_no").click().run()
+    assert not at.warning
+    db = seeded.database()
+    with db.session() as s:
+        assert s.get(Post, seeded.failed_id).status == "failed"
+    at.checkbox(key="sched_all").check().run()
+    at.button(key="bulk_cancel").click().run()
+    at.button(key="bulk_yes").click().run()
+    with db.session() as s:
+        assert {s.get(Post, i).status for i in (seeded.failed_id, seeded.manual_id)} == {"cancelled"}
     db.dispose()
 
 
@@ -212,6 +239,7 @@ def test_schedule_moves_a_failed_post_to_a_new_local_time(seeded: Seeded) -> Non
     at = app().run()
     visit(at, "schedule")
     post_id = seeded.failed_id
+    at.multiselect(key="sched_chosen").set_value([post_id]).run()
     at.date_input(key=f"move_day_{post_id}").set_value(date(2027, 3, 28))  # the spring DST change
     at.time_input(key=f"move_time_{post_id}").set_value(time(18, 30))
     form_button = [b for b in at.button if "Verplaatsen" in str(b.label)]
