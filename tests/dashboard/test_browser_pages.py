@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from outreach.db.models import Post
 from tests.dashboard.browser import ARGS, ARTIFACTS, CHROMIUM, TIMEOUT_MS, log_in, wait_idle
 from tests.dashboard.conftest import PASSWORD, Seeded
 
@@ -215,3 +216,47 @@ def test_planner_says_what_is_wrong_in_the_volunteers_language(dashboard: str, s
             raise
         finally:
             browser.close()
+
+
+def test_bulk_cancel_needs_a_planner_and_a_confirmation(dashboard: str, seeded: Seeded) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1366, "height": 1600})
+        page.set_default_timeout(TIMEOUT_MS)
+        try:
+            viewer = browser.new_page(viewport={"width": 1366, "height": 1400})
+            viewer.set_default_timeout(TIMEOUT_MS)
+            viewer.goto(f"{dashboard}/schedule")
+            viewer.get_by_label("Gebruikersnaam").fill("vera")
+            viewer.get_by_label("Wachtwoord").fill(PASSWORD)
+            viewer.get_by_role("button", name="Inloggen").click()
+            viewer.get_by_role("heading", name="Vraagt aandacht").wait_for()
+            wait_idle(viewer)
+            expect(viewer.get_by_text("2 van 2 · pagina 1 van 1")).to_be_visible()  # she sees them, cannot act
+            expect(viewer.get_by_role("button", name="Annuleren", exact=False)).to_have_count(0)
+            expect(viewer.get_by_text("Posts kiezen")).to_have_count(0)
+            log_in(page, dashboard)
+            page.get_by_test_id("stSidebarNav").get_by_text("Planning", exact=True).click()
+            expect(page.get_by_text("2 van 2 · pagina 1 van 1")).to_be_visible()
+            page.get_by_text("Alle 2 op deze pagina kiezen").click()
+            page.get_by_role("button", name="Annuleren (2)").click()
+            expect(page.get_by_text("Weet je het zeker? 2 post(s) annuleren.")).to_be_visible()
+            page.get_by_role("button", name="Ja: Annuleren").click()
+            expect(page.get_by_text("2 post(s): Annuleren.")).to_be_visible()
+            expect(page.get_by_text(f"post {seeded.failed_id} · peer-bluesky · ")).to_be_visible()
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "schedule-bulk-cancelled.png"), full_page=True)
+
+        except Exception:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            for number, each in enumerate(p for c in browser.contexts for p in c.pages):
+                each.screenshot(path=str(ARTIFACTS / f"bulk-failure-{number}.png"))
+            raise
+        finally:
+            browser.close()
+    db = seeded.database()
+    with db.session() as s:
+        assert {s.get(Post, i).status for i in (seeded.failed_id, seeded.manual_id)} == {"cancelled"}
+    db.dispose()
