@@ -86,3 +86,43 @@ def log_in(page: Any, url: str) -> None:
 def wait_idle(page: Any) -> None:
     """Until the Streamlit script has finished its run (the app's own marker, no sleeping)."""
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
+
+
+@contextmanager
+def chromium(name: str) -> Iterator[Any]:
+    """A headless Debian Chromium; when the test fails, every open page is screenshot to artifacts/
+    as `<name>-failure-<n>.png`."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        try:
+            yield browser
+        except Exception:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            for number, page in enumerate(p for c in browser.contexts for p in c.pages):
+                page.screenshot(path=str(ARTIFACTS / f"{name}-failure-{number}.png"))
+            raise
+        finally:
+            browser.close()
+
+
+def open_page(browser_or_context: Any, *, height: int = 1400, **options: Any) -> Any:
+    """A new page (in a browser, or in a context that already has its viewport and options)."""
+    if hasattr(browser_or_context, "browser"):  # a context
+        page = browser_or_context.new_page()
+        page.set_viewport_size({"width": 1366, "height": height})
+    else:
+        page = browser_or_context.new_page(viewport={"width": 1366, "height": height}, **options)
+    page.set_default_timeout(TIMEOUT_MS)
+    return page
+
+
+def sign_in(page: Any, url: str, *, user: str = "rita") -> None:
+    """Open `url` (any page, with its query) and sign in; waits until the page has drawn."""
+    page.goto(url)
+    page.get_by_label("Gebruikersnaam").fill(user)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    page.get_by_test_id("stSidebarNav").wait_for()
+    wait_idle(page)

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from outreach.db.models import Post
-from tests.dashboard.browser import ARGS, ARTIFACTS, CHROMIUM, TIMEOUT_MS, log_in, wait_idle
-from tests.dashboard.conftest import PASSWORD, Seeded
+from tests.dashboard.browser import ARTIFACTS, chromium, log_in, open_page, sign_in, wait_idle
+from tests.dashboard.conftest import Seeded
 
 pytestmark = pytest.mark.browser
 
@@ -71,8 +71,6 @@ def _visit_every_page(page: Any, shots: Path, *, on_page: Any) -> None:
 
 
 def test_every_page_contacts_only_the_dashboard_itself(dashboard: str, seeded: Seeded, tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
     own = urlsplit(dashboard).netloc
     requested: list[str] = []
     loaded: dict[str, list[str]] = {}
@@ -83,25 +81,17 @@ def test_every_page_contacts_only_the_dashboard_itself(dashboard: str, seeded: S
         requested.append(route.request.url)
         route.abort() if _foreign(route.request.url, own) else route.continue_()  # offline: nothing else answers
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1366, "height": 1400})
+    with chromium("offline") as browser:
+        context = browser.new_context()
         context.route("**/*", record)
-        page = context.new_page()
+        page = open_page(context)
         page.on("websocket", lambda ws: requested.append(ws.url))
-        page.set_default_timeout(TIMEOUT_MS)
-        try:
-            log_in(page, dashboard)
-            _visit_every_page(page, shots, on_page=lambda lang, title: loaded.update(
-                {f"{lang}/{title}": page.evaluate(LOADED)}))
-        except Exception:
-            page.screenshot(path=str(shots / "failure.png"))
-            raise
-        finally:
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            for shot in shots.glob("*.png"):
-                shutil.copy(shot, ARTIFACTS / shot.name)
-            browser.close()
+        log_in(page, dashboard)
+        _visit_every_page(page, shots, on_page=lambda lang, title: loaded.update(
+            {f"{lang}/{title}": page.evaluate(LOADED)}))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for shot in shots.glob("*.png"):
+        shutil.copy(shot, ARTIFACTS / shot.name)
 
     assert len(loaded) == 16 and requested
     assert [url for url in requested if _foreign(url, own)] == []
@@ -110,57 +100,41 @@ def test_every_page_contacts_only_the_dashboard_itself(dashboard: str, seeded: S
 
 
 def test_filters_survive_page_changes_and_a_copied_link(dashboard: str, seeded: Seeded) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1366, "height": 1400})
-        page.set_default_timeout(TIMEOUT_MS)
-        try:
-            log_in(page, dashboard)
-            sidebar = page.get_by_test_id("stSidebar")
-            for label, option, param in (("Organisatie", "IOT", "organisation=IOT"),
-                                         ("Platform", "mastodon", "platform=mastodon")):
-                sidebar.get_by_role("combobox", name=label).click()
-                page.get_by_role("option", name=option, exact=True).click()
-                page.wait_for_url(f"**{param}**")
-                wait_idle(page)
-            for title in ("Campagnes", "Planning", "Bijeenkomsten", "Gemeenschappen & platforms"):
-                page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
-                page.get_by_role("heading", name=title).first.wait_for()
-                wait_idle(page)
-                assert "organisation=IOT" in page.url and "platform=mastodon" in page.url, (title, page.url)
-                expect(sidebar.get_by_role("combobox", name="Organisatie")).to_have_value("IOT")
-            copied = page.url
-            assert "/communities" in copied
-            other = browser.new_page(viewport={"width": 1366, "height": 1400})
-            other.set_default_timeout(TIMEOUT_MS)
-            other.goto(copied)
-            other.get_by_label("Gebruikersnaam").fill("rita")
-            other.get_by_label("Wachtwoord").fill(PASSWORD)
-            other.get_by_role("button", name="Inloggen").click()
-            other.get_by_role("heading", name="Gemeenschappen & platforms").first.wait_for()
-            wait_idle(other)
-            other_bar = other.get_by_test_id("stSidebar")
-            expect(other_bar.get_by_role("combobox", name="Organisatie")).to_have_value("IOT")
-            expect(other_bar.get_by_role("combobox", name="Platform")).to_have_value("mastodon")
-            assert "organisation=IOT" in other.url and "platform=mastodon" in other.url
-        except Exception:
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            for number, each in enumerate(p for c in browser.contexts for p in c.pages):
-                each.screenshot(path=str(ARTIFACTS / f"filters-failure-{number}.png"))
-            raise
-        finally:
-            browser.close()
+    with chromium("filters") as browser:
+        page = open_page(browser)
+        log_in(page, dashboard)
+        sidebar = page.get_by_test_id("stSidebar")
+        for label, option, param in (("Organisatie", "IOT", "organisation=IOT"),
+                                     ("Platform", "mastodon", "platform=mastodon")):
+            sidebar.get_by_role("combobox", name=label).click()
+            page.get_by_role("option", name=option, exact=True).click()
+            page.wait_for_url(f"**{param}**")
+            wait_idle(page)
+        for title in ("Campagnes", "Planning", "Bijeenkomsten", "Gemeenschappen & platforms"):
+            page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+            page.get_by_role("heading", name=title).first.wait_for()
+            wait_idle(page)
+            assert "organisation=IOT" in page.url and "platform=mastodon" in page.url, (title, page.url)
+            expect(sidebar.get_by_role("combobox", name="Organisatie")).to_have_value("IOT")
+        copied = page.url
+        assert "/communities" in copied
+        other = open_page(browser)
+        sign_in(other, copied)
+        other.get_by_role("heading", name="Gemeenschappen & platforms").first.wait_for()
+        other_bar = other.get_by_test_id("stSidebar")
+        expect(other_bar.get_by_role("combobox", name="Organisatie")).to_have_value("IOT")
+        expect(other_bar.get_by_role("combobox", name="Platform")).to_have_value("mastodon")
+        assert "organisation=IOT" in other.url and "platform=mastodon" in other.url
 
 
 def test_every_page_in_both_languages_shows_words_not_codes(dashboard: str, seeded: Seeded, tmp_path: Path) -> None:
     """Rendered text, tables included (each table's CSV is exactly what it shows), has no code or None."""
-    from playwright.sync_api import sync_playwright
-
     seen: dict[str, list[str]] = {}
     shots = tmp_path / "screenshots"
     shots.mkdir()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
     def check(lang: str, title: str) -> None:
         text = page.evaluate(SHOWN_TEXT)
@@ -174,88 +148,57 @@ def test_every_page_in_both_languages_shows_words_not_codes(dashboard: str, seed
         if found := raw_words(lang, text):
             seen[f"{lang}/{title}"] = found
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1366, "height": 1400}, accept_downloads=True)
-        page.set_default_timeout(TIMEOUT_MS)
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        try:
-            log_in(page, dashboard)
-            _visit_every_page(page, shots, on_page=check)
-        finally:
-            for shot in shots.glob("*.png"):
-                shutil.copy(shot, ARTIFACTS / shot.name)
-            browser.close()
+    with chromium("words") as browser:
+        page = open_page(browser, accept_downloads=True)
+        log_in(page, dashboard)
+        _visit_every_page(page, shots, on_page=check)
+    for shot in shots.glob("*.png"):
+        shutil.copy(shot, ARTIFACTS / shot.name)
     assert seen == {}
 
 
 def test_planner_says_what_is_wrong_in_the_volunteers_language(dashboard: str, seeded: Seeded) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1366, "height": 1400})
-        page.set_default_timeout(TIMEOUT_MS)
-        try:
-            log_in(page, dashboard)
-            page.get_by_test_id("stSidebarNav").get_by_text("Post maken", exact=True).click()
-            expect(page.get_by_text("peer-bluesky", exact=True).first).to_be_visible()  # the first channel, chosen
-            page.get_by_label("Tekst (nl)").fill("Kom ook! " * 40 + "{{ link }}")
-            page.get_by_label("Tekst (nl)").press("Tab")
-            expect(page.get_by_text("Te lang voor Bluesky:").first).to_be_visible()
-            expect(page.get_by_text("(peer-bluesky, Nederlands). Haal er").first).to_be_visible()
-            page.get_by_label("Tekst (nl)").fill("Kom ook! {{ link }}")
-            page.get_by_label("Tekst (nl)").press("Tab")
-            expect(page.get_by_text("Te lang voor Bluesky:")).to_have_count(0)
-            expect(page.get_by_text("Kom ook! https://verandering.example/agenda").first).to_be_visible()
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "planner-checks.png"), full_page=True)
-        except Exception:
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "planner-failure.png"))
-            raise
-        finally:
-            browser.close()
+    with chromium("planner") as browser:
+        page = open_page(browser)
+        log_in(page, dashboard)
+        page.get_by_test_id("stSidebarNav").get_by_text("Post maken", exact=True).click()
+        expect(page.get_by_text("peer-bluesky", exact=True).first).to_be_visible()  # the first channel, chosen
+        page.get_by_label("Tekst (nl)").fill("Kom ook! " * 40 + "{{ link }}")
+        page.get_by_label("Tekst (nl)").press("Tab")
+        expect(page.get_by_text("Te lang voor Bluesky:").first).to_be_visible()
+        expect(page.get_by_text("(peer-bluesky, Nederlands). Haal er").first).to_be_visible()
+        page.get_by_label("Tekst (nl)").fill("Kom ook! {{ link }}")
+        page.get_by_label("Tekst (nl)").press("Tab")
+        expect(page.get_by_text("Te lang voor Bluesky:")).to_have_count(0)
+        expect(page.get_by_text("Kom ook! https://verandering.example/agenda").first).to_be_visible()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "planner-checks.png"), full_page=True)
 
 
 def test_bulk_cancel_needs_a_planner_and_a_confirmation(dashboard: str, seeded: Seeded) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1366, "height": 1600})
-        page.set_default_timeout(TIMEOUT_MS)
-        try:
-            viewer = browser.new_page(viewport={"width": 1366, "height": 1400})
-            viewer.set_default_timeout(TIMEOUT_MS)
-            viewer.goto(f"{dashboard}/schedule")
-            viewer.get_by_label("Gebruikersnaam").fill("vera")
-            viewer.get_by_label("Wachtwoord").fill(PASSWORD)
-            viewer.get_by_role("button", name="Inloggen").click()
-            viewer.get_by_role("heading", name="Vraagt aandacht").wait_for()
-            wait_idle(viewer)
-            expect(viewer.get_by_text("2 van 2 · pagina 1 van 1")).to_be_visible()  # she sees them, cannot act
-            expect(viewer.get_by_role("button", name="Annuleren", exact=False)).to_have_count(0)
-            expect(viewer.get_by_text("Posts kiezen")).to_have_count(0)
-            log_in(page, dashboard)
-            page.get_by_test_id("stSidebarNav").get_by_text("Planning", exact=True).click()
-            expect(page.get_by_text("2 van 2 · pagina 1 van 1")).to_be_visible()
-            page.get_by_text("Alle 2 op deze pagina kiezen").click()
-            page.get_by_role("button", name="Annuleren (2)").click()
-            expect(page.get_by_text("Weet je het zeker? 2 post(s) annuleren.")).to_be_visible()
-            page.get_by_role("button", name="Ja: Annuleren").click()
-            expect(page.get_by_text("2 post(s): Annuleren.")).to_be_visible()
-            expect(page.get_by_text(f"post {seeded.failed_id} · peer-bluesky · ")).to_be_visible()
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "schedule-bulk-cancelled.png"), full_page=True)
-
-        except Exception:
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            for number, each in enumerate(p for c in browser.contexts for p in c.pages):
-                each.screenshot(path=str(ARTIFACTS / f"bulk-failure-{number}.png"))
-            raise
-        finally:
-            browser.close()
+    with chromium("bulk") as browser:
+        viewer = open_page(browser)
+        sign_in(viewer, f"{dashboard}/schedule", user="vera")
+        viewer.get_by_role("heading", name="Vraagt aandacht").wait_for()
+        expect(viewer.get_by_text("2 van 2 · pagina 1 van 1")).to_be_visible()  # she sees them, cannot act
+        expect(viewer.get_by_role("button", name="Annuleren", exact=False)).to_have_count(0)
+        expect(viewer.get_by_text("Posts kiezen")).to_have_count(0)
+        page = open_page(browser, height=1600)
+        log_in(page, dashboard)
+        page.get_by_test_id("stSidebarNav").get_by_text("Planning", exact=True).click()
+        expect(page.get_by_text("2 van 2 · pagina 1 van 1")).to_be_visible()
+        page.get_by_text("Alle 2 op deze pagina kiezen").click()
+        page.get_by_role("button", name="Annuleren (2)").click()
+        expect(page.get_by_text("Weet je het zeker? 2 post(s) annuleren.")).to_be_visible()
+        page.get_by_role("button", name="Ja: Annuleren").click()
+        expect(page.get_by_text("2 post(s): Annuleren.")).to_be_visible()
+        expect(page.get_by_text(f"post {seeded.failed_id} · peer-bluesky · ")).to_be_visible()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "schedule-bulk-cancelled.png"), full_page=True)
     db = seeded.database()
     with db.session() as s:
         assert {s.get(Post, i).status for i in (seeded.failed_id, seeded.manual_id)} == {"cancelled"}
