@@ -89,11 +89,15 @@ def chosen_filters() -> dict[str, str]:
 
 
 def _format_choice(name: str) -> Any:
+    """The words are looked up now, in this run's language (the function may be called after the run)."""
+    every = t("filter.all")
+    periods = {"all": every, "30d": t("filter.30d"), "90d": t("filter.90d"), "12m": t("filter.12m")}
+
     def fmt(value: str) -> str:
         if value == "":
-            return t("filter.all")
+            return every
         if name == "period" and not value.isdigit():
-            return {"all": t("filter.all"), "30d": "30 d", "90d": "90 d", "12m": "12 m"}[value]
+            return periods[value]
         return value
 
     return fmt
@@ -157,13 +161,25 @@ def table(rows: Sequence[Mapping[str, Any]] | pd.DataFrame, *, key: str, columns
     if frame.empty:
         st.caption(t("ov.none"))
         return frame
-    shown = frame[[c for c in columns if c in frame.columns]].rename(columns=dict(columns))
+    shown = cells_in_words(frame[[c for c in columns if c in frame.columns]], links=links)
+    shown = shown.rename(columns=dict(columns))
     config = {columns[c]: st.column_config.LinkColumn(columns[c]) for c in links if c in columns}
     st.dataframe(shown, hide_index=True, column_config=config, key=f"table_{key}",
                  height=height or "auto", width="stretch")
     st.download_button(t("csv"), shown.to_csv(index=False).encode("utf-8"), file_name=f"{key}.csv",
                        mime="text/csv", key=f"csv_{key}", icon=":material/download:")
     return shown
+
+
+def cells_in_words(frame: pd.DataFrame, *, links: Sequence[str] = ()) -> pd.DataFrame:
+    """No cell left for the grid to draw as "None": a missing value is "–" (an empty link stays empty),
+    and a decimal is written the reader's way (9,5 / 9.5)."""
+    def cell(value: Any, *, link: bool) -> Any:
+        if value is None or (isinstance(value, float) and pd.isna(value)):
+            return "" if link else "–"
+        return i18n.number(value) if isinstance(value, float) else value
+
+    return frame.apply(lambda column: column.map(lambda v: cell(v, link=column.name in links)))
 
 
 def line_chart(frame: pd.DataFrame, *, x: str, series: Mapping[str, str], title: str, key: str) -> None:

@@ -21,9 +21,10 @@ ui.table(rows, key="meetings", columns={
 
 if rows:
     by_id = {r["id"]: r for r in rows}
-    if st.query_params.get("meeting", "").isdigit() and "meeting_pick" not in st.session_state:
-        wanted = int(st.query_params["meeting"])
-        st.session_state["meeting_pick"] = wanted if wanted in by_id else rows[0]["id"]
+    held = next((r["id"] for r in rows if r["attendance"] != "–"), rows[0]["id"])  # latest with an outcome
+    if "meeting_pick" not in st.session_state or st.session_state["meeting_pick"] not in by_id:
+        wanted = int(st.query_params["meeting"]) if st.query_params.get("meeting", "").isdigit() else held
+        st.session_state["meeting_pick"] = wanted if wanted in by_id else held
     chosen = st.selectbox(t("meet.pick"), list(by_id), key="meeting_pick",
                           format_func=lambda i: f"{by_id[i]['start']} · {by_id[i]['key']}")
     st.query_params["meeting"] = str(chosen)

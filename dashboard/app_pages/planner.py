@@ -46,8 +46,8 @@ with left:
     if saved is not None:
         st.button("↺ " + t("plan.name") + f": {name}", key="plan_load", on_click=load_saved, args=(saved,))
     languages = st.multiselect(t("plan.languages"), sorted({*meeting.languages, "nl", "en"}),
-                               default=list(meeting.languages), key="plan_languages")
-    channels = st.multiselect(t("plan.channels"), loaders.channel_names(), key="plan_channels",
+                               default=list(meeting.languages), key="plan_languages", placeholder=t("choose"))
+    channels = st.multiselect(t("plan.channels"), loaders.channel_names(), key="plan_channels", placeholder=t("choose"),
                               default=loaders.channel_names()[:1])
     cols = st.columns(2)
     day = cols[0].date_input(t("plan.date"), value=(local_start - timedelta(days=2)).date(), key="plan_date")

@@ -78,7 +78,7 @@ by_id = {item["post_id"]: item for item in shown if item["post_id"] is not None}
 if by_id and user.can(Role.PLANNER):
     every = st.checkbox(t("sched.all_on_page", n=i18n.number(len(by_id))), key="sched_all")
     chosen = list(by_id) if every else st.multiselect(
-        t("sched.choose"), list(by_id), key="sched_chosen",
+        t("sched.choose"), list(by_id), key="sched_chosen", placeholder=t("choose"),
         format_func=lambda i: f"{in_words(by_id[i])['what']} · {by_id[i]['channel']} · "
                               f"{ui.local_time(by_id[i]['since'], tz)} · {t('col.post')} {i}")
     retryable = [i for i in chosen if by_id[i]["what"] in RETRYABLE]

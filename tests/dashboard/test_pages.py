@@ -251,3 +251,24 @@ def test_schedule_moves_a_failed_post_to_a_new_local_time(seeded: Seeded) -> Non
         post = s.get(Post, post_id)
         assert post.status == "approved" and post.due_at == datetime(2027, 3, 28, 16, 30, tzinfo=UTC)  # CEST
     db.dispose()
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_no_table_cell_reads_none_and_decimals_follow_the_language(seeded: Seeded, lang: str) -> None:
+    """st.dataframe draws a missing value as a grey "None": every cell holds words, a number or "–"."""
+    at = app(lang=lang).run()
+    for page in ("overview", "campaigns", "meetings", "communities", "schedule", "review"):
+        visit(at, page)
+        for frame in (d.value for d in at.dataframe):
+            assert not frame.isna().any().any(), (page, frame[frame.isna().any(axis=1)].head())
+            floats = [v for v in frame.to_numpy().ravel() if isinstance(v, float)]
+            assert not floats, (page, floats[:3])  # written per language (9,5 / 9.5), not left to the grid
+        if lang == "nl":  # Streamlit's own English placeholder ("Choose options") replaced
+            assert all(m.placeholder == "Kies…" for m in at.multiselect), page
+
+
+def test_meetings_page_opens_on_the_latest_meeting_with_an_outcome(seeded: Seeded) -> None:
+    at = app().run()
+    visit(at, "meetings")
+    assert "Nog geen aanwezigheid of evaluatie ingevoerd." not in texts(at)  # not a future meeting
+    assert "Aanwezigen · offline (aanwezigen)" in metrics(at)
