@@ -214,13 +214,21 @@ def number_axis() -> alt.Axis:
 
 def bar_chart(frame: pd.DataFrame, *, category: str, value: str, title: str, key: str,
               colour: str | None = None) -> None:
+    """Horizontal bars, largest first, with full names (never cut) and "geen gegevens" where a row has
+    no figure (a platform that reports no reach), so an empty bar is not read as zero."""
     if frame.empty:
         return
-    enc: dict[str, Any] = {"y": alt.Y(f"{category}:N", sort="-x", title=None),
-                           "x": alt.X(f"{value}:Q", title=None, axis=number_axis()), "tooltip": [category, value]}
+    data = frame.assign(shown=frame[value].map(i18n.number),
+                        note=frame[value].map(lambda v: "" if v else t("chart.no_data")))
+    order = list(data.sort_values(value, ascending=False, kind="stable")[category])
+    y = alt.Y(f"{category}:N", sort=order, title=None, axis=alt.Axis(labelLimit=0))
+    enc: dict[str, Any] = {"y": y, "x": alt.X(f"{value}:Q", title=None, axis=number_axis()),
+                           "tooltip": [alt.Tooltip(f"{category}:N", title=" "), alt.Tooltip("shown:N", title=" ")]}
     if colour:
         enc["color"] = alt.Color(f"{colour}:N", title=None, legend=alt.Legend(orient="bottom"))
-    st.altair_chart(alt.Chart(frame, title=title).mark_bar().encode(**enc), key=f"chart_{key}", width="stretch")
+    base = alt.Chart(data, title=title)
+    notes = base.mark_text(align="left", dx=4, color="gray").encode(y=y, x=alt.datum(0), text="note:N")
+    st.altair_chart(base.mark_bar().encode(**enc) + notes, key=f"chart_{key}", width="stretch")
 
 
 def default_day(moment: datetime | None = None) -> date:

@@ -140,6 +140,10 @@ def test_every_page_in_both_languages_shows_words_not_codes(dashboard: str, seed
         text = page.evaluate(SHOWN_TEXT)
         if found := wrong_numbers(lang, text):
             seen[f"{lang}/{title} numbers"] = found
+        if title in ("Gemeenschappen & platforms", "Communities & platforms"):  # platforms without reach
+            no_data = {"nl": "geen gegevens", "en": "no data"}[lang]
+            if no_data not in text:
+                seen[f"{lang}/{title} empty bars"] = [f"no '{no_data}'"]
         for button in page.get_by_test_id("stDownloadButton").all():
             with page.expect_download() as download:
                 button.click()
