@@ -35,13 +35,13 @@ def need_browser() -> None:
 
 
 @contextmanager
-def serve(config: Path) -> Iterator[str]:
-    """`streamlit run dashboard/app.py` on a free loopback port; yields its URL once it says it serves."""
+def serve(config: Path, *, app: Path = APP) -> Iterator[str]:
+    """`streamlit run dashboard/app.py` (or `app`) on a free loopback port; yields its URL once it serves."""
     need_browser()
     port = free_port()
     env = {**os.environ, "OUTREACH_CONFIG": str(config), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -118,11 +118,11 @@ def open_page(browser_or_context: Any, *, height: int = 1400, **options: Any) ->
     return page
 
 
-def sign_in(page: Any, url: str, *, user: str = "rita") -> None:
+def sign_in(page: Any, url: str, *, user: str = "rita", password: str = PASSWORD) -> None:
     """Open `url` (any page, with its query) and sign in; waits until the page has drawn."""
     page.goto(url)
     page.get_by_label("Gebruikersnaam").fill(user)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_label("Wachtwoord").fill(password)
     page.get_by_role("button", name="Inloggen").click()
     page.get_by_test_id("stSidebarNav").wait_for()
     wait_idle(page)
