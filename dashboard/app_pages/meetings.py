@@ -41,7 +41,7 @@ if rows:
         with cols[1]:
             ui.show_count(t("col.youth"), meeting["young"], kind="offline")
         with cols[2]:
-            ui.show_count(t("col.evaluation"), "–" if meeting["evaluation"] is None else f"{meeting['evaluation']}")
+            ui.show_count(t("col.evaluation"), "–" if meeting["evaluation"] is None else i18n.number(meeting["evaluation"]))
         if meeting["notes"]:
             st.caption(meeting["notes"])
     st.markdown(f"**{t('meet.posts')}**")

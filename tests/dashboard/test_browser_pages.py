@@ -40,7 +40,7 @@ def raw_words(lang: str, text: str) -> list[str]:
     return sorted(set(found + (ENGLISH_ON_DUTCH.findall(text) if lang == "nl" else [])))
 
 
-NUMBER_IN_OTHER_LANGUAGE = {"nl": re.compile(r"\d\.\d+ ?%|\b\d{1,3}(?:,\d{3})+\b"),  # 20.6%, 25,931
+NUMBER_IN_OTHER_LANGUAGE = {"nl": re.compile(r"\d\.\d+ ?%|\b\d{1,3}(?:,\d{3})+\b|\b\d{1,2}\.\d\b"),  # 9.5
                             "en": re.compile(r"\d,\d+ ?%|\b\d{1,3}(?:\.\d{3})+\b")}  # 20,6%, 25.931
 # The main area's text as a reader sees it: icons (drawn from a font by their names) left out.
 SHOWN_TEXT = """() => { const main = document.querySelector('[data-testid="stMain"]').cloneNode(true);
@@ -64,7 +64,7 @@ def _visit_every_page(page: Any, shots: Path, *, on_page: Any) -> None:
             page.get_by_test_id("stSidebar").get_by_test_id("stButtonGroup").get_by_text("EN", exact=True).click()
         for number, title in enumerate(PAGES[lang], start=1):
             page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
-            page.get_by_role("heading", name=title).first.wait_for()
+            page.get_by_role("heading", name=title, exact=True, level=1).wait_for()  # the new page's own title
             wait_idle(page)
             page.screenshot(path=str(shots / f"page-{lang}-{number:02d}.png"), full_page=True)
             on_page(lang, title)
@@ -114,7 +114,7 @@ def test_filters_survive_page_changes_and_a_copied_link(dashboard: str, seeded: 
             wait_idle(page)
         for title in ("Campagnes", "Planning", "Bijeenkomsten", "Gemeenschappen & platforms"):
             page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
-            page.get_by_role("heading", name=title).first.wait_for()
+            page.get_by_role("heading", name=title, exact=True, level=1).wait_for()  # the new page's own title
             wait_idle(page)
             assert "organisation=IOT" in page.url and "platform=mastodon" in page.url, (title, page.url)
             expect(sidebar.get_by_role("combobox", name="Organisatie")).to_have_value("IOT")
