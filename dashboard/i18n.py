@@ -278,3 +278,11 @@ PLATFORM_NAMES = {"linkedin": "LinkedIn", "tiktok": "TikTok", "youtube": "YouTub
 def platform_name(platform: str) -> str:
     """"Bluesky" for "bluesky" (brand spelling, the same in every language)."""
     return PLATFORM_NAMES.get(platform, platform.capitalize())
+
+
+# How a date picker writes its date, per language (Streamlit takes only these three patterns).
+DATE_INPUTS: dict[Lang, str] = {Lang.NL: "DD-MM-YYYY", Lang.EN: "YYYY-MM-DD"}
+
+
+def date_input_format() -> str:
+    return DATE_INPUTS[current()]

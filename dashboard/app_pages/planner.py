@@ -50,7 +50,8 @@ with left:
     channels = st.multiselect(t("plan.channels"), loaders.channel_names(), key="plan_channels", placeholder=t("choose"),
                               default=loaders.channel_names()[:1])
     cols = st.columns(2)
-    day = cols[0].date_input(t("plan.date"), value=(local_start - timedelta(days=2)).date(), key="plan_date")
+    day = cols[0].date_input(t("plan.date"), value=(local_start - timedelta(days=2)).date(), key="plan_date",
+                             format=i18n.date_input_format())
     clock = cols[1].time_input(t("plan.time"), value=time(18, 0), key="plan_time", step=300)
     card = st.selectbox(t("plan.card"), ["", *CARD_TEMPLATES], key="plan_card",
                         format_func=lambda c: c or t("plan.no_card"))

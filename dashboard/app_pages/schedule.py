@@ -114,7 +114,8 @@ if by_id and user.can(Role.PLANNER):
         else:
             with st.form(f"move_{post_id}"):
                 when = st.columns(2)
-                day = when[0].date_input(t("col.due"), key=f"move_day_{post_id}")
+                day = when[0].date_input(t("col.due"), key=f"move_day_{post_id}",
+                                    format=i18n.date_input_format())
                 at = when[1].time_input(t("sched.time"), key=f"move_time_{post_id}")
                 st.caption(t("sched.reschedule_help"))
                 if st.form_submit_button(t("sched.reschedule")):
