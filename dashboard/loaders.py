@@ -1,6 +1,6 @@
 """The dashboard's only door to the library: cached reads (`st.cache_data`, TTL) and writes that clear them.
 
-Reads go to `outreach.analytics` (and `dashboard.queries` for what analytics does not offer yet);
+Reads go to `outreach.analytics` (the only reader: every figure and row a page shows comes from there);
 writes go through `outreach.planning` (review actions, dashboard posts). Pages import this module,
 never `outreach.db` or `outreach.connectors`.
 """
@@ -16,12 +16,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import i18n, queries
+from dashboard import i18n
 from dashboard.auth import Account, load_accounts
 from dashboard.i18n import t
-from dashboard.queries import FilterOptions
 from outreach import analytics
-from outreach.analytics import Dimension, Filters
+from outreach.analytics import Dimension, FilterOptions, Filters
 from outreach.config import Settings, load_settings
 from outreach.db import Database
 from outreach.harvest.settings import HarvestSettings, harvest_settings
@@ -67,15 +66,12 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-
-
-
 # -- reads --------------------------------------------------------------------------------------
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def filter_options() -> FilterOptions:
-    return queries.filter_options(database())
+    return analytics.filter_options(database())
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
@@ -86,6 +82,18 @@ def overview(filters: Filters) -> analytics.Overview:
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def totals(filters: Filters, by: Dimension | None = None) -> list[analytics.Totals]:
     return analytics.totals(database(), by=by, filters=filters, hs=programme())
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def ratios(filters: Filters) -> analytics.Ratios:
+    """Engagement rate and youth share, each over the posts where both its parts exist."""
+    return analytics.ratios(database(), filters=filters, hs=programme())
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def definition_changes(filters: Filters) -> list[Any]:
+    """Metric definitions that change inside the view (footnoted under the trend)."""
+    return analytics.definition_changes(database(), filters=filters)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
@@ -117,14 +125,15 @@ def top_posts(filters: Filters, limit: int = 10) -> list[analytics.TopPost]:
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def meetings(filters: Filters, community: str | None) -> list[dict[str, Any]]:
-    return queries.meeting_rows(database(), start=filters.start, end=filters.end,
-                                organisation=filters.organisation, campaign=filters.campaign, community=community,
-                                threshold=programme().privacy_threshold)
+    from dataclasses import replace
+
+    return analytics.meeting_rows(database(), filters=replace(filters, community=community or filters.community),
+                                  hs=programme())
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def meeting_posts(meeting_id: int) -> list[dict[str, Any]]:
-    return queries.meeting_posts(database(), meeting_id, threshold=programme().privacy_threshold)
+    return analytics.meeting_posts(database(), meeting_id, hs=programme())
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
@@ -141,12 +150,12 @@ def attention(limit: int = 5000) -> list[dict[str, Any]]:
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def review_queue() -> list[dict[str, Any]]:
-    return queries.review_queue(database())
+    return analytics.review_queue(database())
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def audit_trail(limit: int = 200) -> list[dict[str, Any]]:
-    return queries.audit_trail(database(), limit=limit)
+    return analytics.audit_trail(database(), limit=limit)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
@@ -168,15 +177,6 @@ def card_preview(draft: dashboard_posts.DraftPost, meeting: dashboard_posts.Meet
                  ) -> tuple[bytes, str]:
     card = dashboard_posts.preview_card(draft, meeting, language)
     return card.data, card.alt_text
-
-
-def archive_exporter() -> Any | None:
-    """`outreach.archive`'s export function when this version has it, else None."""
-    try:
-        from outreach.archive import export_archive
-    except ImportError:
-        return None
-    return export_archive
 
 
 def export_archive(first: date, last: date, *, language: str = "nl") -> list[Path]:

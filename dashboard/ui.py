@@ -12,10 +12,13 @@ from zoneinfo import ZoneInfo
 import altair as alt
 import pandas as pd
 import streamlit as st
+from babel.dates import format_date
 
 from dashboard import i18n
 from dashboard.i18n import t
 from dashboard.loaders import FilterOptions, Filters
+from outreach.privacy import HIDDEN
+from outreach.safecsv import frame_csv_bytes
 
 # Filter name -> URL query parameter; the widget key is "f_" + the name.
 FILTER_PARAMS = ("period", "organisation", "community", "platform", "campaign", "language")
@@ -123,7 +126,23 @@ def count_text(count: Any) -> str:
 
 
 def percent(value: float | None) -> str:
+    """A share in the page's language (Babel): 9,1% in Dutch, 9.1% in English."""
     return i18n.percent(value)
+
+
+def number(value: float | None) -> str:
+    return "–" if value is None else i18n.number(value)
+
+
+def day(value: date) -> str:
+    """A date in the page's language: 21 april 2025 / 21 April 2025."""
+    return format_date(value, "long", locale=i18n.LOCALES[i18n.current()])
+
+
+def basis(ratio: Any, *, note: str = "ov.basis") -> str:
+    """What a ratio is computed over, in words: "over 4.316 posts op Instagram, Facebook"."""
+    platforms = ", ".join(i18n.platform_name(p) for p in ratio.platforms)
+    return t(note, n=number(ratio.basis_posts), platforms=platforms or "–")
 
 
 SOURCE_SHARE = re.compile(r"^(?P<metric>\w+) youth share (?P<share>[\d.]+)%$")
@@ -166,7 +185,9 @@ def table(rows: Sequence[Mapping[str, Any]] | pd.DataFrame, *, key: str, columns
     config = {columns[c]: st.column_config.LinkColumn(columns[c]) for c in links if c in columns}
     st.dataframe(shown, hide_index=True, column_config=config, key=f"table_{key}",
                  height=height or "auto", width="stretch")
-    st.download_button(t("csv"), shown.to_csv(index=False).encode("utf-8"), file_name=f"{key}.csv",
+    if shown.isin([HIDDEN]).any().any():
+        st.caption(t("privacy.hidden"))
+    st.download_button(t("csv"), frame_csv_bytes(shown), file_name=f"{key}.csv",
                        mime="text/csv", key=f"csv_{key}", icon=":material/download:")
     return shown
 
@@ -229,10 +250,6 @@ def bar_chart(frame: pd.DataFrame, *, category: str, value: str, title: str, key
     base = alt.Chart(data, title=title)
     notes = base.mark_text(align="left", dx=4, color="gray").encode(y=y, x=alt.datum(0), text="note:N")
     st.altair_chart(base.mark_bar().encode(**enc) + notes, key=f"chart_{key}", width="stretch")
-
-
-def default_day(moment: datetime | None = None) -> date:
-    return (moment or datetime.now(UTC)).date()
 
 
 TOTALS_COLUMNS = ("label", "posts", "reach", "engagement", "youth_measured", "youth_estimated", "youth_offline")

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import case, func, literal, select
 
+from outreach import privacy
 from outreach.db import Database
 from outreach.db.models import (
     Approval,
@@ -30,7 +31,7 @@ from outreach.db.models import (
     PostMetricsLatest,
     PostYouthEstimate,
 )
-from outreach.domain import MeetingKind, PostStatus
+from outreach.domain import MeetingKind, Platform, PostStatus
 from outreach.harvest.settings import HarvestSettings
 from outreach.harvest.values import Count, ReachKind, YouthReach, YouthTotals
 from outreach.harvest.youth import OFFLINE_BUCKETS, post_youth_reach
@@ -83,6 +84,8 @@ class Totals:
     views: Count
     engagement: Count
     youth: YouthTotals
+    posts_with_reach: int = 0  # platforms that report no reach (Mastodon, Bluesky) show "–", not 0
+    posts_with_views: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,16 +97,23 @@ class Point:
 
 @dataclass(frozen=True, slots=True)
 class MeetingsProgress:
-    """Community meetings held against the target and the linear five-year plan."""
+    """Community meetings held in the view against the plan that fits it: the programme target
+    prorated for the period shown, or one organisation's own plan; no plan (None), no verdict."""
 
     held: int
     planned: int  # community meetings in the database, held or to come
-    target: int
-    expected_by_now: float
-    on_track: bool
+    target: int  # the programme's five-year target
+    expected_by_now: float | None  # the plan's part up to now (or the period's end)
+    on_track: bool | None  # None: no plan fits this view
     with_outcome: int
     attendance: Count
     young_attendance: Count
+    plan: float | None = None  # the plan for the whole period shown
+    alliance_held: int | None = None  # for a part of the alliance (one organisation, city, ...): all held
+
+    @property
+    def share_of_alliance(self) -> float | None:
+        return self.held / self.alliance_held if self.alliance_held else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +217,8 @@ def _post_sums() -> list[Any]:
     estimated = case((R.youth_reach.is_(None), Y.estimated))
     return [func.count(Post.id), func.sum(R.reach), func.sum(R.views),
             func.sum(sum((func.coalesce(c, 0) for c in ENGAGEMENT), literal(0))),
-            func.sum(R.youth_reach), func.count(R.youth_reach), func.sum(estimated), func.count(estimated)]
+            func.sum(R.youth_reach), func.count(R.youth_reach), func.sum(estimated), func.count(estimated),
+            func.count(R.reach), func.count(R.views)]
 
 
 def _young_expr(hs: HarvestSettings) -> Any:
@@ -234,7 +245,8 @@ def _offline(db: Database, by: Dimension | None, f: Filters, hs: HarvestSettings
 
 
 def _post_rows(db: Database, by: Dimension | None, f: Filters) -> list[list[Any]]:
-    """[key, label, posts, reach, views, engagement, measured, n measured, estimated, n estimated]."""
+    """[key, label, posts, reach, views, engagement, measured, n measured, estimated, n estimated,
+    n with reach, n with views]."""
     if by is None:
         query = _post_filters(_joined_posts(*_post_sums()), f)
     else:
@@ -265,19 +277,43 @@ def totals(db: Database, *, by: Dimension | None = None, filters: Filters | None
     if by is Dimension.THEME:
         rows, offline, labels = _explode_themes(db, rows, offline)
     grouped = {r[0]: r for r in rows}
-    empty = [None, None, 0, None, None, None, None, 0, None, 0]
-    t = hs.privacy_threshold
-    result = []
+    empty = [None, None, 0, None, None, None, None, 0, None, 0, 0, 0]
+    raw: dict[Any, dict[str, Any]] = {}
     for k in {*grouped, *offline}:
-        _, _, n, reach, views, engaged, measured, n_measured, estimated, n_estimated = grouped.get(k, empty)
-        raw = {ReachKind.MEASURED: measured, ReachKind.ESTIMATED: estimated, ReachKind.OFFLINE: offline.get(k)}
-        posts = {ReachKind.MEASURED: n_measured, ReachKind.ESTIMATED: n_estimated,
-                 ReachKind.UNKNOWN: n - n_measured - n_estimated}
+        _, _, n, reach, views, engaged, measured, n_measured, estimated, n_estimated, *with_ = grouped.get(k, empty)
+        raw[k] = {"posts": n, "with": with_, "reach": reach, "views": views, "engagement": engaged, ReachKind.MEASURED: measured,
+                  ReachKind.ESTIMATED: estimated, ReachKind.OFFLINE: offline.get(k),
+                  "youth_posts": {ReachKind.MEASURED: n_measured, ReachKind.ESTIMATED: n_estimated,
+                                  ReachKind.UNKNOWN: n - n_measured - n_estimated}}
+    counts = _protected(raw, additive=by not in (None, Dimension.THEME), threshold=hs.privacy_threshold)
+    result = []
+    for k, r in raw.items():
+        c = counts[k]
         label = "all" if by is None else str(labels.get(k) or k or "(no meeting)")
-        result.append((-(reach or 0), label, Totals(
-            None if k is None else str(k), label, n, Count.of(reach, threshold=t), Count.of(views, threshold=t),
-            Count.of(engaged, threshold=t), YouthTotals.build(raw, posts, threshold=t))))
+        youth = YouthTotals({kind: c[kind] for kind in (ReachKind.MEASURED, ReachKind.ESTIMATED, ReachKind.OFFLINE)},
+                            r["youth_posts"])
+        result.append((-(r["reach"] or 0), label, Totals(None if k is None else str(k), label, r["posts"],
+                                                         c["reach"], c["views"], c["engagement"], youth,
+                                                         int(r["with"][0] or 0), int(r["with"][1] or 0))))
     return [item for *_, item in sorted(result, key=lambda r: (r[0], r[1]))]
+
+
+MEASURES = ("reach", "views", "engagement", ReachKind.MEASURED, ReachKind.ESTIMATED, ReachKind.OFFLINE)
+
+
+def _protected(raw: dict[Any, dict[str, Any]], *, additive: bool, threshold: int) -> dict[Any, dict[str, Count]]:
+    """Each measure as privacy-safe counts. Groups that add up to the overall figure (every dimension
+    but theme) are protected together with that total, so the total minus the others reveals no "<10"."""
+    result: dict[Any, dict[str, Count]] = {k: {} for k in raw}
+    for measure in MEASURES:
+        values: dict[Any, Any] = {("group", k): r[measure] for k, r in raw.items()}
+        known = [v for v in values.values() if v is not None]
+        values["total"] = sum(known) if known else None
+        sums = [privacy.Sum("total", tuple(k for k in values if k != "total"))] if additive else []
+        cells = privacy.protect(values, sums, threshold=threshold)
+        for (_, k), count in ((key, c) for key, c in cells.items() if key != "total"):
+            result[k][measure] = count
+    return result
 
 
 def _explode_themes(db: Database, rows: list[list[Any]], offline: dict[Any, float]) -> tuple[Any, Any, Any]:
@@ -340,8 +376,27 @@ def timeseries(db: Database, *, metric: str = "reach", bucket: str = "month", by
         query = _post_filters(_joined_posts(period, key, value).group_by(period, key), f)
     with db.session() as s:
         rows = s.execute(query.order_by(period)).all()
-    return [Point(str(p), None if k is None else str(k), Count.of(v, threshold=hs.privacy_threshold))
-            for p, k, v in rows]
+    return _protected_points(rows, threshold=hs.privacy_threshold)
+
+
+def _protected_points(rows: list[Any], *, threshold: int) -> list[Point]:
+    """Periods × groups as a table whose margins (per period, per group, overall) others show: no
+    "<10" point can be recovered from them."""
+    periods = list(dict.fromkeys(str(p) for p, _, _ in rows))
+    keys = list(dict.fromkeys(None if k is None else str(k) for _, k, _ in rows))
+    values: dict[Any, Any] = {(p, k): 0 for p in periods for k in keys}
+    for p, k, v in rows:
+        values[(str(p), None if k is None else str(k))] = v
+    margin_keys = ["__group__" if k is None else k for k in keys]  # None marks margins in table_sums
+    cells = {(p, m): values[(p, k)] for p in periods for k, m in zip(keys, margin_keys, strict=True)}
+    for p in periods:
+        cells[(p, None)] = sum(v or 0 for (q, _), v in cells.items() if q == p and _ is not None)
+    for m in margin_keys:
+        cells[(None, m)] = sum(v or 0 for (q, n), v in cells.items() if n == m and q is not None)
+    cells[(None, None)] = sum(v or 0 for (q, n), v in cells.items() if q is not None and n is not None)
+    safe = privacy.protect(cells, privacy.table_sums(periods, margin_keys), threshold=threshold)
+    return [Point(str(p), None if k is None else str(k),
+                  safe[(str(p), "__group__" if k is None else str(k))]) for p, k, _ in rows]
 
 
 def post_youth(db: Database, post_id: int, *, hs: HarvestSettings | None = None) -> YouthReach:
@@ -359,8 +414,10 @@ def post_youth(db: Database, post_id: int, *, hs: HarvestSettings | None = None)
 
 def meetings_progress(db: Database, *, now: datetime, filters: Filters | None = None,
                       hs: HarvestSettings | None = None, tolerance: float = 0.1) -> MeetingsProgress:
-    """Community meetings only: held by `now` vs the target, on track if within `tolerance` of the
-    linear plan from the programme start (configured, else the first community meeting)."""
+    """Community meetings only, held by `now`, against the plan that fits the view: the target spread
+    linearly over the programme (configured start, else the first community meeting) and prorated for the
+    period shown; for one organisation its own plan if configured, else no verdict but its share of
+    all meetings held in the period. On track if within `tolerance` of the plan's part up to now."""
     f, hs = filters or Filters(), hs or HarvestSettings()
     m, o = Meeting, MeetingOutcome
     attendance = sum((getattr(o, c) for c in OFFLINE_BUCKETS), literal(0)) + o.age_unknown
@@ -370,15 +427,25 @@ def meetings_progress(db: Database, *, now: datetime, filters: Filters | None = 
              .join(Organisation, Organisation.id == m.organisation_id).where(m.kind == MeetingKind.COMMUNITY.value))
     with db.session() as s:
         planned, held, first, with_outcome, attended, young = s.execute(_meeting_filters(query, f)).one()
+        part = bool(f.organisation or f.community or f.city or f.campaign)
+        alliance = replace(f, organisation=None, community=None, city=None, campaign=None)
+        alliance_held = s.execute(_meeting_filters(query, alliance)).one()[1] if part else None
+    held = int(held or 0)
     start = hs.programme_start or first or now
     span = timedelta(days=365.25 * hs.programme_years)
-    fraction = min(1.0, max(0.0, (now - start) / span))
-    expected = hs.meetings_target * fraction
+    whole = hs.meetings_target if not part else hs.organisation_target(f.organisation) if f.organisation else None
+    plan = expected = on_track = None
+    if whole is not None:
+        view_start, view_end = max(start, f.start or start), min(start + span, f.end or start + span)
+        def part_of(until: datetime) -> float:
+            return whole * min(1.0, max(0.0, (until - view_start) / span))
+        plan, expected = part_of(view_end), part_of(min(view_end, now))
+        on_track = held >= expected * (1 - tolerance)
     t = hs.privacy_threshold
-    return MeetingsProgress(int(held or 0), int(planned or 0), hs.meetings_target, expected,
-                            (held or 0) >= expected * (1 - tolerance), int(with_outcome or 0),
+    return MeetingsProgress(held, int(planned or 0), hs.meetings_target, expected, on_track, int(with_outcome or 0),
                             Count.of(attended if with_outcome else None, threshold=t),
-                            Count.of(young if with_outcome else None, threshold=t))
+                            Count.of(young if with_outcome else None, threshold=t), plan,
+                            None if alliance_held is None else int(alliance_held or 0))
 
 
 def top_posts(db: Database, *, metric: str = "reach", limit: int = 10, filters: Filters | None = None,
@@ -406,17 +473,23 @@ MANUAL_LATE_AFTER = timedelta(hours=1)  # a post to place by hand still not conf
 
 def needs_attention(db: Database, *, now: datetime, limit: int = 50) -> list[Attention]:
     """Failed posts, posts still retrying, manual posts due (`manual_due`; `manual_overdue` once
-    MANUAL_LATE_AFTER has passed without a confirmation), rejected posts, channels with auth or
+    MANUAL_LATE_AFTER has passed without a confirmation; on TikTok `tiktok_app`, `tiktok_app_overdue`:
+    a draft to finish in the TikTok app, or a post to check there), rejected posts, channels with auth or
     harvest errors, tokens expiring within TOKEN_WARNING_DAYS."""
     items: list[Attention] = []
     with db.session() as s:
-        posts = s.execute(select(Post.id, Post.channel, Post.status, Post.last_error, Post.updated_at, Post.due_at)
+        posts = s.execute(select(Post.id, Post.channel, Post.status, Post.last_error, Post.updated_at, Post.due_at,
+                                 Post.platform)
                           .where(Post.status.in_([PostStatus.FAILED.value, PostStatus.RETRYING.value,
                                                   PostStatus.MANUAL_DUE.value]))
                           .order_by(Post.updated_at.desc()).limit(limit)).all()
-        for pid, channel, status, error, updated, due in posts:
-            if status == PostStatus.MANUAL_DUE.value:
-                what = "manual_overdue" if due < now - MANUAL_LATE_AFTER else "manual_due"
+        for pid, channel, status, error, updated, due, platform in posts:
+            if status == PostStatus.MANUAL_DUE.value:  # on TikTok: a draft in the app's inbox, or to check there
+                late = due < now - MANUAL_LATE_AFTER
+                if platform == Platform.TIKTOK.value:
+                    what = "tiktok_app_overdue" if late else "tiktok_app"
+                else:
+                    what = "manual_overdue" if late else "manual_due"
                 items.append(Attention(what, channel, error or "to be posted by hand", pid, due))
             else:
                 items.append(Attention(status, channel, error or status, pid, updated))
@@ -436,7 +509,8 @@ def needs_attention(db: Database, *, now: datetime, limit: int = 50) -> list[Att
                 .where(Post.status == PostStatus.REJECTED.value).order_by(Post.updated_at.desc()).limit(limit)):
             items.append(Attention("rejected", channel, why or error or "rejected in review", pid, updated))
         for channel, error, at in s.execute(select(HarvestChannel.channel, HarvestChannel.last_error,
-                                                   HarvestChannel.last_pass_at)
+                                                   func.coalesce(HarvestChannel.last_error_since,
+                                                                 HarvestChannel.last_pass_at))
                                             .where(HarvestChannel.last_error.is_not(None))):
             items.append(Attention("harvest_error", channel, error, None,
                                    datetime.fromtimestamp(at, UTC) if at else None))
@@ -465,3 +539,22 @@ def overview(db: Database, *, now: datetime, filters: Filters | None = None,
                                                         YouthTotals())]
     return Overview(overall, meetings_progress(db, now=now, filters=f, hs=hs), top_posts(db, limit=5, filters=f, hs=hs),
                     needs_attention(db, now=now, limit=20), upcoming(db, now=now, limit=10, filters=f))
+
+
+# The dashboard's row lists live next door (size); they are part of this reader all the same.
+from outreach.analytics_rows import (  # noqa: E402
+    FilterOptions,
+    Ratio,
+    Ratios,
+    audit_trail,
+    definition_changes,
+    filter_options,
+    meeting_posts,
+    meeting_rows,
+    post_counts,
+    ratios,
+    review_queue,
+)
+
+__all__ = ["Dimension", "FilterOptions", "Filters", "audit_trail", "filter_options", "meeting_posts",
+           "meeting_rows", "needs_attention", "post_counts", "overview", "Ratio", "Ratios", "definition_changes", "ratios", "review_queue", "timeseries", "top_posts", "totals"]

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any, NoReturn
 
 from outreach import __version__
 from outreach.config import ConfigError, Settings, load_settings
+from outreach.errors import DatabaseError, ExitCode, OutreachError, UsageError, exit_code
 
 log = logging.getLogger("outreach")
 
 
-class CommandError(Exception):
-    """An error the user can fix; printed as one line without a traceback."""
+class CommandError(UsageError):
+    """A command called with arguments that cannot work; printed as one line without a traceback."""
 
 
 class _ScrubSecrets(logging.Filter):
@@ -53,11 +56,35 @@ def _database(settings: Settings, *, must_exist: bool = True):  # type: ignore[n
     from outreach.db import Database
     from outreach.db.migrate import is_current
 
-    db = Database(settings.database_url)
+    missing = _missing_database_file(settings)
+    if must_exist and missing is not None:  # connecting would create an empty file: say where we looked
+        raise DatabaseError(f"database {missing} does not exist: run `outreach init` first, or check "
+                            f"[database] url in {settings.source}")
+    try:
+        db = Database(settings.database_url)
+    except ImportError as exc:  # a URL for a database whose driver is not installed
+        raise DatabaseError(f"database {_redact_url(settings.database_url)}: no driver installed ({exc.name}); "
+                            "use sqlite:/// or postgresql+psycopg:// (pip install 'outreach[postgres]')") from None
     if must_exist and not is_current(db):
-        raise CommandError("the database is missing or out of date: run `outreach init` first "
+        raise DatabaseError("the database is missing or out of date: run `outreach init` first "
                            f"(database: {_redact_url(settings.database_url)})")
     return db
+
+
+def _missing_database_file(settings: Settings) -> Path | None:
+    from outreach.db.engine import sqlite_path
+
+    path = sqlite_path(settings.database_url)
+    return path if path is not None and not path.exists() else None
+
+
+def _url_password(url: str) -> str | None:
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
 
 
 def _redact_url(url: str) -> str:
@@ -194,7 +221,11 @@ def cmd_reschedule(args: argparse.Namespace) -> int:
     except ValueError:
         raise CommandError(f"--at {args.at!r}: write a local date and time like '2027-03-05 18:00'") from None
     due = local if local.tzinfo else local.replace(tzinfo=ZoneInfo(settings.timezone))
-    print(reschedule(db, args.id, due.astimezone(UTC)).line())
+    try:
+        due_utc = due.astimezone(UTC)
+    except OverflowError:
+        raise CommandError(f"--at {args.at!r} is outside the calendar") from None
+    print(reschedule(db, args.id, due_utc).line())
     return 0
 
 
@@ -275,31 +306,22 @@ def cmd_archive_verify(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from outreach.archive import write_report
-    from outreach.archive.report import PdfError
 
     settings = _settings(args)
     db = _database(settings)
     start, end = _period(args, settings)
-    try:
-        result = write_report(db, settings, Path(args.out), start=start, end=end, organisation=args.organisation,
-                              language=args.language)
-    except PdfError as exc:
-        print(f"outreach: error: {exc}", file=sys.stderr)
-        return 1
+    result = write_report(db, settings, Path(args.out), start=start, end=end, organisation=args.organisation,
+                          language=args.language)
     print(result.html)
     print(result.pdf or result.message)
     return 0
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from outreach.archive import BackupError, backup_database
+    from outreach.archive import backup_database
 
     settings = _settings(args)
-    try:
-        print(backup_database(settings, Path(args.out)).line())
-    except BackupError as exc:
-        print(f"outreach: error: {exc}", file=sys.stderr)
-        return 1
+    print(backup_database(settings, Path(args.out)).line())
     return 0
 
 
@@ -324,8 +346,8 @@ def cmd_channels_check(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if not settings.channels:
         raise CommandError(f"no channels configured in {settings.source}; add [channels.NAME] tables")
-    db = _database(settings, must_exist=False)
-    results = check_channels(db if is_current(db) else None, settings, ConnectorCache(settings),
+    db = None if _missing_database_file(settings) else _database(settings, must_exist=False)
+    results = check_channels(db if db is not None and is_current(db) else None, settings, ConnectorCache(settings),
                              names=args.names or None)
     _print_lines([r.line() for r in results])
     return 0 if all(r.ok for r in results) else 1
@@ -374,6 +396,24 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2027-03-01") from None
 
 
+def _number(low: float, high: float, *, kind: type = int) -> Callable[[str], Any]:
+    """An argparse type for a number within [low, high]: out of range is one line, not an overflow later."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is outside {low:g}–{high:g}")
+        return value
+
+    return parse
+
+
+_post_id = _number(1, 2**63 - 1)
+
+
 def _years(text: str) -> int:
     value = text.strip().lower().removesuffix("y")
     if not value.isdigit() or not 1 <= int(value) <= 10:
@@ -399,8 +439,15 @@ def _campaign_files(paths: Sequence[str]) -> list[Path]:
 # -- parser -----------------------------------------------------------------------------------------
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a wrong argument is one line (the usage block stays behind --help)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(ExitCode.USAGE, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="outreach", description=__doc__.split(":")[0] + ": plan, review, "
+    parser = _Parser(prog="outreach", description=__doc__.split(":")[0] + ": plan, review, "
                                      "publish exactly once, and keep the evidence.")
     parser.add_argument("--version", action="version", version=f"outreach {__version__}")
     parser.add_argument("--config", help="path to outreach.toml (default: $OUTREACH_CONFIG or ./outreach.toml)")
@@ -423,7 +470,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="move the whole timeline so the first post is due in a few seconds (demos, rehearsals)")
 
     def selection(p: argparse.ArgumentParser) -> None:
-        p.add_argument("ids", nargs="*", type=int, metavar="POST_ID")
+        p.add_argument("ids", nargs="*", type=_post_id, metavar="POST_ID")
         p.add_argument("--campaign", help="every matching post of this campaign (slug)")
         p.add_argument("--language", help="only this language variant (e.g. nl, ar)")
         p.add_argument("--channel", help="only this channel")
@@ -441,13 +488,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("cancel", cmd_cancel, "cancel posts that have not been published")
     selection(p)
     p = add("reschedule", cmd_reschedule, "move an unpublished post to a new time (local time)")
-    p.add_argument("id", type=int, metavar="POST_ID")
+    p.add_argument("id", type=_post_id, metavar="POST_ID")
     p.add_argument("--at", required=True, help="new local date and time, e.g. '2027-03-05 18:00'")
-    p = add("confirm", cmd_confirm, "confirm a manual post was posted by hand")
-    p.add_argument("id", type=int, metavar="POST_ID")
+    p = add("confirm", cmd_confirm, "confirm a manual post was posted by hand (or a TikTok draft finished in the app)")
+    p.add_argument("id", type=_post_id, metavar="POST_ID")
     p.add_argument("--permalink", required=True, help="link to the post (or a screenshot path)")
     p.add_argument("--by", required=True, help="who posted it")
-    p.add_argument("--reach", type=int, help="reach figure read off the app, if known (marked as entered by hand)")
+    p.add_argument("--reach", type=_number(0, 10**10), help="reach figure read off the app, if known (marked as entered by hand)")
     p = add("run", cmd_run, "run the worker: publish posts as they fall due (Ctrl-C or SIGTERM stops cleanly)")
     p.add_argument("--once", action="store_true", help="publish everything due now, then exit")
     p.add_argument("--worker-id", help="name of this worker in logs and the audit trail")
@@ -502,18 +549,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="out/cards", help="output folder (default: out/cards)")
     p = add("sandbox", cmd_sandbox, "serve the simulated platform APIs on loopback")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--port", type=_number(0, 65535), default=8765)
     p.add_argument("--media-dir", help="directory served under /media/ (public URLs for Meta and TikTok)")
     p = add("demo", cmd_demo, "sandbox + worker + dashboard on an embedded SQLite database, no accounts needed")
-    p.add_argument("--port", type=int, default=0, help="sandbox port (default: any free port)")
+    p.add_argument("--port", type=_number(0, 65535), default=0, help="sandbox port (default: any free port)")
     p.add_argument("--state-dir", default=".outreach/demo", help="where the demo keeps its database and media")
     p.add_argument("--campaigns", default="campaigns", help="campaign folder to load")
-    p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl-C)")
+    p.add_argument("--duration", type=_number(0.1, 10**7, kind=float), help="stop after this many seconds (default: until Ctrl-C)")
     p.add_argument("--keep", action="store_true", help="keep the previous demo database instead of starting fresh")
     p.add_argument("--no-dashboard", action="store_true", help="do not start the Streamlit dashboard")
     p.add_argument("--history", metavar="YEARS", help="first fill the database with a synthetic programme "
                    "ending today, e.g. 5y: 700 meetings, ~25,000 posts, millions of snapshots")
-    p.add_argument("--scale", type=float, default=1.0, help="size of the synthetic history (default 1.0)")
+    p.add_argument("--scale", type=_number(0.001, 10, kind=float), default=1.0, help="size of the synthetic history (default 1.0)")
     p.add_argument("--seed", type=int, default=2026, help="seed of the synthetic history (deterministic)")
     return parser
 
@@ -524,36 +571,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    settings = Settings()
     try:
-        try:
+        with contextlib.suppress(ConfigError):  # the command itself reports a broken config
             settings = load_settings(args.config)
-        except ConfigError:
-            settings = Settings()
         _setup_logging(settings, args.verbose)
         return args.func(args)
     except KeyboardInterrupt:
-        return 130
+        return ExitCode.INTERRUPTED
     except BrokenPipeError:  # `outreach plan … | head`: the reader went away; not an error
         import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except Exception as exc:  # known error types print one line; anything else is a bug with a traceback
-        from outreach.cards import CardError, TemplateError, TextEngineError
-        from outreach.connectors.errors import ConnectorError
-        from outreach.planning.review import ReviewError
+    except Exception as exc:  # every error is one line and an exit code; `-v` adds the traceback
+        secrets = [*settings.secret_values(), _url_password(settings.database_url)]
+        return _report_error(exc, verbose=args.verbose, secrets=[s for s in secrets if s])
 
-        known: tuple[type[BaseException], ...] = (CommandError, ConfigError, ConnectorError, ReviewError,
-                                                  CardError, TemplateError, TextEngineError)
-        try:
-            from outreach.planning import CampaignError
 
-            if isinstance(exc, CampaignError):
-                _print_lines(exc.errors)
-                return 1
-        except ImportError:
-            pass
-        if isinstance(exc, known):
-            print(f"outreach: error: {exc}", file=sys.stderr)
-            return 2
-        raise
+def _report_error(exc: Exception, *, verbose: bool, secrets: Sequence[str] = ()) -> int:
+    from outreach.planning import CampaignError
+
+    def say(line: str, *, out: object = sys.stderr) -> None:
+        for secret in secrets:  # an error message never shows a token, whatever raised it
+            line = line.replace(secret, "***") if secret else line
+        print(line, file=out)  # type: ignore[call-overload]
+
+    if verbose:
+        import traceback
+
+        say("".join(traceback.format_exception(exc)).rstrip())
+    if isinstance(exc, CampaignError):  # problems in a file: `file:line: field: message` lines on stdout
+        for line in exc.errors:
+            say(line, out=sys.stdout)
+    elif isinstance(exc, OutreachError):
+        for line in exc.lines():
+            say(f"outreach: error: {line}")
+    elif exit_code(exc) is ExitCode.DATABASE:  # SQLAlchemy's own errors: unreachable, not a database, bad URL
+        reason = " ".join(str(exc).split("(Background on this error")[0].split())[:300]
+        say(f"outreach: error: the database cannot be used: {reason}")
+    elif exit_code(exc) is ExitCode.OUTPUT:
+        assert isinstance(exc, OSError)
+        say(f"outreach: error: {exc.filename}: {exc.strerror or exc}")
+    else:
+        what = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+        say(f"outreach: internal error (a bug, please report it with the output of `outreach -v …`): {what}")
+    return int(exit_code(exc))

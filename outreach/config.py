@@ -5,18 +5,60 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from outreach.domain import Platform
+from outreach.errors import ConfigError
+from outreach.inputs import TooLarge, read_limited
 
 DEFAULT_CONFIG_PATH = "outreach.toml"
 DEFAULT_DATABASE_URL = "sqlite:///outreach.db"
 DEFAULT_TIMEZONE = "Europe/Amsterdam"
+MAX_CONFIG_BYTES = 1_000_000
 
-
-class ConfigError(Exception):
-    """A configuration problem a person must fix; the message names the file and key."""
+# Every key outreach.toml may hold, in one place: an unknown key is refused naming table and key
+# (a typo must not silently fall back to a default, nor a pasted `api_key = "…"` be kept).
+TOP_LEVEL_KEYS = frozenset({"timezone", "state_dir", "campaigns_dir", "database", "worker", "media", "channels",
+                            "harvest", "youth", "privacy", "programme", "alerts", "archive", "dashboard"})
+TABLE_KEYS: dict[str, frozenset[str]] = {
+    "database": frozenset({"url", "url_env"}),
+    "harvest": frozenset({"cadence", "then_every", "until", "audience_every"}),
+    "youth": frozenset({"young", "audience_metrics"}),
+    "privacy": frozenset({"threshold"}),
+    "programme": frozenset({"meetings_target", "years", "start"}),
+    "alerts": frozenset({"urls", "urls_env", "token_warning_days"}),
+    "archive": frozenset({"capture", "capture_permalinks"}),
+    "dashboard": frozenset({"users"}),
+}
+# Values other packages read lazily, checked here at load so a typo fails every command at once.
+_WHOLE = (int, "a whole number from 1 to 1,000,000")
+_YES_NO = (bool, "true or false")
+TABLE_VALUES: dict[tuple[str, str], tuple[type, str]] = {
+    ("privacy", "threshold"): _WHOLE, ("programme", "meetings_target"): _WHOLE, ("programme", "years"): _WHOLE,
+    ("alerts", "token_warning_days"): _WHOLE, ("archive", "capture"): _YES_NO,
+    ("archive", "capture_permalinks"): _YES_NO,
+}
+# Channel keys besides platform, base_url and NAME_env: the options each platform's connector reads
+# (`channel.options.get(...)`); a connector that reads a new option adds it here. A platform missing
+# from this table has its options accepted unchecked (YouTube: its quota_* keys are open-ended);
+# tests/test_config.py keeps the two in step.
+CHANNEL_OPTIONS: dict[str, frozenset[str]] = {
+    "*": frozenset({"utm_source", "max_text"}),
+    "mastodon": frozenset({"accept_language", "visibility"}),
+    "bluesky": frozenset({"identifier", "handle", "max_image_bytes"}),
+    "instagram": frozenset({"ig_user_id", "login", "audience_timeframes", "api_version"}),
+    "facebook": frozenset({"page_id", "metrics", "api_version"}),
+    "threads": frozenset({"threads_user_id", "api_version"}),
+    "linkedin": frozenset({"organization_urn", "linkedin_version", "token_expires_at", "client_id", "oauth_url"}),
+    "tiktok": frozenset({"token_expires_at", "disable_comment", "auto_add_music", "privacy_level", "audited"}),
+    "manual": frozenset(),
+}
+_SECRET_WORDS = ("token", "password", "secret", "api_key", "apikey", "key", "access_token", "refresh_token",
+                 "client_secret", "credentials")
 
 
 class MissingSecret(ConfigError):
@@ -82,6 +124,7 @@ class MediaSettings:
 
     directory: str = ".outreach/media"
     public_base_url: str | None = None
+    asset_dirs: tuple[str, ...] = ()  # folders besides a campaign's own that its `image:` may point into
 
 
 @dataclass(frozen=True)
@@ -137,10 +180,15 @@ def _channel(name: str, raw: dict[str, Any], source: str) -> ChannelConfig:
             continue
         if key.endswith("_env"):
             secret_envs[key[: -len("_env")]] = str(value)
-        elif key in ("token", "password", "secret", "access_token", "refresh_token", "client_secret"):
+        elif key in _SECRET_WORDS:
             raise ConfigError(f"{where} {key}: secrets are never written in the config; use {key}_env = \"VAR\"")
         else:
+            known = CHANNEL_OPTIONS["*"] | CHANNEL_OPTIONS.get(platform.value, frozenset())
+            if platform.value in CHANNEL_OPTIONS and key not in known:
+                raise ConfigError(f"{where}: unknown setting {key!r} (known: platform, base_url, NAME_env, "
+                                  f"{', '.join(sorted(known))})")
             options[key] = value
+    _no_password_in_url(f"{where} base_url", str(base_url), "token_env = \"VAR\" (or the platform's other *_env keys)")
     return ChannelConfig(name=name, platform=platform, base_url=str(base_url).rstrip("/"),
                          options=options, secret_envs=secret_envs)
 
@@ -162,23 +210,117 @@ def _section(cls: type[Any], raw: dict[str, Any], where: str, **given: Any) -> A
     return cls(**raw, **given)
 
 
+def _no_password_in_url(where: str, url: str, alternative: str) -> None:
+    """Refuse a URL that carries a password or a secret-looking query parameter."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        raise ConfigError(f"{where}: not a valid URL") from None
+    query_keys = {k.split("=", 1)[0].lower() for k in parts.query.split("&") if k}
+    if password or query_keys & set(_SECRET_WORDS):
+        raise ConfigError(f"{where}: the URL holds a password or token, and secrets are never written in the "
+                          f"config; remove it here and give the whole URL in an environment variable instead: "
+                          f"{alternative}")
+
+
+def _check_keys(data: dict[str, Any], source: str) -> None:
+    unknown = sorted(set(data) - TOP_LEVEL_KEYS)
+    if unknown:
+        raise ConfigError(f"{source}: unknown setting {unknown[0]!r} at the top level "
+                          f"(known: {', '.join(sorted(TOP_LEVEL_KEYS))})")
+    for table, known in TABLE_KEYS.items():
+        if table not in data:
+            continue
+        if not isinstance(data[table], dict):
+            raise ConfigError(f"{source}: [{table}] must be a table")
+        extra = sorted(set(data[table]) - known)
+        if extra:
+            raise ConfigError(f"{source}: [{table}]: unknown setting {extra[0]!r} (known: {', '.join(sorted(known))})")
+    for (table, key), (kind, words) in TABLE_VALUES.items():
+        value = data.get(table, {}).get(key)
+        wrong = value is not None and (not isinstance(value, kind) or (
+            kind is int and (isinstance(value, bool) or not 1 <= value <= 1_000_000)))
+        if wrong:
+            raise ConfigError(f"{source}: [{table}] {key}: expected {words}, got {str(value)[:40]!r}")
+    start = data.get("programme", {}).get("start")
+    if isinstance(start, str):
+        try:
+            datetime.fromisoformat(start)
+        except ValueError:
+            raise ConfigError(f"{source}: [programme] start: {start[:40]!r} is not a date like 2026-01-01") from None
+    for key in ("worker", "media", "channels"):
+        if key in data and not isinstance(data[key], dict):
+            raise ConfigError(f"{source}: [{key}] must be a table")
+
+
+def _timezone(value: Any, where: str) -> str:
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{where}: unknown time zone {value!r} (e.g. \"Europe/Amsterdam\")") from None
+    return str(value)
+
+
+def _database_url(db: dict[str, Any], env: Any, source: str) -> str:
+    where = f"{source}: [database]"
+    if env.get("OUTREACH_DATABASE_URL"):
+        return str(env["OUTREACH_DATABASE_URL"])
+    if "url_env" in db:
+        value = env.get(str(db["url_env"]), "")
+        if not value:
+            raise ConfigError(f"{where} url_env: environment variable {db['url_env']} is not set")
+        return str(value)
+    url = str(db.get("url") or DEFAULT_DATABASE_URL)
+    _no_password_in_url(f"{where} url", url, 'url_env = "OUTREACH_DB_URL" (or set OUTREACH_DATABASE_URL)')
+    return url
+
+
+def _relative_to(base: Path | None, value: str) -> str:
+    """A relative path in the config means relative to the config file, wherever the command runs."""
+    if base is None or not value or Path(value).is_absolute():
+        return value
+    return str(base / value)
+
+
+def _sqlite_relative_to(base: Path | None, url: str) -> str:
+    if base is None or not url.startswith("sqlite") or ":///" not in url:
+        return url
+    head, path = url.split(":///", 1)
+    if not path or path.startswith((":memory:", "/", "file:")):
+        return url
+    return f"{head}:///{base / path}"
+
+
 def parse_settings(data: dict[str, Any], *, source: str = "<config>",
-                   environ: dict[str, str] | None = None) -> Settings:
+                   environ: dict[str, str] | None = None, base_dir: Path | None = None) -> Settings:
+    """Settings from a parsed outreach.toml. `base_dir` (the config file's folder) anchors relative
+    paths: the SQLite file, state_dir, campaigns_dir and [media] directory."""
     env = os.environ if environ is None else environ
+    _check_keys(data, source)
     db = data.get("database", {})
     worker_raw = dict(data.get("worker", {}))
     retry = _section(RetrySettings, worker_raw.pop("retry", {}), f"{source}: [worker.retry]")
     worker = _section(WorkerSettings, worker_raw, f"{source}: [worker]", retry=retry)
     media = _section(MediaSettings, data.get("media", {}), f"{source}: [media]")
+    if not isinstance(media.asset_dirs, list | tuple) or not all(isinstance(d, str) for d in media.asset_dirs):
+        raise ConfigError(f"{source}: [media] asset_dirs: expected a list of folders, got {media.asset_dirs!r}")
+    media = MediaSettings(directory=_relative_to(base_dir, media.directory), public_base_url=media.public_base_url,
+                          asset_dirs=tuple(_relative_to(base_dir, d) for d in media.asset_dirs))
     channels = {name: _channel(name, raw, source) for name, raw in data.get("channels", {}).items()}
+    alerts = data.get("alerts", {})
+    for i, url in enumerate(alerts.get("urls", []) if isinstance(alerts.get("urls", []), list) else []):
+        _no_password_in_url(f"{source}: [alerts] urls[{i}]", str(url), 'urls_env = "OUTREACH_ALERT_URLS"')
+    from_env = bool(env.get("OUTREACH_DATABASE_URL"))
+    url = _database_url(db, env, source)
     return Settings(
-        database_url=env.get("OUTREACH_DATABASE_URL") or db.get("url") or DEFAULT_DATABASE_URL,
-        timezone=data.get("timezone", DEFAULT_TIMEZONE),
+        database_url=url if from_env else _sqlite_relative_to(base_dir, url),
+        timezone=_timezone(data.get("timezone", DEFAULT_TIMEZONE), f"{source}: timezone"),
         channels=channels,
         worker=worker,
         media=media,
-        state_dir=data.get("state_dir", ".outreach"),
-        campaigns_dir=data.get("campaigns_dir", "campaigns"),
+        state_dir=_relative_to(base_dir, str(data.get("state_dir", ".outreach"))),
+        campaigns_dir=_relative_to(base_dir, str(data.get("campaigns_dir", "campaigns"))),
         source=source,
         raw=dict(data),
     )
@@ -195,10 +337,16 @@ def load_settings(path: str | os.PathLike[str] | None = None, *,
             raise ConfigError(f"config file {file} does not exist")
         return parse_settings({}, source="defaults", environ=env)
     try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_limited(file, MAX_CONFIG_BYTES).decode("utf-8"))
+    except TooLarge:
+        raise ConfigError(f"{file}: larger than {MAX_CONFIG_BYTES:,} bytes; is this really outreach.toml?") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: {exc}") from None
-    return parse_settings(data, source=str(file), environ=env)
+    except UnicodeDecodeError:
+        raise ConfigError(f"{file}: cannot read: save the file as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read: {exc.strerror or exc}") from None
+    return parse_settings(data, source=str(file), environ=env, base_dir=file.resolve().parent)
 
 
 def dump_toml(data: dict[str, Any], *, header: str = "") -> str:

@@ -13,7 +13,8 @@ ALLOWED: dict[S, frozenset[S]] = {
     S.APPROVED: frozenset({S.PUBLISHING, S.MANUAL_DUE, S.PENDING_REVIEW, S.REJECTED, S.CANCELLED}),
     # PUBLISHING -> PUBLISHING: another worker takes over after the lease expired.
     # PUBLISHING -> APPROVED: a claim given back before anything was sent.
-    S.PUBLISHING: frozenset({S.PUBLISHED, S.RETRYING, S.FAILED, S.PUBLISHING, S.APPROVED}),
+    # PUBLISHING -> MANUAL_DUE: the platform holds the post for a person to finish (TikTok's inbox).
+    S.PUBLISHING: frozenset({S.PUBLISHED, S.RETRYING, S.FAILED, S.PUBLISHING, S.APPROVED, S.MANUAL_DUE}),
     S.RETRYING: frozenset({S.PUBLISHING, S.PENDING_REVIEW, S.APPROVED, S.CANCELLED}),
     S.FAILED: frozenset({S.APPROVED, S.PENDING_REVIEW, S.CANCELLED}),
     S.MANUAL_DUE: frozenset({S.PUBLISHED, S.CANCELLED}),
@@ -36,10 +37,6 @@ class InvalidTransition(Exception):
 class HasStatus(Protocol):
     id: int
     status: str
-
-
-def can_transition(current: S | str, target: S | str) -> bool:
-    return S(target) in ALLOWED[S(current)]
 
 
 def transition(post: HasStatus, target: S | str) -> S:

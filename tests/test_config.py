@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -55,7 +56,10 @@ def test_dump_toml_round_trips_what_parse_settings_reads() -> None:
     text = dump_toml(data, header="written by a test")
     assert text.startswith("# written by a test\n")
     assert tomllib.loads(text) == data
-    settings = parse_settings(tomllib.loads(text), environ={})
+    with pytest.raises(ConfigError, match="unknown setting 'tags'"):  # a manual channel has no such options
+        parse_settings(tomllib.loads(text), environ={})
+    del data["channels"]['odd "name".x']
+    settings = parse_settings(tomllib.loads(dump_toml(data)), environ={})
     assert settings.worker.retry.max_attempts == 5 and settings.channel("peer-mastodon").options == {
         "visibility": "unlisted"}
 
@@ -74,3 +78,75 @@ def test_an_unknown_channel_is_explained_by_what_the_config_holds(tmp_path, monk
         load_settings().channel("peer-mastodon")
     assert str(raised.value) == ("unknown channel 'peer-mastodon': no channels configured — no outreach.toml here "
                                  "(pass --config FILE or set OUTREACH_CONFIG)")
+
+
+def test_relative_paths_are_relative_to_the_config_file_not_the_cwd(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from outreach.config import load_settings
+
+    site, elsewhere = tmp_path / "site", tmp_path / "elsewhere"
+    site.mkdir()
+    elsewhere.mkdir()
+    (site / "outreach.toml").write_text('state_dir = "state"\ncampaigns_dir = "../campaigns"\n'
+                                        '[database]\nurl = "sqlite:///data/o.db"\n[media]\ndirectory = "media"\n')
+    monkeypatch.chdir(elsewhere)
+    settings = load_settings(site / "outreach.toml", environ={})
+    assert settings.database_url == f"sqlite:///{site / 'data/o.db'}"
+    assert settings.state_dir == str(site / "state") and settings.media.directory == str(site / "media")
+    assert settings.campaigns_dir == str(site / "../campaigns")
+    absolute = parse_settings({"database": {"url": "sqlite:////srv/o.db"}}, environ={}, base_dir=site)
+    assert absolute.database_url == "sqlite:////srv/o.db"
+    from_env = load_settings(site / "outreach.toml", environ={"OUTREACH_DATABASE_URL": "sqlite:///x.db"})
+    assert from_env.database_url == "sqlite:///x.db"  # the shell's own variable: relative to where it runs
+
+
+def test_a_command_run_elsewhere_never_creates_an_empty_database(tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from outreach.cli import main
+    from outreach.errors import ExitCode
+
+    site, elsewhere = tmp_path / "site", tmp_path / "elsewhere"
+    site.mkdir()
+    elsewhere.mkdir()
+    (site / "outreach.toml").write_text('[database]\nurl = "sqlite:///outreach.db"\n')
+    monkeypatch.chdir(elsewhere)
+    assert main(["--config", str(site / "outreach.toml"), "status"]) == ExitCode.DATABASE
+    assert capsys.readouterr().err.strip() == (f"outreach: error: database {site / 'outreach.db'} does not exist: "
+                                               f"run `outreach init` first, or check [database] url in "
+                                               f"{site / 'outreach.toml'}")
+    assert list(site.iterdir()) == [site / "outreach.toml"] and list(elsewhere.iterdir()) == []
+    assert main(["--config", str(site / "outreach.toml"), "init"]) == 0
+    assert (site / "outreach.db").exists() and list(elsewhere.iterdir()) == []
+    assert main(["--config", str(site / "outreach.toml"), "status"]) == 0
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"database": {"url": "postgresql+psycopg://u:pw@h/db"}}, "[database] url: the URL holds a password"),
+    ({"alerts": {"urls": ["mailtos://u:SECRET@mail.example"]}}, "[alerts] urls[0]: the URL holds a password"),
+    ({"timezone": "Mars/Olympus"}, "timezone: unknown time zone 'Mars/Olympus'"),
+    ({"channels": {"c": {"platform": "mastodon", "base_url": "https://m", "api_key": "k"}}}, "api_key_env"),
+    ({"youth": {"yuong": "13-24"}}, "[youth]: unknown setting 'yuong'"),
+])
+def test_a_config_holding_a_secret_or_an_unknown_key_is_refused(data, message) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ConfigError) as raised:
+        parse_settings(data, environ={})
+    assert message in str(raised.value) and "SECRET" not in str(raised.value) and "pw@" not in str(raised.value)
+
+
+def test_the_database_url_may_come_from_a_named_variable() -> None:
+    settings = parse_settings({"database": {"url_env": "DB_URL"}}, environ={"DB_URL": "postgresql+psycopg://u:pw@h/d"})
+    assert settings.database_url == "postgresql+psycopg://u:pw@h/d"
+
+
+def test_every_channel_option_a_connector_reads_is_a_known_key() -> None:
+    """The unknown-key check must not refuse an option a connector really uses."""
+    import re
+
+    from outreach.config import CHANNEL_OPTIONS
+
+    known = set().union(*CHANNEL_OPTIONS.values())
+    root = Path(__file__).parents[1] / "outreach"
+    used = set()
+    for path in [*root.glob("connectors/*.py"), *root.glob("planning/*.py")]:
+        if path.stem in CHANNEL_OPTIONS or path.stem in ("meta", "base") or path.parent.name == "planning":
+            used |= set(re.findall(r"option(?:s\.get)?\(\s*\"([a-z_]+)\"", path.read_text(encoding="utf-8")))
+    used |= {"ig_user_id", "threads_user_id"}  # read through MetaConnector.user_option
+    assert used <= known, sorted(used - known)

@@ -11,10 +11,6 @@ from dashboard import i18n, loaders
 from dashboard.i18n import current, t
 
 st.title(t("arch.title"))
-export = loaders.archive_exporter()
-if export is None:
-    st.info(t("arch.unavailable"))
-    st.stop()
 
 cols = st.columns(2)
 start = cols[0].date_input(t("arch.from"), value=date(date.today().year, 1, 1), key="arch_from", format=i18n.date_input_format())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import loaders, ui
+from dashboard import i18n, loaders, ui
 from dashboard.i18n import t
 from outreach.harvest.values import ReachKind
 
@@ -15,36 +15,39 @@ totals, progress = data.totals, data.meetings
 st.title(t("ov.title"))
 top = st.columns(4)
 with top[0]:
-    ui.show_count(t("ov.meetings"), progress.held, help=t("ov.expected", n=round(progress.expected_by_now)))
-    st.caption(f"{t('ov.target', target=progress.target)} · "
-               f"{t('ov.on_track') if progress.on_track else t('ov.behind')}")
-    st.progress(min(1.0, progress.held / progress.target) if progress.target else 0.0)
+    ui.show_count(t("ov.meetings"), progress.held, help=None if progress.expected_by_now is None
+                  else t("ov.expected", n=ui.number(round(progress.expected_by_now))))
+    if progress.plan is not None:
+        st.caption(f"{t('ov.plan', plan=ui.number(round(progress.plan)))} · "
+                   f"{t('ov.on_track') if progress.on_track else t('ov.behind')}")
+        st.progress(min(1.0, progress.held / progress.plan) if progress.plan else 0.0)
+    elif progress.share_of_alliance is not None:
+        st.caption(t("ov.share_of_alliance", share=ui.percent(progress.share_of_alliance),
+                     n=ui.number(progress.alliance_held)))
 with top[1]:
     ui.show_count(t("ov.posts"), totals.posts)
 with top[2]:
     ui.show_count(t("ov.reach"), totals.reach)
+ratios = loaders.ratios(view.filters)
 with top[3]:
-    reach, engagement = totals.reach.value, totals.engagement.value
-    rate = engagement / reach if reach and engagement is not None else None
-    ui.show_count(t("ov.engagement"), ui.percent(rate))
+    ui.show_count(t("ov.engagement"), ui.percent(ratios.engagement_rate.value))
+    st.caption(ui.basis(ratios.engagement_rate))
 
 st.subheader(t("ov.youth"))
 st.caption(t("ov.youth_note"))
 kinds = st.columns(4)
 sources = {
-    ReachKind.MEASURED: t("ov.src_measured", n=totals.youth.posts.get(ReachKind.MEASURED, 0)),
-    ReachKind.ESTIMATED: t("ov.src_estimated", n=totals.youth.posts.get(ReachKind.ESTIMATED, 0)),
-    ReachKind.OFFLINE: t("ov.src_offline", n=progress.with_outcome),
+    ReachKind.MEASURED: t("ov.src_measured", n=ui.number(totals.youth.posts.get(ReachKind.MEASURED, 0))),
+    ReachKind.ESTIMATED: t("ov.src_estimated", n=ui.number(totals.youth.posts.get(ReachKind.ESTIMATED, 0))),
+    ReachKind.OFFLINE: t("ov.src_offline", n=ui.number(progress.with_outcome)),
 }
 for column, kind in zip(kinds, sources, strict=False):
     with column:
         ui.show_count(t("ov.youth"), totals.youth.get(kind), kind=kind.value)
         st.caption(sources[kind])
 with kinds[3]:
-    online = loaders.youth_online(view.filters)
-    share = online.value / reach if reach and online.value is not None else None
-    ui.show_count(t("ov.youth_share"), ui.percent(share))
-    st.caption(t("ov.share_note", unknown=totals.youth.posts.get(ReachKind.UNKNOWN, 0)))
+    ui.show_count(t("ov.youth_share"), ui.percent(ratios.youth_share.value))
+    st.caption(ui.basis(ratios.youth_share, note="ov.share_note"))
 
 st.subheader(t("ov.trend"))
 trend = loaders.trend(view.filters, ("reach", "youth_measured", "youth_estimated"))
@@ -55,6 +58,13 @@ else:
     ui.line_chart(trend, x="period", title="", key="trend", series={
         "reach": t("ov.reach"), "youth_measured": f"{t('ov.youth')} · {ui.kind_label('measured')}",
         "youth_estimated": f"{t('ov.youth')} · {ui.kind_label('estimated')}"})
+
+for change in loaders.definition_changes(view.filters):
+    # In words on the page; the platform's own metric names (codes like post_impressions) in the tooltip.
+    st.caption(t("ov.definition_change", platform=i18n.platform_name(change.platform),
+                 measure=t(f"measure.{change.measure}"), day=ui.day(change.valid_to)),
+               help=t("ov.definition_names", old=change.raw_name, new=change.replaced_by or "–",
+                      day=ui.day(change.valid_to)))
 
 st.subheader(t("ov.sources"))
 rows = [{"post": p.post_id, "channel": p.channel, "language": p.language, "reach": ui.count_text(p.reach),

@@ -10,7 +10,7 @@ from dashboard.auth import Role
 from dashboard.i18n import t
 
 PAGE_SIZE = 50
-MANUAL = ("manual_due", "manual_overdue")
+MANUAL = ("manual_due", "manual_overdue", "tiktok_app", "tiktok_app_overdue")  # confirmed by a person
 RETRYABLE = ("failed", "retrying")
 OWN_WORDS = ("rejected in review", "to be posted by hand", "credentials refused")
 
@@ -36,7 +36,7 @@ def in_words(item: dict) -> dict[str, str]:
     apart, for the chosen post: it cannot be translated)."""
     what = item["what"]
     if what in MANUAL:
-        hint = t("what.manual_hint")
+        hint = t("what.tiktok_app_hint" if what.startswith("tiktok_app") else "what.manual_hint")
     elif what == "token_expiring":
         days = max(0, round((item["since"] - loaders.now()).total_seconds() / 86400)) if item["since"] else 0
         hint = t("hint.token_expiring", days=days)

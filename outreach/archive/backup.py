@@ -18,11 +18,12 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from outreach.db.engine import sqlite_path
+from outreach.errors import OutputError
 
 PAGES_PER_STEP = 4096  # ~16 MB per step at 4 KiB pages; writers get the lock between steps
 
 
-class BackupError(RuntimeError):
+class BackupError(OutputError, RuntimeError):
     """The backup could not be made; the message says what to do (never contains a password)."""
 
 

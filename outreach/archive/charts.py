@@ -83,12 +83,12 @@ def cumulative_chart(months: Sequence[str], values: Sequence[int], *, start_valu
         body.append(f"<line x1='{left}' x2='{width - right}' y1='{y(v):.1f}' y2='{y(v):.1f}' stroke='#e3e3e3'/>"
                     f"<text x='{left - 6}' y='{y(v) + 4:.1f}' font-size='11' text-anchor='end' "
                     f"fill='#555'>{v:,.0f}</text>".replace(",", "."))
-    if target_in_view:
+    if target and target_in_view:  # target 0: no plan for this view, no line
         body.append(f"<line x1='{left}' x2='{width - right}' y1='{y(target):.1f}' y2='{y(target):.1f}' "
                     f"stroke='#a93226' stroke-width='1.5' stroke-dasharray='6 4'/>"
                     f"<text x='{width - right}' y='{y(target) - 6:.1f}' font-size='12' text-anchor='end' "
                     f"fill='#a93226'>{escape(target_label)}</text>")
-    else:
+    elif target:
         body.append(f"<text x='{width - right}' y='{top_pad + 2}' font-size='12' text-anchor='end' "
                     f"fill='#a93226'>{escape(target_label)} ↑</text>")
     if cumulative:

@@ -37,17 +37,14 @@ from outreach.db.models import (
     Campaign,
     EngagementSnapshot,
     Meeting,
+    MeetingOutcome,
     Organisation,
     Post,
     PostMetricsLatest,
+    PostYouthEstimate,
     PublishAttempt,
 )
 from outreach.domain import PostStatus
-
-try:
-    from outreach.db.models import MeetingOutcome, PostYouthEstimate
-except ImportError:  # pragma: no cover - older schema
-    MeetingOutcome = PostYouthEstimate = None  # type: ignore[assignment,misc]
 
 Progress = Callable[[str, int, "int | None"], None]
 CHECKSUMS = ("sha256", "sha512")
@@ -75,9 +72,14 @@ class ExportReport:
 
 def period_from_dates(first: date, last: date, *, timezone: str) -> tuple[datetime, datetime]:
     """`--from 2026-01-01 --to 2026-12-31` as [first 00:00 local, day after last 00:00 local)."""
+    if last < first:
+        raise ValueError(f"the period is reversed: --to {last} is before --from {first}")
     tz = ZoneInfo(timezone)
-    return (datetime.combine(first, datetime.min.time(), tz),
-            datetime.combine(last + timedelta(days=1), datetime.min.time(), tz))
+    try:
+        return (datetime.combine(first, datetime.min.time(), tz),
+                datetime.combine(last + timedelta(days=1), datetime.min.time(), tz))
+    except OverflowError:
+        raise ValueError(f"--to {last} is the last day of the calendar; choose an earlier date") from None
 
 
 def secrets_of(settings: Any) -> list[str]:
@@ -124,19 +126,18 @@ def export_archive(db: Database, settings: Any, out_dir: str | os.PathLike[str],
                            extra=[Column("organisation", Organisation.code), Column("campaign", Campaign.slug)],
                            joins=[(Organisation, Organisation.id == Meeting.organisation_id),
                                   (Campaign, Campaign.id == Meeting.campaign_id)])
-    if MeetingOutcome is not None:
-        c["meeting_outcomes"] = _write(w, "meeting_outcomes.csv", "meeting outcomes", MeetingOutcome, meetings,
-                                       MeetingOutcome.meeting_id, people=OUTCOME_PEOPLE,
-                                       skip=("source",))  # a local file path says nothing to an evaluator
+    c["meeting_outcomes"] = _write(w, "meeting_outcomes.csv", "meeting outcomes", MeetingOutcome, meetings,
+                                   MeetingOutcome.meeting_id, people=OUTCOME_PEOPLE,
+                                   # a local file path says nothing to an evaluator; free-text notes
+                                   # can name attendees, so they never leave the database (README)
+                                   skip=("source", "notes"), same_total=(OUTCOME_PEOPLE[:5], OUTCOME_PEOPLE[5:]))
     c["engagement_snapshots"] = _write(w, "metrics/engagement_snapshots.csv", "engagement snapshots",
                                        EngagementSnapshot, chosen, EngagementSnapshot.post_id,
                                        skip=("raw",), order=(EngagementSnapshot.post_id, EngagementSnapshot.id))
     c["post_metrics_latest"] = _write(w, "metrics/post_metrics_latest.csv", "latest metrics", PostMetricsLatest,
                                       chosen, PostMetricsLatest.post_id, skip=("next_harvest_at",))
-    if PostYouthEstimate is not None:
-        c["youth_estimates"] = _write(w, "metrics/youth_estimates.csv", "youth estimates", PostYouthEstimate,
-                                      chosen, PostYouthEstimate.post_id,
-                                      kinds={"source_captured_at": "epoch"})
+    c["youth_estimates"] = _write(w, "metrics/youth_estimates.csv", "youth estimates", PostYouthEstimate,
+                                  chosen, PostYouthEstimate.post_id, kinds={"source_captured_at": "epoch"})
     channels = select(Post.channel).where(Post.id.in_(chosen)).distinct()
     a = AudienceSnapshot
     audience = [col for col in columns_of(a, kinds={"captured_at": "epoch", "value": "people"})]
@@ -186,13 +187,14 @@ def _meeting_ids(org: Organisation | None, start: datetime, end: datetime) -> An
 def _write(w: Writer, rel: str, stage: str, model: Any, ids: Any, key: Any, *,
            people: tuple[str, ...] = PEOPLE, skip: tuple[str, ...] = (), kinds: dict[str, str] | None = None,
            extra: list[Column] | None = None, joins: list[tuple[Any, Any]] | None = None,
-           order: tuple[Any, ...] | None = None) -> int:
+           order: tuple[Any, ...] | None = None, same_total: tuple[tuple[str, ...], ...] = ()) -> int:
     kinds = {"captured_at": "epoch", **{p: "people" for p in people}, **(kinds or {})}
     columns = columns_of(model, kinds=kinds, skip=skip) + (extra or [])
     query = select(*[col.expr for col in columns]).select_from(model)
     for target, on in joins or []:
         query = query.outerjoin(target, on)
-    return w.write_csv(rel, stage, columns, query.where(key.in_(ids)).order_by(*(order or (key,))))
+    return w.write_csv(rel, stage, columns, query.where(key.in_(ids)).order_by(*(order or (key,))),
+                       same_total=same_total)
 
 
 def _attempt_columns() -> list[Column]:

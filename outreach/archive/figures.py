@@ -1,14 +1,14 @@
 """The report's numbers, gathered in one place (`gather_figures`).
 
-Written against `outreach.db.models` directly so the archive works on its own; when
-`outreach.analytics` settles, this is the one function to switch over. Raw integers are kept
-here; suppression of small counts of people ("<10") happens where figures are shown.
+Reach, engagement, youth reach and the top posts come from `outreach.analytics` (the one reader
+the dashboard uses too), as privacy-safe `Count`s, and so do the post tallies; only the meeting
+tallies and attendance (from `meetings` and `meeting_outcomes`) are still read here.
 """
 
 from __future__ import annotations
 
 import io
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,14 +17,21 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from outreach import analytics, privacy
+from outreach.analytics import Dimension, Filters
 from outreach.db import Database
-from outreach.db.models import Meeting, Organisation, Post, PostMetricsLatest
+from outreach.db.models import (
+    Meeting,
+    MeetingOutcome,
+    Organisation,
+    Post,
+    PostMetricsLatest,
+)
 from outreach.domain import MeetingKind, PostStatus
-
-try:  # issue 4's additions; the report degrades to "unknown" without them
-    from outreach.db.models import MeetingOutcome, PostYouthEstimate
-except ImportError:  # pragma: no cover - older schema
-    MeetingOutcome = PostYouthEstimate = None  # type: ignore[assignment,misc]
+from outreach.harvest.settings import AgeRange, HarvestSettings, harvest_settings
+from outreach.harvest.values import ReachKind
+from outreach.harvest.youth import OFFLINE_BUCKETS, offline_young
+from outreach.privacy import Count
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,32 +41,32 @@ class Programme:
     meetings_target: int = 700
     threshold: int = 10
     young: str = "13-24"
+    young_range: tuple[int, int] = (13, 24)  # the `[youth] young` range every output counts
+    organisation_targets: tuple[tuple[str, int], ...] = ()  # `[programme.organisation_targets]`
 
 
 def programme(settings: Any) -> Programme:
-    """Read `[programme]`, `[privacy]`, `[youth]` through issue 4's harvest settings when present."""
-    try:
-        from outreach.harvest.settings import harvest_settings
-    except ImportError:  # pragma: no cover
-        return Programme()
+    """Read `[programme]`, `[privacy]`, `[youth]` through the harvest settings."""
     hs = harvest_settings(settings)
-    return Programme(meetings_target=hs.meetings_target, threshold=hs.privacy_threshold, young=hs.young.label)
+    return Programme(meetings_target=hs.meetings_target, threshold=hs.privacy_threshold, young=hs.young.label,
+                     young_range=(hs.young.low, hs.young.high), organisation_targets=hs.organisation_targets)
 
 
 @dataclass(slots=True)
 class PlatformReach:
-    """Reach per platform with youth reach split by kind; kinds are never added together."""
+    """Reach per platform with youth reach split by kind (kinds are never added together); counts
+    come from `outreach.analytics`, protected by `outreach.privacy`."""
 
     platform: str
     posts: int = 0
-    reach: int = 0
-    views: int = 0
+    reach: Count = field(default_factory=lambda: Count(None))
+    views: Count = field(default_factory=lambda: Count(None))
     posts_with_reach: int = 0  # Mastodon and Bluesky report no reach: "—", not 0
     posts_with_views: int = 0
-    engagement: int = 0  # likes + comments + shares + saves
-    youth_measured: int = 0
+    engagement: Count = field(default_factory=lambda: Count(None))  # likes + comments + shares + saves
+    youth_measured: Count = field(default_factory=lambda: Count(None))
     posts_measured: int = 0
-    youth_estimated: int = 0
+    youth_estimated: Count = field(default_factory=lambda: Count(None))
     posts_estimated: int = 0
     posts_unknown: int = 0  # published posts with no youth figure of either kind
 
@@ -70,10 +77,10 @@ class OrgRow:
     name: str
     meetings_held: int = 0
     meetings_planned: int = 0
-    attendance: int = 0
-    youth_offline: int = 0
+    attendance: int | Count = 0  # a protected Count once gathered (protect_people)
+    youth_offline: int | Count = 0
     posts: int = 0
-    reach: int = 0
+    reach: Count = field(default_factory=lambda: Count(None))
 
 
 @dataclass(slots=True)
@@ -85,10 +92,10 @@ class TopPost:
     text: str
     published_at: datetime | None
     permalink: str | None
-    reach: int | None
-    views: int | None
-    engagement: int
-    youth: int | None
+    reach: Count
+    views: Count
+    engagement: Count
+    youth: Count
     youth_kind: str  # measured | estimated | unknown
     card_png: bytes | None = None
     card_alt: str = ""
@@ -105,20 +112,32 @@ class ReportFigures:
     meetings_planned: int = 0  # community meetings in the period, still ahead
     meetings_other: int = 0  # trainings and municipal sessions in the period
     meetings_held_to_date: int = 0  # community meetings held since the start, up to the period's end
+    alliance_held_to_date: int | None = None  # the same for the whole alliance, in a report for one organisation
     meetings_with_outcome: int = 0
-    attendance: int = 0
-    attendance_youth: int = 0  # offline youth reach: attendees under 25 (outcomes' age groups)
-    attendance_by_gender: dict[str, int] = field(default_factory=dict)
+    attendance: int | Count | None = 0  # protected Counts once gathered (protect_people)
+    attendance_youth: int | Count | None = 0  # offline youth reach: attendees in the `[youth]` range (harvest.youth)
+    attendance_by_gender: dict[str, int | Count] = field(default_factory=dict)
     evaluation_mean: float | None = None
     posts_published: int = 0
     posts_by_platform: dict[str, int] = field(default_factory=dict)
     posts_by_language: dict[str, int] = field(default_factory=dict)
     posts_by_platform_language: dict[tuple[str, str], int] = field(default_factory=dict)
     reach: list[PlatformReach] = field(default_factory=list)
+    reach_total: Count = field(default_factory=lambda: Count(None))
+    definition_changes: list[Any] = field(default_factory=list)  # harvest.definitions.Definition
     meetings_by_month: dict[str, int] = field(default_factory=dict)  # "2026-03" -> held
     posts_by_month: dict[str, int] = field(default_factory=dict)
     organisations: list[OrgRow] = field(default_factory=list)
     top_posts: list[TopPost] = field(default_factory=list)
+
+
+def plan_of(fig: ReportFigures) -> int | None:
+    """The plan the report judges against: the programme's for the alliance, an organisation's own
+    (`[programme.organisation_targets]`) for one organisation, else None (count and share, no verdict)."""
+    if fig.organisation is None:
+        return fig.programme.meetings_target
+    return HarvestSettings(organisation_targets=fig.programme.organisation_targets).organisation_target(
+        fig.organisation)
 
 
 def resolve_organisation(session: Session, organisation: str | None) -> Organisation | None:
@@ -146,11 +165,33 @@ def gather_figures(db: Database, settings: Any, *, start: datetime, end: datetim
         orgs = {o.id: OrgRow(o.code, o.name) for o in s.scalars(select(Organisation).order_by(Organisation.code))
                 if org is None or o.id == org.id}
         _meetings(s, fig, orgs, org, now)
-        _posts(s, fig, orgs, org)
+        _posts(db, s, fig, orgs, org)
         if top:
-            fig.top_posts = _top_posts(s, org, start, end, top, settings=settings, cards=cards)
+            fig.top_posts = _top_posts(db, s, fig, top, settings=settings, cards=cards)
         fig.organisations = [row for row in orgs.values() if row.meetings_held or row.meetings_planned or row.posts]
+    protect_people(fig)
     return fig
+
+
+def protect_people(fig: ReportFigures) -> None:
+    """Attendance, young attendees and the gender split as privacy-safe Counts, protected together with
+    the per-organisation rows that add up to them: no "<10" follows from a total minus the rest."""
+    t = fig.programme.threshold
+    if not fig.meetings_with_outcome:  # no attendance list in the period: unknown ("—"), not 0
+        fig.attendance = fig.attendance_youth = None
+    for total, of_org in (("attendance", "attendance"), ("attendance_youth", "youth_offline")):
+        values: dict[Any, Any] = {"total": getattr(fig, total)}
+        values.update({("org", o.code): getattr(o, of_org) for o in fig.organisations})
+        sums = [privacy.Sum("total", tuple(k for k in values if k != "total"))]
+        if total == "attendance":
+            values.update({("gender", g): v for g, v in fig.attendance_by_gender.items()})
+            sums.append(privacy.Sum("total", tuple(k for k in values if isinstance(k, tuple) and k[0] == "gender")))
+        safe = privacy.protect(values, sums, threshold=t)
+        setattr(fig, total, safe["total"])
+        for o in fig.organisations:
+            setattr(o, of_org, safe[("org", o.code)])
+        if total == "attendance":
+            fig.attendance_by_gender = {g: safe[("gender", g)] for g in fig.attendance_by_gender}
 
 
 def _meetings(s: Session, fig: ReportFigures, orgs: dict[int, OrgRow], org: Organisation | None,
@@ -178,11 +219,11 @@ def _meetings(s: Session, fig: ReportFigures, orgs: dict[int, OrgRow], org: Orga
     to_date = select(func.count(Meeting.id)).where(
         Meeting.kind == MeetingKind.COMMUNITY.value, Meeting.starts_at < min(fig.end, now))
     if org is not None:
+        fig.alliance_held_to_date = s.scalar(to_date) or 0
         to_date = to_date.where(Meeting.organisation_id == org.id)
     fig.meetings_held_to_date = s.scalar(to_date) or 0
-    if MeetingOutcome is None:
-        return
     o = MeetingOutcome
+    young = AgeRange(*fig.programme.young_range)
     ages = (o.age_under_18, o.age_18_24, o.age_25_34, o.age_35_plus, o.age_unknown)
     genders = {"woman": o.gender_woman, "man": o.gender_man, "other": o.gender_other,
                "unknown": o.gender_unknown}
@@ -192,7 +233,8 @@ def _meetings(s: Session, fig: ReportFigures, orgs: dict[int, OrgRow], org: Orga
     by_gender: Counter[str] = Counter()
     for row in s.execute(query):
         org_id, age_values, gender_values = row[0], row[1:6], row[6:10]
-        total, youth = sum(v or 0 for v in age_values), (age_values[0] or 0) + (age_values[1] or 0)
+        total = sum(v or 0 for v in age_values)
+        youth = offline_young(dict(zip(OFFLINE_BUCKETS, (v or 0 for v in age_values), strict=False)), young)
         fig.meetings_with_outcome += 1
         fig.attendance += total
         fig.attendance_youth += youth
@@ -203,6 +245,9 @@ def _meetings(s: Session, fig: ReportFigures, orgs: dict[int, OrgRow], org: Orga
             orgs[org_id].attendance += total
             orgs[org_id].youth_offline += youth
     fig.attendance_by_gender = dict(by_gender)
+    fig.attendance_youth = round(fig.attendance_youth)  # summed unrounded, as analytics does
+    for row in orgs.values():
+        row.youth_offline = round(row.youth_offline)
     fig.evaluation_mean = sum(scores) / len(scores) if scores else None
 
 
@@ -214,80 +259,58 @@ def published_filter(org: Organisation | None, start: datetime, end: datetime) -
     return where
 
 
-def _posts(s: Session, fig: ReportFigures, orgs: dict[int, OrgRow], org: Organisation | None) -> None:
-    where = published_filter(org, fig.start, fig.end)
-    for platform, language, count in s.execute(
-            select(Post.platform, Post.language, func.count(Post.id)).where(*where)
-            .group_by(Post.platform, Post.language)):
+def _posts(db: Database, s: Session, fig: ReportFigures, orgs: dict[int, OrgRow], org: Organisation | None) -> None:
+    view = Filters(start=fig.start, end=fig.end, organisation=org.code if org else None)
+    for (platform, language), count in analytics.post_counts(db, filters=view, rows=Dimension.PLATFORM,
+                                                             columns=Dimension.LANGUAGE).items():
         fig.posts_by_platform_language[(platform, language)] = count
         fig.posts_by_platform[platform] = fig.posts_by_platform.get(platform, 0) + count
         fig.posts_by_language[language] = fig.posts_by_language.get(language, 0) + count
         fig.posts_published += count
     fig.posts_by_platform = dict(sorted(fig.posts_by_platform.items(), key=lambda kv: -kv[1]))
     fig.posts_by_language = dict(sorted(fig.posts_by_language.items(), key=lambda kv: -kv[1]))
+    monthly = analytics.post_counts(db, filters=view, rows=Dimension.ORGANISATION, bucket="month")
     months: Counter[str] = Counter()
-    for (published_at,) in s.execute(select(Post.published_at).where(*where)
-                                      .execution_options(yield_per=5000)):
-        months[published_at.strftime("%Y-%m")] += 1
+    for (_, month), count in monthly.items():
+        months[month] += count
     fig.posts_by_month = dict(sorted(months.items()))
 
-    m = PostMetricsLatest
-    engagement = (func.coalesce(m.likes, 0) + func.coalesce(m.comments, 0)
-                  + func.coalesce(m.shares, 0) + func.coalesce(m.saves, 0))
-    columns = [Post.platform, Meeting.organisation_id, m.reach, m.views, engagement, m.youth_reach]
-    query = select(*columns).select_from(Post).outerjoin(m, m.post_id == Post.id) \
-        .outerjoin(Meeting, Meeting.id == Post.meeting_id).where(*where)
-    if PostYouthEstimate is not None:
-        query = query.add_columns(PostYouthEstimate.estimated) \
-            .outerjoin(PostYouthEstimate, PostYouthEstimate.post_id == Post.id)
-    per_platform: dict[str, PlatformReach] = {}
-    for row in s.execute(query.execution_options(yield_per=5000)):
-        platform, org_id, reach, views, eng, youth = row[:6]
-        estimated = row[6] if len(row) > 6 else None
-        pr = per_platform.setdefault(platform, PlatformReach(platform))
-        pr.posts += 1
-        pr.reach += reach or 0
-        pr.views += views or 0
-        pr.posts_with_reach += reach is not None
-        pr.posts_with_views += views is not None
-        pr.engagement += eng or 0
-        if youth is not None:
-            pr.youth_measured += youth
-            pr.posts_measured += 1
-        elif estimated is not None:
-            pr.youth_estimated += estimated
-            pr.posts_estimated += 1
-        else:
-            pr.posts_unknown += 1
-        if org_id in orgs:
-            orgs[org_id].posts += 1
-            orgs[org_id].reach += reach or 0
-    fig.reach = sorted(per_platform.values(), key=lambda r: -r.posts)
+    hs = harvest_settings_of(fig.programme)
+    rows = analytics.totals(db, by=Dimension.PLATFORM, filters=view, hs=hs)
+    fig.reach = [PlatformReach(
+        r.label, r.posts, r.reach, r.views, r.posts_with_reach, r.posts_with_views, r.engagement,
+        r.youth.get(ReachKind.MEASURED), r.youth.posts.get(ReachKind.MEASURED, 0),
+        r.youth.get(ReachKind.ESTIMATED), r.youth.posts.get(ReachKind.ESTIMATED, 0),
+        r.youth.posts.get(ReachKind.UNKNOWN, 0)) for r in sorted(rows, key=lambda r: (-r.posts, r.label))]
+    overall = analytics.totals(db, filters=view, hs=hs)
+    fig.reach_total = overall[0].reach if overall and overall[0].posts_with_reach else Count(None)
+    fig.definition_changes = analytics.definition_changes(db, filters=view)
+    by_code = {o.code: o for o in orgs.values()}
+    for r in analytics.totals(db, by=Dimension.ORGANISATION, filters=view, hs=hs):
+        if r.key in by_code:
+            by_code[r.key].posts, by_code[r.key].reach = r.posts, r.reach
 
 
-def _top_posts(s: Session, org: Organisation | None, start: datetime, end: datetime, top: int, *,
-               settings: Any, cards: bool) -> list[TopPost]:
-    m = PostMetricsLatest
-    score = func.coalesce(m.reach, m.views, 0)
-    engagement = (func.coalesce(m.likes, 0) + func.coalesce(m.comments, 0)
-                  + func.coalesce(m.shares, 0) + func.coalesce(m.saves, 0))
-    query = (select(Post, m.reach, m.views, engagement, m.youth_reach).join(m, m.post_id == Post.id)
-             .where(*published_filter(org, start, end))
-             .order_by(score.desc(), engagement.desc(), Post.id).limit(top))
-    estimates: dict[int, int | None] = {}
-    rows = list(s.execute(query))
-    if PostYouthEstimate is not None and rows:
-        ids = [row[0].id for row in rows]
-        estimates = {pid: est for pid, est in s.execute(
-            select(PostYouthEstimate.post_id, PostYouthEstimate.estimated).where(PostYouthEstimate.post_id.in_(ids)))}
+def harvest_settings_of(p: Programme) -> HarvestSettings:
+    """The analytics settings the report was asked for (threshold, youth range, target)."""
+    return HarvestSettings(young=AgeRange(*p.young_range), privacy_threshold=p.threshold,
+                           meetings_target=p.meetings_target)
+
+
+def _top_posts(db: Database, s: Session, fig: ReportFigures, top: int, *, settings: Any,
+               cards: bool) -> list[TopPost]:
+    """The best-reaching posts, ranked exactly as the dashboard ranks them (`analytics.top_posts`)."""
+    view = Filters(start=fig.start, end=fig.end, organisation=fig.organisation)
+    best = analytics.top_posts(db, metric="reach", limit=top, filters=view, hs=harvest_settings_of(fig.programme))
+    views = dict(s.execute(select(PostMetricsLatest.post_id, PostMetricsLatest.views)
+                           .where(PostMetricsLatest.post_id.in_([p.post_id for p in best]))).all())
     result = []
-    for post, reach, views, eng, youth in rows:
-        kind, value = ("measured", youth) if youth is not None else \
-            ("estimated", estimates[post.id]) if estimates.get(post.id) is not None else ("unknown", None)
-        item = TopPost(post.id, post.channel, post.platform, post.language, post.text, post.published_at,
-                       post.remote_url, reach, views, eng or 0, value, kind)
+    for p in best:
+        item = TopPost(p.post_id, p.channel, p.platform, p.language, p.text, p.published_at, p.url, p.reach,
+                       Count.of(views.get(p.post_id), threshold=fig.programme.threshold), p.engagement,
+                       p.youth.count, p.youth.kind.value)
         if cards:
-            item.card_png, item.card_alt = card_thumbnail(post, settings=settings)
+            item.card_png, item.card_alt = card_thumbnail(s.get(Post, p.post_id), settings=settings)
         result.append(item)
     return result
 
@@ -319,13 +342,11 @@ def card_thumbnail(post: Post, *, settings: Any, width: int = 360) -> tuple[byte
 
 
 def _render_card(post: Post, template: str, alt: str, *, settings: Any) -> tuple[Any, str]:
-    try:
-        from PIL import Image
+    from PIL import Image
 
-        from outreach.cards.model import CardSpec
-        from outreach.cards.render import render_card
-    except ImportError:  # pragma: no cover
-        return None, alt
+    from outreach.cards.model import CardSpec
+    from outreach.cards.render import render_card
+
     meeting = post.meeting
     title = post.text.strip().splitlines()[0][:90] if post.text.strip() else template
     spec = CardSpec(template=template, language=post.language, title=title,
@@ -338,16 +359,6 @@ def _render_card(post: Post, template: str, alt: str, *, settings: Any) -> tuple
     except Exception:  # a card the renderer refuses must not sink the report
         return None, alt
     return Image.open(io.BytesIO(card.data)), alt or card.alt_text
-
-
-def group_small(values: dict[str, int], *, keep: int = 8, other: str = "other") -> dict[str, int]:
-    """The `keep` largest entries and one summed rest, for charts with many categories."""
-    items = sorted(values.items(), key=lambda kv: -kv[1])
-    head, rest = items[:keep], items[keep:]
-    result = defaultdict(int, head)
-    if rest:
-        result[other] += sum(v for _, v in rest)
-    return dict(result)
 
 
 __all__ = ["ReportFigures", "gather_figures", "programme", "published_filter", "resolve_organisation"]

@@ -19,18 +19,19 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal, format_percent
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from outreach import __version__
+from outreach import __version__, privacy
 from outreach.archive import charts
-from outreach.archive.figures import ReportFigures, gather_figures
+from outreach.archive.figures import ReportFigures, gather_figures, plan_of
 from outreach.archive.strings import strings
 from outreach.db import Database
+from outreach.errors import OutputError
 
 TEMPLATES = Path(__file__).parent / "templates"
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 PDF_TIMEOUT_S = 180.0
 
 
-class PdfError(RuntimeError):
+class PdfError(OutputError, RuntimeError):
     """Chromium was found but could not print the report; the message says what it answered."""
 
 
@@ -100,11 +101,13 @@ def render_html(fig: ReportFigures, *, settings: Any, language: str = "nl") -> s
     def n(value: int | None) -> str:
         return "—" if value is None else format_decimal(value, locale=locale)
 
-    def people(value: int | None) -> str:
-        """Counts of people: below the threshold (but above zero) they are never shown exactly."""
+    def people(value: int | privacy.Count | None) -> str:
+        """Counts of people: below the threshold "<10", hidden to protect one "×" (`outreach.privacy`)."""
+        if isinstance(value, privacy.Count):
+            return n(value.value) if value.value is not None else "—" if not value.known else value.display
         if value is None:
             return "—"
-        return f"<{threshold}" if 0 < value < threshold else n(value)
+        return privacy.people(value, threshold=threshold) if privacy.is_small(value, threshold) else n(value)
 
     def when(moment: datetime | None) -> str:
         return "—" if moment is None else format_datetime(moment.astimezone(tz), "d MMM y HH:mm", locale=locale)
@@ -112,16 +115,20 @@ def render_html(fig: ReportFigures, *, settings: Any, language: str = "nl") -> s
     last_day = (fig.end - timedelta(microseconds=1)).astimezone(tz).date()
     period = (f"{format_date(fig.start.astimezone(tz).date(), 'long', locale=locale)} – "
               f"{format_date(last_day, 'long', locale=locale)}")
-    target = fig.programme.meetings_target
+    target = plan_of(fig)
     share = fig.meetings_held_to_date / target if target else 0.0
-    reach_total = sum(r.reach for r in fig.reach)
+    of_alliance = (fig.meetings_held_to_date / fig.alliance_held_to_date
+                   if target is None and fig.alliance_held_to_date else None)
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["j2", "html"]))
     return env.get_template("report.html.j2").render(
         t=t, f=fig, language=language, period=period, n=n, people=people, when=when,
+        day=lambda value: format_date(value, "long", locale=locale),
         b64=lambda data: base64.b64encode(data).decode("ascii"),
         org_label=_org_label(fig, t), generated=when(fig.generated_at),
-        pct=format_percent(share, locale=locale), pct_width=f"{min(100.0, share * 100):.1f}",
-        reach_total=reach_total if any(r.posts_with_reach for r in fig.reach) else None,
+        pct=format_percent(share, locale=locale), pct_width=f"{min(100.0, share * 100):.1f}", target=target,
+        of_alliance=None if of_alliance is None else t["of_alliance"].format(
+            share=format_percent(of_alliance, locale=locale), n=n(fig.alliance_held_to_date)),
+        reach_total=fig.reach_total,
         evaluation=format_decimal(round(fig.evaluation_mean, 1), locale=locale)
         if fig.evaluation_mean is not None else "—",
         languages=list(fig.posts_by_language), charts=_charts(fig, t),
@@ -140,10 +147,10 @@ def _charts(fig: ReportFigures, t: dict[str, str]) -> dict[str, str]:
     months = _month_range(fig)
     held = [fig.meetings_by_month.get(m, 0) for m in months]
     before = fig.meetings_held_to_date - fig.meetings_held
-    target = fig.programme.meetings_target
+    target = plan_of(fig)  # no plan for this organisation: no target line (a zero target stays out of view)
     result = {"meetings": charts.data_uri(charts.cumulative_chart(
-        months, held, start_value=max(0, before), target=target, title=t["meetings_chart"],
-        target_label=t["target_line"].format(target=target)))}
+        months, held, start_value=max(0, before), target=target or 0, title=t["meetings_chart"],
+        target_label=t["target_line"].format(target=target) if target else ""))}
     by_org = [(o.code, o.meetings_held) for o in fig.organisations if o.meetings_held]
     if len(by_org) > 1:
         result["meetings_by_org"] = charts.data_uri(charts.bar_chart(by_org, title=t["meetings_by_org_chart"]))

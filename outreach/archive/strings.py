@@ -15,10 +15,11 @@ NL = {
     "meetings_to_date": "Gehouden sinds de start",
     "target": "doel",
     "of_target": "van het doel",
+    "of_alliance": "{share} van alle {n} van de alliantie; geen eigen plan ingesteld",
     "target_line": "doel: {target} bijeenkomsten",
     "other_meetings": "Trainingen en gemeentelijke sessies (periode)",
     "attendance": "Aanwezigen",
-    "attendance_youth": "Jongeren onder 25 aanwezig (offline gemeten)",
+    "attendance_youth": "Jongeren ({young} jaar) aanwezig (offline geteld)",
     "posts_published": "Berichten gepubliceerd",
     "reach_total": "Bereik (gemeld door platforms)",
     "meetings": "Bijeenkomsten",
@@ -45,6 +46,8 @@ NL = {
     "youth_unknown": "Berichten zonder jongerencijfer",
     "youth_offline": "Jongeren offline (bijeenkomsten)",
     "n_posts": "berichten: {n}",
+    "definition_change": ("{platform} telt vanaf {day} met \u2018{new}\u2019 in plaats van \u2018{old}\u2019: "
+                          "cijfers van voor en na die datum meten niet hetzelfde (bron: definitietabel)."),
     "top_posts": "Best bereikte berichten",
     "published_at": "Gepubliceerd",
     "permalink": "Link",
@@ -57,8 +60,9 @@ NL = {
     "none": "Geen gegevens in deze periode.",
     "method": "Verantwoording",
     "method_text": ("Aantallen personen onder {threshold} worden getoond als &lsquo;&lt;{threshold}&rsquo; "
-                    "om kleine groepen te beschermen. Er worden geen gegevens van volgers of reageerders "
-                    "bewaard. Jong betekent {young} jaar. Tijden in {tz}. Gemaakt met outreach {version}."),
+                    "om kleine groepen te beschermen; &lsquo;&times;&rsquo; is een aantal dat daarom ook "
+                    "verborgen is, zodat een &lsquo;&lt;{threshold}&rsquo; niet uit een totaal min de rest "
+                    "volgt. Er worden geen gegevens van volgers of reageerders bewaard. Jong betekent {young} jaar. Tijden in {tz}. Gemaakt met outreach {version}."),
 }
 
 EN = {
@@ -74,10 +78,11 @@ EN = {
     "meetings_to_date": "Held since the start",
     "target": "target",
     "of_target": "of the target",
+    "of_alliance": "{share} of all {n} of the alliance; no plan of its own configured",
     "target_line": "target: {target} meetings",
     "other_meetings": "Trainings and municipal sessions (period)",
     "attendance": "Attendance",
-    "attendance_youth": "Young people under 25 attending (measured offline)",
+    "attendance_youth": "Young people ({young}) attending (counted offline)",
     "posts_published": "Posts published",
     "reach_total": "Reach (as reported by platforms)",
     "meetings": "Meetings",
@@ -104,6 +109,8 @@ EN = {
     "youth_unknown": "Posts without a youth figure",
     "youth_offline": "Youth offline (meetings)",
     "n_posts": "posts: {n}",
+    "definition_change": ("From {day}, {platform} counts \u2018{new}\u2019 instead of \u2018{old}\u2019: "
+                          "figures before and after that date do not measure the same thing (source: definitions table)."),
     "top_posts": "Posts with the widest reach",
     "published_at": "Published",
     "permalink": "Link",
@@ -116,7 +123,9 @@ EN = {
     "none": "No data in this period.",
     "method": "Method",
     "method_text": ("Counts of people below {threshold} are shown as &lsquo;&lt;{threshold}&rsquo; to protect "
-                    "small groups. No data about followers or commenters is stored. Young means {young} "
+                    "small groups; &lsquo;&times;&rsquo; is a count hidden as well, so that a "
+                    "&lsquo;&lt;{threshold}&rsquo; cannot be worked out from a total minus the rest. "
+                    "No data about followers or commenters is stored. Young means {young} "
                     "years. Times in {tz}. Made with outreach {version}."),
 }
 

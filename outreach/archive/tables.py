@@ -18,9 +18,12 @@ from sqlalchemy import DateTime, Select, func, select
 from outreach.archive.captures import Redactor
 from outreach.db import Database
 from outreach.db.models import UTCDateTime
+from outreach.privacy import Count, Sum, is_small, people, protect
+from outreach.safecsv import ENCODING, cell, neutralise
 
 Progress = Callable[[str, int, "int | None"], None]
 PROGRESS_EVERY = 10_000
+SAME_TOTAL = "(row total)"  # the figure a row's column groups add up to (not written, but a reader can sum)
 YIELD_PER = 2_000
 
 
@@ -45,12 +48,15 @@ class Writer:
     progress: Progress | None = None
     _seen: dict[str, str] = field(default_factory=dict)
 
-    def people(self, value: int | float | None) -> str:
-        """Counts of people below the threshold (but above zero) are written as "<10"."""
+    def people(self, value: int | float | Count | None) -> str:
+        """Counts of people below the threshold (but above zero) are written as "<10" (`outreach.privacy`)."""
+        if isinstance(value, Count):
+            return value.display if value.suppressed or value.hidden else "" if value.value is None \
+                else str(value.value)
         if value is None:
             return ""
-        if 0 < value < self.threshold:
-            return f"<{self.threshold}"
+        if is_small(value, self.threshold):
+            return people(value, threshold=self.threshold)
         return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
     def text(self, value: Any) -> str:
@@ -81,11 +87,12 @@ class Writer:
             return [self.people(value)]
         if value is None:
             return [""]
-        if kind == "json":
-            return [self.text(json.dumps(value, ensure_ascii=False, sort_keys=True))]
+        if kind == "json":  # lists as text ("nl; ku"), other structures as JSON; never a formula
+            text = cell(value) if isinstance(value, list) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+            return [neutralise(self.text(text))]
         if kind in ("int", "float"):
             return [str(value)]
-        return [self.text(value)]
+        return [neutralise(self.text(cell(value) if isinstance(value, list | tuple) else value))]
 
     def headers(self, columns: Sequence[Column]) -> list[str]:
         names: list[str] = []
@@ -93,20 +100,26 @@ class Writer:
             names += [f"{c.name}_utc", f"{c.name}_local"] if c.kind in ("time", "epoch") else [c.name]
         return names
 
-    def write_csv(self, rel: str, stage: str, columns: Sequence[Column], query: Select[Any]) -> int:
-        """Stream `query` (selecting `columns` in order) into `rel`; returns the row count."""
+    def write_csv(self, rel: str, stage: str, columns: Sequence[Column], query: Select[Any], *,
+                  same_total: Sequence[tuple[str, ...]] = ()) -> int:
+        """Stream `query` (selecting `columns` in order) into `rel`; returns the row count. `same_total`:
+        groups of people columns that add up to one figure per row (age groups and gender groups both
+        make the attendance), protected together so no "<10" follows from the others."""
         total = self._count(query) if self.progress else None
         path = self.root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         rows = 0
-        with path.open("w", encoding="utf-8", newline="") as fh, self.db.engine.connect() as conn:
-            out = csv.writer(fh)
+        with path.open("w", encoding=ENCODING, newline="") as fh, self.db.engine.connect() as conn:
+            out = csv.writer(fh)  # cells arrive made safe by cell(): text neutralised, numbers as numbers
             out.writerow(self.headers(columns))
             result = conn.execution_options(yield_per=YIELD_PER).execute(query)
             kinds = [c.kind for c in columns]
             simple = all(k in ("int", "float", "people", "epoch") for k in kinds)
             people, epoch = self.people, self.epoch
+            names = [c.name for c in columns]
             for row in result:
+                if same_total:
+                    row = self.protect_row(names, row, same_total)
                 line: list[str] = []
                 if simple:  # the snapshot tables: numbers only, no per-cell dispatch
                     for kind, value in zip(kinds, row, strict=True):
@@ -126,6 +139,14 @@ class Writer:
         if self.progress:
             self.progress(stage, rows, total)
         return rows
+
+    def protect_row(self, names: Sequence[str], row: Sequence[Any], groups: Sequence[tuple[str, ...]]) -> list[Any]:
+        """The row with its people columns in `groups` as protected Counts ("<10", "×")."""
+        values = dict(zip(names, row, strict=True))
+        cells: dict[Any, Any] = {c: values[c] for group in groups for c in group}
+        cells[SAME_TOTAL] = sum(values[c] or 0 for c in groups[0])
+        safe = protect(cells, [Sum(SAME_TOTAL, group) for group in groups], threshold=self.threshold)
+        return [safe[n] if n in cells else v for n, v in values.items()]
 
     def _count(self, query: Select[Any]) -> int:
         with self.db.engine.connect() as conn:

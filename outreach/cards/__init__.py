@@ -5,11 +5,12 @@ Public API (everything else in this package is internal):
 - `CardSpec`: frozen description of a card (template, language, texts, date, venue, organisation, ...).
 - `render_card(spec, *, size, cache_dir=None) -> RenderedCard`: deterministic PNG bytes, size, alt text,
   content hash; with `cache_dir` a card rendered before from the same inputs is not redrawn.
-  `size` is a `CardSize`, a `Platform` or a size name (instagram, square, landscape, story).
-- `card_size_for(platform, *, square=False) -> CardSize`.
-- `prepare_image_for_platform(source, platform) -> PreparedImage`: strips EXIF/GPS and all metadata,
-  fits format and bytes (JPEG for Instagram/TikTok, <= 1,000,000 bytes for Bluesky). Use it for every
-  image before upload, rendered cards and volunteers' photos alike.
+  `size` is a `CardSize` or a size name (instagram, square, landscape, story); a connector's
+  `card_size` attribute names the one its platform wants.
+- `card_size_for(name) -> CardSize`.
+- `prepare_image_for_platform(source, policy) -> PreparedImage`: strips EXIF/GPS and all metadata,
+  fits format, dimensions and bytes to the `ImagePolicy` the platform's connector gives
+  (`connector.image_policy()`). Use it for every image before upload, rendered cards and photos alike.
 - `alt_text_for(spec) -> str`: alt text in the card's language from the same content (spec.alt_text wins).
 - `check_text_engine()`: raises `TextEngineError` naming `libfribidi0` when Pillow cannot shape Arabic;
   call it at start-up.

@@ -16,11 +16,13 @@ from pathlib import Path
 
 from PIL import ImageFont, features
 
+from outreach.errors import ConfigError
+
 ASSETS_DIR = Path(os.environ.get("OUTREACH_ASSETS_DIR", Path(__file__).resolve().parents[2] / "assets"))
 FONT_DIR = ASSETS_DIR / "fonts"
 
 
-class TextEngineError(RuntimeError):
+class TextEngineError(ConfigError, RuntimeError):
     """Pillow cannot shape complex scripts on this machine."""
 
 
@@ -107,13 +109,6 @@ def font(face: Face, weight: Weight, size: int) -> ImageFont.FreeTypeFont:
 def stroke_width(face: Face, weight: Weight, size: int) -> int:
     """Outline width that makes a regular-only face look bold (0 for real bold or regular text)."""
     return max(1, round(size * 0.03)) if weight is Weight.BOLD and face in FAUX_BOLD else 0
-
-
-@cache
-def vertical_metrics(face: Face) -> tuple[float, float]:
-    """(ascent, descent) as fractions of the font size, from the font's own metrics."""
-    ascent, descent = font(face, Weight.BOLD, 1000).getmetrics()
-    return ascent / 1000, descent / 1000
 
 
 def _is_strong(ch: str) -> bool:

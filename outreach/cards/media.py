@@ -1,56 +1,88 @@
 """Make any image safe and acceptable to upload: no metadata, right format, within each platform's limits.
 
 Photos of people at meetings can put them at risk, so EXIF (GPS, device, time), XMP, ICC and comments
-are always dropped: only pixels are copied into a fresh image. Limits per platform come from
-/work/shared/reference/platforms.md and live in `POLICIES`, nowhere else.
+are always dropped: only pixels are copied into a fresh image. What each platform accepts is an
+`ImagePolicy` the caller takes from the platform's connector (its class attributes and live limits).
 """
 
 from __future__ import annotations
 
 import io
+import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
-from outreach.domain import Platform
+from outreach.domain import ImagePolicy
+from outreach.errors import InputError
 
 Image.MAX_IMAGE_PIXELS = 60_000_000  # refuse decompression bombs well above any camera
+# probe_image refuses such images itself, in words; Pillow's warning would only add stderr noise
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+MAX_SOURCE_BYTES = 50_000_000  # a photo or poster a volunteer attaches; larger is a video or a scan
 
-
-@dataclass(frozen=True, slots=True)
-class ImagePolicy:
-    """What a platform accepts. `formats` lists Pillow format names, preferred first."""
-
-    formats: tuple[str, ...]
-    max_bytes: int
-    max_width: int = 4096
-    max_height: int = 4096
-    min_aspect: float | None = None  # width / height
-    max_aspect: float | None = None
-
-
-POLICIES: dict[Platform, ImagePolicy] = {
-    Platform.INSTAGRAM: ImagePolicy(
-        ("JPEG",), 8 * 1024 * 1024, max_width=1440, max_height=1800, min_aspect=0.8, max_aspect=1.91
-    ),
-    Platform.TIKTOK: ImagePolicy(("JPEG",), 20_000_000, max_width=1080, max_height=1920),
-    Platform.BLUESKY: ImagePolicy(("PNG", "JPEG"), 1_000_000, max_width=2000, max_height=2000),
-    Platform.MASTODON: ImagePolicy(("PNG", "JPEG"), 16 * 1024 * 1024, max_width=3840, max_height=3840),
-    Platform.FACEBOOK: ImagePolicy(("PNG", "JPEG"), 4_000_000),
-    Platform.THREADS: ImagePolicy(
-        ("JPEG", "PNG"), 8_000_000, max_width=1440, max_height=3600, min_aspect=0.1, max_aspect=10.0
-    ),
-    Platform.LINKEDIN: ImagePolicy(("PNG", "JPEG"), 8_000_000, max_width=6000, max_height=6000),
-    Platform.MANUAL: ImagePolicy(("PNG", "JPEG"), 20_000_000),
-}
 
 _MIME = {"JPEG": "image/jpeg", "PNG": "image/png"}
 _JPEG_QUALITIES = (90, 82, 74, 66, 58)
 
 
-class ImageTooLargeError(ValueError):
+class ImageTooLargeError(InputError, ValueError):
     """Even a small, low-quality re-encode does not fit the platform's byte limit."""
+
+
+class MediaError(InputError):
+    """An attached file that is not a usable image; the message says why in a volunteer's words."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImageProbe:
+    """What a file really is, read from its content (never from its name)."""
+
+    format: str  # Pillow's name: JPEG, PNG, WEBP, GIF, ...
+    width: int
+    height: int
+    bytes: int
+
+
+def probe_image(path: str | Path) -> ImageProbe:
+    """Decode `path` far enough to know its real format, dimensions and bytes; refuse what is not
+    an image, is damaged, or would decompress into more pixels than any camera makes."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size > MAX_SOURCE_BYTES:
+        raise MediaError(f"the file is {size / 1e6:.0f} MB; an image may be at most {MAX_SOURCE_BYTES // 1_000_000} MB")
+    try:
+        with Image.open(path) as image:
+            width, height, fmt = image.width, image.height, image.format or "?"
+            if width * height > Image.MAX_IMAGE_PIXELS:  # Pillow itself only refuses at twice the limit
+                raise Image.DecompressionBombError(f"Image size ({width * height} pixels) exceeds limit")
+            image.load()  # decode the pixels: a truncated or corrupt file fails here, not at publish time
+    except Image.DecompressionBombError as exc:
+        raise MediaError(f"the image is too large to decode safely ({_pixels(str(exc))}; at most "
+                         f"{Image.MAX_IMAGE_PIXELS // 1_000_000} megapixels): resize it first") from None
+    except UnidentifiedImageError:
+        raise MediaError("the file is not an image (its content is not JPEG, PNG or another picture format)") from None
+    except (OSError, ValueError, SyntaxError) as exc:  # Pillow reports damaged files these ways
+        raise MediaError(f"the image is damaged and cannot be read ({' '.join(str(exc).split())[:80]})") from None
+    return ImageProbe(fmt, width, height, size)
+
+
+def _pixels(message: str) -> str:
+    """Pillow says "Image size (400000000 pixels) exceeds limit …"; we say "400 megapixels"."""
+    found = re.search(r"\((\d+) pixels\)", message)
+    return f"{int(found.group(1)) / 1e6:,.0f} megapixels" if found else message
+
+
+def upload_format(source_format: str, policy: ImagePolicy) -> str:
+    """The format an image of `source_format` is uploaded in under `policy` (kept if accepted, else
+    converted to the platform's preferred one): the rule prepare_image_for_platform follows."""
+    return source_format if source_format in policy.formats else policy.formats[0]
+
+
+def upload_mime_type(source_format: str, policy: ImagePolicy) -> str:
+    return _MIME[upload_format(source_format, policy)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,18 +155,17 @@ def _encode(image: Image.Image, fmt: str, quality: int = 90) -> bytes:
     return out.getvalue()
 
 
-def prepare_image_for_platform(source: bytes | Path | str, platform: Platform | str) -> PreparedImage:
-    """Strip all metadata and fit format, dimensions and bytes to `platform`'s limits.
+def prepare_image_for_platform(source: bytes | Path | str, policy: ImagePolicy) -> PreparedImage:
+    """Strip all metadata and fit format, dimensions and bytes to a platform's `policy`.
 
     Keeps PNG where the platform takes it and it fits (crisp cards), otherwise JPEG, lowering quality
     and then size until the bytes fit (Bluesky: <= 1,000,000 bytes), rather than failing the post.
     """
-    policy = POLICIES[Platform(platform)]
     raw = source if isinstance(source, bytes) else Path(source).read_bytes()
     with Image.open(io.BytesIO(raw)) as opened:
         original_format = opened.format or ""
         image = _fit_geometry(strip_metadata(opened), policy)
-    fmt = original_format if original_format in policy.formats else policy.formats[0]
+    fmt = upload_format(original_format, policy)
     if fmt == "PNG":
         data = _encode(image, "PNG")
         if len(data) <= policy.max_bytes or "JPEG" not in policy.formats:

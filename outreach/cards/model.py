@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from outreach.domain import Platform
+from outreach.errors import InputError
 
 
-class CardError(ValueError):
+class CardError(InputError, ValueError):
     """A card cannot be rendered as asked (unknown language, template, organisation or size)."""
 
 
@@ -74,32 +74,15 @@ SIZES: dict[str, CardSize] = {
     )
 }
 
-PLATFORM_SIZES: dict[Platform, str] = {
-    Platform.INSTAGRAM: "instagram",
-    Platform.FACEBOOK: "landscape",
-    Platform.LINKEDIN: "landscape",
-    Platform.BLUESKY: "landscape",
-    Platform.MASTODON: "landscape",
-    Platform.THREADS: "landscape",
-    Platform.TIKTOK: "story",
-    Platform.MANUAL: "instagram",
-}
-
-
-def card_size_for(platform: Platform | str, *, square: bool = False) -> CardSize:
-    """The card size for a platform (or a size name: instagram, square, landscape, story)."""
-    if not isinstance(platform, Platform) and platform in SIZES:
-        return SIZES[platform]
+def card_size_for(name: str) -> CardSize:
+    """A card size by name (instagram, square, landscape, story); a connector's `card_size` names one."""
     try:
-        platform = Platform(platform)
-    except ValueError:
-        raise CardError(f"unknown platform or card size {platform!r}; sizes: {', '.join(SIZES)}") from None
-    if square and platform is Platform.INSTAGRAM:
-        return SIZES["square"]
-    return SIZES[PLATFORM_SIZES[platform]]
+        return SIZES[name]
+    except KeyError:
+        raise CardError(f"unknown card size {name!r}; sizes: {', '.join(SIZES)}") from None
 
 
-def resolve_size(size: CardSize | Platform | str) -> CardSize:
+def resolve_size(size: CardSize | str) -> CardSize:
     return size if isinstance(size, CardSize) else card_size_for(size)
 
 

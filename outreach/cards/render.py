@@ -29,7 +29,6 @@ from outreach.cards.templates import (
     template,
 )
 from outreach.cards.text import alt_text_for, card_texts, is_rtl
-from outreach.domain import Platform
 
 RENDERER_VERSION = "1"
 _SUPERSAMPLE = 4  # marks and pills are drawn larger and scaled down, for smooth edges
@@ -119,7 +118,7 @@ def _pixel_box(box: tuple[float, float, float, float], size: CardSize, rtl: bool
     return x0, y0, round((x + w) * size.width) - x0, round((y + h) * size.height) - y0
 
 
-def layout_card(spec: CardSpec, size: CardSize | Platform | str) -> CardLayout:
+def layout_card(spec: CardSpec, size: CardSize | str) -> CardLayout:
     """Decide where everything goes and at which font size, without drawing."""
     _engine_checked()
     size = resolve_size(size)
@@ -348,9 +347,9 @@ def cache_key(spec: CardSpec, size: CardSize) -> str:
 
 
 def render_card(
-    spec: CardSpec, *, size: CardSize | Platform | str, cache_dir: Path | str | None = None
+    spec: CardSpec, *, size: CardSize | str, cache_dir: Path | str | None = None
 ) -> RenderedCard:
-    """Render `spec` as a PNG card of `size` (a CardSize, a Platform or a size name).
+    """Render `spec` as a PNG card of `size` (a CardSize or a size name; a connector's `card_size` names one).
 
     With `cache_dir`, a card rendered before from the same inputs is read back instead of redrawn.
     """
@@ -378,7 +377,7 @@ def render_card(
 
 
 def render_to_dir(
-    items: Iterable[tuple[str, CardSpec, CardSize | Platform | str]],
+    items: Iterable[tuple[str, CardSpec, CardSize | str]],
     out_dir: Path | str,
     *,
     cache_dir: Path | str | None = None,

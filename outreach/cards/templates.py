@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from outreach.cards.fonts import ASSETS_DIR, Weight
+from outreach.errors import InputError
 
 TEMPLATES_FILE = ASSETS_DIR / "cards" / "templates.toml"
 PHRASES_FILE = ASSETS_DIR / "cards" / "phrases.toml"
@@ -20,7 +21,7 @@ COLOUR_ROLES = ("primary", "on_primary", "surface", "on_surface", "accent", "on_
 Box = tuple[float, float, float, float]
 
 
-class TemplateError(ValueError):
+class TemplateError(InputError, ValueError):
     """A template, brand or phrase file is malformed, or names something that does not exist."""
 
 

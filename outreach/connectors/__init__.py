@@ -14,9 +14,11 @@ from outreach.connectors.errors import (
 from outreach.connectors.facebook import FacebookConnector
 from outreach.connectors.instagram import InstagramConnector
 from outreach.connectors.linkedin import LinkedInConnector
+from outreach.connectors.manual import ManualChannel
 from outreach.connectors.mastodon import MastodonConnector
 from outreach.connectors.threads import ThreadsConnector
 from outreach.connectors.tiktok import TikTokConnector
+from outreach.connectors.youtube import YouTubeConnector
 from outreach.domain import Platform
 
 CONNECTORS: tuple[type[Connector], ...] = (
@@ -27,6 +29,7 @@ CONNECTORS: tuple[type[Connector], ...] = (
     ThreadsConnector,
     LinkedInConnector,
     TikTokConnector,
+    YouTubeConnector,
 )
 
 
@@ -38,5 +41,11 @@ def connector_class(platform: Platform | str) -> type[Connector]:
     raise KeyError(f"no connector for platform {platform.value}")
 
 
+def platform_class(platform: Platform | str) -> type[Connector]:
+    """Where a platform's limits live: its connector class, or `ManualChannel` for manual channels."""
+    platform = Platform(platform)
+    return ManualChannel if platform is Platform.MANUAL else connector_class(platform)
+
+
 __all__ = ["CONNECTORS", "AuthError", "Connector", "ConnectorError", "ContentRejected", "RateLimited",
-           "TransientError", "connector_class"]
+           "TransientError", "connector_class", "platform_class"]

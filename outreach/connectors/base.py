@@ -7,10 +7,11 @@ dispatcher passes to `publish`, which commits it before the connector continues.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Protocol
 
@@ -29,11 +30,13 @@ from outreach.connectors.http import PlatformSession
 from outreach.domain import (
     AccountInfo,
     AudienceRow,
+    ImagePolicy,
     MediaItem,
     Platform,
     PublishRequest,
     PublishResult,
     TextUnit,
+    VideoCapabilities,
 )
 
 Clock = Callable[[], datetime]
@@ -91,6 +94,9 @@ class Limits:
     max_alt_text: int
     image_mime_types: tuple[str, ...]
     requires_media: bool = False
+    video: VideoCapabilities | None = None
+    max_image_pixels: int | None = None  # width x height; fitting scales larger images down
+    url_length: int | None = None  # a link counts as this many characters (Mastodon), else as written
 
 
 def measure(text: str, unit: TextUnit) -> int:
@@ -112,12 +118,22 @@ class Connector:
     max_alt_text: ClassVar[int] = 1000
     image_mime_types: ClassVar[tuple[str, ...]] = ("image/jpeg", "image/png")
     requires_media: ClassVar[bool] = False
-    supports_idempotency: ClassVar[bool] = False
+    # How media fitting shapes images (Pillow formats, preferred first; aspect = width / height) and
+    # which card size is drawn: these and the limits above are the only place a platform's sizes live.
+    image_formats: ClassVar[tuple[str, ...]] = ("PNG", "JPEG")
+    max_image_width: ClassVar[int] = 4096
+    max_image_height: ClassVar[int] = 4096
+    image_aspect: ClassVar[tuple[float | None, float | None]] = (None, None)
+    max_image_pixels: ClassVar[int | None] = None
+    url_length: ClassVar[int | None] = None  # a link counts as this many characters, else as written
+    card_size: ClassVar[str] = "landscape"  # a name in outreach.cards.SIZES
+    video: ClassVar[VideoCapabilities | None] = None  # None: this connector does not post video
     token_help: ClassVar[str] = ""  # one line for the README: how to obtain the credentials
     poll_interval_s: float = 1.0  # waiting on multi-step flows (containers, uploads); tests set 0
     max_polls: int = 10
     metric_names: ClassVar[dict[str, str]] = {}  # platform metric name -> METRIC_NAMES entry
     metrics_batch_size: ClassVar[int] = 1  # remote ids per metrics call
+    metrics_api_version: ClassVar[str | None] = None  # the API version metrics are read with, if fixed
     has_audience: ClassVar[bool] = False  # reports age breakdowns (Instagram, Threads)
 
     def __init__(self, channel: ChannelConfig, *, http: requests.Session | None = None,
@@ -145,6 +161,11 @@ class Connector:
 
     def check(self) -> AccountInfo:
         raise NotImplementedError
+
+    def check_login(self) -> AccountInfo:
+        """`channels check`: the credentials as configured now. Platforms with a login (Bluesky) log
+        in afresh here, so a password just changed or revoked is tested; the rest ask `check`."""
+        return self.check()
 
     def publish(self, req: PublishRequest, *, save_handle: SaveHandle) -> PublishResult:
         raise NotImplementedError
@@ -178,10 +199,36 @@ class Connector:
     def declared_limits(cls) -> Limits:
         return Limits(max_text=cls.max_text, text_unit=cls.text_unit, max_images=cls.max_images,
                       max_image_bytes=cls.max_image_bytes, max_alt_text=cls.max_alt_text,
-                      image_mime_types=cls.image_mime_types, requires_media=cls.requires_media)
+                      image_mime_types=cls.image_mime_types, requires_media=cls.requires_media,
+                      video=cls.video, max_image_pixels=cls.max_image_pixels,
+                      url_length=cls.url_length)
 
     def limits(self) -> Limits:
-        return self.declared_limits()
+        """This channel's limits: the declared ones, or what the platform reports live where it does.
+        The channel option `max_text` (e.g. an instance allowing 1000) always has the last word."""
+        return self.with_options(self.declared_limits())
+
+    def known_limits(self) -> Limits:
+        """The limits as far as they are known without asking the platform (for `outreach validate`)."""
+        return self.limits()
+
+    def with_options(self, limits: Limits) -> Limits:
+        max_text = self.channel.options.get("max_text")
+        return replace(limits, max_text=max_text) if isinstance(max_text, int) else limits
+
+    @classmethod
+    def image_policy_for(cls, limits: Limits | None = None) -> ImagePolicy:
+        """What media fitting must make of an image for this platform (bytes from `limits`)."""
+        lim = limits or cls.declared_limits()
+        side = math.isqrt(lim.max_image_pixels) if lim.max_image_pixels else None
+        return ImagePolicy(formats=cls.image_formats, max_bytes=lim.max_image_bytes,
+                           max_width=min(cls.max_image_width, side or cls.max_image_width),
+                           max_height=min(cls.max_image_height, side or cls.max_image_height),
+                           min_aspect=cls.image_aspect[0], max_aspect=cls.image_aspect[1])
+
+    def image_policy(self) -> ImagePolicy:
+        """The image policy with this channel's live limits."""
+        return self.image_policy_for(self.limits())
 
     @classmethod
     def text_length(cls, text: str, limits: Limits | None = None) -> int:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import io
 import json
 import random
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
@@ -23,7 +25,7 @@ import regex
 import requests
 from PIL import Image
 
-from outreach.connectors.base import Connector, Limits, SaveHandle
+from outreach.connectors.base import Connector, Limits, SaveHandle, parse_expiry
 from outreach.connectors.errors import (
     AuthError,
     ConnectorError,
@@ -31,7 +33,15 @@ from outreach.connectors.errors import (
     RateLimited,
     TransientError,
 )
-from outreach.domain import AccountInfo, MediaItem, Platform, PublishRequest, PublishResult, TextUnit
+from outreach.domain import (
+    AccountInfo,
+    MediaItem,
+    Platform,
+    PublishRequest,
+    PublishResult,
+    TextUnit,
+    VideoCapabilities,
+)
 
 POST = "app.bsky.feed.post"
 _B32 = "234567abcdefghijklmnopqrstuvwxyz"
@@ -110,7 +120,12 @@ class BlueskyConnector(Connector):
     max_image_bytes: ClassVar[int] = 1_000_000
     max_alt_text: ClassVar[int] = 2000  # the lexicon sets none; Bluesky's app stops at 2000
     image_mime_types: ClassVar[tuple[str, ...]] = ("image/jpeg", "image/png", "image/webp")
-    supports_idempotency: ClassVar[bool] = True  # client-chosen record key + getRecord
+    max_image_width: ClassVar[int] = 2000
+    max_image_height: ClassVar[int] = 2000
+    # app.bsky.embed.video (video.md 2.1, 9.4): MP4 up to 300 MB (2026-08 lexicon), 10 min in the app,
+    # WebVTT captions (20 languages, 20,000 bytes each); the service draws the thumbnail.
+    video: ClassVar[VideoCapabilities | None] = VideoCapabilities(
+        max_bytes=300_000_000, max_duration_s=600, caption_formats=("vtt",), max_caption_languages=20)
     token_help: ClassVar[str] = (
         "In the Bluesky app: Settings > Privacy and security > App passwords > Add; put the handle "
         "in `identifier` and the app password in the env var named by `password_env`.")
@@ -119,15 +134,14 @@ class BlueskyConnector(Connector):
     metric_names: ClassVar[dict[str, str]] = {
         "likeCount": "likes", "repostCount": "shares", "replyCount": "comments"}
     metrics_batch_size: ClassVar[int] = 25
+    login_reuse_s: ClassVar[float] = 60.0  # `channels check` logs in afresh, at most once a minute
 
     # -- limits -------------------------------------------------------------------------------
 
     def limits(self) -> Limits:
-        declared = self.declared_limits()
-        return Limits(max_text=declared.max_text, text_unit=declared.text_unit,
-                      max_images=declared.max_images,
-                      max_image_bytes=int(self.channel.options.get("max_image_bytes", self.max_image_bytes)),
-                      max_alt_text=declared.max_alt_text, image_mime_types=declared.image_mime_types)
+        return self.with_options(replace(
+            self.declared_limits(),
+            max_image_bytes=int(self.channel.options.get("max_image_bytes", self.max_image_bytes))))
 
     @classmethod
     def validate(cls, text: str, media: Iterable[MediaItem] = (), *,
@@ -209,6 +223,24 @@ class BlueskyConnector(Connector):
         """Rotate the session now (the token job calls this); returns when the new session lapses."""
         saved = self._refresh() if self.credentials.load(self.channel.name).get("refresh_jwt") else self._login()
         return jwt_expiry(saved["refresh_jwt"])
+
+    def check_login(self) -> AccountInfo:
+        """A fresh `createSession` with the app password in the environment (the stored session
+        would hide a password just changed or revoked); a login made in the last
+        `login_reuse_s` with the same password is reused, to stay within the login rate limit."""
+        password = self.secret("password")
+        fingerprint = hashlib.sha256(password.encode()).hexdigest()[:16]
+        saved, now = self.credentials.load(self.channel.name), self.clock()
+        logged_in = parse_expiry(saved.get("login_at"))
+        if saved.get("password_fp") == fingerprint and logged_in is not None and \
+                (now - logged_in).total_seconds() < self.login_reuse_s:
+            try:
+                return self.check()
+            except AuthError:
+                pass  # the session was revoked meanwhile: try the password itself
+        saved = self._login()
+        self.credentials.save(self.channel.name, {**saved, "password_fp": fingerprint, "login_at": now.isoformat()})
+        return self.check()
 
     # -- the platform calls -------------------------------------------------------------------
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from outreach.domain import ErrorKind
+from outreach.errors import PlatformError
 
 
-class ConnectorError(Exception):
+class ConnectorError(PlatformError):
     """Base of every error a connector raises. The message names the channel, never a secret."""
 
     kind: ErrorKind = ErrorKind.TRANSIENT
@@ -34,16 +35,35 @@ class ContentRejected(ConnectorError):
 
 
 class RateLimited(ConnectorError):
-    """Throttled. Try again no earlier than `retry_after_s` from now (or `reset_at`)."""
+    """Throttled. Try again no earlier than `retry_after_s` from now (or `reset_at`). The message
+    states that wait (the one the worker keeps), unless the connector's own words already do."""
 
     kind = ErrorKind.RATE_LIMITED
 
     def __init__(self, channel: str, message: str, *, retry_after_s: float,
                  reset_at: datetime | None = None, http_status: int | None = None,
                  code: str | None = None) -> None:
+        retry_after_s = max(0.0, retry_after_s)
+        if "try again" not in message:
+            message = f"{message}; {wait_words(retry_after_s, reset_at)}"
         super().__init__(channel, message, http_status=http_status, code=code)
-        self.retry_after_s = max(0.0, retry_after_s)
+        self.retry_after_s = retry_after_s
         self.reset_at = reset_at
+
+
+def wait_words(seconds: float, reset_at: datetime | None = None) -> str:
+    """'try again after 2026-03-06 14:05 UTC (in 5 minutes)': the wait a rate limit imposes."""
+    if seconds < 120:
+        span = f"{seconds:.0f} seconds"
+    elif seconds < 120 * 60:
+        span = f"{seconds / 60:.0f} minutes"
+    elif seconds < 48 * 3600:
+        span = f"{seconds / 3600:.0f} hours"
+    else:
+        span = f"{seconds / 86400:.0f} days"
+    if reset_at is None:
+        return f"try again in {span}"
+    return f"try again after {reset_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC (in {span})"
 
 
 class TransientError(ConnectorError):
@@ -56,3 +76,11 @@ class TransientError(ConnectorError):
                  http_status: int | None = None, code: str | None = None) -> None:
         super().__init__(channel, message, http_status=http_status, code=code)
         self.ambiguous = ambiguous
+
+
+class NeedsPerson(ConnectorError):
+    """A person must finish or check this post: the platform holds it for them (TikTok's inbox), or
+    only they can see whether an interrupted attempt went out. The post becomes `manual_due` with this
+    message and is never sent again by the worker; `outreach confirm` records where it appeared."""
+
+    kind = ErrorKind.REJECTED

@@ -15,7 +15,14 @@ from typing import Any, ClassVar
 from outreach.connectors.base import SaveHandle
 from outreach.connectors.errors import ContentRejected
 from outreach.connectors.meta import GraphConnector
-from outreach.domain import AccountInfo, MediaItem, Platform, PublishRequest, PublishResult
+from outreach.domain import (
+    AccountInfo,
+    MediaItem,
+    Platform,
+    PublishRequest,
+    PublishResult,
+    VideoCapabilities,
+)
 
 DEFAULT_METRICS = ("post_total_media_view_unique", "post_media_view", "post_clicks")
 COUNT_FIELDS = "shares,reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0)"
@@ -27,9 +34,13 @@ class FacebookConnector(GraphConnector):
     platform: ClassVar[Platform] = Platform.FACEBOOK
     max_text: ClassVar[int] = 63206
     max_images: ClassVar[int] = 1
-    max_image_bytes: ClassVar[int] = 4 * 1024 * 1024
+    max_image_bytes: ClassVar[int] = 4_000_000
     max_alt_text: ClassVar[int] = 1000
     image_mime_types: ClassVar[tuple[str, ...]] = ("image/jpeg", "image/png", "image/gif")
+    # Page Reels (video.md 4.1, 9.4): 3-90 s, 9:16 only, at least 540x960, 24-60 fps; SRT captions.
+    video: ClassVar[VideoCapabilities | None] = VideoCapabilities(
+        max_bytes=1024**3, max_duration_s=90, min_duration_s=3, min_aspect=9 / 16, max_aspect=9 / 16,
+        min_short_side=540, min_fps=24, max_fps=60, caption_formats=("srt",), cover="image")
     token_help: ClassVar[str] = (
         "Meta app with Facebook Login: grant pages_show_list, pages_manage_posts, pages_read_engagement, "
         "read_insights (+ pages_read_user_content for reaction/comment counts); exchange the user token "

@@ -16,7 +16,15 @@ from typing import ClassVar
 from outreach.connectors.base import Limits, SaveHandle
 from outreach.connectors.errors import AuthError, ContentRejected
 from outreach.connectors.meta import GraphConnector
-from outreach.domain import AccountInfo, AudienceRow, MediaItem, Platform, PublishRequest, PublishResult
+from outreach.domain import (
+    AccountInfo,
+    AudienceRow,
+    MediaItem,
+    Platform,
+    PublishRequest,
+    PublishResult,
+    VideoCapabilities,
+)
 
 TIMEFRAMES = ("this_week", "this_month")
 DEMOGRAPHICS = ("follower_demographics", "engaged_audience_demographics")
@@ -35,6 +43,15 @@ class InstagramConnector(GraphConnector):
     image_mime_types: ClassVar[tuple[str, ...]] = ("image/jpeg",)
     aspect_range: ClassVar[tuple[float, float]] = (0.8, 1.91)  # 4:5 portrait .. 1.91:1 landscape
     requires_media: ClassVar[bool] = True
+    image_formats: ClassVar[tuple[str, ...]] = ("JPEG",)
+    max_image_width: ClassVar[int] = 1440
+    max_image_height: ClassVar[int] = 1800
+    image_aspect: ClassVar[tuple[float | None, float | None]] = (0.8, 1.91)
+    card_size: ClassVar[str] = "instagram"
+    # Reels (video.md 3.2, 9.4): 3 s-15 min, 300 MB, ratio 0.01-10 (9:16 recommended), 23-60 fps.
+    video: ClassVar[VideoCapabilities | None] = VideoCapabilities(
+        max_bytes=300_000_000, max_duration_s=900, min_duration_s=3, min_aspect=0.01, max_aspect=10.0,
+        max_width=1920, min_fps=23, max_fps=60, mime_types=("video/mp4", "video/quicktime"), cover="image")
     token_help: ClassVar[str] = (
         "Meta app with Instagram Login: add the instagram_business_basic, instagram_business_content_publish "
         "and instagram_business_manage_insights permissions, generate a token for the professional account "

@@ -30,7 +30,15 @@ from outreach.connectors.errors import (
     RateLimited,
     TransientError,
 )
-from outreach.domain import AccountInfo, MediaItem, Platform, PublishRequest, PublishResult, TextUnit
+from outreach.domain import (
+    AccountInfo,
+    MediaItem,
+    Platform,
+    PublishRequest,
+    PublishResult,
+    TextUnit,
+    VideoCapabilities,
+)
 
 DEFAULT_VERSION = "202610"  # LinkedIn keeps a version for about a year; set linkedin_version to move on
 OAUTH_URL = "https://www.linkedin.com/oauth/v2/accessToken"
@@ -64,10 +72,16 @@ class LinkedInConnector(Connector):
     max_text: ClassVar[int] = 3000
     text_unit: ClassVar[TextUnit] = TextUnit.CHARACTERS
     max_images: ClassVar[int] = 1  # MultiImage (2-20) exists but is a different content type
-    max_image_bytes: ClassVar[int] = 100 * 1024 * 1024  # LinkedIn documents pixels, not bytes
+    max_image_bytes: ClassVar[int] = 8_000_000  # LinkedIn documents pixels (36,152,320), not bytes
     max_image_pixels: ClassVar[int] = 36_152_320
     max_alt_text: ClassVar[int] = 4086
     image_mime_types: ClassVar[tuple[str, ...]] = ("image/jpeg", "image/png", "image/gif")
+    max_image_width: ClassVar[int] = 6000
+    max_image_height: ClassVar[int] = 6000
+    # Videos API (video.md 6, 9.4): 3 s-30 min, 75 KB-500 MB, ratio 1:2.4-2.4:1, MP4 only, SRT captions.
+    video: ClassVar[VideoCapabilities | None] = VideoCapabilities(
+        max_bytes=500 * 1024**2, min_bytes=75 * 1024, max_duration_s=1800, min_duration_s=3,
+        min_aspect=1 / 2.4, max_aspect=2.4, caption_formats=("srt",), cover="image")
     token_help: ClassVar[str] = (
         "LinkedIn Developer Portal: an app with the Community Management API; sign in as a page "
         "ADMINISTRATOR with scopes w_organization_social r_organization_social rw_organization_admin. "

@@ -11,7 +11,8 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar
@@ -20,10 +21,19 @@ import requests
 
 from outreach.connectors.base import Connector, Limits, SaveHandle, measure
 from outreach.connectors.errors import ConnectorError, ContentRejected, RateLimited, TransientError
-from outreach.domain import AccountInfo, MediaItem, Platform, PublishRequest, PublishResult, TextUnit
+from outreach.domain import (
+    AccountInfo,
+    MediaItem,
+    Platform,
+    PublishRequest,
+    PublishResult,
+    TextUnit,
+    VideoCapabilities,
+)
 
 _URL = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,:;!?'()]")
 _MENTION = re.compile(r"(?<![\w/])@(\w+)@[\w.-]+\w")
+LIMITS_KEY = "instance_limits"  # where the instance's limits are kept in the credential store
 _PROCESSING = ("not finished processing", "nog niet zijn verwerkt")  # en, nl
 
 
@@ -41,6 +51,13 @@ def parse_time(value: str | None) -> datetime | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+
+
+def reset_time(value: str | None) -> datetime | None:
+    """`X-RateLimit-Reset`: an ISO time (Mastodon) or epoch seconds (some compatible servers, proxies)."""
+    if value and value.strip().isdigit():
+        return datetime.fromtimestamp(int(value.strip()), UTC)
+    return parse_time(value)
 
 
 def plain_text(content: str) -> str:
@@ -61,13 +78,21 @@ class MastodonConnector(Connector):
     max_text: ClassVar[int] = 500
     # Mastodon counts grapheme clusters (StatusLengthValidator), each URL as 23, mentions sans domain.
     text_unit: ClassVar[TextUnit] = TextUnit.GRAPHEMES
-    url_length: ClassVar[int] = 23
+    url_length: ClassVar[int | None] = 23
     max_images: ClassVar[int] = 4
     max_image_bytes: ClassVar[int] = 16 * 1024 * 1024
     max_alt_text: ClassVar[int] = 1500
     image_mime_types: ClassVar[tuple[str, ...]] = (
         "image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/heif", "image/avif")
-    supports_idempotency: ClassVar[bool] = True
+    max_image_width: ClassVar[int] = 3840
+    max_image_height: ClassVar[int] = 3840
+    max_image_pixels: ClassVar[int | None] = 33_177_600  # image_matrix_limit: the instance downscales
+    limits_ttl_s: ClassVar[float] = 24 * 3600  # how long an instance's own limits are trusted
+    limits_retry_s: ClassVar[float] = 300  # after a failed read, the last known limits serve this long
+    # Defaults of Mastodon 4.x; the instance's own values (`limits()`) replace them (video.md 1.2).
+    video: ClassVar[VideoCapabilities | None] = VideoCapabilities(
+        max_bytes=103_809_024, max_pixels=8_294_400, max_fps=120,
+        mime_types=("video/mp4", "video/quicktime", "video/webm"), cover="image")
     token_help: ClassVar[str] = (
         "On the instance: Preferences > Development > New application, scopes read:accounts "
         "read:statuses write:media write:statuses; copy 'Your access token' into the env var.")
@@ -75,6 +100,7 @@ class MastodonConnector(Connector):
     # so that `shares` means boosts on Mastodon, comparable across years and instances.
     metric_names: ClassVar[dict[str, str]] = {
         "replies_count": "comments", "reblogs_count": "shares", "favourites_count": "likes"}
+    metrics_api_version: ClassVar[str | None] = "v1"  # /api/v1/statuses
     metrics_batch_size: ClassVar[int] = 1
     metric_fields: ClassVar[tuple[str, ...]] = (
         "replies_count", "reblogs_count", "favourites_count", "quotes_count")
@@ -83,6 +109,7 @@ class MastodonConnector(Connector):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._limits: Limits | None = None
+        self._limits_until: datetime | None = None
         self._account_id: str | None = None
 
     # -- HTTP with the bearer token -----------------------------------------------------------
@@ -100,32 +127,88 @@ class MastodonConnector(Connector):
 
     @classmethod
     def text_length(cls, text: str, limits: Limits | None = None) -> int:
-        text = _URL.sub("x" * cls.url_length, text)
+        url_length = (limits or cls.declared_limits()).url_length
+        if url_length:
+            text = _URL.sub("x" * url_length, text)
         text = _MENTION.sub(r"@\1", text)
         return measure(text, (limits or cls.declared_limits()).text_unit)
 
     def limits(self) -> Limits:
-        """The instance's own limits (`GET /api/v2/instance`), read once per connector."""
-        if self._limits is None:
-            config = self.call("GET", "/api/v2/instance").json().get("configuration", {})
-            statuses, media = config.get("statuses", {}), config.get("media_attachments", {})
-            images = tuple(t for t in media.get("supported_mime_types", ()) if t.startswith("image/"))
-            self._limits = Limits(
-                max_text=int(statuses.get("max_characters", self.max_text)), text_unit=self.text_unit,
-                max_images=int(statuses.get("max_media_attachments", self.max_images)),
-                max_image_bytes=int(media.get("image_size_limit", self.max_image_bytes)),
-                max_alt_text=int(media.get("description_limit", self.max_alt_text)),
-                image_mime_types=images or self.image_mime_types)
+        """The instance's own limits (`GET /api/v2/instance`), kept with the channel's credentials for
+        `limits_ttl_s`. When the instance cannot be asked, the last limits it reported (or Mastodon's
+        defaults) serve, and it is asked again after `limits_retry_s`: a post never fails for this."""
+        now = self.clock()
+        if self._limits is not None and self._limits_until is not None and now < self._limits_until:
+            return self._limits
+        stored = self._stored_limits()
+        fetched = parse_time(stored.get("fetched_at")) if stored else None
+        if fetched is not None and now < fetched + timedelta(seconds=self.limits_ttl_s):
+            configuration, until = stored["configuration"], fetched + timedelta(seconds=self.limits_ttl_s)
+        else:
+            try:
+                # Public and asked without the token, so it costs nothing from the account's 300/5 min.
+                configuration = self.request("GET", "/api/v2/instance").json()["configuration"]
+                if not isinstance(configuration, dict):
+                    raise TypeError
+            except (ConnectorError, ValueError, KeyError, TypeError):
+                configuration = stored.get("configuration", {}) if stored else {}
+                until = now + timedelta(seconds=self.limits_retry_s)
+            else:
+                until = now + timedelta(seconds=self.limits_ttl_s)
+                data = self.credentials.load(self.channel.name)
+                data[LIMITS_KEY] = {"fetched_at": now.isoformat(), "configuration": configuration}
+                self.credentials.save(self.channel.name, data)
+        self._limits, self._limits_until = self.limits_from(configuration), until
         return self._limits
+
+    def known_limits(self) -> Limits:
+        """What the instance last reported (even if older than `limits_ttl_s`), without asking it."""
+        stored = self._stored_limits()
+        return self.limits_from(stored["configuration"] if stored else {})
+
+    def _stored_limits(self) -> dict[str, Any] | None:
+        stored = self.credentials.load(self.channel.name).get(LIMITS_KEY)
+        return stored if isinstance(stored, dict) and isinstance(stored.get("configuration"), dict) else None
+
+    def limits_from(self, configuration: dict[str, Any]) -> Limits:
+        """Limits from an instance's `configuration` (missing values: Mastodon's defaults), then the
+        channel's `max_text` option."""
+        statuses, media = (t if isinstance(t, dict) else {} for t in (configuration.get("statuses"),
+                                                                      configuration.get("media_attachments")))
+        declared = self.declared_limits()
+
+        def num(table: dict[str, Any], key: str, default: Any) -> Any:
+            value = table.get(key)
+            return value if isinstance(value, int | float) and not isinstance(value, bool) and value > 0 \
+                else default
+
+        types = [t for t in media.get("supported_mime_types") or () if isinstance(t, str)]
+        images = tuple(t for t in types if t.startswith("image/")) or declared.image_mime_types
+        video = self.video
+        if video is not None:
+            video = replace(video, max_bytes=int(num(media, "video_size_limit", video.max_bytes)),
+                            max_pixels=int(num(media, "video_matrix_limit", video.max_pixels)),
+                            max_fps=num(media, "video_frame_rate_limit", video.max_fps),
+                            mime_types=tuple(t for t in types if t.startswith("video/")) or video.mime_types)
+        return self.with_options(replace(
+            declared, max_text=int(num(statuses, "max_characters", declared.max_text)),
+            max_images=int(num(statuses, "max_media_attachments", declared.max_images)),
+            url_length=int(num(statuses, "characters_reserved_per_url", declared.url_length)),
+            max_image_bytes=int(num(media, "image_size_limit", declared.max_image_bytes)),
+            max_image_pixels=int(num(media, "image_matrix_limit", declared.max_image_pixels)),
+            max_alt_text=int(num(media, "description_limit", declared.max_alt_text)),
+            image_mime_types=images, video=video))
 
     # -- the platform calls -------------------------------------------------------------------
 
     def check(self) -> AccountInfo:
         body = self.call("GET", "/api/v1/accounts/verify_credentials").json()
         self._account_id = str(body["id"])
+        limits = self.limits()  # `channels check` also refreshes the instance's limits for `validate`
         return AccountInfo(account_id=self._account_id, name=f"@{body.get('acct', body.get('username'))}",
                            detail=f"{body.get('display_name', '')}; {body.get('statuses_count', 0)} posts "
-                                  f"on {self._host()}; token does not expire")
+                                  f"on {self._host()} (up to {limits.max_text} characters, "
+                                  f"{limits.max_images} images); token does not expire")
 
     def publish(self, req: PublishRequest, *, save_handle: SaveHandle) -> PublishResult:
         media_ids = self._media_ids(req, save_handle)
@@ -231,10 +314,10 @@ class MastodonConnector(Connector):
         if status == 422 and message and any(m in message for m in _PROCESSING):
             return TransientError(name, f"{message} (HTTP 422)", http_status=422)
         if status == 429:
-            reset = parse_time(response.headers.get("X-RateLimit-Reset"))
+            reset = reset_time(response.headers.get("X-RateLimit-Reset"))
             retry_after = (reset - self.clock()).total_seconds() if reset else self.retry_after_s(response)
-            return RateLimited(name, f"rate limited: {message or 'Too many requests'}; "
-                               f"try again after {reset.isoformat() if reset else 'a minute'}",
+            reset = reset or self.clock() + timedelta(seconds=retry_after)
+            return RateLimited(name, f"rate limited: {message or 'Too many requests'}",
                                retry_after_s=retry_after, reset_at=reset, http_status=429)
         return self.default_classify(response, write=write, message=message)
 
@@ -243,7 +326,7 @@ class MastodonConnector(Connector):
         if remaining is None:
             return
         if remaining.strip() == "0" or response.status_code == 429:
-            self.blocked_until = parse_time(response.headers.get("X-RateLimit-Reset"))
+            self.blocked_until = reset_time(response.headers.get("X-RateLimit-Reset"))
         else:
             self.blocked_until = None
 

@@ -13,7 +13,15 @@ import regex
 
 from outreach.connectors.base import Limits, SaveHandle
 from outreach.connectors.meta import GraphConnector
-from outreach.domain import AccountInfo, AudienceRow, Platform, PublishRequest, PublishResult, TextUnit
+from outreach.domain import (
+    AccountInfo,
+    AudienceRow,
+    Platform,
+    PublishRequest,
+    PublishResult,
+    TextUnit,
+    VideoCapabilities,
+)
 
 _EMOJI = regex.compile(r"[\p{Extended_Pictographic}\p{Regional_Indicator}]")
 
@@ -25,9 +33,17 @@ class ThreadsConnector(GraphConnector):
     max_text: ClassVar[int] = 500
     text_unit: ClassVar[TextUnit] = TextUnit.UTF8_BYTES  # for emoji; other characters count 1
     max_images: ClassVar[int] = 1
-    max_image_bytes: ClassVar[int] = 8 * 1024 * 1024
+    max_image_bytes: ClassVar[int] = 8_000_000
     max_alt_text: ClassVar[int] = 1000
     image_mime_types: ClassVar[tuple[str, ...]] = ("image/jpeg", "image/png")
+    image_formats: ClassVar[tuple[str, ...]] = ("JPEG", "PNG")
+    max_image_width: ClassVar[int] = 1440
+    max_image_height: ClassVar[int] = 3600
+    image_aspect: ClassVar[tuple[float | None, float | None]] = (0.1, 10.0)
+    # video.md 5, 9.4: up to 5 min, 1 GB, ratio 0.01-10, 23-60 fps, width up to 1920; no captions.
+    video: ClassVar[VideoCapabilities | None] = VideoCapabilities(
+        max_bytes=1024**3, max_duration_s=300, min_aspect=0.01, max_aspect=10.0, max_width=1920,
+        min_fps=23, max_fps=60, mime_types=("video/mp4", "video/quicktime"))
     token_help: ClassVar[str] = (
         "Meta app with the Threads use case: authorize threads_basic, threads_content_publish, "
         "threads_manage_insights at threads.net/oauth/authorize, exchange the code for a token and that "

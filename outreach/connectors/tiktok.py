@@ -1,15 +1,24 @@
-"""TikTok photo posts: creator info, pull-from-URL init, status polling, rotating refresh tokens.
+"""TikTok photo posts: the inbox (draft) flow by default, Direct Post for an audited app; status
+polling, rotating refresh tokens.
+
+Two modes, chosen per channel. By default (`audited` not set) the photos go to the creator's TikTok
+inbox (`post_mode` MEDIA_UPLOAD, scope `video.upload`): TikTok notifies the creator, who finishes
+the post in the app. The post becomes `manual_due` ("finish in the TikTok app") and is confirmed
+with `outreach confirm`, like a manual post. TikTok lets an app that it has not audited post only
+privately, and a private post cannot be confirmed after a timeout, so Direct Post (`post_mode`
+DIRECT_POST, scope `video.publish`) is used only for a channel marked `audited = true`.
 
 Exactly-once: TikTok has no idempotency key. The `publish_id` from `content/init` is saved through
 `save_handle` at once; from then on only its status is polled, never a second init. If the init
-itself times out there is no publish_id: `reconcile` looks for a public post in `video/list` (which
-lists posts only after moderation, so it keeps answering "not yet" for `listing_delay_s`). Private
-(SELF_ONLY) posts are never listed, so reconcile returns None: the retry may leave a second private
-copy, which only the account owner sees; a warning asks a person to check the app and delete it.
+itself is interrupted there is no publish_id. In the inbox flow the upload is repeated: a draft is
+never public by itself, and the person who finishes it is told the inbox may hold two. With Direct
+Post `reconcile` looks for a public post in `video/list` (which lists posts only after moderation,
+so it answers "not yet" for `listing_delay_s`); a private post is never listed, and a public one
+not listed by then may still be in moderation: either way a person is asked to check the app
+(`NeedsPerson`), and the worker never posts it again by itself.
 
-Privacy: `privacy_level` (channel option) defaults to SELF_ONLY because TikTok lets an app post
-publicly only after its audit. Refresh tokens rotate: every refresh returns a new pair, saved at
-once through the credential store and used from then on.
+Refresh tokens rotate: every refresh returns a new pair, saved at once through the credential
+store and used from then on.
 """
 
 from __future__ import annotations
@@ -29,23 +38,26 @@ from outreach.connectors.errors import (
     AuthError,
     ConnectorError,
     ContentRejected,
+    NeedsPerson,
     RateLimited,
     TransientError,
 )
-from outreach.domain import AccountInfo, Platform, PublishRequest, PublishResult, TextUnit
+from outreach.domain import AccountInfo, Platform, PublishRequest, PublishResult, TextUnit, VideoCapabilities
 
 log = logging.getLogger(__name__)
 
-
-
-DONE = ("PUBLISH_COMPLETE", "SEND_TO_USER_INBOX")
+DONE = ("PUBLISH_COMPLETE",)
+POST_LINK = regex.compile(r"^https://(?:www\.)?tiktok\.com/@[^/]+/(?:photo|video)/(\d+)")
+IN_INBOX = "SEND_TO_USER_INBOX"
 RETRYABLE_FAILURES = ("photo_pull_failed", "video_pull_failed", "internal", "publish_cancelled")
 HINTS = {
     "url_ownership_unverified": "verify the media host's domain or URL prefix ([media] public_base_url) "
                                 "in the TikTok developer portal",
     "privacy_level_option_mismatch": "set privacy_level to one the account offers (see channels check)",
-    "unaudited_client_can_only_post_to_private_accounts": "until TikTok audits the app, set "
-                                                          "privacy_level = \"SELF_ONLY\"",
+    "unaudited_client_can_only_post_to_private_accounts": "TikTok has not audited the app: remove `audited` "
+                                                          "from the channel (posts go to the TikTok inbox)",
+    "spam_risk_too_many_pending_share": "drafts are waiting in the TikTok inbox: finish or delete them in "
+                                        "the TikTok app, then retry",
 }
 
 
@@ -57,17 +69,28 @@ class TikTokConnector(Connector):
     text_unit: ClassVar[TextUnit] = TextUnit.CHARACTERS
     max_title: ClassVar[int] = 90
     max_images: ClassVar[int] = 35
-    max_image_bytes: ClassVar[int] = 20 * 1024 * 1024
+    max_image_bytes: ClassVar[int] = 20_000_000
     max_alt_text: ClassVar[int] = 100_000  # photo posts have no alt text field: it is not sent
     image_mime_types: ClassVar[tuple[str, ...]] = ("image/jpeg", "image/webp")
     requires_media: ClassVar[bool] = True
+    image_formats: ClassVar[tuple[str, ...]] = ("JPEG",)  # no PNG
+    max_image_width: ClassVar[int] = 1080
+    max_image_height: ClassVar[int] = 1920
+    card_size: ClassVar[str] = "story"
+    # video.md 7, 9.4: at least 3 s, at most the creator's max_video_post_duration_sec (600 s here
+    # until creator_info says otherwise), 4 GB, 23-60 fps, short side at least 360 px; no captions API.
+    video: ClassVar[VideoCapabilities | None] = VideoCapabilities(
+        max_bytes=4 * 1024**3, max_duration_s=600, min_duration_s=3, min_short_side=360, min_fps=23,
+        max_fps=60, mime_types=("video/mp4", "video/quicktime", "video/webm"), cover="frame")
     token_help: ClassVar[str] = (
-        "developers.tiktok.com: an app with Login Kit and the Content Posting API (Direct Post), scopes "
-        "user.info.basic video.publish video.list; authorize once and set client_key_env, "
-        "client_secret_env and refresh_token_env (it rotates; the newest is kept in the credential store). "
-        "Until TikTok audits the app, posts are private (privacy_level SELF_ONLY).")
+        "developers.tiktok.com: an app with Login Kit and the Content Posting API, scopes user.info.basic "
+        "video.upload video.list (and video.publish once TikTok has audited the app and the channel says "
+        "audited = true); authorize once and set client_key_env, client_secret_env and refresh_token_env "
+        "(it rotates; the newest is kept in the credential store). Until then posts go to the TikTok "
+        "inbox and a person finishes them in the app.")
     metric_names: ClassVar[dict[str, str]] = {
         "view_count": "views", "like_count": "likes", "comment_count": "comments", "share_count": "shares"}
+    metrics_api_version: ClassVar[str | None] = "v2"  # /v2/video/query/
     metrics_batch_size: ClassVar[int] = 20
     privacy_levels: ClassVar[tuple[str, ...]] = (
         "PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")
@@ -135,13 +158,13 @@ class TikTokConnector(Connector):
 
     # -- HTTP with the envelope ---------------------------------------------------------------
 
-    def call(self, path: str, *, write: bool = False, **kwargs: Any) -> dict[str, Any]:
-        """POST to the API; returns `data`. A rejected token is refreshed once and the call repeated."""
+    def call(self, path: str, *, write: bool = False, method: str = "POST", **kwargs: Any) -> dict[str, Any]:
+        """POST (or GET) to the API; returns `data`. A rejected token is refreshed once and the call repeated."""
         for attempt in (1, 2):
             headers = {"Authorization": f"Bearer {self._access_token()}",
                        "Content-Type": "application/json; charset=UTF-8"}
             try:
-                response = self.request("POST", path, write=write, ok=(200,), headers=headers, **kwargs)
+                response = self.request(method, path, write=write, ok=(200,), headers=headers, **kwargs)
                 self._raise_for_envelope(response, write=write)
                 return dict(response.json().get("data") or {})
             except AuthError as exc:
@@ -162,50 +185,43 @@ class TikTokConnector(Connector):
 
     # -- the platform calls -------------------------------------------------------------------
 
+    @property
+    def direct(self) -> bool:
+        """Direct Post only for a channel marked as audited by TikTok; otherwise the inbox flow."""
+        return self.channel.options.get("audited", False) is True
+
     def check(self) -> AccountInfo:
-        info = self.call("/v2/post/publish/creator_info/query/")
-        options = info.get("privacy_level_options") or []
-        privacy = self._privacy_option()
-        detail = f"privacy level {privacy}" + ("" if privacy in options else
-                                               f" NOT offered (options: {', '.join(options)})")
         stored = self.credentials.load(self.channel.name)
         expires = parse_expiry(stored.get("refresh_expires_at")) or parse_expiry(
             self.channel.options.get("token_expires_at"))
-        detail += "; access token refreshed automatically" if self._can_refresh() else \
+        refresh = "; access token refreshed automatically" if self._can_refresh() else \
             "; no refresh token configured: the access token expires within a day"
+        if not self.direct:
+            user = self.call("/v2/user/info/", method="GET", params={"fields": "open_id,display_name"}).get("user") or {}
+            return AccountInfo(account_id=str(user.get("open_id", "")), name=str(user.get("display_name", "")),
+                               detail="inbox (draft) flow: a person finishes each post in the TikTok app"
+                               + refresh, token_expires_at=expires)
+        info = self.call("/v2/post/publish/creator_info/query/")
+        options = info.get("privacy_level_options") or []
+        privacy = self._privacy_option()
+        detail = f"Direct Post, privacy level {privacy}" + ("" if privacy in options else
+                                                           f" NOT offered (options: {', '.join(options)})")
         return AccountInfo(account_id=str(info.get("creator_username", "")),
                            name=str(info.get("creator_nickname") or info.get("creator_username", "")),
-                           detail=detail, token_expires_at=expires)
+                           detail=detail + refresh, token_expires_at=expires)
 
     def publish(self, req: PublishRequest, *, save_handle: SaveHandle) -> PublishResult:
         publish_id = req.handle.get("publish_id")
         username = req.handle.get("creator_username")
+        uploads = int(req.handle.get("uploads") or 0)
         if not publish_id:
-            missing = [m.path for m in req.media if not m.public_url]
-            if missing or not req.media:
-                raise ContentRejected(self.channel.name, "TikTok fetches photos from a public URL; set "
-                                      f"[media] public_base_url (no URL for: {', '.join(missing) or 'no image'})")
-            info = self.call("/v2/post/publish/creator_info/query/")
-            username = info.get("creator_username")
-            privacy = self._privacy_option()
-            if privacy not in (info.get("privacy_level_options") or []):
-                raise ContentRejected(self.channel.name, f"privacy level {privacy} is not offered by this "
-                                      f"account ({', '.join(info.get('privacy_level_options') or [])})")
-            self._pace_init()
-            text = self._description(req)
-            data = self.call("/v2/post/publish/content/init/", write=True, json={
-                "post_info": {"title": self.title(text), "description": text, "privacy_level": privacy,
-                              "disable_comment": bool(self.channel.options.get("disable_comment", False)),
-                              "auto_add_music": bool(self.channel.options.get("auto_add_music", True))},
-                "source_info": {"source": "PULL_FROM_URL", "photo_cover_index": 0,
-                                "photo_images": [m.public_url for m in req.media]},
-                "post_mode": "DIRECT_POST", "media_type": "PHOTO"})
-            publish_id = str(data["publish_id"])
-            save_handle({"publish_id": publish_id, "creator_username": username})
+            publish_id, username, uploads = self._init(req, save_handle)
         for attempt in range(self.max_polls):
             status = self._status(str(publish_id))
             if status.get("status") in DONE:
                 return self._result(str(publish_id), status, username)
+            if status.get("status") == IN_INBOX:
+                raise self._in_inbox(req.post_id, uploads)
             if status.get("status") == "FAILED":
                 raise self._failure(str(publish_id), status, save_handle)
             if attempt + 1 < self.max_polls:
@@ -213,19 +229,63 @@ class TikTokConnector(Connector):
         raise TransientError(self.channel.name, f"{publish_id} is still processing at TikTok; "
                              "its status will be checked again", ambiguous=True)
 
+    def _init(self, req: PublishRequest, save_handle: SaveHandle) -> tuple[str, Any, int]:
+        """`content/init`: the inbox flow (MEDIA_UPLOAD) or, audited, Direct Post. Returns the saved
+        publish_id, the creator's username (Direct Post) and how many uploads were started so far."""
+        missing = [m.path for m in req.media if not m.public_url]
+        if missing or not req.media:
+            raise ContentRejected(self.channel.name, "TikTok fetches photos from a public URL; set "
+                                  f"[media] public_base_url (no URL for: {', '.join(missing) or 'no image'})")
+        text, username = self._description(req), None
+        post_info: dict[str, Any] = {"title": self.title(text), "description": text}
+        if self.direct:
+            info = self.call("/v2/post/publish/creator_info/query/")
+            username = info.get("creator_username")
+            privacy = self._privacy_option()
+            if privacy not in (info.get("privacy_level_options") or []):
+                raise ContentRejected(self.channel.name, f"privacy level {privacy} is not offered by this "
+                                      f"account ({', '.join(info.get('privacy_level_options') or [])})")
+            post_info.update(privacy_level=privacy,
+                             disable_comment=bool(self.channel.options.get("disable_comment", False)),
+                             auto_add_music=bool(self.channel.options.get("auto_add_music", True)))
+        self._pace_init()
+        uploads = int(req.handle.get("uploads") or 0) + 1
+        if not self.direct:  # counted before sending: an interrupted upload may still reach the inbox
+            save_handle({"uploads": uploads})
+        data = self.call("/v2/post/publish/content/init/", write=True, json={
+            "post_info": post_info,
+            "source_info": {"source": "PULL_FROM_URL", "photo_cover_index": 0,
+                            "photo_images": [m.public_url for m in req.media]},
+            "post_mode": "DIRECT_POST" if self.direct else "MEDIA_UPLOAD", "media_type": "PHOTO"})
+        publish_id = str(data["publish_id"])
+        save_handle({"publish_id": publish_id, "creator_username": username})
+        return publish_id, username, uploads
+
+    def _in_inbox(self, post_id: int, uploads: int) -> NeedsPerson:
+        twice = ("; an earlier upload was interrupted, so the inbox may hold it twice: finish one and "
+                 "delete the other" if uploads > 1 else "")
+        return NeedsPerson(self.channel.name, "in the TikTok inbox: finish the post in the TikTok app"
+                           f"{twice}, then `outreach confirm {post_id} --permalink URL --by NAME`",
+                           code=IN_INBOX)
+
     def reconcile(self, req: PublishRequest) -> PublishResult | None:
         publish_id = req.handle.get("publish_id")
         if publish_id:
             status = self._status(str(publish_id))
             if status.get("status") in DONE:
                 return self._result(str(publish_id), status, req.handle.get("creator_username"))
+            if status.get("status") == IN_INBOX:
+                raise self._in_inbox(req.post_id, int(req.handle.get("uploads") or 0))
             if status.get("status") == "FAILED":
                 return None  # publish() sees the failure and decides between retry and rejection
             raise TransientError(self.channel.name, f"{publish_id} is still processing", ambiguous=True)
+        if not self.direct:
+            return None  # upload again: a draft is never public by itself, and the person is told of two
+        check_app = (f"look in the TikTok app: if post {req.post_id} is there, confirm it with its link "
+                     "(`outreach confirm`); if not, post it by hand and confirm that")
         if self._privacy_option() == "SELF_ONLY":
-            log.warning("post %s to %s: TikTok does not list private posts, so an interrupted post cannot "
-                        "be confirmed; if the app shows it twice, delete one", req.post_id, self.channel.name)
-            return None
+            raise NeedsPerson(self.channel.name, "an interrupted post cannot be checked because TikTok does "
+                              f"not list private posts; {check_app}", code="unconfirmable")
         since = (req.attempt_started_at or self.clock()) - timedelta(seconds=self.reconcile_skew_s)
         found = self._listed(" ".join(self._description(req).split()), since=since)
         if found is not None:
@@ -234,7 +294,9 @@ class TikTokConnector(Connector):
         if started is not None and (self.clock() - started).total_seconds() < self.listing_delay_s:
             raise TransientError(self.channel.name, "the post is not listed (yet): TikTok lists public posts "
                                  "only after moderation; will look again", ambiguous=True)
-        return None
+        raise NeedsPerson(self.channel.name, f"an interrupted post is not listed {self.listing_delay_s / 60:.0f} "
+                          f"minutes later, but may still be in TikTok's moderation; {check_app}",
+                          code="unconfirmable")
 
     def _listed(self, text: str, *, since: datetime) -> PublishResult | None:
         """The newest public post with this description created since `since`: `video/list` pages
@@ -260,11 +322,13 @@ class TikTokConnector(Connector):
         return None
 
     def fetch_metrics(self, remote_ids: Sequence[str]) -> dict[str, dict[str, int]]:
-        """Counts per remote id; a publish_id is first resolved to its public post id, if any."""
+        """Counts per remote id; a publish_id is first resolved to its public post id, if any, and a
+        post confirmed by hand (finished in the app) is found by the id in its link."""
         post_ids: dict[str, str] = {}
         for remote_id in remote_ids:
-            if remote_id.isdigit():
-                post_ids[remote_id] = remote_id
+            linked = POST_LINK.search(remote_id)
+            if remote_id.isdigit() or linked:
+                post_ids[linked.group(1) if linked else remote_id] = remote_id
                 continue
             try:
                 public = self._status(remote_id).get("publicaly_available_post_id") or []

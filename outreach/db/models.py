@@ -155,7 +155,7 @@ class PublishAttempt(Base):
     worker: Mapped[str] = mapped_column(String(120))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    outcome: Mapped[str] = mapped_column(String(20))  # started|published|reconciled|retry|failed|lost_lease
+    outcome: Mapped[str] = mapped_column(String(20))  # started|published|reconciled|retry|failed|lost_lease|manual_due
     error_kind: Mapped[str | None] = mapped_column(String(20))
     message: Mapped[str | None] = mapped_column(Text)
     http_status: Mapped[int | None] = mapped_column(Integer)
@@ -215,6 +215,8 @@ class EngagementSnapshot(MetricColumns, Base):
     captured_at: Mapped[int] = mapped_column(BigInteger)  # epoch seconds UTC
     youth_reach: Mapped[int | None] = mapped_column(BigInteger)  # only when the platform measures it
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # platform's own names and values
+    api_version: Mapped[str | None] = mapped_column(String(32))  # e.g. "v25.0" (Graph), "v1" (Mastodon)
+    definition: Mapped[str | None] = mapped_column(String(40))  # definitions.csv set: "instagram@2025-04-21"
 
 
 class PostMetricsLatest(MetricColumns, Base):
@@ -271,6 +273,7 @@ class HarvestChannel(Base):
     last_audience_at: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_kind: Mapped[str | None] = mapped_column(String(20))
+    last_error_since: Mapped[int | None] = mapped_column(BigInteger)  # epoch of the first failure in a row
 
 
 class MeetingOutcome(Base):

@@ -25,8 +25,9 @@ from outreach.db import Database
 from outreach.db.models import ChannelState, HarvestChannel, Post, PostMetricsLatest
 from outreach.domain import Platform, PostStatus
 from outreach.harvest import storage
+from outreach.harvest.definitions import definition_set
 from outreach.harvest.settings import HarvestSettings, harvest_settings
-from outreach.harvest.youth import AudienceIndex, estimate_row
+from outreach.harvest.youth import AudienceIndex, estimate_row, measured_youth_reach
 
 log = logging.getLogger("outreach.harvest")
 
@@ -121,9 +122,15 @@ def _blocks(conn: Connection) -> dict[str, int]:
     return blocks
 
 
-def _note_channel(db: Database, channel: str, **values: Any) -> None:
+def _note_channel(db: Database, channel: str, *, now_s: int | None = None, **values: Any) -> None:
+    """Update the channel's harvest row; an error keeps the time of the first failure in a row
+    (`last_error_since`, given `now_s`), a cleared error clears it."""
     with db.session() as s, s.begin():
         row = s.get(HarvestChannel, channel) or HarvestChannel(channel=channel)
+        if values.get("last_error") and not row.last_error:
+            row.last_error_since = now_s
+        elif "last_error" in values and values["last_error"] is None:
+            row.last_error_since = None
         for key, value in values.items():
             setattr(row, key, value)
         s.add(row)
@@ -187,10 +194,10 @@ def _harvest_channel(db: Database, channel: str, posts: list[Any], connectors: C
             break
         except ConnectorError as exc:
             result.status, result.detail = "error", exc.message
-            _note_channel(db, channel, last_error=exc.message, last_error_kind=exc.kind.value)
+            _note_channel(db, channel, now_s=now_s, last_error=exc.message, last_error_kind=exc.kind.value)
             break
         _store_batch(db, batch, fetched, connector.metric_names, hs=hs, now_s=now_s, index=index,
-                     result=result)
+                     result=result, provenance=(str(connector.platform), api_version(connector)))
     if result.status in ("ok", "rate_limited"):
         resume = _epoch(result.resume_at) if result.resume_at else None
         extra = {"last_error": None, "last_error_kind": None} if result.status == "ok" else {}
@@ -198,14 +205,34 @@ def _harvest_channel(db: Database, channel: str, posts: list[Any], connectors: C
     return result
 
 
+def api_version(connector: Any) -> str | None:
+    """The API version a connector reads metrics with: Graph's configured version (`api`), LinkedIn's
+    `version`, else the connector's fixed `metrics_api_version`."""
+    for name in ("api", "version"):
+        value = getattr(type(connector), name, None)
+        if isinstance(value, property):
+            try:
+                return str(getattr(connector, name))
+            except Exception:  # an invalid option is reported where it is used, not here
+                return None
+    return connector.metrics_api_version
+
+
 def _store_batch(db: Database, batch: list[Any], fetched: dict[str, dict[str, int]], names: dict[str, str], *,
-                 hs: HarvestSettings, now_s: int, index: AudienceIndex, result: ChannelPass) -> None:
+                 hs: HarvestSettings, now_s: int, index: AudienceIndex, result: ChannelPass,
+                 provenance: tuple[str, str | None] = ("", None)) -> None:
     snapshots, rollups, estimates = [], [], []
+    platform, version = provenance
+    at = datetime.fromtimestamp(now_s, UTC)
     for post in batch:
         raw = fetched.get(str(post.remote_id))
         published = _epoch(post.published_at)
         values = normalise(raw, names) if raw is not None else {}
-        snapshots.append(storage.snapshot_row(post.id, now_s, values, raw if raw is not None else {"missing": True}))
+        if values.get("youth_reach") is None:
+            values["youth_reach"] = measured_youth_reach(raw, hs.young)  # measured; estimates stay apart
+        snapshots.append(storage.snapshot_row(
+            post.id, now_s, values, raw if raw is not None else {"missing": True}, api_version=version,
+            definition=definition_set(platform, at) if raw else None))
         rollups.append({"post_id": post.id, "captured_at": now_s, **values,
                         "next_harvest_at": hs.next_slot(published, now_s),
                         "gone_at": None if raw is not None else now_s})
@@ -270,7 +297,7 @@ def audience_due(db: Database, settings: Settings, connectors: ConnectorFactory,
             report.skipped[name] = f"rate limited: {exc.message}"
             continue
         except ConnectorError as exc:
-            _note_channel(db, name, last_error=exc.message, last_error_kind=exc.kind.value)
+            _note_channel(db, name, now_s=now_s, last_error=exc.message, last_error_kind=exc.kind.value)
             report.skipped[name] = f"{exc.kind.value}: {exc.message}"
             continue
         with db.engine.begin() as conn:

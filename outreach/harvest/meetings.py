@@ -1,7 +1,7 @@
 """Meeting outcomes: attendance by age group and gender, evaluation score and notes, imported from
 CSV (`outreach meetings import FILE`) or entered in the dashboard. Aggregates only.
 
-CSV (UTF-8, comma separated, header row required; only `meeting` is mandatory, missing count
+CSV (UTF-8 with or without BOM, or UTF-16 with BOM; comma separated; header row required; only `meeting` is mandatory, missing count
 columns mean 0):
 
     campaign,meeting,age_under_18,age_18_24,age_25_34,age_35_plus,age_unknown,
@@ -17,6 +17,7 @@ idempotent: the same file twice changes nothing; a changed row updates that meet
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,12 +28,19 @@ from sqlalchemy import select
 
 from outreach.db import Database
 from outreach.db.models import Campaign, Meeting, MeetingOutcome
+from outreach.inputs import TooLarge, read_limited
 
 AGE_COLUMNS = ("age_under_18", "age_18_24", "age_25_34", "age_35_plus", "age_unknown")
 GENDER_COLUMNS = ("gender_woman", "gender_man", "gender_other", "gender_unknown")
 COUNT_COLUMNS = AGE_COLUMNS + GENDER_COLUMNS
 COLUMNS = ("campaign", "meeting", *COUNT_COLUMNS, "evaluation", "notes")
 SCORE_RANGE = (1.0, 10.0)
+MAX_COUNT = 100_000  # people at one meeting; more is a typo (and would not fit the database)
+MAX_NOTES = 4_000  # characters
+MAX_FILE_BYTES = 20_000_000
+MAX_SHOWN_ERRORS = 50
+SAVE_AS = ("save it as UTF-8: in Excel choose Save As > \"CSV UTF-8 (Comma delimited)\"; in LibreOffice "
+           "tick \"Edit filter settings\" and choose Unicode (UTF-8)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +54,9 @@ class OutcomeValues:
     def problems(self) -> list[tuple[str, str]]:
         """(column, message) for anything that cannot be stored."""
         found = [(k, f"{v} is negative") for k, v in self.counts.items() if v < 0]
+        found += [(k, f"{v} is more than {MAX_COUNT:,} people") for k, v in self.counts.items() if v > MAX_COUNT]
+        if len(self.notes) > MAX_NOTES:
+            found.append(("notes", f"longer than {MAX_NOTES:,} characters ({len(self.notes):,})"))
         found += [(k, "is not a known column") for k in self.counts if k not in COUNT_COLUMNS]
         ages = sum(self.counts.get(k, 0) for k in AGE_COLUMNS)
         genders = sum(self.counts.get(k, 0) for k in GENDER_COLUMNS)
@@ -72,7 +83,9 @@ class ImportReport:
 
     def lines(self) -> list[str]:
         if self.errors:
-            return [*self.errors, f"{self.path}: nothing imported ({len(self.errors)} problems)"]
+            shown = self.errors[:MAX_SHOWN_ERRORS]
+            more = [f"… and {len(self.errors) - len(shown)} more"] if len(self.errors) > len(shown) else []
+            return [*shown, *more, f"{self.path}: nothing imported ({len(self.errors)} problems)"]
         return [f"{self.path}: {self.created} new, {self.updated} updated, {self.unchanged} unchanged"]
 
 
@@ -114,61 +127,14 @@ def import_meeting_outcomes(db: Database, csv_path: str | Path) -> ImportReport:
     """Read a meeting-outcomes CSV; on any problem import nothing and name file:line:column for each."""
     path = Path(csv_path)
     report = ImportReport(str(path))
-    try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        report.errors.append(f"{path}: cannot read: {exc.strerror}")
+    text = _read_text(path, report)
+    if text is None:
         return report
-    meetings = _meeting_ids(db)
-    by_key: dict[str, list[int]] = {}
-    for (_, key), mid in meetings.items():
-        by_key.setdefault(key, []).append(mid)
     parsed: list[tuple[int, int, OutcomeValues]] = []
-    with handle:
-        reader = csv.reader(handle)
-        header = [h.strip().lower() for h in next(reader, [])]
-        position = {name: i + 1 for i, name in enumerate(header)}
-        for name, col in position.items():
-            if name not in COLUMNS:
-                report.errors.append(f"{path}:1:{col}: unknown column {name!r} (known: {', '.join(COLUMNS)})")
-        if "meeting" not in position:
-            report.errors.append(f"{path}:1: no 'meeting' column")
-            return report
-        seen: dict[int, int] = {}
-        line = reader.line_num
-        for cells in reader:
-            start, line = line + 1, reader.line_num
-            if not any(c.strip() for c in cells):
-                continue
-            row = {name: (cells[i - 1].strip() if i - 1 < len(cells) else "") for name, i in position.items()}
-
-            def err(column: str, message: str, *, at: int = start) -> None:
-                report.errors.append(f"{path}:{at}:{position.get(column, 0)}: {column}: {message}")
-
-            mid = _resolve(row, meetings, by_key, err)
-            counts: dict[str, int] = {}
-            for name in COUNT_COLUMNS:
-                text = row.get(name, "")
-                if text == "":
-                    continue
-                try:
-                    counts[name] = int(text)
-                except ValueError:
-                    err(name, f"{text!r} is not a whole number")
-            evaluation = None
-            if row.get("evaluation"):
-                try:
-                    evaluation = float(row["evaluation"].replace(",", "."))
-                except ValueError:
-                    err("evaluation", f"{row['evaluation']!r} is not a number")
-            values = OutcomeValues(counts, evaluation, row.get("notes", ""))
-            for column, message in values.problems():
-                err(column, message)
-            if mid is not None:
-                if mid in seen:
-                    err("meeting", f"{row['meeting']!r} already given on line {seen[mid]}")
-                seen[mid] = start
-                parsed.append((start, mid, values))
+    try:
+        _parse(db, path, text, report, parsed)
+    except csv.Error as exc:  # a field over csv's size limit, a stray quote at the end of the file
+        report.errors.append(f"{path}: cannot read as CSV: {exc}")
     if report.errors:
         return report
     with db.write() as s:
@@ -176,6 +142,84 @@ def import_meeting_outcomes(db: Database, csv_path: str | Path) -> ImportReport:
             state = _store(s, mid, values, source=str(path), line=line_no)
             setattr(report, state, getattr(report, state) + 1)
     return report
+
+
+def _read_text(path: Path, report: ImportReport) -> str | None:
+    """The file's text: UTF-8 (with or without BOM) or UTF-16 with BOM; anything else says how to save it."""
+    try:
+        data = read_limited(path, MAX_FILE_BYTES)
+    except TooLarge:
+        report.errors.append(f"{path}: larger than {MAX_FILE_BYTES // 1_000_000} MB; split it into several files")
+        return None
+    except OSError as exc:
+        report.errors.append(f"{path}: cannot read: {exc.strerror or exc}")
+        return None
+    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
+    try:
+        text = data.decode("utf-16" if utf16 else "utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if not utf16 and b"\x00" in data:
+            report.errors.append(f"{path}: cannot read: the file holds NUL bytes (UTF-16 without a BOM?); {SAVE_AS}")
+        else:
+            report.errors.append(f"{path}: cannot read: byte {exc.start + 1} is not UTF-8 or UTF-16 text; {SAVE_AS}")
+        return None
+    if "\x00" in text:
+        report.errors.append(f"{path}: cannot read: the file holds NUL bytes (UTF-16 without a BOM?); {SAVE_AS}")
+        return None
+    return text
+
+
+def _parse(db: Database, path: Path, text: str, report: ImportReport,
+           parsed: list[tuple[int, int, OutcomeValues]]) -> None:
+    handle = io.StringIO(text, newline="")
+    meetings = _meeting_ids(db)
+    by_key: dict[str, list[int]] = {}
+    for (_, key), mid in meetings.items():
+        by_key.setdefault(key, []).append(mid)
+    reader = csv.reader(handle)
+    header = [h.strip().lower() for h in next(reader, [])]
+    position = {name: i + 1 for i, name in enumerate(header)}
+    for name, col in position.items():
+        if name not in COLUMNS:
+            report.errors.append(f"{path}:1:{col}: unknown column {name[:40]!r} (known: {', '.join(COLUMNS)})")
+    if "meeting" not in position:
+        report.errors.append(f"{path}:1: no 'meeting' column")
+        return
+    seen: dict[int, int] = {}
+    line = reader.line_num
+    for cells in reader:
+        start, line = line + 1, reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        row = {name: (cells[i - 1].strip() if i - 1 < len(cells) else "") for name, i in position.items()}
+
+        def err(column: str, message: str, *, at: int = start) -> None:
+            report.errors.append(f"{path}:{at}:{position.get(column, 0)}: {column}: {message}")
+
+        mid = _resolve(row, meetings, by_key, err)
+        counts: dict[str, int] = {}
+        for name in COUNT_COLUMNS:
+            cell = row.get(name, "")
+            if cell == "":
+                continue
+            try:
+                counts[name] = int(cell)
+            except ValueError:
+                err(name, f"{cell[:20]!r} is not a whole number")
+        evaluation = None
+        if row.get("evaluation"):
+            try:
+                evaluation = float(row["evaluation"].replace(",", "."))
+            except ValueError:
+                err("evaluation", f"{row['evaluation'][:20]!r} is not a number")
+        values = OutcomeValues(counts, evaluation, row.get("notes", ""))
+        for column, message in values.problems():
+            err(column, message)
+        if mid is not None:
+            if mid in seen:
+                err("meeting", f"{row['meeting']!r} already given on line {seen[mid]}")
+            seen[mid] = start
+            parsed.append((start, mid, values))
 
 
 def _resolve(row: dict[str, str], meetings: dict[tuple[str, str], int], by_key: dict[str, list[int]],

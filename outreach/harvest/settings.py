@@ -62,6 +62,11 @@ class HarvestSettings:
     meetings_target: int = 700
     programme_start: datetime | None = None  # default: the first community meeting
     programme_years: int = 5
+    organisation_targets: tuple[tuple[str, int], ...] = ()  # `[programme.organisation_targets]`: code -> meetings
+
+    def organisation_target(self, code: str) -> int | None:
+        """An organisation's own five-year plan, when one is configured (else it gets no verdict)."""
+        return next((n for c, n in self.organisation_targets if c.lower() == code.lower()), None)
 
     def __post_init__(self) -> None:
         offsets = list(self.cadence_s)
@@ -120,6 +125,11 @@ def parse_harvest_settings(data: Mapping[str, Any], *, source: str = "<config>")
         kwargs["meetings_target"] = int(programme["meetings_target"])
     if "years" in programme:
         kwargs["programme_years"] = int(programme["years"])
+    if "organisation_targets" in programme:
+        targets = programme["organisation_targets"]
+        if not isinstance(targets, dict):
+            raise ConfigError(f"{source}: [programme.organisation_targets] must be a table like IOT = 100")
+        kwargs["organisation_targets"] = tuple((str(k), int(v)) for k, v in targets.items())
     if "start" in programme:
         start = programme["start"]
         start = datetime.fromisoformat(str(start)) if not isinstance(start, datetime) else start

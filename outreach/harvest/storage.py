@@ -23,9 +23,12 @@ AUDIENCE: Table = AudienceSnapshot.__table__  # type: ignore[assignment]
 
 
 def snapshot_row(post_id: int, captured_at: int, values: dict[str, int | None],
-                 raw: dict[str, Any] | None) -> dict[str, Any]:
-    """One `engagement_snapshots` row as the storage path takes it (normalised values + raw)."""
-    row: dict[str, Any] = {"post_id": post_id, "captured_at": int(captured_at), "raw": raw}
+                 raw: dict[str, Any] | None, *, api_version: str | None = None,
+                 definition: str | None = None) -> dict[str, Any]:
+    """One `engagement_snapshots` row as the storage path takes it (normalised values + raw, with the
+    API version and metric definitions they were taken under)."""
+    row: dict[str, Any] = {"post_id": post_id, "captured_at": int(captured_at), "raw": raw,
+                           "api_version": api_version, "definition": definition}
     for name in VALUE_COLUMNS:
         row[name] = values.get(name)
     return row

@@ -1,7 +1,7 @@
 """Typed figures analytics hands out: privacy-safe counts and youth reach that always carries its kind.
 
-A `Count` below the privacy threshold never carries its number (only "<10"), so whatever shows or
-exports it (dashboard, CSV, report) cannot leak a small group. A `YouthReach` says how it was
+`Count` (from `outreach.privacy`, the one place the privacy rule lives) never carries a number below
+the threshold (only "<10"), so whatever shows or exports it cannot leak a small group. A `YouthReach` says how it was
 obtained; `YouthTotals` keeps one sum per kind and adds kinds together only when asked to.
 """
 
@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-DEFAULT_THRESHOLD = 10
+from outreach.privacy import DEFAULT_THRESHOLD, Count
+
+__all__ = ["DEFAULT_THRESHOLD", "Count", "ReachKind", "YouthReach", "YouthTotals"]
 
 
 class ReachKind(StrEnum):
@@ -20,38 +22,6 @@ class ReachKind(StrEnum):
     ESTIMATED = "estimated"  # post reach × the account's youth share (source and date kept)
     OFFLINE = "offline"  # meeting attendance, counted by the organisers
     UNKNOWN = "unknown"  # no basis for a figure
-
-
-@dataclass(frozen=True, slots=True)
-class Count:
-    """A count of people or interactions. Values 1..threshold-1 are suppressed: `value` is None and
-    `display` is "<10". Zero stays visible (it reveals nobody); unknown is None and shows "–"."""
-
-    value: int | None
-    suppressed: bool = False
-    threshold: int = DEFAULT_THRESHOLD
-
-    @classmethod
-    def of(cls, n: float | None, *, threshold: int = DEFAULT_THRESHOLD) -> Count:
-        if n is None:
-            return cls(None, threshold=threshold)
-        n = round(n)
-        if 0 < n < threshold:
-            return cls(None, suppressed=True, threshold=threshold)
-        return cls(int(n), threshold=threshold)
-
-    @property
-    def known(self) -> bool:
-        return self.value is not None or self.suppressed
-
-    @property
-    def display(self) -> str:
-        if self.suppressed:
-            return f"<{self.threshold}"
-        return "–" if self.value is None else f"{self.value}"
-
-    def __str__(self) -> str:
-        return self.display
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,6 +109,16 @@ def estimate_row(post_id: int, reach: int | None, share: ShareAt, young: AgeRang
             "estimated": None if reach is None else round(reach * share.share)}
 
 
+def measured_youth_reach(raw: dict | None, young: AgeRange) -> int | None:
+    """Youth reach a platform measured per post: its views × the share of its viewers' age groups inside
+    the young range (YouTube Analytics: `age_shares` of logged-in viewers, `analytics_views` over the
+    same window). None when the platform gave no age rows (below its privacy threshold): unknown, not 0."""
+    if not raw or not isinstance(raw.get("age_shares"), dict) or raw.get("analytics_views") is None:
+        return None
+    share = youth_share(((age, None, float(pct)) for age, pct in raw["age_shares"].items()), young)
+    return None if share is None else round(int(raw["analytics_views"]) * share)
+
+
 def offline_young(attendance: dict[str, int], young: AgeRange) -> float:
     """Young attendees of one meeting from its age groups (unknown ages are not counted)."""
     return sum(attendance.get(k, 0) * young.overlap(*bounds) for k, bounds in OFFLINE_BUCKETS.items())

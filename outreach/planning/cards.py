@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from outreach.cards import CardSpec, card_size_for, render_to_dir
-from outreach.domain import Platform
+from outreach.cards import CardSpec, render_to_dir
+from outreach.connectors import platform_class
 from outreach.planning.plan import Plan
 from outreach.publishing.media import card_spec
 
@@ -13,14 +13,14 @@ from outreach.publishing.media import card_spec
 def render_plan_cards(plan: Plan, out_dir: Path, *, source_keys: set[str] | None = None) -> list[Path]:
     """`outreach render`: every card a campaign would publish, one PNG per post, language and size."""
     meetings = {m.key: m for m in plan.meetings}
-    items: dict[str, tuple[str, CardSpec, Platform]] = {}
+    items: dict[str, tuple[str, CardSpec, str]] = {}
     for post in plan.posts:
         if source_keys and post.source_key not in source_keys:
             continue
         for entry in post.media:
             if not entry.get("card"):
                 continue
-            size = card_size_for(post.platform).name
+            size = platform_class(post.platform).card_size
             name = f"{post.source_key.replace('/', '_')}-{post.language}-{size}"
             if name in items:
                 continue
@@ -28,5 +28,5 @@ def render_plan_cards(plan: Plan, out_dir: Path, *, source_keys: set[str] | None
             spec = card_spec(entry, language=post.language, text=post.text, timezone=plan.campaign.timezone,
                              **({"organisation": m.organisation, "starts_at": m.starts_at, "venue": m.venue,
                                  "city": m.city} if m else {}))
-            items[name] = (name, spec, post.platform)
+            items[name] = (name, spec, size)
     return render_to_dir(items.values(), out_dir)

@@ -22,6 +22,7 @@ from outreach.config import Settings
 from outreach.db import Database
 from outreach.db.models import Campaign, Meeting, Organisation, Post
 from outreach.domain import Platform
+from outreach.errors import InputError
 from outreach.planning.limits import platform_validator, text_limit
 from outreach.planning.plan import CampaignInfo, Plan, PlannedPost, content_hash
 from outreach.planning.render import (
@@ -42,7 +43,7 @@ _SLUG = re.compile(r"[a-z0-9][a-z0-9._-]{0,60}")
 _UTM = re.compile(r"[?&]utm_source=[^&\s]*&utm_medium=[^&\s]*&utm_campaign=[^&\s#]*")
 
 
-class DraftError(Exception):
+class DraftError(InputError):
     """A draft that cannot be saved; `problems` lists every reason."""
 
     def __init__(self, problems: Sequence[str]) -> None:
@@ -196,7 +197,7 @@ def render_draft(draft: DraftPost, meeting: MeetingChoice, settings: Settings, *
             link = tag_url(link_given, source=source_tag, campaign=meeting.campaign) if utm and link_given \
                 else link_given
             media = [{"card": draft.card, "alt_text": alt}] if draft.card else []
-            checks.extend(_platform_checks(channel, body, media, lang))
+            checks.extend(_platform_checks(channel, body, media, lang, state_dir=settings.state_dir))
             posts.append(PlannedPost(
                 source_key=f"{RULE_PREFIX}{draft.name}/{meeting.key}", rule_key=draft.rule_key,
                 meeting_key=meeting.key, channel=channel.name, platform=channel.platform, language=lang,
@@ -256,9 +257,12 @@ def _meeting(db: Database, meeting_id: int) -> MeetingChoice:
                          themes=tuple(m.themes or ()), audience=m.audience)
 
 
-def _platform_checks(channel: Any, body: str, media: list[dict[str, str]], lang: str) -> list[Check]:
-    """The platform's objections; a too-long text with its figures ("384 of 300") for the dashboard."""
-    validate, limit = platform_validator(channel), text_limit(channel)
+def _platform_checks(channel: Any, body: str, media: list[dict[str, str]], lang: str, *,
+                     state_dir: str | None = None) -> list[Check]:
+    """The platform's objections; a too-long text with its figures ("384 of 300") for the dashboard.
+    Both use the limits `outreach validate` uses (a platform's self-reported ones kept in `state_dir`)."""
+    validate = platform_validator(channel, state_dir=state_dir)
+    limit = text_limit(channel, state_dir=state_dir)
     problems = validate(body, media) if validate else []
     checks = []
     if limit is not None and (length := limit[0](body)) > limit[1]:

@@ -18,9 +18,10 @@ from apscheduler.triggers.cron import CronTrigger
 from jinja2 import Template
 from pydantic import ValidationError
 
+from outreach.cards.media import MediaError, probe_image
 from outreach.config import ChannelConfig, Settings
 from outreach.domain import Platform
-from outreach.planning.limits import platform_validator
+from outreach.planning.limits import Validator, platform_validator
 from outreach.planning.plan import (
     CampaignInfo,
     Plan,
@@ -49,6 +50,8 @@ from outreach.planning.spec import (
 )
 
 MAX_OCCURRENCES = 1000  # per recurring rule; more is surely a mistake in `cron` or `until`
+MAX_POSTS = 10_000  # per campaign file (a season is a few hundred): counted before any text is written
+OUTSIDE_CALENDAR = "the date falls outside the calendar (years 1 to 9999): check the numbers"
 
 
 def campaign_files(path: str | Path) -> list[Path]:
@@ -74,7 +77,10 @@ def plan_campaign(path: str | Path, settings: Settings, *, shift: timedelta = ti
             src.problem(src.data_loc(err["loc"]), pydantic_message(err))
         src.raise_if_problems()
         raise  # not reached: a ValidationError always has errors
-    plan = _Planner(src, spec, settings, shift).run()
+    try:
+        plan = _Planner(src, spec, settings, shift).run()
+    except OverflowError:  # a date computation not guarded by its own field (e.g. a huge shift)
+        src.problem((), OUTSIDE_CALENDAR)
     src.raise_if_problems()
     return plan
 
@@ -102,6 +108,12 @@ def shift_to_now(target: Plan | Sequence[Plan] | str | Path, now: datetime, *,
     return now + lead - min(dues)
 
 
+def key_collisions(posts: Sequence[PlannedPost]) -> list[tuple[PlannedPost, PlannedPost]]:
+    """(first, later) pairs of posts with one key (source, channel, language): one row in the database."""
+    first: dict[tuple[str, str, str], PlannedPost] = {}
+    return [(first[p.key], p) for p in posts if first.setdefault(p.key, p) is not p]
+
+
 @dataclass
 class _Occurrence:
     source_key: str
@@ -118,6 +130,9 @@ class _Planner:
         self.base_dir = Path(src.file).resolve().parent
         self.organisations = {**ORGANISATIONS, **spec.organisations}
         self.meetings: dict[str, PlannedMeeting] = {}
+        self.image_formats: dict[str, str] = {}  # path -> real format, read from the content
+        self.post_count = 0
+        self.validators: dict[str, Validator | None] = {}  # per channel: its limits are read once
 
     def problem(self, loc: Loc, message: str, *, line: int | None = None) -> None:
         self.src.problem(loc, message, line=line)
@@ -135,6 +150,10 @@ class _Planner:
                 continue
             rule_ids[rule.id] = i
             posts.extend(self.expand_rule(i, rule))
+        for first, again in key_collisions(posts):  # `schedule` would fail on the database's unique key
+            self.problem(("posts", rule_ids[again.rule_key]), f"post {again.source_key} to {again.channel} in "
+                         f"{again.language} is also made by the rule at line "
+                         f"{self.src.line(('posts', rule_ids[first.rule_key]))} (the same key)")
         campaign = self.spec.campaign
         used = sorted({m.organisation for m in self.meetings.values()})
         info = CampaignInfo(slug=campaign.id, name=campaign.name, timezone=campaign.timezone,
@@ -155,6 +174,11 @@ class _Planner:
                          f"(first at line {self.src.line(('meetings', first, 'id'))})")
             return
         self.check_unique(m.languages, ("meetings", i, "languages"), "language")
+        try:
+            self.to_utc(m.start)
+        except OverflowError:
+            self.problem(("meetings", i, "start"), OUTSIDE_CALENDAR)
+            return
         code = self.organisation_code(m.organisation)
         if code is None:
             self.problem(("meetings", i, "organisation"), f"unknown organisation {m.organisation!r} "
@@ -217,6 +241,11 @@ class _Planner:
                 self.problem(loc, "no channels: set `channels` here or in campaign.channels")
         self.check_unique(rule.languages, (*loc, "languages"), "language")
         occurrences = self.occurrences(i, rule)
+        self.post_count += sum(len(occ.languages) for occ in occurrences) * max(len(channels), 1)
+        if self.post_count > MAX_POSTS:
+            self.problem(loc, f"the file would make more than {MAX_POSTS:,} posts (this rule brings it to "
+                         f"{self.post_count:,}); split the campaign into several files")
+            return []
         texts = self.compile_all(rule.text, (*loc, "text"))
         alts = self.compile_all(rule.alt_text, (*loc, "alt_text"))
         titles = self.compile_all(rule.card_title, (*loc, "card_title"))
@@ -235,6 +264,13 @@ class _Planner:
         return posts
 
     def occurrences(self, i: int, rule: RuleSpec) -> list[_Occurrence]:
+        try:
+            return self.dated_occurrences(i, rule)
+        except OverflowError:
+            self.problem(("posts", i, "at" if rule.at is not None else "until"), OUTSIDE_CALENDAR)
+            return []
+
+    def dated_occurrences(self, i: int, rule: RuleSpec) -> list[_Occurrence]:
         loc: Loc = ("posts", i)
         if isinstance(rule.at, RelativeAt):
             return [_Occurrence(f"{rule.id}/{m.key}", self.relative_due(m, rule.at),
@@ -250,13 +286,19 @@ class _Planner:
             return []
         trigger = CronTrigger.from_crontab(crontab_for_apscheduler(rule.cron), timezone=self.tz)
         out: list[_Occurrence] = []
+        seen: set[str] = set()
         fire = trigger.get_next_fire_time(None, start)
         while fire is not None and fire <= end:
             if len(out) >= MAX_OCCURRENCES:
                 self.problem((*loc, "cron"), f"more than {MAX_OCCURRENCES} posts between `from` and `until`")
                 return []
-            local = fire.astimezone(self.tz)
-            out.append(_Occurrence(f"{rule.id}/{local:%Y-%m-%d-%H%M}", fire.astimezone(UTC), languages))
+            due = fire.astimezone(UTC)  # APScheduler may hand back a wall time that does not exist (02:30 in spring)
+            key = f"{rule.id}/{due.astimezone(self.tz):%Y-%m-%d-%H%M}"
+            # Once per local day and time: the night the clocks go back repeats 02:00-02:59, and the first
+            # (summer time) one counts; the night they go forward, 02:30 becomes 03:30 summer time.
+            if key not in seen:
+                seen.add(key)
+                out.append(_Occurrence(key, due, languages))
             fire = trigger.get_next_fire_time(fire, fire)
         if not out:
             self.problem((*loc, "cron"), f"{rule.cron!r} never fires between `from` and `until`")
@@ -333,9 +375,22 @@ class _Planner:
                          f"({needed[missing_alt[0]]})", line=self.src.line(at))
 
     def check_image(self, image: str, loc: Loc) -> str | None:
+        """The image's real path, if it lies in the campaign's folder or a configured asset folder
+        (symlinks resolved) and is really an image that can be decoded safely."""
         path = (self.base_dir / image).resolve()
+        allowed = [self.base_dir, *(Path(d).resolve() for d in self.settings.media.asset_dirs)]
+        if not any(path.is_relative_to(folder) for folder in allowed):
+            where = " or ".join(str(f) for f in allowed)
+            self.problem(loc, f"image {image!r} is outside the campaign's folder; put it in {where} "
+                         "(or add its folder to [media] asset_dirs)")
+            return None
         if not path.is_file():
             self.problem(loc, f"image {image!r} not found (looked in {path.parent})")
+            return None
+        try:
+            self.image_formats[str(path)] = probe_image(path).format
+        except MediaError as exc:
+            self.problem(loc, f"image {image!r}: {exc}")
             return None
         return str(path)
 
@@ -407,7 +462,10 @@ class _Planner:
 
     def check_limits(self, i: int, rule: RuleSpec, channel: ChannelConfig, lang: str,
                      occ: _Occurrence, text: str, media: list[dict[str, str]]) -> None:
-        validate = platform_validator(channel)
+        if channel.name not in self.validators:
+            self.validators[channel.name] = platform_validator(channel, self.image_formats,
+                                                               state_dir=self.settings.state_dir)
+        validate = self.validators[channel.name]
         if validate is None:
             return
         where = f"meeting {occ.meeting.key}" if occ.meeting else occ.source_key

@@ -13,10 +13,10 @@ from babel.dates import format_date, format_datetime, format_time
 from jinja2 import Environment, StrictUndefined, Template, TemplateSyntaxError, pass_context
 from jinja2.exceptions import TemplateError, UndefinedError
 from jinja2.runtime import Context
-from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import missing
 
 from outreach.domain import TIME_OF_DAY_PATTERN
+from outreach.planning.bounds import BoundedEnvironment, TemplateLimit, render_bounded
 
 # Natural "weekday day month" order per language; anything else uses this default pattern.
 DATE_PATTERNS: dict[str, str] = {"tr": "d MMMM EEEE", "so": "EEEE, d MMMM"}
@@ -58,6 +58,7 @@ def _locale(ctx: Context) -> str:
 @pass_context
 def _date(ctx: Context, value: date, format: str | None = None) -> str:
     """`{{ meeting.start | date }}` -> "zondag 28 maart" (nl), "28 Mart Pazar" (tr)."""
+    _need_time("date", value, date)
     lang = _locale(ctx)
     pattern = format or DATE_PATTERNS.get(lang, DEFAULT_DATE_PATTERN)
     return format_date(value, pattern, locale=lang)
@@ -66,18 +67,28 @@ def _date(ctx: Context, value: date, format: str | None = None) -> str:
 @pass_context
 def _time(ctx: Context, value: datetime, format: str | None = None) -> str:
     """`{{ meeting.start | time }}` -> "19:30"; `time("short")` uses the language's own format."""
+    _need_time("time", value, datetime)
     return format_time(value, format or DEFAULT_TIME_PATTERN, tzinfo=value.tzinfo, locale=_locale(ctx))
 
 
 @pass_context
 def _datetime(ctx: Context, value: datetime, format: str | None = None) -> str:
     """`{{ due | datetime("full") }}`: a Babel named format or pattern, in the value's time zone."""
+    _need_time("datetime", value, datetime)
     return format_datetime(value, format or "medium", tzinfo=value.tzinfo, locale=_locale(ctx))
 
 
+def _need_time(name: str, value: Any, kind: type) -> None:
+    if not isinstance(value, kind):
+        what = "a date or time" if kind is date else "a time"
+        raise ValueError(f"`{name}` needs {what} (e.g. meeting.start), got {str(value)[:40]!r}")
+
+
 def make_environment() -> Environment:
-    """Sandboxed: campaign texts may come from the dashboard, so templates cannot reach Python internals."""
-    env = SandboxedEnvironment(undefined=_Undefined, autoescape=False, keep_trailing_newline=False)
+    """Sandboxed and bounded (outreach.planning.bounds): campaign texts may come from the dashboard,
+    so templates cannot reach Python internals, hang, or fill the memory."""
+    env = BoundedEnvironment(undefined=_Undefined, autoescape=False, keep_trailing_newline=False)
+    env.globals.pop("lipsum", None)
     env.filters.update(date=_date, time=_time, datetime=_datetime)
     return env
 
@@ -93,10 +104,12 @@ def compile_template(env: Environment, source: str) -> Template:
 def render(template: Template, context: Mapping[str, Any]) -> str:
     """Render stripped text, or raise RenderProblem naming the unknown field or failing filter."""
     try:
-        return template.render(context).strip()
+        return render_bounded(template, context).strip()
+    except TemplateLimit as exc:
+        raise RenderProblem(str(exc), _template_line(exc)) from None
     except UndefinedError as exc:
         raise RenderProblem(f"template: {exc.message}", _template_line(exc)) from None
-    except (TemplateError, TypeError, ValueError, AttributeError, IndexError, KeyError) as exc:
+    except (TemplateError, TypeError, ValueError, AttributeError, IndexError, KeyError, ArithmeticError) as exc:
         raise RenderProblem(f"template: {type(exc).__name__}: {exc}", _template_line(exc)) from None
 
 

@@ -17,9 +17,10 @@ from outreach import lifecycle
 from outreach.db import Database
 from outreach.db.models import Approval, Campaign, ChannelState, EngagementSnapshot, Post, PostMetricsLatest
 from outreach.domain import PostStatus
+from outreach.errors import UsageError
 
 
-class ReviewError(Exception):
+class ReviewError(UsageError):
     """A review action that cannot be done as asked; the message says why."""
 
 

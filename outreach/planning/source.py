@@ -16,17 +16,27 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from outreach.errors import InputError
+from outreach.inputs import TooLarge, read_limited
+
 Loc = tuple[str | int, ...]
 _TYPE_ERRORS = {"string_type", "int_type", "int_parsing", "bool_type", "bool_parsing", "list_type",
                 "dict_type", "enum", "literal_error", "model_type", "float_parsing"}
 
+# Bounds, so an alias bomb ("billion laughs") or a runaway file is one line, not gigabytes of memory.
+MAX_FILE_BYTES = 500_000  # a season is ~15 kB; all 700 meetings of five years in one file ~250 kB
+MAX_VALUES = 200_000  # values after expanding aliases (&anchor / *alias)
+MAX_DEPTH = 64
+
 _INT_TAG = "tag:yaml.org,2002:int"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")}
 _DROPPED = {"tag:yaml.org,2002:timestamp", _INT_TAG}
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe loader without timestamps and without sexagesimal integers."""
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe loader without timestamps and without sexagesimal integers. libyaml's parser when
+    PyYAML has it: ten times faster, so a 2 MB file is read in well under a second."""
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -49,11 +59,11 @@ class Problem:
     path: str
     message: str
 
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.path}: {self.message}"
+    def __str__(self) -> str:  # always one line, whatever the message (YAML's own errors span two)
+        return " ".join(f"{self.file}:{self.line}: {self.path}: {self.message}".split())
 
 
-class CampaignError(Exception):
+class CampaignError(InputError):
     """A campaign file that cannot be planned. `errors` holds one printable line per problem."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:
@@ -131,15 +141,29 @@ def load_source(path: str | Path) -> Source:
     """Read and parse `path`; YAML syntax errors and duplicate keys become problems, not exceptions."""
     file = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_limited(path, MAX_FILE_BYTES).decode("utf-8")
+    except TooLarge:
+        raise CampaignError([Problem(file, 1, "(file)", f"the file is larger than {MAX_FILE_BYTES:,} bytes; "
+                                     "split the campaign into several files")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise CampaignError([Problem(file, 1, "(file)", f"cannot read: {reason}")]) from None
     src = Source(file=file, text=text, data=None)
-    loader = _Loader(text)
+    if _too_deep(text):
+        src.problems.append(Problem(file, 1, "(yaml)", f"the file nests deeper than {MAX_DEPTH} levels"))
+        return src
+    loader = None
     try:
+        loader = _Loader(text)
         node = loader.get_single_node()
-        src.data = _build(loader, node, (), src) if node is not None else None
+        if node is not None and (size := _expanded_size(node, {})) > MAX_VALUES:
+            raise _TooBig(node.start_mark.line + 1, f"the file expands to more than {MAX_VALUES:,} values "
+                          f"({size:,}; too many *aliases?)")
+        src.data = _build(loader, node, (), src, _Count()) if node is not None else None
+    except _TooBig as exc:
+        src.problems.append(Problem(file, exc.line, "(yaml)", exc.message))
+    except RecursionError:
+        src.problems.append(Problem(file, 1, "(yaml)", f"the file nests deeper than {MAX_DEPTH} levels"))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
@@ -148,19 +172,69 @@ def load_source(path: str | Path) -> Source:
     except yaml.YAMLError as exc:
         src.problems.append(Problem(file, 1, "(yaml)", f"YAML error: {exc}"))
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     src.lines.setdefault((), 1)
     return src
 
 
-def _build(loader: _Loader, node: Node, loc: Loc, src: Source) -> Any:
-    src.lines.setdefault(loc, node.start_mark.line + 1)
+_QUOTED_OR_COMMENT = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'|#[^\n]*")
+_INDENT = re.compile(r"^[ \t-]*", re.MULTILINE)
+
+
+def _too_deep(text: str) -> bool:
+    """Cheap scan before parsing: PyYAML's parser slows down quadratically on deep nesting."""
+    depth = deepest = 0
+    for bracket in re.findall(r"[][{}]", _QUOTED_OR_COMMENT.sub("", text)):
+        depth = depth + 1 if bracket in "[{" else max(depth - 1, 0)
+        deepest = max(deepest, depth)
+    indent = max((len(m) for m in _INDENT.findall(text)), default=0)
+    return deepest > MAX_DEPTH or indent > 4 * MAX_DEPTH
+
+
+def _expanded_size(node: Node, memo: dict[int, int]) -> int:
+    """How many values `node` becomes once every alias is expanded (each shared node counted once
+    per use), computed without expanding anything."""
+    if id(node) in memo:
+        return memo[id(node)]
+    memo[id(node)] = 1  # a recursive alias counts once instead of looping
+    if isinstance(node, SequenceNode):
+        size = 1 + sum(_expanded_size(child, memo) for child in node.value)
+    elif isinstance(node, MappingNode):
+        size = 1 + sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
+    else:
+        size = 1
+    memo[id(node)] = size
+    return size
+
+
+class _TooBig(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line, self.message = line, message
+
+
+@dataclass
+class _Count:
+    values: int = 0
+
+
+def _build(loader: _Loader, node: Node, loc: Loc, src: Source, count: _Count) -> Any:
+    count.values += 1
+    line = node.start_mark.line + 1
+    if count.values > MAX_VALUES:
+        raise _TooBig(line, f"the file expands to more than {MAX_VALUES:,} values (too many *aliases?)")
+    if len(loc) > MAX_DEPTH:
+        raise _TooBig(line, f"the file nests deeper than {MAX_DEPTH} levels")
+    src.lines.setdefault(loc, line)
+    if node.tag not in _PLAIN_TAGS:
+        raise _TooBig(line, f"YAML tag {node.tag!r} is not allowed in a campaign file")
     if isinstance(node, ScalarNode):
         if node.style in ("|", ">"):
             src.block.add(loc)
         return loader.construct_object(node)
     if isinstance(node, SequenceNode):
-        return [_build(loader, child, (*loc, i), src) for i, child in enumerate(node.value)]
+        return [_build(loader, child, (*loc, i), src, count) for i, child in enumerate(node.value)]
     if isinstance(node, MappingNode):
         out: dict[Any, Any] = {}
         merged: dict[Any, Any] = {}
@@ -168,7 +242,7 @@ def _build(loader: _Loader, node: Node, loc: Loc, src: Source) -> Any:
             if key_node.tag == _MERGE_TAG:
                 sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
                 for merge_node in sources:
-                    value = _build(loader, merge_node, loc, src)
+                    value = _build(loader, merge_node, loc, src, count)
                     if isinstance(value, dict):
                         for k, v in value.items():
                             merged.setdefault(k, v)
@@ -179,7 +253,7 @@ def _build(loader: _Loader, node: Node, loc: Loc, src: Source) -> Any:
                                             f"duplicate key {key!r} (first at line {src.lines[(*loc, key)]})"))
                 continue
             src.lines[(*loc, key)] = key_node.start_mark.line + 1
-            out[key] = _build(loader, value_node, (*loc, key), src)
+            out[key] = _build(loader, value_node, (*loc, key), src, count)
             if isinstance(value_node, ScalarNode) and value_node.style not in ("|", ">"):
                 src.lines[(*loc, key)] = value_node.start_mark.line + 1  # a plain value on its own line
         for k, v in merged.items():

@@ -95,13 +95,13 @@ def detect(db: Database, *, now: datetime, token_warning_days: int = 14) -> list
             found.append(Incident(f"post-failed:{post_id}:{attempt_id or 0}", AlertKind.POST_FAILED,
                                   f"post {post_id} to {channel} ({language}) failed",
                                   f"{error or 'failed'}. Fix the cause, then `outreach retry {post_id}`."))
-        manual = s.execute(select(Post.id, Post.channel, Post.language, Post.due_at)
+        manual = s.execute(select(Post.id, Post.channel, Post.language, Post.due_at, Post.last_error)
                            .where(Post.status == PostStatus.MANUAL_DUE.value))
-        for post_id, channel, language, due_at in manual:
+        for post_id, channel, language, due_at, error in manual:  # error: what to do (TikTok's inbox)
             found.append(Incident(f"manual-due:{post_id}", AlertKind.MANUAL_DUE,
                                   f"post {post_id} ({channel}, {language}) is due to be posted by hand",
-                                  f"Due {due_at.isoformat(timespec='minutes')}. Post it, then "
-                                  f"`outreach confirm {post_id} --permalink URL --by NAME`."))
+                                  f"Due {due_at.isoformat(timespec='minutes')}. " + (f"{error}." if error else
+                                  f"Post it, then `outreach confirm {post_id} --permalink URL --by NAME`.")))
         for state in s.scalars(select(ChannelState)):
             if state.last_error_kind == "auth":
                 stamp = state.last_error_at.isoformat(timespec="seconds") if state.last_error_at else "-"

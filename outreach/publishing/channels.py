@@ -28,7 +28,8 @@ class ChannelCheck:
 
 def check_channels(db: Database | None, settings: Settings, connectors: Callable[[str], Connector], *,
                    names: list[str] | None = None, now: datetime | None = None) -> list[ChannelCheck]:
-    """Ask every (or each named) channel's platform who we are; record the result per channel."""
+    """Ask every (or each named) channel's platform who we are, with the credentials as configured now
+    (a fresh login where there is one); record the result per channel, and pause a refused one."""
     now = now or datetime.now(UTC)
     results = []
     for name in names or sorted(settings.channels):
@@ -36,11 +37,15 @@ def check_channels(db: Database | None, settings: Settings, connectors: Callable
         if channel.platform is Platform.MANUAL:
             results.append(ChannelCheck(name, channel.platform.value, True, "posted by hand; nothing to check"))
             continue
+        connector: Connector | None = None
         try:
-            info = connectors(name).check()
+            connector = connectors(name)
+            info = connector.check_login()
         except (ConnectorError, ConfigError) as exc:
-            results.append(ChannelCheck(name, channel.platform.value, False, str(exc)))
-            _record(db, name, now, error=str(exc))
+            how = getattr(connector, "token_help", "") if isinstance(exc, AuthError) else ""
+            results.append(ChannelCheck(name, channel.platform.value, False,
+                                        f"{exc}; how to get credentials: {how}" if how else str(exc)))
+            _record(db, name, now, error=str(exc), auth=isinstance(exc, AuthError))
             continue
         detail = f"{info.name} (id {info.account_id})"
         if info.detail:

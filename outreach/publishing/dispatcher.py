@@ -30,7 +30,7 @@ from outreach import lifecycle
 from outreach.archive.captures import WarcRecorder, capture_dir, capture_permalink
 from outreach.config import ConfigError, MissingSecret, Settings
 from outreach.connectors import Connector, ConnectorError, RateLimited, TransientError, connector_class
-from outreach.connectors.errors import AuthError
+from outreach.connectors.errors import AuthError, NeedsPerson
 from outreach.db import Database
 from outreach.db.models import READY_STATUSES, ChannelState, PublishAttempt
 from outreach.db.models import Post as PostRow
@@ -71,7 +71,7 @@ class Dispatcher:
         self.recorder = recorder if wants_permalinks else None
         self._captures: ThreadPoolExecutor | None = None
         self._pending_captures: list[str] = []
-        self.media = media or MediaPreparer(settings)
+        self.media = media or MediaPreparer(settings, connectors=connectors)
         r = settings.worker.retry
         self.retry = retry or RetryPolicy(r.max_attempts, r.backoff_base_s, r.backoff_factor, r.backoff_max_s)
         self.lease = timedelta(seconds=lease_s if lease_s is not None else settings.worker.lease_s)
@@ -319,6 +319,8 @@ class Dispatcher:
             return self._failure(claim, ConnectorError(channel, f"configuration: {exc}"), permanent=True)
         except TransientError as exc:
             return self._failure(claim, exc, permanent=False, ambiguous=exc.ambiguous)
+        except NeedsPerson as exc:
+            return self._handed_over(claim, exc)
         except ConnectorError as exc:
             return self._failure(claim, exc, permanent=True)
         except Exception as exc:  # a bug: keep the post, reconcile before the next try
@@ -399,6 +401,16 @@ class Dispatcher:
                       attempt=self._attempt_row(status if status == "failed" else "retry", error=exc),
                       outcome=Outcome(claim.post_id, claim.channel, claim.language, status, detail),
                       lost=exc.message, hold=hold)
+
+    def _handed_over(self, claim: Claim, exc: NeedsPerson) -> Result:
+        """A person must finish or check the post (TikTok's inbox): `manual_due` with the connector's
+        words, never sent again; `outreach confirm` records where it appeared."""
+        return Result(claim, PostStatus.MANUAL_DUE,
+                      post={"needs_reconcile": False, "next_attempt_at": None, "last_error": exc.message,
+                            "error_kind": None},
+                      attempt=self._attempt_row("manual_due", message=exc.message),
+                      outcome=Outcome(claim.post_id, claim.channel, claim.language, "manual_due", exc.message),
+                      lost=exc.message)
 
     def _manual(self, claim: Claim) -> Result:
         return Result(claim, None, {}, {}, Outcome(claim.post_id, claim.channel, claim.language, "manual_due",

@@ -24,7 +24,7 @@ class WorkerHealth:
     version: str
     started_at: str
     last_seen: str
-    alive: bool
+    alive: bool  # running and heard from lately (a cleanly stopped worker is not alive)
     stopped: bool
 
     @property
@@ -67,5 +67,6 @@ def workers(db: Database, *, now: datetime | None = None, since: timedelta = tim
         rows = s.scalars(select(WorkerHeartbeat).where(WorkerHeartbeat.last_seen > now - since)
                          .order_by(WorkerHeartbeat.last_seen.desc()))
         return [WorkerHealth(r.worker_id, r.hostname, r.pid, r.version, r.started_at.isoformat(timespec="seconds"),
-                             r.last_seen.isoformat(timespec="seconds"), not is_silent(r, now), r.stopped_at is not None)
+                             r.last_seen.isoformat(timespec="seconds"),
+                             r.stopped_at is None and not is_silent(r, now), r.stopped_at is not None)
                 for r in rows]

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from outreach.cards import CardSpec, prepare_image_for_platform, render_card
 from outreach.config import Settings
+from outreach.connectors import Connector, platform_class
 from outreach.db.models import Post
-from outreach.domain import MediaItem, Platform
+from outreach.domain import ImagePolicy, MediaItem, Platform
 
 _URL_OR_TAG = re.compile(r"https?://\S+|#\w+", re.UNICODE)
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
@@ -63,28 +65,40 @@ def card_spec_for(post: Post, entry: dict[str, Any], *, timezone: str) -> CardSp
 
 
 class MediaPreparer:
-    """The dispatcher's media resolver: `preparer(post, platform) -> tuple[MediaItem, ...]`."""
+    """The dispatcher's media resolver: `preparer(post, platform) -> tuple[MediaItem, ...]`.
 
-    def __init__(self, settings: Settings) -> None:
+    Sizes and image limits come from the channel's connector (`connectors(channel)`, so a Mastodon
+    instance's own limits apply) or, without one, from the platform's connector class.
+    """
+
+    def __init__(self, settings: Settings, *, connectors: Callable[[str], Connector] | None = None) -> None:
+        self.connectors = connectors
         self.directory = Path(settings.media.directory)
         self.public_base_url = (settings.media.public_base_url or "").rstrip("/") or None
         self.timezone = settings.timezone
         self.cache_dir = self.directory / "cards"
 
+    def _shape(self, post: Post, platform: Platform) -> tuple[str, ImagePolicy]:
+        cls = platform_class(platform)
+        if self.connectors is not None and platform is not Platform.MANUAL:
+            return cls.card_size, self.connectors(post.channel).image_policy()
+        return cls.card_size, cls.image_policy_for()
+
     def __call__(self, post: Post, platform: Platform) -> tuple[MediaItem, ...]:
         items = []
+        card_size, policy = self._shape(post, platform)
         for entry in post.media or []:
             alt = entry.get("alt_text", "")
             if entry.get("card"):
                 spec = card_spec_for(post, entry, timezone=self.timezone)
-                card = render_card(spec, size=platform, cache_dir=self.cache_dir)
+                card = render_card(spec, size=card_size, cache_dir=self.cache_dir)
                 source: bytes | Path = card.data
                 alt = alt or card.alt_text
             elif entry.get("path"):
                 source = Path(entry["path"])
             else:
                 continue
-            prepared = prepare_image_for_platform(source, platform)
+            prepared = prepare_image_for_platform(source, policy)
             digest = hashlib.sha256(prepared.data).hexdigest()[:32]
             name = f"{digest}.{_EXTENSIONS.get(prepared.mime_type, 'bin')}"
             path = self.directory / name

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 import regex
 
-from outreach.sandbox.core import FaultRule, PlatformSim
+from outreach.sandbox.core import DemoAccount, FaultRule, PlatformSim
 from outreach.sandbox.http import Request, Response, json_response
 
 DEMO_IDENTIFIER = "outreach-demo.bsky.social"
@@ -410,6 +410,16 @@ class BlueskySim(PlatformSim):
                     return xrpc_error(400, "InvalidRequest", f"unknown limit {key!r}")
                 setattr(self, key, timedelta(seconds=value) if key.endswith("_ttl") else int(value))
             return json_response({"limits": {k: str(getattr(self, k)) for k in _LIMITS}})
+        if action == "set_password":  # a new app password; the old one deleted, its sessions ended
+            account = next((a for a in self.accounts.values()
+                            if payload.get("identifier") in (a.did, a.handle)), None)
+            if account is None:
+                return xrpc_error(400, "InvalidRequest", "unknown account")
+            account.password = str(payload.get("password", ""))
+            for entry in self.refresh.values():  # deleting an app password ends its sessions
+                entry.revoked = True
+            self.access.clear()
+            return json_response({"password_set": True})
         if action == "revoke_sessions":  # what "sign out everywhere" or an app-password deletion does
             for entry in self.refresh.values():
                 entry.revoked = True
@@ -421,6 +431,14 @@ class BlueskySim(PlatformSim):
                 del self.records[(record.did, record.collection, record.rkey)]
             return json_response({"deleted": record is not None})
         return super().control(action, payload)
+
+    def published_texts(self) -> list[str]:
+        return [r["value"]["text"] for r in self.state()["records"]]
+
+    @classmethod
+    def demo_account(cls, url: str) -> DemoAccount:
+        return DemoAccount("peer-bluesky", "bluesky", f"{url}/bluesky", options={"identifier": DEMO_IDENTIFIER},
+                           secrets={"password": DEMO_PASSWORD})
 
     def state(self) -> dict[str, Any]:
         """Accounts, records and blobs (never tokens), for exactly-once checks and the demo."""

@@ -6,6 +6,7 @@ the simulation must not share the connectors' mistakes.
 
 Control API (JSON), for tests, the demo and people poking at it:
   GET    /_sandbox/state                 every simulation's state (posts, containers, ...)
+  GET    /_sandbox/published             what each platform shows as published: text -> count
   POST   /_sandbox/faults                add a fault rule (see `FaultRule`)
   DELETE /_sandbox/faults                clear all fault rules
   POST   /_sandbox/reset                 forget all state and faults
@@ -19,6 +20,7 @@ import mimetypes
 import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -55,6 +57,7 @@ class FaultRule:
     path: str | None = None  # substring of the path below the prefix
     status: int = 503
     body: Any = None
+    headers: dict[str, str] | None = None  # sent with an `error` answer (e.g. Retry-After)
     delay_s: float = 2.0
     retry_after_s: float = 60.0
     times: int | None = 1
@@ -83,8 +86,20 @@ class Account:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class DemoAccount:
+    """A channel that works against the sandbox out of the box (the demo writes these into its config)."""
+
+    channel: str
+    platform: str
+    base_url: str
+    options: dict[str, Any] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)  # key -> value; public sandbox values only
+
+
 class PlatformSim:
-    """Base of every platform simulation. Subclasses add routes in `setup_routes`."""
+    """Base of every platform simulation. Subclasses add routes in `setup_routes`, say what they hold
+    as published (`published_texts`) and which ready-made channel opens them (`demo_account`)."""
 
     prefix: ClassVar[str]
 
@@ -120,6 +135,16 @@ class PlatformSim:
 
     def state(self) -> dict[str, Any]:
         return {}
+
+    def published_texts(self) -> list[str]:
+        """The text of every post this platform now shows as published (once per post), so tests
+        count duplicates and losses on the platform's side without knowing its state's shape."""
+        raise NotImplementedError
+
+    @classmethod
+    def demo_account(cls, url: str) -> DemoAccount:
+        """The channel (named as in the example campaigns) that works against this simulation at `url`."""
+        raise NotImplementedError
 
 
 class Sandbox:
@@ -191,7 +216,8 @@ class Sandbox:
 
     def _apply(self, rule: FaultRule, sim: PlatformSim, req: Request) -> Response:
         if rule.mode == "error":
-            return Response(rule.status, rule.body if rule.body is not None else {"error": "injected fault"})
+            return Response(rule.status, rule.body if rule.body is not None else {"error": "injected fault"},
+                            dict(rule.headers or {}))
         if rule.mode == "rate_limit":
             return sim.rate_limited(rule)
         if rule.mode == "reset_before":
@@ -205,9 +231,19 @@ class Sandbox:
         self.sleep(rule.delay_s)  # ... and the answer comes too late
         return response
 
+    def published(self) -> dict[str, Counter[str]]:
+        """What every simulated platform holds as published: prefix -> text -> how many times."""
+        result = {}
+        for prefix, sim in self.sims.items():
+            with sim.lock:
+                result[prefix] = Counter(sim.published_texts())
+        return result
+
     def _control(self, req: Request, rest: str) -> Response:
         if rest == "state" and req.method == "GET":
             return json_response({prefix: sim.state() for prefix, sim in self.sims.items()})
+        if rest == "published" and req.method == "GET":
+            return json_response({prefix: dict(texts) for prefix, texts in self.published().items()})
         if rest == "faults":
             if req.method == "POST":
                 try:

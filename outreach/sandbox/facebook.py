@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
+from outreach.sandbox.core import DemoAccount
 from outreach.sandbox.http import Request, Response, json_response
 from outreach.sandbox.meta import (
     FetchFailed,
@@ -224,6 +225,14 @@ class FacebookSim(GraphSim):
                               "paging": {"previous": f"{base}&since=0", "next": f"{base}&until=0"}})
 
     # -- state --------------------------------------------------------------------------------
+
+    def published_texts(self) -> list[str]:
+        return [p["message"] for p in self.state()["posts"]]
+
+    @classmethod
+    def demo_account(cls, url: str) -> DemoAccount:
+        return DemoAccount("peer-facebook", "facebook", f"{url}/facebook", options={"page_id": PAGE_ID},
+                           secrets={"token": DEMO_TOKEN})
 
     def state(self) -> dict[str, Any]:
         return {"posts": [{"id": p.id, "message": p.text, "created_time": graph_time(p.created_at),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 from typing import Any, ClassVar
 
+from outreach.sandbox.core import DemoAccount
 from outreach.sandbox.http import Request, Response, json_response
 from outreach.sandbox.meta import (
     Container,
@@ -234,6 +235,14 @@ class InstagramSim(ContainerSim):
         return json_response({"data": data})
 
     # -- state --------------------------------------------------------------------------------
+
+    def published_texts(self) -> list[str]:
+        return [p["caption"] for p in self.state()["posts"]]
+
+    @classmethod
+    def demo_account(cls, url: str) -> DemoAccount:
+        return DemoAccount("peer-instagram", "instagram", f"{url}/instagram", options={"ig_user_id": IG_USER_ID},
+                           secrets={"token": DEMO_TOKEN})
 
     def state(self) -> dict[str, Any]:
         return {"containers": [{"id": c.id, "status_code": c.status_code, "caption": c.params["caption"],

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import unquote
 
-from outreach.sandbox.core import FaultRule, PlatformSim
+from outreach.sandbox.core import DemoAccount, FaultRule, PlatformSim
 from outreach.sandbox.http import Request, Response, json_response
 
 DEMO_TOKEN = "sandbox-linkedin-token"
@@ -201,6 +201,14 @@ class LinkedInSim(PlatformSim):
                 setattr(self, key, int(value))
             return json_response({key: getattr(self, key) for key in allowed})
         return super().control(action, payload)
+
+    def published_texts(self) -> list[str]:
+        return [p["text"] for p in self.state()["posts"]]
+
+    @classmethod
+    def demo_account(cls, url: str) -> DemoAccount:
+        return DemoAccount("peer-linkedin", "linkedin", f"{url}/linkedin",
+                           options={"organization_urn": DEMO_ORGANIZATION}, secrets={"token": DEMO_TOKEN})
 
     def state(self) -> dict[str, Any]:
         with self.lock:

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import regex
 
-from outreach.sandbox.core import Account, FaultRule, PlatformSim
+from outreach.sandbox.core import Account, DemoAccount, FaultRule, PlatformSim
 from outreach.sandbox.http import Request, Response, json_response
 
 DEMO_TOKEN = "sandbox-mastodon-token"
@@ -146,7 +146,8 @@ class MastodonSim(PlatformSim):
         self.config: dict[str, Any] = {
             "max_characters": 500, "max_media_attachments": 4, "characters_reserved_per_url": 23,
             "image_size_limit": 16 * 1024 * 1024, "image_matrix_limit": 33_177_600,
-            "video_size_limit": 103_809_024, "description_limit": 1500,
+            "video_size_limit": 103_809_024, "video_matrix_limit": 8_294_400, "video_frame_rate_limit": 120,
+            "description_limit": 1500,
             "supported_mime_types": [*IMAGE_TYPES, *VIDEO_TYPES],
             "rate_limit": 300, "rate_window_s": 300,
         }
@@ -274,6 +275,13 @@ class MastodonSim(PlatformSim):
             return json_response(self.config)
         return super().control(action, payload)
 
+    def published_texts(self) -> list[str]:
+        return [s["text"] for s in self.state()["statuses"]]
+
+    @classmethod
+    def demo_account(cls, url: str) -> DemoAccount:
+        return DemoAccount("peer-mastodon", "mastodon", f"{url}/mastodon", secrets={"token": DEMO_TOKEN})
+
     def state(self) -> dict[str, Any]:
         with self.lock:
             statuses = [{
@@ -359,7 +367,9 @@ class MastodonSim(PlatformSim):
                                       "description_limit": c["description_limit"],
                                       "image_size_limit": c["image_size_limit"],
                                       "image_matrix_limit": c["image_matrix_limit"],
-                                      "video_size_limit": c["video_size_limit"]},
+                                      "video_size_limit": c["video_size_limit"],
+                                      "video_matrix_limit": c["video_matrix_limit"],
+                                      "video_frame_rate_limit": c["video_frame_rate_limit"]},
             }})
 
     def _verify(self, req: Request) -> Response:

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 import regex
 
+from outreach.sandbox.core import DemoAccount
 from outreach.sandbox.http import Request, Response, json_response
 from outreach.sandbox.meta import (
     Container,
@@ -196,6 +197,14 @@ class ThreadsSim(ContainerSim):
         return json_response({"data": data})
 
     # -- state --------------------------------------------------------------------------------
+
+    def published_texts(self) -> list[str]:
+        return [p["text"] for p in self.state()["posts"]]
+
+    @classmethod
+    def demo_account(cls, url: str) -> DemoAccount:
+        return DemoAccount("peer-threads", "threads", f"{url}/threads", options={"threads_user_id": THREADS_USER_ID},
+                           secrets={"token": DEMO_TOKEN})
 
     def state(self) -> dict[str, Any]:
         return {"containers": [{"id": c.id, "status": c.status_code, "text": c.params["text"], "polls": c.polls,

@@ -1,5 +1,11 @@
-"""TikTok's Content Posting API for photo posts, simulated: creator info, pull-from-URL init,
-publish status, video list/query, and OAuth refresh with a rotating refresh token.
+"""TikTok's Content Posting API for photo posts, simulated: creator info, user info, pull-from-URL
+init (Direct Post or the inbox flow), publish status, video list/query, and OAuth refresh with a
+rotating refresh token.
+
+The inbox flow (`post_mode` MEDIA_UPLOAD, scope `video.upload`) ends at `SEND_TO_USER_INBOX`; at most
+5 drafts may wait in a creator's inbox (`spam_risk_too_many_pending_share`); the `finish_in_app`
+control plays the creator finishing a draft in the app (it becomes a post, public by default), and
+`discard` plays one deleting it. Direct Post needs `video.publish`.
 
 Wire formats follow platforms.md section 7: every answer carries the `{"data", "error": {"code",
 "message", "log_id"}}` envelope; `content/init` allows 6 calls a minute per token; the photos are
@@ -23,7 +29,7 @@ from typing import Any, ClassVar
 
 import regex
 
-from outreach.sandbox.core import FaultRule, PlatformSim
+from outreach.sandbox.core import DemoAccount, FaultRule, PlatformSim
 from outreach.sandbox.http import Request, Response, json_response
 
 DEMO_ACCESS_TOKEN = "act.sandbox-tiktok-access-token"
@@ -32,7 +38,8 @@ DEMO_CLIENT_KEY = "sandbox-tiktok-client-key"
 DEMO_CLIENT_SECRET = "sandbox-tiktok-client-secret"
 DEMO_OPEN_ID = "sandbox-open-id-peer"
 DEMO_USERNAME = "doetank.peer"
-SCOPES = ("user.info.basic", "video.publish", "video.list")
+SCOPES = ("user.info.basic", "video.upload", "video.publish", "video.list")
+MAX_PENDING_SHARES = 5  # drafts waiting in a creator's inbox at one time
 PRIVACY_LEVELS = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")
 MAX_IMAGES, MAX_IMAGE_BYTES, MAX_TITLE, MAX_DESCRIPTION = 35, 20 * 1024 * 1024, 90, 4000
 MAX_LIST_COUNT = 20  # video/list's max_count (1 to 20; 10 when left out)
@@ -42,7 +49,8 @@ PHOTO_MAGIC = (b"\xff\xd8\xff",)  # JPEG; WebP is RIFF....WEBP, checked separate
 STATUS_CODES = {"ok": 200, "invalid_params": 400, "invalid_file_upload": 400, "access_token_invalid": 401,
                 "scope_not_authorized": 401, "url_ownership_unverified": 403,
                 "privacy_level_option_mismatch": 403, "spam_risk_too_many_posts": 403,
-                "unaudited_client_can_only_post_to_private_accounts": 403, "rate_limit_exceeded": 429}
+                "unaudited_client_can_only_post_to_private_accounts": 403, "rate_limit_exceeded": 429,
+                "spam_risk_too_many_pending_share": 403}
 
 
 @dataclass
@@ -118,6 +126,7 @@ class TikTokSim(PlatformSim):
         add("POST", r"/v2/post/publish/status/fetch/", self._status)
         add("POST", r"/v2/video/list/", self._video_list)
         add("POST", r"/v2/video/query/", self._video_query)
+        add("GET", r"/v2/user/info/", self._user_info)
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -137,13 +146,27 @@ class TikTokSim(PlatformSim):
             if token is None or token.revoked or self.clock() >= token.expires_at:
                 return self._envelope(code="access_token_invalid", message="The access token is invalid or "
                                       "not found in the request.")
-            needed = "video.list" if req.path.startswith("/v2/video/") else "video.publish"
-            if needed not in token.scopes:
+            scopes = self._scopes(req)
+            if not set(scopes) & set(token.scopes):
+                needed = " or ".join(scopes)
                 return self._envelope(code="scope_not_authorized", message="The user did not authorize the "
                                       f"scope required for completing this request ({needed}).")
             self._token = token
             return self.router.dispatch(req) or self._envelope(code="invalid_params", status=404,
                                                                message=f"No endpoint at {req.path}")
+
+    def _scopes(self, req: Request) -> tuple[str, ...]:
+        """The scopes an endpoint accepts: the inbox flow needs `video.upload`, Direct Post `video.publish`."""
+        if req.path.startswith("/v2/video/"):
+            return ("video.list",)
+        if req.path.startswith("/v2/user/"):
+            return ("user.info.basic",)
+        if req.path.endswith("/content/init/"):
+            body = req.json() if isinstance(req.json(), dict) else {}
+            return ("video.upload",) if body.get("post_mode") == "MEDIA_UPLOAD" else ("video.publish",)
+        if req.path.endswith("/status/fetch/"):
+            return ("video.upload", "video.publish")
+        return ("video.publish",)
 
     def not_found(self, req: Request) -> Response:
         return self._envelope(code="invalid_params", status=404, message=f"No endpoint at {req.path}")
@@ -168,6 +191,20 @@ class TikTokSim(PlatformSim):
             else:
                 self.tokens[token].expires_at = self.clock()
             return json_response({action: True})
+        if action in ("finish_in_app", "discard"):
+            with self.lock:
+                post = self.posts.get(str(payload.get("publish_id", "")))
+                if post is None or post.status != "SEND_TO_USER_INBOX":
+                    return json_response({"error": "no draft waiting in the inbox with that publish_id"}, 404)
+                if action == "discard":
+                    post.status, post.fail_reason = "FAILED", "publish_cancelled"
+                    return json_response({"discarded": post.publish_id})
+                post.status = "PUBLISH_COMPLETE"
+                post.privacy_level = str(payload.get("privacy_level", "PUBLIC_TO_EVERYONE"))
+                post.created_at = self._create_time(self.clock(), post.open_id)
+                if post.privacy_level != "SELF_ONLY":
+                    post.post_id = str(7_400_000_000_000_000_000 + next(self._seq))
+                return json_response({"post_id": post.post_id})
         if action == "configure":
             allowed = ("audited", "daily_post_cap", "polls_to_complete", "verified_prefixes")
             unknown = set(payload) - set(allowed)
@@ -177,6 +214,17 @@ class TikTokSim(PlatformSim):
                 setattr(self, key, tuple(value) if key == "verified_prefixes" and value is not None else value)
             return json_response({key: getattr(self, key) for key in allowed})
         return super().control(action, payload)
+
+    def published_texts(self) -> list[str]:
+        """Posts, not drafts: a draft waiting in the inbox (or discarded) is not published yet."""
+        return [p["description"] for p in self.state()["posts"] if p["status"] == "PUBLISH_COMPLETE"]
+
+    @classmethod
+    def demo_account(cls, url: str) -> DemoAccount:
+        return DemoAccount("peer-tiktok", "tiktok", f"{url}/tiktok",
+                           options={"audited": True, "privacy_level": "PUBLIC_TO_EVERYONE"},  # the sim's app is audited
+                           secrets={"token": DEMO_ACCESS_TOKEN, "client_key": DEMO_CLIENT_KEY,
+                                    "client_secret": DEMO_CLIENT_SECRET, "refresh_token": DEMO_REFRESH_TOKEN})
 
     def state(self) -> dict[str, Any]:
         with self.lock:
@@ -296,14 +344,20 @@ class TikTokSim(PlatformSim):
                                   "prefix is not verified for this app.")
         today = sum(1 for p in self.posts.values()
                     if p.open_id == self._token.open_id and p.created_at.date() == now.date())
+        pending = sum(1 for p in self.posts.values() if p.open_id == self._token.open_id
+                      and p.post_mode == "MEDIA_UPLOAD" and p.status in ("PROCESSING_DOWNLOAD", "SEND_TO_USER_INBOX"))
+        if body["post_mode"] == "MEDIA_UPLOAD" and pending >= MAX_PENDING_SHARES:
+            return self._envelope(code="spam_risk_too_many_pending_share", message="The user has too many "
+                                  "pending shares in the inbox.")
         if today >= self.daily_post_cap:
             return self._envelope(code="spam_risk_too_many_posts", message="The user has posted too many "
                                   "times today.")
         post = SimPost(publish_id=f"p_pub_url~v2.{7_100_000_000 + next(self._seq)}",
                        open_id=self._token.open_id, title=str(info.get("title", "")),
-                       description=str(info.get("description", "")), privacy_level=privacy or "SELF_ONLY",
+                       description=str(info.get("description", "")),
+                       privacy_level="" if body["post_mode"] == "MEDIA_UPLOAD" else privacy or "SELF_ONLY",
                        post_mode=body["post_mode"], photo_images=[str(u) for u in images],
-                       created_at=self._create_time(now))
+                       created_at=self._create_time(now, self._token.open_id))
         for url in post.photo_images:
             size, reason = self._pull(url)
             post.sizes.append(size)
@@ -321,6 +375,15 @@ class TikTokSim(PlatformSim):
                                else "", "publicaly_available_post_id": [int(post.post_id)] if post.post_id
                                else [], "uploaded_bytes": 0, "downloaded_bytes": post.downloaded_bytes})
 
+    def _user_info(self, req: Request) -> Response:
+        assert self._token is not None
+        fields = self._fields(req)
+        if fields is None:
+            return self._envelope(code="invalid_params", message="fields is required")
+        user = {"open_id": self._token.open_id, "union_id": f"union-{self._token.open_id}",
+                "avatar_url": "https://p16.example/avatar.jpeg", "display_name": "Doetank Peer (sandbox)"}
+        return self._envelope({"user": {k: v for k, v in user.items() if k in fields}})
+
     def _video(self, post: SimPost, fields: list[str]) -> dict[str, Any]:
         age_h = max(0.0, (self.clock() - post.created_at).total_seconds() / 3600)
         views = int((300 + int(post.post_id or 0) % 700) * (1 - math.exp(-age_h / 8)))
@@ -330,11 +393,10 @@ class TikTokSim(PlatformSim):
                 "share_url": f"https://www.tiktok.com/@{DEMO_USERNAME}/photo/{post.post_id}"}
         return {k: v for k, v in full.items() if k in fields or k == "id"}
 
-    def _create_time(self, now: datetime) -> datetime:
+    def _create_time(self, now: datetime, open_id: str) -> datetime:
         """`now`, or a millisecond after the account's latest post: create times are unique to the
         millisecond, so the list cursor (a millisecond timestamp) never splits posts made at one instant."""
-        assert self._token is not None
-        latest = max((p.created_at for p in self.posts.values() if p.open_id == self._token.open_id),
+        latest = max((p.created_at for p in self.posts.values() if p.open_id == open_id),
                      default=None)
         return now if latest is None or epoch_ms(now) > epoch_ms(latest) else latest + timedelta(milliseconds=1)
 

@@ -43,7 +43,7 @@ def make_settings(root: Path, mastodon_url: str) -> Settings:
         "channels": {
             "peer-mastodon": {"platform": "mastodon", "base_url": mastodon_url, "token_env": MASTODON_ENV},
             "peer-instagram": {"platform": "instagram", "base_url": "http://127.0.0.1:9/ig",
-                               "token_env": INSTAGRAM_ENV, "account_id": "17841400000000000"},
+                               "token_env": INSTAGRAM_ENV, "ig_user_id": "17841400000000000"},
         }}, source="<archive tests>", environ={})
 
 

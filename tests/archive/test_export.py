@@ -20,7 +20,7 @@ from tests.archive.seed import END, NOW, START
 
 
 def rows(bag: Path, rel: str) -> list[dict[str, str]]:
-    with (bag / "data" / rel).open(encoding="utf-8", newline="") as fh:
+    with (bag / "data" / rel).open(encoding="utf-8-sig", newline="") as fh:  # Excel needs the BOM
         return list(csv.DictReader(fh))
 
 
@@ -190,3 +190,62 @@ def test_posts_json_is_the_same_in_small_batches(programme: Programme, tmp_path:
     assert small.keys() == whole.keys()
     assert all({k: v for k, v in small[i].items() if k != "group"} ==
                {k: v for k, v in whole[i].items() if k != "group"} for i in small)
+
+
+def test_csvs_are_safe_in_a_spreadsheet_and_keep_notes_private(programme: Programme) -> None:
+    """Formula-looking text is neutralised, files carry a BOM, lists are text, notes never leave."""
+    from sqlalchemy import update
+
+    from outreach.db.models import Meeting, MeetingOutcome
+
+    with programme.db.write() as s:
+        s.execute(update(Meeting).where(Meeting.key == "m1").values(
+            venue='=HYPERLINK("http://evil.example","klik")', languages=["nl", "ku"]))
+        s.execute(update(MeetingOutcome).values(notes="=HYPERLINK(\"http://x\") Ayşe kwam met haar broer"))
+    out = programme.root / "safe-bag"
+    export_archive(programme.db, programme.settings, out, start=START, end=END, now=NOW, report=False)
+    raw = (out / "data" / "meetings.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    m1 = next(r for r in rows(out, "meetings.csv") if r["key"] == "m1")
+    assert m1["venue"] == '\'=HYPERLINK("http://evil.example","klik")' and m1["languages"] == "nl; ku"
+    outcomes = rows(out, "meeting_outcomes.csv")
+    assert outcomes and all("notes" not in r for r in outcomes)
+    assert "Ayşe" not in "".join(p.read_text(encoding="utf-8-sig", errors="replace")
+                                 for p in (out / "data").rglob("*.csv"))
+
+
+def test_no_small_count_in_meeting_outcomes_follows_from_the_other_columns(programme: Programme) -> None:
+    """Each row's age groups and gender groups add up to the same attendance: the attack of
+    tests/test_privacy.py on both sums, row by row."""
+    import csv
+
+    from outreach.privacy import Count, Sum
+    from tests.test_privacy import T, assert_nothing_recovered
+
+    ages = ("age_under_18", "age_18_24", "age_25_34", "age_35_plus", "age_unknown")
+    genders = ("gender_woman", "gender_man", "gender_other", "gender_unknown")
+    path = programme.bag / "data" / "meeting_outcomes.csv"
+    rows = list(csv.DictReader(path.open(encoding="utf-8-sig")))
+    assert rows and any(r["gender_other"] == "<10" for r in rows)
+
+    def cell(text: str) -> Count:
+        return Count(None, suppressed=True) if text == "<10" else Count(None, hidden=True) if text == "×" \
+            else Count(int(text))
+
+    for row in rows:
+        cells = {c: cell(row[c]) for c in (*ages, *genders)}
+        cells["attendance"] = Count(None, hidden=True)  # not in the file: any number
+        cap = sum(c.value or 0 for c in cells.values()) + T * len(cells)
+        assert_nothing_recovered(cells, [Sum("attendance", ages), Sum("attendance", genders)], cap=cap)
+
+
+def test_a_row_whose_gender_groups_pin_two_small_cells_hides_a_third(tmp_path: Path) -> None:
+    from outreach.archive.captures import Redactor
+    from outreach.archive.tables import Writer
+
+    w = Writer(None, tmp_path, Redactor([]), None, 10)  # type: ignore[arg-type]
+    ages, genders = ("a1", "a2"), ("woman", "man", "other", "unknown")
+    names = ["meeting", *ages, *genders]
+    row = w.protect_row(names, [7, 20, 0, 18, 0, 1, 1], (ages, genders))  # 20 - 18 = 2: both 1
+    shown = [w.people(v) if n != "meeting" else v for n, v in zip(names, row, strict=True)]
+    assert shown == [7, "20", "0", "×", "0", "<10", "<10"]

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from outreach import analytics
+from outreach.analytics import Filters
 from outreach.archive import write_report
 from outreach.archive.figures import gather_figures
 from outreach.archive.report import find_chromium
@@ -22,20 +24,25 @@ def test_figures_are_hand_checkable(programme: Programme) -> None:
     f = gather_figures(programme.db, programme.settings, start=START, end=END, now=NOW, cards=False)
     assert (f.meetings_held, f.meetings_planned, f.meetings_other) == (3, 1, 1)
     assert f.meetings_held_to_date == 4  # m0 (2025) + m1, m2, m3
-    assert (f.attendance, f.attendance_youth, f.meetings_with_outcome) == (33, 21, 2)
-    assert f.attendance_by_gender == {"woman": 19, "man": 12, "other": 1, "unknown": 1}
+    assert (f.attendance.value, f.attendance_youth.value, f.meetings_with_outcome) == (33, 21, 2)
+    # 33 - 19 - 12 = 2 would pin "other" and "unknown" (both "<10") to 1 each: "man" is hidden too
+    assert {g: c.display for g, c in f.attendance_by_gender.items()} == \
+        {"woman": "19", "man": "×", "other": "<10", "unknown": "<10"}
     assert f.posts_published == 4
     assert f.posts_by_platform == {"mastodon": 2, "instagram": 2}
     assert f.posts_by_language == {"nl": 2, "tr": 1, "ar": 1}
     reach = {r.platform: r for r in f.reach}
     ig, masto = reach["instagram"], reach["mastodon"]
-    assert (ig.reach, ig.youth_measured, ig.posts_measured, ig.youth_estimated, ig.posts_estimated) == \
-        (1200, 400, 1, 90, 1)
-    assert (masto.reach, masto.views, masto.posts_unknown, masto.youth_measured) == (0, 160, 2, 0)
+    assert (ig.reach.value, ig.youth_measured.value, ig.posts_measured, ig.youth_estimated.value,
+            ig.posts_estimated) == (1200, 400, 1, 90, 1)
+    assert (masto.reach.value, masto.posts_with_reach, masto.views.value, masto.posts_unknown) == (None, 0, 160, 2)
     assert [p.post_id for p in f.top_posts][:2] == [programme.seeded.post_ids["p3"], programme.seeded.post_ids["p4"]]
-    assert [p.youth_kind for p in f.top_posts][:3] == ["measured", "estimated", "unknown"]
+    assert [p.youth_kind for p in f.top_posts] == ["measured", "estimated"]  # posts without reach are not ranked
+    dashboard = analytics.top_posts(programme.db, limit=5, filters=Filters(start=START, end=END))
+    assert [p.post_id for p in f.top_posts] == [p.post_id for p in dashboard]  # ranked as in the dashboard
     by_org = {o.code: o for o in f.organisations}
-    assert (by_org["IOT"].meetings_held, by_org["IOT"].attendance, by_org["SMN"].attendance) == (2, 27, 6)
+    assert by_org["IOT"].meetings_held == 2
+    assert (by_org["IOT"].attendance.display, by_org["SMN"].attendance.display) == ("×", "<10")  # 33 - 27 = 6
 
 
 def test_html_is_self_contained_dutch_and_suppresses_small_counts(programme: Programme, tmp_path: Path) -> None:
@@ -44,7 +51,7 @@ def test_html_is_self_contained_dutch_and_suppresses_small_counts(programme: Pro
     assert "<script" not in html and "<link" not in html
     assert not re.findall(r"""(?:src|href)=["'](?!data:|https?://www\.instagram\.com/p/|http://127\.0\.0\.1)""", html)
     assert html.count('src="data:image/svg+xml;base64,') >= 2  # charts as embedded images
-    assert html.count('src="data:image/png;base64,') >= 2  # the published card and a re-rendered one
+    assert html.count('src="data:image/png;base64,') >= 1  # the published card (posts without reach are not ranked)
     for words in ("Impactrapport", "Bijeenkomsten gehouden", "Jongeren gemeten", "Jongeren geschat",
                   "1 januari 2026 – 31 december 2026", "4 / 700"):
         assert words in html, words
@@ -80,3 +87,20 @@ def test_pdf_skipped_with_a_clear_message_without_chromium(programme: Programme,
     result = write_report(programme.db, programme.settings, tmp_path, start=START, end=END, now=NOW)
     assert result.pdf is None and "Chromium not found" in result.message
     assert result.html.is_file()
+
+
+def test_no_small_count_in_the_report_follows_from_its_totals(programme: Programme) -> None:
+    from tests.test_privacy import attack_output
+
+    f = gather_figures(programme.db, programme.settings, start=START, end=END, now=NOW, cards=False)
+    attack_output(dict(f.attendance_by_gender), f.attendance)
+    attack_output({o.code: o.attendance for o in f.organisations}, f.attendance)
+    attack_output({o.code: o.youth_offline for o in f.organisations}, f.attendance_youth)
+    attack_output({r.platform: r.reach for r in f.reach}, f.reach_total)
+
+
+def test_a_report_for_one_organisation_is_not_judged_against_the_700(programme: Programme, tmp_path: Path) -> None:
+    html = write_report(programme.db, programme.settings, tmp_path, start=START, end=END, now=NOW, pdf=False,
+                        organisation="IOT").html.read_text(encoding="utf-8")
+    assert "/ 700" not in html and "doel: 700" not in html
+    assert "van alle 4 van de alliantie; geen eigen plan ingesteld" in html  # its share of the alliance instead

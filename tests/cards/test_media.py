@@ -8,10 +8,19 @@ import random
 import pytest
 from PIL import ExifTags, Image
 
-from outreach.cards import prepare_image_for_platform, render_card
-from outreach.cards.media import POLICIES
+from outreach.cards import PreparedImage, render_card
+from outreach.cards import prepare_image_for_platform as prepare_with_policy
+from outreach.connectors import CONNECTORS, platform_class
 from outreach.domain import Platform
 from tests.cards.examples import example_spec
+
+EVERY_PLATFORM = [cls.platform for cls in CONNECTORS] + [Platform.MANUAL]
+
+
+def prepare_image_for_platform(source: bytes, platform: Platform | str) -> PreparedImage:
+    """Fit as the dispatcher does: with the policy the platform's connector class declares."""
+    return prepare_with_policy(source, platform_class(platform).image_policy_for())
+
 
 GPS_AMSTERDAM = {1: "N", 2: (52.0, 22.0, 30.0), 3: "E", 4: (4.0, 53.0, 40.0)}
 
@@ -45,7 +54,7 @@ def test_source_photo_really_carries_gps() -> None:
         assert source.info.get("comment") == b"taken at the meeting"
 
 
-@pytest.mark.parametrize("platform", list(POLICIES))
+@pytest.mark.parametrize("platform", EVERY_PLATFORM)
 def test_exif_gps_and_comments_are_removed_for_every_platform(platform: Platform) -> None:
     prepared = prepare_image_for_platform(_photo_with_metadata(), platform)
     for marker in (
@@ -70,7 +79,7 @@ def test_rotation_flag_is_applied_before_it_is_dropped() -> None:
 
 
 def test_instagram_and_tiktok_get_jpeg() -> None:
-    card = render_card(example_spec("announce", "nl"), size=Platform.INSTAGRAM)
+    card = render_card(example_spec("announce", "nl"), size=platform_class(Platform.INSTAGRAM).card_size)
     for platform in (Platform.INSTAGRAM, Platform.TIKTOK):
         prepared = prepare_image_for_platform(card.data, platform)
         assert prepared.mime_type == "image/jpeg" and prepared.data[:3] == b"\xff\xd8\xff"
@@ -96,7 +105,7 @@ def test_bluesky_gets_at_most_one_million_bytes_by_re_encoding() -> None:
 
 
 def test_a_small_card_stays_png_on_bluesky() -> None:
-    card = render_card(example_spec("recap", "ar"), size=Platform.BLUESKY)
+    card = render_card(example_spec("recap", "ar"), size=platform_class(Platform.BLUESKY).card_size)
     prepared = prepare_image_for_platform(card.data, Platform.BLUESKY)
     assert prepared.mime_type == "image/png" and len(prepared.data) <= 1_000_000
     assert (prepared.width, prepared.height) == (1200, 675)

@@ -18,13 +18,13 @@ from PIL import ExifTags, Image, ImageChops, ImageStat
 
 from outreach.cards import (
     CardError,
-    CardSize,
     TemplateError,
     card_size_for,
     render_card,
     render_to_dir,
 )
 from outreach.cards.render import CardLayout, encode_png, layout_card, paint
+from outreach.connectors import CONNECTORS, platform_class
 from outreach.domain import Platform
 from tests.cards.examples import example_spec
 
@@ -101,12 +101,19 @@ def test_a_changed_card_fails_the_golden_comparison() -> None:
     ],
 )
 def test_card_size_per_platform(platform: Platform | str, expected: tuple[int, int]) -> None:
-    size = card_size_for(platform)
+    name = platform_class(platform).card_size if isinstance(platform, Platform) else platform
+    size = card_size_for(name)
     assert (size.width, size.height) == expected
-    card = render_card(example_spec("reminder", "en"), size=platform)
+    card = render_card(example_spec("reminder", "en"), size=name)
     with Image.open(io.BytesIO(card.data)) as image:
         assert image.size == expected == (card.width, card.height)
-    assert card_size_for(Platform.INSTAGRAM, square=True) == CardSize("square", 1080, 1080)
+
+
+def test_every_connector_names_a_card_size_that_exists() -> None:
+    for cls in (*CONNECTORS, platform_class(Platform.MANUAL)):
+        assert card_size_for(cls.card_size).name == cls.card_size
+    with pytest.raises(CardError, match="unknown card size 'mastodon'"):
+        card_size_for("mastodon")
 
 
 def test_same_input_gives_the_same_bytes() -> None:
@@ -146,8 +153,8 @@ def test_cache_serves_a_card_rendered_before(tmp_path: Path) -> None:
 
 def test_render_to_dir_writes_cards_and_alt_text(tmp_path: Path) -> None:
     items = [
-        ("post-1-instagram-nl", example_spec("announce", "nl"), Platform.INSTAGRAM),
-        ("post-1-bluesky-ar", example_spec("announce", "ar"), Platform.BLUESKY),
+        ("post-1-instagram-nl", example_spec("announce", "nl"), "instagram"),
+        ("post-1-bluesky-ar", example_spec("announce", "ar"), "landscape"),
     ]
     paths = render_to_dir(items, tmp_path / "out")
     assert [p.name for p in paths] == ["post-1-instagram-nl.png", "post-1-bluesky-ar.png"]

@@ -186,3 +186,16 @@ def test_metrics_need_an_appview(connect) -> None:
     """A bare PDS proxies app.bsky.* to an appview; without one it says so (400, not a crash)."""
     with pytest.raises(ContentRejected, match="No service configured for app.bsky.feed.getPosts"):
         connect().fetch_metrics(["at://did:plc:x/app.bsky.feed.post/3lprdud4gi72i"])
+
+
+def test_check_login_tries_the_password_in_the_environment(connect, bluesky_pds: LocalPds,  # noqa: F811
+                                                           monkeypatch) -> None:
+    """`channels check` on the real PDS: a stored session does not hide a wrong app password."""
+    from outreach.connectors.errors import AuthError
+
+    assert connect().check_login().account_id == bluesky_pds.did
+    monkeypatch.setenv(PASSWORD_ENV, "wron-gapp-pass-word")
+    with pytest.raises(AuthError, match="local-pds") as caught:
+        connect().check_login()
+    assert "wron-gapp-pass-word" not in str(caught.value)
+    assert connect().check().account_id == bluesky_pds.did  # the stored session alone still answers

@@ -180,6 +180,14 @@ CASES = [
          check=lambda o: posted_count(o, 1)),
     Case("injected rate limit", publish(), faults=({"mode": "rate_limit", "retry_after_s": 120},),
          raises=RateLimited, check=rate_limited_until(120)),
+    # A server (or proxy) that sends the reset as epoch seconds and Retry-After: the message states
+    # the wait the worker really keeps (it said "after a minute" while 300 s were waited).
+    Case("429 with an epoch reset and Retry-After: 300", publish(), faults=({
+        "mode": "error", "status": 429, "body": {"error": "Too many requests"},
+        "headers": {"Retry-After": "300", "X-RateLimit-Remaining": "0",
+                    "X-RateLimit-Reset": str(int((START + timedelta(seconds=300)).timestamp()))}},),
+         raises=RateLimited, message="try again after 2026-03-06 14:05 UTC (in 5 minutes)",
+         check=rate_limited_until(300)),
     Case("real 300-per-window limit", check_three_times, control=(("set_limits", {"rate_limit": 2}),),
          raises=RateLimited, message="Too many requests", check=blocked_after_last_allowed),
     Case("timeout after the status was created", publish(), options=SLOW,

@@ -14,7 +14,7 @@ from PIL import Image
 
 from outreach.config import ChannelConfig
 from outreach.connectors.base import MemoryCredentialStore
-from outreach.connectors.errors import AuthError, ContentRejected, RateLimited, TransientError
+from outreach.connectors.errors import AuthError, ContentRejected, NeedsPerson, RateLimited, TransientError
 from outreach.connectors.tiktok import TikTokConnector
 from outreach.domain import MediaItem, Platform, PublishRequest
 from outreach.sandbox.tiktok import (
@@ -31,9 +31,8 @@ ENVS = {"token": "OUTREACH_TEST_TIKTOK_TOKEN", "client_key": "OUTREACH_TEST_TIKT
         "client_secret": "OUTREACH_TEST_TIKTOK_SECRET", "refresh_token": "OUTREACH_TEST_TIKTOK_REFRESH"}
 START = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
 TEXT = "Praat mee over gelijkheid in Utrecht 🏳️‍🌈\n\nZaterdag 15:00 in het buurthuis. #VanBinnenuit"
-PUBLIC = {"privacy_level": "PUBLIC_TO_EVERYONE"}
-
-
+DIRECT = {"audited": True}  # Direct Post: only for an app TikTok has audited
+PUBLIC = {**DIRECT, "privacy_level": "PUBLIC_TO_EVERYONE"}
 
 def photo(ctx: Context, name: str = "photo.jpg", *, url: bool = True) -> MediaItem:
     return MediaItem(path=str(ctx.scratch["dir"] / name), alt_text="Een kring stoelen",
@@ -125,8 +124,9 @@ def _fields(req: PublishRequest) -> dict[str, Any]:
 def private_without_publish_id_needs_a_person(outcome: Outcome) -> None:
     ctx = outcome.ctx
     assert ctx.saved_handles == []
-    assert ctx.make_connector().reconcile(ctx.scratch["req"]) is None
-    assert len(ctx.state()["posts"]) == 1  # it did go out: the warning asks a person to check the app
+    with pytest.raises(NeedsPerson, match="does not list private posts; look in the TikTok app: if post 1"):
+        ctx.make_connector(**DIRECT).reconcile(ctx.scratch["req"])
+    assert len(ctx.state()["posts"]) == 1  # it did go out, and is never sent again
 
 
 def public_without_publish_id_found_in_the_list(outcome: Outcome) -> None:
@@ -159,7 +159,7 @@ def seven_in_a_minute(connector: TikTokConnector, ctx: Context):
 
 def seven_with_fresh_connectors(connector: TikTokConnector, ctx: Context):
     for n in range(7):
-        ctx.make_connector().publish(post(ctx, f"bericht {n}"), save_handle=ctx.save_handle)
+        ctx.make_connector(**DIRECT).publish(post(ctx, f"bericht {n}"), save_handle=ctx.save_handle)
 
 
 def six_inits(platform_saw: int):
@@ -172,14 +172,87 @@ def six_inits(platform_saw: int):
 def account_read(outcome: Outcome) -> None:
     info = outcome.result
     assert (info.account_id, info.name) == ("doetank.peer", "Doetank Peer (sandbox)")
-    assert info.detail == "privacy level SELF_ONLY; no refresh token configured: the access token expires " \
-                          "within a day"
+    assert info.detail == "Direct Post, privacy level SELF_ONLY; no refresh token configured: the access " \
+                          "token expires within a day"
+
+
+def in_the_inbox(outcome: Outcome) -> None:
+    """The default: the photos land in the creator's inbox, nothing is posted, a person is told."""
+    ctx = outcome.ctx
+    [sim_post] = ctx.state()["posts"]
+    assert (sim_post["post_mode"], sim_post["status"], sim_post["post_id"]) == ("MEDIA_UPLOAD", "SEND_TO_USER_INBOX", None)
+    assert sim_post["privacy_level"] == "" and sim_post["description"] == TEXT  # privacy is chosen in the app
+    assert ctx.requests_to("POST", "/creator_info/") == 0  # Direct Post's UX rules do not apply
+    assert ctx.saved_handles == [{"uploads": 1}, {"publish_id": sim_post["publish_id"], "creator_username": None}]
+    assert outcome.error.code == "SEND_TO_USER_INBOX" and "twice" not in outcome.error.message
+
+
+def inbox_draft_finished_by_the_creator(outcome: Outcome) -> None:
+    """Still processing at the last poll; reconcile then finds the draft in the inbox (a person is told),
+    and once the creator has posted it, the public post."""
+    ctx = outcome.ctx
+    req = PublishRequest(**{**_fields(ctx.scratch["req"]), "handle": {k: v for h in ctx.saved_handles
+                                                                      for k, v in h.items()}})
+    ctx.scratch["clock"].advance(minutes=1)
+    with pytest.raises(NeedsPerson, match="finish the post in the TikTok app"):
+        ctx.make_connector().reconcile(req)
+    ctx.control("finish_in_app", {"publish_id": req.handle["publish_id"]})
+    found = ctx.make_connector().reconcile(req)
+    [sim_post] = ctx.state()["posts"]
+    assert found is not None and found.remote_id == sim_post["post_id"] and sim_post["post_id"].isdigit()
+    assert ctx.requests_to("POST", "/content/init/") == 1
+
+
+def inbox_upload_repeated_and_person_warned(outcome: Outcome) -> None:
+    """An interrupted inbox upload is repeated (a draft is never public by itself) and the person
+    finishing it is told the inbox may hold it twice."""
+    ctx = outcome.ctx
+    req = PublishRequest(**{**_fields(ctx.scratch["req"]), "handle": dict(ctx.saved_handles[-1])})
+    connector = ctx.make_connector()
+    assert connector.reconcile(req) is None
+    with pytest.raises(NeedsPerson, match="may hold it twice: finish one and delete the other"):
+        connector.publish(req, save_handle=ctx.save_handle)
+    assert [p["post_mode"] for p in ctx.state()["posts"]] == ["MEDIA_UPLOAD"] * 2
+    assert not any(p["post_id"] for p in ctx.state()["posts"])
+
+
+def six_drafts(connector: TikTokConnector, ctx: Context):
+    for n in range(6):
+        ctx.scratch["clock"].advance(seconds=11)
+        with pytest.raises(NeedsPerson) if n < 5 else _nothing():
+            connector.publish(post(ctx, f"concept {n}"), save_handle=ctx.save_handle)
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def inbox_account_read(outcome: Outcome) -> None:
+    info = outcome.result
+    assert (info.account_id, info.name) == ("sandbox-open-id-peer", "Doetank Peer (sandbox)")
+    assert info.detail.startswith("inbox (draft) flow: a person finishes each post in the TikTok app")
+    assert outcome.ctx.requests_to("POST", "/creator_info/") == 0
 
 
 CASES = [
-    Case("private photo post (the unaudited default)", publish(), check=private_post_done),
+    Case("inbox (draft) flow by default", publish(), raises=NeedsPerson, message="in the TikTok inbox: finish "
+         "the post in the TikTok app, then `outreach confirm 1 --permalink URL --by NAME`", check=in_the_inbox),
+    Case("inbox draft still processing, then finished by the creator", publish(), options={"max_polls": 1},
+         control=(("configure", {"polls_to_complete": 5}),), raises=TransientError, ambiguous=True,
+         message="still processing", check=inbox_draft_finished_by_the_creator),
+    Case("drop during an inbox upload: uploaded again, person warned", publish(),
+         faults=({"mode": "reset_after", "path": "/content/init/"},), raises=TransientError, ambiguous=True,
+         check=inbox_upload_repeated_and_person_warned),
+    Case("five drafts waiting in the inbox", six_drafts, raises=ContentRejected,
+         message="finish or delete them in the TikTok app", check=posted(5)),
+    Case("check in the inbox flow", lambda c, ctx: c.check(), check=inbox_account_read),
+    Case("private Direct Post (audited app)", publish(), options=DIRECT, check=private_post_done),
     Case("public post with two photos", publish("photo.jpg", "photo2.jpg"), options=PUBLIC, check=public_post_done),
-    Case("check reports the privacy level", lambda c, ctx: c.check(), check=account_read),
+    Case("check reports the privacy level", lambda c, ctx: c.check(), options=DIRECT, check=account_read),
     Case("photo without a public URL", publish("photo.jpg", url=False), raises=ContentRejected,
          message="set [media] public_base_url", check=posted(0)),
     Case("photo the platform cannot fetch", publish("missing.jpg"), raises=TransientError, ambiguous=False,
@@ -187,21 +260,22 @@ CASES = [
     Case("PNG is refused by TikTok", publish("photo.png"), raises=ContentRejected,
          message="file_format_check_failed", check=posted(1)),
     Case("unaudited app posting publicly", publish(), options=PUBLIC, control=(("configure", {"audited": False}),),
-         raises=ContentRejected, message="set privacy_level = \"SELF_ONLY\"", check=posted(0)),
+         raises=ContentRejected, message="remove `audited` from the channel", check=posted(0)),
     Case("unverified URL prefix", publish(), control=(("configure", {"verified_prefixes": ["https://cdn."]}),),
          raises=ContentRejected, message="url_ownership_unverified", check=posted(0)),
-    Case("unknown privacy_level option", publish(), options={"privacy_level": "FRIENDS"}, raises=ContentRejected,
+    Case("unknown privacy_level option", publish(), options={**DIRECT, "privacy_level": "FRIENDS"},
+         raises=ContentRejected,
          message="privacy_level 'FRIENDS' is not one of"),
     Case("revoked token and no refresh token", publish(), control=(("revoke", {"token": DEMO_ACCESS_TOKEN}),),
          raises=AuthError, message="access_token_invalid"),
-    Case("token without the video.publish scope", publish(), options={"token": "act.no-scope"},
+    Case("token without the video.upload scope", publish(), options={"token": "act.no-scope"},
          control=(("add_token", {"token": "act.no-scope", "scopes": ["video.list"]}),),
          raises=AuthError, message="scope_not_authorized"),
     Case("token variable not set", publish(), options={"token": None}, raises=AuthError,
          message="OUTREACH_TEST_TIKTOK_TOKEN is not set"),
     Case("injected rate limit", publish(), faults=({"mode": "rate_limit"},), raises=RateLimited,
          message="rate_limit_exceeded", check=one_minute),
-    Case("the connector paces 6 inits a minute", seven_in_a_minute, raises=RateLimited,
+    Case("the connector paces 6 inits a minute", seven_in_a_minute, options=DIRECT, raises=RateLimited,
          message="6 posts a minute", check=six_inits(6)),
     Case("the platform's own 6-a-minute limit", seven_with_fresh_connectors, raises=RateLimited,
          message="rate_limit_exceeded", check=six_inits(7)),
@@ -214,13 +288,13 @@ CASES = [
     Case("drop of a status answer after init was saved", publish(), options=PUBLIC,
          faults=({"mode": "reset_after", "path": "/status/fetch/"},), raises=TransientError, ambiguous=False,
          check=retry_polls_the_saved_publish_id),
-    Case("drop during a private init: a person must check", publish(),
+    Case("drop during a private init: a person must check", publish(), options=DIRECT,
          faults=({"mode": "reset_after", "path": "/content/init/"},), raises=TransientError, ambiguous=True,
          check=private_without_publish_id_needs_a_person),
     Case("drop during a public init: found in video/list", publish(), options=PUBLIC,
          faults=({"mode": "reset_after", "path": "/content/init/"},), raises=TransientError, ambiguous=True,
          check=public_without_publish_id_found_in_the_list),
-    Case("still processing after the last poll", publish(), options={"max_polls": 1},
+    Case("still processing after the last poll", publish(), options={**DIRECT, "max_polls": 1},
          control=(("configure", {"polls_to_complete": 5}),), raises=TransientError, ambiguous=True,
          message="still processing", check=reconcile_by_publish_id),
 ]
@@ -268,7 +342,7 @@ def _refreshing(ctx: Context, store: MemoryCredentialStore, **options: Any) -> T
 
 def test_rejected_token_is_refreshed_and_the_rotated_pair_persisted(ctx: Context) -> None:
     store = MemoryCredentialStore()
-    connector = _refreshing(ctx, store)
+    connector = _refreshing(ctx, store, **DIRECT)
     ctx.control("revoke", {"token": DEMO_ACCESS_TOKEN})
     result = connector.publish(post(ctx), save_handle=ctx.save_handle)
     saved = store.load("peer-tiktok")
@@ -313,7 +387,7 @@ def test_without_refresh_settings_nothing_is_refreshed(ctx: Context) -> None:
 
 def test_metrics_grow_and_private_posts_have_none(ctx: Context) -> None:
     public = ctx.make_connector(**PUBLIC).publish(post(ctx, "openbaar"), save_handle=ctx.save_handle)
-    private = ctx.make_connector().publish(post(ctx, "privé"), save_handle=ctx.save_handle)
+    private = ctx.make_connector(**DIRECT).publish(post(ctx, "privé"), save_handle=ctx.save_handle)
     [public_sim] = [p for p in ctx.state()["posts"] if p["post_id"]]
     pending = public_sim["publish_id"]  # a public post stored before its id was known
     connector = _refreshing(ctx, MemoryCredentialStore())  # the access token lasts 2 hours
@@ -330,10 +404,8 @@ def test_metrics_grow_and_private_posts_have_none(ctx: Context) -> None:
     assert set(seen[-1]) == set(TikTokConnector.metric_names)
 
 
-def test_private_reconcile_logs_a_warning(ctx: Context, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="outreach.connectors.tiktok"):
-        assert ctx.make_connector().reconcile(post(ctx)) is None
-    assert "post 1 to peer-tiktok: TikTok does not list private posts" in caplog.text
+def test_private_reconcile_asks_a_person() -> None:
+    """Checked in the table ("drop during a private init"): NeedsPerson, never a second send."""
 
 
 def test_validate_declares_tiktok_limits() -> None:
@@ -369,6 +441,16 @@ def test_sim_speaks_the_wire_format(ctx: Context) -> None:
     assert statuses[1]["publicaly_available_post_id"] == []
     no_fields = requests.post(f"{api}/video/query/", headers=auth, timeout=5, json={"filters": {"video_ids": ["1"]}})
     assert no_fields.status_code == 400 and no_fields.json()["error"]["code"] == "invalid_params"
+    user = requests.get(f"{api}/user/info/", params={"fields": "open_id,display_name"}, headers=auth, timeout=5)
+    assert user.json() == {"data": {"user": {"open_id": "sandbox-open-id-peer", "display_name": "Doetank Peer (sandbox)"}},
+                           "error": {"code": "ok", "message": "", "log_id": user.json()["error"]["log_id"]}}
+    ctx.control("add_token", {"token": "act.direct-only", "scopes": ["user.info.basic", "video.publish"]})
+    inbox = requests.post(f"{api}/post/publish/content/init/", timeout=5, json={
+        "post_info": {"title": "t", "description": "d"}, "post_mode": "MEDIA_UPLOAD", "media_type": "PHOTO",
+        "source_info": {"source": "PULL_FROM_URL", "photo_images": [f"{ctx.url}/media/photo.jpg"]}},
+        headers={"Authorization": "Bearer act.direct-only"})
+    assert inbox.status_code == 401 and inbox.json()["error"]["code"] == "scope_not_authorized"
+    assert "video.upload" in inbox.json()["error"]["message"]
 
 
 def test_reconcile_pages_back_through_a_busy_account(ctx: Context, caplog: pytest.LogCaptureFixture) -> None:
@@ -388,11 +470,12 @@ def test_reconcile_pages_back_through_a_busy_account(ctx: Context, caplog: pytes
 
     found = ctx.make_connector(**PUBLIC).reconcile(req)
     assert found is not None and found.remote_id == sought.remote_id and lists() == 4
-    clock.advance(minutes=30)  # past the listing delay: a post still not listed was not posted
-    assert ctx.make_connector(**PUBLIC).reconcile(replace(req, text="Nooit verstuurd")) is None
+    clock.advance(minutes=30)  # past the listing delay: not listed, maybe still in moderation: ask a person
+    with pytest.raises(NeedsPerson, match="not listed 30 minutes later"):
+        ctx.make_connector(**PUBLIC).reconcile(replace(req, text="Nooit verstuurd"))
     assert lists() == 8  # the fourth page says has_more: false
-    with caplog.at_level(logging.WARNING, logger="outreach.connectors.tiktok"):
-        assert ctx.make_connector(max_pages=2, **PUBLIC).reconcile(req) is None
+    with caplog.at_level(logging.WARNING, logger="outreach.connectors.tiktok"), pytest.raises(NeedsPerson):
+        ctx.make_connector(max_pages=2, **PUBLIC).reconcile(req)
     assert lists() == 10 and "peer-tiktok: read 2 pages of video/list without reaching back to" in caplog.text
     later = replace(req, text="Nooit verstuurd", attempt_started_at=clock())
     with pytest.raises(TransientError, match="not listed"):

@@ -272,3 +272,34 @@ def test_meetings_page_opens_on_the_latest_meeting_with_an_outcome(seeded: Seede
     visit(at, "meetings")
     assert "Nog geen aanwezigheid of evaluatie ingevoerd." not in texts(at)  # not a future meeting
     assert "Aanwezigen · offline (aanwezigen)" in metrics(at)
+
+
+@pytest.mark.parametrize(("lang", "what", "hint"), [
+    ("nl", "afmaken in de TikTok-app", "Open de TikTok-app: maak de post af vanuit je inbox"),
+    ("en", "finish in the TikTok app", "Open the TikTok app: finish the post from your inbox")])
+def test_tiktok_draft_is_listed_to_finish_in_the_app(seeded: Seeded, lang: str, what: str, hint: str) -> None:
+    """A TikTok post waiting in the creator's inbox is listed like a manual post, in the reader's words
+    (not the connector's English message), with the confirm form."""
+    from outreach import lifecycle
+    from outreach.domain import PostStatus
+
+    db = seeded.database()
+    with db.write() as s:
+        post = s.get(Post, seeded.pending_ids[0])
+        post.channel, post.platform = "peer-tiktok", "tiktok"
+        for status in (PostStatus.APPROVED, PostStatus.PUBLISHING, PostStatus.MANUAL_DUE):
+            lifecycle.transition(post, status)
+        post.last_error = "in the TikTok inbox: finish the post in the TikTok app, then `outreach confirm`"
+        post_id = post.id
+    db.dispose()
+    at = visit(app(lang=lang).run(), "schedule")
+    attention = at.dataframe[1].value
+    shown = dict(zip(attention.iloc[:, 1], zip(attention.iloc[:, 0], attention.iloc[:, 3], strict=True), strict=True))
+    assert shown[post_id][0].startswith(what) and shown[post_id][1].startswith(hint)
+    assert "outreach confirm" not in attention.to_string()
+    # The confirm form is for one chosen post. Chosen by its label: AppTest formats a raw option outside the
+    # page's run, where the reader's language is not known (Dutch), so an English label would not match.
+    choose = at.multiselect(key="sched_chosen")
+    choose.set_value([o for o in choose.options if o.endswith(f" {post_id}")]).run()
+    link = "Link naar de geplaatste post" if lang == "nl" else "Link to the post"
+    assert at.text_input(key=f"permalink_{post_id}").label == link  # confirmed with its link, like a manual post

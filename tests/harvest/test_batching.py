@@ -41,7 +41,7 @@ def test_metrics_are_fetched_in_platform_sized_batches(platform: str, per_call: 
         channel |= {"organization_urn": linkedin.DEMO_ORGANIZATION, "token_env": "BATCH_SECRET"}
         monkeypatch.setenv("BATCH_SECRET", linkedin.DEMO_TOKEN)
     else:
-        channel |= {"privacy_level": "PUBLIC_TO_EVERYONE", "token_env": "BATCH_SECRET",
+        channel |= {"audited": True, "privacy_level": "PUBLIC_TO_EVERYONE", "token_env": "BATCH_SECRET",
                     "client_key_env": "BATCH_KEY", "client_secret_env": "BATCH_CS", "refresh_token_env": "BATCH_RT"}
         for var, value in (("BATCH_SECRET", tiktok.DEMO_ACCESS_TOKEN), ("BATCH_KEY", tiktok.DEMO_CLIENT_KEY),
                            ("BATCH_CS", tiktok.DEMO_CLIENT_SECRET), ("BATCH_RT", tiktok.DEMO_REFRESH_TOKEN)):

@@ -180,3 +180,16 @@ def test_history_is_append_only(world: World) -> None:
     with world.db.session() as s:
         assert s.scalar(select(func.count()).select_from(EngagementSnapshot)) == 4
     assert datetime.fromtimestamp(again[-1].captured_at, UTC) == world.clock()
+
+
+def test_each_snapshot_records_its_api_version_and_metric_definitions(world: World) -> None:
+    ids = world.publish(1)
+    world.clock.set(START + timedelta(hours=1))
+    assert world.harvest().snapshots == 1
+    (snap,) = snapshots(world, ids[0])
+    assert snap.api_version == "v1"  # Mastodon's REST API (/api/v1/statuses)
+    assert snap.definition == "mastodon@2016-01-01"
+    from outreach.harvest.definitions import definitions_in
+
+    assert {d.raw_name for d in definitions_in(snap.definition)} == {"favourites_count", "reblogs_count",
+                                                                    "replies_count"}

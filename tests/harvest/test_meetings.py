@@ -102,3 +102,32 @@ def test_dashboard_entry_validates(db) -> None:  # type: ignore[no-untyped-def]
     assert record_outcome(db, meeting_id, OutcomeValues({"age_18_24": 12}, 7.5)) == "unchanged"
     with pytest.raises(ValueError, match="age_18_24: -1 is negative"):
         record_outcome(db, meeting_id, OutcomeValues({"age_18_24": -1}))
+
+
+ROW = ",rotterdam-01,4,11,6,3,1,15,9,1,0,8,Gesprek in het Türkçe en العربية\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16"])  # utf-16 writes a BOM
+def test_utf8_with_or_without_bom_and_utf16_with_bom_are_read(db, tmp_path: Path, encoding: str) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "outcomes.csv"
+    path.write_bytes((HEADER + ROW).encode(encoding))
+    report = import_meeting_outcomes(db, path)
+    assert report.ok, report.lines()
+    assert outcomes(db)["iot-2027/rotterdam-01"].notes == "Gesprek in het Türkçe en العربية"
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ((HEADER + ",rotterdam-01,,,,,,,,,,,café\n").encode("latin-1"), "is not UTF-8 or UTF-16 text; save it as UTF-8"),
+    ((HEADER + ROW).encode("utf-16-le"), "NUL bytes (UTF-16 without a BOM?); save it as UTF-8"),
+    ((HEADER + ",rotterdam-01," + "9" * 29 + ",,,,,,,,,,\n").encode(), "is more than 100,000 people"),
+    ((HEADER + ",rotterdam-01," + "9" * 5000 + ",,,,,,,,,,\n").encode(), "is not a whole number"),
+    ((HEADER + ',rotterdam-01,,,,,,,,,,,"' + "x" * 200_000 + '"\n').encode(), "cannot read as CSV: field larger"),
+    ((HEADER + ",rotterdam-01,,,,,,,,,,nan,\n").encode(), "evaluation: nan is outside 1-10"),
+])
+def test_unreadable_or_out_of_bounds_files_are_one_line_and_import_nothing(db, tmp_path: Path, data: bytes,  # type: ignore[no-untyped-def]
+                                                                           message: str) -> None:
+    path = tmp_path / "outcomes.csv"
+    path.write_bytes(data)
+    report = import_meeting_outcomes(db, path)
+    assert not report.ok and any(message in line for line in report.lines()), report.lines()
+    assert all(len(line) < 400 for line in report.lines()) and outcomes(db) == {}

@@ -88,7 +88,7 @@ CASES = [
     ("text over the platform limit", [("Vandaag begint het voorjaar.", "\"{{ 'x' * 501 }}\"  #!")],
      "posts[1].text.nl", "peer-mastodon (kickoff, nl): text is 501 graphemes long; mastodon allows 500"),
     ("YAML syntax", [("    city: Rotterdam\n", "    city: Rotterdam: Zuid  #!\n")],
-     "(yaml)", "YAML syntax error: mapping values are not allowed here"),
+     "(yaml)", "YAML syntax error: mapping values are not allowed"),
     ("duplicate meeting id", [("posts:\n", SECOND_MEETING)],
      "meetings[1].id", "duplicate meeting id 'iot-rotterdam' (first at line 6)"),
     ("duplicate rule id", [("  - id: kickoff", "  - id: announce  #!")],
@@ -242,3 +242,32 @@ def test_templates_cannot_reach_python_internals(write_campaign: Callable[..., P
                                        "\"{{ campaign.__class__.__init__.__globals__ }}\"")]))
     errors = validate_campaign(file, settings)
     assert len(errors) == 1 and errors[0].startswith(f"{file}:24: posts[1].text.nl: template: ")
+
+
+def test_an_image_is_checked_by_content_and_confined_to_allowed_folders(tmp_path: Path, settings: Settings) -> None:
+    """Symlinks are resolved before the folder check; a configured asset folder is allowed;
+    a PNG named .jpg is fine (its real format is what counts)."""
+    from dataclasses import replace
+
+    from PIL import Image
+
+    campaign_dir, shared, secret = tmp_path / "campaign", tmp_path / "shared", tmp_path / "secret"
+    for folder in (campaign_dir, shared, secret):
+        folder.mkdir()
+    Image.new("RGB", (40, 30), "teal").save(secret / "private.png")
+    Image.new("RGB", (40, 30), "teal").save(shared / "logo.png")
+    Image.new("RGB", (40, 30), "teal").save(campaign_dir / "really-a-png.jpg", "PNG")
+    (campaign_dir / "link.png").symlink_to(secret / "private.png")
+
+    def plan_with(image: str, asset_dirs: tuple[str, ...] = ()) -> list[str]:
+        path = campaign_dir / "c.yaml"
+        path.write_text(BASE.replace("  - id: kickoff\n", f"  - id: kickoff\n    image: {image}\n"
+                                     "    alt_text: {nl: Poster}\n"), encoding="utf-8")
+        media = replace(settings.media, asset_dirs=asset_dirs)
+        return validate_campaign(path, replace(settings, media=media))
+
+    assert plan_with("really-a-png.jpg") == []
+    escaped = plan_with("link.png")
+    assert len(escaped) == 1 and "posts[1].image: image 'link.png' is outside the campaign's folder" in escaped[0]
+    assert "outside the campaign's folder" in plan_with("../shared/logo.png")[0]
+    assert plan_with("../shared/logo.png", asset_dirs=(str(shared),)) == []

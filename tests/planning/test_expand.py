@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -381,3 +382,64 @@ def test_content_hash_ignores_the_time(write_campaign: Callable[..., Path], sett
     changed = plan_campaign(write_campaign(text.replace("Hallo", "Hoi"), "c.yaml"), settings).posts[0]
     assert first.content_hash == later.content_hash != changed.content_hash
     assert first.due_at != later.due_at
+
+
+def test_recurring_rule_on_the_night_the_clocks_go_back(write_campaign: Callable[..., Path],
+                                                         settings: Settings) -> None:
+    """2027-10-31 Europe/Amsterdam: 02:00-02:59 happens twice (CEST, then CET). A rule fires once per
+    local day and time: at the first 02:30 (summer time, 00:30 UTC); one post, one key."""
+    text = HEADER + """\
+posts:
+  - id: night
+    cron: "30 2 * * *"
+    from: 2027-10-30
+    until: 2027-11-01
+    text: {nl: "Nachtpost {{ due | time }}"}
+"""
+    plan = plan_campaign(write_campaign(text), settings)
+    assert sorted((p.source_key, p.due_at) for p in plan.posts) == [
+        ("night/2027-10-30-0230", utc(2027, 10, 30, 0, 30)),  # CEST
+        ("night/2027-10-31-0230", utc(2027, 10, 31, 0, 30)),  # the first 02:30, still CEST; not 01:30 UTC too
+        ("night/2027-11-01-0230", utc(2027, 11, 1, 1, 30)),  # CET
+    ]
+    assert len({p.key for p in plan.posts}) == len(plan.posts)
+
+
+def test_recurring_rule_every_half_hour_through_the_repeated_hour(write_campaign: Callable[..., Path],
+                                                                  settings: Settings) -> None:
+    text = HEADER + """\
+posts:
+  - id: often
+    cron: "*/30 1-3 * * *"
+    from: 2027-10-31
+    until: 2027-10-31
+    text: {nl: "Post"}
+"""
+    plan = plan_campaign(write_campaign(text), settings)
+    assert [(p.source_key[-4:], p.due_at.strftime("%H:%M")) for p in sorted(plan.posts, key=lambda p: p.due_at)] == [
+        ("0100", "23:00"), ("0130", "23:30"), ("0200", "00:00"), ("0230", "00:30"),  # CEST
+        ("0300", "02:00"), ("0330", "02:30")]  # CET; 02:00 and 02:30 CET are the same local times again
+
+
+def test_any_key_collision_is_found_before_the_database(example) -> None:  # type: ignore[no-untyped-def]
+    """The planner reports every key collision as a file:line problem (see `run`); the finder itself:"""
+    from outreach.planning.expand import key_collisions
+
+    assert key_collisions(example.posts) == []
+    again = dataclasses.replace(example.posts[3], text="anders")
+    assert key_collisions([*example.posts, again]) == [(example.posts[3], again)]
+
+
+def test_spring_forward_time_that_does_not_exist(write_campaign: Callable[..., Path], settings: Settings) -> None:
+    """2027-03-28: 02:30 does not exist; the post goes at 03:30 summer time (01:30 UTC), once, even for
+    a rule that also fires at 03:30."""
+    text = HEADER + """\
+posts:
+  - id: spring
+    cron: "30 2,3 * * *"
+    from: 2027-03-28
+    until: 2027-03-28
+    text: {nl: "Post"}
+"""
+    plan = plan_campaign(write_campaign(text), settings)
+    assert sorted((p.source_key, p.due_at) for p in plan.posts) == [("spring/2027-03-28-0330", utc(2027, 3, 28, 1, 30))]

@@ -273,3 +273,26 @@ def test_rejected_post_edited_goes_back_to_review_and_dropping_approval_approves
     rows = posts(db)
     assert rows[nl].status == rows[tr].status == "approved" and not rows[nl].approval_required
     assert any(line.startswith("updated: pending_review → approved") for line in report.lines())
+
+
+def test_a_rule_at_0230_on_the_night_the_clocks_go_back_schedules(db: Database, settings: Settings,
+                                                                  write_campaign: Callable[..., Path]) -> None:
+    """Used to stop with an IntegrityError: two posts with one key that night."""
+    text = """\
+campaign:
+  id: nacht
+  name: Nacht
+  channels: [peer-mastodon]
+posts:
+  - id: night
+    cron: "30 2 * * sun"
+    from: 2027-10-24
+    until: 2027-11-07
+    text: {nl: "Nachtpost"}
+"""
+    report = schedule_campaign(db, plan_campaign(write_campaign(text), settings), now=datetime(2027, 10, 1, tzinfo=UTC))
+    assert report is not None
+    due = sorted(p.due_at for p in posts(db).values())
+    assert [d.replace(tzinfo=UTC) for d in due] == [datetime(2027, 10, 24, 0, 30, tzinfo=UTC),
+                                                    datetime(2027, 10, 31, 0, 30, tzinfo=UTC),
+                                                    datetime(2027, 11, 7, 1, 30, tzinfo=UTC)]

@@ -48,3 +48,52 @@ def test_status_counts_and_attention(world):  # type: ignore[no-untyped-def]
     assert "3 posts: 1 approved, 1 published, 1 failed" in text
     assert "needs attention:" in text and "Text can't be blank" in text
     assert report.as_dict()["counts"]["failed"] == 1
+
+
+def test_status_shows_harvest_failures_since_when_and_channel_health(world):  # type: ignore[no-untyped-def]
+    """Real harvest passes against the sandbox: a revoked token makes them fail; `status` (and its
+    JSON) names the channel, the error and since when — the first failure, not the latest."""
+    from outreach.harvest import harvest_due
+
+    add_post(world.db, text="Te oogsten", due_at=world.clock.now)
+    add_post(world.db, text="In de groepsapp", due_at=world.clock.now, channel="peer-whatsapp", platform="manual")
+    assert sorted(o.status for o in world.dispatcher().run_due()) == ["manual_due", "published"]
+    world.sim.control("revoke", {"token": DEMO_TOKEN})
+    world.clock.advance(hours=1, minutes=5)
+    failed_at = world.clock.now
+    harvest_due(world.db, world.settings, ConnectorCache(world.settings, clock=world.clock), now=world.clock.now)
+    world.clock.advance(hours=3)
+    harvest_due(world.db, world.settings, ConnectorCache(world.settings, clock=world.clock), now=world.clock.now)
+    report = status_report(world.db, now=world.clock.now)
+    [health] = [h for h in report.as_dict()["health"] if h["channel"] == "peer-mastodon"]
+    assert health["harvest_error_since"] == failed_at.isoformat(timespec="seconds")
+    assert "401" in health["harvest_error"] or "token" in health["harvest_error"]
+    assert health["state"] == "harvest failing"
+    lines = "\n".join(report.lines())
+    assert f"channel peer-mastodon: harvest failing since {failed_at.isoformat(timespec='seconds')}: " in lines
+    assert DEMO_TOKEN not in lines
+    assert "channel peer-whatsapp" not in lines  # a manual channel has nothing to check or harvest
+
+
+def test_a_cleanly_stopped_worker_is_not_alive(world):  # type: ignore[no-untyped-def]
+    from outreach.publishing.health import beat, stopped
+
+    beat(world.db, "w-stop", interval_s=5, now=world.clock.now, starting=True)
+    beat(world.db, "w-run", interval_s=5, now=world.clock.now, starting=True)
+    stopped(world.db, "w-stop", now=world.clock.now)
+    workers = {w["worker_id"]: w for w in status_report(world.db, now=world.clock.now).as_dict()["workers"]}
+    assert (workers["w-stop"]["alive"], workers["w-stop"]["state"]) == (False, "stopped")
+    assert (workers["w-run"]["alive"], workers["w-run"]["state"]) == (True, "alive")
+
+
+def test_a_failed_check_is_not_shown_as_ok(world):  # type: ignore[no-untyped-def]
+    """The platform could not be reached: not an auth pause, but not "ok" either."""
+    from tests.publishing.conftest import settings_for
+
+    unreachable = settings_for("http://127.0.0.1:1")
+    [result] = check_channels(world.db, unreachable, ConnectorCache(unreachable), names=["peer-mastodon"])
+    assert not result.ok
+    [health] = status_report(world.db, now=world.clock.now).health
+    assert health.state == "check failed"
+    assert health.lines() == ["channel peer-mastodon: last check failed: peer-mastodon: connection to "
+                              "127.0.0.1:1 refused"]

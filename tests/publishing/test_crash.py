@@ -41,9 +41,9 @@ def test_kill_9_mid_publish_then_restart(tmp_path: Path, serve_sandbox, monkeypa
     sandbox, url = serve_sandbox(sim)
     config = tmp_path / "outreach.toml"
     config.write_text(f"""
+state_dir = "{tmp_path / 'state'}"
 [database]
 url = "sqlite:///{tmp_path / 'outreach.db'}"
-state_dir = "{tmp_path / 'state'}"
 [worker]
 dispatch_interval_s = 1
 claim_batch = {claim_batch}

@@ -14,33 +14,21 @@ from pathlib import Path
 import pytest
 
 from outreach.config import parse_settings
+from outreach.connectors import connector_class
 from outreach.db.models import Post
 from outreach.domain import PostStatus
 from outreach.publishing import ConnectorCache, Dispatcher
 from outreach.publishing.retry import RetryPolicy
 from outreach.sandbox import build_sandbox, demo_accounts, serve
 from tests.publishing.conftest import FakeClock, get_post
+from tests.publishing.drain import drain
 
-NEEDS_IMAGE = {"instagram", "tiktok"}
 MODES = [dict(mode="error", status=503, body={"error": "injected: temporarily unavailable"}),
          dict(mode="error", status=500, body={"error": "injected: internal error"}),
          dict(mode="timeout_after", delay_s=0.35),
          dict(mode="reset_after"),
          dict(mode="reset_before"),
          dict(mode="rate_limit", retry_after_s=300)]
-
-
-def published_texts(state: dict) -> dict[str, Counter]:
-    """What each simulated platform really holds, as text → count."""
-    return {
-        "mastodon": Counter(s["text"] for s in state["mastodon"]["statuses"]),
-        "bluesky": Counter(r["value"]["text"] for r in state["bluesky"]["records"]),
-        "instagram": Counter(p["caption"] for p in state["instagram"]["posts"]),
-        "facebook": Counter(p["message"] for p in state["facebook"]["posts"]),
-        "threads": Counter(p["text"] for p in state["threads"]["posts"]),
-        "linkedin": Counter(p["text"] for p in state["linkedin"]["posts"]),
-        "tiktok": Counter(p["description"] for p in state["tiktok"]["posts"] if p["status"] != "FAILED"),
-    }
 
 
 @pytest.mark.slow
@@ -52,7 +40,8 @@ def test_random_faults_on_every_platform_end_exactly_once(tmp_path: Path, sqlite
     server = serve(sandbox)
     try:
         channels = {}
-        for account in demo_accounts(server.url):
+        # Text and image posts: platforms that take only video (YouTube) are proven in their own tests.
+        for account in (a for a in demo_accounts(server.url) if connector_class(a.platform).image_mime_types):
             table = {"platform": account.platform, "base_url": account.base_url, **account.options}
             for key, value in account.secrets.items():
                 var = f"FAULT_{account.platform.upper()}_{key.upper()}"
@@ -78,7 +67,8 @@ def test_random_faults_on_every_platform_end_exactly_once(tmp_path: Path, sqlite
                 for i in range(10):
                     text = f"Bijeenkomst {i} over gelijkwaardigheid, gepland via {platform} #{uuid.uuid4().hex[:6]}"
                     expected.setdefault(platform, []).append(text)
-                    media_entries = [{"card": "announce", "alt_text": "Aankondiging"}] if platform in NEEDS_IMAGE else []
+                    needs_image = connector_class(platform).requires_media
+                    media_entries = [{"card": "announce", "alt_text": "Aankondiging"}] if needs_image else []
                     s.add(Post(source_key=f"chaos/{platform}/{i}", rule_key="chaos", channel=name, platform=platform,
                                language="nl", text=text, media=media_entries,
                                content_hash=hashlib.sha256(text.encode()).hexdigest(),
@@ -88,28 +78,23 @@ def test_random_faults_on_every_platform_end_exactly_once(tmp_path: Path, sqlite
             sandbox.add_fault(platform="*", times=None, rate=0.05, **mode)
         clock.advance(seconds=10)
 
-        for _ in range(400):
-            dispatcher.run_due()
-            with sqlite_db.session() as s:
-                waiting = s.query(Post).filter(Post.status != PostStatus.PUBLISHED.value).count()
-            if not waiting:
-                break
-            following = dispatcher.next_due_at()
-            assert following is not None, "posts are stuck: nothing is due and nothing will become due"
-            clock.now = max(clock.now + timedelta(seconds=1), following)
+        stuck = drain(dispatcher, sqlite_db, clock, settled=handed_to_a_person())
         fired = Counter(mode for _, mode, _, _ in sandbox.fault_log)
-        with sqlite_db.session() as s:
-            stuck = [(p.id, p.channel, p.status, p.last_error) for p in s.query(Post)
-                     .filter(Post.status != PostStatus.PUBLISHED.value)]
-        assert waiting == 0, f"still not published: {stuck}; faults fired: {fired}"
+        assert not stuck, f"still not published: {stuck}; faults fired: {fired}"
         assert len(fired) == 5 and sum(fired.values()) >= 30  # every kind of fault really happened
 
-        held = published_texts(sandbox(_state_request()).body)
+        held = sandbox.published()  # what each platform really holds, as text -> count
+        with sqlite_db.session() as s:  # TikTok cannot tell "never arrived" from "still in moderation"
+            told = {p.text for p in s.query(Post).filter(handed_to_a_person())}
         for platform, texts in expected.items():
+            if platform == "tiktok":  # at most once; a post not there was handed to a person
+                assert held[platform] <= Counter(texts), f"{platform}: a duplicate"
+                assert set(texts) - set(held[platform]) <= told, f"{platform}: lost without telling anyone"
+                continue
             assert held[platform] == Counter(texts), f"{platform}: not exactly once"
         with sqlite_db.session() as s:
-            remote_ids = [p.remote_id for p in s.query(Post)]
-        assert len(set(remote_ids)) == len(remote_ids) == 70
+            remote_ids = [p.remote_id for p in s.query(Post).filter(Post.remote_id.is_not(None))]
+        assert len(set(remote_ids)) == len(remote_ids) == 10 * len(channels) - len(told)
 
         # No request reached a platform before the reset its rate-limit answer announced. (TikTok's
         # 429 announces no reset: its connector waits its one-minute window, checked in its own tests.)
@@ -124,7 +109,7 @@ def test_random_faults_on_every_platform_end_exactly_once(tmp_path: Path, sqlite
         server.stop()
 
 
-def _state_request():  # type: ignore[no-untyped-def]
-    from outreach.sandbox.http import Request
 
-    return Request(method="GET", path="/_sandbox/state", query={}, headers={})
+def handed_to_a_person():  # type: ignore[no-untyped-def]
+    """TikTok posts whose interrupted Direct Post could not be found: `manual_due`, a person checks the app."""
+    return (Post.platform == "tiktok") & (Post.status == PostStatus.MANUAL_DUE.value)

@@ -1,0 +1,203 @@
+"""Ratios with their basis, and row lists for the dashboard's tables (meetings, a meeting's posts, the
+review queue, the audit trail, filter choices); part of `outreach.analytics`, which re-exports them. Counts of people go through
+`outreach.privacy`, young attendees through the one youth definition (`[youth] young`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, case, func, literal, select
+
+from outreach.db import Database
+from outreach.db.models import (
+    Approval,
+    Campaign,
+    Meeting,
+    MeetingOutcome,
+    Organisation,
+    Post,
+    PostMetricsLatest,
+)
+from outreach.domain import PostStatus
+from outreach.harvest.definitions import Definition, changes_within
+from outreach.harvest.settings import HarvestSettings
+from outreach.harvest.youth import OFFLINE_BUCKETS, offline_young
+from outreach.privacy import Count
+
+if TYPE_CHECKING:
+    from outreach.analytics import Dimension, Filters
+
+AGE_COLUMNS = (*OFFLINE_BUCKETS, "age_unknown")
+
+
+@dataclass(frozen=True, slots=True)
+class Ratio:
+    """A share whose two parts come from the same posts (its basis): `basis_posts` posts on `platforms`.
+    No value when either part is a small count (the ratio would give it away) or the basis is empty."""
+
+    value: float | None
+    numerator: Count
+    denominator: Count
+    basis_posts: int
+    platforms: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Ratios:
+    engagement_rate: Ratio  # interactions / reach, over posts that report reach
+    youth_share: Ratio  # youth reach (measured + estimated) / reach, over posts with age data
+
+
+def _ratio(per_platform: dict[str, list[float]], threshold: int) -> Ratio:
+    """[posts, numerator, denominator] per platform -> one Ratio over the platforms with posts."""
+    used = {p: v for p, v in per_platform.items() if v[0]}
+    posts = int(sum(v[0] for v in used.values()))
+    top, bottom = (Count.of(sum(v[i] for v in used.values()) if used else None, threshold=threshold)
+                   for i in (1, 2))
+    value = top.value / bottom.value if top.value is not None and bottom.value else None
+    return Ratio(value, top, bottom, posts, tuple(sorted(used)))
+
+
+def ratios(db: Database, *, filters: Filters | None = None, hs: HarvestSettings | None = None) -> Ratios:
+    """Engagement rate and youth share for the filters, each over the posts where both parts exist."""
+    from outreach.analytics import ENGAGEMENT, Filters, R, Y, _joined_posts, _post_filters
+
+    f, t = filters or Filters(), (hs or HarvestSettings()).privacy_threshold
+    engaged = sum((func.coalesce(c, 0) for c in ENGAGEMENT), literal(0))
+    youth = func.coalesce(R.youth_reach, Y.estimated)
+    with_reach = R.reach.is_not(None)
+    with_age = and_(with_reach, youth.is_not(None))
+    query = _post_filters(_joined_posts(
+        Post.platform, func.sum(case((with_reach, 1), else_=0)), func.sum(case((with_reach, engaged))),
+        func.sum(case((with_reach, R.reach))), func.sum(case((with_age, 1), else_=0)),
+        func.sum(case((with_age, youth))), func.sum(case((with_age, R.reach)))).group_by(Post.platform), f)
+    with db.session() as s:
+        rows = s.execute(query).all()
+    return Ratios(_ratio({r[0]: [r[1] or 0, r[2] or 0, r[3] or 0] for r in rows}, t),
+                  _ratio({r[0]: [r[4] or 0, r[5] or 0, r[6] or 0] for r in rows}, t))
+
+
+@dataclass(frozen=True, slots=True)
+class FilterOptions:
+    organisations: tuple[str, ...] = ()
+    communities: tuple[str, ...] = ()
+    platforms: tuple[str, ...] = ()
+    campaigns: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    years: tuple[int, ...] = ()
+
+
+def filter_options(db: Database) -> FilterOptions:
+    """What the filter bar offers: every organisation, community, platform, campaign, language, year."""
+    with db.session() as s:
+        def distinct(column: Any) -> tuple[str, ...]:
+            return tuple(sorted(str(v) for v in s.scalars(select(column).distinct()) if v))
+
+        starts = [m for m in s.scalars(select(Meeting.starts_at)) if m]
+        return FilterOptions(distinct(Organisation.code), distinct(Meeting.community), distinct(Post.platform),
+                             distinct(Campaign.slug), distinct(Post.language),
+                             tuple(sorted({m.year for m in starts}, reverse=True)))
+
+
+def meeting_rows(db: Database, *, filters: Filters, hs: HarvestSettings | None = None) -> list[dict[str, Any]]:
+    """One row per meeting in the filters' period (organisation, campaign, community): where, when,
+    attendance and young attendees (privacy-safe) and evaluation, newest first."""
+    hs = hs or HarvestSettings()
+    query = (select(Meeting, Organisation.code, Campaign.slug, MeetingOutcome)
+             .join(Organisation, Organisation.id == Meeting.organisation_id)
+             .join(Campaign, Campaign.id == Meeting.campaign_id)
+             .outerjoin(MeetingOutcome, MeetingOutcome.meeting_id == Meeting.id).order_by(Meeting.starts_at.desc()))
+    f = filters
+    if f.start:
+        query = query.where(Meeting.starts_at >= f.start)
+    if f.end:
+        query = query.where(Meeting.starts_at < f.end)
+    for value, column in ((f.organisation, Organisation.code), (f.campaign, Campaign.slug),
+                          (f.community, Meeting.community), (f.city, Meeting.city)):
+        if value:
+            query = query.where(column == value)
+    t = hs.privacy_threshold
+    with db.session() as s:
+        rows = []
+        for m, org, slug, outcome in s.execute(query):
+            ages = {c: getattr(outcome, c) or 0 for c in AGE_COLUMNS} if outcome else None
+            attended = sum(ages.values()) if ages else None
+            young = offline_young(ages, hs.young) if ages else None
+            rows.append({"id": m.id, "key": m.key, "kind": m.kind, "campaign": slug, "organisation": org,
+                         "community": m.community, "city": m.city, "venue": m.venue, "starts_at": m.starts_at,
+                         "attendance": Count.of(attended, threshold=t).display,
+                         "young": Count.of(young, threshold=t).display,
+                         "evaluation": None if outcome is None or outcome.evaluation is None
+                         else round(outcome.evaluation, 1),
+                         "notes": outcome.notes if outcome else ""})
+        return rows
+
+
+def meeting_posts(db: Database, meeting_id: int, *, hs: HarvestSettings | None = None) -> list[dict[str, Any]]:
+    """A meeting's posts with their status, permalink and reach."""
+    t = (hs or HarvestSettings()).privacy_threshold
+    query = (select(Post, PostMetricsLatest.reach).outerjoin(PostMetricsLatest, PostMetricsLatest.post_id == Post.id)
+             .where(Post.meeting_id == meeting_id).order_by(Post.due_at, Post.channel, Post.language))
+    with db.session() as s:
+        return [{"id": p.id, "rule": p.rule_key, "channel": p.channel, "platform": p.platform,
+                 "language": p.language, "status": p.status, "due_at": p.due_at, "published_at": p.published_at,
+                 "url": p.remote_url, "reach": Count.of(reach, threshold=t).display, "text": p.text}
+                for p, reach in s.execute(query)]
+
+
+def review_queue(db: Database) -> list[dict[str, Any]]:
+    """Language variants waiting for a reviewer, soonest due first, with their meeting."""
+    query = (select(Post, Meeting.key, Campaign.slug).outerjoin(Meeting, Meeting.id == Post.meeting_id)
+             .outerjoin(Campaign, Campaign.id == Post.campaign_id)
+             .where(Post.status == PostStatus.PENDING_REVIEW.value).order_by(Post.due_at, Post.id))
+    with db.session() as s:
+        return [{"id": p.id, "campaign": slug, "meeting": key, "source_key": p.source_key, "channel": p.channel,
+                 "platform": p.platform, "language": p.language, "due_at": p.due_at, "text": p.text,
+                 "link": p.link, "media": p.media} for p, key, slug in s.execute(query)]
+
+
+def audit_trail(db: Database, *, limit: int = 200) -> list[dict[str, Any]]:
+    """Who approved, rejected or confirmed what, newest first."""
+    query = (select(Approval, Post.channel, Post.language).join(Post, Post.id == Approval.post_id)
+             .order_by(Approval.decided_at.desc(), Approval.id.desc()).limit(limit))
+    with db.session() as s:
+        return [{"post": a.post_id, "channel": channel, "language": language, "decision": a.decision,
+                 "who": a.reviewer, "reason": a.reason, "when": a.decided_at}
+                for a, channel, language in s.execute(query)]
+
+
+def definition_changes(db: Database, *, filters: Filters) -> list[Definition]:
+    """Metric definitions that change inside the view's period on a platform it shows (Meta's
+    `impressions` -> `views`): its series mix two meanings, so dashboard and report footnote them."""
+    from outreach.analytics import _post_filters
+
+    query = _post_filters(select(Post.platform, func.min(Post.published_at), func.max(Post.published_at))
+                          .select_from(Post).outerjoin(Meeting, Meeting.id == Post.meeting_id)
+                          .outerjoin(Campaign, Campaign.id == Post.campaign_id)
+                          .outerjoin(Organisation, Organisation.id == Meeting.organisation_id)
+                          .group_by(Post.platform), filters)
+    with db.session() as s:
+        rows = s.execute(query).all()
+    found: list[Definition] = []
+    for platform, first, last in rows:
+        start = (filters.start or first).date()
+        end = (filters.end or last + timedelta(days=1)).date()
+        found += changes_within((platform,), start, end)
+    return sorted(found, key=lambda d: (d.valid_to, d.platform, d.raw_name))
+
+
+def post_counts(db: Database, *, filters: Filters, rows: Dimension, columns: Dimension | None = None,
+                bucket: str | None = None) -> dict[tuple[str | None, str | None], int]:
+    """Published posts per (row, column) group, or per (row, period) with `bucket` ("month"): counts of
+    posts, not of people, so nothing is suppressed. The report's platform × language table and the
+    posts-per-month line read this, as the dashboard does."""
+    from outreach.analytics import _bucket, _group_columns, _joined_posts, _post_filters
+
+    first = _group_columns(rows)[0]
+    second = _bucket(db, Post.published_at, bucket) if bucket else _group_columns(columns)[0] if columns \
+        else literal(None)
+    query = _post_filters(_joined_posts(first, second, func.count(Post.id)).group_by(first, second), filters)
+    with db.session() as s:
+        return {(None if a is None else str(a), None if b is None else str(b)): int(n) for a, b, n in s.execute(query)}

@@ -1,0 +1,177 @@
+"""The privacy rule, in one place: counts of people below the threshold (default 10) are shown as
+"<10", and no such count can be worked out from a total and the other cells of the same output.
+
+Primary suppression: a count from 1 to threshold-1 becomes "<10" (`Count.of`). Zero stays visible
+(it reveals nobody); unknown shows "–".
+
+Complementary suppression (`protect`): an output is a set of cells and the sums that tie them
+together (a table's rows and columns add up to their totals, months add up to the period). For
+every sum whose total is shown, a suppressed cell must not be the only hidden part, or the total
+minus the visible parts gives it away; so the smallest other non-zero part is hidden too, shown as
+"×" (Statistics Netherlands' sign for "hidden to protect others"), and this repeats until every sum
+is safe. A "×" cell may hold any number, so the "<10" cell stays between 1 and 9 for a reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+DEFAULT_THRESHOLD = 10
+HIDDEN = "×"  # a complementary suppression: not small itself, hidden so that a "<10" stays unknown
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """A count of people or interactions. Values 1..threshold-1 are suppressed: `value` is None and
+    `display` is "<10". `hidden` marks a complementary suppression ("×"). Unknown is None ("–")."""
+
+    value: int | None
+    suppressed: bool = False
+    threshold: int = DEFAULT_THRESHOLD
+    hidden: bool = False
+
+    @classmethod
+    def of(cls, n: float | None, *, threshold: int = DEFAULT_THRESHOLD) -> Count:
+        if n is None:
+            return cls(None, threshold=threshold)
+        n = round(n)
+        if is_small(n, threshold):
+            return cls(None, suppressed=True, threshold=threshold)
+        return cls(int(n), threshold=threshold)
+
+    @property
+    def known(self) -> bool:
+        return self.value is not None or self.suppressed or self.hidden
+
+    @property
+    def display(self) -> str:
+        if self.suppressed:
+            return f"<{self.threshold}"
+        if self.hidden:
+            return HIDDEN
+        return "–" if self.value is None else f"{self.value}"
+
+    def hide(self) -> Count:
+        """The same count, hidden as a complementary suppression (its value is dropped). A "<10" becomes
+        "×" too when the cells around it are all small, so that "at least 1" would pin it."""
+        if self.value is None and not self.suppressed:
+            return self
+        return Count(None, threshold=self.threshold, hidden=True)
+
+    def __str__(self) -> str:
+        return self.display
+
+
+def is_small(n: float | None, threshold: int = DEFAULT_THRESHOLD) -> bool:
+    """The primary rule: a count of 1..threshold-1 people is never shown."""
+    return n is not None and 0 < round(n) < threshold
+
+
+def people(n: float | None, *, threshold: int = DEFAULT_THRESHOLD) -> str:
+    """A count of people as plain text ("" when unknown): "<10" when small, else the whole number."""
+    if n is None:
+        return ""
+    return Count.of(n, threshold=threshold).display
+
+
+@dataclass(frozen=True, slots=True)
+class Sum:
+    """`total` is the sum of `parts` (all keys of one table's cells)."""
+
+    total: Hashable
+    parts: tuple[Hashable, ...]
+
+
+def protect(values: Mapping[Hashable, float | None], sums: Iterable[Sum], *,
+            threshold: int = DEFAULT_THRESHOLD) -> dict[Hashable, Count]:
+    """Every cell as a `Count`, with small ones "<10" and enough others "×" that no "<10" can be
+    worked out exactly from the sums whose totals are shown (checked the way a reader would: by
+    narrowing every cell's possible range through every sum until nothing changes)."""
+    cells = {k: Count.of(v, threshold=threshold) for k, v in values.items()}
+    raw = {k: (0 if v is None else round(v)) for k, v in values.items()}
+    sums = [s for s in sums if s.parts]
+    while True:
+        lo, hi = bounds(cells, sums)
+        pinned = next((k for k, c in cells.items() if c.suppressed and lo[k] >= hi[k]), None)
+        if pinned is None:
+            return cells
+        key = _complement(pinned, cells, raw, sums)
+        cells[key] = cells[key].hide()
+
+
+def _complement(pinned: Hashable, cells: Mapping[Hashable, Count], raw: Mapping[Hashable, int],
+                sums: Sequence[Sum]) -> Hashable:
+    """What to hide so `pinned` opens up: the smallest shown non-zero part of a sum it takes part in,
+    else that sum's shown total; when its sums show nothing, the same search from their hidden cells."""
+    seen, queue = {pinned}, [pinned]
+    while queue:
+        cell = queue.pop(0)
+        around = [s for s in sums if cell in s.parts or s.total == cell]
+        for s in around:
+            shown = sorted((raw[p], str(p), p) for p in s.parts if cells[p].value)
+            if shown and cells[s.total].value is not None:
+                return shown[0][2]
+        for s in around:
+            if cells[s.total].value:
+                return s.total
+        for s in around:
+            for other in (*s.parts, s.total):
+                if other not in seen and cells[other].value is None:
+                    seen.add(other)
+                    queue.append(other)
+    return pinned  # everything around is small: "<10" would say too much (all ones), so "×" it is
+
+
+def bounds(cells: Mapping[Hashable, Count], sums: Sequence[Sum]) -> tuple[dict[Hashable, float], dict[Hashable, float]]:
+    """What a reader can tell about each cell: shown ones exactly, "<10" within 1..threshold-1, "×"
+    and unknown ones at least 0; then every sum narrows its parts and its total until nothing moves."""
+    inf = float("inf")
+    lo: dict[Hashable, float] = {}
+    hi: dict[Hashable, float] = {}
+    for k, c in cells.items():
+        if c.value is not None or not (c.suppressed or c.hidden):
+            lo[k] = hi[k] = c.value or 0  # unknown ("–") adds nothing to a total: a reader may take it as 0
+        elif c.suppressed:
+            lo[k], hi[k] = 1, c.threshold - 1
+        else:
+            lo[k], hi[k] = 0, inf
+    for _ in range(100 * (len(sums) + 1)):
+        moved = False
+        for s in sums:
+            total_lo, total_hi = sum(lo[p] for p in s.parts), sum(hi[p] for p in s.parts)
+            if total_lo > lo[s.total] or total_hi < hi[s.total]:
+                lo[s.total], hi[s.total] = max(lo[s.total], total_lo), min(hi[s.total], total_hi)
+                moved = True
+            finite_hi = sum(hi[p] for p in s.parts if hi[p] != inf)
+            open_hi = sum(1 for p in s.parts if hi[p] == inf)
+            for p in s.parts:
+                rest_lo = total_lo - lo[p]
+                if hi[p] == inf:
+                    rest_hi = inf if open_hi > 1 else finite_hi
+                else:
+                    rest_hi = inf if open_hi else finite_hi - hi[p]
+                new_lo, new_hi = max(lo[p], lo[s.total] - rest_hi), min(hi[p], hi[s.total] - rest_lo)
+                if new_lo > lo[p] or new_hi < hi[p]:
+                    lo[p], hi[p] = new_lo, new_hi
+                    moved = True
+        if not moved:
+            break
+    return lo, hi
+
+
+def protect_list(values: Sequence[float | None], total: float | None, *,
+                 threshold: int = DEFAULT_THRESHOLD) -> tuple[list[Count], Count]:
+    """One row of cells and its total (shown with them): the cells and the total, protected."""
+    cells = protect({**dict(enumerate(values)), "total": total},
+                    [Sum("total", tuple(range(len(values))))], threshold=threshold)
+    return [cells[i] for i in range(len(values))], cells["total"]
+
+
+def table_sums(rows: Sequence[Hashable], columns: Sequence[Hashable]) -> list[Sum]:
+    """The sums of a table keyed (row, column), with row totals (row, None), column totals
+    (None, column) and the grand total (None, None)."""
+    result = [Sum((r, None), tuple((r, c) for c in columns)) for r in rows]
+    result += [Sum((None, c), tuple((r, c) for r in rows)) for c in columns]
+    result += [Sum((None, None), tuple((r, None) for r in rows)), Sum((None, None), tuple((None, c) for c in columns))]
+    return result

@@ -1,0 +1,64 @@
+"""Dashboard, report and archive give the same figures, for several filter combinations
+(organisation, period, platform), on the seeded synthetic history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from dashboard import loaders
+from outreach.analytics import Dimension, Filters
+from outreach.archive import export_archive
+from outreach.archive.figures import gather_figures
+from outreach.harvest.values import ReachKind
+
+
+def combinations(seeded) -> list[tuple[str | None, int | None, str | None]]:  # type: ignore[no-untyped-def]
+    options = loaders.filter_options()
+    org_a, org_b = options.organisations[0], options.organisations[-1]
+    year, earlier = options.years[1], options.years[2]
+    platform = "instagram" if "instagram" in options.platforms else options.platforms[0]
+    return [(None, None, None), (org_a, None, None), (org_b, year, None), (None, earlier, platform),
+            (org_a, year, platform), (org_b, None, "facebook")]
+
+
+def window(year: int | None) -> tuple[datetime, datetime]:
+    if year is None:
+        return datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+    return datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+
+
+def test_dashboard_report_and_archive_agree(seeded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    settings = loaders.settings()
+    db = loaders.database()
+    now = datetime.now(UTC)
+    checked = 0
+    for org, year, platform in combinations(seeded):
+        start, end = window(year)
+        view = Filters(start=start, end=end, organisation=org)
+        report = gather_figures(db, settings, start=start, end=end, organisation=org, now=now, top=5, cards=False)
+        dashboard = loaders.overview(view)
+        by_platform = {t.key: t for t in loaders.totals(view, Dimension.PLATFORM)}
+        assert report.posts_published == dashboard.totals.posts, (org, year)
+        assert report.reach_total == dashboard.totals.reach, (org, year)
+        assert report.meetings_held == dashboard.meetings.held, (org, year)
+        assert [p.post_id for p in report.top_posts] == [p.post_id for p in loaders.top_posts(view, 5)]
+        assert report.attendance_youth.value == dashboard.meetings.young_attendance.value, (org, year)
+        if platform:
+            row = next((r for r in report.reach if r.platform == platform), None)
+            alone = loaders.overview(Filters(start=start, end=end, organisation=org, platform=platform)).totals
+            assert (row.posts if row else 0) == alone.posts, (org, year, platform)
+            if row is not None:
+                same = by_platform[platform]
+                assert (row.reach, row.engagement, row.youth_measured, row.youth_estimated) == \
+                    (same.reach, same.engagement, same.youth.get(ReachKind.MEASURED),
+                     same.youth.get(ReachKind.ESTIMATED)), (org, year, platform)
+                assert row.reach.value in (alone.reach.value, None)  # "×" beside a "<10" platform in the table
+        if year is not None and checked < 2:  # two full exports: the archive counts the same posts and meetings
+            bag = export_archive(db, settings, tmp_path / f"bag{checked}", start=start, end=end, organisation=org,
+                                 report=False, pdf=False, now=now)
+            assert bag.counts["posts_published"] == dashboard.totals.posts, (org, year)
+            meetings = sum(1 for r in loaders.meetings(view, None))
+            assert bag.counts["meetings"] == meetings, (org, year)
+        checked += 1
+    assert checked >= 5
