@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 from babel.dates import format_date
@@ -16,6 +15,7 @@ from babel.numbers import format_decimal, format_percent
 
 from dashboard.i18n import Lang, current, t
 from dashboard.loaders import FilterOptions, Filters
+from outreach import charts
 from outreach.privacy import HIDDEN
 
 # Filter name -> URL query parameter; the widget key is "f_" + the name.
@@ -160,28 +160,19 @@ def table(rows: Sequence[Mapping[str, Any]] | pd.DataFrame, *, key: str, columns
 
 
 def line_chart(frame: pd.DataFrame, *, x: str, series: Mapping[str, str], title: str, key: str) -> None:
-    """Monthly lines, one per series (column -> legend label), long-form for Altair."""
+    """Monthly lines, one per series (column -> legend label): the report's definition (`outreach.charts`)."""
     if frame.empty:
         return
-    long = frame.melt(id_vars=[x], value_vars=list(series), var_name="series", value_name="value")
-    long["series"] = long["series"].map(dict(series))
-    chart = (alt.Chart(long, title=title).mark_line(point=True)
-             .encode(x=alt.X(f"{x}:T", title=None), y=alt.Y("value:Q", title=None),
-                     color=alt.Color("series:N", title=None,
-                                     legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=320)),
-                     tooltip=[alt.Tooltip(f"{x}:T", format="%Y-%m"), "series:N", "value:Q"]))
-    st.altair_chart(chart, key=f"chart_{key}", width="stretch")
+    rows = frame.assign(**{x: pd.to_datetime(frame[x]).dt.strftime("%Y-%m-%d")}).to_dict("records")
+    st.altair_chart(charts.line_chart(rows, x=x, series=series, title=title), key=f"chart_{key}", width="stretch")
 
 
 def bar_chart(frame: pd.DataFrame, *, category: str, value: str, title: str, key: str,
               colour: str | None = None) -> None:
     if frame.empty:
         return
-    enc: dict[str, Any] = {"y": alt.Y(f"{category}:N", sort="-x", title=None),
-                           "x": alt.X(f"{value}:Q", title=None), "tooltip": [category, value]}
-    if colour:
-        enc["color"] = alt.Color(f"{colour}:N", title=None, legend=alt.Legend(orient="bottom"))
-    st.altair_chart(alt.Chart(frame, title=title).mark_bar().encode(**enc), key=f"chart_{key}", width="stretch")
+    chart = charts.bar_chart(frame.to_dict("records"), category=category, value=value, title=title, colour=colour)
+    st.altair_chart(chart, key=f"chart_{key}", width="stretch")
 
 
 TOTALS_COLUMNS = ("label", "posts", "reach", "engagement", "youth_measured", "youth_estimated", "youth_offline")

@@ -19,8 +19,7 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal, format_percent
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from outreach import __version__, privacy
-from outreach.archive import charts
+from outreach import __version__, charts, privacy
 from outreach.archive.figures import ReportFigures, gather_figures, plan_of
 from outreach.archive.strings import strings
 from outreach.db import Database
@@ -130,7 +129,7 @@ def render_html(fig: ReportFigures, *, settings: Any, language: str = "nl") -> s
         reach_total=fig.reach_total,
         evaluation=format_decimal(round(fig.evaluation_mean, 1), locale=locale)
         if fig.evaluation_mean is not None else "—",
-        languages=list(fig.posts_by_language), charts=_charts(fig, t),
+        languages=list(fig.posts_by_language), charts=_charts(fig, t, language),
         method=t["method_text"].format(threshold=threshold, young=fig.programme.young,
                                        tz=tz.key, version=__version__))
 
@@ -142,19 +141,27 @@ def _org_label(fig: ReportFigures, t: dict[str, str]) -> str:
     return f"{fig.organisation} ({names[fig.organisation]})" if fig.organisation in names else fig.organisation
 
 
-def _charts(fig: ReportFigures, t: dict[str, str]) -> dict[str, str]:
+def _charts(fig: ReportFigures, t: dict[str, str], language: str) -> dict[str, str]:
+    """The report's charts from the dashboard's own definitions (`outreach.charts`), as SVG."""
     months = _month_range(fig)
-    held = [fig.meetings_by_month.get(m, 0) for m in months]
-    before = fig.meetings_held_to_date - fig.meetings_held
+    total, cumulative = max(0, fig.meetings_held_to_date - fig.meetings_held), []
+    for month in months:
+        total += fig.meetings_by_month.get(month, 0)
+        cumulative.append({"month": month, "held": total})
     target = plan_of(fig)  # no plan for this organisation: no target line (a zero target stays out of view)
-    result = {"meetings": charts.data_uri(charts.cumulative_chart(
-        months, held, start_value=max(0, before), target=target or 0, title=t["meetings_chart"],
-        target_label=t["target_line"].format(target=target) if target else ""))}
-    by_org = [(o.code, o.meetings_held) for o in fig.organisations if o.meetings_held]
+
+    def draw(chart: Any) -> str:
+        return charts.data_uri(charts.svg(chart, language=language))
+
+    result = {"meetings": draw(charts.line_chart(
+        cumulative, x="month", series={"held": t["meetings_to_date"]}, width=charts.WIDTH,
+        target=target or None, target_label=t["target_line"].format(target=target) if target else ""))}
+    by_org = [{"label": o.code, "value": o.meetings_held} for o in fig.organisations if o.meetings_held]
     if len(by_org) > 1:
-        result["meetings_by_org"] = charts.data_uri(charts.bar_chart(by_org, title=t["meetings_by_org_chart"]))
-    posts = list(fig.posts_by_platform.items())
-    result["posts"] = charts.data_uri(charts.bar_chart(posts, title=t["posts_chart"]))
+        result["meetings_by_org"] = draw(charts.bar_chart(by_org, category="label", value="value",
+                                                          width=charts.WIDTH - 120))
+    posts = [{"label": platform, "value": count} for platform, count in fig.posts_by_platform.items()]
+    result["posts"] = draw(charts.bar_chart(posts, category="label", value="value", width=charts.WIDTH - 120))
     return result
 
 
