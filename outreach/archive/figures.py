@@ -129,6 +129,7 @@ class ReportFigures:
     posts_by_month: dict[str, int] = field(default_factory=dict)
     organisations: list[OrgRow] = field(default_factory=list)
     top_posts: list[TopPost] = field(default_factory=list)
+    sources: Any = None  # analytics.Sources: definitions, estimate sources, measured youth reach
 
 
 def plan_of(fig: ReportFigures) -> int | None:
@@ -285,6 +286,7 @@ def _posts(db: Database, s: Session, fig: ReportFigures, orgs: dict[int, OrgRow]
     overall = analytics.totals(db, filters=view, hs=hs)
     fig.reach_total = overall[0].reach if overall and overall[0].posts_with_reach else Count(None)
     fig.definition_changes = analytics.definition_changes(db, filters=view)
+    fig.sources = analytics.sources(db, filters=view)
     by_code = {o.code: o for o in orgs.values()}
     for r in analytics.totals(db, by=Dimension.ORGANISATION, filters=view, hs=hs):
         if r.key in by_code:

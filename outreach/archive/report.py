@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal, format_percent
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from outreach import __version__, charts, privacy
+from outreach import __version__, analytics, charts, privacy
 from outreach.archive.figures import ReportFigures, gather_figures, plan_of
 from outreach.archive.strings import strings
 from outreach.db import Database
@@ -121,6 +122,7 @@ def render_html(fig: ReportFigures, *, settings: Any, language: str = "nl") -> s
     return env.get_template("report.html.j2").render(
         t=t, f=fig, language=language, period=period, n=n, people=people, when=when,
         day=lambda value: format_date(value, "long", locale=locale),
+        month=lambda value: format_date(value, "MMM y", locale=locale),
         b64=lambda data: base64.b64encode(data).decode("ascii"),
         org_label=_org_label(fig, t), generated=when(fig.generated_at),
         pct=format_percent(share, locale=locale), pct_width=f"{min(100.0, share * 100):.1f}", target=target,
@@ -130,6 +132,7 @@ def render_html(fig: ReportFigures, *, settings: Any, language: str = "nl") -> s
         evaluation=format_decimal(round(fig.evaluation_mean, 1), locale=locale)
         if fig.evaluation_mean is not None else "—",
         languages=list(fig.posts_by_language), charts=_charts(fig, t, language),
+        src=fig.sources or analytics.Sources([], [], {}), host=lambda url: urlsplit(url).netloc or url,
         method=t["method_text"].format(threshold=threshold, young=fig.programme.young,
                                        tz=tz.key, version=__version__))
 

@@ -15,6 +15,8 @@ from outreach.analytics import Filters
 from outreach.archive import write_report
 from outreach.archive.figures import gather_figures
 from outreach.archive.report import find_chromium
+from outreach.config import parse_settings
+from outreach.harvest.definitions import definitions
 from tests.archive.conftest import Programme
 from tests.archive.seed import END, NOW, START
 from tests.system import unavailable
@@ -49,7 +51,10 @@ def test_html_is_self_contained_dutch_and_suppresses_small_counts(programme: Pro
     result = write_report(programme.db, programme.settings, tmp_path, start=START, end=END, now=NOW, pdf=False)
     html = result.html.read_text(encoding="utf-8")
     assert "<script" not in html and "<link" not in html
-    assert not re.findall(r"""(?:src|href)=["'](?!data:|https?://www\.instagram\.com/p/|http://127\.0\.0\.1)""", html)
+    assert not re.findall(r"""src=["'](?!data:)""", html)  # nothing loaded from anywhere
+    sources = {d.source for d in definitions()}  # links (not loaded): permalinks and the methods page's sources
+    assert not [url for url in re.findall(r"""href=["']([^"']*)""", html) if url not in sources
+                and not re.match(r"https?://www\.instagram\.com/p/|http://127\.0\.0\.1", url)]
     assert html.count('src="data:image/svg+xml;base64,') >= 2  # charts as embedded images
     assert html.count('src="data:image/png;base64,') >= 1  # the published card (posts without reach are not ranked)
     for words in ("Impactrapport", "Bijeenkomsten gehouden", "Jongeren gemeten", "Jongeren geschat",
@@ -104,3 +109,29 @@ def test_a_report_for_one_organisation_is_not_judged_against_the_700(programme: 
                         organisation="IOT").html.read_text(encoding="utf-8")
     assert "/ 700" not in html and "doel: 700" not in html
     assert "van alle 4 van de alliantie; geen eigen plan ingesteld" in html  # its share of the alliance instead
+
+
+def test_methods_page_is_generated_from_the_settings_and_the_data(programme: Programme, tmp_path: Path) -> None:
+    view = Filters(start=START, end=END)
+    src = analytics.sources(programme.db, filters=view)
+    assert src.measured == {"instagram": 1}  # p3: the platform counted its young viewers
+    assert [(e.platform, e.metric, e.young, e.posts) for e in src.estimates] == \
+        [("instagram", "follower_demographics", "13-24", 1)]  # p4 only: a measured post is not estimated
+    assert src.definitions == []  # the seeded snapshots record no definition set ...
+    unrecorded = {(d.platform, d.raw_name) for d in src.unrecorded}  # ... so those valid in 2026 are named
+    assert {("instagram", "reach"), ("instagram", "views"), ("mastodon", "favourites_count")} <= unrecorded
+    assert ("instagram", "impressions") not in unrecorded  # retired in April 2025, before any of these snapshots
+
+    raw = dict(programme.settings.raw, youth={"young": "16-27"}, privacy={"threshold": 5})
+    settings = parse_settings(raw, source="<methods test>", environ={})
+    for language, words in (("nl", ("Verantwoording", "16-27 jaar", "onder 5 worden", "volgers naar leeftijd",
+                                    "instagram (1 berichten)", "favourites_count", "mrt 2026 – mrt 2026")),
+                            ("en", ("Method", "16-27 years", "below 5 are", "followers by age",
+                                    "instagram (1 posts)", "favourites_count", "Mar 2026 – Mar 2026"))):
+        html = write_report(programme.db, settings, tmp_path / language, start=START, end=END, now=NOW, pdf=False,
+                            language=language).html.read_text(encoding="utf-8")
+        methods = html[html.index('<section class="methods">'):]
+        for expected in words:
+            assert expected in methods, (language, expected)
+        # the estimate row names the range its share was taken over when harvested, whatever [youth] says now
+        assert "<td>13-24</td>" in methods and methods.count("13-24") == 1
