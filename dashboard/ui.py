@@ -128,6 +128,22 @@ def basis(ratio: Any, *, note: str = "ov.basis") -> str:
     return t(note, n=number(ratio.basis_posts), platforms=platforms or "–")
 
 
+def youth_source(platform: str, youth: Any) -> str:
+    """Where a post's youth figure comes from, in the reader's language: a measured figure with the
+    platform's basis (YouTube: logged-in viewers, two days behind, its thresholds), an estimate with
+    its audience breakdown, share and date. Never mixed: one post has one kind."""
+    kind = youth.kind.value
+    if kind == "measured":
+        key = f"src.measured.{platform}"
+        text = t(key)
+        return text if text != key else t("src.measured", platform=PLATFORM_NAMES.get(platform, platform))
+    if kind == "estimated" and youth.share is not None:
+        metric = t(f"audience.{youth.metric}")
+        return t("src.estimated", share=percent(youth.share), day=day(youth.source_at) if youth.source_at else "–",
+                 metric=metric if not metric.startswith("audience.") else youth.metric)
+    return t("src.unknown")
+
+
 def to_utc(day: date, at: time, timezone: str) -> datetime:
     """A local date and time picked in a form, as an aware UTC datetime."""
     return datetime.combine(day, at, ZoneInfo(timezone)).astimezone(UTC)

@@ -66,7 +66,7 @@ for change in loaders.definition_changes(view.filters):
 st.subheader(t("ov.sources"))
 rows = [{"post": p.post_id, "channel": p.channel, "language": p.language, "reach": p.reach.display,
          "youth": p.youth.count.display, "kind": ui.kind_label(p.youth.kind.value),
-         "source": (p.youth.source or "") + (f" ({p.youth.source_at:%Y-%m-%d})" if p.youth.source_at else ""),
+         "source": ui.youth_source(p.platform, p.youth),
          "url": p.url} for p in data.top_posts]
 ui.table(rows, key="overview_top_posts", links=("url",), columns={
     "post": t("col.post"), "channel": t("col.channel"), "language": t("col.language"), "reach": t("col.reach"),
