@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from outreach import analytics
+from outreach import analytics, privacy
 from outreach.analytics import Filters
 from outreach.archive import write_report
 from outreach.archive.figures import gather_figures
@@ -135,3 +136,52 @@ def test_methods_page_is_generated_from_the_settings_and_the_data(programme: Pro
             assert expected in methods, (language, expected)
         # the estimate row names the range its share was taken over when harvested, whatever [youth] says now
         assert "<td>13-24</td>" in methods and methods.count("13-24") == 1
+
+
+PLATFORMS8 = ("instagram", "facebook", "threads", "linkedin", "tiktok", "youtube", "mastodon", "bluesky")
+LANGUAGES9 = ("nl", "ar", "tr", "ku", "so", "ti", "fa", "en", "ber")
+
+
+def words_per_page(pdf: Path) -> list[list[tuple[float, float, str]]]:
+    """pdftotext's word boxes: per page, (x_max, page_width, word)."""
+    xml = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = []
+    for m in re.finditer(r'<page width="([\d.]+)"[^>]*>(.*?)</page>', xml, re.S):
+        width = float(m.group(1))
+        pages.append([(float(x), width, w) for x, w in re.findall(r'xMax="([\d.]+)"[^>]*>([^<]*)</word>', m.group(2))])
+    return pages
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_eight_platforms_by_nine_languages_fit_a4_with_their_totals(programme: Programme, tmp_path: Path,
+                                                                    language: str) -> None:
+    """The widest tables stay inside the page, and a table's total row is printed with its table."""
+    if find_chromium() is None:
+        unavailable("Chromium (apt-get install chromium)")
+    fig = gather_figures(programme.db, programme.settings, start=START, end=END, now=NOW, cards=False)
+    fig.posts_by_platform_language = {(p, lang): 1000 + 37 * i * j
+                                      for i, p in enumerate(PLATFORMS8) for j, lang in enumerate(LANGUAGES9)}
+    fig.posts_by_platform = {p: sum(v for (q, _), v in fig.posts_by_platform_language.items() if q == p)
+                             for p in PLATFORMS8}
+    fig.posts_by_language = {lang: sum(v for (_, m), v in fig.posts_by_platform_language.items() if m == lang)
+                             for lang in LANGUAGES9}
+    fig.posts_published = sum(fig.posts_by_platform.values())
+    big = privacy.Count(12_345_678)
+    fig.reach = [replace(fig.reach[0], platform=p, posts=21_600, reach=big, views=big, engagement=big,
+                         youth_measured=big, posts_measured=10_000, youth_estimated=big, posts_estimated=10_000,
+                         posts_unknown=1_600) for p in PLATFORMS8]
+    pdf = write_report(programme.db, programme.settings, tmp_path, start=START, end=END, now=NOW, figures=fig,
+                       language=language).pdf
+    assert pdf is not None
+    pages = words_per_page(pdf)
+    for number, words in enumerate(pages, 1):
+        outside = [w for x, width, w in words if x > width - 30]  # 30 pt ≈ 10 mm of the 14 mm margin
+        assert not outside, f"page {number}: {outside} run past the edge"
+    def shown(n: int) -> str:
+        return f"{n:,}".replace(",", "." if language == "nl" else ",")
+
+    last_total = shown(fig.posts_by_language["ber"])  # the total row's last language cell
+    page = next(i for i, words in enumerate(pages) if last_total in [w for _, _, w in words])
+    on_that_page = [w for _, _, w in pages[page]]
+    assert {"instagram", "bluesky", "ber", shown(fig.posts_published)} <= set(on_that_page)  # rows, column, total
+    assert sum(w == shown(1_600) for words in pages for _, _, w in words) == 8  # the youth table's last column
