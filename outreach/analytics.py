@@ -552,6 +552,7 @@ from outreach.analytics_rows import (  # noqa: E402
     filter_options,
     meeting_posts,
     meeting_rows,
+    meeting_tallies,
     post_counts,
     ratios,
     review_queue,
@@ -559,4 +560,4 @@ from outreach.analytics_rows import (  # noqa: E402
 )
 
 __all__ = ["Dimension", "FilterOptions", "Filters", "audit_trail", "filter_options", "meeting_posts",
-           "meeting_rows", "needs_attention", "post_counts", "overview", "Ratio", "Ratios", "Sources", "definition_changes", "ratios", "review_queue", "sources", "timeseries", "top_posts", "totals"]
+           "meeting_rows", "needs_attention", "post_counts", "overview", "Ratio", "Ratios", "Sources", "definition_changes", "ratios", "review_queue", "meeting_tallies", "sources", "timeseries", "top_posts", "totals"]

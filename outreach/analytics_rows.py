@@ -260,3 +260,65 @@ def sources(db: Database, *, filters: Filters) -> Sources:
                    [EstimateSource(p, m, y, n, datetime.fromtimestamp(a, UTC), datetime.fromtimestamp(b, UTC))
                     for p, m, y, n, a, b in sorted(estimates, key=lambda r: (r[0], r[1]))],
                    {p: n for p, n in sorted(measured)}, order(unrecorded))
+
+
+GENDERS = ("woman", "man", "other", "unknown")
+
+
+@dataclass(slots=True)
+class MeetingTally:
+    """One organisation's meetings in a view: community meetings held (per month) and still ahead, other
+    kinds, and the raw sums of their recorded outcomes (protected by the caller, who knows which rows
+    add up to which totals)."""
+
+    held: int = 0
+    planned: int = 0
+    other: int = 0  # trainings and municipal sessions
+    held_by_month: dict[str, int] = field(default_factory=dict)
+    with_outcome: int = 0
+    attendance: int = 0
+    young: float = 0.0  # attendees in the `[youth]` range, unrounded (harvest.youth's definition)
+    genders: dict[str, int] = field(default_factory=dict)
+    evaluation_sum: float = 0.0
+    evaluations: int = 0
+
+
+def meeting_tallies(db: Database, *, filters: Filters, now: datetime, hs: HarvestSettings) -> dict[str, MeetingTally]:
+    """Meetings per organisation code for the report: held by `now`, ahead, other kinds, outcomes."""
+    from outreach.analytics import _bucket, _meeting_filters, _young_expr
+    from outreach.domain import MeetingKind
+
+    m, o = Meeting, MeetingOutcome
+    tallies: dict[str, MeetingTally] = {}
+
+    def joined(query: Any) -> Any:
+        return _meeting_filters(query.outerjoin(Campaign, Campaign.id == m.campaign_id)
+                                .join(Organisation, Organisation.id == m.organisation_id), filters)
+
+    held = case((m.starts_at <= now, 1), else_=0)
+    month = _bucket(db, m.starts_at, "month")
+    ages = sum((func.coalesce(getattr(o, c), 0) for c in (*OFFLINE_BUCKETS, "age_unknown")), literal(0))
+    genders = [func.sum(func.coalesce(getattr(o, f"gender_{g}"), 0)) for g in GENDERS]
+    with db.session() as s:
+        meetings = s.execute(joined(select(Organisation.code, m.kind == MeetingKind.COMMUNITY.value, held, month,
+                                           func.count(m.id)).select_from(m))
+                             .group_by(Organisation.code, m.kind == MeetingKind.COMMUNITY.value, held, month)).all()
+        outcomes = s.execute(joined(select(Organisation.code, func.count(o.id), func.sum(ages), func.sum(_young_expr(hs)),
+                                           *genders, func.sum(o.evaluation), func.count(o.evaluation))
+                                    .select_from(o).join(m, m.id == o.meeting_id))
+                             .group_by(Organisation.code)).all()
+    for code, community, is_held, bucket, count in meetings:
+        tally = tallies.setdefault(code, MeetingTally())
+        if not community:
+            tally.other += count
+        elif is_held:
+            tally.held += count
+            tally.held_by_month[bucket] = tally.held_by_month.get(bucket, 0) + count
+        else:
+            tally.planned += count
+    for code, with_outcome, attendance, young, *rest in outcomes:
+        tally = tallies.setdefault(code, MeetingTally())
+        tally.with_outcome, tally.attendance, tally.young = with_outcome, int(attendance or 0), float(young or 0)
+        tally.genders = dict(zip(GENDERS, (int(v or 0) for v in rest[:4]), strict=True))
+        tally.evaluation_sum, tally.evaluations = float(rest[4] or 0), int(rest[5] or 0)
+    return tallies
