@@ -185,3 +185,29 @@ def test_eight_platforms_by_nine_languages_fit_a4_with_their_totals(programme: P
     on_that_page = [w for _, _, w in pages[page]]
     assert {"instagram", "bluesky", "ber", shown(fig.posts_published)} <= set(on_that_page)  # rows, column, total
     assert sum(w == shown(1_600) for words in pages for _, _, w in words) == 8  # the youth table's last column
+
+
+def test_report_figures_read_the_same_on_postgresql_and_sqlite(pg_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """meeting_tallies and sources group by expressions whose SQL differs per dialect: same history, same figures."""
+    from outreach.config import parse_settings as settings_of
+    from outreach.db import Database
+    from outreach.db.migrate import upgrade
+    from outreach.harvest.synthetic import START, generate_history
+
+    lite = Database(f"sqlite:///{tmp_path / 'o.db'}")
+    upgrade(lite)
+    settings = settings_of({"state_dir": str(tmp_path / "state")}, environ={})
+    end = START.replace(year=START.year + 1)
+    found = []
+    for db in (pg_db, lite):
+        generate_history(db, years=1, scale=0.01, seed=7, as_of=end)
+        f = gather_figures(db, settings, start=START, end=end, now=end, cards=False)
+        src = analytics.sources(db, filters=Filters(start=START, end=end))
+        found.append((f.meetings_held, f.meetings_planned, f.meetings_other, f.meetings_by_month,
+                      f.meetings_with_outcome, f.attendance.value, f.attendance_youth.value, f.meetings_held_to_date,
+                      [(o.code, o.meetings_held, o.attendance.display) for o in f.organisations],
+                      [(e.platform, e.metric, e.posts) for e in src.estimates], src.measured,
+                      [d.id for d in src.unrecorded]))
+    lite.dispose()
+    assert found[0] == found[1]
+    assert found[0][0] > 0 and found[0][4] > 0 and found[0][9]  # something was counted
