@@ -7,7 +7,9 @@ Every writer of metrics (the harvester, the synthetic history, imports) goes thr
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Table, case, func, insert
@@ -36,9 +38,27 @@ def snapshot_row(post_id: int, captured_at: int, values: dict[str, int | None],
 
 def append_snapshots(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
     """Append snapshot rows (dicts from `snapshot_row`) in one executemany; returns the count."""
-    if rows:
+    if rows and conn.dialect.name == "sqlite":
+        sql, order = _sqlite_sql("snapshots")
+        conn.exec_driver_sql(sql, [tuple(json.dumps(r.get("raw")) if c == "raw" else r.get(c) for c in order)
+                                    for r in rows])
+    elif rows:
         conn.execute(insert(SNAPSHOTS), list(rows))
     return len(rows)
+
+
+@cache
+def _sqlite_sql(kind: str) -> tuple[str, tuple[str, ...]]:
+    """The storage path's statements compiled once for SQLite, with their parameters' order: rows go to
+    the driver's executemany as tuples, without SQLAlchemy's per-row parameter processing (P3)."""
+    from sqlalchemy.dialects import sqlite
+
+    if kind == "snapshots":
+        stmt, columns = insert(SNAPSHOTS), [c.name for c in SNAPSHOTS.c if c.name != "id"]
+    else:
+        stmt, columns = _rollup_statement(sqlite.insert(ROLLUP)), list(ROLLUP_DEFAULTS)
+    compiled = stmt.compile(dialect=sqlite.dialect(), column_keys=columns)
+    return compiled.string, tuple(compiled.positiontup or ())
 
 
 def _insert_for(conn: Connection, table: Table) -> Any:
@@ -50,13 +70,11 @@ def _insert_for(conn: Connection, table: Table) -> Any:
     return dialect_insert(table)
 
 
-def upsert_rollup(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Fold snapshots into the latest-values rollup. Each row: post_id, captured_at, the value
-    columns, next_harvest_at, gone_at and `snapshots` (how many snapshots it stands for, usually 1).
-    A value the platform did not report (None) keeps the last known one."""
-    if not rows:
-        return
-    stmt = _insert_for(conn, ROLLUP)
+ROLLUP_DEFAULTS: dict[str, Any] = {"post_id": None, "captured_at": None, "snapshots": 1, "gone_at": None,
+                                   "next_harvest_at": None, **{name: None for name in VALUE_COLUMNS}}
+
+
+def _rollup_statement(stmt: Any) -> Any:
     new, cur = stmt.excluded, ROLLUP.c
     updates: dict[str, Any] = {
         "captured_at": new.captured_at,
@@ -66,9 +84,21 @@ def upsert_rollup(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     }
     for name in VALUE_COLUMNS:
         updates[name] = func.coalesce(new[name], cur[name])
-    full = [{"snapshots": 1, "gone_at": None, "next_harvest_at": None,
-             **{name: None for name in VALUE_COLUMNS}, **row} for row in rows]
-    conn.execute(stmt.on_conflict_do_update(index_elements=[cur.post_id], set_=updates), full)
+    return stmt.on_conflict_do_update(index_elements=[cur.post_id], set_=updates)
+
+
+def upsert_rollup(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Fold snapshots into the latest-values rollup. Each row: post_id, captured_at, the value
+    columns, next_harvest_at, gone_at and `snapshots` (how many snapshots it stands for, usually 1).
+    A value the platform did not report (None) keeps the last known one."""
+    if not rows:
+        return
+    if conn.dialect.name == "sqlite":
+        sql, order = _sqlite_sql("rollup")
+        conn.exec_driver_sql(sql, [tuple(r.get(c, ROLLUP_DEFAULTS[c]) for c in order) for r in rows])
+        return
+    full = [{**ROLLUP_DEFAULTS, **row} for row in rows]
+    conn.execute(_rollup_statement(_insert_for(conn, ROLLUP)), full)
 
 
 def upsert_youth_estimates(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
