@@ -59,7 +59,7 @@ def line_chart(rows: Sequence[Mapping[str, Any]], *, x: str, series: Mapping[str
     highest = max((p["value"] for p in long), default=0)
     legend = alt.Legend(orient="bottom", direction="vertical") if len(series) > 1 else None
     line = alt.Chart(alt.Data(values=long), title=title).mark_line(point=True, strokeWidth=2.5).encode(
-        x=alt.X("month:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount="month",
+        x=alt.X("month:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount="month", grid=False,
                                                       labelOverlap="greedy", labelSeparation=6)),
         y=alt.Y("value:Q", title=None, axis=alt.Axis(format=",d", tickMinStep=1)),
         color=alt.Color("series:N", title=None, legend=legend),

@@ -80,6 +80,8 @@ class OrgRow:
     youth_offline: int | Count = 0
     posts: int = 0
     reach: Count = field(default_factory=lambda: Count(None))
+    held_by_month: dict[str, int] = field(default_factory=dict)  # its page's chart
+    with_outcome: int = 0
 
 
 @dataclass(slots=True)
@@ -217,6 +219,7 @@ def _meetings(db: Database, fig: ReportFigures, orgs: dict[int, OrgRow], org: Or
             row = by_code[code]
             row.meetings_held, row.meetings_planned = tally.held, tally.planned
             row.attendance, row.youth_offline = tally.attendance, round(tally.young)
+            row.held_by_month, row.with_outcome = tally.held_by_month, tally.with_outcome
     fig.meetings_by_month = dict(sorted(months.items()))
     fig.attendance_by_gender = {g: by_gender.get(g, 0) for g in GENDERS} if fig.meetings_with_outcome else {}
     fig.attendance_youth = round(young)  # summed unrounded, as analytics does

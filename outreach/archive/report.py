@@ -132,6 +132,8 @@ def render_html(fig: ReportFigures, *, settings: Any, language: str = "nl") -> s
         evaluation=format_decimal(round(fig.evaluation_mean, 1), locale=locale)
         if fig.evaluation_mean is not None else "—",
         languages=list(fig.posts_by_language), charts=_charts(fig, t, language),
+        org_share=lambda o: format_percent(o.meetings_held / fig.meetings_held, locale=locale)
+        if fig.meetings_held else "—",
         src=fig.sources or analytics.Sources([], [], {}), host=lambda url: urlsplit(url).netloc or url,
         method=t["method_text"].format(threshold=threshold, young=fig.programme.young,
                                        tz=tz.key, version=__version__))
@@ -163,6 +165,14 @@ def _charts(fig: ReportFigures, t: dict[str, str], language: str) -> dict[str, s
     if len(by_org) > 1:
         result["meetings_by_org"] = draw(charts.bar_chart(by_org, category="label", value="value",
                                                           width=charts.WIDTH - 120))
+    if fig.organisation is None and len(fig.organisations) > 1:  # a page per organisation, its own months
+        for o in fig.organisations:
+            total, rows = 0, []
+            for month in months:
+                total += o.held_by_month.get(month, 0)
+                rows.append({"month": month, "held": total})
+            result[f"org_{o.code}"] = draw(charts.line_chart(rows, x="month", series={"held": t["meetings_held"]},
+                                                             width=charts.WIDTH))
     posts = [{"label": platform, "value": count} for platform, count in fig.posts_by_platform.items()]
     result["posts"] = draw(charts.bar_chart(posts, category="label", value="value", width=charts.WIDTH - 120))
     return result

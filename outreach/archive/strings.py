@@ -59,6 +59,8 @@ NL = {
     "planned": "Gepland",
     "none": "Geen gegevens in deze periode.",
     "methods": "Verantwoording",
+    "share_of_alliance": "van alle gehouden bijeenkomsten van de alliantie (periode)",
+    "org_chart": "Gehouden bijeenkomsten van {org} in deze periode, cumulatief",
     "m_intro": "Deze pagina is gemaakt uit de instellingen en de gegevens van dit rapport.",
     "m_youth": ("<b>Jong</b> betekent {young} jaar (instelling <i>[youth] young</i>); gemeten, geschat en offline "
                 "jongerenbereik tellen allemaal dit bereik en worden nooit bij elkaar opgeteld."),
@@ -154,6 +156,8 @@ EN = {
     "planned": "Planned",
     "none": "No data in this period.",
     "methods": "Method",
+    "share_of_alliance": "of all meetings the alliance held (period)",
+    "org_chart": "Meetings {org} held in this period, cumulative",
     "m_intro": "This page is generated from the settings and the data of this report.",
     "m_youth": ("<b>Young</b> means {young} years (setting <i>[youth] young</i>); measured, estimated and offline "
                 "youth reach all count this range and are never added together."),

@@ -211,3 +211,20 @@ def test_report_figures_read_the_same_on_postgresql_and_sqlite(pg_db, tmp_path: 
     lite.dispose()
     assert found[0] == found[1]
     assert found[0][0] > 0 and found[0][4] > 0 and found[0][9]  # something was counted
+
+
+def test_a_page_per_organisation_in_the_alliance_report_only(programme: Programme, tmp_path: Path) -> None:
+    if find_chromium() is None:
+        unavailable("Chromium (apt-get install chromium)")
+    alliance = write_report(programme.db, programme.settings, tmp_path / "all", start=START, end=END, now=NOW).pdf
+    pages = subprocess.run(["pdftotext", str(alliance), "-"], capture_output=True, text=True,
+                           check=True).stdout.split("\f")
+    pages = [" ".join(p.split()) for p in pages]
+    for code in ("IOT", "SMN"):
+        own = [p for p in pages if p.lstrip().startswith(f"{code} · ")]
+        assert len(own) == 1, code  # its page starts with its name
+        assert "van alle gehouden bijeenkomsten van de alliantie" in own[0] and f"van {code}" in own[0]
+    iot = write_report(programme.db, programme.settings, tmp_path / "iot", start=START, end=END, now=NOW,
+                       organisation="IOT").pdf
+    text = subprocess.run(["pdftotext", str(iot), "-"], capture_output=True, text=True, check=True).stdout
+    assert not [p for p in text.split("\f") if p.lstrip().startswith("IOT · ")]  # the report is already its own
