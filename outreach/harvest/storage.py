@@ -7,14 +7,13 @@ Every writer of metrics (the harvester, the synthetic history, imports) goes thr
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
-from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, case, func, insert
+from sqlalchemy import Connection, Table, bindparam, case, func, insert
 
 from outreach.db.models import AudienceSnapshot, EngagementSnapshot, PostMetricsLatest, PostYouthEstimate
+from outreach.db.prepared import Prepared
 from outreach.domain import METRIC_NAMES, AudienceRow
 
 VALUE_COLUMNS = (*METRIC_NAMES, "youth_reach")
@@ -38,27 +37,29 @@ def snapshot_row(post_id: int, captured_at: int, values: dict[str, int | None],
 
 def append_snapshots(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
     """Append snapshot rows (dicts from `snapshot_row`) in one executemany; returns the count."""
-    if rows and conn.dialect.name == "sqlite":
-        sql, order = _sqlite_sql("snapshots")
-        conn.exec_driver_sql(sql, [tuple(json.dumps(r.get("raw")) if c == "raw" else r.get(c) for c in order)
-                                    for r in rows])
-    elif rows:
-        conn.execute(insert(SNAPSHOTS), list(rows))
+    if rows:
+        _prepared(conn, "snapshots").run_many(conn, rows)
     return len(rows)
 
 
-@cache
-def _sqlite_sql(kind: str) -> tuple[str, tuple[str, ...]]:
-    """The storage path's statements compiled once for SQLite, with their parameters' order: rows go to
-    the driver's executemany as tuples, without SQLAlchemy's per-row parameter processing (P3)."""
-    from sqlalchemy.dialects import sqlite
+SNAPSHOT_COLUMNS = ("post_id", "captured_at", "raw", "api_version", "definition", *VALUE_COLUMNS)
 
-    if kind == "snapshots":
-        stmt, columns = insert(SNAPSHOTS), [c.name for c in SNAPSHOTS.c if c.name != "id"]
-    else:
-        stmt, columns = _rollup_statement(sqlite.insert(ROLLUP)), list(ROLLUP_DEFAULTS)
-    compiled = stmt.compile(dialect=sqlite.dialect(), column_keys=columns)
-    return compiled.string, tuple(compiled.positiontup or ())
+
+def _prepared(conn: Connection, kind: str) -> Prepared:
+    """The storage path's two statements compiled once per dialect (`outreach.db.prepared`): rows go to the
+    driver's executemany without SQLAlchemy's per-statement execution machinery (P3)."""
+    key = (kind, conn.dialect.name)
+    if key not in _PREPARED:
+        if kind == "snapshots":
+            stmt = insert(SNAPSHOTS).values({c: bindparam(c, type_=SNAPSHOTS.c[c].type) for c in SNAPSHOT_COLUMNS})
+        else:
+            stmt = _rollup_statement(_insert_for(conn, ROLLUP).values(
+                {c: bindparam(c, type_=ROLLUP.c[c].type) for c in ROLLUP_DEFAULTS}))
+        _PREPARED[key] = Prepared(stmt, conn.dialect)
+    return _PREPARED[key]
+
+
+_PREPARED: dict[tuple[str, str], Prepared] = {}
 
 
 def _insert_for(conn: Connection, table: Table) -> Any:
@@ -93,12 +94,7 @@ def upsert_rollup(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     A value the platform did not report (None) keeps the last known one."""
     if not rows:
         return
-    if conn.dialect.name == "sqlite":
-        sql, order = _sqlite_sql("rollup")
-        conn.exec_driver_sql(sql, [tuple(r.get(c, ROLLUP_DEFAULTS[c]) for c in order) for r in rows])
-        return
-    full = [{**ROLLUP_DEFAULTS, **row} for row in rows]
-    conn.execute(_rollup_statement(_insert_for(conn, ROLLUP)), full)
+    _prepared(conn, "rollup").run_many(conn, ({**ROLLUP_DEFAULTS, **row} for row in rows))
 
 
 def upsert_youth_estimates(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:

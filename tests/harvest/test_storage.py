@@ -1,5 +1,5 @@
-"""The storage path's SQLite fast lane (statements compiled once, tuples to the driver) writes exactly
-what SQLAlchemy's generic statements write, including the rollup's keep-the-last-known-value rule."""
+"""The storage path's prepared statements (compiled once, `outreach.db.prepared`) write exactly what
+SQLAlchemy's generic statements write, including the rollup's keep-the-last-known-value rule."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def passes() -> list[tuple[list[dict], list[dict]]]:
             (second, [{"post_id": 1, "captured_at": 200, "views": 12, "gone_at": 200}])]
 
 
-def test_sqlite_fast_lane_writes_what_the_generic_statements_write(tmp_path: Path) -> None:
+def test_prepared_storage_writes_what_the_generic_statements_write(tmp_path: Path) -> None:
     fast, generic = database(tmp_path / "fast.db"), database(tmp_path / "generic.db")
     for snapshots, rollups in passes():
         with fast.engine.begin() as conn:
