@@ -180,14 +180,16 @@ def line_chart(frame: pd.DataFrame, *, x: str, series: Mapping[str, str], title:
     if frame.empty:
         return
     rows = frame.assign(**{x: pd.to_datetime(frame[x]).dt.strftime("%Y-%m-%d")}).to_dict("records")
-    st.altair_chart(charts.line_chart(rows, x=x, series=series, title=title), key=f"chart_{key}", width="stretch")
+    chart = charts.line_chart(rows, x=x, series=series, title=title, language=current().value)
+    st.altair_chart(chart, key=f"chart_{key}", width="stretch")
 
 
 def bar_chart(frame: pd.DataFrame, *, category: str, value: str, title: str, key: str,
               colour: str | None = None) -> None:
     if frame.empty:
         return
-    chart = charts.bar_chart(frame.to_dict("records"), category=category, value=value, title=title, colour=colour)
+    chart = charts.bar_chart(frame.to_dict("records"), category=category, value=value, title=title, colour=colour,
+                             language=current().value)
     st.altair_chart(chart, key=f"chart_{key}", width="stretch")
 
 

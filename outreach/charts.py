@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
 import altair as alt
@@ -14,13 +15,37 @@ import altair as alt
 PALETTE = ("#6c3483", "#d35400", "#1f7a8c", "#b7950b", "#2e86c1", "#a93226", "#229954", "#7f8c8d")
 FONT = "Noto Sans, DejaVu Sans, Arial, sans-serif"
 TARGET_COLOUR = "#a93226"
-# d3 locales for numbers and month names in the SVG (Babel's job elsewhere; Vega formats inside the chart)
-D3_LOCALES = {"nl": "nl-NL", "en": "en-GB"}
+BABEL_LOCALES = {"nl": "nl_NL", "en": "en_GB"}
 WIDTH = 560  # report width in px at 96 dpi fits 180 mm with the labels; the dashboard stretches
 
 
-def _config(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    return (chart.configure(font=FONT)
+@cache
+def vega_locale(language: str) -> dict[str, Any]:
+    """Vega's number and time locale from Babel (the project's one source of locale data), inside the spec:
+    the dashboard and the report both write 1.234 and 'mrt 2026' on a Dutch page, 1,234 and 'Mar 2026' on
+    an English one."""
+    from babel.dates import get_day_names, get_month_names
+    from babel.numbers import get_decimal_symbol, get_group_symbol
+
+    locale = BABEL_LOCALES.get(language, "en_GB")
+
+    def days(width: str) -> list[str]:
+        names = get_day_names(width, locale=locale)  # Monday = 0; Vega starts on Sunday
+        return [names[6], *(names[i] for i in range(6))]
+
+    def months(width: str) -> list[str]:
+        names = get_month_names(width, context="stand-alone", locale=locale)
+        return [names[i] for i in range(1, 13)]
+
+    return {"number": {"decimal": get_decimal_symbol(locale), "thousands": get_group_symbol(locale),
+                       "grouping": [3], "currency": ["€ ", ""]},
+            "time": {"dateTime": "%a %e %B %Y %X", "date": "%d-%m-%Y", "time": "%H:%M:%S", "periods": ["AM", "PM"],
+                     "days": days("wide"), "shortDays": days("abbreviated"), "months": months("wide"),
+                     "shortMonths": months("abbreviated")}}
+
+
+def _config(chart: alt.TopLevelMixin, language: str) -> alt.TopLevelMixin:
+    return (chart.configure(font=FONT, locale=vega_locale(language))
             .configure_range(category=list(PALETTE))
             .configure_axis(labelFontSize=11, titleFontSize=11, labelColor="#444", gridColor="#e8e8e8",
                             labelOverlap=True, labelLimit=180)
@@ -30,7 +55,7 @@ def _config(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
 
 
 def bar_chart(rows: Sequence[Mapping[str, Any]], *, category: str, value: str, title: str = "",
-              colour: str | None = None, width: int | None = None) -> alt.TopLevelMixin:
+              colour: str | None = None, width: int | None = None, language: str = "nl") -> alt.TopLevelMixin:
     """Horizontal bars, largest on top, the value printed at each bar's end."""
     data = alt.Data(values=[dict(r) for r in rows])
     base = alt.Chart(data, title=title)
@@ -44,12 +69,12 @@ def bar_chart(rows: Sequence[Mapping[str, Any]], *, category: str, value: str, t
         y=y, x=alt.X(f"{value}:Q"), text=alt.Text(f"{value}:Q", format=",d"))
     step = 24
     chart = alt.layer(bars, labels).properties(height=alt.Step(step))
-    return _config(chart.properties(width=width) if width else chart)
+    return _config(chart.properties(width=width) if width else chart, language)
 
 
 def line_chart(rows: Sequence[Mapping[str, Any]], *, x: str, series: Mapping[str, str], title: str = "",
                target: float | None = None, target_label: str = "",
-               width: int | None = None, height: int = 220) -> alt.TopLevelMixin:
+               width: int | None = None, height: int = 220, language: str = "nl") -> alt.TopLevelMixin:
     """Monthly lines, one per series (column -> legend label); an optional dashed target line.
 
     A target far above the data (more than 2.5× its highest point) would flatten the line: it is then
@@ -74,7 +99,7 @@ def line_chart(rows: Sequence[Mapping[str, Any]], *, x: str, series: Mapping[str
         title = f"{title} · {target_label} ↑" if title else f"{target_label} ↑"
         layers[0] = line.properties(title=title)
     chart = alt.layer(*layers).properties(height=height)
-    return _config(chart.properties(width=width) if width else chart)
+    return _config(chart.properties(width=width) if width else chart, language)
 
 
 def _number(value: Any) -> bool:
@@ -82,13 +107,11 @@ def _number(value: Any) -> bool:
     return value is not None and value == value
 
 
-def svg(chart: alt.TopLevelMixin, *, language: str = "nl") -> str:
-    """The chart as an SVG document, rendered offline (no URL may be fetched)."""
+def svg(chart: alt.TopLevelMixin) -> str:
+    """The chart as an SVG document, rendered offline (no URL may be fetched); its locale is in the spec."""
     import vl_convert
 
-    locale = D3_LOCALES.get(language, "en-GB")
-    return vl_convert.vegalite_to_svg(chart.to_dict(), allowed_base_urls=[], format_locale=locale,
-                                      time_format_locale=locale)
+    return vl_convert.vegalite_to_svg(chart.to_dict(), allowed_base_urls=[])
 
 
 def data_uri(document: str) -> str:

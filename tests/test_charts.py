@@ -27,13 +27,13 @@ def five_years() -> list[dict[str, object]]:
 @pytest.mark.parametrize("language", ["nl", "en"])
 def test_month_labels_of_five_years_do_not_overlap(language: str) -> None:
     svg = charts.svg(charts.line_chart(five_years(), x="month", series={"held": "held"}, width=charts.WIDTH,
-                                       target=700, target_label="700"), language=language)
+                                       target=700, target_label="700", language=language))
     x_axis = next(labels for labels in visible_labels(svg) if len({y for _, y, _ in labels}) == 1 and len(labels) > 2)
     assert len(x_axis) >= 4
     char_px = 11 * 0.62  # a generous average glyph width at 11 px
     for (x1, _, a), (x2, _, b) in zip(x_axis, x_axis[1:], strict=False):
         assert x2 - x1 >= (len(a) + len(b)) / 2 * char_px, (a, b, x2 - x1)
-    months = {"nl": "jan", "en": "Jan"}[language]
+    months = {"nl": ("jan", "mrt"), "en": ("Jan", "Mar")}[language]
     assert any(text.startswith(months) for _, _, text in x_axis)
 
 
@@ -41,7 +41,9 @@ def test_month_labels_of_five_years_do_not_overlap(language: str) -> None:
 def test_bar_values_in_the_readers_language_and_every_platform_named(language: str, shown: str) -> None:
     rows = [{"label": p, "value": v} for p, v in [("instagram", 1234), ("facebook", 5678), ("mastodon", 12),
             ("bluesky", 300), ("threads", 44), ("linkedin", 5), ("tiktok", 66), ("youtube", 7)]]
-    svg = charts.svg(charts.bar_chart(rows, category="label", value="value", width=440), language=language)
+    chart = charts.bar_chart(rows, category="label", value="value", width=440, language=language)
+    assert chart.to_dict()["config"]["locale"]["number"]["thousands"] == shown[1]  # in the spec the dashboard shows
+    svg = charts.svg(chart)
     drawn = {text for labels in visible_labels(svg) for _, _, text in labels}
     assert {r["label"] for r in rows} <= drawn
     assert f">{shown}</text>" in svg  # the value printed at the bar's end

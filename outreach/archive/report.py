@@ -156,15 +156,15 @@ def _charts(fig: ReportFigures, t: dict[str, str], language: str) -> dict[str, s
     target = plan_of(fig)  # no plan for this organisation: no target line (a zero target stays out of view)
 
     def draw(chart: Any) -> str:
-        return charts.data_uri(charts.svg(chart, language=language))
+        return charts.data_uri(charts.svg(chart))
 
     result = {"meetings": draw(charts.line_chart(
-        cumulative, x="month", series={"held": t["meetings_to_date"]}, width=charts.WIDTH,
+        cumulative, x="month", series={"held": t["meetings_to_date"]}, width=charts.WIDTH, language=language,
         target=target or None, target_label=t["target_line"].format(target=target) if target else ""))}
     by_org = [{"label": o.code, "value": o.meetings_held} for o in fig.organisations if o.meetings_held]
     if len(by_org) > 1:
         result["meetings_by_org"] = draw(charts.bar_chart(by_org, category="label", value="value",
-                                                          width=charts.WIDTH - 120))
+                                                          width=charts.WIDTH - 120, language=language))
     if fig.organisation is None and len(fig.organisations) > 1:  # a page per organisation, its own months
         for o in fig.organisations:
             total, rows = 0, []
@@ -172,9 +172,10 @@ def _charts(fig: ReportFigures, t: dict[str, str], language: str) -> dict[str, s
                 total += o.held_by_month.get(month, 0)
                 rows.append({"month": month, "held": total})
             result[f"org_{o.code}"] = draw(charts.line_chart(rows, x="month", series={"held": t["meetings_held"]},
-                                                             width=charts.WIDTH))
+                                                             width=charts.WIDTH, language=language))
     posts = [{"label": platform, "value": count} for platform, count in fig.posts_by_platform.items()]
-    result["posts"] = draw(charts.bar_chart(posts, category="label", value="value", width=charts.WIDTH - 120))
+    result["posts"] = draw(charts.bar_chart(posts, category="label", value="value", width=charts.WIDTH - 120,
+                                            language=language))
     return result
 
 

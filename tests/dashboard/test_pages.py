@@ -274,3 +274,14 @@ def test_measured_youth_reach_is_shown_with_its_basis_apart_from_estimates(seede
     basis = {"nl": "1 posts · door het platform gemeten bij ingelogde kijkers, ongeveer twee dagen vertraagd",
              "en": "1 posts · measured by the platform among logged-in viewers, about two days behind"}[lang]
     assert basis in texts(at)  # the measured tile says what it stands on
+
+
+@pytest.mark.parametrize(("lang", "thousands", "march"), [("nl", ".", "mrt"), ("en", ",", "Mar")])
+def test_dashboard_charts_carry_the_reports_locale(seeded: Seeded, lang: str, thousands: str, march: str) -> None:
+    import json
+
+    at = visit(app(lang=lang), "overview")
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    assert specs, "the overview draws its trend"
+    locale = specs[0]["config"]["locale"]
+    assert locale["number"]["thousands"] == thousands and locale["time"]["shortMonths"][2] == march
