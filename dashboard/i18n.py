@@ -43,7 +43,14 @@ NL: dict[str, str] = {
     "ov.youth_note": "Soorten worden nooit opgeteld: gemeten (platform telt leeftijd), geschat (bereik × "
                      "jongerenaandeel van het account), offline (aanwezigen bij bijeenkomsten).",
     "ov.sources": "Best bereikte posts en de bron van hun jongerencijfer",
-    "ov.src_measured": "{n} posts · leeftijd geteld door het platform",
+    "ov.src_measured": "{n} posts · door het platform gemeten bij ingelogde kijkers, ongeveer twee dagen "
+                       "vertraagd, niets onder de privacydrempel van het platform",
+    "src.measured": "gemeten door {platform}",
+    "src.measured.youtube": "gemeten door YouTube Analytics: ingelogde kijkers (13+), ongeveer twee dagen "
+                            "vertraagd, geen cijfer onder de drempel van YouTube",
+    "src.estimated": "geschat: bereik × {share} jongeren onder de {metric} ({day})",
+    "src.unknown": "–",
+    "audience.follower_demographics": "volgers", "audience.engaged_audience_demographics": "reageerders",
     "ov.src_estimated": "{n} posts · bereik × jongerenaandeel van het account",
     "ov.src_offline": "{n} bijeenkomsten · aanwezigheidslijsten",
     "ov.share_note": "jongerenbereik (gemeten + geschat) / bereik, over {n} posts met leeftijdsgegevens ({platforms})",
@@ -160,7 +167,14 @@ EN: dict[str, str] = {
     "ov.youth_note": "Kinds are never added up: measured (the platform counts age), estimated (reach × "
                      "the account's youth share), offline (meeting attendance).",
     "ov.sources": "Best-reaching posts and the source of their youth figure",
-    "ov.src_measured": "{n} posts · age counted by the platform",
+    "ov.src_measured": "{n} posts · measured by the platform among logged-in viewers, about two days behind, "
+                       "nothing below the platform's privacy threshold",
+    "src.measured": "measured by {platform}",
+    "src.measured.youtube": "measured by YouTube Analytics: logged-in viewers (13+), about two days behind, "
+                            "no figure below YouTube's threshold",
+    "src.estimated": "estimated: reach × {share} young among the {metric} ({day})",
+    "src.unknown": "–",
+    "audience.follower_demographics": "followers", "audience.engaged_audience_demographics": "engaged audience",
     "ov.src_estimated": "{n} posts · reach × the account's youth share",
     "ov.src_offline": "{n} meetings · attendance lists",
     "ov.share_note": "youth reach (measured + estimated) / reach, over {n} posts with age data ({platforms})",

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 from babel.dates import format_date
@@ -17,6 +15,7 @@ from babel.dates import format_date
 from dashboard import i18n
 from dashboard.i18n import t
 from dashboard.loaders import FilterOptions, Filters
+from outreach import charts
 from outreach.privacy import HIDDEN
 from outreach.safecsv import frame_csv_bytes
 
@@ -145,19 +144,20 @@ def basis(ratio: Any, *, note: str = "ov.basis") -> str:
     return t(note, n=number(ratio.basis_posts), platforms=platforms or "–")
 
 
-SOURCE_SHARE = re.compile(r"^(?P<metric>\w+) youth share (?P<share>[\d.]+)%$")
-
-
-def source_text(source: str | None, at: datetime | None = None) -> str:
-    """Where a youth figure comes from, in words: "leeftijd van de volgers: 32,6% jongeren (2027-03-01)"."""
-    if not source:
-        return ""
-    found = SOURCE_SHARE.match(source)
-    if found:
-        words = t("source.share", source=t(f"source.{found['metric']}"), share=percent(float(found["share"]) / 100))
-    else:
-        words = t("source.platform") if source == "platform" else source
-    return words + (f" ({at:%Y-%m-%d})" if at else "")
+def youth_source(platform: str, youth: Any) -> str:
+    """Where a post's youth figure comes from, in the reader's language: a measured figure with the
+    platform's basis (YouTube: logged-in viewers, two days behind, its thresholds), an estimate with
+    its audience breakdown, share and date. Never mixed: one post has one kind."""
+    kind = youth.kind.value
+    if kind == "measured":
+        key = f"src.measured.{platform}"
+        text = t(key)
+        return text if text != key else t("src.measured", platform=i18n.platform_name(platform))
+    if kind == "estimated" and youth.share is not None:
+        metric = t(f"audience.{youth.metric}")
+        return t("src.estimated", share=percent(youth.share), day=day(youth.source_at) if youth.source_at else "–",
+                 metric=metric if not metric.startswith("audience.") else youth.metric)
+    return t("src.unknown")
 
 
 def to_utc(day: date, at: time, timezone: str) -> datetime:
@@ -204,33 +204,12 @@ def cells_in_words(frame: pd.DataFrame, *, links: Sequence[str] = ()) -> pd.Data
 
 
 def line_chart(frame: pd.DataFrame, *, x: str, series: Mapping[str, str], title: str, key: str) -> None:
-    """Monthly lines, one per series (column -> legend label); months named in the reader's language."""
+    """Monthly lines, one per series (column -> legend label): the report's definition (`outreach.charts`)."""
     if frame.empty:
         return
-    long = frame.melt(id_vars=[x], value_vars=list(series), var_name="series", value_name="value")
-    long["series"] = long["series"].map(dict(series))
-    months = sorted(long[x].unique())
-    names = {m: i18n.month(date.fromisoformat(m)) for m in months}
-    long["month"] = long[x].map(names)
-    long["shown"] = long["value"].map(lambda v: "–" if pd.isna(v) else i18n.number(v))
-    axis = alt.Axis(labelAngle=-45, labelOverlap=True)
-    chart = (alt.Chart(long, title=title).mark_line(point=True)
-             .encode(x=alt.X("month:O", sort=[names[m] for m in months], title=None, axis=axis),
-                     y=alt.Y("value:Q", title=None, axis=number_axis()),
-                     color=alt.Color("series:N", title=None,
-                                     legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=320)),
-                     tooltip=[alt.Tooltip("month:O", title=" "), alt.Tooltip("series:N", title=" "),
-                              alt.Tooltip("shown:N", title=" ")]))
+    rows = frame.assign(**{x: pd.to_datetime(frame[x]).dt.strftime("%Y-%m-%d")}).to_dict("records")
+    chart = charts.line_chart(rows, x=x, series=series, title=title, language=i18n.current().value)
     st.altair_chart(chart, key=f"chart_{key}", width="stretch")
-
-
-def number_axis() -> alt.Axis:
-    """A value axis whose labels use the reader's separators (Vega formats the English way)."""
-    english = "format(datum.value, ',~f')"
-    if i18n.current() is i18n.Lang.EN:
-        return alt.Axis(labelExpr=english)
-    swap = f"replace(replace(replace({english}, regexp(',', 'g'), '_'), regexp('\\\\.', 'g'), ','), regexp('_', 'g'), '.')"
-    return alt.Axis(labelExpr=swap)
 
 
 def bar_chart(frame: pd.DataFrame, *, category: str, value: str, title: str, key: str,
@@ -239,17 +218,9 @@ def bar_chart(frame: pd.DataFrame, *, category: str, value: str, title: str, key
     no figure (a platform that reports no reach), so an empty bar is not read as zero."""
     if frame.empty:
         return
-    data = frame.assign(shown=frame[value].map(i18n.number),
-                        note=frame[value].map(lambda v: "" if v else t("chart.no_data")))
-    order = list(data.sort_values(value, ascending=False, kind="stable")[category])
-    y = alt.Y(f"{category}:N", sort=order, title=None, axis=alt.Axis(labelLimit=0))
-    enc: dict[str, Any] = {"y": y, "x": alt.X(f"{value}:Q", title=None, axis=number_axis()),
-                           "tooltip": [alt.Tooltip(f"{category}:N", title=" "), alt.Tooltip("shown:N", title=" ")]}
-    if colour:
-        enc["color"] = alt.Color(f"{colour}:N", title=None, legend=alt.Legend(orient="bottom"))
-    base = alt.Chart(data, title=title)
-    notes = base.mark_text(align="left", dx=4, color="gray").encode(y=y, x=alt.datum(0), text="note:N")
-    st.altair_chart(base.mark_bar().encode(**enc) + notes, key=f"chart_{key}", width="stretch")
+    chart = charts.bar_chart(frame.to_dict("records"), category=category, value=value, title=title, colour=colour,
+                             language=i18n.current().value, no_data=t("chart.no_data"))
+    st.altair_chart(chart, key=f"chart_{key}", width="stretch")
 
 
 TOTALS_COLUMNS = ("label", "posts", "reach", "engagement", "youth_measured", "youth_estimated", "youth_offline")

@@ -546,15 +546,18 @@ from outreach.analytics_rows import (  # noqa: E402
     FilterOptions,
     Ratio,
     Ratios,
+    Sources,
     audit_trail,
     definition_changes,
     filter_options,
     meeting_posts,
     meeting_rows,
+    meeting_tallies,
     post_counts,
     ratios,
     review_queue,
+    sources,
 )
 
 __all__ = ["Dimension", "FilterOptions", "Filters", "audit_trail", "filter_options", "meeting_posts",
-           "meeting_rows", "needs_attention", "post_counts", "overview", "Ratio", "Ratios", "definition_changes", "ratios", "review_queue", "timeseries", "top_posts", "totals"]
+           "meeting_rows", "needs_attention", "post_counts", "overview", "Ratio", "Ratios", "Sources", "definition_changes", "ratios", "review_queue", "meeting_tallies", "sources", "timeseries", "top_posts", "totals"]

@@ -4,11 +4,11 @@ review queue, the audit trail, filter choices); part of `outreach.analytics`, wh
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, func, literal, select, text
 
 from outreach.db import Database
 from outreach.db.models import (
@@ -21,7 +21,7 @@ from outreach.db.models import (
     PostMetricsLatest,
 )
 from outreach.domain import PostStatus
-from outreach.harvest.definitions import Definition, changes_within
+from outreach.harvest.definitions import Definition, changes_within, definitions, definitions_in
 from outreach.harvest.settings import HarvestSettings
 from outreach.harvest.youth import OFFLINE_BUCKETS, offline_young
 from outreach.privacy import Count
@@ -201,3 +201,123 @@ def post_counts(db: Database, *, filters: Filters, rows: Dimension, columns: Dim
     query = _post_filters(_joined_posts(first, second, func.count(Post.id)).group_by(first, second), filters)
     with db.session() as s:
         return {(None if a is None else str(a), None if b is None else str(b)): int(n) for a, b, n in s.execute(query)}
+
+
+@dataclass(frozen=True, slots=True)
+class EstimateSource:
+    """Where the estimated youth reach of some posts came from: one audience breakdown of one platform."""
+
+    platform: str
+    metric: str  # the platform's audience metric (follower_demographics, ...)
+    young: str  # the age range the share was taken over ("13-24")
+    posts: int
+    first: datetime  # the earliest and latest audience snapshots used
+    last: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """What the figures of a view stand on, for the report's methods page: the metric definitions its
+    snapshots were taken under, the audience breakdowns behind each estimate, the platforms that measured
+    youth reach themselves (posts per platform). Snapshots taken before definitions were recorded (or
+    generated) name none: for them `unrecorded` holds the definitions valid while they were taken."""
+
+    definitions: list[Definition]
+    estimates: list[EstimateSource]
+    measured: dict[str, int]
+    unrecorded: list[Definition] = field(default_factory=list)
+
+
+def sources(db: Database, *, filters: Filters) -> Sources:
+    from outreach.analytics import _joined_posts, _post_filters
+    from outreach.db.models import EngagementSnapshot as S
+    from outreach.db.models import PostYouthEstimate as Y
+
+    with db.session() as s:
+        sets = s.execute(_post_filters(select(Post.platform, S.definition, func.min(S.captured_at),
+                                              func.max(S.captured_at)).select_from(S).join(Post, Post.id == S.post_id)
+                                       .outerjoin(Meeting, Meeting.id == Post.meeting_id)
+                                       .outerjoin(Campaign, Campaign.id == Post.campaign_id)
+                                       .outerjoin(Organisation, Organisation.id == Meeting.organisation_id)
+                                       .group_by(Post.platform, S.definition), filters)).all()
+        estimates = s.execute(_post_filters(_joined_posts(
+            Post.platform, Y.source_metric, Y.young, func.count(Post.id), func.min(Y.source_captured_at),
+            func.max(Y.source_captured_at)).where(Y.post_id.is_not(None), PostMetricsLatest.youth_reach.is_(None))
+            .group_by(Post.platform, Y.source_metric, Y.young), filters)).all()
+        measured = s.execute(_post_filters(_joined_posts(Post.platform, func.count(Post.id))
+                                           .where(PostMetricsLatest.youth_reach.is_not(None))
+                                           .group_by(Post.platform), filters)).all()
+    used = {d.id: d for _, set_id, _, _ in sets if set_id for d in definitions_in(set_id)}
+    unrecorded = {d.id: d for platform, set_id, first, last in sets if not set_id for d in definitions()
+                  if d.platform == platform and d.valid_from <= datetime.fromtimestamp(last, UTC).date()
+                  and (d.valid_to is None or d.valid_to > datetime.fromtimestamp(first, UTC).date())
+                  and d.id not in used}
+
+    def order(found: dict[str, Definition]) -> list[Definition]:
+        return sorted(found.values(), key=lambda d: (d.platform, d.measure, d.valid_from))
+
+    return Sources(order(used),
+                   [EstimateSource(p, m, y, n, datetime.fromtimestamp(a, UTC), datetime.fromtimestamp(b, UTC))
+                    for p, m, y, n, a, b in sorted(estimates, key=lambda r: (r[0], r[1]))],
+                   {p: n for p, n in sorted(measured)}, order(unrecorded))
+
+
+GENDERS = ("woman", "man", "other", "unknown")
+
+
+@dataclass(slots=True)
+class MeetingTally:
+    """One organisation's meetings in a view: community meetings held (per month) and still ahead, other
+    kinds, and the raw sums of their recorded outcomes (protected by the caller, who knows which rows
+    add up to which totals)."""
+
+    held: int = 0
+    planned: int = 0
+    other: int = 0  # trainings and municipal sessions
+    held_by_month: dict[str, int] = field(default_factory=dict)
+    with_outcome: int = 0
+    attendance: int = 0
+    young: float = 0.0  # attendees in the `[youth]` range, unrounded (harvest.youth's definition)
+    genders: dict[str, int] = field(default_factory=dict)
+    evaluation_sum: float = 0.0
+    evaluations: int = 0
+
+
+def meeting_tallies(db: Database, *, filters: Filters, now: datetime, hs: HarvestSettings) -> dict[str, MeetingTally]:
+    """Meetings per organisation code for the report: held by `now`, ahead, other kinds, outcomes."""
+    from outreach.analytics import _bucket, _meeting_filters, _young_expr
+    from outreach.domain import MeetingKind
+
+    m, o = Meeting, MeetingOutcome
+    tallies: dict[str, MeetingTally] = {}
+
+    def joined(query: Any) -> Any:
+        return _meeting_filters(query.outerjoin(Campaign, Campaign.id == m.campaign_id)
+                                .join(Organisation, Organisation.id == m.organisation_id), filters)
+
+    held = case((m.starts_at <= now, 1), else_=0)
+    month = _bucket(db, m.starts_at, "month")
+    ages = sum((func.coalesce(getattr(o, c), 0) for c in (*OFFLINE_BUCKETS, "age_unknown")), literal(0))
+    genders = [func.sum(func.coalesce(getattr(o, f"gender_{g}"), 0)) for g in GENDERS]
+    with db.session() as s:
+        meetings = s.execute(joined(select(Organisation.code, m.kind, held, month, func.count(m.id)).select_from(m))
+                             .group_by(text("1, 2, 3, 4"))).all()  # by position: the same SQL on both dialects
+        outcomes = s.execute(joined(select(Organisation.code, func.count(o.id), func.sum(ages), func.sum(_young_expr(hs)),
+                                           *genders, func.sum(o.evaluation), func.count(o.evaluation))
+                                    .select_from(o).join(m, m.id == o.meeting_id))
+                             .group_by(Organisation.code)).all()
+    for code, kind, is_held, bucket, count in meetings:
+        tally = tallies.setdefault(code, MeetingTally())
+        if kind != MeetingKind.COMMUNITY.value:
+            tally.other += count
+        elif is_held:
+            tally.held += count
+            tally.held_by_month[bucket] = tally.held_by_month.get(bucket, 0) + count
+        else:
+            tally.planned += count
+    for code, with_outcome, attendance, young, *rest in outcomes:
+        tally = tallies.setdefault(code, MeetingTally())
+        tally.with_outcome, tally.attendance, tally.young = with_outcome, int(attendance or 0), float(young or 0)
+        tally.genders = dict(zip(GENDERS, (int(v or 0) for v in rest[:4]), strict=True))
+        tally.evaluation_sum, tally.evaluations = float(rest[4] or 0), int(rest[5] or 0)
+    return tallies

@@ -27,7 +27,7 @@ st.subheader(t("comm.best"))
 best = [p for p in loaders.top_posts(view.filters, limit=50) if p.youth.count.value is not None]
 best.sort(key=lambda p: -(p.youth.count.value or 0))
 ui.table([{"post": p.post_id, "channel": p.channel, "language": p.language, "youth": ui.count_text(p.youth.count),
-           "kind": ui.kind_label(p.youth.kind.value), "source": ui.source_text(p.youth.source, p.youth.source_at), "reach": ui.count_text(p.reach),
+           "kind": ui.kind_label(p.youth.kind.value), "source": ui.youth_source(p.platform, p.youth), "reach": ui.count_text(p.reach),
            "text": p.text, "url": p.url} for p in best[:10]],
          key="best_youth_posts", links=("url",), columns={
              "post": t("col.post"), "channel": t("col.channel"), "language": t("col.language"),

@@ -69,7 +69,7 @@ for change in loaders.definition_changes(view.filters):
 st.subheader(t("ov.sources"))
 rows = [{"post": p.post_id, "channel": p.channel, "language": p.language, "reach": ui.count_text(p.reach),
          "youth": ui.count_text(p.youth.count), "kind": ui.kind_label(p.youth.kind.value),
-         "source": ui.source_text(p.youth.source, p.youth.source_at),
+         "source": ui.youth_source(p.platform, p.youth),
          "url": p.url} for p in data.top_posts]
 ui.table(rows, key="overview_top_posts", links=("url",), columns={
     "post": t("col.post"), "channel": t("col.channel"), "language": t("col.language"), "reach": t("col.reach"),

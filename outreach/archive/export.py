@@ -133,7 +133,9 @@ def export_archive(db: Database, settings: Any, out_dir: str | os.PathLike[str],
                                    skip=("source", "notes"), same_total=(OUTCOME_PEOPLE[:5], OUTCOME_PEOPLE[5:]))
     c["engagement_snapshots"] = _write(w, "metrics/engagement_snapshots.csv", "engagement snapshots",
                                        EngagementSnapshot, chosen, EngagementSnapshot.post_id,
-                                       skip=("raw",), order=(EngagementSnapshot.post_id, EngagementSnapshot.id))
+                                       skip=("raw",), order=(EngagementSnapshot.post_id, EngagementSnapshot.id),
+                                       # measured youth reach keeps what it stands on (YouTube: logged-in viewers)
+                                       extra=[Column("youth_basis", EngagementSnapshot.raw["youth_basis"].as_string())])
     c["post_metrics_latest"] = _write(w, "metrics/post_metrics_latest.csv", "latest metrics", PostMetricsLatest,
                                       chosen, PostMetricsLatest.post_id, skip=("next_harvest_at",))
     c["youth_estimates"] = _write(w, "metrics/youth_estimates.csv", "youth estimates", PostYouthEstimate,
@@ -371,7 +373,8 @@ posts.json                 one object per planned post (campaign + source_key) w
 publish_attempts.csv       every attempt to publish, with outcome and (redacted) error message.
 meetings.csv               meetings of the period; meeting_outcomes.csv: attendance by age group and
                            gender (aggregates only), evaluation score.
-metrics/                   engagement_snapshots.csv (every metrics fetch, append-only),
+metrics/                   engagement_snapshots.csv (every metrics fetch, append-only; youth_reach
+                           is measured by the platform, youth_basis says how: never an estimate),
                            post_metrics_latest.csv, youth_estimates.csv (share, source, date) and
                            audience_snapshots.csv (account-level age/gender breakdowns).
 warc/                      the platform API exchanges (WARC 1.1, credentials removed before writing).

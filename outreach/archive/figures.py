@@ -14,23 +14,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outreach import analytics, privacy
 from outreach.analytics import Dimension, Filters
+from outreach.analytics_rows import GENDERS
 from outreach.db import Database
 from outreach.db.models import (
     Meeting,
-    MeetingOutcome,
     Organisation,
     Post,
     PostMetricsLatest,
 )
-from outreach.domain import MeetingKind, PostStatus
+from outreach.domain import PostStatus
 from outreach.harvest.settings import AgeRange, HarvestSettings, harvest_settings
 from outreach.harvest.values import ReachKind
-from outreach.harvest.youth import OFFLINE_BUCKETS, offline_young
 from outreach.privacy import Count
 
 
@@ -81,6 +80,8 @@ class OrgRow:
     youth_offline: int | Count = 0
     posts: int = 0
     reach: Count = field(default_factory=lambda: Count(None))
+    held_by_month: dict[str, int] = field(default_factory=dict)  # its page's chart
+    with_outcome: int = 0
 
 
 @dataclass(slots=True)
@@ -129,6 +130,7 @@ class ReportFigures:
     posts_by_month: dict[str, int] = field(default_factory=dict)
     organisations: list[OrgRow] = field(default_factory=list)
     top_posts: list[TopPost] = field(default_factory=list)
+    sources: Any = None  # analytics.Sources: definitions, estimate sources, measured youth reach
 
 
 def plan_of(fig: ReportFigures) -> int | None:
@@ -164,7 +166,7 @@ def gather_figures(db: Database, settings: Any, *, start: datetime, end: datetim
                             generated_at=now, programme=programme(settings))
         orgs = {o.id: OrgRow(o.code, o.name) for o in s.scalars(select(Organisation).order_by(Organisation.code))
                 if org is None or o.id == org.id}
-        _meetings(s, fig, orgs, org, now)
+        _meetings(db, fig, orgs, org, now)
         _posts(db, s, fig, orgs, org)
         if top:
             fig.top_posts = _top_posts(db, s, fig, top, settings=settings, cards=cards)
@@ -194,61 +196,38 @@ def protect_people(fig: ReportFigures) -> None:
             fig.attendance_by_gender = {g: safe[("gender", g)] for g in fig.attendance_by_gender}
 
 
-def _meetings(s: Session, fig: ReportFigures, orgs: dict[int, OrgRow], org: Organisation | None,
+def _meetings(db: Database, fig: ReportFigures, orgs: dict[int, OrgRow], org: Organisation | None,
               now: datetime) -> None:
-    where = [Meeting.starts_at >= fig.start, Meeting.starts_at < fig.end]
-    if org is not None:
-        where.append(Meeting.organisation_id == org.id)
+    """Meeting tallies and outcomes through `outreach.analytics`, the reader the dashboard uses."""
+    view = Filters(start=fig.start, end=fig.end, organisation=org.code if org else None)
+    hs = harvest_settings_of(fig.programme)
+    by_code = {row.code: row for row in orgs.values()}
     months: Counter[str] = Counter()
-    for kind, org_id, starts_at in s.execute(select(Meeting.kind, Meeting.organisation_id, Meeting.starts_at)
-                                             .where(*where)):
-        if kind != MeetingKind.COMMUNITY.value:
-            fig.meetings_other += 1
-            continue
-        held = starts_at <= now
-        row = orgs.get(org_id)
-        if held:
-            fig.meetings_held += 1
-            months[starts_at.strftime("%Y-%m")] += 1
-        else:
-            fig.meetings_planned += 1
-        if row is not None:
-            row.meetings_held += held
-            row.meetings_planned += not held
-    fig.meetings_by_month = dict(sorted(months.items()))
-    to_date = select(func.count(Meeting.id)).where(
-        Meeting.kind == MeetingKind.COMMUNITY.value, Meeting.starts_at < min(fig.end, now))
-    if org is not None:
-        fig.alliance_held_to_date = s.scalar(to_date) or 0
-        to_date = to_date.where(Meeting.organisation_id == org.id)
-    fig.meetings_held_to_date = s.scalar(to_date) or 0
-    o = MeetingOutcome
-    young = AgeRange(*fig.programme.young_range)
-    ages = (o.age_under_18, o.age_18_24, o.age_25_34, o.age_35_plus, o.age_unknown)
-    genders = {"woman": o.gender_woman, "man": o.gender_man, "other": o.gender_other,
-               "unknown": o.gender_unknown}
-    query = (select(Meeting.organisation_id, *ages, *genders.values(), o.evaluation)
-             .join(Meeting, Meeting.id == o.meeting_id).where(*where))
-    scores: list[float] = []
     by_gender: Counter[str] = Counter()
-    for row in s.execute(query):
-        org_id, age_values, gender_values = row[0], row[1:6], row[6:10]
-        total = sum(v or 0 for v in age_values)
-        youth = offline_young(dict(zip(OFFLINE_BUCKETS, (v or 0 for v in age_values), strict=False)), young)
-        fig.meetings_with_outcome += 1
-        fig.attendance += total
-        fig.attendance_youth += youth
-        by_gender.update(dict(zip(genders, (v or 0 for v in gender_values), strict=True)))
-        if row[10] is not None:
-            scores.append(float(row[10]))
-        if org_id in orgs:
-            orgs[org_id].attendance += total
-            orgs[org_id].youth_offline += youth
-    fig.attendance_by_gender = dict(by_gender)
-    fig.attendance_youth = round(fig.attendance_youth)  # summed unrounded, as analytics does
-    for row in orgs.values():
-        row.youth_offline = round(row.youth_offline)
-    fig.evaluation_mean = sum(scores) / len(scores) if scores else None
+    young, scores, n_scores = 0.0, 0.0, 0
+    for code, tally in analytics.meeting_tallies(db, filters=view, now=now, hs=hs).items():
+        fig.meetings_held += tally.held
+        fig.meetings_planned += tally.planned
+        fig.meetings_other += tally.other
+        months.update(tally.held_by_month)
+        fig.meetings_with_outcome += tally.with_outcome
+        fig.attendance += tally.attendance
+        young += tally.young
+        by_gender.update(tally.genders)
+        scores, n_scores = scores + tally.evaluation_sum, n_scores + tally.evaluations
+        if code in by_code:
+            row = by_code[code]
+            row.meetings_held, row.meetings_planned = tally.held, tally.planned
+            row.attendance, row.youth_offline = tally.attendance, round(tally.young)
+            row.held_by_month, row.with_outcome = tally.held_by_month, tally.with_outcome
+    fig.meetings_by_month = dict(sorted(months.items()))
+    fig.attendance_by_gender = {g: by_gender.get(g, 0) for g in GENDERS} if fig.meetings_with_outcome else {}
+    fig.attendance_youth = round(young)  # summed unrounded, as analytics does
+    fig.evaluation_mean = scores / n_scores if n_scores else None
+    to_date = analytics.meetings_progress(db, now=now, hs=hs, filters=Filters(end=fig.end,
+                                                                              organisation=view.organisation))
+    fig.meetings_held_to_date = to_date.held
+    fig.alliance_held_to_date = to_date.alliance_held
 
 
 def published_filter(org: Organisation | None, start: datetime, end: datetime) -> list[Any]:
@@ -285,6 +264,7 @@ def _posts(db: Database, s: Session, fig: ReportFigures, orgs: dict[int, OrgRow]
     overall = analytics.totals(db, filters=view, hs=hs)
     fig.reach_total = overall[0].reach if overall and overall[0].posts_with_reach else Count(None)
     fig.definition_changes = analytics.definition_changes(db, filters=view)
+    fig.sources = analytics.sources(db, filters=view)
     by_code = {o.code: o for o in orgs.values()}
     for r in analytics.totals(db, by=Dimension.ORGANISATION, filters=view, hs=hs):
         if r.key in by_code:

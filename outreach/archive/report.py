@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal, format_percent
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from outreach import __version__, privacy
-from outreach.archive import charts
+from outreach import __version__, analytics, charts, privacy
 from outreach.archive.figures import ReportFigures, gather_figures, plan_of
 from outreach.archive.strings import strings
 from outreach.db import Database
@@ -123,6 +123,7 @@ def render_html(fig: ReportFigures, *, settings: Any, language: str = "nl") -> s
     return env.get_template("report.html.j2").render(
         t=t, f=fig, language=language, period=period, n=n, people=people, when=when,
         day=lambda value: format_date(value, "long", locale=locale),
+        month=lambda value: format_date(value, "MMM y", locale=locale),
         b64=lambda data: base64.b64encode(data).decode("ascii"),
         org_label=_org_label(fig, t), generated=when(fig.generated_at),
         pct=format_percent(share, locale=locale), pct_width=f"{min(100.0, share * 100):.1f}", target=target,
@@ -131,7 +132,10 @@ def render_html(fig: ReportFigures, *, settings: Any, language: str = "nl") -> s
         reach_total=fig.reach_total,
         evaluation=format_decimal(round(fig.evaluation_mean, 1), locale=locale)
         if fig.evaluation_mean is not None else "—",
-        languages=list(fig.posts_by_language), charts=_charts(fig, t),
+        languages=list(fig.posts_by_language), charts=_charts(fig, t, language),
+        org_share=lambda o: format_percent(o.meetings_held / fig.meetings_held, locale=locale)
+        if fig.meetings_held else "—",
+        src=fig.sources or analytics.Sources([], [], {}), host=lambda url: urlsplit(url).netloc or url,
         method=t["method_text"].format(threshold=threshold, young=fig.programme.young,
                                        tz=tz.key, version=__version__))
 
@@ -143,19 +147,36 @@ def _org_label(fig: ReportFigures, t: dict[str, str]) -> str:
     return f"{fig.organisation} ({names[fig.organisation]})" if fig.organisation in names else fig.organisation
 
 
-def _charts(fig: ReportFigures, t: dict[str, str]) -> dict[str, str]:
+def _charts(fig: ReportFigures, t: dict[str, str], language: str) -> dict[str, str]:
+    """The report's charts from the dashboard's own definitions (`outreach.charts`), as SVG."""
     months = _month_range(fig)
-    held = [fig.meetings_by_month.get(m, 0) for m in months]
-    before = fig.meetings_held_to_date - fig.meetings_held
+    total, cumulative = max(0, fig.meetings_held_to_date - fig.meetings_held), []
+    for month in months:
+        total += fig.meetings_by_month.get(month, 0)
+        cumulative.append({"month": month, "held": total})
     target = plan_of(fig)  # no plan for this organisation: no target line (a zero target stays out of view)
-    result = {"meetings": charts.data_uri(charts.cumulative_chart(
-        months, held, start_value=max(0, before), target=target or 0, title=t["meetings_chart"],
-        target_label=t["target_line"].format(target=target) if target else ""))}
-    by_org = [(o.code, o.meetings_held) for o in fig.organisations if o.meetings_held]
+
+    def draw(chart: Any) -> str:
+        return charts.data_uri(charts.svg(chart))
+
+    result = {"meetings": draw(charts.line_chart(
+        cumulative, x="month", series={"held": t["meetings_to_date"]}, width=charts.WIDTH, language=language,
+        target=target or None, target_label=t["target_line"].format(target=target) if target else ""))}
+    by_org = [{"label": o.code, "value": o.meetings_held} for o in fig.organisations if o.meetings_held]
     if len(by_org) > 1:
-        result["meetings_by_org"] = charts.data_uri(charts.bar_chart(by_org, title=t["meetings_by_org_chart"]))
-    posts = list(fig.posts_by_platform.items())
-    result["posts"] = charts.data_uri(charts.bar_chart(posts, title=t["posts_chart"]))
+        result["meetings_by_org"] = draw(charts.bar_chart(by_org, category="label", value="value",
+                                                          width=charts.WIDTH - 120, language=language))
+    if fig.organisation is None and len(fig.organisations) > 1:  # a page per organisation, its own months
+        for o in fig.organisations:
+            total, rows = 0, []
+            for month in months:
+                total += o.held_by_month.get(month, 0)
+                rows.append({"month": month, "held": total})
+            result[f"org_{o.code}"] = draw(charts.line_chart(rows, x="month", series={"held": t["meetings_held"]},
+                                                             width=charts.WIDTH, language=language))
+    posts = [{"label": platform, "value": count} for platform, count in fig.posts_by_platform.items()]
+    result["posts"] = draw(charts.bar_chart(posts, category="label", value="value", width=charts.WIDTH - 120,
+                                            language=language))
     return result
 
 

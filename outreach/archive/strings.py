@@ -58,6 +58,40 @@ NL = {
     "held": "Gehouden",
     "planned": "Gepland",
     "none": "Geen gegevens in deze periode.",
+    "methods": "Verantwoording",
+    "share_of_alliance": "van alle gehouden bijeenkomsten van de alliantie (periode)",
+    "org_chart": "Gehouden bijeenkomsten van {org} in deze periode, cumulatief",
+    "m_intro": "Deze pagina is gemaakt uit de instellingen en de gegevens van dit rapport.",
+    "m_youth": ("<b>Jong</b> betekent {young} jaar (instelling <i>[youth] young</i>); gemeten, geschat en offline "
+                "jongerenbereik tellen allemaal dit bereik en worden nooit bij elkaar opgeteld."),
+    "m_measured": "Gemeten jongerenbereik",
+    "m_measured_none": "Geen platform heeft in deze periode jongerenbereik per bericht gemeten.",
+    "m_measured_youtube": ("YouTube ({n} berichten): weergaven × het aandeel van de leeftijdsgroepen binnen {young} "
+                           "jaar onder <i>ingelogde</i> kijkers (leeftijd opgegeven door de kijker, 13+), toegepast op "
+                           "alle weergaven. YouTube Analytics loopt ongeveer twee dagen achter en geeft geen "
+                           "leeftijden onder zijn eigen privacydrempel: dan is het cijfer onbekend, niet 0."),
+    "m_measured_other": ("{platform} ({n} berichten): jongeren zoals het platform ze per bericht telt, volgens "
+                         "zijn eigen leeftijdsgegevens en drempels."),
+    "m_estimated": "Geschat jongerenbereik",
+    "m_estimated_text": ("Bereik van het bericht × het aandeel {young} jaar in de leeftijdsverdeling van het account "
+                         "op het moment dat het dichtst bij de publicatie ligt (een leeftijdsgroep die deels binnen "
+                         "het bereik valt telt naar rato). Bronnen:"),
+    "m_source": "Bron", "m_ages": "Leeftijd", "m_snapshots": "Leeftijdsverdelingen van – tot",
+    "audience_follower_demographics": "volgers naar leeftijd",
+    "audience_engaged_audience_demographics": "reageerders naar leeftijd",
+    "m_offline": ("<b>Offline</b>: aanwezigen per leeftijdsgroep (13–17, 18–24, 25–34, 35+) uit de geregistreerde "
+                  "uitkomsten van bijeenkomsten; een groep die deels binnen {young} jaar valt telt naar rato, "
+                  "onbekende leeftijden tellen niet mee."),
+    "m_definitions": "Gebruikte metriekdefinities",
+    "m_definitions_text": ("Elke meting bewaart de definities waaronder het platform haar gaf "
+                           "(definitietabel van outreach). In deze periode:"),
+    "m_measure": "Meet", "m_name": "Naam bij het platform", "m_valid": "Geldig",
+    "m_until_now": "heden",
+    "m_unrecorded": ("metingen zonder vastgelegde definitie (van voor de definitietabel): de definities die "
+                     "golden toen ze gedaan werden."), "m_none": "Geen metingen in deze periode.",
+    "measure_reach": "bereik", "measure_views": "weergaven", "measure_likes": "likes",
+    "measure_comments": "reacties", "measure_shares": "delingen", "measure_saves": "bewaard",
+    "measure_clicks": "klikken",
     "method": "Verantwoording",
     "method_text": ("Aantallen personen onder {threshold} worden getoond als &lsquo;&lt;{threshold}&rsquo; "
                     "om kleine groepen te beschermen; &lsquo;&times;&rsquo; is een aantal dat daarom ook "
@@ -121,6 +155,38 @@ EN = {
     "held": "Held",
     "planned": "Planned",
     "none": "No data in this period.",
+    "methods": "Method",
+    "share_of_alliance": "of all meetings the alliance held (period)",
+    "org_chart": "Meetings {org} held in this period, cumulative",
+    "m_intro": "This page is generated from the settings and the data of this report.",
+    "m_youth": ("<b>Young</b> means {young} years (setting <i>[youth] young</i>); measured, estimated and offline "
+                "youth reach all count this range and are never added together."),
+    "m_measured": "Measured youth reach",
+    "m_measured_none": "No platform measured youth reach per post in this period.",
+    "m_measured_youtube": ("YouTube ({n} posts): views × the share of age groups within {young} years among "
+                           "<i>logged-in</i> viewers (age as the viewer declared it, 13+), applied to all views. "
+                           "YouTube Analytics runs about two days behind and gives no ages below its own privacy "
+                           "threshold: the figure is then unknown, not 0."),
+    "m_measured_other": ("{platform} ({n} posts): young people as the platform counts them per post, by its own "
+                         "age data and thresholds."),
+    "m_estimated": "Estimated youth reach",
+    "m_estimated_text": ("The post's reach × the share aged {young} in the account's age breakdown nearest to "
+                         "publication (an age group partly inside the range counts pro rata). Sources:"),
+    "m_source": "Source", "m_ages": "Ages", "m_snapshots": "Age breakdowns from – to",
+    "audience_follower_demographics": "followers by age",
+    "audience_engaged_audience_demographics": "engaged audience by age",
+    "m_offline": ("<b>Offline</b>: attendees per age group (13–17, 18–24, 25–34, 35+) from the recorded meeting "
+                  "outcomes; a group partly within {young} years counts pro rata, unknown ages do not count."),
+    "m_definitions": "Metric definitions used",
+    "m_definitions_text": ("Every measurement records the definitions the platform gave it under (outreach's "
+                           "definitions table). In this period:"),
+    "m_measure": "Measures", "m_name": "Platform's name", "m_valid": "Valid",
+    "m_until_now": "now",
+    "m_unrecorded": ("measurements without a recorded definition (from before the definitions table): the "
+                     "definitions valid when they were taken."), "m_none": "No measurements in this period.",
+    "measure_reach": "reach", "measure_views": "views", "measure_likes": "likes",
+    "measure_comments": "comments", "measure_shares": "shares", "measure_saves": "saves",
+    "measure_clicks": "clicks",
     "method": "Method",
     "method_text": ("Counts of people below {threshold} are shown as &lsquo;&lt;{threshold}&rsquo; to protect "
                     "small groups; &lsquo;&times;&rsquo; is a count hidden as well, so that a "

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, case, func, insert
+from sqlalchemy import Connection, Table, bindparam, case, func, insert
 
 from outreach.db.models import AudienceSnapshot, EngagementSnapshot, PostMetricsLatest, PostYouthEstimate
+from outreach.db.prepared import Prepared
 from outreach.domain import METRIC_NAMES, AudienceRow
 
 VALUE_COLUMNS = (*METRIC_NAMES, "youth_reach")
@@ -37,8 +38,28 @@ def snapshot_row(post_id: int, captured_at: int, values: dict[str, int | None],
 def append_snapshots(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
     """Append snapshot rows (dicts from `snapshot_row`) in one executemany; returns the count."""
     if rows:
-        conn.execute(insert(SNAPSHOTS), list(rows))
+        _prepared(conn, "snapshots").run_many(conn, rows)
     return len(rows)
+
+
+SNAPSHOT_COLUMNS = ("post_id", "captured_at", "raw", "api_version", "definition", *VALUE_COLUMNS)
+
+
+def _prepared(conn: Connection, kind: str) -> Prepared:
+    """The storage path's two statements compiled once per dialect (`outreach.db.prepared`): rows go to the
+    driver's executemany without SQLAlchemy's per-statement execution machinery (P3)."""
+    key = (kind, conn.dialect.name)
+    if key not in _PREPARED:
+        if kind == "snapshots":
+            stmt = insert(SNAPSHOTS).values({c: bindparam(c, type_=SNAPSHOTS.c[c].type) for c in SNAPSHOT_COLUMNS})
+        else:
+            stmt = _rollup_statement(_insert_for(conn, ROLLUP).values(
+                {c: bindparam(c, type_=ROLLUP.c[c].type) for c in ROLLUP_DEFAULTS}))
+        _PREPARED[key] = Prepared(stmt, conn.dialect)
+    return _PREPARED[key]
+
+
+_PREPARED: dict[tuple[str, str], Prepared] = {}
 
 
 def _insert_for(conn: Connection, table: Table) -> Any:
@@ -50,13 +71,11 @@ def _insert_for(conn: Connection, table: Table) -> Any:
     return dialect_insert(table)
 
 
-def upsert_rollup(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Fold snapshots into the latest-values rollup. Each row: post_id, captured_at, the value
-    columns, next_harvest_at, gone_at and `snapshots` (how many snapshots it stands for, usually 1).
-    A value the platform did not report (None) keeps the last known one."""
-    if not rows:
-        return
-    stmt = _insert_for(conn, ROLLUP)
+ROLLUP_DEFAULTS: dict[str, Any] = {"post_id": None, "captured_at": None, "snapshots": 1, "gone_at": None,
+                                   "next_harvest_at": None, **{name: None for name in VALUE_COLUMNS}}
+
+
+def _rollup_statement(stmt: Any) -> Any:
     new, cur = stmt.excluded, ROLLUP.c
     updates: dict[str, Any] = {
         "captured_at": new.captured_at,
@@ -66,9 +85,16 @@ def upsert_rollup(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     }
     for name in VALUE_COLUMNS:
         updates[name] = func.coalesce(new[name], cur[name])
-    full = [{"snapshots": 1, "gone_at": None, "next_harvest_at": None,
-             **{name: None for name in VALUE_COLUMNS}, **row} for row in rows]
-    conn.execute(stmt.on_conflict_do_update(index_elements=[cur.post_id], set_=updates), full)
+    return stmt.on_conflict_do_update(index_elements=[cur.post_id], set_=updates)
+
+
+def upsert_rollup(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Fold snapshots into the latest-values rollup. Each row: post_id, captured_at, the value
+    columns, next_harvest_at, gone_at and `snapshots` (how many snapshots it stands for, usually 1).
+    A value the platform did not report (None) keeps the last known one."""
+    if not rows:
+        return
+    _prepared(conn, "rollup").run_many(conn, ({**ROLLUP_DEFAULTS, **row} for row in rows))
 
 
 def upsert_youth_estimates(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:

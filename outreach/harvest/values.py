@@ -32,6 +32,8 @@ class YouthReach:
     count: Count
     source: str | None = None  # e.g. "follower_demographics 18.0% of 13-24" or "meeting attendance"
     source_at: datetime | None = None  # when the audience snapshot was taken
+    metric: str | None = None  # estimated: the audience breakdown it came from (follower_demographics, ...)
+    share: float | None = None  # estimated: the account's youth share applied to the post's reach
 
 
 @dataclass(frozen=True, slots=True)

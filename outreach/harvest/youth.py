@@ -132,5 +132,5 @@ def post_youth_reach(*, measured: int | None, estimated: int | None, share: floa
     if estimated is not None and share is not None:
         when = datetime.fromtimestamp(source_at, UTC) if source_at is not None else None
         return YouthReach(ReachKind.ESTIMATED, Count.of(estimated, threshold=threshold),
-                          f"{source_metric} youth share {share:.1%}", when)
+                          f"{source_metric} youth share {share:.1%}", when, source_metric, share)
     return YouthReach(ReachKind.UNKNOWN, Count(None, threshold=threshold))

@@ -249,3 +249,29 @@ def test_a_row_whose_gender_groups_pin_two_small_cells_hides_a_third(tmp_path: P
     row = w.protect_row(names, [7, 20, 0, 18, 0, 1, 1], (ages, genders))  # 20 - 18 = 2: both 1
     shown = [w.people(v) if n != "meeting" else v for n, v in zip(names, row, strict=True)]
     assert shown == [7, "20", "0", "×", "0", "<10", "<10"]
+
+
+def test_measured_youth_reach_is_archived_with_its_basis(programme: Programme, tmp_path: Path) -> None:
+    import sqlite3
+
+    from outreach.connectors.youtube import YOUTH_BASIS
+    from outreach.db import Database
+    from outreach.db.models import EngagementSnapshot
+
+    with sqlite3.connect(programme.root / "outreach.db") as src, sqlite3.connect(tmp_path / "outreach.db") as dst:
+        src.backup(dst)  # the live database (WAL included), copied
+    db = Database(f"sqlite:///{tmp_path / 'outreach.db'}")
+    p3 = programme.seeded.post_ids["p3"]
+    with db.write() as s:  # what the harvester stores for a YouTube video whose viewers' ages were measured
+        s.add(EngagementSnapshot(post_id=p3, captured_at=int(NOW.timestamp()) - 3600, views=1500, youth_reach=400,
+                                 raw={"analytics_views": 1500, "age_shares": {"18-24": 26.7},
+                                      "youth_basis": YOUTH_BASIS}))
+    try:
+        export_archive(db, programme.settings, tmp_path / "bag", start=START, end=END, now=NOW, pdf=False)
+    finally:
+        db.dispose()
+    snapshots = rows(tmp_path / "bag", "metrics/engagement_snapshots.csv")
+    measured = [r for r in snapshots if r["youth_reach"]]
+    assert [(r["youth_reach"], r["youth_basis"]) for r in measured] == [("400", YOUTH_BASIS)]
+    assert "logged-in viewers" in YOUTH_BASIS and all(r["youth_basis"] == "" for r in snapshots if not r["youth_reach"])
+    assert "youth_basis" in (tmp_path / "bag" / "data" / "README.txt").read_text(encoding="utf-8")

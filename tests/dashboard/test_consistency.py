@@ -44,6 +44,15 @@ def test_dashboard_report_and_archive_agree(seeded, tmp_path: Path) -> None:  # 
         assert report.meetings_held == dashboard.meetings.held, (org, year)
         assert [p.post_id for p in report.top_posts] == [p.post_id for p in loaders.top_posts(view, 5)]
         assert report.attendance_youth.value == dashboard.meetings.young_attendance.value, (org, year)
+        assert report.meetings_held + report.meetings_planned == dashboard.meetings.planned, (org, year)
+        assert sum(report.meetings_by_month.values()) == report.meetings_held, (org, year)
+        assert report.meetings_with_outcome == dashboard.meetings.with_outcome, (org, year)
+        assert report.attendance.value in (dashboard.meetings.attendance.value, None), (org, year)  # None: "×"
+        if dashboard.meetings.attendance.value is not None and report.attendance.value is not None:
+            assert report.attendance.value == sum(o.attendance.value or 0 for o in report.organisations) or any(
+                o.attendance.value is None for o in report.organisations), (org, year)
+        whole = loaders.overview(Filters(end=end, organisation=org)).meetings
+        assert report.meetings_held_to_date == whole.held, (org, year)
         if platform:
             row = next((r for r in report.reach if r.platform == platform), None)
             alone = loaders.overview(Filters(start=start, end=end, organisation=org, platform=platform)).totals

@@ -303,3 +303,42 @@ def test_tiktok_draft_is_listed_to_finish_in_the_app(seeded: Seeded, lang: str, 
     choose.set_value([o for o in choose.options if o.endswith(f" {post_id}")]).run()
     link = "Link naar de geplaatste post" if lang == "nl" else "Link to the post"
     assert at.text_input(key=f"permalink_{post_id}").label == link  # confirmed with its link, like a manual post
+
+
+@pytest.mark.parametrize(("lang", "measured", "estimated"), [
+    ("nl", "gemeten door YouTube Analytics: ingelogde kijkers (13+), ongeveer twee dagen vertraagd",
+     "geschat: bereik × "),
+    ("en", "measured by YouTube Analytics: logged-in viewers (13+), about two days behind", "estimated: reach × ")])
+def test_measured_youth_reach_is_shown_with_its_basis_apart_from_estimates(seeded: Seeded, lang: str, measured: str,
+                                                                            estimated: str) -> None:
+    from datetime import UTC, datetime
+
+    from outreach.db.models import PostMetricsLatest
+
+    db = seeded.database()
+    top = analytics.top_posts(db, limit=1, filters=analytics.Filters())[0]
+    with db.write() as s:  # YouTube Analytics measured the best-reaching post's young viewers
+        s.get(Post, top.post_id).platform = "youtube"
+        s.get(PostMetricsLatest, top.post_id).youth_reach = 1234
+    assert analytics.overview(db, now=datetime.now(UTC)).top_posts[0].youth.kind.value == "measured"
+    db.dispose()
+    at = visit(app(lang=lang), "overview")
+    sources = next(d.value for d in at.dataframe if len(d.value) and top.post_id in d.value.iloc[:, 0].tolist())
+    column = sources.iloc[:, -2].tolist()  # the source column, before the link
+    assert column[0].startswith(measured), column[0]
+    assert column[1:] and all(c.startswith(estimated) or c == "–" for c in column[1:]), column
+    assert not any(word in " ".join(column) for word in ("platform", "follower_demographics", "youth share"))
+    basis = {"nl": "1 posts · door het platform gemeten bij ingelogde kijkers, ongeveer twee dagen vertraagd",
+             "en": "1 posts · measured by the platform among logged-in viewers, about two days behind"}[lang]
+    assert basis in texts(at)  # the measured tile says what it stands on
+
+
+@pytest.mark.parametrize(("lang", "thousands", "march"), [("nl", ".", "mrt"), ("en", ",", "Mar")])
+def test_dashboard_charts_carry_the_reports_locale(seeded: Seeded, lang: str, thousands: str, march: str) -> None:
+    import json
+
+    at = visit(app(lang=lang), "overview")
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    assert specs, "the overview draws its trend"
+    locale = specs[0]["config"]["locale"]
+    assert locale["number"]["thousands"] == thousands and locale["time"]["shortMonths"][2] == march
