@@ -81,6 +81,7 @@ class YouTubeConnector(GoogleConnector):
         mime_types=("video/mp4", "video/quicktime", "video/webm", "video/x-msvideo", "application/octet-stream"),
         video_codecs=("h264", "hevc", "vp9", "av1"), audio_codecs=("aac", "opus", "mp3"),
         caption_formats=("srt", "vtt", "sbv"), cover="image")
+    uploads_video: ClassVar[bool] = True  # the media step hands `publish` the stripped video (req.media)
     shorts_max_duration_s: ClassVar[float] = 180
     token_help: ClassVar[str] = (
         "Google Cloud console: a project with the YouTube Data API v3 and an OAuth client; consent screen "
@@ -123,8 +124,9 @@ class YouTubeConnector(GoogleConnector):
             problems.append("youtube refuses < and > in titles and descriptions")
         if not post_title(text, cls.max_title):
             problems.append("youtube needs a title: the text's first line is empty")
+        # Planning checks a `video:` entry itself (planning/video.py) and passes requires_media=False.
         videos = [m for m in media if m.mime_type.startswith("video/")]
-        if len(videos) != 1 or len(media) != 1:
+        if len(media) > len(videos) or len(videos) > 1 or (lim.requires_media and not videos):
             problems.append(f"youtube needs exactly one video and takes no images; this post has "
                             f"{len(videos)} videos and {len(media) - len(videos)} images")
         for item in videos:

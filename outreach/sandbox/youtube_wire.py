@@ -39,7 +39,7 @@ def caption_upload(req: Request) -> tuple[dict[str, Any], bytes] | Response:
         snippet = json.loads(meta_raw)["snippet"]
     except (ValueError, KeyError, TypeError):
         return google_error(400, "invalidMetadata", "The caption metadata is invalid.")
-    if not re.search(r"\d\d:\d\d:\d\d[,.]\d\d\d --> \d\d:\d\d:\d\d[,.]\d\d\d", file_raw.decode("utf-8", "replace")):
+    if not re.search(r"(?:\d\d:)?\d\d:\d\d[,.]\d\d\d --> (?:\d\d:)?\d\d:\d\d[,.]\d\d\d", file_raw.decode("utf-8", "replace")):
         return google_error(400, "invalidMetadata", "The caption track could not be read (SRT or WebVTT).")
     return snippet, file_raw
 
