@@ -94,6 +94,10 @@ class YouTubeConnector(GoogleConnector):
     max_resumes: ClassVar[int] = 5  # interruptions one publish call continues after
     privacy_statuses: ClassVar[tuple[str, ...]] = ("private", "unlisted", "public")
     analytics_url: ClassVar[str] = "https://youtubeanalytics.googleapis.com"
+    # YouTube Analytics runs 2-3 days behind, and gives no age rows for a video with few views (Google
+    # names no number; the simulation and the synthetic history take 50).
+    analytics_delay_s: ClassVar[int] = 3 * 86400
+    analytics_min_views: ClassVar[int] = 50
 
     poll_interval_s: float = 5.0
     max_polls: int = 12
