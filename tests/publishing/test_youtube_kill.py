@@ -27,8 +27,8 @@ from outreach.db.migrate import upgrade
 from outreach.db.models import Post, PublishAttempt
 from outreach.domain import PostStatus
 from outreach.media.synthetic import write_clip
-from outreach.sandbox.youtube import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN, YouTubeSim
-from tests.publishing.conftest import add_post
+from outreach.sandbox.youtube import YouTubeSim
+from tests.publishing.conftest import add_post, write_config, youtube_channel
 
 POSTS = 3
 
@@ -61,13 +61,9 @@ def test_kill_9_during_a_youtube_upload(tmp_path: Path, serve_sandbox, point: st
     sim.config["processing_polls"] = 0
     sandbox, url = serve_sandbox(sim, media_dir=media)
     clip = write_clip(tmp_path / "clip.mp4", seconds=1.5)
-    env = {**os.environ, "KILL_YT_ID": DEMO_CLIENT_ID, "KILL_YT_SECRET": DEMO_CLIENT_SECRET,
-           "KILL_YT_REFRESH": DEMO_REFRESH_TOKEN}
-    config = tmp_path / "outreach.toml"
-    config.write_text(f"""
-state_dir = "{tmp_path / 'state'}"
-[database]
-url = "sqlite:///{tmp_path / 'outreach.db'}"
+    channel, secrets = youtube_channel(url, "KILL_YT")
+    env = {**os.environ, **secrets}
+    config = write_config(tmp_path, f"""
 [media]
 directory = "{media}"
 [worker]
@@ -78,14 +74,7 @@ http_timeout_s = 0.5
 backoff_base_s = 0.2
 backoff_max_s = 1
 max_attempts = 20
-[channels.peer-youtube]
-platform = "youtube"
-base_url = "{url}/youtube"
-token_url = "{url}/youtube/token"
-client_id_env = "KILL_YT_ID"
-client_secret_env = "KILL_YT_SECRET"
-refresh_token_env = "KILL_YT_REFRESH"
-""", encoding="utf-8")
+""" + channel)
     env["OUTREACH_CONFIG"] = str(config)
     env.pop("OUTREACH_DATABASE_URL", None)
     db = Database(load_settings(config).database_url)

@@ -16,9 +16,10 @@ from outreach.db.models import Post
 from outreach.harvest import HarvestSettings, ReachKind, harvest_due
 from outreach.media.synthetic import PHONE_TAGS, write_clip
 from outreach.publishing import ConnectorCache, Dispatcher
-from outreach.sandbox.youtube import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN, YouTubeSim
+from outreach.sandbox.youtube import YouTubeSim
 from outreach.sandbox.youtube_wire import viewer_percentages
 from tests.clock import FakeClock
+from tests.publishing.conftest import write_config, youtube_channel
 
 DUE = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)  # 10:00 in Amsterdam
 CAMPAIGN = """\
@@ -46,34 +47,14 @@ SRT = "1\n00:00:00,200 --> 00:00:01,000\nWelkom\n"
 VTT = "WEBVTT\n\n00:00.200 --> 00:01.000\nWelcome\n"
 
 
-def _config(tmp_path: Path, url: str) -> Path:
-    config = tmp_path / "outreach.toml"
-    config.write_text(f"""
-state_dir = "{tmp_path / 'state'}"
-[database]
-url = "sqlite:///{tmp_path / 'outreach.db'}"
-[media]
-directory = "{tmp_path / 'media'}"
-[channels.peer-youtube]
-platform = "youtube"
-base_url = "{url}/youtube"
-token_url = "{url}/youtube/token"
-analytics_url = "{url}/youtube/analytics"
-privacy_status = "public"
-client_id_env = "E2E_YT_ID"
-client_secret_env = "E2E_YT_SECRET"
-refresh_token_env = "E2E_YT_REFRESH"
-""", encoding="utf-8")
-    return config
-
-
 def test_video_post_from_campaign_file_to_measured_youth_reach(tmp_path: Path, serve_sandbox, monkeypatch,
                                                                 capsys) -> None:  # type: ignore[no-untyped-def]
     clock = FakeClock(DUE + timedelta(minutes=1))
     sim = YouTubeSim(clock=clock)
     _, url = serve_sandbox(sim)
-    for key, value in (("ID", DEMO_CLIENT_ID), ("SECRET", DEMO_CLIENT_SECRET), ("REFRESH", DEMO_REFRESH_TOKEN)):
-        monkeypatch.setenv(f"E2E_YT_{key}", value)
+    channel, secrets = youtube_channel(url, "E2E_YT", analytics_url=f"{url}/youtube/analytics", privacy_status="public")
+    for key, value in secrets.items():
+        monkeypatch.setenv(key, value)
     campaigns = tmp_path / "campaigns"
     campaigns.mkdir()
     write_clip(campaigns / "vertical.mov", container="mov", width=64, height=112, seconds=1.5, tags=PHONE_TAGS)
@@ -83,7 +64,7 @@ def test_video_post_from_campaign_file_to_measured_youth_reach(tmp_path: Path, s
     (campaigns / "vertical.yaml").write_text(CAMPAIGN.format(rule="vertical"), encoding="utf-8")
     (campaigns / "landscape.yaml").write_text(CAMPAIGN.format(rule="landscape").replace("id: video", "id: video2"),
                                               encoding="utf-8")
-    config = _config(tmp_path, url)
+    config = write_config(tmp_path, f'[media]\ndirectory = "{tmp_path / "media"}"\n' + channel)
     monkeypatch.setenv("OUTREACH_CONFIG", str(config))
     monkeypatch.delenv("OUTREACH_DATABASE_URL", raising=False)
     assert main(["init"]) == 0
