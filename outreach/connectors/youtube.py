@@ -159,7 +159,8 @@ class YouTubeConnector(GoogleConnector):
             save_handle(handle)
         resource = self._wait_processed(handle["video_id"])
         self._captions(video, handle, save_handle)
-        return self._result(resource, video)
+        self._thumbnail(video, handle, save_handle)
+        return self._result(resource, video, handle)
 
     def reconcile(self, req: PublishRequest) -> PublishResult | None:
         """The video if it exists: by the saved id, the saved session, or the marker in the uploads."""
@@ -376,7 +377,24 @@ class YouTubeConnector(GoogleConnector):
             handle["captions"] = done
             save_handle(handle)
 
-    def _result(self, resource: dict[str, Any], video: MediaItem) -> PublishResult:
+    def _thumbnail(self, video: MediaItem, handle: dict[str, Any], save_handle: SaveHandle) -> None:
+        """The cover image as the custom thumbnail (a frame-time cover: YouTube picks its own frames).
+        A channel that may not set one (not phone-verified) keeps YouTube's; the video stands."""
+        if not video.cover_path or "thumbnail" in handle:
+            return
+        mime = "image/png" if video.cover_path.endswith(".png") else "image/jpeg"
+        try:
+            self.call("POST", "/upload/youtube/v3/thumbnails/set", quota="thumbnails.set",
+                      params={"videoId": handle["video_id"], "uploadType": "media"},
+                      data=Path(video.cover_path).read_bytes(), headers={"Content-Type": mime})
+            handle["thumbnail"] = "set"
+        except (AuthError, ContentRejected) as exc:
+            log.warning("%s: the cover was not set as thumbnail: %s", self.channel.name, exc.message)
+            handle["thumbnail"] = f"not set: {exc.message}"
+        save_handle(handle)
+
+    def _result(self, resource: dict[str, Any], video: MediaItem,
+                handle: dict[str, Any] | None = None) -> PublishResult:
         video_id = str(resource["id"])
         short = bool(video.duration_s is not None and video.duration_s <= self.shorts_max_duration_s
                      and video.width and video.height and video.width <= video.height)
@@ -385,5 +403,7 @@ class YouTubeConnector(GoogleConnector):
         raw = {"id": video_id, "privacy_status": privacy, "short": short}
         if not self.audited:
             raw["note"] = UNAUDITED
+        if handle and "thumbnail" in handle:
+            raw["thumbnail"] = handle["thumbnail"]
         published = parse_expiry(resource.get("snippet", {}).get("publishedAt")) or self.clock()
         return PublishResult(remote_id=video_id, url=url, published_at=published, raw=raw)

@@ -4,8 +4,11 @@ language, Shorts for a vertical clip, privacy) → a harvest pass → measured y
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from PIL import Image
 
 from outreach import analytics
 from outreach.cli import main
@@ -62,8 +65,11 @@ def test_video_post_from_campaign_file_to_measured_youth_reach(tmp_path: Path, s
     (campaigns / "clip.nl.srt").write_text(SRT, encoding="utf-8")
     (campaigns / "clip.en.vtt").write_text(VTT, encoding="utf-8")
     (campaigns / "vertical.yaml").write_text(CAMPAIGN.format(rule="vertical"), encoding="utf-8")
-    (campaigns / "landscape.yaml").write_text(CAMPAIGN.format(rule="landscape").replace("id: video", "id: video2"),
-                                              encoding="utf-8")
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "Apple", "iPhone 15 Pro"  # Make, Model
+    Image.new("RGB", (1280, 720), (200, 30, 30)).save(campaigns / "cover.jpg", exif=exif)
+    landscape = CAMPAIGN.format(rule="landscape").replace("id: video", "id: video2") + "      cover: cover.jpg\n"
+    (campaigns / "landscape.yaml").write_text(landscape, encoding="utf-8")
     config = write_config(tmp_path, f'[media]\ndirectory = "{tmp_path / "media"}"\n' + channel)
     monkeypatch.setenv("OUTREACH_CONFIG", str(config))
     monkeypatch.delenv("OUTREACH_DATABASE_URL", raising=False)
@@ -86,6 +92,10 @@ def test_video_post_from_campaign_file_to_measured_youth_reach(tmp_path: Path, s
     for video in videos:  # captions per language; unaudited project: private whatever was asked
         assert sorted(c["language"] for c in video["captions"]) == ["en", "nl"]
         assert video["privacy"] == "private"
+        assert (video["thumbnail"] is not None) == video["description"].endswith("landscape")  # the cover image
+    [cover] = {p for p in (tmp_path / "media").glob("*.jpg")}
+    assert {v["thumbnail"] for v in videos} - {None} == {hashlib.sha256(cover.read_bytes()).hexdigest()}
+    assert b"iPhone" not in cover.read_bytes()  # stripped like any photo
     uploaded = b"".join(p.read_bytes() for p in (tmp_path / "media" / "video").glob("*.mp4"))
     assert uploaded and not [s for s in (b"+52.3676", b"iPhone", b"Apple") if s in uploaded]
     with db.session() as s:
