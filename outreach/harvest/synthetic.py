@@ -117,6 +117,7 @@ def generate_history(db: Database, *, years: int = 5, seed: int = 2026, scale: f
     """Fill a migrated (empty) database with a programme running `years` from `start`, as it looks at
     `as_of` (default: 30 days before the end, so some posts are still scheduled)."""
     rng = random.Random(seed)
+    video_rng = random.Random(f"{seed}-youtube")  # its own stream: the other posts stay as they were
     hs = hs or HarvestSettings()
     end = start + timedelta(days=round(365.25 * years))
     as_of = as_of or end - timedelta(days=30)
@@ -166,7 +167,7 @@ def generate_history(db: Database, *, years: int = 5, seed: int = 2026, scale: f
                     post_rows.append(_post(rng, base[Post.__table__] + len(post_rows) + 1, meeting, rule, due,
                                            channel, platform, language, as_of))
             if rule == "recap" and meeting["kind"] == MeetingKind.COMMUNITY.value:
-                post_rows.append(_post(rng, base[Post.__table__] + len(post_rows) + 1, meeting, rule, due,
+                post_rows.append(_post(video_rng, base[Post.__table__] + len(post_rows) + 1, meeting, rule, due,
                                        *VIDEO_CHANNEL, "nl", as_of))
     with db.engine.begin() as conn:
         for table, rows in ((Organisation, org_rows), (Campaign, campaign_rows), (Meeting, meeting_rows),
@@ -178,7 +179,7 @@ def generate_history(db: Database, *, years: int = 5, seed: int = 2026, scale: f
     report.organisations, report.campaigns = len(org_rows), len(campaign_rows)
     report.meetings, report.posts, report.outcomes = len(meeting_rows), len(post_rows), len(outcome_rows)
     shares = _write_audience(db, start_s, now_s, report, note)
-    _write_metrics(db, rng, post_rows, shares, now_s, start_s, hs, report, note)
+    _write_metrics(db, (rng, video_rng), post_rows, shares, now_s, start_s, hs, report, note)
     return report
 
 
@@ -235,7 +236,7 @@ def _write_audience(db: Database, start_s: int, now_s: int, report: HistoryRepor
     return shares
 
 
-def _write_metrics(db: Database, rng: random.Random, post_rows: list[dict[str, Any]],
+def _write_metrics(db: Database, rngs: tuple[random.Random, random.Random], post_rows: list[dict[str, Any]],
                    shares: dict[str, list[ShareAt]], now_s: int, start_s: int, hs: HarvestSettings,
                    report: HistoryReport, note: Progress) -> None:
     slots = dense_slots()
@@ -255,6 +256,7 @@ def _write_metrics(db: Database, rng: random.Random, post_rows: list[dict[str, A
 
     for n, post in enumerate(published):
         median, metrics, raw_names = PLATFORMS[post["platform"]]
+        rng = rngs[post["platform"] == "youtube"]
         ceiling = median * rng.lognormvariate(0, 0.6) * (1.4 if post["rule_key"] == "recap" else 1.0)
         rates = {"likes": rng.uniform(0.03, 0.09), "comments": rng.uniform(0.002, 0.01),
                  "shares": rng.uniform(0.004, 0.02), "saves": rng.uniform(0.005, 0.02),

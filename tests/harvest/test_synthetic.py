@@ -74,7 +74,8 @@ def test_youtube_recaps_carry_measured_youth_reach_after_the_data_delay(tmp_path
                     continue
                 shares = snap.raw["age_shares"]
                 assert abs(sum(shares.values()) - 100) < 0.1
-                assert snap.youth_reach == round(snap.views * (shares["13-17"] + shares["18-24"]) / 100)
+                young = (shares["13-17"] + shares["18-24"]) / sum(shares.values())  # percentages, rounded
+                assert snap.youth_reach == round(snap.views * young)
                 assert "logged-in viewers" in snap.raw["youth_basis"]
                 seen_after += 1
             assert s.get(PostYouthEstimate, post.id) is None
