@@ -11,8 +11,8 @@ import sys
 import time
 
 BENCHMARKS = ("bench.bench_storage", "bench.bench_analytics", "bench.bench_cards", "bench.bench_archive",
-              "bench.bench_dashboard", "bench.bench_dispatch", "bench.bench_lateness", "bench.bench_rss",
-              "bench.bench_scaleout", "bench.bench_warc", "bench.bench_video")
+              "bench.bench_dashboard", "bench.bench_browser", "bench.bench_dispatch", "bench.bench_lateness",
+              "bench.bench_rss", "bench.bench_scaleout", "bench.bench_warc", "bench.bench_video")
 
 
 def main(argv: list[str]) -> None:

@@ -18,6 +18,8 @@ from dashboard import auth, loaders  # noqa: E402
 from dashboard.i18n import LANG_KEY, Lang, current, t  # noqa: E402
 
 PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
+# A file, not a ":material/…:" name: Streamlit fetches those favicons from fonts.gstatic.com (a third party).
+FAVICON = ROOT / "assets" / "favicon.png"
 # (file, title key, icon, role needed to see it)
 PAGES = (
     ("overview.py", "nav.overview", ":material/dashboard:", auth.Role.VIEWER),
@@ -30,7 +32,7 @@ PAGES = (
     ("archive.py", "nav.archive", ":material/inventory_2:", auth.Role.VIEWER),
 )
 
-st.set_page_config(page_title=t("app.title"), page_icon=":material/diversity_3:", layout="wide")
+st.set_page_config(page_title=t("app.title"), page_icon=str(FAVICON), layout="wide")
 
 
 def _language_switch() -> None:
@@ -42,9 +44,15 @@ def _language_switch() -> None:
     st.query_params["lang"] = current().value
 
 
+def _pages(user: auth.User | None) -> list:
+    return [st.Page(PAGES_DIR / file, title=t(title), icon=icon, url_path=file.removesuffix(".py"))
+            for file, title, icon, role in PAGES if user is None or user.can(role)]
+
+
 _language_switch()
 user = auth.current_user(loaders.accounts())
 if user is None:
+    st.navigation(_pages(None), position="hidden")  # not run: keeps the linked page for after signing in
     st.stop()
 st.session_state["user"] = user
 if not user.local:
@@ -53,6 +61,4 @@ if not user.local:
         auth.logout()
         st.rerun()
 
-pages = [st.Page(PAGES_DIR / file, title=t(title), icon=icon, url_path=file.removesuffix(".py"))
-         for file, title, icon, role in PAGES if user.can(role)]
-st.navigation(pages).run()
+st.navigation(_pages(user)).run()

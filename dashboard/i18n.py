@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 
 import streamlit as st
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
 
 
 class Lang(StrEnum):
@@ -28,7 +32,8 @@ NL: dict[str, str] = {
     "auth.denied": "Je rol ({roles}) geeft geen toegang tot deze pagina.",
     "filter.period": "Periode", "filter.organisation": "Organisatie", "filter.community": "Gemeenschap",
     "filter.platform": "Platform", "filter.campaign": "Campagne", "filter.language": "Taal",
-    "filter.all": "alle", "filter.share": "Deze weergave staat in de URL: kopieer de link om te delen.",
+    "filter.all": "alle", "filter.30d": "laatste 30 dagen", "filter.90d": "laatste 90 dagen",
+    "filter.12m": "laatste 12 maanden", "filter.share": "Deze weergave staat in de URL: kopieer de link om te delen.",
     "kind.measured": "gemeten", "kind.estimated": "geschat", "kind.offline": "offline (aanwezigen)",
     "kind.unknown": "onbekend",
     "ov.title": "Overzicht", "ov.meetings": "Bijeenkomsten gehouden", "ov.target": "van {target}",
@@ -44,8 +49,12 @@ NL: dict[str, str] = {
     "ov.share_note": "jongerenbereik (gemeten + geschat) / bereik, over {n} posts met leeftijdsgegevens ({platforms})",
     "ov.basis": "interacties / bereik, over {n} posts die bereik melden ({platforms})",
     "ov.plan": "plan voor deze periode: {plan}",
-    "ov.definition_change": "¹ {platform} telt vanaf {day} met \u2018{new}\u2019 in plaats van \u2018{old}\u2019: "
+    "ov.definition_change": "¹ {platform} telt {measure} vanaf {day} anders (het platform verving zijn maatstaf): "
                             "cijfers van voor en na die datum meten niet hetzelfde.",
+    "ov.definition_names": "Naam bij het platform: \u2018{old}\u2019, vanaf {day} \u2018{new}\u2019.",
+    "measure.reach": "het bereik", "measure.views": "de weergaven", "measure.likes": "de likes",
+    "measure.comments": "de reacties", "measure.shares": "het aantal keer gedeeld",
+    "measure.saves": "het aantal keer bewaard", "measure.clicks": "de klikken",
     "privacy.hidden": "× = ook verborgen, zodat een aantal onder 10 niet uit het totaal min de rest te berekenen is.",
     "ov.share_of_alliance": "{share} van alle {n} bijeenkomsten van de alliantie in deze periode", "ov.none": "Nog geen gegevens voor deze selectie.",
     "col.post": "Post", "col.channel": "Kanaal", "col.platform": "Platform", "col.language": "Taal",
@@ -66,8 +75,9 @@ NL: dict[str, str] = {
     "col.organisation": "Organisatie", "col.community": "Gemeenschap", "col.city": "Stad",
     "col.start": "Begin (lokaal)", "col.attendance": "Aanwezigen", "col.evaluation": "Evaluatie",
     "col.engagement": "Betrokkenheid", "col.detail": "Toelichting", "col.reason": "Reden", "col.who": "Wie",
-    "col.when": "Wanneer", "col.decision": "Besluit", "col.published": "Gepubliceerd",
-    "csv": "Download CSV",
+    "col.when": "Wanneer", "decision.approved": "goedgekeurd", "decision.rejected": "afgewezen",
+    "decision.confirmed": "met de hand geplaatst", "decision.revoked": "ingetrokken", "col.theme": "Thema", "col.alt": "alt-tekst", "col.decision": "Besluit", "col.published": "Gepubliceerd",
+    "csv": "Download CSV", "choose": "Kies…", "chart.no_data": "geen gegevens",
     "camp.title": "Campagnes", "meet.title": "Bijeenkomsten", "meet.pick": "Bijeenkomst",
     "meet.posts": "Posts van deze bijeenkomst", "meet.outcome": "Uitkomst",
     "meet.no_outcome": "Nog geen aanwezigheid of evaluatie ingevoerd.",
@@ -90,10 +100,37 @@ NL: dict[str, str] = {
     "rev.title": "Beoordelen", "rev.none": "Niets te beoordelen.", "rev.approve": "Goedkeuren",
     "rev.reject": "Afwijzen", "rev.reason": "Reden (verplicht bij afwijzen)", "rev.done": "{what}",
     "rev.audit": "Logboek: wie deed wat",
+    "rev.reason_needed": "schrijf bij afwijzen een reden (die ziet de schrijver).",
+    "sched.upcoming_note": "De eerstvolgende {n} posts; tijden in {tz}.", "sched.page": "Pagina",
+    "sched.count": "{shown} van {total} · pagina {page} van {pages}",
+    "sched.all_on_page": "Alle {n} op deze pagina kiezen", "sched.choose": "Posts kiezen",
+    "sched.retry_n": "Opnieuw proberen ({n})", "sched.cancel_n": "Annuleren ({n})",
+    "sched.sure": "Weet je het zeker? {n} post(s) {what}.", "sched.yes": "Ja: {what}", "sched.no": "Terug",
+    "check.too_long": "Te lang voor {platform}: {length} van de {max} tekens ({channel}, {language}). "
+                      "Haal er {over} weg.",
+    "check.alt_required": "De kaart heeft een alt-tekst nodig ({language}): beschrijf wat erop staat.",
+    "check.template": "Sjabloon klopt niet ({language}): {detail}",
+    "check.name": "Naam '{name}': gebruik kleine letters, cijfers, '-', '.' of '_'.",
+    "check.no_language": "Kies minstens één taal.", "check.no_channel": "Kies minstens één kanaal.",
+    "check.unknown_channel": "Kanaal {channel} bestaat niet (meer) in de instellingen.",
+    "check.unknown_card": "Kaart {card} bestaat niet.",
+    "plan.link_default": "Zonder link gebruikt {{{{ link }}}} die van de campagne: {link}",
+    "plan.card_failed": "Voorbeeld van de kaart lukt niet: {error}",
     "arch.title": "Archief", "arch.from": "Van", "arch.to": "Tot en met",
     "arch.export": "Archief en rapport maken", "arch.download": "Download {name}",
     "arch.done": "Klaar: {path}",
     "err.action": "Niet gelukt: {error}",
+    "hint.failed": "Het platform weigerde de post na alle pogingen. Pas hem aan en probeer opnieuw, of annuleer.",
+    "hint.retrying": "Het platform antwoordde niet goed; er wordt vanzelf opnieuw geprobeerd.",
+    "hint.auth": "Het platform weigerde de inloggegevens van dit kanaal: vernieuw de toegang.",
+    "hint.harvest_error": "Cijfers ophalen lukte niet; er wordt later opnieuw geprobeerd.",
+    "hint.rejected": "Afgewezen bij beoordeling", "hint.token_expiring": "De toegang verloopt over {days} dagen.",
+    "hint.platform": "Melding van het platform (niet vertaald)",
+    "action.line": "post {id} · {channel} · {language}: {before} → {after}",
+    "plan.saved_counts": "{new} nieuw, {updated} gewijzigd, {again} opnieuw te beoordelen",
+    "source.follower_demographics": "leeftijd van de volgers",
+    "source.engaged_audience_demographics": "leeftijd van het betrokken publiek",
+    "source.share": "{source}: {share} jongeren", "source.platform": "het platform", "rev.variant": "{language} · {channel}",
 }
 
 EN: dict[str, str] = {
@@ -112,7 +149,8 @@ EN: dict[str, str] = {
     "auth.denied": "Your role ({roles}) does not give access to this page.",
     "filter.period": "Period", "filter.organisation": "Organisation", "filter.community": "Community",
     "filter.platform": "Platform", "filter.campaign": "Campaign", "filter.language": "Language",
-    "filter.all": "all", "filter.share": "This view is in the URL: copy the link to share it.",
+    "filter.all": "all", "filter.30d": "last 30 days", "filter.90d": "last 90 days",
+    "filter.12m": "last 12 months", "filter.share": "This view is in the URL: copy the link to share it.",
     "kind.measured": "measured", "kind.estimated": "estimated", "kind.offline": "offline (attendance)",
     "kind.unknown": "unknown",
     "ov.title": "Overview", "ov.meetings": "Meetings held", "ov.target": "of {target}",
@@ -128,8 +166,11 @@ EN: dict[str, str] = {
     "ov.share_note": "youth reach (measured + estimated) / reach, over {n} posts with age data ({platforms})",
     "ov.basis": "interactions / reach, over {n} posts that report reach ({platforms})",
     "ov.plan": "plan for this period: {plan}",
-    "ov.definition_change": "¹ From {day}, {platform} counts \u2018{new}\u2019 instead of \u2018{old}\u2019: "
-                            "figures before and after that date do not measure the same thing.",
+    "ov.definition_change": "¹ From {day}, {platform} counts {measure} differently (the platform replaced its "
+                            "measure): figures before and after that date do not measure the same thing.",
+    "ov.definition_names": "The platform's name: \u2018{old}\u2019, from {day} \u2018{new}\u2019.",
+    "measure.reach": "reach", "measure.views": "views", "measure.likes": "likes", "measure.comments": "comments",
+    "measure.shares": "shares", "measure.saves": "saves", "measure.clicks": "clicks",
     "privacy.hidden": "× = hidden as well, so that a count under 10 cannot be worked out from the total minus the rest.",
     "ov.share_of_alliance": "{share} of all {n} alliance meetings in this period", "ov.none": "No data for this selection yet.",
     "col.post": "Post", "col.channel": "Channel", "col.platform": "Platform", "col.language": "Language",
@@ -150,8 +191,9 @@ EN: dict[str, str] = {
     "col.organisation": "Organisation", "col.community": "Community", "col.city": "City",
     "col.start": "Starts (local)", "col.attendance": "Attendance", "col.evaluation": "Evaluation",
     "col.engagement": "Engagement", "col.detail": "Details", "col.reason": "Reason", "col.who": "Who",
-    "col.when": "When", "col.decision": "Decision", "col.published": "Published",
-    "csv": "Download CSV",
+    "col.when": "When", "decision.approved": "approved", "decision.rejected": "rejected",
+    "decision.confirmed": "posted by hand", "decision.revoked": "revoked", "col.theme": "Theme", "col.alt": "alt text", "col.decision": "Decision", "col.published": "Published",
+    "csv": "Download CSV", "choose": "Choose…", "chart.no_data": "no data",
     "camp.title": "Campaigns", "meet.title": "Meetings", "meet.pick": "Meeting",
     "meet.posts": "Posts about this meeting", "meet.outcome": "Outcome",
     "meet.no_outcome": "No attendance or evaluation recorded yet.",
@@ -174,12 +216,41 @@ EN: dict[str, str] = {
     "rev.title": "Review", "rev.none": "Nothing to review.", "rev.approve": "Approve", "rev.reject": "Reject",
     "rev.reason": "Reason (required to reject)", "rev.done": "{what}",
     "rev.audit": "Audit trail: who did what",
+    "rev.reason_needed": "write a reason to reject (the writer sees it).",
+    "sched.upcoming_note": "The next {n} posts; times in {tz}.", "sched.page": "Page",
+    "sched.count": "{shown} of {total} · page {page} of {pages}",
+    "sched.all_on_page": "Choose all {n} on this page", "sched.choose": "Choose posts",
+    "sched.retry_n": "Retry ({n})", "sched.cancel_n": "Cancel ({n})",
+    "sched.sure": "Are you sure? {what} {n} post(s).", "sched.yes": "Yes: {what}", "sched.no": "Back",
+    "check.too_long": "Too long for {platform}: {length} of {max} characters ({channel}, {language}). "
+                      "Remove {over}.",
+    "check.alt_required": "The card needs an alt text ({language}): describe what it shows.",
+    "check.template": "Template problem ({language}): {detail}",
+    "check.name": "Name '{name}': use lowercase letters, digits, '-', '.' or '_'.",
+    "check.no_language": "Choose at least one language.", "check.no_channel": "Choose at least one channel.",
+    "check.unknown_channel": "Channel {channel} is not (or no longer) in the settings.",
+    "check.unknown_card": "Card {card} does not exist.",
+    "plan.link_default": "Without a link, {{{{ link }}}} is the campaign's: {link}",
+    "plan.card_failed": "The card preview did not work: {error}",
     "arch.title": "Archive", "arch.from": "From", "arch.to": "Up to and including",
     "arch.export": "Build archive and report", "arch.download": "Download {name}", "arch.done": "Done: {path}",
     "err.action": "Did not work: {error}",
+    "hint.failed": "The platform refused the post after every attempt. Edit it and retry, or cancel it.",
+    "hint.retrying": "The platform did not answer properly; it is retried automatically.",
+    "hint.auth": "The platform refused this channel's credentials: renew the access.",
+    "hint.harvest_error": "Fetching figures did not work; it is retried later.",
+    "hint.rejected": "Rejected in review", "hint.token_expiring": "Access expires in {days} days.",
+    "hint.platform": "The platform's message (not translated)",
+    "action.line": "post {id} · {channel} · {language}: {before} → {after}",
+    "plan.saved_counts": "{new} new, {updated} changed, {again} to review again",
+    "source.follower_demographics": "followers' ages",
+    "source.engaged_audience_demographics": "engaged audience's ages",
+    "source.share": "{source}: {share} young", "source.platform": "the platform", "rev.variant": "{language} · {channel}",
 }
 
 WORDS: dict[Lang, dict[str, str]] = {Lang.NL: NL, Lang.EN: EN}
+# Babel's locale per interface language: numbers, percentages, dates and language names follow it.
+LOCALES: dict[Lang, str] = {Lang.NL: "nl_NL", Lang.EN: "en_GB"}
 
 
 LANG_KEY = "ui_lang"
@@ -197,3 +268,44 @@ def t(key: str, **values: object) -> str:
     """The word for `key` in the current language (the key itself when missing, so gaps show)."""
     text = WORDS[current()].get(key) or NL.get(key) or key
     return text.format(**values) if values else text
+
+
+def number(value: float) -> str:
+    """12.345 in Dutch, 12,345 in English."""
+    return format_decimal(value, locale=LOCALES[current()])
+
+
+def percent(value: float | None) -> str:
+    """20,6% in Dutch, 20.6% in English; "–" when there is no figure."""
+    return "–" if value is None else format_percent(value, "#,##0.0%", locale=LOCALES[current()])
+
+
+def month(day: date) -> str:
+    """A chart's month label in the reader's language ("mrt 2027", "Mar 2027")."""
+    return format_date(day, "MMM yyyy", locale=LOCALES[current()])
+
+
+def language_name(code: str) -> str:
+    """"Turks" / "Turkish" for "tr"; the code itself when Babel does not know it."""
+    return Locale.parse(LOCALES[current()]).languages.get(code, code)
+
+
+def status(code: str) -> str:
+    """A post status in words ("ingepland" for "approved")."""
+    return t(f"status.{code}")
+
+
+PLATFORM_NAMES = {"linkedin": "LinkedIn", "tiktok": "TikTok", "youtube": "YouTube", "whatsapp": "WhatsApp"}
+
+
+def platform_name(platform: str) -> str:
+    """"Bluesky" for "bluesky" (brand spelling, the same in every language)."""
+    return PLATFORM_NAMES.get(platform, platform.capitalize())
+
+
+# How a date picker writes its date, per language (Streamlit takes only these three patterns).
+DATE_INPUTS: dict[Lang, str] = {Lang.NL: "DD-MM-YYYY", Lang.EN: "YYYY-MM-DD"}
+
+
+def date_input_format() -> str:
+    return DATE_INPUTS[current()]

@@ -16,7 +16,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from dashboard import i18n
 from dashboard.auth import Account, load_accounts
+from dashboard.i18n import t
 from outreach import analytics
 from outreach.analytics import Dimension, FilterOptions, Filters
 from outreach.config import Settings, load_settings
@@ -24,6 +26,7 @@ from outreach.db import Database
 from outreach.harvest.settings import HarvestSettings, harvest_settings
 from outreach.planning import dashboard_posts, review
 from outreach.planning.review import PostSelector
+from outreach.planning.schedule import Action
 
 TTL_S = 60
 
@@ -59,7 +62,7 @@ def channel_names() -> list[str]:
     return sorted(settings().channels)
 
 
-def _now() -> datetime:
+def now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -73,7 +76,7 @@ def filter_options() -> FilterOptions:
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def overview(filters: Filters) -> analytics.Overview:
-    return analytics.overview(database(), now=_now(), filters=filters, hs=programme())
+    return analytics.overview(database(), now=now(), filters=filters, hs=programme())
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
@@ -135,13 +138,14 @@ def meeting_posts(meeting_id: int) -> list[dict[str, Any]]:
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def upcoming(filters: Filters, limit: int = 50) -> list[analytics.Upcoming]:
-    return analytics.upcoming(database(), now=_now(), limit=limit, filters=filters)
+    return analytics.upcoming(database(), now=now(), limit=limit, filters=filters)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def attention() -> list[dict[str, Any]]:
+def attention(limit: int = 5000) -> list[dict[str, Any]]:
+    """Everything that needs attention (the page counts and pages it; not only the first 50)."""
     return [{"what": a.what, "post_id": a.post_id, "channel": a.channel, "message": a.message, "since": a.since}
-            for a in analytics.needs_attention(database(), now=_now())]
+            for a in analytics.needs_attention(database(), now=now(), limit=limit)]
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
@@ -197,8 +201,10 @@ def clear() -> None:
 
 
 def _lines(results: Sequence[review.ActionResult]) -> list[str]:
+    """What each action did, in the reader's language ("post 42 · peer-bluesky · nl: mislukt → ingepland")."""
     clear()
-    return [r.line() for r in results]
+    return [t("action.line", id=r.post_id, channel=r.channel, language=r.language, before=i18n.status(r.before),
+              after=i18n.status(r.after)) for r in results]
 
 
 def approve(ids: Sequence[int], *, reviewer: str, reason: str = "") -> list[str]:
@@ -228,7 +234,9 @@ def confirm_manual(post_id: int, *, permalink: str, by: str, reach: int | None) 
 def save_draft(draft: dashboard_posts.DraftPost) -> str:
     report = dashboard_posts.save_draft(database(), draft, settings(), now=datetime.now(UTC))
     clear()
-    return report.summary()
+    counts = report.counts()
+    return t("plan.saved_counts", new=counts[Action.NEW], updated=counts[Action.UPDATED],
+             again=counts[Action.REVIEW_AGAIN])
 
 
 ACTION_ERRORS = (review.ReviewError, dashboard_posts.DraftError, ValueError)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -12,9 +13,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 from babel.dates import format_date
-from babel.numbers import format_decimal, format_percent
 
-from dashboard.i18n import Lang, current, t
+from dashboard import i18n
+from dashboard.i18n import t
 from dashboard.loaders import FilterOptions, Filters
 from outreach.privacy import HIDDEN
 from outreach.safecsv import frame_csv_bytes
@@ -22,6 +23,7 @@ from outreach.safecsv import frame_csv_bytes
 # Filter name -> URL query parameter; the widget key is "f_" + the name.
 FILTER_PARAMS = ("period", "organisation", "community", "platform", "campaign", "language")
 PERIODS = ("all", "30d", "90d", "12m")
+FILTERS_KEY = "filters"  # session state: the chosen filters, kept across pages
 
 
 def period_bounds(period: str, *, now: datetime | None = None) -> tuple[datetime | None, datetime | None]:
@@ -45,8 +47,10 @@ class View:
 
 
 def filter_bar(options: FilterOptions, *, only: Sequence[str] = FILTER_PARAMS) -> View:
-    """Filter widgets in the sidebar, initialised from and written back to the URL query params."""
+    """Filter widgets in the sidebar. The choice is kept in the session across pages (a widget's own state
+    ends with its page) and every page writes all of it to the URL, so a copied link reproduces the view."""
     st.sidebar.divider()
+    kept = chosen_filters()
     choices: dict[str, list[str]] = {
         "period": [*PERIODS, *[str(y) for y in options.years]],
         "organisation": list(options.organisations), "community": list(options.communities),
@@ -57,15 +61,14 @@ def filter_bar(options: FilterOptions, *, only: Sequence[str] = FILTER_PARAMS) -
     for name in only:
         key = f"f_{name}"
         items = choices[name] if name == "period" else ["", *choices[name]]
-        if key not in st.session_state:
-            from_url = st.query_params.get(name, "")
-            st.session_state[key] = from_url if from_url in items else items[0]
-        elif st.session_state[key] not in items:
-            st.session_state[key] = items[0]
-        values[name] = st.sidebar.selectbox(t(f"filter.{name}"), items, key=key,
+        # Set every run: a widget with the same key on another page does not inherit its value.
+        st.session_state[key] = kept[name] if kept[name] in items else items[0]
+        values[name] = st.sidebar.selectbox(t(f"filter.{name}"), items, key=key, on_change=_keep, args=(name,),
                                             format_func=_format_choice(name))
-        if values[name] and values[name] != "all":
-            st.query_params[name] = values[name]
+        kept[name] = "" if values[name] == "all" else values[name]
+    for name, value in kept.items():
+        if value:
+            st.query_params[name] = value
         else:
             st.query_params.pop(name, None)
     st.sidebar.caption(t("filter.share"))
@@ -76,12 +79,28 @@ def filter_bar(options: FilterOptions, *, only: Sequence[str] = FILTER_PARAMS) -
     return View(filters, values.get("community") or None)
 
 
+def _keep(name: str) -> None:
+    """A filter changed: remember it before the page runs again."""
+    chosen_filters()[name] = st.session_state[f"f_{name}"]
+
+
+def chosen_filters() -> dict[str, str]:
+    """The session's filters (name -> value, "" for all); the first page of a session takes them from the URL."""
+    if FILTERS_KEY not in st.session_state:
+        st.session_state[FILTERS_KEY] = {name: st.query_params.get(name, "") for name in FILTER_PARAMS}
+    return st.session_state[FILTERS_KEY]
+
+
 def _format_choice(name: str) -> Any:
+    """The words are looked up now, in this run's language (the function may be called after the run)."""
+    every = t("filter.all")
+    periods = {"all": every, "30d": t("filter.30d"), "90d": t("filter.90d"), "12m": t("filter.12m")}
+
     def fmt(value: str) -> str:
         if value == "":
-            return t("filter.all")
+            return every
         if name == "period" and not value.isdigit():
-            return {"all": t("filter.all"), "30d": "30 d", "90d": "90 d", "12m": "12 m"}[value]
+            return periods[value]
         return value
 
     return fmt
@@ -93,40 +112,52 @@ def kind_label(kind: str) -> str:
 
 def show_count(label: str, count: Any, *, kind: str | None = None, help: str | None = None) -> None:
     """A metric tile; `count` is a harvest `Count` (shows "<10" below the threshold) or a number/text."""
+    st.metric(label + (f" · {kind_label(kind)}" if kind else ""), count_text(count), help=help)
+
+
+def count_text(count: Any) -> str:
+    """A count as the reader writes numbers ("<10" and "–" kept as they are)."""
     value = count.display if hasattr(count, "display") else count
-    if isinstance(value, int):
-        value = number(value)
-    elif isinstance(value, str) and value.isdigit():
-        value = number(int(value))
-    st.metric(label + (f" · {kind_label(kind)}" if kind else ""), value, help=help)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return i18n.number(value)
+    if isinstance(value, str) and value.isdigit():
+        return i18n.number(int(value))
+    return "–" if value is None else str(value)
 
 
 def percent(value: float | None) -> str:
     """A share in the page's language (Babel): 9,1% in Dutch, 9.1% in English."""
-    return "–" if value is None else format_percent(value, "#,##0.0%", locale=_locale())
+    return i18n.percent(value)
 
 
 def number(value: float | None) -> str:
-    return "–" if value is None else format_decimal(value, locale=_locale())
+    return "–" if value is None else i18n.number(value)
 
 
 def day(value: date) -> str:
     """A date in the page's language: 21 april 2025 / 21 April 2025."""
-    return format_date(value, "long", locale=_locale())
-
-
-def _locale() -> str:
-    return "nl_NL" if current() == Lang.NL else "en_GB"
-
-
-PLATFORM_NAMES = {"instagram": "Instagram", "facebook": "Facebook", "threads": "Threads", "tiktok": "TikTok",
-                  "linkedin": "LinkedIn", "youtube": "YouTube", "mastodon": "Mastodon", "bluesky": "Bluesky"}
+    return format_date(value, "long", locale=i18n.LOCALES[i18n.current()])
 
 
 def basis(ratio: Any, *, note: str = "ov.basis") -> str:
     """What a ratio is computed over, in words: "over 4.316 posts op Instagram, Facebook"."""
-    platforms = ", ".join(PLATFORM_NAMES.get(p, p.capitalize()) for p in ratio.platforms)
+    platforms = ", ".join(i18n.platform_name(p) for p in ratio.platforms)
     return t(note, n=number(ratio.basis_posts), platforms=platforms or "–")
+
+
+SOURCE_SHARE = re.compile(r"^(?P<metric>\w+) youth share (?P<share>[\d.]+)%$")
+
+
+def source_text(source: str | None, at: datetime | None = None) -> str:
+    """Where a youth figure comes from, in words: "leeftijd van de volgers: 32,6% jongeren (2027-03-01)"."""
+    if not source:
+        return ""
+    found = SOURCE_SHARE.match(source)
+    if found:
+        words = t("source.share", source=t(f"source.{found['metric']}"), share=percent(float(found["share"]) / 100))
+    else:
+        words = t("source.platform") if source == "platform" else source
+    return words + (f" ({at:%Y-%m-%d})" if at else "")
 
 
 def to_utc(day: date, at: time, timezone: str) -> datetime:
@@ -149,7 +180,8 @@ def table(rows: Sequence[Mapping[str, Any]] | pd.DataFrame, *, key: str, columns
     if frame.empty:
         st.caption(t("ov.none"))
         return frame
-    shown = frame[[c for c in columns if c in frame.columns]].rename(columns=dict(columns))
+    shown = cells_in_words(frame[[c for c in columns if c in frame.columns]], links=links)
+    shown = shown.rename(columns=dict(columns))
     config = {columns[c]: st.column_config.LinkColumn(columns[c]) for c in links if c in columns}
     st.dataframe(shown, hide_index=True, column_config=config, key=f"table_{key}",
                  height=height or "auto", width="stretch")
@@ -160,29 +192,64 @@ def table(rows: Sequence[Mapping[str, Any]] | pd.DataFrame, *, key: str, columns
     return shown
 
 
+def cells_in_words(frame: pd.DataFrame, *, links: Sequence[str] = ()) -> pd.DataFrame:
+    """No cell left for the grid to draw as "None": a missing value is "–" (an empty link stays empty),
+    and a decimal is written the reader's way (9,5 / 9.5)."""
+    def cell(value: Any, *, link: bool) -> Any:
+        if value is None or (isinstance(value, float) and pd.isna(value)):
+            return "" if link else "–"
+        return i18n.number(value) if isinstance(value, float) else value
+
+    return frame.apply(lambda column: column.map(lambda v: cell(v, link=column.name in links)))
+
+
 def line_chart(frame: pd.DataFrame, *, x: str, series: Mapping[str, str], title: str, key: str) -> None:
-    """Monthly lines, one per series (column -> legend label), long-form for Altair."""
+    """Monthly lines, one per series (column -> legend label); months named in the reader's language."""
     if frame.empty:
         return
     long = frame.melt(id_vars=[x], value_vars=list(series), var_name="series", value_name="value")
     long["series"] = long["series"].map(dict(series))
+    months = sorted(long[x].unique())
+    names = {m: i18n.month(date.fromisoformat(m)) for m in months}
+    long["month"] = long[x].map(names)
+    long["shown"] = long["value"].map(lambda v: "–" if pd.isna(v) else i18n.number(v))
+    axis = alt.Axis(labelAngle=-45, labelOverlap=True)
     chart = (alt.Chart(long, title=title).mark_line(point=True)
-             .encode(x=alt.X(f"{x}:T", title=None), y=alt.Y("value:Q", title=None),
+             .encode(x=alt.X("month:O", sort=[names[m] for m in months], title=None, axis=axis),
+                     y=alt.Y("value:Q", title=None, axis=number_axis()),
                      color=alt.Color("series:N", title=None,
                                      legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=320)),
-                     tooltip=[alt.Tooltip(f"{x}:T", format="%Y-%m"), "series:N", "value:Q"]))
+                     tooltip=[alt.Tooltip("month:O", title=" "), alt.Tooltip("series:N", title=" "),
+                              alt.Tooltip("shown:N", title=" ")]))
     st.altair_chart(chart, key=f"chart_{key}", width="stretch")
+
+
+def number_axis() -> alt.Axis:
+    """A value axis whose labels use the reader's separators (Vega formats the English way)."""
+    english = "format(datum.value, ',~f')"
+    if i18n.current() is i18n.Lang.EN:
+        return alt.Axis(labelExpr=english)
+    swap = f"replace(replace(replace({english}, regexp(',', 'g'), '_'), regexp('\\\\.', 'g'), ','), regexp('_', 'g'), '.')"
+    return alt.Axis(labelExpr=swap)
 
 
 def bar_chart(frame: pd.DataFrame, *, category: str, value: str, title: str, key: str,
               colour: str | None = None) -> None:
+    """Horizontal bars, largest first, with full names (never cut) and "geen gegevens" where a row has
+    no figure (a platform that reports no reach), so an empty bar is not read as zero."""
     if frame.empty:
         return
-    enc: dict[str, Any] = {"y": alt.Y(f"{category}:N", sort="-x", title=None),
-                           "x": alt.X(f"{value}:Q", title=None), "tooltip": [category, value]}
+    data = frame.assign(shown=frame[value].map(i18n.number),
+                        note=frame[value].map(lambda v: "" if v else t("chart.no_data")))
+    order = list(data.sort_values(value, ascending=False, kind="stable")[category])
+    y = alt.Y(f"{category}:N", sort=order, title=None, axis=alt.Axis(labelLimit=0))
+    enc: dict[str, Any] = {"y": y, "x": alt.X(f"{value}:Q", title=None, axis=number_axis()),
+                           "tooltip": [alt.Tooltip(f"{category}:N", title=" "), alt.Tooltip("shown:N", title=" ")]}
     if colour:
         enc["color"] = alt.Color(f"{colour}:N", title=None, legend=alt.Legend(orient="bottom"))
-    st.altair_chart(alt.Chart(frame, title=title).mark_bar().encode(**enc), key=f"chart_{key}", width="stretch")
+    base = alt.Chart(data, title=title)
+    notes = base.mark_text(align="left", dx=4, color="gray").encode(y=y, x=alt.datum(0), text="note:N")
+    st.altair_chart(base.mark_bar().encode(**enc) + notes, key=f"chart_{key}", width="stretch")
 
 
 TOTALS_COLUMNS = ("label", "posts", "reach", "engagement", "youth_measured", "youth_estimated", "youth_offline")
@@ -192,11 +259,11 @@ def totals_rows(items: Sequence[Any]) -> list[dict[str, Any]]:
     """analytics `Totals` as table rows: counts as shown ("<10"), youth reach one column per kind."""
     rows = []
     for item in items:
-        row = {"label": item.label, "key": item.key, "posts": item.posts, "reach": item.reach.display,
-               "engagement": item.engagement.display, "reach_value": item.reach.value or 0}
+        row = {"label": item.label, "key": item.key, "posts": count_text(item.posts), "reach": count_text(item.reach),
+               "engagement": count_text(item.engagement), "reach_value": item.reach.value or 0}
         for kind in ("measured", "estimated", "offline"):
             count = next((c for k, c in item.youth.by_kind.items() if k.value == kind), None)
-            row[f"youth_{kind}"] = count.display if count is not None else "–"
+            row[f"youth_{kind}"] = count_text(count)
         rows.append(row)
     return rows
 

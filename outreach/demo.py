@@ -153,6 +153,32 @@ def _synthetic_history(db: Any, settings: Settings, *, years: int, scale: float,
                               start=now - timedelta(days=round(365.25 * years)), as_of=now - timedelta(days=1),
                               progress=progress, hs=harvest_settings(settings))
     out(f"{report.line()} ({time.monotonic() - started:.0f} s)")
+    handled, final = settle_history(db, now=now)
+    out(f"  history settled: {handled} old failures marked handled (cancelled), figures of {final} posts final")
+
+
+# A synthetic failure older than this counts as handled: in a real installation someone retried or cancelled it.
+HANDLED_AFTER = timedelta(days=14)
+
+
+def settle_history(db: Any, *, now: datetime) -> tuple[int, int]:
+    """Make the synthetic history a settled past that agrees with the sandbox (which never saw its posts):
+    failures older than HANDLED_AFTER are cancelled (their error kept), and the history's figures are final
+    (no harvest asks the sandbox for them). Returns (failures handled, posts no longer harvested)."""
+    from sqlalchemy import select, update
+
+    from outreach import lifecycle
+    from outreach.db.models import Post, PostMetricsLatest
+    from outreach.domain import PostStatus
+
+    with db.write() as s:
+        old = list(s.scalars(select(Post).where(Post.status == PostStatus.FAILED.value,
+                                                Post.due_at < now - HANDLED_AFTER)))
+        for post in old:
+            lifecycle.transition(post, PostStatus.CANCELLED)
+        final = s.execute(update(PostMetricsLatest).where(PostMetricsLatest.next_harvest_at.is_not(None))
+                          .values(next_harvest_at=None)).rowcount
+    return len(old), final
 
 
 def run_sandbox(*, host: str = "127.0.0.1", port: int = 8765, media_dir: Path | None = None,

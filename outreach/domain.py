@@ -114,6 +114,10 @@ class AudienceRow:
 
 
 # The one vocabulary metrics are normalised to; connectors map their platform's names onto it.
+# The time of day in posts and on cards, in every language (a 24-hour clock, as the campaigns write it):
+# an Arabic card must not say "2:00 م" while its post says 14:00.
+TIME_OF_DAY_PATTERN = "HH:mm"
+
 METRIC_NAMES = ("views", "reach", "likes", "comments", "shares", "saves", "clicks")
 
 

@@ -58,3 +58,33 @@ def _all_platforms(lines: list[str]) -> bool:
     waiting to be posted by hand."""
     done = {c for line in lines for c in CHANNELS if f"· {c} ·" in line and "· published ·" in line}
     return done == set(CHANNELS) and any("peer-whatsapp" in line and "manual_due" in line for line in lines)
+
+
+def test_synthetic_history_is_a_settled_past_for_the_demo(tmp_path: Path) -> None:
+    """`demo --history` opened an alert for every synthetic failure of five years and the harvester asked
+    the sandbox for posts it never had ("no longer on the platform"): old failures are handled, and
+    the history's figures are final, so neither happens."""
+    from datetime import UTC, datetime, timedelta
+
+    from outreach.db import Database
+    from outreach.db.migrate import upgrade
+    from outreach.demo import HANDLED_AFTER, settle_history
+    from outreach.harvest.harvester import due_posts
+    from outreach.harvest.settings import HarvestSettings
+    from outreach.harvest.synthetic import generate_history
+    from outreach.publishing.alerts import detect
+
+    db = Database(f"sqlite:///{tmp_path / 'demo.db'}")
+    upgrade(db)
+    now = datetime.now(UTC)
+    generate_history(db, years=5, scale=0.1, start=now - timedelta(days=5 * 365), as_of=now - timedelta(days=1))
+    hs = HarvestSettings()
+    with db.engine.connect() as conn:
+        assert due_posts(conn, hs, int(now.timestamp()) + 3600)  # before: the sandbox would be asked
+    before = [i for i in detect(db, now=now) if i.kind == "post_failed"]
+    settle_history(db, now=now)
+    with db.engine.connect() as conn:
+        assert due_posts(conn, hs, int(now.timestamp()) + 30 * 86400) == []
+    failed = [i for i in detect(db, now=now) if i.kind == "post_failed"]
+    assert len(before) >= 5 and len(failed) < max(3, len(before) // 10), (len(before), len(failed))
+    assert timedelta(days=30) >= HANDLED_AFTER

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import loaders
+from dashboard import i18n, loaders
 from dashboard.i18n import current, t
 
 st.title(t("arch.title"))
 
 cols = st.columns(2)
-start = cols[0].date_input(t("arch.from"), value=date(date.today().year, 1, 1), key="arch_from")
-end = cols[1].date_input(t("arch.to"), value=date.today(), key="arch_to")
+start = cols[0].date_input(t("arch.from"), value=date(date.today().year, 1, 1), key="arch_from", format=i18n.date_input_format())
+end = cols[1].date_input(t("arch.to"), value=date.today(), key="arch_to", format=i18n.date_input_format())
 if st.button(t("arch.export"), key="arch_export", type="primary"):
     try:
         result = loaders.export_archive(start, end, language=current().value)

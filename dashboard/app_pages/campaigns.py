@@ -21,5 +21,7 @@ if not meetings.empty:
     st.subheader(t("meet.title"))
     per = meetings.groupby("campaign").agg(meetings=("id", "count"), evaluation=("evaluation", "mean")).reset_index()
     per["evaluation"] = per["evaluation"].round(1)
+    names = {row["key"]: row["label"] for row in rows}  # names, not slugs, where the campaign has one
+    per["campaign"] = per["campaign"].map(lambda slug: names.get(slug, slug))
     ui.table(per, key="campaign_meetings", columns={"campaign": t("col.campaign"), "meetings": t("meet.title"),
                                                     "evaluation": t("col.evaluation")})

@@ -16,7 +16,7 @@ choices = [Dimension.ORGANISATION, Dimension.COMMUNITY, Dimension.CITY, Dimensio
            Dimension.THEME]
 labels = {Dimension.ORGANISATION: t("col.organisation"), Dimension.COMMUNITY: t("col.community"),
           Dimension.CITY: t("col.city"), Dimension.PLATFORM: t("col.platform"),
-          Dimension.LANGUAGE: t("col.language"), Dimension.THEME: "thema / theme"}
+          Dimension.LANGUAGE: t("col.language"), Dimension.THEME: t("col.theme")}
 by = st.segmented_control(t("comm.by"), choices, format_func=labels.get, key="compare_by",
                           default=Dimension.PLATFORM) or Dimension.PLATFORM
 rows = ui.totals_rows(loaders.totals(view.filters, by))
@@ -26,8 +26,8 @@ ui.table(rows, key=f"compare_{by.value}", columns=ui.totals_columns(labels[by]))
 st.subheader(t("comm.best"))
 best = [p for p in loaders.top_posts(view.filters, limit=50) if p.youth.count.value is not None]
 best.sort(key=lambda p: -(p.youth.count.value or 0))
-ui.table([{"post": p.post_id, "channel": p.channel, "language": p.language, "youth": p.youth.count.display,
-           "kind": ui.kind_label(p.youth.kind.value), "source": p.youth.source or "", "reach": p.reach.display,
+ui.table([{"post": p.post_id, "channel": p.channel, "language": p.language, "youth": ui.count_text(p.youth.count),
+           "kind": ui.kind_label(p.youth.kind.value), "source": ui.source_text(p.youth.source, p.youth.source_at), "reach": ui.count_text(p.reach),
            "text": p.text, "url": p.url} for p in best[:10]],
          key="best_youth_posts", links=("url",), columns={
              "post": t("col.post"), "channel": t("col.channel"), "language": t("col.language"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import loaders, ui
+from dashboard import i18n, loaders, ui
 from dashboard.i18n import t
 
 view = ui.filter_bar(loaders.filter_options(), only=("period", "organisation", "community", "campaign"))
@@ -21,9 +21,10 @@ ui.table(rows, key="meetings", columns={
 
 if rows:
     by_id = {r["id"]: r for r in rows}
-    if st.query_params.get("meeting", "").isdigit() and "meeting_pick" not in st.session_state:
-        wanted = int(st.query_params["meeting"])
-        st.session_state["meeting_pick"] = wanted if wanted in by_id else rows[0]["id"]
+    held = next((r["id"] for r in rows if r["attendance"] != "–"), rows[0]["id"])  # latest with an outcome
+    if "meeting_pick" not in st.session_state or st.session_state["meeting_pick"] not in by_id:
+        wanted = int(st.query_params["meeting"]) if st.query_params.get("meeting", "").isdigit() else held
+        st.session_state["meeting_pick"] = wanted if wanted in by_id else held
     chosen = st.selectbox(t("meet.pick"), list(by_id), key="meeting_pick",
                           format_func=lambda i: f"{by_id[i]['start']} · {by_id[i]['key']}")
     st.query_params["meeting"] = str(chosen)
@@ -40,13 +41,14 @@ if rows:
         with cols[1]:
             ui.show_count(t("col.youth"), meeting["young"], kind="offline")
         with cols[2]:
-            ui.show_count(t("col.evaluation"), "–" if meeting["evaluation"] is None else f"{meeting['evaluation']}")
+            ui.show_count(t("col.evaluation"), "–" if meeting["evaluation"] is None else i18n.number(meeting["evaluation"]))
         if meeting["notes"]:
             st.caption(meeting["notes"])
     st.markdown(f"**{t('meet.posts')}**")
     posts = loaders.meeting_posts(chosen)
     for post in posts:
-        post["due"] = ui.local_time(post["due_at"], tz)
+        post.update(due=ui.local_time(post["due_at"], tz), status=i18n.status(post["status"]),
+                    reach=ui.count_text(post["reach"]))
     ui.table(posts, key=f"meeting_{chosen}_posts", links=("url",), columns={
         "id": t("col.post"), "due": t("col.due"), "channel": t("col.channel"), "language": t("col.language"),
         "status": t("col.status"), "reach": t("col.reach"), "url": t("col.link")})

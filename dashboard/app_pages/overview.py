@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import loaders, ui
+from dashboard import i18n, loaders, ui
 from dashboard.i18n import t
 from outreach.harvest.values import ReachKind
 
@@ -37,9 +37,9 @@ st.subheader(t("ov.youth"))
 st.caption(t("ov.youth_note"))
 kinds = st.columns(4)
 sources = {
-    ReachKind.MEASURED: t("ov.src_measured", n=totals.youth.posts.get(ReachKind.MEASURED, 0)),
-    ReachKind.ESTIMATED: t("ov.src_estimated", n=totals.youth.posts.get(ReachKind.ESTIMATED, 0)),
-    ReachKind.OFFLINE: t("ov.src_offline", n=progress.with_outcome),
+    ReachKind.MEASURED: t("ov.src_measured", n=ui.number(totals.youth.posts.get(ReachKind.MEASURED, 0))),
+    ReachKind.ESTIMATED: t("ov.src_estimated", n=ui.number(totals.youth.posts.get(ReachKind.ESTIMATED, 0))),
+    ReachKind.OFFLINE: t("ov.src_offline", n=ui.number(progress.with_outcome)),
 }
 for column, kind in zip(kinds, sources, strict=False):
     with column:
@@ -60,13 +60,16 @@ else:
         "youth_estimated": f"{t('ov.youth')} · {ui.kind_label('estimated')}"})
 
 for change in loaders.definition_changes(view.filters):
-    st.caption(t("ov.definition_change", platform=ui.PLATFORM_NAMES.get(change.platform, change.platform),
-                 old=change.raw_name, new=change.replaced_by or "–", day=ui.day(change.valid_to)))
+    # In words on the page; the platform's own metric names (codes like post_impressions) in the tooltip.
+    st.caption(t("ov.definition_change", platform=i18n.platform_name(change.platform),
+                 measure=t(f"measure.{change.measure}"), day=ui.day(change.valid_to)),
+               help=t("ov.definition_names", old=change.raw_name, new=change.replaced_by or "–",
+                      day=ui.day(change.valid_to)))
 
 st.subheader(t("ov.sources"))
-rows = [{"post": p.post_id, "channel": p.channel, "language": p.language, "reach": p.reach.display,
-         "youth": p.youth.count.display, "kind": ui.kind_label(p.youth.kind.value),
-         "source": (p.youth.source or "") + (f" ({p.youth.source_at:%Y-%m-%d})" if p.youth.source_at else ""),
+rows = [{"post": p.post_id, "channel": p.channel, "language": p.language, "reach": ui.count_text(p.reach),
+         "youth": ui.count_text(p.youth.count), "kind": ui.kind_label(p.youth.kind.value),
+         "source": ui.source_text(p.youth.source, p.youth.source_at),
          "url": p.url} for p in data.top_posts]
 ui.table(rows, key="overview_top_posts", links=("url",), columns={
     "post": t("col.post"), "channel": t("col.channel"), "language": t("col.language"), "reach": t("col.reach"),

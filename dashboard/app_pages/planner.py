@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from dashboard import auth, loaders
+from dashboard import auth, i18n, loaders
 from dashboard.i18n import t
-from outreach.planning.dashboard_posts import DraftPost
+from outreach.planning.dashboard_posts import Check, DraftPost
 from outreach.planning.spec import CARD_TEMPLATES
 
 user = st.session_state["user"]
@@ -46,15 +46,18 @@ with left:
     if saved is not None:
         st.button("↺ " + t("plan.name") + f": {name}", key="plan_load", on_click=load_saved, args=(saved,))
     languages = st.multiselect(t("plan.languages"), sorted({*meeting.languages, "nl", "en"}),
-                               default=list(meeting.languages), key="plan_languages")
-    channels = st.multiselect(t("plan.channels"), loaders.channel_names(), key="plan_channels",
+                               default=list(meeting.languages), key="plan_languages", placeholder=t("choose"))
+    channels = st.multiselect(t("plan.channels"), loaders.channel_names(), key="plan_channels", placeholder=t("choose"),
                               default=loaders.channel_names()[:1])
     cols = st.columns(2)
-    day = cols[0].date_input(t("plan.date"), value=(local_start - timedelta(days=2)).date(), key="plan_date")
+    day = cols[0].date_input(t("plan.date"), value=(local_start - timedelta(days=2)).date(), key="plan_date",
+                             format=i18n.date_input_format())
     clock = cols[1].time_input(t("plan.time"), value=time(18, 0), key="plan_time", step=300)
     card = st.selectbox(t("plan.card"), ["", *CARD_TEMPLATES], key="plan_card",
                         format_func=lambda c: c or t("plan.no_card"))
-    link = st.text_input(t("plan.link"), key="plan_link").strip() or None
+    link = st.text_input(t("plan.link"), key="plan_link", placeholder=meeting.link or "").strip() or None
+    if meeting.link:
+        st.caption(t("plan.link_default", link=meeting.link))
     st.caption(t("plan.help"))
     texts, alts = {}, {}
     for lang in languages:
@@ -66,25 +69,41 @@ draft = DraftPost(meeting_id=meeting.id, name=name, texts=texts, channels=channe
                   due_local=datetime.combine(day, clock), card=card or None, alt_texts=alts, link=link)
 rendered = loaders.render_draft(draft, meeting)
 
+
+
+def in_words(check: Check) -> str:
+    """A check in the volunteer's language, with its figures and what to do."""
+    if not check.code:  # a platform's objection without figures: where, then its words
+        where = " · ".join(x for x in (check.channel, check.language) if x)
+        return f"{where}: {check.message}" if where else check.message
+    values = {**check.values, "channel": check.channel or "", "language": i18n.language_name(check.language or "")}
+    if check.code == "too_long":
+        values.update(platform=i18n.platform_name(values["platform"]), over=i18n.number(values["length"] - values["max"]),
+                      length=i18n.number(values["length"]), max=i18n.number(values["max"]))
+    return t(f"check.{check.code}", **values)
+
+
 with right:
     st.subheader(t("plan.preview"))
-    empty = [c.language for c in rendered.checks if c.message == "text is empty"]
+    empty = [c.language for c in rendered.checks if c.code == "empty"]
     if empty:
-        st.info(t("plan.empty", languages=", ".join(x for x in empty if x)))
-    for check in (c for c in rendered.checks if c.message != "text is empty"):
-        where = " · ".join(x for x in (check.channel, check.language) if x)
-        st.error(f"{where}: {check.message}" if where else check.message)
+        st.info(t("plan.empty", languages=", ".join(i18n.language_name(x) for x in empty if x)))
+    for check in (c for c in rendered.checks if c.code != "empty"):
+        st.error(in_words(check))
     if rendered.ok:
         st.success(t("plan.ok"))
-    if card and languages:
-        try:
-            image, alt = loaders.card_preview(draft, meeting, languages[0])
-            st.image(image, caption=alt, width="stretch")
-        except Exception as exc:  # noqa: BLE001 - a preview problem must not lose the volunteer's text
-            st.warning(f"card: {exc}")
-    for post in rendered.posts:
-        st.caption(f"{post.channel} · {post.language} · {len(post.text)}")
-        st.text(post.text)
+    for lang, tab in zip(languages, st.tabs([i18n.language_name(x) for x in languages]) if languages else [],
+                         strict=True):
+        with tab:
+            if card:
+                try:
+                    image, alt = loaders.card_preview(draft, meeting, lang)
+                    st.image(image, caption=alt, width="stretch")
+                except Exception as exc:  # noqa: BLE001 - a preview problem must not lose the volunteer's text
+                    st.warning(t("plan.card_failed", error=exc))
+            for post in (p for p in rendered.posts if p.language == lang):
+                st.caption(f"{post.channel} · {i18n.number(len(post.text))}")
+                st.text(post.text)
 
 if st.button(t("plan.save"), key="plan_save", type="primary", disabled=not rendered.ok):
     try:

@@ -6,8 +6,9 @@ from itertools import groupby
 
 import streamlit as st
 
-from dashboard import auth, loaders, ui
+from dashboard import auth, i18n, loaders, ui
 from dashboard.i18n import t
+from outreach.planning.dashboard_posts import RULE_PREFIX
 
 user = st.session_state["user"]
 auth.require(user, auth.Role.REVIEWER)
@@ -21,6 +22,9 @@ for message in st.session_state.pop("review_done", []):
 def decide(post_id: int, approve: bool) -> None:
     st.session_state.pop("review_error", None)
     reason = st.session_state.get(f"reason_{post_id}", "")
+    if not approve and not reason.strip():  # the library refuses too; here the reviewer reads it in words
+        st.session_state["review_error"] = (post_id, t("rev.reason_needed"))
+        return
     try:
         if approve:
             lines = loaders.approve([post_id], reviewer=user.name, reason=reason)
@@ -38,16 +42,17 @@ if not queue:
 for source_key, variants in groupby(queue, key=lambda p: (p["campaign"], p["source_key"])):
     variants = list(variants)
     first = variants[0]
-    st.subheader(f"{source_key[1]}")
+    rule, _, where = source_key[1].removeprefix(RULE_PREFIX).partition("/")
+    st.subheader(f"{rule} · {where}" if where else rule)
     st.caption(f"{first['campaign']} · {t('col.due')}: {ui.local_time(first['due_at'], tz)}")
     for post in variants:
         pid = post["id"]
         with st.container(border=True, key=f"variant_{pid}"):
-            st.markdown(f"**{post['language']}** · {post['channel']} ({post['platform']}) · post {pid}")
+            st.markdown(f"**{i18n.language_name(post['language'])}** · {post['channel']}")
             st.text(post["text"])
             card = next((m for m in post["media"] if m.get("card")), None)
             if card:
-                st.caption(f"card: {card['card']} · alt: {card.get('alt_text', '')}")
+                st.caption(f"{t('plan.card')}: {card['card']} · {t('col.alt')}: {card.get('alt_text', '')}")
             st.text_input(t("rev.reason"), key=f"reason_{pid}")
             error = st.session_state.get("review_error")
             if error and error[0] == pid:
@@ -60,6 +65,6 @@ for source_key, variants in groupby(queue, key=lambda p: (p["campaign"], p["sour
 
 st.subheader(t("rev.audit"))
 trail = loaders.audit_trail()
-ui.table([{**row, "when": ui.local_time(row["when"], tz)} for row in trail], key="audit_trail", columns={
+ui.table([{**row, "when": ui.local_time(row["when"], tz), "decision": t(f"decision.{row['decision']}")} for row in trail], key="audit_trail", columns={
     "when": t("col.when"), "post": t("col.post"), "channel": t("col.channel"), "language": t("col.language"),
     "decision": t("col.decision"), "who": t("col.who"), "reason": t("col.reason")})

@@ -9,6 +9,7 @@ from babel.dates import format_date, format_time
 
 from outreach.cards.model import CardError, CardSpec, normalise_language
 from outreach.cards.templates import brand, load_phrases
+from outreach.domain import TIME_OF_DAY_PATTERN
 
 
 def supported_languages() -> tuple[str, ...]:
@@ -37,7 +38,7 @@ def format_when(spec: CardSpec) -> str:
     local = spec.when.astimezone(ZoneInfo(spec.timezone))
     locale = phrases["locale"]
     date = format_date(local, format="full", locale=locale)
-    time = format_time(local, format="short", locale=locale, tzinfo=local.tzinfo)
+    time = format_time(local, format=TIME_OF_DAY_PATTERN, locale=locale, tzinfo=local.tzinfo)
     return phrases["datetime"].format(date=date, time=time)
 
 

@@ -16,14 +16,14 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from outreach.config import Settings
 from outreach.db import Database
 from outreach.db.models import Campaign, Meeting, Organisation, Post
 from outreach.domain import Platform
 from outreach.errors import InputError
-from outreach.planning.limits import platform_validator
+from outreach.planning.limits import platform_validator, text_limit
 from outreach.planning.plan import CampaignInfo, Plan, PlannedPost, content_hash
 from outreach.planning.render import (
     Fields,
@@ -69,6 +69,7 @@ class MeetingChoice:
     kind: str = "community"
     themes: tuple[str, ...] = ()
     audience: str = ""
+    link: str | None = None  # the campaign's link: `{{ link }}` when the volunteer gives none
 
     def label(self) -> str:
         local = self.starts_at.astimezone(ZoneInfo(self.timezone))
@@ -95,11 +96,14 @@ class DraftPost:
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """One problem found while the volunteer types; `language`/`channel` say where (None: whole draft)."""
+    """One problem found while the volunteer types; `language`/`channel` say where (None: whole draft).
+    `code` and `values` let the dashboard say it in the volunteer's language ("" : only `message`)."""
 
     message: str
     language: str | None = None
     channel: str | None = None
+    code: str = ""
+    values: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,11 +125,20 @@ def meeting_choices(db: Database, *, since: datetime | None = None) -> list[Meet
                  .order_by(Meeting.starts_at))
         if since is not None:
             query = query.where(Meeting.starts_at >= since)
+        links = _campaign_links(s)
         return [MeetingChoice(id=m.id, key=m.key, campaign=c.slug, campaign_name=c.name, timezone=c.timezone,
                               organisation=o.code, community=m.community, city=m.city, venue=m.venue,
                               starts_at=m.starts_at, languages=tuple(m.languages or ()), kind=m.kind,
-                              themes=tuple(m.themes or ()), audience=m.audience)
+                              themes=tuple(m.themes or ()), audience=m.audience, link=links.get(c.id))
                 for m, c, o in s.execute(query)]
+
+
+def _campaign_links(s: Any) -> dict[int, str]:
+    """Each campaign's link: the latest link its campaign-file posts carry, without the UTM tags."""
+    latest = (select(func.max(Post.id)).where(Post.link.is_not(None), Post.rule_key.not_like(f"{RULE_PREFIX}%"))
+              .group_by(Post.campaign_id))
+    rows = s.execute(select(Post.campaign_id, Post.link).where(Post.id.in_(latest)))
+    return {campaign_id: _UTM.sub("", link) for campaign_id, link in rows}
 
 
 def load_draft(db: Database, meeting_id: int, name: str, *, timezone: str) -> DraftPost | None:
@@ -147,43 +160,44 @@ def render_draft(draft: DraftPost, meeting: MeetingChoice, settings: Settings, *
     """Render every language × channel of the draft and check it against each platform's limits."""
     checks: list[Check] = []
     if not _SLUG.fullmatch(draft.name):
-        checks.append(Check(f"name {draft.name!r}: use lowercase letters, digits, '-', '.' or '_'"))
+        checks.append(Check(f"name {draft.name!r}: use lowercase letters, digits, '-', '.' or '_'", code="name",
+                            values={"name": draft.name}))
     if not draft.texts:
-        checks.append(Check("choose at least one language"))
+        checks.append(Check("choose at least one language", code="no_language"))
     if not draft.channels:
-        checks.append(Check("choose at least one channel"))
+        checks.append(Check("choose at least one channel", code="no_channel"))
     if draft.card is not None and draft.card not in CARD_TEMPLATES:
-        checks.append(Check(f"unknown card template {draft.card!r} (known: {', '.join(CARD_TEMPLATES)})"))
+        checks.append(Check(f"unknown card template {draft.card!r} (known: {', '.join(CARD_TEMPLATES)})",
+                            code="unknown_card", values={"card": draft.card}))
     channels = []
     for name in draft.channels:
         if name in settings.channels:
             channels.append(settings.channels[name])
         else:
-            checks.append(Check(f"unknown channel {name!r}", channel=name))
+            checks.append(Check(f"unknown channel {name!r}", channel=name, code="unknown_channel"))
     tz = ZoneInfo(meeting.timezone)
     due = draft.due_local.replace(tzinfo=tz).astimezone(UTC)
     env = make_environment()
     posts = []
+    link_given = draft.link or meeting.link
     for lang, source in draft.texts.items():
-        ctx = _context(meeting, lang, due.astimezone(tz), draft.link)
+        ctx = _context(meeting, lang, due.astimezone(tz), link_given)
         text = _render(env, source, ctx, lang, checks)
         alt = _render(env, draft.alt_texts.get(lang, ""), ctx, lang, checks) if draft.card else ""
         if text is None or alt is None:
             continue
         if not text:
-            checks.append(Check("text is empty", language=lang))
+            checks.append(Check("text is empty", language=lang, code="empty"))
             continue
         if draft.card and not alt:
-            checks.append(Check("alt text is required for the card", language=lang))
+            checks.append(Check("alt text is required for the card", language=lang, code="alt_required"))
         for channel in channels:
             source_tag = str(channel.options.get("utm_source", channel.platform.value))
             body = tag_text(text, source=source_tag, campaign=meeting.campaign) if utm else text
-            link = tag_url(draft.link, source=source_tag, campaign=meeting.campaign) if utm and draft.link \
-                else draft.link
+            link = tag_url(link_given, source=source_tag, campaign=meeting.campaign) if utm and link_given \
+                else link_given
             media = [{"card": draft.card, "alt_text": alt}] if draft.card else []
-            validate = platform_validator(channel, state_dir=settings.state_dir)
-            for message in validate(body, media) if validate else ():
-                checks.append(Check(message, language=lang, channel=channel.name))
+            checks.extend(_platform_checks(channel, body, media, lang, state_dir=settings.state_dir))
             posts.append(PlannedPost(
                 source_key=f"{RULE_PREFIX}{draft.name}/{meeting.key}", rule_key=draft.rule_key,
                 meeting_key=meeting.key, channel=channel.name, platform=channel.platform, language=lang,
@@ -243,6 +257,22 @@ def _meeting(db: Database, meeting_id: int) -> MeetingChoice:
                          themes=tuple(m.themes or ()), audience=m.audience)
 
 
+def _platform_checks(channel: Any, body: str, media: list[dict[str, str]], lang: str, *,
+                     state_dir: str | None = None) -> list[Check]:
+    """The platform's objections; a too-long text with its figures ("384 of 300") for the dashboard.
+    Both use the limits `outreach validate` uses (a platform's self-reported ones kept in `state_dir`)."""
+    validate = platform_validator(channel, state_dir=state_dir)
+    limit = text_limit(channel, state_dir=state_dir)
+    problems = validate(body, media) if validate else []
+    checks = []
+    if limit is not None and (length := limit[0](body)) > limit[1]:
+        problems = [p for p in problems if not p.startswith("text is ")]  # said below, with its figures
+        checks.append(Check(f"text is {length} long; {channel.platform.value} allows {limit[1]}", language=lang,
+                            channel=channel.name, code="too_long",
+                            values={"platform": channel.platform.value, "length": length, "max": limit[1]}))
+    return checks + [Check(p, language=lang, channel=channel.name) for p in problems]
+
+
 def _context(meeting: MeetingChoice, lang: str, due: datetime, link: str | None) -> dict[str, Any]:
     tz = ZoneInfo(meeting.timezone)
     ctx: dict[str, Any] = {
@@ -255,8 +285,7 @@ def _context(meeting: MeetingChoice, lang: str, due: datetime, link: str | None)
             "start": meeting.starts_at.astimezone(tz), "end": None, "languages": list(meeting.languages),
             "themes": list(meeting.themes), "audience": meeting.audience, "link": link}),
     }
-    if link:
-        ctx["link"] = link
+    ctx["link"] = link or ""  # `{{ link }}` works with or without a link
     return ctx
 
 
@@ -267,7 +296,7 @@ def _render(env: Any, source: str, ctx: dict[str, Any], lang: str, checks: list[
         message = exc.message
         if "unknown variable" in message:
             message += f" (available: {', '.join(sorted(ctx))})"
-        checks.append(Check(message, language=lang))
+        checks.append(Check(message, language=lang, code="template", values={"detail": message}))
         return None
 
 
@@ -283,7 +312,7 @@ def preview_card(draft: DraftPost, meeting: MeetingChoice, language: str, *, siz
 
     tz = ZoneInfo(meeting.timezone)
     due = draft.due_local.replace(tzinfo=tz)
-    text = _render(make_environment(), draft.texts.get(language, ""), _context(meeting, language, due, draft.link),
+    text = _render(make_environment(), draft.texts.get(language, ""), _context(meeting, language, due, draft.link or meeting.link),
                    language, []) or ""
     first = next((line for line in text.splitlines() if line.strip()), "")
     title = re.sub(r"\s+", " ", re.sub(r"https?://\S+", "", first)).strip() or meeting.community

@@ -5,6 +5,7 @@ from __future__ import annotations
 import mimetypes
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from typing import Any
 
 from outreach.cards.media import upload_mime_type
 from outreach.config import ChannelConfig
@@ -24,9 +25,29 @@ def _mime(path: str, policy: ImagePolicy, formats: Mapping[str, str] | None) -> 
     return mime_type(path) if real is None else upload_mime_type(real, policy)
 
 
-def _mime(path: str, policy: ImagePolicy, formats: Mapping[str, str] | None) -> str:
-    real = (formats or {}).get(path)
-    return mime_type(path) if real is None else upload_mime_type(real, policy)
+def _limits(channel: ChannelConfig, state_dir: str | None) -> tuple[Any, Any] | None:
+    """The connector class and the limits that apply to this channel (None: manual channel or no
+    connector yet): a platform's self-reported limits when `state_dir` holds them, else the declared
+    ones; the channel option `max_text` has the last word."""
+    if channel.platform is Platform.MANUAL:
+        return None
+    try:
+        cls = connector_class(channel.platform)
+    except UnknownPlatform:
+        return None
+    store = FileCredentialStore(f"{state_dir}/credentials") if state_dir else None
+    return cls, cls(channel, credentials=store).known_limits()
+
+
+def text_limit(channel: ChannelConfig, *, state_dir: str | None = None
+               ) -> tuple[Callable[[str], int], int] | None:
+    """How the channel's platform counts a text and how much it allows (None: no limit known), so a
+    planner can say "384 of 300"; the same limits as `platform_validator`."""
+    found = _limits(channel, state_dir)
+    if found is None:
+        return None
+    cls, limits = found
+    return (lambda text: cls.text_length(text, limits)), limits.max_text
 
 
 def platform_validator(channel: ChannelConfig, formats: Mapping[str, str] | None = None, *,
@@ -37,14 +58,10 @@ def platform_validator(channel: ChannelConfig, formats: Mapping[str, str] | None
     Cards are rendered later in a format the platform accepts, so only their alt text is checked.
     `formats` holds each image's real format (read from its content at validate); an image is
     checked in the format it will be uploaded in (cards.media decides), else by its file name."""
-    if channel.platform is Platform.MANUAL:
+    found = _limits(channel, state_dir)
+    if found is None:
         return None
-    try:
-        cls = connector_class(channel.platform)
-    except UnknownPlatform:
-        return None
-    store = FileCredentialStore(f"{state_dir}/credentials") if state_dir else None
-    limits = cls(channel, credentials=store).known_limits()
+    cls, limits = found
     policy = cls.image_policy_for(limits)
 
     def validate(text: str, media: list[dict[str, str]]) -> list[str]:

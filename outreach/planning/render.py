@@ -15,12 +15,13 @@ from jinja2.exceptions import TemplateError, UndefinedError
 from jinja2.runtime import Context
 from jinja2.utils import missing
 
+from outreach.domain import TIME_OF_DAY_PATTERN
 from outreach.planning.bounds import BoundedEnvironment, TemplateLimit, render_bounded
 
 # Natural "weekday day month" order per language; anything else uses this default pattern.
 DATE_PATTERNS: dict[str, str] = {"tr": "d MMMM EEEE", "so": "EEEE, d MMMM"}
 DEFAULT_DATE_PATTERN = "EEEE d MMMM"
-DEFAULT_TIME_PATTERN = "HH:mm"
+DEFAULT_TIME_PATTERN = TIME_OF_DAY_PATTERN
 
 
 class Fields(dict[str, Any]):

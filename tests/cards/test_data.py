@@ -47,3 +47,21 @@ def test_vendored_fonts_and_licence_are_present() -> None:
         for name in weights.values():
             assert (FONT_DIR / name).stat().st_size > 10_000
     assert "SIL OPEN FONT LICENSE" in (FONT_DIR / "OFL.txt").read_text(encoding="utf-8")
+
+
+def test_a_card_and_its_post_write_the_time_the_same_way() -> None:
+    """An Arabic card said "2:00 م" while its post said 14:00: one time-of-day pattern for both."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from outreach.cards import CardSpec
+    from outreach.cards.text import format_when
+    from outreach.planning.render import make_environment, render
+
+    start = datetime(2027, 3, 21, 13, 0, tzinfo=UTC)  # 14:00 in Amsterdam
+    for language in ("ar", "en", "nl", "tr"):
+        spec = CardSpec(template="announce", language=language, title="x", organisation="IOT", when=start,
+                        timezone="Europe/Amsterdam", venue="Huis", city="Rotterdam")
+        local = start.astimezone(ZoneInfo("Europe/Amsterdam"))
+        in_post = render(make_environment().from_string("{{ t | time }}"), {"t": local, "lang": language})
+        assert in_post == "14:00" and in_post in format_when(spec), (language, format_when(spec))

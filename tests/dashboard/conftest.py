@@ -5,6 +5,7 @@ then review actions and a failed / manual post as the worker would leave them.""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -122,3 +123,12 @@ def seeded(seeded_template: Seeded, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     st.cache_resource.clear()
     return Seeded(config, f"sqlite:///{db_path}", seeded_template.failed_id, seeded_template.manual_id,
                   seeded_template.pending_ids)
+
+
+@pytest.fixture
+def dashboard(seeded: Seeded) -> Iterator[str]:
+    """The dashboard served by `streamlit run` on loopback for the seeded config; yields its URL."""
+    from tests.dashboard.browser import serve
+
+    with serve(seeded.config) as url:
+        yield url
