@@ -50,11 +50,12 @@ def test_demo_publishes_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
 
 
 CHANNELS = ("peer-mastodon", "peer-bluesky", "peer-instagram", "peer-facebook", "peer-threads", "peer-linkedin",
-            "peer-tiktok")
+            "peer-tiktok", "peer-youtube")  # YouTube: the campaign's meeting video
 
 
 def _all_platforms(lines: list[str]) -> bool:
-    """The kickoff went out on all seven platforms, and the WhatsApp variant is waiting to be posted by hand."""
+    """The kickoff went out on all seven platforms and the video on YouTube, and the WhatsApp variant is
+    waiting to be posted by hand."""
     done = {c for line in lines for c in CHANNELS if f"· {c} ·" in line and "· published ·" in line}
     return done == set(CHANNELS) and any("peer-whatsapp" in line and "manual_due" in line for line in lines)
 

@@ -47,7 +47,7 @@ def test_campaign_to_verified_archive(tmp_path: Path, monkeypatch) -> None:  # t
         assert outcomes and {o.status for o in outcomes} == {"published", "manual_due"}, [o.line() for o in outcomes]
         published = {o.channel for o in outcomes}
         assert {"peer-mastodon", "peer-bluesky", "peer-instagram", "peer-facebook", "peer-threads", "peer-linkedin",
-                "peer-tiktok", "peer-whatsapp"} == published
+                "peer-tiktok", "peer-youtube", "peer-whatsapp"} == published  # YouTube: the meeting video
 
         start, end = period_from_dates(date(2020, 1, 1), date(2035, 1, 1), timezone=settings.timezone)
         report = export_archive(db, settings, tmp_path / "bag", start=start, end=end, pdf=False)

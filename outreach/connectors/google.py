@@ -39,7 +39,7 @@ class GoogleConnector(Connector):
     # Quota (video.md 8.4): units per call from the shared daily bucket; inserts have their own bucket.
     # Channel options override: daily_units, daily_inserts, quota_<method with _> (e.g. quota_videos_insert).
     quota_costs: ClassVar[dict[str, int]] = {"videos.insert": 0, "captions.insert": 400, "videos.list": 1,
-                                              "channels.list": 1, "playlistItems.list": 1}
+                                              "channels.list": 1, "playlistItems.list": 1, "thumbnails.set": 50}
     daily_units: ClassVar[int] = 10_000
     daily_inserts: ClassVar[int] = 100
 

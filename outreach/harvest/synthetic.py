@@ -2,6 +2,8 @@
 the benchmarks: the seven organisations, their communities and cities, 700 community meetings (plus
 trainings and municipal sessions), ~25,000 posts, millions of metrics snapshots, daily audience
 breakdowns whose youth share drifts, and attendance outcomes. Written through the real storage path.
+Each community meeting's recap is also a YouTube video whose snapshots carry YouTube Analytics' viewer
+age shares (after its data delay, above its threshold), so its youth reach is measured, not estimated.
 
 Snapshots follow a dense cadence (hourly on day one, daily for a month, weekly for a year) so the
 history is as long as a busy deployment's; the rollup and youth estimates are derived as the
@@ -19,12 +21,13 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
+from outreach.connectors.youtube import YOUTH_BASIS, YouTubeConnector
 from outreach.db import Database
 from outreach.db.models import Campaign, Meeting, MeetingOutcome, Organisation, Post
 from outreach.domain import AudienceRow, MeetingKind, PostStatus
 from outreach.harvest import storage
 from outreach.harvest.settings import DAY, HOUR, HarvestSettings
-from outreach.harvest.youth import ShareAt, estimate_row
+from outreach.harvest.youth import ShareAt, estimate_row, measured_youth_reach
 
 Progress = Callable[[str, int, int], None]
 
@@ -43,6 +46,7 @@ THEMES = ("gender-equality", "lgbti-acceptance", "safety", "family-conversations
 RULES = (("announce", -7 * DAY), ("reminder", -DAY), ("recap", DAY))
 CHANNELS = (("peer-instagram", "instagram"), ("peer-facebook", "facebook"), ("peer-threads", "threads"),
             ("peer-bluesky", "bluesky"), ("peer-mastodon", "mastodon"), ("peer-linkedin", "linkedin"))
+VIDEO_CHANNEL = ("peer-youtube", "youtube")  # the recap video of each community meeting, in Dutch
 # platform -> (median ceiling reach, which normalised metrics it reports, raw names)
 PLATFORMS: dict[str, tuple[int, tuple[str, ...], dict[str, str]]] = {
     "instagram": (900, ("reach", "views", "likes", "comments", "shares", "saves"),
@@ -60,6 +64,8 @@ PLATFORMS: dict[str, tuple[int, tuple[str, ...], dict[str, str]]] = {
     "linkedin": (400, ("views", "likes", "comments", "shares", "clicks"),
                  {"views": "impressionCount", "likes": "likeCount", "comments": "commentCount",
                   "shares": "shareCount", "clicks": "clickCount"}),
+    "youtube": (450, ("views", "likes", "comments"), {"views": "viewCount", "likes": "likeCount",
+                                                      "comments": "commentCount"}),
 }
 AUDIENCE_CHANNELS = ("peer-instagram", "peer-threads")
 AGE_BUCKETS = (("13-17", 0.06), ("18-24", 0.24), ("25-34", 0.31), ("35-44", 0.19), ("45-54", 0.11),
@@ -111,6 +117,7 @@ def generate_history(db: Database, *, years: int = 5, seed: int = 2026, scale: f
     """Fill a migrated (empty) database with a programme running `years` from `start`, as it looks at
     `as_of` (default: 30 days before the end, so some posts are still scheduled)."""
     rng = random.Random(seed)
+    video_rng = random.Random(f"{seed}-youtube")  # its own stream: the other posts stay as they were
     hs = hs or HarvestSettings()
     end = start + timedelta(days=round(365.25 * years))
     as_of = as_of or end - timedelta(days=30)
@@ -159,6 +166,9 @@ def generate_history(db: Database, *, years: int = 5, seed: int = 2026, scale: f
                 for language in meeting["languages"]:
                     post_rows.append(_post(rng, base[Post.__table__] + len(post_rows) + 1, meeting, rule, due,
                                            channel, platform, language, as_of))
+            if rule == "recap" and meeting["kind"] == MeetingKind.COMMUNITY.value:
+                post_rows.append(_post(video_rng, base[Post.__table__] + len(post_rows) + 1, meeting, rule, due,
+                                       *VIDEO_CHANNEL, "nl", as_of))
     with db.engine.begin() as conn:
         for table, rows in ((Organisation, org_rows), (Campaign, campaign_rows), (Meeting, meeting_rows),
                             (MeetingOutcome, outcome_rows)):
@@ -169,7 +179,7 @@ def generate_history(db: Database, *, years: int = 5, seed: int = 2026, scale: f
     report.organisations, report.campaigns = len(org_rows), len(campaign_rows)
     report.meetings, report.posts, report.outcomes = len(meeting_rows), len(post_rows), len(outcome_rows)
     shares = _write_audience(db, start_s, now_s, report, note)
-    _write_metrics(db, rng, post_rows, shares, now_s, start_s, hs, report, note)
+    _write_metrics(db, (rng, video_rng), post_rows, shares, now_s, start_s, hs, report, note)
     return report
 
 
@@ -226,7 +236,7 @@ def _write_audience(db: Database, start_s: int, now_s: int, report: HistoryRepor
     return shares
 
 
-def _write_metrics(db: Database, rng: random.Random, post_rows: list[dict[str, Any]],
+def _write_metrics(db: Database, rngs: tuple[random.Random, random.Random], post_rows: list[dict[str, Any]],
                    shares: dict[str, list[ShareAt]], now_s: int, start_s: int, hs: HarvestSettings,
                    report: HistoryReport, note: Progress) -> None:
     slots = dense_slots()
@@ -246,6 +256,7 @@ def _write_metrics(db: Database, rng: random.Random, post_rows: list[dict[str, A
 
     for n, post in enumerate(published):
         median, metrics, raw_names = PLATFORMS[post["platform"]]
+        rng = rngs[post["platform"] == "youtube"]
         ceiling = median * rng.lognormvariate(0, 0.6) * (1.4 if post["rule_key"] == "recap" else 1.0)
         rates = {"likes": rng.uniform(0.03, 0.09), "comments": rng.uniform(0.002, 0.01),
                  "shares": rng.uniform(0.004, 0.02), "saves": rng.uniform(0.005, 0.02),
@@ -253,6 +264,7 @@ def _write_metrics(db: Database, rng: random.Random, post_rows: list[dict[str, A
         tau = rng.uniform(5, 30) * HOUR
         pub = int(post["published_at"].timestamp())
         values: dict[str, int | None] = {}
+        ages = _viewer_ages(rng) if post["platform"] == "youtube" else None
         count = 0
         for offset in slots:
             at = pub + offset
@@ -260,7 +272,9 @@ def _write_metrics(db: Database, rng: random.Random, post_rows: list[dict[str, A
                 break
             reach = ceiling * (1 - math.exp(-offset / tau))
             values = {m: int(reach * rates[m]) for m in metrics}
-            raw = {raw_names[m]: v for m, v in values.items()}
+            raw: dict[str, Any] = {raw_names[m]: v for m, v in values.items()}
+            if ages is not None:
+                _add_analytics(raw, values, ages, offset, hs)
             batch_snapshots.append(storage.snapshot_row(post["id"], at, values, raw))
             count += 1
         if count:
@@ -274,6 +288,25 @@ def _write_metrics(db: Database, rng: random.Random, post_rows: list[dict[str, A
             note("snapshots", n + 1, len(published))
     flush()
     note("snapshots", len(published), len(published))
+
+
+def _viewer_ages(rng: random.Random) -> dict[str, float]:
+    """One video's logged-in viewers by age group, in percent (as the connector stores them): the
+    programme's videos lean younger than its followers."""
+    weights = [weight * rng.uniform(0.6, 1.4) * (1.6 if bucket in ("13-17", "18-24") else 1.0)
+               for bucket, weight in AGE_BUCKETS]
+    return {bucket: round(100 * w / sum(weights), 2) for (bucket, _), w in zip(AGE_BUCKETS, weights, strict=True)}
+
+
+def _add_analytics(raw: dict[str, Any], values: dict[str, int | None], ages: dict[str, float], offset: int,
+                   hs: HarvestSettings) -> None:
+    """What YouTube Analytics adds to a snapshot: nothing in its first days (its data delay) or below its
+    threshold; after that the views and age shares, from which youth reach is measured."""
+    views = values.get("views") or 0
+    if offset < YouTubeConnector.analytics_delay_s or views < YouTubeConnector.analytics_min_views:
+        return
+    raw.update(analytics_views=views, age_shares=ages, youth_basis=YOUTH_BASIS)
+    values["youth_reach"] = measured_youth_reach(raw, hs.young)
 
 
 def _nearest(items: list[ShareAt] | None, at: int, start_s: int) -> ShareAt | None:

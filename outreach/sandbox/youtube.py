@@ -33,7 +33,7 @@ UPLOADS = "UU" + CHANNEL_ID[2:]
 CHUNK = 256 * 1024
 PACIFIC = ZoneInfo("America/Los_Angeles")
 COSTS = {"videos.list": 1, "channels.list": 1, "playlistItems.list": 1, "captions.insert": 400,
-         "videos.insert": 0}  # inserts count in their own bucket (video.md 8.4)
+         "thumbnails.set": 50, "videos.insert": 0}  # inserts count in their own bucket (video.md 8.4)
 PRIVACY = ("private", "unlisted", "public")
 
 
@@ -62,6 +62,7 @@ class SimVideo:
     polls_left: int
     fails: str | None = None  # failureReason once processing ends
     captions: list[dict[str, Any]] = field(default_factory=list)
+    thumbnail: str | None = None  # sha256 of the custom thumbnail
 
 
 class YouTubeSim(PlatformSim):
@@ -73,6 +74,7 @@ class YouTubeSim(PlatformSim):
         add("POST", r"/upload/youtube/v3/videos", self._start_or_upload)
         add("PUT", r"/upload/youtube/v3/videos", self._start_or_upload)
         add("POST", r"/upload/youtube/v3/captions", self._caption)
+        add("POST", r"/upload/youtube/v3/thumbnails/set", self._thumbnail)
         add("GET", r"/youtube/v3/videos", self._videos)
         add("GET", r"/youtube/v3/channels", self._channels)
         add("GET", r"/youtube/v3/playlistItems", self._playlist_items)
@@ -87,7 +89,7 @@ class YouTubeSim(PlatformSim):
             "project_audited": False, "testing_refresh_ttl_s": None, "access_ttl_s": 3599,
             "processing_polls": 1, "fail_processing": None, "interrupt_after_bytes": None,
             "session_ttl_s": 7 * 86400, "daily_units": 10_000, "daily_inserts": 100,
-            "daily_channel_uploads": 50, "analytics_threshold_views": 50}
+            "daily_channel_uploads": 50, "analytics_threshold_views": 50, "custom_thumbnails": True}
         self.usage: dict[str, int] = {"units": 0, "inserts": 0, "uploads": 0}
         self.usage_day = self._pacific_day()
         self._seq = itertools.count(1)
@@ -130,7 +132,8 @@ class YouTubeSim(PlatformSim):
     def state(self) -> dict[str, Any]:
         return {"videos": [{"id": v.id, "title": v.snippet["title"], "description": v.snippet["description"],
                             "tags": v.snippet.get("tags", []), "privacy": self._privacy(v), "size": v.size,
-                            "sha256": v.sha256, "captions": v.captions, "failure": v.fails}
+                            "sha256": v.sha256, "captions": v.captions, "thumbnail": v.thumbnail,
+                            "failure": v.fails}
                            for v in self.videos.values()],
                 "sessions": [{"id": s.id, "received": len(s.data), "total": s.total, "video_id": s.video_id}
                              for s in self.sessions.values()],
@@ -402,3 +405,14 @@ class YouTubeSim(PlatformSim):
         return json_response({"kind": "youtube#caption", "id": caption["id"], "snippet": {
             "videoId": video.id, "language": language, "name": name, "trackKind": "standard",
             "status": "serving", "isDraft": bool(snippet.get("isDraft", False))}})
+
+    def _thumbnail(self, req: Request) -> Response:
+        video = self.videos.get(req.param("videoId") or "")
+        refused = (self._authorised(req) or wire.thumbnail_problem(req, video is not None,
+                                                                   bool(self.config["custom_thumbnails"]))
+                   or self._charge("thumbnails.set"))
+        if refused is not None or video is None:
+            return refused or wire.google_error(404, "videoNotFound", "The video cannot be found.")
+        video.thumbnail = hashlib.sha256(req.body).hexdigest()
+        url = f"https://i.ytimg.com/vi/{video.id}/default.jpg"
+        return json_response({"kind": "youtube#thumbnailSetResponse", "items": [{"default": {"url": url}}]})

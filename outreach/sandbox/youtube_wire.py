@@ -39,7 +39,7 @@ def caption_upload(req: Request) -> tuple[dict[str, Any], bytes] | Response:
         snippet = json.loads(meta_raw)["snippet"]
     except (ValueError, KeyError, TypeError):
         return google_error(400, "invalidMetadata", "The caption metadata is invalid.")
-    if not re.search(r"\d\d:\d\d:\d\d[,.]\d\d\d --> \d\d:\d\d:\d\d[,.]\d\d\d", file_raw.decode("utf-8", "replace")):
+    if not re.search(r"(?:\d\d:)?\d\d:\d\d[,.]\d\d\d --> (?:\d\d:)?\d\d:\d\d[,.]\d\d\d", file_raw.decode("utf-8", "replace")):
         return google_error(400, "invalidMetadata", "The caption track could not be read (SRT or WebVTT).")
     return snippet, file_raw
 
@@ -86,3 +86,19 @@ def report(req: Request, views_of: dict[str, int], *, threshold: int) -> Respons
 
 def _header(name: str, column: str, data: str) -> dict[str, str]:
     return {"name": name, "columnType": column, "dataType": data}
+
+
+def thumbnail_problem(req: Request, video_found: bool, allowed: bool) -> Response | None:
+    """thumbnails.set's refusals (video.md 8.3): an image that is not JPEG/PNG or over 2 MB, an unknown
+    video, a channel that may not use custom thumbnails (not phone-verified)."""
+    if req.param("uploadType") != "media" or req.header("content-type") not in ("image/jpeg", "image/png"):
+        return google_error(400, "mediaBodyRequired", "The request does not include the image content.")
+    if len(req.body) > 2 * 1024 * 1024:
+        return google_error(400, "mediaTooLarge",
+                            "The thumbnail image file is too large (2 MB at most).")
+    if not video_found:
+        return google_error(404, "videoNotFound", "The video that you are trying to update cannot be found.")
+    if not allowed:
+        return google_error(403, "forbidden", "The authenticated user doesn't have permissions to upload and set "
+                            "custom video thumbnails.")
+    return None

@@ -37,10 +37,10 @@ SIZE = 3 * CHUNK + 1000  # four chunks: three full, one short
 
 
 def request(ctx: Context, *, key: str = "post-1-nl", handle: dict[str, Any] | None = None,
-            short: bool = False, captions: tuple[tuple[str, str], ...] = ()) -> PublishRequest:
+            short: bool = False, captions: tuple[tuple[str, str], ...] = (), cover: bool = False) -> PublishRequest:
     width, height, duration = (1080, 1920, 45.0) if short else (1920, 1080, 240.0)
     video = MediaItem(path=ctx.scratch["video"], mime_type="video/mp4", width=width, height=height,
-                      duration_s=duration, captions=captions)
+                      duration_s=duration, captions=captions, cover_path=ctx.scratch["cover"] if cover else None)
     return PublishRequest(post_id=1, text=TEXT, language="nl", idempotency_key=key, media=(video,),
                           handle=handle or {}, attempt_started_at=ctx.scratch["clock"]())
 
@@ -133,6 +133,19 @@ def captions_in_both_languages(outcome: Outcome) -> None:
     [video] = outcome.ctx.state()["videos"]
     assert sorted((c["language"], c["format"]) for c in video["captions"]) == [("en", "vtt"), ("nl", "srt")]
     assert outcome.ctx.saved_handles[-1]["captions"] == ["nl", "en"]
+
+
+def cover_is_the_thumbnail(outcome: Outcome) -> None:
+    [video] = outcome.ctx.state()["videos"]
+    assert video["thumbnail"] == hashlib.sha256(Path(outcome.ctx.scratch["cover"]).read_bytes()).hexdigest()
+    assert outcome.result.raw["thumbnail"] == "set" == outcome.ctx.saved_handles[-1]["thumbnail"]
+
+
+def published_without_thumbnail(outcome: Outcome) -> None:
+    [video] = outcome.ctx.state()["videos"]
+    assert video["thumbnail"] is None and outcome.result.remote_id == video["id"]
+    assert outcome.result.raw["thumbnail"].startswith("not set: ") and "custom video thumbnails" in \
+        outcome.result.raw["thumbnail"]
 
 
 def refreshed_once(outcome: Outcome) -> None:
@@ -239,6 +252,10 @@ CASES = [
     Case("captions per language (SRT and WebVTT)", publish_with_captions, check=captions_in_both_languages),
     Case("caption answer lost: 409 captionExists on the retry is success", captions_resent_after_a_lost_answer,
          check=captions_in_both_languages),
+    Case("cover image becomes the custom thumbnail (thumbnails.set)", publish(cover=True),
+         check=cover_is_the_thumbnail),
+    Case("channel may not set thumbnails (not phone-verified): published with YouTube's own", publish(cover=True),
+         control=(("set", {"custom_thumbnails": False}),), check=published_without_thumbnail),
     Case("expired access token: refreshed once, then the call succeeds", publish(),
          faults=({"mode": "error", "method": "GET", "path": "/videos", "status": 401, "body": GOOGLE_401},),
          check=refreshed_once),
@@ -277,8 +294,10 @@ def ctx(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:  # type: ignore[
     srt, vtt = tmp_path / "meeting.nl.srt", tmp_path / "meeting.en.vtt"
     srt.write_text("1\n00:00:00,000 --> 00:00:02,500\nWelkom allemaal\n", encoding="utf-8")
     vtt.write_text("WEBVTT\n\n00:00:00.000 --> 00:00:02.500\nWelcome everyone\n", encoding="utf-8")
+    cover = tmp_path / "cover.jpg"
+    cover.write_bytes(b"\xff\xd8\xff\xe0" + random.Random(2).randbytes(2000) + b"\xff\xd9")
     scratch: dict[str, Any] = {"clock": clock, "video": str(video), "sha256": hashlib.sha256(data).hexdigest(),
-                               "srt": str(srt), "vtt": str(vtt), "sent": 0}
+                               "srt": str(srt), "vtt": str(vtt), "cover": str(cover), "sent": 0}
 
     def count_sent(response: requests.Response) -> None:
         if response.request.method == "PUT":

@@ -85,7 +85,9 @@ def test_overview_shows_analytics_figures_and_filters(seeded: Seeded) -> None:
     assert shown["Bijeenkomsten gehouden"] == str(expected.meetings.held)
     assert shown["Jongerenbereik · geschat"] == dots(expected.totals.youth.by_kind[
         analytics.ReachKind.ESTIMATED].value)
-    assert "Jongerenbereik · offline (aanwezigen)" in shown and "Jongerenbereik · gemeten" in shown
+    measured = expected.totals.youth.by_kind[analytics.ReachKind.MEASURED].value
+    assert measured and shown["Jongerenbereik · gemeten"] == dots(measured)  # the history's YouTube videos
+    assert "Jongerenbereik · offline (aanwezigen)" in shown
     assert at.get("vega_lite_chart") or at.get("arrow_vega_lite_chart")
 
     at.selectbox(key="f_organisation").select("IOT").run()

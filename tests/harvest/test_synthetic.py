@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from outreach import analytics
+from outreach.connectors.youtube import YouTubeConnector
 from outreach.db import Database
 from outreach.db.migrate import upgrade
-from outreach.db.models import EngagementSnapshot, Meeting, Post, PostMetricsLatest
+from outreach.db.models import EngagementSnapshot, Meeting, Post, PostMetricsLatest, PostYouthEstimate
 from outreach.domain import MeetingKind
 from outreach.harvest import ReachKind
 from outreach.harvest.synthetic import generate_history
@@ -46,8 +48,38 @@ def test_small_history_is_deterministic_and_consistent(tmp_path: Path) -> None:
         n = s.scalar(select(func.count()).where(EngagementSnapshot.post_id == post_id))
         platforms = set(s.scalars(select(Post.platform).distinct()))
     assert (latest.reach, latest.captured_at, latest.snapshots) == (last.reach, last.captured_at, n)
-    assert platforms == {"instagram", "facebook", "threads", "bluesky", "mastodon", "linkedin"}
+    assert platforms == {"instagram", "facebook", "threads", "bluesky", "mastodon", "linkedin", "youtube"}
     overall = analytics.totals(db)[0]
     assert overall.youth.posts[ReachKind.ESTIMATED] > 0 and overall.youth.get(ReachKind.OFFLINE).known
+    assert overall.youth.posts[ReachKind.MEASURED] > 0  # the YouTube recaps
     for database in (db, again, other):
         database.dispose()
+
+
+def test_youtube_recaps_carry_measured_youth_reach_after_the_data_delay(tmp_path: Path) -> None:
+    """Each community meeting's recap is a YouTube video: no youth figure in its first three days (YouTube
+    Analytics' delay) or below its view threshold, then views x the young viewers' share; never estimated."""
+    db, _, _ = build(tmp_path / "a.db", seed=3)
+    with db.session() as s:
+        videos = s.scalars(select(Post).where(Post.platform == "youtube", Post.status == "published")).all()
+        assert videos and {(p.rule_key, p.language) for p in videos} == {("recap", "nl")}
+        seen_before = seen_after = 0
+        for post in videos:
+            published = int(post.published_at.replace(tzinfo=UTC).timestamp())
+            for snap in s.scalars(select(EngagementSnapshot).where(EngagementSnapshot.post_id == post.id)):
+                if snap.captured_at - published < YouTubeConnector.analytics_delay_s \
+                        or snap.views < YouTubeConnector.analytics_min_views:
+                    assert snap.youth_reach is None and "age_shares" not in snap.raw
+                    seen_before += 1
+                    continue
+                shares = snap.raw["age_shares"]
+                assert abs(sum(shares.values()) - 100) < 0.1
+                young = (shares["13-17"] + shares["18-24"]) / sum(shares.values())  # percentages, rounded
+                assert snap.youth_reach == round(snap.views * young)
+                assert "logged-in viewers" in snap.raw["youth_basis"]
+                seen_after += 1
+            assert s.get(PostYouthEstimate, post.id) is None
+        assert seen_before and seen_after
+        measured = [analytics.post_youth(db, p.id) for p in videos]
+    assert {y.kind for y in measured} == {ReachKind.MEASURED}
+    db.dispose()

@@ -60,7 +60,7 @@ CASES = [
     ("unknown channel", [("channels: [peer-mastodon, peer-bluesky]", "channels: [peer-mastodon, peer-mastdon]  #!")],
      "posts[0].channels[1]", "unknown channel 'peer-mastdon' (known: peer-bluesky, peer-facebook, "
                              "peer-instagram, peer-linkedin, peer-mastodon, peer-threads, peer-tiktok, "
-                             "peer-whatsapp)"),
+                             "peer-whatsapp, peer-youtube)"),
     ("unknown default channel", [("  channels: [peer-mastodon]", "  channels: [peer-mastodon, mastodon]  #!")],
      "campaign.channels[1]", "unknown channel 'mastodon'"),
     ("unknown meeting", [('time: "18:00"}', 'time: "18:00"}\n    meetings: [iot-rotterdam, smn-amsterdam]  #!')],

@@ -56,8 +56,9 @@ def test_example_campaign_counts(example) -> None:  # type: ignore[no-untyped-de
         "professionals": 2 * 3,  # nl only
         "kickoff": 2 * 8,  # nl + en (the text's languages) on all 8 channels
         "weekly-tip": 13 * 2 * 3,  # Fridays 5 March .. 28 May 2027, nl + en, 3 channels
+        "video": 2,  # nl + en on the one channel that uploads video (YouTube)
     }
-    assert len({p.key for p in example.posts}) == len(example.posts) == 420
+    assert len({p.key for p in example.posts}) == len(example.posts) == 422
     assert Counter(p.language for p in example.posts if p.rule_key == "announce") == {
         "nl": 48, "tr": 18, "ar": 18, "zgh": 12, "so": 12, "ti": 6, "en": 6}
 
@@ -360,7 +361,7 @@ def test_shift_to_now_makes_the_earliest_post_due_after_the_lead(settings: Setti
     assert plan.earliest_due() == now + timedelta(seconds=10)
     assert shift_to_now(plan, now, lead=timedelta(seconds=30)) == shift + timedelta(seconds=20)
     first = [p for p in plan.posts if p.due_at == plan.earliest_due()]
-    assert {p.source_key for p in first} == {"kickoff"}
+    assert {p.source_key for p in first} == {"kickoff", "video"}  # the meeting video goes out with the kickoff
 
 
 def test_format_plan_shows_local_time(write_campaign: Callable[..., Path], settings: Settings) -> None:

@@ -88,3 +88,24 @@ def get_post(db: Database, post_id: int) -> Post:
         post = s.get(Post, post_id)
         assert post is not None
         return post
+
+
+def write_config(tmp_path, body: str):  # type: ignore[no-untyped-def]
+    """An outreach.toml for a worker process: state and SQLite database in `tmp_path`, then `body`."""
+    config = tmp_path / "outreach.toml"
+    config.write_text(f'state_dir = "{tmp_path / "state"}"\n[database]\nurl = "sqlite:///{tmp_path / "outreach.db"}"\n'
+                      + body, encoding="utf-8")
+    return config
+
+
+def youtube_channel(url: str, env: str, **options: str) -> tuple[str, dict[str, str]]:
+    """The `[channels.peer-youtube]` table on the YouTube simulation at `url`, and the env vars (named
+    `{env}_ID`, `_SECRET`, `_REFRESH`) holding its demo OAuth client and refresh token."""
+    from outreach.sandbox.youtube import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN
+
+    lines = ["[channels.peer-youtube]", 'platform = "youtube"', f'base_url = "{url}/youtube"',
+             f'token_url = "{url}/youtube/token"', f'client_id_env = "{env}_ID"',
+             f'client_secret_env = "{env}_SECRET"', f'refresh_token_env = "{env}_REFRESH"']
+    lines += [f'{key} = "{value}"' for key, value in options.items()]
+    secrets = {f"{env}_ID": DEMO_CLIENT_ID, f"{env}_SECRET": DEMO_CLIENT_SECRET, f"{env}_REFRESH": DEMO_REFRESH_TOKEN}
+    return "\n".join(lines) + "\n", secrets

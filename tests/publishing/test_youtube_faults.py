@@ -2,14 +2,13 @@
 at random: every video ends uploaded exactly once (counted on the simulation's side), because the
 dispatcher keeps the connector's handles (marker, session URI, video id) and reconciles before a retry.
 
-The media resolver hands the connector a ready video file: turning a campaign's `video:` entry into a
-stripped, transcoded file is the video pipeline's job, not this test's."""
+The posts carry a `video:` entry, which the dispatcher's own media step strips into the file the
+connector uploads (a lossless clip, so it spans three 256 KiB chunks and a fault can land between them)."""
 
 from __future__ import annotations
 
 import hashlib
 import os
-import random
 import uuid
 from collections import Counter
 from datetime import timedelta
@@ -19,7 +18,8 @@ import pytest
 
 from outreach.config import parse_settings
 from outreach.db.models import Post
-from outreach.domain import MediaItem, PostStatus
+from outreach.domain import PostStatus
+from outreach.media.synthetic import write_clip
 from outreach.publishing import ConnectorCache, Dispatcher
 from outreach.publishing.retry import RetryPolicy
 from outreach.sandbox import build_sandbox, serve
@@ -44,24 +44,21 @@ def test_random_faults_on_youtube_end_exactly_once(tmp_path: Path, sqlite_db, mo
         for key, value in account.secrets.items():
             monkeypatch.setenv(f"FAULT_YOUTUBE_{key.upper()}", value)
             table[f"{key}_env"] = f"FAULT_YOUTUBE_{key.upper()}"
-        settings = parse_settings({"channels": {account.channel: table}, "state_dir": str(tmp_path / "state")},
-                                  source="test")
+        settings = parse_settings({"channels": {account.channel: table}, "state_dir": str(tmp_path / "state"),
+                                   "media": {"directory": str(tmp_path / "media")}}, source="test")
         connectors = ConnectorCache(settings, clock=clock)
         connector = connectors(account.channel)
         connector.timeout_s, connector.poll_interval_s, connector.chunk_bytes = 0.2, 0, CHUNK
-        video = tmp_path / "clip.mp4"
-        video.write_bytes(random.Random(seed).randbytes(2 * CHUNK + 5000))
-
-        def media(post: Post, platform: object) -> tuple[MediaItem, ...]:
-            return (MediaItem(str(video), mime_type="video/mp4", width=1080, height=1920, duration_s=40),)
-
+        video = write_clip(tmp_path / "clip.mp4", width=720, height=1280, seconds=2,
+                           options={"preset": "ultrafast", "qp": "0"})
+        assert video.stat().st_size > 2 * CHUNK
         dispatcher = Dispatcher(sqlite_db, settings, worker_id="chaos", clock=clock, connectors=connectors,
-                                media=media, retry=RetryPolicy(max_attempts=30, backoff_base_s=30, backoff_max_s=600))
+                                retry=RetryPolicy(max_attempts=30, backoff_base_s=30, backoff_max_s=600))
         texts = [f"Bijeenkomst {i} over gelijkwaardigheid #{uuid.uuid4().hex[:6]}" for i in range(8)]
         with sqlite_db.write() as s:
             for i, text in enumerate(texts):
                 s.add(Post(source_key=f"chaos/youtube/{i}", rule_key="chaos", channel=account.channel,
-                           platform="youtube", language="nl", text=text, media=[{"video": "clip.mp4"}],
+                           platform="youtube", language="nl", text=text, media=[{"video": str(video), "captions": {}}],
                            content_hash=hashlib.sha256(text.encode()).hexdigest(),
                            due_at=clock.now + timedelta(seconds=i), status=PostStatus.APPROVED.value,
                            idempotency_key=str(uuid.uuid4())))
@@ -74,6 +71,7 @@ def test_random_faults_on_youtube_end_exactly_once(tmp_path: Path, sqlite_db, mo
         assert len(fired) == 5 and sum(fired.values()) >= 10, fired  # every kind of fault really happened
         assert sandbox.published()["youtube"] == Counter(texts)  # each video exactly once
         state = sandbox.sims["youtube"].state()
-        assert {v["sha256"] for v in state["videos"]} == {hashlib.sha256(video.read_bytes()).hexdigest()}
+        [prepared] = (tmp_path / "media" / "video").glob("*.mp4")  # stripped once, cached for every post
+        assert {v["sha256"] for v in state["videos"]} == {hashlib.sha256(prepared.read_bytes()).hexdigest()}
     finally:
         server.stop()
