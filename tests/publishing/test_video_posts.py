@@ -1,0 +1,91 @@
+"""A campaign's `video:` post through the real dispatcher: the media step strips a phone clip (GPS and
+device tags) and fits it to the channel, the connector uploads it to the simulation, and faults around
+the upload and the processing polls end in every video posted exactly once (counted by text on the
+simulation's side), with no phone tag in the bytes the platform received."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from outreach.config import parse_settings
+from outreach.db.models import Post
+from outreach.domain import PostStatus
+from outreach.media.synthetic import PHONE_TAGS, write_clip
+from outreach.publishing import ConnectorCache, Dispatcher
+from outreach.publishing.retry import RetryPolicy
+from outreach.sandbox import build_sandbox, serve
+from outreach.sandbox.mastodon import MastodonSim
+from tests.publishing.conftest import FakeClock
+from tests.publishing.drain import drain
+
+PHONE_BYTES = (b"+52.3676", b"iPhone", b"com.apple.quicktime")
+
+# platform -> (simulation class, the faults fired at its upload and processing steps, uploaded bytes)
+PLATFORMS: dict[str, tuple[Any, tuple[dict[str, Any], ...], Any]] = {
+    "mastodon": (MastodonSim, (
+        dict(mode="reset_after", path="/api/v2/media", times=1),  # uploaded, answer lost
+        dict(mode="error", path="/api/v1/media/", status=502, times=1),  # during processing
+        dict(mode="timeout_after", path="/api/v1/statuses", delay_s=0.35, times=1),  # posted, answer lost
+        dict(mode="reset_before", path="/api/v1/statuses", times=1),
+    ), lambda sim: [m.data for m in sim.media.values()]),
+}
+
+
+def _clip(tmp_path: Path) -> tuple[Path, Path]:
+    clip = write_clip(tmp_path / "phone.mov", container="mov", tags=PHONE_TAGS, seconds=0.5)
+    assert all(tag in clip.read_bytes() for tag in PHONE_BYTES[:2])
+    cover = tmp_path / "cover.jpg"
+    Image.new("RGB", (64, 112), (200, 30, 30)).save(cover)
+    return clip, cover
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_video_post_exactly_once_through_faults(platform: str, tmp_path: Path, sqlite_db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    sim_class, faults, uploaded = PLATFORMS[platform]
+    clock = FakeClock()
+    sandbox = build_sandbox(clock=clock)
+    server = serve(sandbox)
+    try:
+        account = sim_class.demo_account(server.url)
+        table = {"platform": account.platform, "base_url": account.base_url, **account.options}
+        for key, value in account.secrets.items():
+            monkeypatch.setenv(f"VIDEO_{key.upper()}", value)
+            table[f"{key}_env"] = f"VIDEO_{key.upper()}"
+        settings = parse_settings({"channels": {account.channel: table}, "state_dir": str(tmp_path / "state"),
+                                   "media": {"directory": str(tmp_path / "media")}}, source="test")
+        connectors = ConnectorCache(settings, clock=clock)
+        connector = connectors(account.channel)
+        connector.timeout_s, connector.poll_interval_s = 0.2, 0
+        clip, cover = _clip(tmp_path)
+        dispatcher = Dispatcher(sqlite_db, settings, worker_id="video", clock=clock, connectors=connectors,
+                                retry=RetryPolicy(max_attempts=10, backoff_base_s=30, backoff_max_s=300))
+        texts = [f"Terugblik bijeenkomst {i} #{uuid.uuid4().hex[:6]}" for i in range(3)]
+        with sqlite_db.write() as s:
+            for i, text in enumerate(texts):
+                s.add(Post(source_key=f"video/{platform}/{i}", rule_key="video", channel=account.channel,
+                           platform=platform, language="nl", text=text,
+                           media=[{"video": str(clip), "alt_text": "Kaarten, geen mensen", "cover": str(cover),
+                                   "captions": {"nl": str(tmp_path / "c.nl.srt")}}],
+                           content_hash=hashlib.sha256(text.encode()).hexdigest(),
+                           due_at=clock.now + timedelta(seconds=i), status=PostStatus.APPROVED.value,
+                           idempotency_key=str(uuid.uuid4())))
+        (tmp_path / "c.nl.srt").write_text("1\n00:00:00,000 --> 00:00:00,400\nWelkom\n", encoding="utf-8")
+        for fault in faults:
+            sandbox.add_fault(platform=platform, **fault)
+        clock.advance(seconds=10)
+        stuck = drain(dispatcher, sqlite_db, clock)
+        assert not stuck, f"still not published: {stuck}"
+        assert len(sandbox.fault_log) == len(faults)  # every fault really fired
+        assert sandbox.published()[platform] == Counter(texts)  # each video exactly once, none lost
+        sent = uploaded(sandbox.sims[platform])
+        assert sent and [tag for data in sent for tag in PHONE_BYTES if tag in data] == []
+    finally:
+        server.stop()
