@@ -26,6 +26,7 @@ import requests
 from PIL import Image
 
 from outreach.connectors.base import Connector, Limits, SaveHandle, parse_expiry
+from outreach.connectors.bluesky_video import VideoUpload, email_problem
 from outreach.connectors.errors import (
     AuthError,
     ConnectorError,
@@ -48,6 +49,7 @@ _B32 = "234567abcdefghijklmnopqrstuvwxyz"
 _AUTH_ERRORS = frozenset({"ExpiredToken", "InvalidToken", "AuthenticationRequired", "AuthMissing",
                           "AccountTakedown", "AccountDeactivated", "AuthFactorTokenRequired"})
 _TOO_LARGE = frozenset({"PayloadTooLarge", "BlobTooLarge"})
+_DAILY = frozenset({"DailyLimitExceeded", "TooManyOpenUploads"})  # the video service's quota
 # Bluesky's own detection (social-app richtext): links with a scheme, hashtags after a space.
 _LINK = re.compile(r"(?:^|(?<=[\s(]))(https?://\S+)")
 _INVISIBLE = "\u00ad\u2060\u200a\u200b\u200c\u200d\u20e2"
@@ -126,6 +128,7 @@ class BlueskyConnector(Connector):
     # WebVTT captions (20 languages, 20,000 bytes each); the service draws the thumbnail.
     video: ClassVar[VideoCapabilities | None] = VideoCapabilities(
         max_bytes=300_000_000, max_duration_s=600, caption_formats=("vtt",), max_caption_languages=20)
+    uploads_video: ClassVar[bool] = True  # through the video service (bluesky_video.py)
     token_help: ClassVar[str] = (
         "In the Bluesky app: Settings > Privacy and security > App passwords > Add; put the handle "
         "in `identifier` and the app password in the env var named by `password_env`.")
@@ -203,6 +206,12 @@ class BlueskyConnector(Connector):
         self.credentials.save(self.channel.name, saved)
         return saved
 
+    def pds_url(self) -> str:
+        return str(self._session().get("pds") or self.channel.base_url)
+
+    def session_did(self) -> str:
+        return str(self._session()["did"])
+
     def _pds(self, saved: Mapping[str, Any], nsid: str) -> str:
         return f"{saved.get('pds') or self.channel.base_url}/xrpc/{nsid}"
 
@@ -261,11 +270,23 @@ class BlueskyConnector(Connector):
                 return done
         else:
             rkey = new_tid(self.clock())
-        blobs = [self._upload(item) for item in req.media]
-        save_handle({"rkey": rkey, "repo": saved["did"],
-                     "blobs": [{"cid": b["ref"]["$link"], "mimeType": b["mimeType"], "size": b["size"]}
-                               for b, _ in blobs]})
+        videos = [item for item in req.media if item.mime_type.startswith("video/")]
+        if videos and len(req.media) > 1:
+            raise ContentRejected(self.channel.name, "Bluesky takes one video per post, with no images beside it")
+        blobs, embed = [], None
+        if videos:  # the record key is saved first; the video's job id joins it as soon as there is one
+            handle = {"rkey": rkey, "repo": saved["did"], **({"video_job": req.handle["video_job"]}
+                                                             if req.handle.get("video_job") else {})}
+            save_handle(dict(handle))
+            embed = VideoUpload(self).embed(videos[0], handle, save_handle)
+        else:
+            blobs = [self._upload(item) for item in req.media]
+            save_handle({"rkey": rkey, "repo": saved["did"],
+                         "blobs": [{"cid": b["ref"]["$link"], "mimeType": b["mimeType"], "size": b["size"]}
+                                   for b, _ in blobs]})
         record = self._record(req, blobs)
+        if embed is not None:
+            record["embed"] = embed
         body = {"repo": saved["did"], "collection": POST, "rkey": rkey, "record": record}
         try:
             created = self.xrpc("POST", "com.atproto.repo.createRecord", json=body).json()
@@ -359,13 +380,17 @@ class BlueskyConnector(Connector):
         name = str(body.get("error") or "") or None
         message = f"{name}: {body.get('message') or name}" if name else None
         status = response.status_code
+        unconfirmed = email_problem(body)
+        if unconfirmed:
+            return AuthError(self.channel.name, f"{unconfirmed} (channel {self.channel.name})",
+                             http_status=status, code="unconfirmed_email")
         if name in _AUTH_ERRORS:
             return AuthError(self.channel.name, f"{message} (HTTP {status}); check the app password "
                              f"for channel {self.channel.name}", http_status=status, code=name)
         if name in _TOO_LARGE or status == 413:
             return ContentRejected(self.channel.name, f"{message or 'too large'} (HTTP {status})",
                                    http_status=status, code=name or "PayloadTooLarge")
-        if name == "RateLimitExceeded" or status == 429:
+        if name == "RateLimitExceeded" or name in _DAILY or status == 429:
             return RateLimited(self.channel.name, f"rate limited: {message or 'HTTP 429'}",
                                retry_after_s=self.retry_after_s(response), reset_at=self.blocked_until,
                                http_status=status, code=name)

@@ -22,7 +22,8 @@ def read_video(data: bytes) -> VideoFacts | None:
     """The first video stream's facts, or None when the bytes hold no readable video stream."""
     try:
         with av.open(io.BytesIO(data)) as container:
-            if not container.streams.video:
+            if not container.streams.video or container.format.name.endswith("_pipe") \
+                    or container.format.name == "image2":  # a still picture is no video
                 return None
             stream = container.streams.video[0]
             rate = stream.average_rate or stream.guessed_rate or stream.base_rate

@@ -22,6 +22,7 @@ from outreach.media.synthetic import PHONE_TAGS, write_clip
 from outreach.publishing import ConnectorCache, Dispatcher
 from outreach.publishing.retry import RetryPolicy
 from outreach.sandbox import build_sandbox, serve
+from outreach.sandbox.bluesky import BlueskySim
 from outreach.sandbox.mastodon import MastodonSim
 from tests.publishing.conftest import FakeClock
 from tests.publishing.drain import drain
@@ -36,6 +37,12 @@ PLATFORMS: dict[str, tuple[Any, tuple[dict[str, Any], ...], Any]] = {
         dict(mode="timeout_after", path="/api/v1/statuses", delay_s=0.35, times=1),  # posted, answer lost
         dict(mode="reset_before", path="/api/v1/statuses", times=1),
     ), lambda sim: [m.data for m in sim.media.values()]),
+    "bluesky": (BlueskySim, (
+        dict(mode="reset_after", path="uploadVideo", times=1),  # uploaded, answer lost
+        dict(mode="error", path="getJobStatus", status=503, times=1),  # during processing
+        dict(mode="timeout_after", path="createRecord", delay_s=0.35, times=1),  # posted, answer lost
+        dict(mode="reset_before", path="createRecord", times=1),
+    ), lambda sim: [j.data for j in sim.video.jobs.values()]),
 }
 
 
