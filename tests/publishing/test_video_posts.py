@@ -23,6 +23,7 @@ from outreach.publishing import ConnectorCache, Dispatcher
 from outreach.publishing.retry import RetryPolicy
 from outreach.sandbox import build_sandbox, serve
 from outreach.sandbox.bluesky import BlueskySim
+from outreach.sandbox.linkedin import LinkedInSim
 from outreach.sandbox.mastodon import MastodonSim
 from tests.publishing.conftest import FakeClock
 from tests.publishing.drain import drain
@@ -43,11 +44,21 @@ PLATFORMS: dict[str, tuple[Any, tuple[dict[str, Any], ...], Any]] = {
         dict(mode="timeout_after", path="createRecord", delay_s=0.35, times=1),  # posted, answer lost
         dict(mode="reset_before", path="createRecord", times=1),
     ), lambda sim: [j.data for j in sim.video.jobs.values()]),
+    "linkedin": (LinkedInSim, (
+        dict(mode="reset_before", path="/dms-uploads/video/", times=1, after=1),  # a part lost
+        dict(mode="reset_after", path="/rest/videos", method="POST", times=1, after=1),  # finalized, answer lost
+        dict(mode="error", path="/rest/videos/", method="GET", status=502, times=1, after=1),  # processing
+        dict(mode="reset_after", path="/rest/posts", method="POST", times=1),  # posted, answer lost
+    ), lambda sim: [v.data for v in sim.video.videos.values()]),
 }
+# LinkedIn takes 3 s and 75 KB at least: a longer, lossless clip (still tiny)
+CLIPS: dict[str, dict[str, Any]] = {"linkedin": dict(width=128, height=224, seconds=3.2,
+                                                     options={"preset": "ultrafast", "qp": "0"})}
 
 
-def _clip(tmp_path: Path) -> tuple[Path, Path]:
-    clip = write_clip(tmp_path / "phone.mov", container="mov", tags=PHONE_TAGS, seconds=0.5)
+def _clip(tmp_path: Path, platform: str) -> tuple[Path, Path]:
+    clip = write_clip(tmp_path / "phone.mov", container="mov", tags=PHONE_TAGS,
+                      **CLIPS.get(platform, {"seconds": 0.5}))
     assert all(tag in clip.read_bytes() for tag in PHONE_BYTES[:2])
     cover = tmp_path / "cover.jpg"
     Image.new("RGB", (64, 112), (200, 30, 30)).save(cover)
@@ -71,7 +82,7 @@ def test_video_post_exactly_once_through_faults(platform: str, tmp_path: Path, s
         connectors = ConnectorCache(settings, clock=clock)
         connector = connectors(account.channel)
         connector.timeout_s, connector.poll_interval_s = 0.2, 0
-        clip, cover = _clip(tmp_path)
+        clip, cover = _clip(tmp_path, platform)
         dispatcher = Dispatcher(sqlite_db, settings, worker_id="video", clock=clock, connectors=connectors,
                                 retry=RetryPolicy(max_attempts=10, backoff_base_s=30, backoff_max_s=300))
         texts = [f"Terugblik bijeenkomst {i} #{uuid.uuid4().hex[:6]}" for i in range(3)]
