@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections import Counter
+from copy import deepcopy
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,10 @@ from PIL import Image
 
 from outreach.config import parse_settings
 from outreach.db.models import Post
-from outreach.domain import PostStatus
+from outreach.domain import Platform, PostStatus, PublishRequest
 from outreach.media.synthetic import PHONE_TAGS, write_clip
 from outreach.publishing import ConnectorCache, Dispatcher
+from outreach.publishing.media import MediaPreparer
 from outreach.publishing.retry import RetryPolicy
 from outreach.sandbox import build_sandbox, serve
 from outreach.sandbox.bluesky import BlueskySim
@@ -105,5 +107,64 @@ def test_video_post_exactly_once_through_faults(platform: str, tmp_path: Path, s
         assert sandbox.published()[platform] == Counter(texts)  # each video exactly once, none lost
         sent = uploaded(sandbox.sims[platform])
         assert sent and [tag for data in sent for tag in PHONE_BYTES if tag in data] == []
+    finally:
+        server.stop()
+
+
+class Crash(BaseException):
+    """The worker dies right after a handle was committed (kill -9 between two steps)."""
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_crash_after_every_saved_handle_posts_once(platform: str, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """For every handle the connector saves, a worker dies right after that commit; a fresh worker then
+    reconciles and publishes with the handle as the database holds it: each video is posted once."""
+    sim_class = PLATFORMS[platform][0]
+    clock = FakeClock()
+    sandbox = build_sandbox(clock=clock)
+    server = serve(sandbox)
+    try:
+        account = sim_class.demo_account(server.url)
+        table = {"platform": account.platform, "base_url": account.base_url, **account.options}
+        for key, value in account.secrets.items():
+            monkeypatch.setenv(f"VIDEO_{key.upper()}", value)
+            table[f"{key}_env"] = f"VIDEO_{key.upper()}"
+        settings = parse_settings({"channels": {account.channel: table}, "state_dir": str(tmp_path / "state"),
+                                   "media": {"directory": str(tmp_path / "media")}}, source="test")
+        clip, cover = _clip(tmp_path, platform)
+
+        def worker() -> Any:
+            connector = ConnectorCache(settings, clock=clock)(account.channel)
+            connector.poll_interval_s = 0
+            return connector
+
+        post = Post(language="nl", text="x", media=[{"video": str(clip), "alt_text": "Kaarten", "cover": str(cover)}])
+        [item] = MediaPreparer(settings, connectors=lambda name: worker())(post, Platform(platform))
+
+        def request(text: str, handle: dict[str, Any]) -> PublishRequest:
+            return PublishRequest(post_id=1, text=text, language="nl", idempotency_key=text, media=(item,),
+                                  handle=handle, attempt_started_at=clock.now)
+
+        clean: list[dict[str, Any]] = []
+        worker().publish(request("Zonder onderbreking #0", {}), save_handle=clean.append)
+        texts = ["Zonder onderbreking #0"]
+        for crash_at in range(1, len(clean) + 1):
+            text, saved, count = f"Onderbroken na stap {crash_at} #{uuid.uuid4().hex[:6]}", {}, [0]
+            texts.append(text)
+
+            def save(handle: dict[str, Any], at: int = crash_at, count: list[int] = count,
+                     saved: dict[str, Any] = saved) -> None:
+                saved.update(deepcopy(handle))  # committed
+                count[0] += 1
+                if count[0] == at:
+                    raise Crash
+
+            with pytest.raises(Crash):
+                worker().publish(request(text, {}), save_handle=save)
+            fresh = worker()
+            if fresh.reconcile(request(text, dict(saved))) is None:
+                fresh.publish(request(text, dict(saved)), save_handle=saved.update)
+        assert clean, "the connector saved no handle"
+        assert sandbox.published()[platform] == Counter(texts)
     finally:
         server.stop()
