@@ -129,6 +129,8 @@ class BlueskyConnector(Connector):
     video: ClassVar[VideoCapabilities | None] = VideoCapabilities(
         max_bytes=300_000_000, max_duration_s=600, caption_formats=("vtt",), max_caption_languages=20)
     uploads_video: ClassVar[bool] = True  # through the video service (bluesky_video.py)
+    video_poll_interval_s: float = 2.0  # the service encodes for seconds to minutes (video.md 2.1)
+    video_max_polls: int = 150
     token_help: ClassVar[str] = (
         "In the Bluesky app: Settings > Privacy and security > App passwords > Add; put the handle "
         "in `identifier` and the app password in the env var named by `password_env`.")

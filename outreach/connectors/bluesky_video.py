@@ -78,20 +78,20 @@ class VideoUpload:
             handle["video_job"] = job
             save_handle(dict(handle))
             status = {}
-        for attempt in range(self.c.max_polls):
+        for attempt in range(self.c.video_max_polls):
             if status.get("state") == "JOB_STATE_COMPLETED" and status.get("blob"):
                 return dict(status["blob"])
             if status.get("state") == "JOB_STATE_FAILED":
                 self._failed(status)
             if attempt:
-                self.c.sleep(self.c.poll_interval_s)
+                self.c.sleep(self.c.video_poll_interval_s)
             status = self._status(str(job)) or {}
         if status.get("state") == "JOB_STATE_COMPLETED" and status.get("blob"):
             return dict(status["blob"])
         if status.get("state") == "JOB_STATE_FAILED":
             self._failed(status)
         raise TransientError(self.c.channel.name, f"video job {job} still processing "
-                             f"({status.get('progress', 0)}%) after {self.c.max_polls} checks; "
+                             f"({status.get('progress', 0)}%) after {self.c.video_max_polls} checks; "
                              "will continue with the same job")
 
     def _upload(self, item: MediaItem) -> str:

@@ -84,6 +84,8 @@ class LinkedInConnector(Connector):
         max_bytes=500 * 1024**2, min_bytes=75 * 1024, max_duration_s=1800, min_duration_s=3,
         min_aspect=1 / 2.4, max_aspect=2.4, caption_formats=("srt",), cover="image")
     uploads_video: ClassVar[bool] = True  # Videos API, in parts (linkedin_video.py)
+    video_poll_interval_s: float = 5.0  # processing takes seconds to minutes
+    video_max_polls: int = 60
     token_help: ClassVar[str] = (
         "LinkedIn Developer Portal: an app with the Community Management API; sign in as a page "
         "ADMINISTRATOR with scopes w_organization_social r_organization_social rw_organization_admin. "

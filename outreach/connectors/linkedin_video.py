@@ -94,7 +94,7 @@ class VideoUpload:
         save_handle({"video": deepcopy(upload)})
 
     def _wait(self, urn: str) -> None:
-        for attempt in range(self.c.max_polls):
+        for attempt in range(self.c.video_max_polls):
             body = self.c.call("GET", f"/rest/videos/{quote(urn, safe='')}").json()
             if body.get("status") == "AVAILABLE":
                 return
@@ -102,8 +102,8 @@ class VideoUpload:
                 raise ContentRejected(self.c.channel.name, "LinkedIn could not process the video "
                                       f"({body.get('processingFailureReason') or urn}); it takes MP4 of "
                                       "3 s to 30 min, 75 KB to 500 MB")
-            if attempt + 1 < self.c.max_polls:
-                self.c.sleep(self.c.poll_interval_s)
+            if attempt + 1 < self.c.video_max_polls:
+                self.c.sleep(self.c.video_poll_interval_s)
         raise TransientError(self.c.channel.name, f"video {urn} is still processing; will check it again")
 
     def _captions(self, item: MediaItem, language: str) -> str | None:

@@ -100,6 +100,8 @@ class MastodonConnector(Connector):
         max_bytes=103_809_024, max_pixels=8_294_400, max_fps=120,
         mime_types=("video/mp4", "video/quicktime", "video/webm"), cover="image")
     uploads_video: ClassVar[bool] = True  # POST /api/v2/media (202), polled until processed
+    video_poll_interval_s: float = 3.0  # an instance transcodes a video for seconds to minutes (video.md 1.1)
+    video_max_polls: int = 100
     token_help: ClassVar[str] = (
         "On the instance: Preferences > Development > New application, scopes read:accounts "
         "read:statuses write:media write:statuses; copy 'Your access token' into the env var.")
@@ -268,14 +270,15 @@ class MastodonConnector(Connector):
             return []
         saved = [str(m) for m in req.handle.get("media_ids") or []]
         if len(saved) == len(req.media):
-            states = [self._poll(media_id) for media_id in saved]
+            states = [self._poll(media_id, item) for media_id, item in zip(saved, req.media, strict=True)]
             if MediaState.GONE not in states and MediaState.FAILED not in states:
                 self._require_ready(saved, states)
                 return saved
         uploads = [self._upload(item) for item in req.media]
         media_ids = [media_id for media_id, _ in uploads]
         save_handle({"media_ids": media_ids})
-        states = [MediaState.READY if ready else self._poll(media_id) for media_id, ready in uploads]
+        states = [MediaState.READY if ready else self._poll(media_id, item)
+                  for (media_id, ready), item in zip(uploads, req.media, strict=True)]
         self._require_ready(media_ids, states)
         return media_ids
 
@@ -293,10 +296,12 @@ class MastodonConnector(Connector):
         body = response.json()
         return str(body["id"]), response.status_code == 200 and bool(body.get("url"))
 
-    def _poll(self, media_id: str) -> MediaState:
-        """GET /api/v1/media/:id while it answers 206 (processing), at most `max_polls` times; 422 means
-        the instance could not process the file (a video it cannot transcode)."""
-        for attempt in range(self.max_polls):
+    def _poll(self, media_id: str, item: MediaItem) -> MediaState:
+        """GET /api/v1/media/:id while it answers 206 (processing), at most `max_polls` times (a video:
+        `video_max_polls`); 422 means the instance could not process the file (a video it cannot transcode)."""
+        video = item.mime_type.startswith("video/")
+        polls = self.video_max_polls if video else self.max_polls
+        for attempt in range(polls):
             try:
                 response = self.call("GET", f"/api/v1/media/{media_id}", ok=(200, 206))
             except ContentRejected as exc:
@@ -307,8 +312,8 @@ class MastodonConnector(Connector):
                 raise
             if response.status_code == 200:
                 return MediaState.READY
-            if attempt + 1 < self.max_polls:
-                self.sleep(self.poll_interval_s)
+            if attempt + 1 < polls:
+                self.sleep(self.video_poll_interval_s if video else self.poll_interval_s)
         return MediaState.PROCESSING
 
     def _require_ready(self, media_ids: list[str], states: list[MediaState]) -> None:
@@ -318,8 +323,8 @@ class MastodonConnector(Connector):
                                   http_status=422)
         waiting = [m for m, state in zip(media_ids, states, strict=True) if state is not MediaState.READY]
         if waiting:
-            raise TransientError(self.channel.name, f"media {', '.join(waiting)} still processing after "
-                                 f"{self.max_polls} checks; will retry with the same media")
+            raise TransientError(self.channel.name, f"media {', '.join(waiting)} still processing; "
+                                 "will retry with the same media")
 
     # -- errors and rate limits ---------------------------------------------------------------
 

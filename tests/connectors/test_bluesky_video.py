@@ -157,8 +157,9 @@ def ctx(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:  # type: ignore[
                                 options={"identifier": DEMO_IDENTIFIER, "video_service_url": f"{url}/bluesky/video",
                                          "video_service_did": "did:web:video.sandbox.test", **options},
                                 secret_envs={"password": PASSWORD_ENV})
-        return BlueskyConnector(channel, timeout_s=10.0, clock=clock, credentials=store, sleep=lambda s: None,
-                                max_polls=max_polls)
+        connector = BlueskyConnector(channel, timeout_s=10.0, clock=clock, credentials=store, sleep=lambda s: None)
+        connector.video_max_polls = max_polls
+        return connector
 
     return Context(sandbox=sandbox, url=url, prefix="bluesky", make_connector=make_connector,
                    secrets=(DEMO_PASSWORD,),

@@ -140,7 +140,9 @@ def ctx(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:  # type: ignore[
         channel = ChannelConfig(name="peer-linkedin", platform=Platform.LINKEDIN, base_url=f"{url}/linkedin",
                                 options={"organization_urn": DEMO_ORGANIZATION, **options},
                                 secret_envs={"token": TOKEN_ENV})
-        return LinkedInConnector(channel, timeout_s=10.0, clock=clock, sleep=lambda s: None, max_polls=max_polls)
+        connector = LinkedInConnector(channel, timeout_s=10.0, clock=clock, sleep=lambda s: None)
+        connector.video_max_polls = max_polls
+        return connector
 
     return Context(sandbox=sandbox, url=url, prefix="linkedin", make_connector=make_connector, secrets=(DEMO_TOKEN,),
                    scratch={"clock": clock, "clip": str(clip), "short": str(short), "cover": str(cover),

@@ -128,7 +128,9 @@ def ctx(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:  # type: ignore[
     def make_connector(*, max_polls: int = 10, **options: Any) -> MastodonConnector:
         channel = ChannelConfig(name="peer-mastodon", platform=Platform.MASTODON, base_url=f"{url}/mastodon",
                                 options=options, secret_envs={"token": TOKEN_ENV})
-        return MastodonConnector(channel, timeout_s=10.0, clock=clock, sleep=lambda s: None, max_polls=max_polls)
+        connector = MastodonConnector(channel, timeout_s=10.0, clock=clock, sleep=lambda s: None)
+        connector.video_max_polls = max_polls
+        return connector
 
     return Context(sandbox=sandbox, url=url, prefix="mastodon", make_connector=make_connector,
                    secrets=(DEMO_TOKEN,), scratch={"clock": clock, "clip": str(clip), "cover": str(cover)})

@@ -83,7 +83,7 @@ def test_video_post_exactly_once_through_faults(platform: str, tmp_path: Path, s
                                    "media": {"directory": str(tmp_path / "media")}}, source="test")
         connectors = ConnectorCache(settings, clock=clock)
         connector = connectors(account.channel)
-        connector.timeout_s, connector.poll_interval_s = 0.2, 0
+        connector.timeout_s, connector.poll_interval_s, connector.video_poll_interval_s = 0.2, 0, 0
         clip, cover = _clip(tmp_path, platform)
         dispatcher = Dispatcher(sqlite_db, settings, worker_id="video", clock=clock, connectors=connectors,
                                 retry=RetryPolicy(max_attempts=10, backoff_base_s=30, backoff_max_s=300))
@@ -135,7 +135,7 @@ def test_crash_after_every_saved_handle_posts_once(platform: str, tmp_path: Path
 
         def worker() -> Any:
             connector = ConnectorCache(settings, clock=clock)(account.channel)
-            connector.poll_interval_s = 0
+            connector.poll_interval_s = connector.video_poll_interval_s = 0
             return connector
 
         post = Post(language="nl", text="x", media=[{"video": str(clip), "alt_text": "Kaarten", "cover": str(cover)}])
