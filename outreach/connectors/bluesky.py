@@ -26,7 +26,7 @@ import requests
 from PIL import Image
 
 from outreach.connectors.base import Connector, Limits, SaveHandle, parse_expiry
-from outreach.connectors.bluesky_video import VideoUpload, email_problem
+from outreach.connectors.bluesky_video import VideoUpload, video_error
 from outreach.connectors.errors import (
     AuthError,
     ConnectorError,
@@ -49,7 +49,6 @@ _B32 = "234567abcdefghijklmnopqrstuvwxyz"
 _AUTH_ERRORS = frozenset({"ExpiredToken", "InvalidToken", "AuthenticationRequired", "AuthMissing",
                           "AccountTakedown", "AccountDeactivated", "AuthFactorTokenRequired"})
 _TOO_LARGE = frozenset({"PayloadTooLarge", "BlobTooLarge"})
-_DAILY = frozenset({"DailyLimitExceeded", "TooManyOpenUploads"})  # the video service's quota
 # Bluesky's own detection (social-app richtext): links with a scheme, hashtags after a space.
 _LINK = re.compile(r"(?:^|(?<=[\s(]))(https?://\S+)")
 _INVISIBLE = "\u00ad\u2060\u200a\u200b\u200c\u200d\u20e2"
@@ -382,17 +381,16 @@ class BlueskyConnector(Connector):
         name = str(body.get("error") or "") or None
         message = f"{name}: {body.get('message') or name}" if name else None
         status = response.status_code
-        unconfirmed = email_problem(body)
-        if unconfirmed:
-            return AuthError(self.channel.name, f"{unconfirmed} (channel {self.channel.name})",
-                             http_status=status, code="unconfirmed_email")
+        video = video_error(body, status, channel=self.channel.name, now=self.clock())
+        if video is not None:
+            return video
         if name in _AUTH_ERRORS:
             return AuthError(self.channel.name, f"{message} (HTTP {status}); check the app password "
                              f"for channel {self.channel.name}", http_status=status, code=name)
         if name in _TOO_LARGE or status == 413:
             return ContentRejected(self.channel.name, f"{message or 'too large'} (HTTP {status})",
                                    http_status=status, code=name or "PayloadTooLarge")
-        if name == "RateLimitExceeded" or name in _DAILY or status == 429:
+        if name == "RateLimitExceeded" or status == 429:
             return RateLimited(self.channel.name, f"rate limited: {message or 'HTTP 429'}",
                                retry_after_s=self.retry_after_s(response), reset_at=self.blocked_until,
                                http_status=status, code=name)

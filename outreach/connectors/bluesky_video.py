@@ -10,12 +10,13 @@ the connector's client-chosen record key, so reconcile stays a `getRecord`.
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from outreach.connectors.base import SaveHandle, next_utc_midnight
-from outreach.connectors.errors import ContentRejected, RateLimited, TransientError
+from outreach.connectors.errors import AuthError, ConnectorError, ContentRejected, RateLimited, TransientError
 from outreach.domain import MediaItem
 from outreach.media.captions import CaptionError, caption_format, read_captions, to_webvtt
 
@@ -26,6 +27,7 @@ SERVICE_URL, SERVICE_DID = "https://video.bsky.app", "did:web:video.bsky.app"
 UPLOAD_BLOB, LIMITS = "com.atproto.repo.uploadBlob", "app.bsky.video.getUploadLimits"
 MAX_CAPTION_BYTES = 20_000  # app.bsky.embed.video#caption
 TOKEN_LIFETIME_S = 1800  # an upload token may live at most an hour
+_DAILY = frozenset({"DailyLimitExceeded", "TooManyOpenUploads"})  # the service's daily quota
 
 
 class VideoUpload:
@@ -148,10 +150,17 @@ class VideoUpload:
         return captions
 
 
-def email_problem(body: dict[str, Any]) -> str | None:
-    """The service's `unconfirmed_email` answer (inside `jobStatus`), as a message for a person."""
-    status = body.get("jobStatus") if isinstance(body.get("jobStatus"), dict) else body
-    if status.get("error") == "unconfirmed_email":
-        return "confirm the account's email address in the Bluesky app before uploading video"
+def video_error(body: dict[str, Any], status: int, *, channel: str, now: datetime) -> ConnectorError | None:
+    """The video service's own errors: `unconfirmed_email` (inside `jobStatus`) needs a person; the daily
+    quota (`DailyLimitExceeded`, `TooManyOpenUploads`) waits until the next UTC day."""
+    job = body.get("jobStatus") if isinstance(body.get("jobStatus"), dict) else body
+    if job.get("error") == "unconfirmed_email":
+        return AuthError(channel, "confirm the account's email address in the Bluesky app before uploading video "
+                         f"(channel {channel})", http_status=status, code="unconfirmed_email")
+    name = body.get("error")
+    if name in _DAILY:
+        reset = next_utc_midnight(now)
+        return RateLimited(channel, f"rate limited: {name}: {body.get('message') or name}",
+                           retry_after_s=(reset - now).total_seconds(), reset_at=reset, http_status=status,
+                           code=str(name))
     return None
-

@@ -82,6 +82,11 @@ def with_captions(outcome: Outcome) -> None:
     assert saved["rkey"] == with_job["rkey"] and "video_job" in with_job  # the key first, then the job
 
 
+def until_midnight(outcome: Outcome) -> None:
+    assert outcome.error.retry_after_s == 10 * 3600  # START is 14:00 UTC
+    assert outcome.error.reset_at == datetime(2026, 3, 7, tzinfo=UTC)
+
+
 def nothing_posted(outcome: Outcome) -> None:
     assert outcome.ctx.state()["records"] == []
 
@@ -126,7 +131,13 @@ CASES = [
          raises=ContentRejected, message="Bluesky refused the video", check=nothing_posted),
     Case("encoding failure: uploaded again on the retry", fail_once, check=uploaded_again_after_failure),
     Case("daily limit reached: waits for the next day", publish(), control=(("video", {"daily_videos": 0}),),
-         raises=RateLimited, message="daily video upload limit", check=nothing_posted),
+         raises=RateLimited, message="daily video upload limit", check=lambda o: (nothing_posted(o),
+                                                                                   until_midnight(o))),
+    Case("DailyLimitExceeded on the upload itself: waits until 00:00 UTC", publish(),
+         faults=({"mode": "error", "path": "uploadVideo", "status": 400,
+                  "body": {"error": "DailyLimitExceeded", "message": "daily upload limit exceeded"}},),
+         raises=RateLimited, message="daily upload limit exceeded", check=lambda o: (
+             nothing_posted(o), until_midnight(o))),
     Case("unconfirmed email", publish(), control=(("video", {"email_confirmed": False}),), raises=AuthError,
          message="confirm the account's email address", check=nothing_posted),
     Case("a video beside an image", publish(with_image=True), raises=ContentRejected, message="one video per post"),
