@@ -466,9 +466,10 @@ class MastodonSim(PlatformSim):
         media = self.media.get(media_id)
         if media is None or media.account_id != self._account.id or media.status_id is not None:
             return self.not_found(req)
-        if media.processing:
+        if media.processing:  # the 206 body is the attachment as it is now: `url` still null
+            body = self._media_json(media)
             media.polls_left -= 1
-            return json_response(self._media_json(media), 206)
+            return json_response(body, 206)
         if media.failed:
             return json_response({"error": PROCESSING_FAILED}, 422)
         return json_response(self._media_json(media))
