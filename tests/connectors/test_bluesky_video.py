@@ -20,6 +20,7 @@ from outreach.media.synthetic import write_clip
 from outreach.sandbox.bluesky import DEMO_IDENTIFIER, DEMO_PASSWORD, BlueskySim
 from tests.clock import FakeClock
 from tests.connectors.harness import Case, Context, Outcome, case_id, run_case
+from tests.connectors.video_acts import after_failure, publishing
 
 PASSWORD_ENV = "OUTREACH_TEST_BLUESKY_PASSWORD"
 START = datetime(2026, 3, 6, 14, 0, tzinfo=UTC)
@@ -39,21 +40,8 @@ def request(ctx: Context, *, handle: dict[str, Any] | None = None, captions: boo
                           handle=handle or {}, attempt_started_at=ctx.scratch["clock"]())
 
 
-def publish(**kw: Any):  # type: ignore[no-untyped-def]
-    def act(connector: BlueskyConnector, ctx: Context) -> Any:
-        return connector.publish(request(ctx, **kw), save_handle=ctx.save_handle)
-    return act
-
-
-def publish_after_failure(connector: BlueskyConnector, ctx: Context) -> Any:
-    """The dispatcher's path: a first attempt fails, the retry gets the saved handle and reconciles."""
-    try:
-        connector.publish(request(ctx), save_handle=ctx.save_handle)
-    except TransientError as exc:
-        ctx.scratch["first"] = exc
-    handle = ctx.saved_handles[-1] if ctx.saved_handles else {}
-    found = connector.reconcile(request(ctx, handle=handle))
-    return found or connector.publish(request(ctx, handle=handle), save_handle=ctx.save_handle)
+publish = publishing(request)
+publish_after_failure = after_failure(request)
 
 
 # -- checks -----------------------------------------------------------------------------------

@@ -13,13 +13,14 @@ import pytest
 from PIL import Image
 
 from outreach.config import ChannelConfig
-from outreach.connectors.errors import ContentRejected, TransientError
+from outreach.connectors.errors import ContentRejected
 from outreach.connectors.linkedin import LinkedInConnector
 from outreach.domain import MediaItem, Platform, PublishRequest
 from outreach.media.synthetic import write_clip
 from outreach.sandbox.linkedin import DEMO_ORGANIZATION, DEMO_TOKEN, LinkedInSim
 from tests.clock import FakeClock
 from tests.connectors.harness import Case, Context, Outcome, case_id, run_case
+from tests.connectors.video_acts import after_failure, publishing
 
 TOKEN_ENV = "OUTREACH_TEST_LINKEDIN_TOKEN"
 START = datetime(2026, 11, 6, 14, 0, tzinfo=UTC)
@@ -36,27 +37,8 @@ def request(ctx: Context, *, handle: dict[str, Any] | None = None, clip: str = "
                           handle=handle or {}, attempt_started_at=ctx.scratch["clock"]())
 
 
-def publish(**kw: Any):  # type: ignore[no-untyped-def]
-    def act(connector: LinkedInConnector, ctx: Context) -> Any:
-        return connector.publish(request(ctx, **kw), save_handle=ctx.save_handle)
-    return act
-
-
-def merged(ctx: Context) -> dict[str, Any]:
-    """The handle as the dispatcher keeps it: every save merged into one."""
-    handle: dict[str, Any] = {}
-    for saved in ctx.saved_handles:
-        handle.update(saved)
-    return handle
-
-
-def publish_after_failure(connector: LinkedInConnector, ctx: Context) -> Any:
-    try:
-        connector.publish(request(ctx), save_handle=ctx.save_handle)
-    except TransientError as exc:
-        ctx.scratch["first"] = exc
-    found = connector.reconcile(request(ctx, handle=merged(ctx)))
-    return found or connector.publish(request(ctx, handle=merged(ctx)), save_handle=ctx.save_handle)
+publish = publishing(request)
+publish_after_failure = after_failure(request)
 
 
 # -- checks -----------------------------------------------------------------------------------

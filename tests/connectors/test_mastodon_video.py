@@ -18,6 +18,7 @@ from outreach.media.synthetic import write_clip
 from outreach.sandbox.mastodon import DEMO_TOKEN, MastodonSim
 from tests.clock import FakeClock
 from tests.connectors.harness import Case, Context, Outcome, case_id, run_case
+from tests.connectors.video_acts import after_failure, publishing
 
 TOKEN_ENV = "OUTREACH_TEST_MASTODON_TOKEN"
 START = datetime(2026, 3, 6, 14, 0, tzinfo=UTC)
@@ -34,21 +35,8 @@ def request(ctx: Context, *, handle: dict[str, Any] | None = None, with_image: b
                           handle=handle or {}, attempt_started_at=ctx.scratch["clock"]())
 
 
-def publish(**kw: Any):  # type: ignore[no-untyped-def]
-    def act(connector: MastodonConnector, ctx: Context) -> Any:
-        return connector.publish(request(ctx, **kw), save_handle=ctx.save_handle)
-    return act
-
-
-def publish_after_failure(connector: MastodonConnector, ctx: Context) -> Any:
-    """The dispatcher's path: the first attempt fails, the retry gets the saved handle and reconciles."""
-    try:
-        connector.publish(request(ctx), save_handle=ctx.save_handle)
-    except TransientError as exc:
-        ctx.scratch["first"] = exc
-    handle = ctx.saved_handles[-1] if ctx.saved_handles else {}
-    found = connector.reconcile(request(ctx, handle=handle))
-    return found or connector.publish(request(ctx, handle=handle), save_handle=ctx.save_handle)
+publish = publishing(request)
+publish_after_failure = after_failure(request)
 
 
 # -- checks -----------------------------------------------------------------------------------

@@ -67,6 +67,17 @@ def _clip(tmp_path: Path, platform: str) -> tuple[Path, Path]:
     return clip, cover
 
 
+def _settings(sim_class: Any, url: str, tmp_path: Path, monkeypatch: Any) -> tuple[Any, Any]:
+    """The simulation's demo channel as configuration (its secrets in env vars), media under tmp_path."""
+    account = sim_class.demo_account(url)
+    table = {"platform": account.platform, "base_url": account.base_url, **account.options}
+    for key, value in account.secrets.items():
+        monkeypatch.setenv(f"VIDEO_{key.upper()}", value)
+        table[f"{key}_env"] = f"VIDEO_{key.upper()}"
+    return account, parse_settings({"channels": {account.channel: table}, "state_dir": str(tmp_path / "state"),
+                                    "media": {"directory": str(tmp_path / "media")}}, source="test")
+
+
 @pytest.mark.parametrize("platform", sorted(PLATFORMS))
 def test_video_post_exactly_once_through_faults(platform: str, tmp_path: Path, sqlite_db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     sim_class, faults, uploaded = PLATFORMS[platform]
@@ -74,13 +85,7 @@ def test_video_post_exactly_once_through_faults(platform: str, tmp_path: Path, s
     sandbox = build_sandbox(clock=clock)
     server = serve(sandbox)
     try:
-        account = sim_class.demo_account(server.url)
-        table = {"platform": account.platform, "base_url": account.base_url, **account.options}
-        for key, value in account.secrets.items():
-            monkeypatch.setenv(f"VIDEO_{key.upper()}", value)
-            table[f"{key}_env"] = f"VIDEO_{key.upper()}"
-        settings = parse_settings({"channels": {account.channel: table}, "state_dir": str(tmp_path / "state"),
-                                   "media": {"directory": str(tmp_path / "media")}}, source="test")
+        account, settings = _settings(sim_class, server.url, tmp_path, monkeypatch)
         connectors = ConnectorCache(settings, clock=clock)
         connector = connectors(account.channel)
         connector.timeout_s, connector.poll_interval_s, connector.video_poll_interval_s = 0.2, 0, 0
@@ -124,13 +129,7 @@ def test_crash_after_every_saved_handle_posts_once(platform: str, tmp_path: Path
     sandbox = build_sandbox(clock=clock)
     server = serve(sandbox)
     try:
-        account = sim_class.demo_account(server.url)
-        table = {"platform": account.platform, "base_url": account.base_url, **account.options}
-        for key, value in account.secrets.items():
-            monkeypatch.setenv(f"VIDEO_{key.upper()}", value)
-            table[f"{key}_env"] = f"VIDEO_{key.upper()}"
-        settings = parse_settings({"channels": {account.channel: table}, "state_dir": str(tmp_path / "state"),
-                                   "media": {"directory": str(tmp_path / "media")}}, source="test")
+        account, settings = _settings(sim_class, server.url, tmp_path, monkeypatch)
         clip, cover = _clip(tmp_path, platform)
 
         def worker() -> Any:
