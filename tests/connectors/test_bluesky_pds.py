@@ -199,3 +199,33 @@ def test_check_login_tries_the_password_in_the_environment(connect, bluesky_pds:
         connect().check_login()
     assert "wron-gapp-pass-word" not in str(caught.value)
     assert connect().check().account_id == bluesky_pds.did  # the stored session alone still answers
+
+
+def test_real_pds_issues_the_video_service_token_as_the_sandbox_does(connect, bluesky_pds: LocalPds) -> None:  # noqa: F811
+    """The upload token the video flow asks for (aud = the PDS's own did:web, lxm = uploadBlob, 30 min),
+    and the PDS's BadExpiration answers, which the sandbox's getServiceAuth copies word for word."""
+    import base64
+    import json
+
+    from outreach.connectors.bluesky_video import UPLOAD_BLOB, VideoUpload
+
+    connector = connect()
+    upload = VideoUpload(connector)
+    token = upload._token(upload._pds_did(), UPLOAD_BLOB)
+    claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+    assert (claims["iss"], claims["aud"], claims["lxm"]) == (bluesky_pds.did, upload._pds_did(), UPLOAD_BLOB)
+    assert upload._pds_did() == "did:web:" + bluesky_pds.url.removeprefix("http://").replace(":", "%3A")
+    auth = {"Authorization": f"Bearer {connect.store.load('local-pds')['access_jwt']}"}
+    now = int(utcnow().timestamp())
+
+    def refused(**params: Any) -> dict[str, Any]:
+        response = requests.get(bluesky_pds.xrpc("com.atproto.server.getServiceAuth"), headers=auth,
+                                params={"aud": upload._pds_did(), **params}, timeout=10)
+        assert response.status_code == 400, response.text
+        return response.json()
+
+    assert refused(lxm=UPLOAD_BLOB, exp=now + 3700) == {
+        "error": "BadExpiration", "message": "cannot request a token with an expiration more than an hour in the future"}
+    assert refused(lxm=UPLOAD_BLOB, exp=now - 10) == {"error": "BadExpiration", "message": "expiration is in past"}
+    assert refused(exp=now + 600) == {"error": "BadExpiration", "message": (  # a token without a method
+        "cannot request a method-less token with an expiration more than a minute in the future")}
