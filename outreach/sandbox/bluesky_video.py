@@ -195,8 +195,9 @@ class VideoService:
         blob = self.pds.blobs.get(str((video.get("ref") or {}).get("$link")))
         if blob is None:
             return "BlobNotFound", f"Could not find blob: {(video.get('ref') or {}).get('$link')}"
-        if blob["mimeType"] != "video/mp4":
-            return "InvalidMimeType", f"Wrong type of file. It is {blob['mimeType']} but it must match video/mp4."
+        if blob["mimeType"] != "video/mp4":  # as @atproto/pds 0.4.217 words it (checked in test_bluesky_pds)
+            return "InvalidRequest", ('Invalid app.bsky.feed.post record: Expected "video/mp4" '
+                                      f'(got "{blob["mimeType"]}") at $.record.embed.video.mimeType')
         if blob["size"] > MAX_VIDEO_BYTES:
             return invalid(f"video blob too big (maximum {MAX_VIDEO_BYTES}, got {blob['size']})")
         captions = embed.get("captions", [])
@@ -207,8 +208,11 @@ class VideoService:
             file = self.pds.blobs.get(ref)
             if not caption.get("lang") or file is None:
                 return invalid(f'captions/{i} must have the properties "lang" and "file"')
-            if file["mimeType"] != "text/vtt" or file["size"] > MAX_CAPTION_BYTES:
-                return invalid(f"captions/{i}/file must be text/vtt of at most {MAX_CAPTION_BYTES} bytes")
+            if file["mimeType"] != "text/vtt":
+                return "InvalidRequest", ('Invalid app.bsky.feed.post record: Expected "text/vtt" '
+                                          f'(got "{file["mimeType"]}") at $.record.embed.captions[{i}].file.mimeType')
+            if file["size"] > MAX_CAPTION_BYTES:
+                return invalid(f"captions/{i}/file must be at most {MAX_CAPTION_BYTES} bytes")
         ratio = embed.get("aspectRatio")
         if ratio is not None and not (isinstance(ratio, dict) and all(
                 isinstance(ratio.get(k), int) and ratio[k] >= 1 for k in ("width", "height"))):

@@ -229,3 +229,44 @@ def test_real_pds_issues_the_video_service_token_as_the_sandbox_does(connect, bl
     assert refused(lxm=UPLOAD_BLOB, exp=now - 10) == {"error": "BadExpiration", "message": "expiration is in past"}
     assert refused(exp=now + 600) == {"error": "BadExpiration", "message": (  # a token without a method
         "cannot request a method-less token with an expiration more than a minute in the future")}
+
+
+def test_real_pds_takes_the_video_embed_the_connector_writes(connect, bluesky_pds: LocalPds, tmp_path: Path) -> None:  # noqa: F811
+    """A bare PDS has no video service, so the blob goes straight to it (video.md §2.3); the record is the
+    connector's own `app.bsky.embed.video` (alt, aspect ratio, a WebVTT caption), and the PDS's lexicon
+    check refuses a caption that is not text/vtt, as the sandbox does."""
+    from outreach.connectors.bluesky import new_tid
+    from outreach.media.synthetic import write_clip
+
+    connector = connect()
+    session = connector._session()
+    auth = {"Authorization": f"Bearer {session['access_jwt']}"}
+
+    def blob(data: bytes, mime: str) -> dict[str, Any]:
+        response = requests.post(bluesky_pds.xrpc("com.atproto.repo.uploadBlob"), data=data, timeout=10,
+                                 headers={**auth, "Content-Type": mime})
+        response.raise_for_status()
+        return response.json()["blob"]
+
+    video = blob(write_clip(tmp_path / "c.mp4", seconds=0.5).read_bytes(), "video/mp4")
+    vtt = blob(b"WEBVTT\n\n00:00.000 --> 00:00.400\nWelkom\n", "text/vtt")
+    embed = {"$type": "app.bsky.embed.video", "video": video, "alt": ALT, "aspectRatio": {"width": 64, "height": 112},
+             "captions": [{"lang": "nl", "file": vtt}]}
+
+    def create(embed: dict[str, Any]) -> requests.Response:
+        record = {"$type": "app.bsky.feed.post", "text": "Terugblik", "createdAt": "2026-11-06T14:00:00.000Z",
+                  "langs": ["nl"], "embed": embed}
+        return requests.post(bluesky_pds.xrpc("com.atproto.repo.createRecord"), headers=auth, timeout=10,
+                             json={"repo": bluesky_pds.did, "collection": "app.bsky.feed.post", "rkey": new_tid(utcnow()),
+                                   "record": record})
+
+    assert create(embed).status_code == 200
+    wrong = create({**embed, "captions": [{"lang": "nl", "file": blob(b"1\n00:00:00,000 --> 00:00:00,400\nx\n",
+                                                                      "application/x-subrip")}]})
+    assert (wrong.status_code, wrong.json()) == (400, {"error": "InvalidRequest", "message": (
+        'Invalid app.bsky.feed.post record: Expected "text/vtt" (got "application/x-subrip") '
+        "at $.record.embed.captions[0].file.mimeType")})
+    mov = create({**embed, "video": blob(b"\0\0\0\x14ftypqt  ", "video/quicktime")})
+    assert (mov.status_code, mov.json()) == (400, {"error": "InvalidRequest", "message": (
+        'Invalid app.bsky.feed.post record: Expected "video/mp4" (got "video/quicktime") '
+        "at $.record.embed.video.mimeType")})

@@ -83,6 +83,15 @@ def test_bluesky_service_auth_and_video_service(serve_sandbox, tmp_path: Path) -
     limits = requests.get(f"{video}/app.bsky.video.getUploadLimits", timeout=5,
                           headers={"Authorization": f"Bearer {limits_token['token']}"}).json()
     assert limits["canUpload"] is True and limits["remainingDailyVideos"] == 24
+    srt = requests.post(f"{xrpc}/com.atproto.repo.uploadBlob", data=b"1\n", timeout=5,
+                        headers={**auth, "Content-Type": "application/x-subrip"}).json()["blob"]
+    record = {"$type": "app.bsky.feed.post", "text": "x", "createdAt": "2026-11-06T14:00:00.000Z", "embed": {
+        "$type": "app.bsky.embed.video", "video": states[-1]["blob"], "captions": [{"lang": "nl", "file": srt}]}}
+    refused = requests.post(f"{xrpc}/com.atproto.repo.createRecord", headers=auth, timeout=5, json={
+        "repo": session["did"], "collection": "app.bsky.feed.post", "record": record})
+    assert (refused.status_code, refused.json()) == (400, {"error": "InvalidRequest", "message": (  # the real PDS's
+        'Invalid app.bsky.feed.post record: Expected "text/vtt" (got "application/x-subrip") '
+        "at $.record.embed.captions[0].file.mimeType")})
 
 
 def test_linkedin_parts_etags_and_finalize(serve_sandbox, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
