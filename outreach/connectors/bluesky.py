@@ -258,8 +258,9 @@ class BlueskyConnector(Connector):
         body = self.xrpc("GET", "com.atproto.server.getSession").json()
         saved = self.credentials.load(self.channel.name)
         expires = jwt_expiry(saved.get("refresh_jwt", ""))
+        video = "; email not confirmed: Bluesky refuses its video uploads" if body.get("emailConfirmed") is False else ""
         return AccountInfo(account_id=body["did"], name=f"@{body.get('handle', '')}",
-                           detail=f"PDS {saved.get('pds')}; session refreshed automatically",
+                           detail=f"PDS {saved.get('pds')}; session refreshed automatically{video}",
                            token_expires_at=expires)
 
     def publish(self, req: PublishRequest, *, save_handle: SaveHandle) -> PublishResult:

@@ -75,6 +75,10 @@ def until_midnight(outcome: Outcome) -> None:
     assert outcome.error.reset_at == datetime(2026, 3, 7, tzinfo=UTC)
 
 
+def email_warned(outcome: Outcome) -> None:
+    assert outcome.result.detail.endswith("; email not confirmed: Bluesky refuses its video uploads")
+
+
 def nothing_posted(outcome: Outcome) -> None:
     assert outcome.ctx.state()["records"] == []
 
@@ -128,6 +132,9 @@ CASES = [
              nothing_posted(o), until_midnight(o))),
     Case("unconfirmed email", publish(), control=(("video", {"email_confirmed": False}),), raises=AuthError,
          message="confirm the account's email address", check=nothing_posted),
+    Case("check says when the email is not confirmed", lambda c, ctx: c.check(),
+         control=(("video", {"email_confirmed": False}),),
+         check=email_warned),
     Case("a video beside an image", publish(with_image=True), raises=ContentRejected, message="one video per post"),
     Case("still processing after the last poll: the retry keeps the job", publish_after_failure,
          control=(("video", {"polls": 5}),), options={"max_polls": 3}, check=job_reused),
