@@ -272,23 +272,15 @@ class BlueskyConnector(Connector):
                 return done
         else:
             rkey = new_tid(self.clock())
-        videos = [item for item in req.media if item.mime_type.startswith("video/")]
-        if videos and len(req.media) > 1:
-            raise ContentRejected(self.channel.name, "Bluesky takes one video per post, with no images beside it")
-        blobs, embed = [], None
-        if videos:  # the record key is saved first; the video's job id joins it as soon as there is one
-            handle = {"rkey": rkey, "repo": saved["did"], **({"video_job": req.handle["video_job"]}
-                                                             if req.handle.get("video_job") else {})}
-            save_handle(dict(handle))
-            embed = VideoUpload(self).embed(videos[0], handle, save_handle)
+        if any(item.mime_type.startswith("video/") for item in req.media):
+            record = self._record(req, [])
+            record["embed"] = VideoUpload(self).for_post(req, {"rkey": rkey, "repo": saved["did"]}, save_handle)
         else:
             blobs = [self._upload(item) for item in req.media]
             save_handle({"rkey": rkey, "repo": saved["did"],
                          "blobs": [{"cid": b["ref"]["$link"], "mimeType": b["mimeType"], "size": b["size"]}
                                    for b, _ in blobs]})
-        record = self._record(req, blobs)
-        if embed is not None:
-            record["embed"] = embed
+            record = self._record(req, blobs)
         body = {"repo": saved["did"], "collection": POST, "rkey": rkey, "record": record}
         try:
             created = self.xrpc("POST", "com.atproto.repo.createRecord", json=body).json()

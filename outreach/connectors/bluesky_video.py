@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit
 
 from outreach.connectors.base import SaveHandle, next_utc_midnight
 from outreach.connectors.errors import AuthError, ConnectorError, ContentRejected, RateLimited, TransientError
-from outreach.domain import MediaItem
+from outreach.domain import MediaItem, PublishRequest
 from outreach.media.captions import CaptionError, caption_format, read_captions, to_webvtt
 
 if TYPE_CHECKING:
@@ -38,6 +38,16 @@ class VideoUpload:
         options = connector.channel.options
         self.service = str(options.get("video_service_url") or SERVICE_URL).rstrip("/")
         self.service_did = str(options.get("video_service_did") or SERVICE_DID)
+
+    def for_post(self, req: PublishRequest, handle: dict[str, Any], save_handle: SaveHandle) -> dict[str, Any]:
+        """The post's one video as an embed; the record key (in `handle`) is saved first, the job id joins it
+        as soon as there is one."""
+        if len(req.media) > 1:
+            raise ContentRejected(self.c.channel.name, "Bluesky takes one video per post, with no images beside it")
+        if req.handle.get("video_job"):
+            handle["video_job"] = req.handle["video_job"]
+        save_handle(dict(handle))
+        return self.embed(req.media[0], handle, save_handle)
 
     def embed(self, item: MediaItem, handle: dict[str, Any], save_handle: SaveHandle) -> dict[str, Any]:
         """The `app.bsky.embed.video` for this item: the processed video blob, captions, alt, aspect."""
