@@ -49,7 +49,7 @@ TABLE_VALUES: dict[tuple[str, str], tuple[type, str]] = {
 CHANNEL_OPTIONS: dict[str, frozenset[str]] = {
     "*": frozenset({"utm_source", "max_text"}),
     "mastodon": frozenset({"accept_language", "visibility"}),
-    "bluesky": frozenset({"identifier", "handle", "max_image_bytes"}),
+    "bluesky": frozenset({"identifier", "handle", "max_image_bytes", "video_service_url", "video_service_did"}),
     "instagram": frozenset({"ig_user_id", "login", "audience_timeframes", "api_version"}),
     "facebook": frozenset({"page_id", "metrics", "api_version"}),
     "threads": frozenset({"threads_user_id", "api_version"}),

@@ -26,6 +26,7 @@ import requests
 from PIL import Image
 
 from outreach.connectors.base import Connector, Limits, SaveHandle, parse_expiry
+from outreach.connectors.bluesky_video import VideoUpload, video_error
 from outreach.connectors.errors import (
     AuthError,
     ConnectorError,
@@ -126,6 +127,9 @@ class BlueskyConnector(Connector):
     # WebVTT captions (20 languages, 20,000 bytes each); the service draws the thumbnail.
     video: ClassVar[VideoCapabilities | None] = VideoCapabilities(
         max_bytes=300_000_000, max_duration_s=600, caption_formats=("vtt",), max_caption_languages=20)
+    uploads_video: ClassVar[bool] = True  # through the video service (bluesky_video.py)
+    video_poll_interval_s: float = 2.0  # the service encodes for seconds to minutes (video.md 2.1)
+    video_max_polls: int = 150
     token_help: ClassVar[str] = (
         "In the Bluesky app: Settings > Privacy and security > App passwords > Add; put the handle "
         "in `identifier` and the app password in the env var named by `password_env`.")
@@ -203,6 +207,12 @@ class BlueskyConnector(Connector):
         self.credentials.save(self.channel.name, saved)
         return saved
 
+    def pds_url(self) -> str:
+        return str(self._session().get("pds") or self.channel.base_url)
+
+    def session_did(self) -> str:
+        return str(self._session()["did"])
+
     def _pds(self, saved: Mapping[str, Any], nsid: str) -> str:
         return f"{saved.get('pds') or self.channel.base_url}/xrpc/{nsid}"
 
@@ -248,8 +258,9 @@ class BlueskyConnector(Connector):
         body = self.xrpc("GET", "com.atproto.server.getSession").json()
         saved = self.credentials.load(self.channel.name)
         expires = jwt_expiry(saved.get("refresh_jwt", ""))
+        video = "; email not confirmed: Bluesky refuses its video uploads" if body.get("emailConfirmed") is False else ""
         return AccountInfo(account_id=body["did"], name=f"@{body.get('handle', '')}",
-                           detail=f"PDS {saved.get('pds')}; session refreshed automatically",
+                           detail=f"PDS {saved.get('pds')}; session refreshed automatically{video}",
                            token_expires_at=expires)
 
     def publish(self, req: PublishRequest, *, save_handle: SaveHandle) -> PublishResult:
@@ -261,11 +272,15 @@ class BlueskyConnector(Connector):
                 return done
         else:
             rkey = new_tid(self.clock())
-        blobs = [self._upload(item) for item in req.media]
-        save_handle({"rkey": rkey, "repo": saved["did"],
-                     "blobs": [{"cid": b["ref"]["$link"], "mimeType": b["mimeType"], "size": b["size"]}
-                               for b, _ in blobs]})
-        record = self._record(req, blobs)
+        if any(item.mime_type.startswith("video/") for item in req.media):
+            record = self._record(req, [])
+            record["embed"] = VideoUpload(self).for_post(req, {"rkey": rkey, "repo": saved["did"]}, save_handle)
+        else:
+            blobs = [self._upload(item) for item in req.media]
+            save_handle({"rkey": rkey, "repo": saved["did"],
+                         "blobs": [{"cid": b["ref"]["$link"], "mimeType": b["mimeType"], "size": b["size"]}
+                                   for b, _ in blobs]})
+            record = self._record(req, blobs)
         body = {"repo": saved["did"], "collection": POST, "rkey": rkey, "record": record}
         try:
             created = self.xrpc("POST", "com.atproto.repo.createRecord", json=body).json()
@@ -359,6 +374,9 @@ class BlueskyConnector(Connector):
         name = str(body.get("error") or "") or None
         message = f"{name}: {body.get('message') or name}" if name else None
         status = response.status_code
+        video = video_error(body, status, channel=self.channel.name, now=self.clock())
+        if video is not None:
+            return video
         if name in _AUTH_ERRORS:
             return AuthError(self.channel.name, f"{message} (HTTP {status}); check the app password "
                              f"for channel {self.channel.name}", http_status=status, code=name)

@@ -30,6 +30,7 @@ from outreach.connectors.errors import (
     RateLimited,
     TransientError,
 )
+from outreach.connectors.linkedin_video import VideoUpload
 from outreach.domain import (
     AccountInfo,
     MediaItem,
@@ -82,6 +83,9 @@ class LinkedInConnector(Connector):
     video: ClassVar[VideoCapabilities | None] = VideoCapabilities(
         max_bytes=500 * 1024**2, min_bytes=75 * 1024, max_duration_s=1800, min_duration_s=3,
         min_aspect=1 / 2.4, max_aspect=2.4, caption_formats=("srt",), cover="image")
+    uploads_video: ClassVar[bool] = True  # Videos API, in parts (linkedin_video.py)
+    video_poll_interval_s: float = 5.0  # processing takes seconds to minutes
+    video_max_polls: int = 60
     token_help: ClassVar[str] = (
         "LinkedIn Developer Portal: an app with the Community Management API; sign in as a page "
         "ADMINISTRATOR with scopes w_organization_social r_organization_social rw_organization_admin. "
@@ -152,13 +156,24 @@ class LinkedInConnector(Connector):
         return parse_expiry(stored) or parse_expiry(self.channel.options.get("token_expires_at"))
 
     def publish(self, req: PublishRequest, *, save_handle: SaveHandle) -> PublishResult:
+        if req.media and req.media[0].mime_type.startswith("video/"):
+            if len(req.media) > 1:
+                raise ContentRejected(self.channel.name, "LinkedIn takes one video per post, with no images")
+            urn = VideoUpload(self).media_id(req.media[0], req.language, dict(req.handle), save_handle)
+            return self._post(req, (urn, ""))
         image = self._image(req, save_handle)
         return self._post(req, image)
 
     def reconcile(self, req: PublishRequest) -> PublishResult | None:
         """Re-send the identical post: 422 duplicate adopts the earlier one, 201 posts it now, once."""
         image = None
-        if req.media:
+        if req.media and req.media[0].mime_type.startswith("video/"):
+            video = req.handle.get("video")
+            urn = str(video.get("urn") or "") if isinstance(video, dict) else ""
+            if not urn or VideoUpload(self).status(urn) != "AVAILABLE":
+                return None  # the flow stopped before the post could be sent
+            image = (urn, "")
+        elif req.media:
             urn = str(req.handle.get("image_urn") or "")
             if not urn or self._image_status(urn, missing_ok=True) != "AVAILABLE":
                 return None  # the flow stopped before the post could be sent
@@ -263,8 +278,8 @@ class LinkedInConnector(Connector):
             "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [],
                              "thirdPartyDistributionChannels": []},
             "lifecycleState": "PUBLISHED", "isReshareDisabledByAuthor": False}
-        if image is not None:
-            body["content"] = {"media": {"id": image[0], "altText": image[1]}}
+        if image is not None:  # a video has no alt text on LinkedIn
+            body["content"] = {"media": {"id": image[0], **({"altText": image[1]} if image[1] else {})}}
         try:
             response = self.call("POST", "/rest/posts", json=body, ok=(201,))
         except ContentRejected as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -41,6 +42,7 @@ class MediaState(StrEnum):
     READY = "ready"
     PROCESSING = "processing"
     GONE = "gone"
+    FAILED = "failed"  # the instance could not process it: that upload can never be attached
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -65,6 +67,10 @@ def plain_text(content: str) -> str:
     text = re.sub(r"<br\s*/?>", "\n", content, flags=re.I)
     text = re.sub(r"</p>\s*<p[^>]*>", "\n\n", text, flags=re.I)
     return html.unescape(re.sub(r"<[^>]+>", "", text)).strip()
+
+
+def _image_type(path: Path) -> str:
+    return {".png": "image/png", ".webp": "image/webp"}.get(path.suffix.lower(), "image/jpeg")
 
 
 def same_text(a: str, b: str) -> bool:
@@ -93,6 +99,9 @@ class MastodonConnector(Connector):
     video: ClassVar[VideoCapabilities | None] = VideoCapabilities(
         max_bytes=103_809_024, max_pixels=8_294_400, max_fps=120,
         mime_types=("video/mp4", "video/quicktime", "video/webm"), cover="image")
+    uploads_video: ClassVar[bool] = True  # POST /api/v2/media (202), polled until processed
+    video_poll_interval_s: float = 3.0  # an instance transcodes a video for seconds to minutes (video.md 1.1)
+    video_max_polls: int = 100
     token_help: ClassVar[str] = (
         "On the instance: Preferences > Development > New application, scopes read:accounts "
         "read:statuses write:media write:statuses; copy 'Your access token' into the env var.")
@@ -261,14 +270,15 @@ class MastodonConnector(Connector):
             return []
         saved = [str(m) for m in req.handle.get("media_ids") or []]
         if len(saved) == len(req.media):
-            states = [self._poll(media_id) for media_id in saved]
-            if MediaState.GONE not in states:
+            states = [self._poll(media_id, item) for media_id, item in zip(saved, req.media, strict=True)]
+            if MediaState.GONE not in states and MediaState.FAILED not in states:
                 self._require_ready(saved, states)
                 return saved
         uploads = [self._upload(item) for item in req.media]
         media_ids = [media_id for media_id, _ in uploads]
         save_handle({"media_ids": media_ids})
-        states = [MediaState.READY if ready else self._poll(media_id) for media_id, ready in uploads]
+        states = [MediaState.READY if ready else self._poll(media_id, item)
+                  for (media_id, ready), item in zip(uploads, req.media, strict=True)]
         self._require_ready(media_ids, states)
         return media_ids
 
@@ -276,33 +286,45 @@ class MastodonConnector(Connector):
         """POST /api/v2/media -> (id, processed). Never ambiguous: a lost upload only leaves an
         unattached file, which the instance removes by itself."""
         path = Path(item.path)
-        with path.open("rb") as fh:
-            response = self.call("POST", "/api/v2/media", write=False,
-                                 files={"file": (path.name, fh, item.mime_type)},
+        with ExitStack() as stack:
+            files = {"file": (path.name, stack.enter_context(path.open("rb")), item.mime_type)}
+            if item.mime_type.startswith("video/") and item.cover_path:  # the poster, video only
+                cover = Path(item.cover_path)
+                files["thumbnail"] = (cover.name, stack.enter_context(cover.open("rb")), _image_type(cover))
+            response = self.call("POST", "/api/v2/media", write=False, files=files,
                                  data={"description": item.alt_text})
         body = response.json()
         return str(body["id"]), response.status_code == 200 and bool(body.get("url"))
 
-    def _poll(self, media_id: str) -> MediaState:
-        """GET /api/v1/media/:id while it answers 206 (processing), at most `max_polls` times."""
-        for attempt in range(self.max_polls):
+    def _poll(self, media_id: str, item: MediaItem) -> MediaState:
+        """GET /api/v1/media/:id while it answers 206 (processing), at most `max_polls` times (a video:
+        `video_max_polls`); 422 means the instance could not process the file (a video it cannot transcode)."""
+        video = item.mime_type.startswith("video/")
+        polls = self.video_max_polls if video else self.max_polls
+        for attempt in range(polls):
             try:
                 response = self.call("GET", f"/api/v1/media/{media_id}", ok=(200, 206))
             except ContentRejected as exc:
                 if exc.http_status == 404:  # expired, or already attached to a status
                     return MediaState.GONE
+                if exc.http_status == 422:
+                    return MediaState.FAILED
                 raise
             if response.status_code == 200:
                 return MediaState.READY
-            if attempt + 1 < self.max_polls:
-                self.sleep(self.poll_interval_s)
+            if attempt + 1 < polls:
+                self.sleep(self.video_poll_interval_s if video else self.poll_interval_s)
         return MediaState.PROCESSING
 
     def _require_ready(self, media_ids: list[str], states: list[MediaState]) -> None:
+        if MediaState.FAILED in states:
+            raise ContentRejected(self.channel.name, "the instance could not process the video (Error "
+                                  "processing thumbnail for uploaded media); re-encode it before trying again",
+                                  http_status=422)
         waiting = [m for m, state in zip(media_ids, states, strict=True) if state is not MediaState.READY]
         if waiting:
-            raise TransientError(self.channel.name, f"media {', '.join(waiting)} still processing after "
-                                 f"{self.max_polls} checks; will retry with the same media")
+            raise TransientError(self.channel.name, f"media {', '.join(waiting)} still processing; "
+                                 "will retry with the same media")
 
     # -- errors and rate limits ---------------------------------------------------------------
 

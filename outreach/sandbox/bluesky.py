@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 import regex
 
+from outreach.sandbox.bluesky_video import VideoService
 from outreach.sandbox.core import DemoAccount, FaultRule, PlatformSim
 from outreach.sandbox.http import Request, Response, json_response
 
@@ -121,6 +122,7 @@ class BlueskySim(PlatformSim):
         self._key = secrets.token_bytes(32)
         self._clock_id = 0
         self._base = ""
+        self.video.reset()
         self.add_account(DEMO_IDENTIFIER, DEMO_PASSWORD, "Outreach demo (sandbox)")
 
     def add_account(self, handle: str, password: str, display_name: str = "") -> SimAccount:
@@ -140,6 +142,8 @@ class BlueskySim(PlatformSim):
         add("GET", r"/xrpc/com\.atproto\.sync\.getBlob", self._get_blob)
         add("GET", r"/xrpc/app\.bsky\.feed\.getPosts", self._get_posts)
         add("GET", r"/xrpc/_health", lambda req: json_response({"version": "0.4.217-sandbox"}))
+        self.video = VideoService(self)
+        self.video.routes(add)
 
     # -- plumbing: rate limits, tokens --------------------------------------------------------
 
@@ -193,6 +197,21 @@ class BlueskySim(PlatformSim):
         self.refresh[refresh] = SimRefresh(did=did, expires_at=now + self.refresh_ttl)
         return access, refresh
 
+    def jwt(self, claims: dict[str, Any]) -> str:
+        return self._jwt(claims)
+
+    def authed(self, req: Request) -> SimAccount | Response:
+        return self._authed(req)
+
+    def base_url(self) -> str:
+        return self._base
+
+    def store_blob(self, did: str, data: bytes, mime: str) -> dict[str, Any]:
+        """Keep a blob in the repo's blob store; returns its reference as `uploadBlob` answers it."""
+        cid = cid_for(data)
+        self.blobs[cid] = {"cid": cid, "did": did, "mimeType": mime, "size": len(data), "data": data}
+        return {"$type": "blob", "ref": {"$link": cid}, "mimeType": mime, "size": len(data)}
+
     def _bearer(self, req: Request) -> str | None:
         auth = req.header("authorization")
         return auth[7:].strip() if auth.lower().startswith("bearer ") else None
@@ -217,7 +236,8 @@ class BlueskySim(PlatformSim):
                    "service": [{"id": "#atproto_pds", "type": "AtprotoPersonalDataServer",
                                 "serviceEndpoint": self._base}]}
         return {"did": account.did, "didDoc": did_doc, "handle": account.handle,
-                "email": f"{account.handle.split('.')[0]}@example.org", "emailConfirmed": True,
+                "email": f"{account.handle.split('.')[0]}@example.org",
+                "emailConfirmed": self.video.email_confirmed,
                 "emailAuthFactor": False, "accessJwt": access, "refreshJwt": refresh, "active": True}
 
     # -- server: sessions ---------------------------------------------------------------------
@@ -268,11 +288,7 @@ class BlueskySim(PlatformSim):
         if len(req.body) > self.max_upload_bytes:
             return xrpc_error(413, "PayloadTooLarge", "request entity too large")
         mime = req.content_type or "application/octet-stream"
-        cid = cid_for(req.body)
-        self.blobs[cid] = {"cid": cid, "did": account.did, "mimeType": mime, "size": len(req.body),
-                           "data": req.body}
-        return json_response({"blob": {"$type": "blob", "ref": {"$link": cid}, "mimeType": mime,
-                                       "size": len(req.body)}})
+        return json_response({"blob": self.store_blob(account.did, req.body, mime)})
 
     def _create_record(self, req: Request) -> Response:
         account = self._authed(req)
@@ -300,7 +316,10 @@ class BlueskySim(PlatformSim):
             if self.guards:
                 return xrpc_error(500, "InternalServerError", "Internal Server Error", **headers)
             rkey = self._tid()  # guards off: the repeat becomes a second post, to be counted
-        blob_cids = [img["image"]["ref"]["$link"] for img in record.get("embed", {}).get("images", [])]
+        embed = record.get("embed", {})
+        blob_cids = [img["image"]["ref"]["$link"] for img in embed.get("images", [])]
+        if "video" in embed:
+            blob_cids += [embed["video"]["ref"]["$link"], *(c["file"]["ref"]["$link"] for c in embed.get("captions", []))]
         stored = SimRecord(did=account.did, collection=collection, rkey=str(rkey),
                            cid=cid_for(json.dumps(record, sort_keys=True).encode(), codec=0x71),
                            value=record, indexed_at=self.clock(), blobs=blob_cids)
@@ -333,6 +352,8 @@ class BlueskySim(PlatformSim):
         embed = record.get("embed")
         if embed is None:
             return None
+        if isinstance(embed, dict) and embed.get("$type") == "app.bsky.embed.video":
+            return self.video.embed_problem(embed)
         images = embed.get("images", [])
         if embed.get("$type") != "app.bsky.embed.images" or not isinstance(images, list):
             return invalid("Record/embed must be an object which includes the \"$type\" property")
@@ -427,6 +448,8 @@ class BlueskySim(PlatformSim):
                 entry.revoked = True
             self.access.clear()
             return json_response({"revoked": True})
+        if action == "video":  # the video service: {"polls", "failure", "email_confirmed", "daily_videos", ...}
+            return json_response(self.video.control(payload))
         if action == "delete_record":
             record = self._find(str(payload.get("did", "")), POST, str(payload.get("rkey", "")))
             if record is not None:
@@ -439,8 +462,9 @@ class BlueskySim(PlatformSim):
 
     @classmethod
     def demo_account(cls, url: str) -> DemoAccount:
-        return DemoAccount("peer-bluesky", "bluesky", f"{url}/bluesky", options={"identifier": DEMO_IDENTIFIER},
-                           secrets={"password": DEMO_PASSWORD})
+        return DemoAccount("peer-bluesky", "bluesky", f"{url}/bluesky", options={
+            "identifier": DEMO_IDENTIFIER, "video_service_url": f"{url}/bluesky/video",
+            "video_service_did": "did:web:video.sandbox.test"}, secrets={"password": DEMO_PASSWORD})
 
     def state(self) -> dict[str, Any]:
         """Accounts, records and blobs (never tokens), for exactly-once checks and the demo."""
@@ -452,4 +476,5 @@ class BlueskySim(PlatformSim):
             "sessions": {"active_refresh_tokens": sum(1 for e in self.refresh.values()
                                                       if not e.revoked and e.next_token is None)},
             "calls": dict(self.calls),
+            "video_jobs": self.video.state(),
         }

@@ -21,6 +21,7 @@ from urllib.parse import unquote
 
 from outreach.sandbox.core import DemoAccount, FaultRule, PlatformSim
 from outreach.sandbox.http import Request, Response, json_response
+from outreach.sandbox.linkedin_video import VideoUploads
 
 DEMO_TOKEN = "sandbox-linkedin-token"
 DEMO_ORGANIZATION = "urn:li:organization:5515715"
@@ -126,6 +127,7 @@ class LinkedInSim(PlatformSim):
         self._seq = itertools.count(1)
         self._token: SimToken | None = None
         self._base = ""
+        self.video.reset()
 
     def setup_routes(self) -> None:
         add = self.router.add
@@ -137,6 +139,14 @@ class LinkedInSim(PlatformSim):
         add("GET", r"/rest/posts/(?P<urn>[^/]+)", self._post_show)
         add("GET", r"/rest/organizationalEntityShareStatistics", self._share_statistics)
         add("POST", r"/oauth/v2/accessToken", self._access_token)
+        self.video = VideoUploads(self)
+        self.video.routes(add)
+
+    def current_token(self) -> SimToken | None:
+        return self._token
+
+    def base_url(self) -> str:
+        return self._base
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -200,6 +210,8 @@ class LinkedInSim(PlatformSim):
             for key, value in payload.items():
                 setattr(self, key, int(value))
             return json_response({key: getattr(self, key) for key in allowed})
+        if action == "video":  # {"part_bytes": N, "polls": N}
+            return json_response(self.video.control(payload))
         return super().control(action, payload)
 
     def published_texts(self) -> list[str]:
@@ -222,6 +234,7 @@ class LinkedInSim(PlatformSim):
                 "posts_per_commentary": per_commentary,
                 "images": [{"urn": i.urn, "owner": i.owner, "status": i.status, "size": len(i.data),
                             "mime_type": i.mime_type} for i in self.images.values()],
+                "videos": self.video.state(),
             }
 
     # -- endpoints ----------------------------------------------------------------------------
@@ -297,7 +310,11 @@ class LinkedInSim(PlatformSim):
                           f"{MAX_COMMENTARY}")
         media = ((body.get("content") or {}).get("media") or {})
         image = self.images.get(str(media.get("id", ""))) if media else None
-        if media and (image is None or image.owner != author or image.status != "AVAILABLE"):
+        if str(media.get("id", "")).startswith("urn:li:video:"):
+            if not self.video.available(str(media["id"]), author):
+                return _error(422, "UNPROCESSABLE_ENTITY", f"/content/media/id :: {media['id']} is not an "
+                              "AVAILABLE video of the author (still processing?)")
+        elif media and (image is None or image.owner != author or image.status != "AVAILABLE"):
             return _error(422, "UNPROCESSABLE_ENTITY", f"/content/media/id :: {media.get('id')} is not an "
                           "AVAILABLE image of the author")
         now = self.clock()
@@ -312,7 +329,8 @@ class LinkedInSim(PlatformSim):
         # Share ids carry their creation time in the top 41 bits (milliseconds), like LinkedIn's.
         share_id = (int(now.timestamp() * 1000) << 22) | next(self._seq)
         post = SimPost(urn=f"urn:li:share:{share_id}", author=author, commentary=commentary, text=text,
-                       truncated=truncated, created_at=now, image=image.urn if image else None,
+                       truncated=truncated, created_at=now,
+                       image=image.urn if image else (str(media["id"]) if media else None),
                        alt_text=media.get("altText") if media else None)
         self.posts[post.urn] = post
         return Response(201, None, {"x-restli-id": post.urn, "x-linkedin-id": post.urn})

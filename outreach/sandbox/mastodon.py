@@ -8,6 +8,7 @@ something to watch without randomness.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import io
 import itertools
@@ -22,6 +23,7 @@ import regex
 
 from outreach.sandbox.core import Account, DemoAccount, FaultRule, PlatformSim
 from outreach.sandbox.http import Request, Response, json_response
+from outreach.sandbox.videofile import read_video
 
 DEMO_TOKEN = "sandbox-mastodon-token"
 IDEMPOTENCY_TTL = timedelta(hours=1)
@@ -50,6 +52,9 @@ MESSAGES = {
     "visibility": ("Visibility is not included in the list", "Zichtbaarheid staat niet in de lijst"),
     "rate": ("Too many requests", "Te veel verzoeken"),
 }
+# Raised outside ActiveRecord validation, so without the "Validation failed: " prefix (video.md 1.2).
+PROCESSING_FAILED = "Error processing thumbnail for uploaded media"
+VIDEO_WITH_IMAGES = "Cannot attach a video to a post that already contains images"
 LANGUAGES = ("en", "nl")
 
 
@@ -111,6 +116,10 @@ class SimMedia:
     height: int | None = None
     polls_left: int = 0  # GET /api/v1/media/:id answers 206 this many more times
     status_id: str | None = None
+    fps: float | None = None
+    duration_s: float | None = None
+    thumbnail: tuple[str, int] | None = None  # (mime type, bytes) of a custom poster
+    failed: bool = False  # processing ends in 422 "Error processing thumbnail…"
 
     @property
     def processing(self) -> bool:
@@ -153,6 +162,7 @@ class MastodonSim(PlatformSim):
         }
         self.async_media = False
         self.processing_polls = 2
+        self.fail_processing = False  # videos uploaded from now on fail processing
         self._seq = itertools.count(1)
         self._account: Account | None = None
         self._base = ""
@@ -266,7 +276,9 @@ class MastodonSim(PlatformSim):
         if action == "set_processing":
             self.async_media = bool(payload.get("async", True))
             self.processing_polls = int(payload.get("polls", self.processing_polls))
-            return json_response({"async": self.async_media, "polls": self.processing_polls})
+            self.fail_processing = bool(payload.get("fail", False))
+            return json_response({"async": self.async_media, "polls": self.processing_polls,
+                                  "fail": self.fail_processing})
         if action == "set_limits":
             unknown = set(payload) - set(self.config)
             if unknown:
@@ -296,7 +308,9 @@ class MastodonSim(PlatformSim):
             return {"statuses": statuses, "statuses_per_idempotency_key": dict(keys),
                     "statuses_per_text": dict(Counter(s.text for s in self.statuses.values())),
                     "media": [{"id": m.id, "description": m.description, "mime_type": m.mime_type,
-                               "size": m.size, "processing": m.processing, "status_id": m.status_id}
+                               "size": m.size, "processing": m.processing, "status_id": m.status_id,
+                               "width": m.width, "height": m.height, "thumbnail": m.thumbnail,
+                               "sha256": hashlib.sha256(m.data).hexdigest()}
                               for m in self.media.values()],
                     "accounts": [{"id": a.id, "username": a.username, "revoked": a.revoked}
                                  for a in self.accounts.values()]}
@@ -320,6 +334,8 @@ class MastodonSim(PlatformSim):
             meta["original"] = {"width": media.width, "height": media.height,
                                 "size": f"{media.width}x{media.height}",
                                 "aspect": media.width / media.height}
+        if media.duration_s is not None:
+            meta["original"] |= {"frame_rate": f"{media.fps:g}/1", "duration": media.duration_s}
         return {"id": media.id, "type": "image" if media.mime_type in IMAGE_TYPES else "video",
                 "url": None if media.processing else url, "preview_url": url, "remote_url": None,
                 "text_url": None, "meta": meta, "description": media.description or None,
@@ -410,7 +426,22 @@ class MastodonSim(PlatformSim):
         description = req.param("description") or ""
         if len(description) > int(self.config["description_limit"]):
             return self._invalid("description", max=self.config["description_limit"])
-        width = height = None
+        width = height = fps = duration = None
+        thumbnail = None
+        if not is_image:
+            facts = read_video(upload.data)
+            if facts is None:
+                return json_response({"error": "Video has no video stream"}, 422)
+            if facts.width * facts.height > int(self.config["video_matrix_limit"]):
+                return json_response({"error": f"{facts.width}x{facts.height} videos are not supported"}, 422)
+            if int(facts.fps) > int(self.config["video_frame_rate_limit"]):
+                return json_response({"error": f"{int(facts.fps)}fps videos are not supported"}, 422)
+            width, height, fps, duration = facts.width, facts.height, facts.fps, facts.duration_s
+            poster = req.files.get("thumbnail")
+            if poster is not None:
+                if poster.content_type not in IMAGE_TYPES:
+                    return self._invalid("file_type")
+                thumbnail = (poster.content_type, len(poster.data))
         if is_image:
             try:
                 from PIL import Image
@@ -425,7 +456,8 @@ class MastodonSim(PlatformSim):
             fx = fy = 0.0
         media = SimMedia(id=self._snowflake(), account_id=self._account.id, mime_type=mime,
                          size=len(upload.data), description=description, focus=(fx, fy),
-                         data=upload.data, width=width, height=height,
+                         data=upload.data, width=width, height=height, fps=fps, duration_s=duration,
+                         thumbnail=thumbnail, failed=not is_image and self.fail_processing,
                          polls_left=self.processing_polls if (self.async_media or not is_image) else 0)
         self.media[media.id] = media
         return json_response(self._media_json(media), 202 if media.processing else 200)
@@ -434,9 +466,12 @@ class MastodonSim(PlatformSim):
         media = self.media.get(media_id)
         if media is None or media.account_id != self._account.id or media.status_id is not None:
             return self.not_found(req)
-        if media.processing:
+        if media.processing:  # the 206 body is the attachment as it is now: `url` still null
+            body = self._media_json(media)
             media.polls_left -= 1
-            return json_response(self._media_json(media), 206)
+            return json_response(body, 206)
+        if media.failed:
+            return json_response({"error": PROCESSING_FAILED}, 422)
         return json_response(self._media_json(media))
 
     def _media_file(self, req: Request, media_id: str) -> Response:
@@ -465,8 +500,10 @@ class MastodonSim(PlatformSim):
                    or self.media[m].status_id is not None]
         if missing:
             return self._invalid("not_found", ids=", ".join(missing))
-        if any(self.media[m].processing for m in media_ids):
+        if any(self.media[m].processing or self.media[m].failed for m in media_ids):
             return self._invalid("processing")
+        if len(media_ids) > 1 and any(self.media[m].mime_type in VIDEO_TYPES for m in media_ids):
+            return json_response({"error": VIDEO_WITH_IMAGES}, 422)
         if not text and not media_ids:
             return self._invalid("blank")
         spoiler = req.param("spoiler_text") or ""

@@ -199,3 +199,74 @@ def test_check_login_tries_the_password_in_the_environment(connect, bluesky_pds:
         connect().check_login()
     assert "wron-gapp-pass-word" not in str(caught.value)
     assert connect().check().account_id == bluesky_pds.did  # the stored session alone still answers
+
+
+def test_real_pds_issues_the_video_service_token_as_the_sandbox_does(connect, bluesky_pds: LocalPds) -> None:  # noqa: F811
+    """The upload token the video flow asks for (aud = the PDS's own did:web, lxm = uploadBlob, 30 min),
+    and the PDS's BadExpiration answers, which the sandbox's getServiceAuth copies word for word."""
+    import base64
+    import json
+
+    from outreach.connectors.bluesky_video import UPLOAD_BLOB, VideoUpload
+
+    connector = connect()
+    upload = VideoUpload(connector)
+    token = upload._token(upload._pds_did(), UPLOAD_BLOB)
+    claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+    assert (claims["iss"], claims["aud"], claims["lxm"]) == (bluesky_pds.did, upload._pds_did(), UPLOAD_BLOB)
+    assert upload._pds_did() == "did:web:" + bluesky_pds.url.removeprefix("http://").replace(":", "%3A")
+    auth = {"Authorization": f"Bearer {connect.store.load('local-pds')['access_jwt']}"}
+    now = int(utcnow().timestamp())
+
+    def refused(**params: Any) -> dict[str, Any]:
+        response = requests.get(bluesky_pds.xrpc("com.atproto.server.getServiceAuth"), headers=auth,
+                                params={"aud": upload._pds_did(), **params}, timeout=10)
+        assert response.status_code == 400, response.text
+        return response.json()
+
+    assert refused(lxm=UPLOAD_BLOB, exp=now + 3700) == {
+        "error": "BadExpiration", "message": "cannot request a token with an expiration more than an hour in the future"}
+    assert refused(lxm=UPLOAD_BLOB, exp=now - 10) == {"error": "BadExpiration", "message": "expiration is in past"}
+    assert refused(exp=now + 600) == {"error": "BadExpiration", "message": (  # a token without a method
+        "cannot request a method-less token with an expiration more than a minute in the future")}
+
+
+def test_real_pds_takes_the_video_embed_the_connector_writes(connect, bluesky_pds: LocalPds, tmp_path: Path) -> None:  # noqa: F811
+    """A bare PDS has no video service, so the blob goes straight to it (video.md §2.3); the record is the
+    connector's own `app.bsky.embed.video` (alt, aspect ratio, a WebVTT caption), and the PDS's lexicon
+    check refuses a caption that is not text/vtt, as the sandbox does."""
+    from outreach.connectors.bluesky import new_tid
+    from outreach.media.synthetic import write_clip
+
+    connector = connect()
+    session = connector._session()
+    auth = {"Authorization": f"Bearer {session['access_jwt']}"}
+
+    def blob(data: bytes, mime: str) -> dict[str, Any]:
+        response = requests.post(bluesky_pds.xrpc("com.atproto.repo.uploadBlob"), data=data, timeout=10,
+                                 headers={**auth, "Content-Type": mime})
+        response.raise_for_status()
+        return response.json()["blob"]
+
+    video = blob(write_clip(tmp_path / "c.mp4", seconds=0.5).read_bytes(), "video/mp4")
+    vtt = blob(b"WEBVTT\n\n00:00.000 --> 00:00.400\nWelkom\n", "text/vtt")
+    embed = {"$type": "app.bsky.embed.video", "video": video, "alt": ALT, "aspectRatio": {"width": 64, "height": 112},
+             "captions": [{"lang": "nl", "file": vtt}]}
+
+    def create(embed: dict[str, Any]) -> requests.Response:
+        record = {"$type": "app.bsky.feed.post", "text": "Terugblik", "createdAt": "2026-11-06T14:00:00.000Z",
+                  "langs": ["nl"], "embed": embed}
+        return requests.post(bluesky_pds.xrpc("com.atproto.repo.createRecord"), headers=auth, timeout=10,
+                             json={"repo": bluesky_pds.did, "collection": "app.bsky.feed.post", "rkey": new_tid(utcnow()),
+                                   "record": record})
+
+    assert create(embed).status_code == 200
+    wrong = create({**embed, "captions": [{"lang": "nl", "file": blob(b"1\n00:00:00,000 --> 00:00:00,400\nx\n",
+                                                                      "application/x-subrip")}]})
+    assert (wrong.status_code, wrong.json()) == (400, {"error": "InvalidRequest", "message": (
+        'Invalid app.bsky.feed.post record: Expected "text/vtt" (got "application/x-subrip") '
+        "at $.record.embed.captions[0].file.mimeType")})
+    mov = create({**embed, "video": blob(b"\0\0\0\x14ftypqt  ", "video/quicktime")})
+    assert (mov.status_code, mov.json()) == (400, {"error": "InvalidRequest", "message": (
+        'Invalid app.bsky.feed.post record: Expected "video/mp4" (got "video/quicktime") '
+        "at $.record.embed.video.mimeType")})

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from outreach.config import MediaSettings, Settings
+from outreach.connectors.bluesky import BlueskyConnector
 from outreach.connectors.mastodon import MastodonConnector
 from outreach.db.models import Post
 from outreach.domain import Platform
@@ -32,7 +33,8 @@ def _preparer(tmp_path: Path) -> MediaPreparer:
     return MediaPreparer(Settings(media=MediaSettings(directory=str(tmp_path / "media"))))
 
 
-def test_connector_without_video_upload_refuses_with_the_reason(tmp_path):
+def test_connector_without_video_upload_refuses_with_the_reason(tmp_path, monkeypatch):
+    monkeypatch.setattr(BlueskyConnector, "uploads_video", False)
     with pytest.raises(ValueError, match="video cannot be published on bluesky yet"):
         _preparer(tmp_path)(_post(tmp_path), Platform.BLUESKY)
     assert not (tmp_path / "media").exists()

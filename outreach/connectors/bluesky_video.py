@@ -1,0 +1,176 @@
+"""Bluesky video through the video service (video.md §2.1): daily limits, a service token for the
+account's PDS, `uploadVideo`, `getJobStatus` until COMPLETED, WebVTT caption blobs, the video embed.
+
+Exactly-once: the job id is saved (`save_handle`) as soon as the service answers, before any poll; a
+retry asks that job first and uploads again only when the job is gone or failed (the service
+deduplicates by content, answering `already_exists` with the earlier job). The post itself keeps
+the connector's client-chosen record key, so reconcile stays a `getRecord`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
+
+from outreach.connectors.base import SaveHandle, next_utc_midnight
+from outreach.connectors.errors import AuthError, ConnectorError, ContentRejected, RateLimited, TransientError
+from outreach.domain import MediaItem, PublishRequest
+from outreach.media.captions import CaptionError, caption_format, read_captions, to_webvtt
+
+if TYPE_CHECKING:
+    from outreach.connectors.bluesky import BlueskyConnector
+
+SERVICE_URL, SERVICE_DID = "https://video.bsky.app", "did:web:video.bsky.app"
+UPLOAD_BLOB, LIMITS = "com.atproto.repo.uploadBlob", "app.bsky.video.getUploadLimits"
+MAX_CAPTION_BYTES = 20_000  # app.bsky.embed.video#caption
+TOKEN_LIFETIME_S = 1800  # an upload token may live at most an hour
+_DAILY = frozenset({"DailyLimitExceeded", "TooManyOpenUploads"})  # the service's daily quota
+
+
+class VideoUpload:
+    """One connector's video service client."""
+
+    def __init__(self, connector: BlueskyConnector) -> None:
+        self.c = connector
+        options = connector.channel.options
+        self.service = str(options.get("video_service_url") or SERVICE_URL).rstrip("/")
+        self.service_did = str(options.get("video_service_did") or SERVICE_DID)
+
+    def for_post(self, req: PublishRequest, handle: dict[str, Any], save_handle: SaveHandle) -> dict[str, Any]:
+        """The post's one video as an embed; the record key (in `handle`) is saved first, the job id joins it
+        as soon as there is one."""
+        if len(req.media) > 1:
+            raise ContentRejected(self.c.channel.name, "Bluesky takes one video per post, with no images beside it")
+        if req.handle.get("video_job"):
+            handle["video_job"] = req.handle["video_job"]
+        save_handle(dict(handle))
+        return self.embed(req.media[0], handle, save_handle)
+
+    def embed(self, item: MediaItem, handle: dict[str, Any], save_handle: SaveHandle) -> dict[str, Any]:
+        """The `app.bsky.embed.video` for this item: the processed video blob, captions, alt, aspect."""
+        captions = self._captions(item)  # bad caption files fail before anything is uploaded
+        embed: dict[str, Any] = {"$type": "app.bsky.embed.video", "video": self._blob(item, handle, save_handle),
+                                 "alt": item.alt_text or ""}
+        if captions:
+            embed["captions"] = captions
+        if item.width and item.height:
+            embed["aspectRatio"] = {"width": item.width, "height": item.height}
+        return embed
+
+    # -- the service --------------------------------------------------------------------------
+
+    def _token(self, aud: str, lxm: str) -> str:
+        exp = int(self.c.clock().timestamp()) + TOKEN_LIFETIME_S
+        body = self.c.xrpc("GET", "com.atproto.server.getServiceAuth", params={"aud": aud, "lxm": lxm, "exp": exp})
+        return str(body.json()["token"])
+
+    def _pds_did(self) -> str:
+        """`did:web:` + the host of the account's own PDS (from its DID document), not bsky.social."""
+        return "did:web:" + quote(urlsplit(self.c.pds_url()).netloc, safe="")
+
+    def _check_limits(self) -> None:
+        token = self._token(self.service_did, LIMITS)
+        body = self.c.request("GET", f"{self.service}/xrpc/{LIMITS}", write=False, ok=(200,),
+                              headers={"Authorization": f"Bearer {token}"}).json()
+        if body.get("canUpload") is False:
+            reset = next_utc_midnight(self.c.clock())
+            raise RateLimited(self.c.channel.name, "Bluesky's daily video upload limit is reached"
+                              f"{': ' + str(body['message']) if body.get('message') else ''}",
+                              retry_after_s=(reset - self.c.clock()).total_seconds(), reset_at=reset)
+
+    def _blob(self, item: MediaItem, handle: dict[str, Any], save_handle: SaveHandle) -> dict[str, Any]:
+        job = handle.get("video_job")
+        status = self._status(str(job)) if job else None
+        if status is None or status.get("state") == "JOB_STATE_FAILED":
+            self._check_limits()
+            job = self._upload(item)
+            handle["video_job"] = job
+            save_handle(dict(handle))
+            status = {}
+        for attempt in range(self.c.video_max_polls):
+            if status.get("state") == "JOB_STATE_COMPLETED" and status.get("blob"):
+                return dict(status["blob"])
+            if status.get("state") == "JOB_STATE_FAILED":
+                self._failed(status)
+            if attempt:
+                self.c.sleep(self.c.video_poll_interval_s)
+            status = self._status(str(job)) or {}
+        if status.get("state") == "JOB_STATE_COMPLETED" and status.get("blob"):
+            return dict(status["blob"])
+        if status.get("state") == "JOB_STATE_FAILED":
+            self._failed(status)
+        raise TransientError(self.c.channel.name, f"video job {job} still processing "
+                             f"({status.get('progress', 0)}%) after {self.c.video_max_polls} checks; "
+                             "will continue with the same job")
+
+    def _upload(self, item: MediaItem) -> str:
+        """POST the bytes to `uploadVideo`; the job id (a repeat of earlier bytes gives the earlier job)."""
+        data = Path(item.path).read_bytes()
+        token = self._token(self._pds_did(), UPLOAD_BLOB)
+        did = self.c.session_did()
+        name = hashlib.sha256(data).hexdigest()[:16] + ".mp4"
+        response = self.c.request("POST", f"{self.service}/xrpc/app.bsky.video.uploadVideo", write=False,
+                                  ok=(200, 409), params={"did": did, "name": name}, data=data,
+                                  headers={"Authorization": f"Bearer {token}", "Content-Type": "video/mp4"})
+        body = self.c.json_or_empty(response)
+        body = body.get("jobStatus", body) if isinstance(body, dict) else {}  # the service sends it unwrapped
+        if not body.get("jobId"):
+            raise TransientError(self.c.channel.name, f"the video service accepted no job "
+                                 f"({body.get('message') or body.get('error') or 'no jobId'})")
+        return str(body["jobId"])
+
+    def _status(self, job: str) -> dict[str, Any] | None:
+        """The job's status, or None when the service no longer knows it."""
+        try:
+            body = self.c.request("GET", f"{self.service}/xrpc/app.bsky.video.getJobStatus", ok=(200,),
+                                  params={"jobId": job}).json()
+        except ContentRejected:
+            return None
+        status = body.get("jobStatus") if isinstance(body, dict) else None
+        return status if isinstance(status, dict) else None
+
+    def _failed(self, status: dict[str, Any]) -> None:
+        reason = f"{status.get('message') or 'Failed to process video'} ({status.get('failureCode') or 'failed'})"
+        if status.get("failureCode") == "validation_failure":
+            raise ContentRejected(self.c.channel.name, f"Bluesky refused the video: {reason}",
+                                  code="validation_failure")
+        raise TransientError(self.c.channel.name, f"Bluesky's video service failed: {reason}; "
+                             "will upload again", code=str(status.get("failureCode") or "JOB_STATE_FAILED"))
+
+    # -- captions -----------------------------------------------------------------------------
+
+    def _captions(self, item: MediaItem) -> list[dict[str, Any]]:
+        captions = []
+        for lang, path in item.captions:
+            try:
+                text = Path(path).read_text(encoding="utf-8") if caption_format(Path(path)) == "vtt" \
+                    else to_webvtt(read_captions(Path(path)))
+            except (CaptionError, OSError) as exc:
+                raise ContentRejected(self.c.channel.name, f"captions ({lang}): {exc}") from None
+            data = text.encode("utf-8")
+            if len(data) > MAX_CAPTION_BYTES:
+                raise ContentRejected(self.c.channel.name, f"{path}: captions are {len(data)} bytes as WebVTT; "
+                                      f"Bluesky allows {MAX_CAPTION_BYTES}")
+            blob = self.c.xrpc("POST", "com.atproto.repo.uploadBlob", data=data, write=False,
+                               headers={"Content-Type": "text/vtt"}).json()["blob"]
+            captions.append({"lang": lang, "file": blob})
+        return captions
+
+
+def video_error(body: dict[str, Any], status: int, *, channel: str, now: datetime) -> ConnectorError | None:
+    """The video service's own errors: `unconfirmed_email` (inside `jobStatus`) needs a person; the daily
+    quota (`DailyLimitExceeded`, `TooManyOpenUploads`) waits until the next UTC day."""
+    job = body.get("jobStatus") if isinstance(body.get("jobStatus"), dict) else body
+    if job.get("error") == "unconfirmed_email":
+        return AuthError(channel, "confirm the account's email address in the Bluesky app before uploading video "
+                         f"(channel {channel})", http_status=status, code="unconfirmed_email")
+    name = body.get("error")
+    if name in _DAILY:
+        reset = next_utc_midnight(now)
+        return RateLimited(channel, f"rate limited: {name}: {body.get('message') or name}",
+                           retry_after_s=(reset - now).total_seconds(), reset_at=reset, http_status=status,
+                           code=str(name))
+    return None
