@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -31,7 +31,12 @@ QUOTA = (9, 2207042)
 SPAM = 2207051
 # Container ERROR subcodes after which a new container may well work (platforms.md §2.3).
 RETRYABLE_SUBCODES = ("2207001", "2207003", "2207020", "2207032", "2207053")
+# Threads' video `error_message`s worth a new container (video.md §5); INVALID_* are refusals.
+TRANSIENT_VIDEO_ERRORS = ("FAILED_DOWNLOADING_VIDEO", "FAILED_PROCESSING_VIDEO", "FAILED_PROCESSING_AUDIO",
+                          "UNKNOWN")
 USAGE_HEADERS = ("X-Business-Use-Case-Usage", "X-App-Usage", "X-Page-Usage")
+_CONTAINER_KEYS = ("container_id", "upload_uri", "uploaded")  # a new container starts without these
+Upload = Callable[[dict[str, Any]], None]  # sends a container's bytes, given the saved handle
 
 
 class ContainerStatus(StrEnum):
@@ -132,6 +137,12 @@ class GraphConnector(Connector):
     def classify(self, response: requests.Response, *, write: bool) -> ConnectorError | None:
         body = self.json_or_empty(response)
         error = body.get("error") if isinstance(body, dict) else None
+        debug = body.get("debug_info") if isinstance(body, dict) else None
+        if isinstance(debug, dict):  # rupload's envelope: follow its `retriable`
+            text = f"upload refused: {debug.get('message') or debug.get('type') or 'unknown'}"
+            if debug.get("retriable"):
+                return TransientError(self.channel.name, text, ambiguous=write, http_status=response.status_code)
+            return ContentRejected(self.channel.name, text, http_status=response.status_code)
         if not isinstance(error, dict):
             return self.default_classify(response, write=write)
         name, status = self.channel.name, response.status_code
@@ -253,27 +264,36 @@ class GraphConnector(Connector):
 
     def public_url(self, item: MediaItem) -> str:
         if not item.public_url:
-            raise ContentRejected(self.channel.name, f"{item.path}: {self.platform.value} fetches images "
-                                  "from a public URL and this image has none; set [media] "
+            what = "videos" if item.mime_type.startswith("video/") else "images"
+            raise ContentRejected(self.channel.name, f"{item.path}: {self.platform.value} fetches {what} "
+                                  f"from a public URL and this one has none; set [media] "
                                   "public_base_url in outreach.toml to a host that serves the media directory")
         return item.public_url
 
     def publish_container(self, req: PublishRequest, save_handle: SaveHandle, *, text: str,
-                          create: dict[str, Any]) -> PublishResult:
+                          create: dict[str, Any], upload: Upload | None = None) -> PublishResult:
         """The two-phase flow: reuse a saved container while it can still be published, else create
-        one and save its id first; poll it; publish it; read back the permalink."""
-        container = req.handle.get("container_id")
+        one and save its id first; `upload` the bytes if the container waits for them (saved as done
+        once they are in); poll it; publish it; read back the permalink."""
+        container, handle = req.handle.get("container_id"), dict(req.handle)
+        status: ContainerStatus | None = None
         if container:
             status = self.container_status(container)
             if status is ContainerStatus.PUBLISHED:
                 return self._published(container, text, req)
             if status in (ContainerStatus.EXPIRED, ContainerStatus.ERROR):
-                container = None  # dead; a new one is harmless
+                container, status = None, None  # dead; a new one is harmless
         self.check_quota()
         if not container:
             body = self.graph("POST", f"{self.user}/{self.media_list}", write=False, data=create)
             container = str(body["id"])
-            save_handle({**req.handle, "container_id": container})
+            handle = {k: v for k, v in req.handle.items() if k not in _CONTAINER_KEYS}
+            handle.update({"container_id": container, **({"upload_uri": body["uri"]} if body.get("uri") else {})})
+            save_handle(handle)
+        if upload is not None and status in (None, ContainerStatus.IN_PROGRESS) and not handle.get("uploaded"):
+            upload(handle)
+            handle = {**handle, "uploaded": True}
+            save_handle(handle)
         status = self.wait_for_container(container)
         if status is ContainerStatus.PUBLISHED:
             return self._published(container, text, req)
@@ -305,7 +325,10 @@ class GraphConnector(Connector):
         if status is ContainerStatus.EXPIRED or any(code in text for code in RETRYABLE_SUBCODES):
             return TransientError(self.channel.name, f"container {container}: {text}; the next attempt "
                                   "creates a new one")
-        return ContentRejected(self.channel.name, f"{self.platform.value} could not process the image: {text}")
+        if any(word in text for word in TRANSIENT_VIDEO_ERRORS):
+            return TransientError(self.channel.name, f"container {container}: {text}; the next attempt "
+                                  "creates a new one (check that the media URL is public)")
+        return ContentRejected(self.channel.name, f"{self.platform.value} could not process the media: {text}")
 
     def wait_for_container(self, container_id: str) -> ContainerStatus:
         """Poll the container until it leaves IN_PROGRESS (bounded); the last status seen."""

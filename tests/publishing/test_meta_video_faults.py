@@ -1,0 +1,86 @@
+"""Instagram Reels and Threads video through the real dispatcher and the real media step: a campaign's
+`video:` entry (a phone clip with location and device tags) is stripped by `MediaPreparer`, served at
+`[media] public_base_url`, fetched by the Meta simulations, and published with 5xx, timeouts, dropped
+connections and throttling injected at random. Every post ends published exactly once, counted on the
+simulations' side by caption and by the video's bytes, and the bytes carry no location or device."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from outreach.config import parse_settings
+from outreach.db.models import Post
+from outreach.domain import PostStatus
+from outreach.media.synthetic import PHONE_TAGS, write_clip
+from outreach.publishing import ConnectorCache, Dispatcher
+from outreach.publishing.media import MediaPreparer
+from outreach.publishing.retry import RetryPolicy
+from outreach.sandbox import build_sandbox, serve
+from outreach.sandbox.instagram import InstagramSim
+from outreach.sandbox.threads import ThreadsSim
+from tests.publishing.conftest import FakeClock
+from tests.publishing.drain import drain
+
+MODES = [dict(mode="error", status=500, body={"error": {"message": "An unexpected error has occurred.",
+                                                        "type": "OAuthException", "code": 2, "is_transient": True}}),
+         dict(mode="timeout_after", delay_s=0.35), dict(mode="reset_after"), dict(mode="reset_before"),
+         dict(mode="rate_limit", retry_after_s=120)]
+
+
+@pytest.mark.parametrize("sim", [InstagramSim, ThreadsSim], ids=["instagram", "threads"])
+def test_random_faults_on_meta_video_end_exactly_once(sim, tmp_path: Path, sqlite_db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    clock = FakeClock()
+    seed = int(os.environ.get("OUTREACH_FAULT_SEED", "11"))
+    media_dir = tmp_path / "media"
+    sandbox = build_sandbox(clock=clock, seed=seed, media_dir=media_dir)
+    server = serve(sandbox)
+    try:
+        account = sim.demo_account(server.url)
+        table = {"platform": account.platform, "base_url": account.base_url, **account.options}
+        for key, value in account.secrets.items():
+            monkeypatch.setenv(f"FAULT_{sim.prefix.upper()}_{key.upper()}", value)
+            table[f"{key}_env"] = f"FAULT_{sim.prefix.upper()}_{key.upper()}"
+        settings = parse_settings({"channels": {account.channel: table}, "state_dir": str(tmp_path / "state"),
+                                   "media": {"directory": str(media_dir), "public_base_url": f"{server.url}/media"}},
+                                  source="test")
+        connectors = ConnectorCache(settings, clock=clock)
+        connector = connectors(account.channel)
+        connector.timeout_s, connector.poll_interval_s = 0.5, 0
+        clip = write_clip(tmp_path / "phone.mov", container="mov", tags=PHONE_TAGS, seconds=3.2, audio=False)
+        options = {"share_to_feed": False} if sim is InstagramSim else {}
+        dispatcher = Dispatcher(sqlite_db, settings, worker_id="chaos", clock=clock, connectors=connectors,
+                                media=MediaPreparer(settings, connectors=connectors),
+                                retry=RetryPolicy(max_attempts=30, backoff_base_s=30, backoff_max_s=600))
+        texts = [f"Terugblik bijeenkomst {i} #{uuid.uuid4().hex[:6]}" for i in range(6)]
+        with sqlite_db.write() as s:
+            for i, text in enumerate(texts):
+                s.add(Post(source_key=f"chaos/{sim.prefix}/{i}", rule_key="chaos", channel=account.channel,
+                           platform=account.platform, language="nl", text=text,
+                           media=[{"video": str(clip), "options": options}],
+                           content_hash=hashlib.sha256(text.encode()).hexdigest(),
+                           due_at=clock.now + timedelta(seconds=i), status=PostStatus.APPROVED.value,
+                           idempotency_key=str(uuid.uuid4())))
+        for mode in MODES:
+            sandbox.add_fault(platform=sim.prefix, times=None, rate=0.06, **mode)
+        clock.advance(seconds=10)
+        stuck = drain(dispatcher, sqlite_db, clock)
+        fired = Counter(mode for _, mode, _, _ in sandbox.fault_log)
+        assert not stuck, f"still not published: {stuck}; faults fired: {fired}"
+        assert sum(fired.values()) >= 5, fired
+        assert sandbox.published()[sim.prefix] == Counter(texts)  # each post exactly once
+        posts = sandbox.sims[sim.prefix].state()["posts"]
+        [stripped] = {p["video_sha"] for p in posts}
+        [served] = list((media_dir / "video").iterdir())
+        assert hashlib.sha256(served.read_bytes()).hexdigest() == stripped
+        assert [t for t in (b"+52.3676", b"iPhone", b"Apple") if t in served.read_bytes()] == []
+        if sim is InstagramSim:
+            assert {(p["media_type"], p["share_to_feed"]) for p in posts} == {("REELS", False)}
+    finally:
+        server.stop()
