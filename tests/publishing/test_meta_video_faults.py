@@ -1,4 +1,4 @@
-"""Instagram Reels and Threads video through the real dispatcher and the real media step: a campaign's
+"""Instagram Reels, Facebook Page Reels and Threads video through the real dispatcher and the real media step: a campaign's
 `video:` entry (a phone clip with location and device tags) is stripped by `MediaPreparer`, served at
 `[media] public_base_url`, fetched by the Meta simulations, and published with 5xx, timeouts, dropped
 connections and throttling injected at random. Every post ends published exactly once, counted on the
@@ -23,6 +23,7 @@ from outreach.publishing import ConnectorCache, Dispatcher
 from outreach.publishing.media import MediaPreparer
 from outreach.publishing.retry import RetryPolicy
 from outreach.sandbox import build_sandbox, serve
+from outreach.sandbox.facebook import FacebookSim
 from outreach.sandbox.instagram import InstagramSim
 from outreach.sandbox.threads import ThreadsSim
 from tests.publishing.conftest import FakeClock
@@ -34,7 +35,7 @@ MODES = [dict(mode="error", status=500, body={"error": {"message": "An unexpecte
          dict(mode="rate_limit", retry_after_s=120)]
 
 
-@pytest.mark.parametrize("sim", [InstagramSim, ThreadsSim], ids=["instagram", "threads"])
+@pytest.mark.parametrize("sim", [InstagramSim, FacebookSim, ThreadsSim], ids=["instagram", "facebook", "threads"])
 def test_random_faults_on_meta_video_end_exactly_once(sim, tmp_path: Path, sqlite_db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     clock = FakeClock()
     seed = int(os.environ.get("OUTREACH_FAULT_SEED", "11"))
@@ -53,7 +54,8 @@ def test_random_faults_on_meta_video_end_exactly_once(sim, tmp_path: Path, sqlit
         connectors = ConnectorCache(settings, clock=clock)
         connector = connectors(account.channel)
         connector.timeout_s, connector.poll_interval_s = 0.5, 0
-        clip = write_clip(tmp_path / "phone.mov", container="mov", tags=PHONE_TAGS, seconds=3.2, audio=False)
+        size = {"width": 540, "height": 960} if sim is FacebookSim else {}  # Page Reels: 9:16, >= 540x960
+        clip = write_clip(tmp_path / "phone.mov", container="mov", tags=PHONE_TAGS, seconds=3.2, audio=False, **size)
         options = {"share_to_feed": False} if sim is InstagramSim else {}
         dispatcher = Dispatcher(sqlite_db, settings, worker_id="chaos", clock=clock, connectors=connectors,
                                 media=MediaPreparer(settings, connectors=connectors),
@@ -75,7 +77,8 @@ def test_random_faults_on_meta_video_end_exactly_once(sim, tmp_path: Path, sqlit
         assert not stuck, f"still not published: {stuck}; faults fired: {fired}"
         assert sum(fired.values()) >= 5, fired
         assert sandbox.published()[sim.prefix] == Counter(texts)  # each post exactly once
-        posts = sandbox.sims[sim.prefix].state()["posts"]
+        posts = [p for p in sandbox.sims[sim.prefix].state()["posts"] if "video_sha" in p]
+        assert len(posts) == len(texts)
         [stripped] = {p["video_sha"] for p in posts}
         [served] = list((media_dir / "video").iterdir())
         assert hashlib.sha256(served.read_bytes()).hexdigest() == stripped
