@@ -125,8 +125,7 @@ class FacebookConnector(GraphConnector):
         if not video_id:
             body = self.graph("POST", f"{self.page}/video_reels", write=False, data={"upload_phase": "start"})
             video_id = str(body["video_id"])
-            handle = {k: v for k, v in req.handle.items() if k not in ("video_id", "upload_url")}
-            handle.update({"video_id": video_id, "upload_url": str(body["upload_url"])})
+            handle = {**req.handle, "video_id": video_id, "upload_url": str(body["upload_url"])}
             save_handle(handle)
         if status is None or _phase(status, "publishing_phase") == "not_started" and \
                 _phase(status, "processing_phase") == "not_started":

@@ -35,7 +35,6 @@ RETRYABLE_SUBCODES = ("2207001", "2207003", "2207020", "2207032", "2207053")
 TRANSIENT_VIDEO_ERRORS = ("FAILED_DOWNLOADING_VIDEO", "FAILED_PROCESSING_VIDEO", "FAILED_PROCESSING_AUDIO",
                           "UNKNOWN")
 USAGE_HEADERS = ("X-Business-Use-Case-Usage", "X-App-Usage", "X-Page-Usage")
-_CONTAINER_KEYS = ("container_id", "upload_uri", "uploaded")  # a new container starts without these
 Upload = Callable[[dict[str, Any]], None]  # sends a container's bytes, given the saved handle
 
 
@@ -287,8 +286,10 @@ class GraphConnector(Connector):
         if not container:
             body = self.graph("POST", f"{self.user}/{self.media_list}", write=False, data=create)
             container = str(body["id"])
-            handle = {k: v for k, v in req.handle.items() if k not in _CONTAINER_KEYS}
-            handle.update({"container_id": container, **({"upload_uri": body["uri"]} if body.get("uri") else {})})
+            # every container key is written: the dispatcher merges handles, a dead container's must go
+            fresh = {"upload_uri": body.get("uri"), "uploaded": False} \
+                if upload is not None or "upload_uri" in req.handle else {}
+            handle = {**req.handle, "container_id": container, **fresh}
             save_handle(handle)
         if upload is not None and status in (None, ContainerStatus.IN_PROGRESS) and not handle.get("uploaded"):
             upload(handle)

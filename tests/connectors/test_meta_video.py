@@ -70,7 +70,7 @@ def reel(*, share: bool = True, cover: str | None = None, offset: str | None = N
         assert "/reel/" in outcome.result.url and outcome.result.remote_id == post["id"]
         handles = outcome.ctx.saved_handles
         assert handles[0]["container_id"] == post["container_id"]
-        assert bool(handles[0].get("upload_uri")) is uploaded and (handles[-1].get("uploaded") or False) is uploaded
+        assert bool(handles[0].get("upload_uri")) is uploaded and handles[-1].get("uploaded", False) is uploaded
     return check
 
 
@@ -119,6 +119,22 @@ def poll_limit_then_continue(outcome: Outcome) -> None:
     assert len(ctx.state()["containers"]) == 1
 
 
+def new_container_uploads_again(outcome: Outcome) -> None:
+    """The first container died after its upload; the retry, with the handles merged as the dispatcher
+    keeps them, creates a new container and uploads into it (not trusting the old `uploaded`)."""
+    ctx = outcome.ctx
+    merged: dict[str, Any] = {}
+    for handle in ctx.saved_handles:
+        merged.update(handle)
+    assert merged["uploaded"] is True
+    ctx.control("config", {"container_error_subcode": None})
+    result = ctx.make_connector().publish(request(ctx, TEXT, media=ctx.scratch["req"].media, handle=merged),
+                                          save_handle=ctx.save_handle)
+    [post] = posts(outcome)
+    assert result.remote_id == post["id"] and post["video_sha"] == sha(ctx)
+    assert len(ctx.state()["containers"]) == 2 and ctx.requests_to("POST", "/ig-api-upload/") == 2
+
+
 IG_CASES = [
     Case("reel by video_url, shared to the feed", publish(), check=reel()),
     Case("reel kept off the feed, cover image served next to it", publish(share_to_feed=False, cover=True),
@@ -141,6 +157,9 @@ IG_CASES = [
     Case("still processing after the poll limit: the next attempt continues", publish(),
          options={"max_polls": 1}, raises=TransientError, message="still processing",
          check=poll_limit_then_continue),
+    Case("uploaded container fails (2207001): a new container gets the bytes", publish(public=False),
+         control=(("config", {"container_error_subcode": 2207001}),), raises=TransientError,
+         check=new_container_uploads_again),
 ]
 
 TH_CASES = [
