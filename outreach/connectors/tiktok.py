@@ -247,12 +247,8 @@ class TikTokConnector(TikTokVideo, Connector):
         text, username = self._description(req), None
         post_info: dict[str, Any] = {"title": self.title(text), "description": text}
         if self.direct:
-            info = self.call("/v2/post/publish/creator_info/query/")
+            info, privacy = self.creator_privacy()
             username = info.get("creator_username")
-            privacy = self._privacy_option()
-            if privacy not in (info.get("privacy_level_options") or []):
-                raise ContentRejected(self.channel.name, f"privacy level {privacy} is not offered by this "
-                                      f"account ({', '.join(info.get('privacy_level_options') or [])})")
             post_info.update(privacy_level=privacy,
                              disable_comment=bool(self.channel.options.get("disable_comment", False)),
                              auto_add_music=bool(self.channel.options.get("auto_add_music", True)))
@@ -268,6 +264,15 @@ class TikTokConnector(TikTokVideo, Connector):
         publish_id = str(data["publish_id"])
         save_handle({"publish_id": publish_id, "creator_username": username})
         return publish_id, username, uploads
+
+    def creator_privacy(self) -> tuple[dict[str, Any], str]:
+        """creator_info (asked before every Direct Post) and the channel's privacy level, if offered."""
+        info = self.call("/v2/post/publish/creator_info/query/")
+        privacy = self._privacy_option()
+        if privacy not in (info.get("privacy_level_options") or []):
+            raise ContentRejected(self.channel.name, f"privacy level {privacy} is not offered by this "
+                                  f"account ({', '.join(info.get('privacy_level_options') or [])})")
+        return info, privacy
 
     def _in_inbox(self, post_id: int, uploads: int) -> NeedsPerson:
         twice = ("; an earlier upload was interrupted, so the inbox may hold it twice: finish one and "

@@ -56,12 +56,8 @@ class TikTokVideo:
         body: dict[str, Any] = {"source_info": source}
         username = None
         if self.direct:
-            info = self.call("/v2/post/publish/creator_info/query/")
+            info, privacy = self.creator_privacy()
             username = info.get("creator_username")
-            privacy = self._privacy_option()
-            if privacy not in (info.get("privacy_level_options") or []):
-                raise ContentRejected(self.channel.name, f"privacy level {privacy} is not offered by this "
-                                      f"account ({', '.join(info.get('privacy_level_options') or [])})")
             longest = info.get("max_video_post_duration_sec")
             if longest and item.duration_s and item.duration_s > float(longest):
                 raise ContentRejected(self.channel.name, f"the video is {item.duration_s:.0f} s long; this "

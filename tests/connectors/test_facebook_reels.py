@@ -15,8 +15,8 @@ from outreach.domain import Platform
 from outreach.media.synthetic import write_clip
 from outreach.sandbox.facebook import DEMO_TOKEN, PAGE_ID, FacebookSim
 from tests.connectors.harness import Case, Context, Outcome, case_id, run_case
-from tests.connectors.meta_fixtures import make_context, request
-from tests.connectors.test_meta_video import TEXT, clips, publish, sha
+from tests.connectors.meta_fixtures import request
+from tests.connectors.test_meta_video import TEXT, publish, sha, video_context
 
 SLOW = {"timeout_s": 0.5}
 
@@ -85,11 +85,8 @@ CASES = [
 
 @pytest.fixture
 def fb(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:
-    ctx = make_context(serve_sandbox=serve_sandbox, monkeypatch=monkeypatch, tmp_path=tmp_path, sim=FacebookSim,
-                       connector=FacebookConnector, platform=Platform.FACEBOOK, token=DEMO_TOKEN,
-                       base_options={"page_id": PAGE_ID})
-    clips(ctx.scratch["media"])
-    return ctx
+    return video_context(serve_sandbox, monkeypatch, tmp_path, FacebookSim, FacebookConnector, Platform.FACEBOOK,
+                         DEMO_TOKEN, page_id=PAGE_ID)
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)

@@ -177,22 +177,25 @@ TH_CASES = [
 ]
 
 
-@pytest.fixture
-def ig(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:
-    ctx = make_context(serve_sandbox=serve_sandbox, monkeypatch=monkeypatch, tmp_path=tmp_path, sim=InstagramSim,
-                       connector=InstagramConnector, platform=Platform.INSTAGRAM, token=IG_TOKEN,
-                       base_options={"ig_user_id": IG_USER_ID})
+def video_context(serve_sandbox, monkeypatch, tmp_path: Path, sim, connector, platform: Platform,  # type: ignore[no-untyped-def]
+                  token: str, **options: Any) -> Context:
+    """A Meta sim on loopback serving the test clips, and a connector factory for it."""
+    ctx = make_context(serve_sandbox=serve_sandbox, monkeypatch=monkeypatch, tmp_path=tmp_path, sim=sim,
+                       connector=connector, platform=platform, token=token, base_options=options)
     clips(ctx.scratch["media"])
     return ctx
+
+
+@pytest.fixture
+def ig(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:
+    return video_context(serve_sandbox, monkeypatch, tmp_path, InstagramSim, InstagramConnector,
+                         Platform.INSTAGRAM, IG_TOKEN, ig_user_id=IG_USER_ID)
 
 
 @pytest.fixture
 def th(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:
-    ctx = make_context(serve_sandbox=serve_sandbox, monkeypatch=monkeypatch, tmp_path=tmp_path, sim=ThreadsSim,
-                       connector=ThreadsConnector, platform=Platform.THREADS, token=TH_TOKEN,
-                       base_options={"threads_user_id": THREADS_USER_ID})
-    clips(ctx.scratch["media"])
-    return ctx
+    return video_context(serve_sandbox, monkeypatch, tmp_path, ThreadsSim, ThreadsConnector, Platform.THREADS,
+                         TH_TOKEN, threads_user_id=THREADS_USER_ID)
 
 
 @pytest.mark.parametrize("case", IG_CASES, ids=case_id)

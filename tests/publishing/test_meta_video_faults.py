@@ -8,26 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import os
-import uuid
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from outreach.config import parse_settings
-from outreach.db.models import Post
-from outreach.domain import PostStatus
 from outreach.media.synthetic import PHONE_TAGS, write_clip
-from outreach.publishing import ConnectorCache, Dispatcher
-from outreach.publishing.media import MediaPreparer
-from outreach.publishing.retry import RetryPolicy
 from outreach.sandbox import build_sandbox, serve
 from outreach.sandbox.facebook import FacebookSim
 from outreach.sandbox.instagram import InstagramSim
 from outreach.sandbox.threads import ThreadsSim
 from tests.publishing.conftest import FakeClock
 from tests.publishing.drain import drain
+from tests.publishing.video_world import add_video_posts, video_dispatcher
 
 MODES = [dict(mode="error", status=500, body={"error": {"message": "An unexpected error has occurred.",
                                                         "type": "OAuthException", "code": 2, "is_transient": True}}),
@@ -44,31 +37,12 @@ def test_random_faults_on_meta_video_end_exactly_once(sim, tmp_path: Path, sqlit
     server = serve(sandbox)
     try:
         account = sim.demo_account(server.url)
-        table = {"platform": account.platform, "base_url": account.base_url, **account.options}
-        for key, value in account.secrets.items():
-            monkeypatch.setenv(f"FAULT_{sim.prefix.upper()}_{key.upper()}", value)
-            table[f"{key}_env"] = f"FAULT_{sim.prefix.upper()}_{key.upper()}"
-        settings = parse_settings({"channels": {account.channel: table}, "state_dir": str(tmp_path / "state"),
-                                   "media": {"directory": str(media_dir), "public_base_url": f"{server.url}/media"}},
-                                  source="test")
-        connectors = ConnectorCache(settings, clock=clock)
-        connector = connectors(account.channel)
-        connector.timeout_s, connector.poll_interval_s = 0.5, 0
+        dispatcher = video_dispatcher(account, db=sqlite_db, clock=clock, tmp_path=tmp_path, monkeypatch=monkeypatch,
+                                      media={"directory": str(media_dir), "public_base_url": f"{server.url}/media"})
         size = {"width": 540, "height": 960} if sim is FacebookSim else {}  # Page Reels: 9:16, >= 540x960
         clip = write_clip(tmp_path / "phone.mov", container="mov", tags=PHONE_TAGS, seconds=3.2, audio=False, **size)
         options = {"share_to_feed": False} if sim is InstagramSim else {}
-        dispatcher = Dispatcher(sqlite_db, settings, worker_id="chaos", clock=clock, connectors=connectors,
-                                media=MediaPreparer(settings, connectors=connectors),
-                                retry=RetryPolicy(max_attempts=30, backoff_base_s=30, backoff_max_s=600))
-        texts = [f"Terugblik bijeenkomst {i} #{uuid.uuid4().hex[:6]}" for i in range(6)]
-        with sqlite_db.write() as s:
-            for i, text in enumerate(texts):
-                s.add(Post(source_key=f"chaos/{sim.prefix}/{i}", rule_key="chaos", channel=account.channel,
-                           platform=account.platform, language="nl", text=text,
-                           media=[{"video": str(clip), "options": options}],
-                           content_hash=hashlib.sha256(text.encode()).hexdigest(),
-                           due_at=clock.now + timedelta(seconds=i), status=PostStatus.APPROVED.value,
-                           idempotency_key=str(uuid.uuid4())))
+        texts = add_video_posts(sqlite_db, account, clock, clip, 6, spacing_s=1, options=options)
         for mode in MODES:
             sandbox.add_fault(platform=sim.prefix, times=None, rate=0.06, **mode)
         clock.advance(seconds=10)

@@ -8,24 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import os
-import uuid
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from outreach.config import parse_settings
 from outreach.db.models import Post
 from outreach.domain import PostStatus
 from outreach.media.synthetic import PHONE_TAGS, write_clip
-from outreach.publishing import ConnectorCache, Dispatcher
-from outreach.publishing.media import MediaPreparer
-from outreach.publishing.retry import RetryPolicy
 from outreach.sandbox import build_sandbox, serve
 from outreach.sandbox.tiktok import TikTokSim
 from tests.publishing.conftest import FakeClock
 from tests.publishing.drain import drain
+from tests.publishing.video_world import add_video_posts, video_dispatcher
 
 INTERNAL = {"data": {}, "error": {"code": "internal_error", "message": "Something went wrong.", "log_id": "x"}}
 WHERE = [dict(method="PUT"), dict(path="/status/fetch/")]  # after the init's publish_id is saved
@@ -41,31 +36,12 @@ def test_tiktok_video_through_the_dispatcher(audited: bool, tmp_path: Path, sqli
     server = serve(sandbox)
     try:
         account = TikTokSim.demo_account(server.url)
-        table = {"platform": account.platform, "base_url": account.base_url, **account.options}
-        if not audited:
-            table.pop("audited")
-            table.pop("privacy_level")
-        for key, value in account.secrets.items():
-            monkeypatch.setenv(f"FAULT_TIKTOK_{key.upper()}", value)
-            table[f"{key}_env"] = f"FAULT_TIKTOK_{key.upper()}"
-        settings = parse_settings({"channels": {account.channel: table}, "state_dir": str(tmp_path / "state"),
-                                   "media": {"directory": str(media_dir)}}, source="test")
-        connectors = ConnectorCache(settings, clock=clock)
-        connector = connectors(account.channel)
-        connector.timeout_s, connector.poll_interval_s = 0.5, 0
+        dispatcher = video_dispatcher(account, db=sqlite_db, clock=clock, tmp_path=tmp_path, monkeypatch=monkeypatch,
+                                      media={"directory": str(media_dir)},
+                                      drop=() if audited else ("audited", "privacy_level"))
         clip = write_clip(tmp_path / "phone.mov", container="mov", tags=PHONE_TAGS, seconds=3.2, audio=False,
                           width=360, height=640)
-        dispatcher = Dispatcher(sqlite_db, settings, worker_id="chaos", clock=clock, connectors=connectors,
-                                media=MediaPreparer(settings, connectors=connectors),
-                                retry=RetryPolicy(max_attempts=30, backoff_base_s=30, backoff_max_s=600))
-        texts = [f"Terugblik bijeenkomst {i} #{uuid.uuid4().hex[:6]}" for i in range(5)]
-        with sqlite_db.write() as s:
-            for i, text in enumerate(texts):
-                s.add(Post(source_key=f"chaos/tiktok/{i}", rule_key="chaos", channel=account.channel,
-                           platform="tiktok", language="nl", text=text, media=[{"video": str(clip)}],
-                           content_hash=hashlib.sha256(text.encode()).hexdigest(),
-                           due_at=clock.now + timedelta(seconds=20 * i), status=PostStatus.APPROVED.value,
-                           idempotency_key=str(uuid.uuid4())))
+        texts = add_video_posts(sqlite_db, account, clock, clip, 5, spacing_s=20)
         if audited:
             for where in WHERE:
                 for mode in MODES:
