@@ -30,6 +30,9 @@ from outreach.domain import (
 )
 
 DEFAULT_METRICS = ("post_total_media_view_unique", "post_media_view", "post_clicks")
+# Facebook names caption files by locale; the languages of our campaigns (else xx_XX).
+CAPTION_LOCALES = {"nl": "nl_NL", "en": "en_US", "ar": "ar_AR", "tr": "tr_TR", "fr": "fr_FR", "de": "de_DE",
+                   "es": "es_ES", "pl": "pl_PL", "uk": "uk_UA", "fa": "fa_IR", "so": "so_SO", "ti": "ti_ER"}
 COUNT_FIELDS = "shares,reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0)"
 
 
@@ -133,6 +136,8 @@ class FacebookConnector(GraphConnector):
             sent = int((status or {}).get("uploading_phase", {}).get("bytes_transferred") or 0)
             if sent < size or _phase(status or {}, "uploading_phase") != "complete":
                 self._send_reel(str(handle["upload_url"]), item.path, size, sent if 0 < sent < size else 0)
+            for language, path in item.captions:  # a locale sent again replaces its earlier file
+                self._send_captions(video_id, language, path)
             self.graph("POST", f"{self.page}/video_reels", data={
                 "upload_phase": "finish", "video_id": video_id, "video_state": "PUBLISHED",
                 "description": self.message(req)})
@@ -143,6 +148,14 @@ class FacebookConnector(GraphConnector):
             fh.seek(offset)
             self.request("POST", upload_url, data=fh, headers={
                 "Authorization": f"OAuth {self.token()}", "offset": str(offset), "file_size": str(size)})
+
+    def _send_captions(self, video_id: str, language: str, path: str) -> None:
+        """`POST /{video-id}/captions`: the SRT file named `<name>.<locale>.srt` (Facebook's locales)."""
+        locale = CAPTION_LOCALES.get(language, f"{language}_{language.upper()}")
+        with open(path, "rb") as fh:
+            self.graph("POST", f"{video_id}/captions", data={"default_locale": locale},
+                       files={"captions_file": (f"{Path(path).stem.split('.')[0]}.{locale}.srt", fh,
+                                                "application/x-subrip")})
 
     def reel_phases(self, video_id: str) -> dict[str, Any]:
         return dict(self.graph("GET", video_id, params={"fields": "status"}).get("status") or {})

@@ -1,6 +1,7 @@
 """Facebook Page Reels, simulated (video.md §4.1): `POST /{page}/video_reels?upload_phase=start` ->
 `video_id` + `upload_url`; the bytes to rupload (`offset`, `file_size` headers; `debug_info` on refusal);
-`upload_phase=finish&video_state=PUBLISHED&description=` -> `{"success": true}`; then the video's `status`
+captions as SRT files named `*.<locale>.srt` (`POST /{video-id}/captions`, one per locale; a second
+one for a locale replaces the first); `upload_phase=finish&video_state=PUBLISHED&description=` -> `{"success": true}`; then the video's `status`
 walks its phases (uploading, processing, publishing) to a Page post, or to a processing error.
 At most 30 API-published Reels per Page in 24 h.
 """
@@ -8,7 +9,8 @@ At most 30 API-published Reels per Page in 24 h.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +21,7 @@ from outreach.sandbox.meta_video import clip_problem, read_clip
 MAX_REEL_BYTES = 1024**3
 REEL_SECONDS = (3.0, 90.0)
 REELS_PER_DAY = 30
+_CAPTION_NAME = re.compile(r"^[^/]+\.([a-z]{2}_[A-Z]{2})\.srt$")
 # What processing reports for a clip Pages refuse (video.md §4.4: 1363019/1363023 format/duration).
 REFUSALS = {"INVALID_DURATION": (1363023, "The video must be between 3 and 90 seconds long."),
             "INVALID_ASPEC_RATIO": (1363019, "Reels must be 9:16."),
@@ -39,6 +42,7 @@ class Reel:
     error: tuple[int, str] | None = None
     post_id: str | None = None
     sha256: str = ""
+    captions: dict[str, str] = field(default_factory=dict)  # locale -> SRT text
 
 
 def debug_info(message: str, *, retriable: bool = False) -> Response:
@@ -55,6 +59,7 @@ class PageReels:
         add = self.router.add  # type: ignore[attr-defined]
         add("POST", r"/(?P<page>\w+)/video_reels", self.video_reels)
         add("POST", r"/video-upload/v[\d.]+/(?P<video_id>\d+)", self.rupload)
+        add("POST", r"/(?P<video_id>\d+)/captions", self.captions)
 
     def video_reels(self, req: Request, page: str) -> Response:
         if not self.page(page):  # type: ignore[attr-defined]
@@ -87,6 +92,21 @@ class PageReels:
             problem = "INVALID_ASPEC_RATIO"  # Page Reels are 9:16 only
         reel.finished, reel.description, reel.polls = True, req.param("description") or "", 0
         reel.error = REFUSALS[problem] if problem else None
+        return json_response({"success": True})
+
+    def captions(self, req: Request, video_id: str) -> Response:
+        reel = self.reels.get(video_id)
+        if reel is None:
+            return self.not_found(req)  # type: ignore[attr-defined]
+        upload = req.files.get("captions_file")
+        match = _CAPTION_NAME.match(upload.filename if upload else "")
+        if upload is None or match is None:
+            return graph_error("(#100) captions_file must be an SRT file named <name>.<locale>.srt, "
+                               "e.g. video.nl_NL.srt", 100)
+        text = upload.data.decode("utf-8", "replace")
+        if "-->" not in text:
+            return graph_error("(#100) The captions file is not valid SRT", 100)
+        reel.captions[match.group(1)] = text
         return json_response({"success": True})
 
     def rupload(self, req: Request, video_id: str) -> Response:

@@ -4,6 +4,7 @@ simulation's side by description and by the video's bytes."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from outreach.media.synthetic import write_clip
 from outreach.sandbox.facebook import DEMO_TOKEN, PAGE_ID, FacebookSim
 from tests.connectors.harness import Case, Context, Outcome, case_id, run_case
 from tests.connectors.meta_fixtures import request
-from tests.connectors.test_meta_video import TEXT, publish, sha, video_context
+from tests.connectors.test_meta_video import TEXT, publish, sha, video, video_context
 
 SLOW = {"timeout_s": 0.5}
 
@@ -98,3 +99,14 @@ def test_landscape_reel_is_refused_by_processing(fb: Context) -> None:
     write_clip(fb.scratch["media"] / "video" / "wide.mp4", width=112, height=64, seconds=3.2, audio=False)
     with pytest.raises(ContentRejected, match="9:16"):
         publish("wide.mp4")(fb.make_connector(), fb)
+
+
+def test_captions_go_up_per_locale_before_finish(fb: Context) -> None:
+    srt = fb.scratch["media"] / "reel.nl.srt"
+    srt.write_text("1\n00:00:00,000 --> 00:00:01,000\nWelkom\n", encoding="utf-8")
+    en = fb.scratch["media"] / "reel.en.srt"
+    en.write_text("1\n00:00:00,000 --> 00:00:01,000\nWelcome\n", encoding="utf-8")
+    item = replace(video(fb), captions=(("en", str(en)), ("nl", str(srt))))
+    fb.make_connector().publish(request(fb, TEXT, media=(item,)), save_handle=fb.save_handle)
+    [reel] = fb.state()["reels"]
+    assert reel["captions"] == ["en_US", "nl_NL"] and reel["post_id"]
