@@ -151,7 +151,14 @@ class InstagramConnector(GraphConnector):
                     "Authorization": f"OAuth {self.token()}", "offset": "0", "file_size": str(size),
                     "Content-Type": "application/octet-stream"})
 
-        return self.publish_container(req, save_handle, text=caption, create=create, upload=upload)
+        try:
+            return self.publish_container(req, save_handle, text=caption, create=create, upload=upload)
+        except ContentRejected as exc:
+            if exc.code != "100" or "video_url" not in exc.message:
+                raise
+            raise ContentRejected(self.channel.name, f"{exc.message}; this Instagram login does not take "
+                                  "uploaded video: set [media] public_base_url in outreach.toml to a host that "
+                                  "serves the media directory, so Instagram can fetch it", code=exc.code) from None
 
     def reconcile(self, req: PublishRequest) -> PublishResult | None:
         return self.reconcile_container(req, self.caption(req))

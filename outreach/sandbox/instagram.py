@@ -60,7 +60,8 @@ class InstagramSim(ContainerSim):
     throttle: ClassVar[tuple[int, str]] = (
         80002, "(#80002) There have been too many calls to this Instagram account. Wait a bit and try again.")
     refresh_grant: ClassVar[str | None] = "ig_refresh_token"
-    defaults: ClassVar[dict[str, Any]] = {"reject_legacy_timeframes": True}
+    # `resumable_upload`: False is Instagram Login as some clients see it (code 100 asking for video_url).
+    defaults: ClassVar[dict[str, Any]] = {"reject_legacy_timeframes": True, "resumable_upload": True}
 
     def setup_routes(self) -> None:
         add = self.router.add
@@ -126,7 +127,7 @@ class InstagramSim(ContainerSim):
         `upload_type=resumable` the answer carries the rupload `uri` and processing waits for the bytes."""
         resumable = req.param("upload_type") == "resumable"
         url = req.param("video_url")
-        if not resumable and not url:
+        if (not resumable and not url) or (resumable and not self.config["resumable_upload"]):
             return graph_error("(#100) The parameter video_url is required", 100)
         cover = req.param("cover_url")
         if cover:
