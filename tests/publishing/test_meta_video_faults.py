@@ -10,8 +10,10 @@ import hashlib
 import os
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
+from PIL import Image
 
 from outreach.media.synthetic import PHONE_TAGS, write_clip
 from outreach.sandbox import build_sandbox, serve
@@ -41,8 +43,11 @@ def test_random_faults_on_meta_video_end_exactly_once(sim, tmp_path: Path, sqlit
                                       media={"directory": str(media_dir), "public_base_url": f"{server.url}/media"})
         size = {"width": 540, "height": 960} if sim is FacebookSim else {}  # Page Reels: 9:16, >= 540x960
         clip = write_clip(tmp_path / "phone.mov", container="mov", tags=PHONE_TAGS, seconds=3.2, audio=False, **size)
-        options = {"share_to_feed": False} if sim is InstagramSim else {}
-        texts = add_video_posts(sqlite_db, account, clock, clip, 6, spacing_s=1, options=options)
+        extra: dict[str, Any] = {}
+        if sim is InstagramSim:  # a cover image, served next to the video and fetched by the sim
+            Image.new("RGB", (1080, 1350), (200, 30, 30)).save(tmp_path / "cover.jpg")
+            extra = {"options": {"share_to_feed": False}, "cover": str(tmp_path / "cover.jpg")}
+        texts = add_video_posts(sqlite_db, account, clock, clip, 6, spacing_s=1, **extra)
         for mode in MODES:
             sandbox.add_fault(platform=sim.prefix, times=None, rate=0.06, **mode)
         clock.advance(seconds=10)
@@ -59,5 +64,7 @@ def test_random_faults_on_meta_video_end_exactly_once(sim, tmp_path: Path, sqlit
         assert [t for t in (b"+52.3676", b"iPhone", b"Apple") if t in served.read_bytes()] == []
         if sim is InstagramSim:
             assert {(p["media_type"], p["share_to_feed"]) for p in posts} == {("REELS", False)}
+            [cover_url] = {p["cover_url"] for p in posts}
+            assert (media_dir / cover_url.rsplit("/media/", 1)[1]).is_file()
     finally:
         server.stop()

@@ -38,14 +38,15 @@ def video_dispatcher(account: DemoAccount, *, db: Any, clock: Any, tmp_path: Pat
 
 
 def add_video_posts(db: Any, account: DemoAccount, clock: Any, clip: Path, count: int, *, spacing_s: float,
-                    options: dict[str, Any] | None = None) -> list[str]:
-    """`count` approved posts with the clip as their `video:`, due `spacing_s` apart; their texts."""
+                    options: dict[str, Any] | None = None, **entry: Any) -> list[str]:
+    """`count` approved posts with the clip as their `video:` (plus `entry` keys, e.g. a cover), due
+    `spacing_s` apart; their texts."""
     texts = [f"Terugblik bijeenkomst {i} #{uuid.uuid4().hex[:6]}" for i in range(count)]
     with db.write() as s:
         for i, text in enumerate(texts):
             s.add(Post(source_key=f"chaos/{account.platform}/{i}", rule_key="chaos", channel=account.channel,
                        platform=account.platform, language="nl", text=text,
-                       media=[{"video": str(clip), "options": options or {}}],
+                       media=[{"video": str(clip), "options": options or {}, **entry}],
                        content_hash=hashlib.sha256(text.encode()).hexdigest(),
                        due_at=clock.now + timedelta(seconds=spacing_s * i), status=PostStatus.APPROVED.value,
                        idempotency_key=str(uuid.uuid4())))
