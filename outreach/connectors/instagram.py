@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from outreach.connectors.base import Limits, SaveHandle
 from outreach.connectors.errors import AuthError, ContentRejected
-from outreach.connectors.meta import GraphConnector
+from outreach.connectors.meta_containers import ContainerConnector
 from outreach.domain import (
     AccountInfo,
     AudienceRow,
@@ -33,7 +33,7 @@ TIMEFRAMES = ("this_week", "this_month")
 DEMOGRAPHICS = ("follower_demographics", "engaged_audience_demographics")
 
 
-class InstagramConnector(GraphConnector):
+class InstagramConnector(ContainerConnector):
     """An Instagram professional account; `ig_user_id` option (or `me` on the Instagram Login host)."""
 
     platform: ClassVar[Platform] = Platform.INSTAGRAM

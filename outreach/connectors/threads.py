@@ -13,7 +13,7 @@ from typing import ClassVar
 import regex
 
 from outreach.connectors.base import Limits, SaveHandle
-from outreach.connectors.meta import GraphConnector
+from outreach.connectors.meta_containers import ContainerConnector
 from outreach.domain import (
     AccountInfo,
     AudienceRow,
@@ -27,7 +27,7 @@ from outreach.domain import (
 _EMOJI = regex.compile(r"[\p{Extended_Pictographic}\p{Regional_Indicator}]")
 
 
-class ThreadsConnector(GraphConnector):
+class ThreadsConnector(ContainerConnector):
     """A Threads profile; `threads_user_id` option (or `me`)."""
 
     platform: ClassVar[Platform] = Platform.THREADS
