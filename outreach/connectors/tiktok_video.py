@@ -20,6 +20,7 @@ from outreach.domain import MediaItem, PublishRequest
 MB = 1024 * 1024
 MIN_CHUNK, MAX_CHUNK, MAX_CHUNKS = 5 * MB, 64 * MB, 1000
 PREFERRED_CHUNK = 10 * MB
+MAX_VIDEO_TITLE = 2200  # Direct Post's `title` (the caption), in UTF-16 code units
 
 
 def chunk_plan(size: int, preferred: int = PREFERRED_CHUNK) -> tuple[int, int]:
@@ -62,8 +63,13 @@ class TikTokVideo:
             if longest and item.duration_s and item.duration_s > float(longest):
                 raise ContentRejected(self.channel.name, f"the video is {item.duration_s:.0f} s long; this "
                                       f"TikTok account may post up to {longest} s")
+            title = self._description(req)
+            units = len(title.encode("utf-16-le")) // 2
+            if units > MAX_VIDEO_TITLE:
+                raise ContentRejected(self.channel.name, f"the text is {units} UTF-16 units long; a TikTok video's "
+                                      f"caption allows {MAX_VIDEO_TITLE}")
             options = self.channel.options
-            body["post_info"] = {"title": self._description(req), "privacy_level": privacy,
+            body["post_info"] = {"title": title, "privacy_level": privacy,
                                  "disable_comment": bool(options.get("disable_comment", False)),
                                  "disable_duet": bool(options.get("disable_duet", False)),
                                  "disable_stitch": bool(options.get("disable_stitch", False))}

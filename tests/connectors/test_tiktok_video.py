@@ -126,6 +126,14 @@ def test_tiktok_video(case: Case, ctx: Context) -> None:
     run_case(case, ctx)
 
 
+def test_direct_post_caption_over_2200_utf16_units_is_refused_before_init(ctx: Context) -> None:
+    req = request(ctx)
+    long = PublishRequest(**{**{f: getattr(req, f) for f in req.__dataclass_fields__}, "text": "🏳️‍🌈" * 400})
+    with pytest.raises(ContentRejected, match="2400 UTF-16 units long; a TikTok video's caption allows 2200"):
+        ctx.make_connector(**PUBLIC).publish(long, save_handle=ctx.save_handle)
+    assert ctx.requests_to("POST", "/video/init/") == 0
+
+
 @pytest.mark.parametrize("size", [1, 5 * MB - 1, 5 * MB, 12 * MB, 64 * MB, 64 * MB + 1, 130 * MB, 4 * 1024 * MB,
                                   int(4.9 * 1024 * MB)])
 def test_chunk_plan_follows_tiktoks_rules(size: int) -> None:
