@@ -12,6 +12,7 @@ Age demographics are not offered: Meta removed them for Pages on 2024-03-14.
 
 from __future__ import annotations
 
+import mimetypes
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -138,6 +139,11 @@ class FacebookConnector(GraphConnector):
                 self._send_reel(str(handle["upload_url"]), item.path, size, sent if 0 < sent < size else 0)
             for language, path in item.captions:  # a locale sent again replaces its earlier file
                 self._send_captions(video_id, language, path)
+            if item.cover_path:
+                with open(item.cover_path, "rb") as fh:
+                    self.graph("POST", f"{video_id}/thumbnails", data={"is_preferred": "true"},
+                               files={"source": (Path(item.cover_path).name, fh,
+                                                 mimetypes.guess_type(item.cover_path)[0] or "image/jpeg")})
             self.graph("POST", f"{self.page}/video_reels", data={
                 "upload_phase": "finish", "video_id": video_id, "video_state": "PUBLISHED",
                 "description": self.message(req)})

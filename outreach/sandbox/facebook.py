@@ -243,5 +243,6 @@ class FacebookSim(PageReels, GraphSim):
         return {"posts": [{"id": p.id, "message": p.text, "created_time": graph_time(p.created_at),
                            **{k: v for k, v in p.extra.items() if v}} for p in self.posts.values()],
                 "reels": [{"id": r.id, "finished": r.finished, "bytes": len(r.data), "post_id": r.post_id,
-                           "sha256": r.sha256, "captions": sorted(r.captions)} for r in self.reels.values()],
+                           "sha256": r.sha256, "captions": sorted(r.captions),
+                           "cover_sha": r.cover_sha} for r in self.reels.values()],
                 "usage": dict(self.usage)}

@@ -1,7 +1,8 @@
 """Facebook Page Reels, simulated (video.md §4.1): `POST /{page}/video_reels?upload_phase=start` ->
 `video_id` + `upload_url`; the bytes to rupload (`offset`, `file_size` headers; `debug_info` on refusal);
 captions as SRT files named `*.<locale>.srt` (`POST /{video-id}/captions`, one per locale; a second
-one for a locale replaces the first); `upload_phase=finish&video_state=PUBLISHED&description=` -> `{"success": true}`; then the video's `status`
+one for a locale replaces the first); a cover image (`POST /{video-id}/thumbnails`, `source` JPEG/PNG
+with `is_preferred=true`); `upload_phase=finish&video_state=PUBLISHED&description=` -> `{"success": true}`; then the video's `status`
 walks its phases (uploading, processing, publishing) to a Page post, or to a processing error.
 At most 30 API-published Reels per Page in 24 h.
 """
@@ -43,6 +44,7 @@ class Reel:
     post_id: str | None = None
     sha256: str = ""
     captions: dict[str, str] = field(default_factory=dict)  # locale -> SRT text
+    cover_sha: str = ""
 
 
 def debug_info(message: str, *, retriable: bool = False) -> Response:
@@ -60,6 +62,7 @@ class PageReels:
         add("POST", r"/(?P<page>\w+)/video_reels", self.video_reels)
         add("POST", r"/video-upload/v[\d.]+/(?P<video_id>\d+)", self.rupload)
         add("POST", r"/(?P<video_id>\d+)/captions", self.captions)
+        add("POST", r"/(?P<video_id>\d+)/thumbnails", self.thumbnails)
 
     def video_reels(self, req: Request, page: str) -> Response:
         if not self.page(page):  # type: ignore[attr-defined]
@@ -107,6 +110,18 @@ class PageReels:
         if "-->" not in text:
             return graph_error("(#100) The captions file is not valid SRT", 100)
         reel.captions[match.group(1)] = text
+        return json_response({"success": True})
+
+    def thumbnails(self, req: Request, video_id: str) -> Response:
+        reel = self.reels.get(video_id)
+        if reel is None:
+            return self.not_found(req)  # type: ignore[attr-defined]
+        upload = req.files.get("source")
+        if upload is None or not upload.data.startswith((b"\xff\xd8\xff", b"\x89PNG")):
+            return graph_error("(#100) source must be a JPEG or PNG image", 100)
+        if len(upload.data) > 10 * 1024 * 1024:
+            return graph_error("(#100) The thumbnail is larger than 10 MB", 100)
+        reel.cover_sha = hashlib.sha256(upload.data).hexdigest()
         return json_response({"success": True})
 
     def rupload(self, req: Request, video_id: str) -> Response:

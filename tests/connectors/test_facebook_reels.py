@@ -4,6 +4,7 @@ simulation's side by description and by the video's bytes."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -101,12 +102,13 @@ def test_landscape_reel_is_refused_by_processing(fb: Context) -> None:
         publish("wide.mp4")(fb.make_connector(), fb)
 
 
-def test_captions_go_up_per_locale_before_finish(fb: Context) -> None:
+def test_captions_per_locale_and_the_cover_go_up_before_finish(fb: Context) -> None:
     srt = fb.scratch["media"] / "reel.nl.srt"
     srt.write_text("1\n00:00:00,000 --> 00:00:01,000\nWelkom\n", encoding="utf-8")
     en = fb.scratch["media"] / "reel.en.srt"
     en.write_text("1\n00:00:00,000 --> 00:00:01,000\nWelcome\n", encoding="utf-8")
-    item = replace(video(fb), captions=(("en", str(en)), ("nl", str(srt))))
+    item = replace(video(fb, cover=True), captions=(("en", str(en)), ("nl", str(srt))))
     fb.make_connector().publish(request(fb, TEXT, media=(item,)), save_handle=fb.save_handle)
     [reel] = fb.state()["reels"]
     assert reel["captions"] == ["en_US", "nl_NL"] and reel["post_id"]
+    assert reel["cover_sha"] == hashlib.sha256((fb.scratch["media"] / "cover.jpg").read_bytes()).hexdigest()
