@@ -9,6 +9,7 @@ retry never creates a second container while the saved one can still be publishe
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -28,6 +29,8 @@ from outreach.domain import (
     PublishResult,
     VideoCapabilities,
 )
+
+log = logging.getLogger(__name__)
 
 TIMEFRAMES = ("this_week", "this_month")
 DEMOGRAPHICS = ("follower_demographics", "engaged_audience_demographics")
@@ -139,6 +142,9 @@ class InstagramConnector(ContainerConnector):
             create["cover_url"] = f"{item.public_url.rsplit('/video/', 1)[0]}/{Path(item.cover_path).name}"
         elif item.cover_s is not None:
             create["thumb_offset"] = str(round(item.cover_s * 1000))
+        elif item.cover_path:
+            log.warning("%s: post %s: the cover image is not sent: Instagram takes a cover only by URL; set "
+                        "[media] public_base_url", self.channel.name, req.post_id)
         if item.public_url:
             create["video_url"] = item.public_url
             return self.publish_container(req, save_handle, text=caption, create=create)

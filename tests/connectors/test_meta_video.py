@@ -201,6 +201,13 @@ def th(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:
                          TH_TOKEN, threads_user_id=THREADS_USER_ID)
 
 
+def test_reel_without_public_url_says_its_cover_is_not_sent(ig: Context, caplog: pytest.LogCaptureFixture) -> None:
+    result = publish(public=False, cover=True)(ig.make_connector(), ig)
+    [post] = ig.state()["posts"]
+    assert result.remote_id == post["id"] and post["cover_url"] is None
+    assert "post 1: the cover image is not sent: Instagram takes a cover only by URL" in caplog.text
+
+
 @pytest.mark.parametrize("case", IG_CASES, ids=case_id)
 def test_instagram_reels(case: Case, ig: Context) -> None:
     run_case(case, ig)
