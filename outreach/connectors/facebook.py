@@ -1,4 +1,8 @@
-"""Facebook Pages (Graph API): `/feed` for text and links, `/photos` for an image, with a Page token.
+"""Facebook Pages (Graph API): `/feed` for text and links, `/photos` for an image, `/video_reels` for a
+video (start -> rupload -> finish, then the video's status phases), with a Page token.
+
+A Reel's `video_id` is saved before its bytes go up, and `finish` is never sent again once the video's
+publishing phase has begun: a retry or `reconcile` reads the saved video's status instead.
 
 There is no idempotency key: after an ambiguous failure `reconcile` lists the Page's
 `published_posts` since the attempt began and matches the exact message. A 506 "duplicate"
@@ -8,12 +12,14 @@ Age demographics are not offered: Meta removed them for Pages on 2024-03-14.
 
 from __future__ import annotations
 
+import mimetypes
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 from outreach.connectors.base import SaveHandle
-from outreach.connectors.errors import ContentRejected
+from outreach.connectors.errors import ContentRejected, TransientError
 from outreach.connectors.meta import GraphConnector
 from outreach.domain import (
     AccountInfo,
@@ -25,6 +31,9 @@ from outreach.domain import (
 )
 
 DEFAULT_METRICS = ("post_total_media_view_unique", "post_media_view", "post_clicks")
+# Facebook names caption files by locale; the languages of our campaigns (else xx_XX).
+CAPTION_LOCALES = {"nl": "nl_NL", "en": "en_US", "ar": "ar_AR", "tr": "tr_TR", "fr": "fr_FR", "de": "de_DE",
+                   "es": "es_ES", "pl": "pl_PL", "uk": "uk_UA", "fa": "fa_IR", "so": "so_SO", "ti": "ti_ER"}
 COUNT_FIELDS = "shares,reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0)"
 
 
@@ -46,6 +55,7 @@ class FacebookConnector(GraphConnector):
         "read_insights (+ pages_read_user_content for reaction/comment counts); exchange the user token "
         "for a long-lived one (fb_exchange_token), then GET /me/accounts gives a Page token that does "
         "not expire.")
+    uploads_video: ClassVar[bool] = True
     metric_names: ClassVar[dict[str, str]] = {
         "post_total_media_view_unique": "reach", "post_media_view": "views", "reactions": "likes",
         "comments": "comments", "shares": "shares", "post_clicks": "clicks"}
@@ -79,6 +89,8 @@ class FacebookConnector(GraphConnector):
 
     def publish(self, req: PublishRequest, *, save_handle: SaveHandle) -> PublishResult:
         item = self.one_image(req)
+        if item is not None and item.mime_type.startswith("video/"):
+            return self.publish_reel(req, save_handle, item)
         try:
             if item is not None:
                 body = self._photo(item, self.message(req))
@@ -88,7 +100,7 @@ class FacebookConnector(GraphConnector):
                 post_id = str(self.graph("POST", f"{self.page}/feed", data=data)["id"])
         except ContentRejected as exc:
             if exc.code == "506":  # "duplicate status message": most likely our own earlier attempt
-                found = self.reconcile(req)
+                found = self.reconcile_feed(req)
                 if found is not None:
                     return found
             raise
@@ -105,7 +117,83 @@ class FacebookConnector(GraphConnector):
             return self.graph("POST", f"{self.page}/photos", data=data,
                               files={"source": (path.name, fh, item.mime_type)})
 
+    # -- Reels ----------------------------------------------------------------------------------
+
+    def publish_reel(self, req: PublishRequest, save_handle: SaveHandle, item: MediaItem) -> PublishResult:
+        """start (video_id saved) -> bytes to rupload (from what the status says arrived) -> finish ->
+        poll the phases. A saved video that already began publishing is only polled, never finished again."""
+        handle, video_id = dict(req.handle), req.handle.get("video_id")
+        status = self.reel_phases(video_id) if video_id else None
+        if status is not None and status["video_status"] in ("error", "expired"):
+            video_id, status = None, None  # dead; a new one is harmless
+        if not video_id:
+            body = self.graph("POST", f"{self.page}/video_reels", write=False, data={"upload_phase": "start"})
+            video_id = str(body["video_id"])
+            handle = {**req.handle, "video_id": video_id, "upload_url": str(body["upload_url"])}
+            save_handle(handle)
+        if status is None or _phase(status, "publishing_phase") == "not_started" and \
+                _phase(status, "processing_phase") == "not_started":
+            size = os.path.getsize(item.path)
+            sent = int((status or {}).get("uploading_phase", {}).get("bytes_transferred") or 0)
+            if sent < size or _phase(status or {}, "uploading_phase") != "complete":
+                self._send_reel(str(handle["upload_url"]), item.path, size, sent if 0 < sent < size else 0)
+            for language, path in item.captions:  # a locale sent again replaces its earlier file
+                self._send_captions(video_id, language, path)
+            if item.cover_path:
+                with open(item.cover_path, "rb") as fh:
+                    self.graph("POST", f"{video_id}/thumbnails", data={"is_preferred": "true"},
+                               files={"source": (Path(item.cover_path).name, fh,
+                                                 mimetypes.guess_type(item.cover_path)[0] or "image/jpeg")})
+            self.graph("POST", f"{self.page}/video_reels", data={
+                "upload_phase": "finish", "video_id": video_id, "video_state": "PUBLISHED",
+                "description": self.message(req)})
+        return self._wait_for_reel(video_id)
+
+    def _send_reel(self, upload_url: str, path: str, size: int, offset: int) -> None:
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            self.request("POST", upload_url, data=fh, headers={
+                "Authorization": f"OAuth {self.token()}", "offset": str(offset), "file_size": str(size)})
+
+    def _send_captions(self, video_id: str, language: str, path: str) -> None:
+        """`POST /{video-id}/captions`: the SRT file named `<name>.<locale>.srt` (Facebook's locales)."""
+        locale = CAPTION_LOCALES.get(language, f"{language}_{language.upper()}")
+        with open(path, "rb") as fh:
+            self.graph("POST", f"{video_id}/captions", data={"default_locale": locale},
+                       files={"captions_file": (f"{Path(path).stem.split('.')[0]}.{locale}.srt", fh,
+                                                "application/x-subrip")})
+
+    def reel_phases(self, video_id: str) -> dict[str, Any]:
+        return dict(self.graph("GET", video_id, params={"fields": "status"}).get("status") or {})
+
+    def _wait_for_reel(self, video_id: str) -> PublishResult:
+        for attempt in range(self.max_polls):
+            status = self.reel_phases(video_id)
+            if _phase(status, "publishing_phase") == "complete":
+                return self._reel_result(video_id)
+            errors = [e for name in ("uploading_phase", "processing_phase", "publishing_phase")
+                      for e in (status.get(name) or {}).get("errors") or []]
+            if errors or status.get("video_status") == "error":
+                detail = "; ".join(f"{e.get('message')} [code {e.get('code')}]" for e in errors) or "error"
+                raise ContentRejected(self.channel.name, f"facebook could not process the Reel {video_id}: {detail}")
+            if attempt + 1 < self.max_polls and self.poll_interval_s > 0:
+                self.sleep(self.poll_interval_s)
+        raise TransientError(self.channel.name, f"Reel {video_id} still processing after {self.max_polls} "
+                             "checks; the next attempt continues with it")
+
+    def _reel_result(self, video_id: str) -> PublishResult:
+        node = self.graph("GET", video_id, params={"fields": "post_id,permalink_url,created_time"})
+        post = self.graph("GET", str(node["post_id"]), params={"fields": "id,message,created_time,permalink_url"})
+        return self.result(post, url_field="permalink_url", time_field="created_time", video_id=video_id)
+
     def reconcile(self, req: PublishRequest) -> PublishResult | None:
+        if req.handle.get("video_id"):
+            status = self.reel_phases(str(req.handle["video_id"]))
+            return self._reel_result(str(req.handle["video_id"])) \
+                if _phase(status, "publishing_phase") == "complete" else None
+        return self.reconcile_feed(req)
+
+    def reconcile_feed(self, req: PublishRequest) -> PublishResult | None:
         """The Page's posts since the attempt began (every page of them), matched on the exact message."""
         since = self.since(req)
         return self.find_listed(f"{self.page}/published_posts", self.message(req), since=since,
@@ -141,3 +229,7 @@ class FacebookConnector(GraphConnector):
                 raise
         self.count_fields = "shares"  # reactions/comments need pages_read_user_content
         return self.graph("GET", remote_id, params={"fields": self.count_fields})
+
+
+def _phase(status: dict[str, Any], name: str) -> str:
+    return str((status.get(name) or {}).get("status") or "not_started")

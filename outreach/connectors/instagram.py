@@ -1,5 +1,6 @@
 """Instagram (Graph API, Instagram Login on graph.instagram.com or Facebook Login on
-graph.facebook.com): container -> poll `status_code` -> `media_publish`, image by public URL.
+graph.facebook.com): container -> poll `status_code` -> `media_publish`, image by public URL; a video
+is a Reel (media_type=REELS) by `video_url`, or without a public URL sent to the rupload `uri`.
 
 Exactly-once: the container id is saved through `save_handle` before anything else happens; a
 retry never creates a second container while the saved one can still be published, and a
@@ -8,14 +9,17 @@ retry never creates a second container while the saved one can still be publishe
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import ClassVar
+from pathlib import Path
+from typing import Any, ClassVar
 
 from outreach.connectors.base import Limits, SaveHandle
 from outreach.connectors.errors import AuthError, ContentRejected
-from outreach.connectors.meta import GraphConnector
+from outreach.connectors.meta_containers import ContainerConnector
 from outreach.domain import (
     AccountInfo,
     AudienceRow,
@@ -26,11 +30,13 @@ from outreach.domain import (
     VideoCapabilities,
 )
 
+log = logging.getLogger(__name__)
+
 TIMEFRAMES = ("this_week", "this_month")
 DEMOGRAPHICS = ("follower_demographics", "engaged_audience_demographics")
 
 
-class InstagramConnector(GraphConnector):
+class InstagramConnector(ContainerConnector):
     """An Instagram professional account; `ig_user_id` option (or `me` on the Instagram Login host)."""
 
     platform: ClassVar[Platform] = Platform.INSTAGRAM
@@ -62,6 +68,7 @@ class InstagramConnector(GraphConnector):
     media_metrics: ClassVar[tuple[str, ...]] = ("reach", "views", "likes", "comments", "shares", "saved",
                                                 "total_interactions")
     has_audience: ClassVar[bool] = True
+    uploads_video: ClassVar[bool] = True
     refresh_grant: ClassVar[str | None] = "ig_refresh_token"
 
     @property
@@ -119,8 +126,45 @@ class InstagramConnector(GraphConnector):
         if item is None:
             raise ContentRejected(self.channel.name, "instagram needs an image; this post has none")
         caption = self.caption(req)
+        if item.mime_type.startswith("video/"):
+            return self.publish_reel(req, save_handle, item, caption)
         return self.publish_container(req, save_handle, text=caption, create={
             "image_url": self.public_url(item), "caption": caption, "alt_text": item.alt_text})
+
+    def publish_reel(self, req: PublishRequest, save_handle: SaveHandle, item: MediaItem,
+                     caption: str) -> PublishResult:
+        """A Reel: `share_to_feed` (default true) from the entry's options; the cover as `cover_url`
+        (served next to the video) or `thumb_offset` in ms; bytes by URL, else the resumable upload."""
+        options = dict(item.options)
+        create: dict[str, Any] = {"media_type": "REELS", "caption": caption,
+                                  "share_to_feed": "true" if options.get("share_to_feed", True) else "false"}
+        if item.cover_path and item.public_url:
+            create["cover_url"] = f"{item.public_url.rsplit('/video/', 1)[0]}/{Path(item.cover_path).name}"
+        elif item.cover_s is not None:
+            create["thumb_offset"] = str(round(item.cover_s * 1000))
+        elif item.cover_path:
+            log.warning("%s: post %s: the cover image is not sent: Instagram takes a cover only by URL; set "
+                        "[media] public_base_url", self.channel.name, req.post_id)
+        if item.public_url:
+            create["video_url"] = item.public_url
+            return self.publish_container(req, save_handle, text=caption, create=create)
+        create["upload_type"] = "resumable"
+
+        def upload(handle: dict[str, Any]) -> None:
+            size = os.path.getsize(item.path)
+            with open(item.path, "rb") as fh:
+                self.request("POST", str(handle["upload_uri"]), data=fh, headers={
+                    "Authorization": f"OAuth {self.token()}", "offset": "0", "file_size": str(size),
+                    "Content-Type": "application/octet-stream"})
+
+        try:
+            return self.publish_container(req, save_handle, text=caption, create=create, upload=upload)
+        except ContentRejected as exc:
+            if exc.code != "100" or "video_url" not in exc.message:
+                raise
+            raise ContentRejected(self.channel.name, f"{exc.message}; this Instagram login does not take "
+                                  "uploaded video: set [media] public_base_url in outreach.toml to a host that "
+                                  "serves the media directory, so Instagram can fetch it", code=exc.code) from None
 
     def reconcile(self, req: PublishRequest) -> PublishResult | None:
         return self.reconcile_container(req, self.caption(req))

@@ -1,6 +1,6 @@
 """What the Meta connectors share: the Graph error envelope mapped by `error.code` (never by HTTP
 status: Meta throttles with 400), usage headers into `blocked_until`, tokens that a refresh has
-replaced, publish containers, insights that degrade per metric.
+replaced, insights that degrade per metric (the container flow: meta_containers.py).
 
 Codes follow platforms.md §1.4, §2.3 and §9.
 """
@@ -12,12 +12,11 @@ import json
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any, ClassVar
 
 import requests
 
-from outreach.connectors.base import Connector, SaveHandle
+from outreach.connectors.base import Connector
 from outreach.connectors.errors import AuthError, ConnectorError, ContentRejected, RateLimited, TransientError
 from outreach.domain import AudienceRow, MediaItem, PublishRequest, PublishResult
 
@@ -29,17 +28,7 @@ TRANSIENT_CODES = frozenset({1, 2, -1, -2})
 NOT_READY = (9007, 2207027)
 QUOTA = (9, 2207042)
 SPAM = 2207051
-# Container ERROR subcodes after which a new container may well work (platforms.md §2.3).
-RETRYABLE_SUBCODES = ("2207001", "2207003", "2207020", "2207032", "2207053")
 USAGE_HEADERS = ("X-Business-Use-Case-Usage", "X-App-Usage", "X-Page-Usage")
-
-
-class ContainerStatus(StrEnum):
-    IN_PROGRESS = "IN_PROGRESS"
-    FINISHED = "FINISHED"
-    PUBLISHED = "PUBLISHED"
-    ERROR = "ERROR"
-    EXPIRED = "EXPIRED"
 
 
 def parse_graph_time(value: str | None) -> datetime | None:
@@ -80,7 +69,6 @@ class GraphConnector(Connector):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rejected_metrics: set[str] = set()  # refused with code 100; not asked again
-        self.last_container: dict[str, Any] = {}  # the last container status read (for messages)
 
     # -- tokens and HTTP ----------------------------------------------------------------------
 
@@ -132,6 +120,12 @@ class GraphConnector(Connector):
     def classify(self, response: requests.Response, *, write: bool) -> ConnectorError | None:
         body = self.json_or_empty(response)
         error = body.get("error") if isinstance(body, dict) else None
+        debug = body.get("debug_info") if isinstance(body, dict) else None
+        if isinstance(debug, dict):  # rupload's envelope: follow its `retriable`
+            text = f"upload refused: {debug.get('message') or debug.get('type') or 'unknown'}"
+            if debug.get("retriable"):
+                return TransientError(self.channel.name, text, ambiguous=write, http_status=response.status_code)
+            return ContentRejected(self.channel.name, text, http_status=response.status_code)
         if not isinstance(error, dict):
             return self.default_classify(response, write=write)
         name, status = self.channel.name, response.status_code
@@ -171,23 +165,6 @@ class GraphConnector(Connector):
         if self.blocked_until is not None:
             return max(0.0, (self.blocked_until - self.clock()).total_seconds())
         return self.throttle_default_s
-
-    def quota_wait_s(self, duration_s: int) -> float:
-        """Until the rolling window frees a slot: the oldest post inside it, plus the window."""
-        try:
-            body = self.graph("GET", f"{self.user}/{self.media_list}", params={"fields": "id,timestamp",
-                                                                                "limit": 100})
-        except ConnectorError:
-            return self.quota_retry_s
-        now, window = self.clock(), timedelta(seconds=duration_s)
-        times = [t for t in (parse_graph_time(m.get("timestamp")) for m in body.get("data") or [])
-                 if t is not None and now - t < window]
-        return max(60.0, (min(times) + window - now).total_seconds()) if times else self.quota_retry_s
-
-    def find_published(self, text: str, *, since: datetime | None) -> PublishResult | None:
-        """The newest post on the account's own list with exactly this text (after `since`)."""
-        return self.find_listed(f"{self.user}/{self.media_list}", text, since=since, text_field=self.text_field,
-                                time_field="timestamp", url_field="permalink")
 
     def find_listed(self, edge: str, text: str, *, since: datetime | None, text_field: str, time_field: str,
                     url_field: str, query: dict[str, Any] | None = None) -> PublishResult | None:
@@ -253,91 +230,11 @@ class GraphConnector(Connector):
 
     def public_url(self, item: MediaItem) -> str:
         if not item.public_url:
-            raise ContentRejected(self.channel.name, f"{item.path}: {self.platform.value} fetches images "
-                                  "from a public URL and this image has none; set [media] "
+            what = "videos" if item.mime_type.startswith("video/") else "images"
+            raise ContentRejected(self.channel.name, f"{item.path}: {self.platform.value} fetches {what} "
+                                  f"from a public URL and this one has none; set [media] "
                                   "public_base_url in outreach.toml to a host that serves the media directory")
         return item.public_url
-
-    def publish_container(self, req: PublishRequest, save_handle: SaveHandle, *, text: str,
-                          create: dict[str, Any]) -> PublishResult:
-        """The two-phase flow: reuse a saved container while it can still be published, else create
-        one and save its id first; poll it; publish it; read back the permalink."""
-        container = req.handle.get("container_id")
-        if container:
-            status = self.container_status(container)
-            if status is ContainerStatus.PUBLISHED:
-                return self._published(container, text, req)
-            if status in (ContainerStatus.EXPIRED, ContainerStatus.ERROR):
-                container = None  # dead; a new one is harmless
-        self.check_quota()
-        if not container:
-            body = self.graph("POST", f"{self.user}/{self.media_list}", write=False, data=create)
-            container = str(body["id"])
-            save_handle({**req.handle, "container_id": container})
-        status = self.wait_for_container(container)
-        if status is ContainerStatus.PUBLISHED:
-            return self._published(container, text, req)
-        if status is not ContainerStatus.FINISHED:
-            raise self._container_failed(container, status)
-        body = self.graph("POST", f"{self.user}/{self.publish_endpoint}", data={"creation_id": container})
-        node = self.graph("GET", str(body["id"]), params={"fields": f"id,{self.text_field},permalink,timestamp"})
-        return self.result(node, url_field="permalink", time_field="timestamp", container_id=container)
-
-    def reconcile_container(self, req: PublishRequest, text: str) -> PublishResult | None:
-        """After an ambiguous publish: only a PUBLISHED saved container means the post exists."""
-        container = req.handle.get("container_id")
-        if not container:
-            return None  # publishing needs a container id we would have saved first
-        if self.container_status(container) is not ContainerStatus.PUBLISHED:
-            return None
-        return self.find_published(text, since=self.since(req))
-
-    def _published(self, container: str, text: str, req: PublishRequest) -> PublishResult:
-        found = self.find_published(text, since=self.since(req))
-        if found is None:
-            raise TransientError(self.channel.name, f"container {container} is published but the post is "
-                                 "not on the account's list yet; will look again")
-        return found
-
-    def _container_failed(self, container: str, status: ContainerStatus) -> ConnectorError:
-        last = self.last_container
-        text = str(last.get("error_message") or last.get("status") or status.value)
-        if status is ContainerStatus.EXPIRED or any(code in text for code in RETRYABLE_SUBCODES):
-            return TransientError(self.channel.name, f"container {container}: {text}; the next attempt "
-                                  "creates a new one")
-        return ContentRejected(self.channel.name, f"{self.platform.value} could not process the image: {text}")
-
-    def wait_for_container(self, container_id: str) -> ContainerStatus:
-        """Poll the container until it leaves IN_PROGRESS (bounded); the last status seen."""
-        status = ContainerStatus.IN_PROGRESS
-        for attempt in range(self.max_polls):
-            status = self.container_status(container_id)
-            if status is not ContainerStatus.IN_PROGRESS:
-                return status
-            if attempt + 1 < self.max_polls and self.poll_interval_s > 0:
-                self.sleep(self.poll_interval_s)
-        raise TransientError(self.channel.name, f"container {container_id} still processing after "
-                             f"{self.max_polls} checks; the next attempt continues with it")
-
-    def container_status(self, container_id: str) -> ContainerStatus:
-        body = self.graph("GET", container_id, params={"fields": self.container_fields})
-        self.last_container = body
-        try:
-            return ContainerStatus(str(body.get(self.container_fields.split(",")[0])))
-        except ValueError:
-            return ContainerStatus.ERROR
-
-    def check_quota(self) -> None:
-        """Read the publishing quota first; raise RateLimited instead of spending a doomed call."""
-        body = self.graph("GET", f"{self.user}/{self.quota_endpoint}", params={"fields": "quota_usage,config"})
-        data = (body.get("data") or [{}])[0]
-        config = data.get("config") or {}
-        total, used = int(config.get("quota_total") or 0), int(data.get("quota_usage") or 0)
-        if total and used >= total:
-            wait = self.quota_wait_s(int(config.get("quota_duration") or 86400))
-            raise RateLimited(self.channel.name, f"publishing quota used up ({used} of {total} in 24 h); "
-                              f"next try in {wait / 60:.0f} min", retry_after_s=wait,
-                              reset_at=self.clock() + timedelta(seconds=wait), code="quota")
 
     def fetch_metrics(self, remote_ids: Sequence[str]) -> dict[str, dict[str, int]]:
         """`media_metrics` per post from its insights; a post that is gone is left out."""

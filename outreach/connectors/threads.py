@@ -1,4 +1,5 @@
-"""Threads (graph.threads.net): a TEXT or IMAGE container -> `threads_publish`; 500 characters with
+"""Threads (graph.threads.net): a TEXT, IMAGE or VIDEO container (media fetched by Meta from its
+public URL) -> `threads_publish`; 500 characters with
 emoji counted as their UTF-8 bytes; follower demographics by age.
 
 Exactly-once the same way as Instagram: the container id is saved before publishing and a
@@ -12,7 +13,7 @@ from typing import ClassVar
 import regex
 
 from outreach.connectors.base import Limits, SaveHandle
-from outreach.connectors.meta import GraphConnector
+from outreach.connectors.meta_containers import ContainerConnector
 from outreach.domain import (
     AccountInfo,
     AudienceRow,
@@ -26,7 +27,7 @@ from outreach.domain import (
 _EMOJI = regex.compile(r"[\p{Extended_Pictographic}\p{Regional_Indicator}]")
 
 
-class ThreadsConnector(GraphConnector):
+class ThreadsConnector(ContainerConnector):
     """A Threads profile; `threads_user_id` option (or `me`)."""
 
     platform: ClassVar[Platform] = Platform.THREADS
@@ -52,6 +53,7 @@ class ThreadsConnector(GraphConnector):
                                               "reposts": "shares"}
     media_metrics: ClassVar[tuple[str, ...]] = ("views", "likes", "replies", "reposts", "quotes", "shares")
     has_audience: ClassVar[bool] = True
+    uploads_video: ClassVar[bool] = True  # by `video_url` only: Threads has no byte upload
     default_api_version: ClassVar[str] = "v1.0"
     refresh_grant: ClassVar[str | None] = "th_refresh_token"
     media_list: ClassVar[str] = "threads"
@@ -74,7 +76,11 @@ class ThreadsConnector(GraphConnector):
 
     def publish(self, req: PublishRequest, *, save_handle: SaveHandle) -> PublishResult:
         item = self.one_image(req)
-        if item is not None:
+        if item is not None and item.mime_type.startswith("video/"):
+            create = {"media_type": "VIDEO", "video_url": self.public_url(item), "text": req.text}
+            if item.alt_text:
+                create["alt_text"] = item.alt_text
+        elif item is not None:
             create = {"media_type": "IMAGE", "image_url": self.public_url(item), "text": req.text,
                       "alt_text": item.alt_text}
         else:

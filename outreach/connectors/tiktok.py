@@ -1,4 +1,4 @@
-"""TikTok photo posts: the inbox (draft) flow by default, Direct Post for an audited app; status
+"""TikTok photo and video posts (video: tiktok_video.py): the inbox (draft) flow by default, Direct Post for an audited app; status
 polling, rotating refresh tokens.
 
 Two modes, chosen per channel. By default (`audited` not set) the photos go to the creator's TikTok
@@ -42,6 +42,7 @@ from outreach.connectors.errors import (
     RateLimited,
     TransientError,
 )
+from outreach.connectors.tiktok_video import TikTokVideo
 from outreach.domain import AccountInfo, Platform, PublishRequest, PublishResult, TextUnit, VideoCapabilities
 
 log = logging.getLogger(__name__)
@@ -61,8 +62,8 @@ HINTS = {
 }
 
 
-class TikTokConnector(Connector):
-    """A TikTok creator account posting photos (TikTok has no text-only posts)."""
+class TikTokConnector(TikTokVideo, Connector):
+    """A TikTok creator account posting photos or a video (TikTok has no text-only posts)."""
 
     platform: ClassVar[Platform] = Platform.TIKTOK
     max_text: ClassVar[int] = 4000  # the description; the title is its first line, cut to 90
@@ -88,6 +89,7 @@ class TikTokConnector(Connector):
         "audited = true); authorize once and set client_key_env, client_secret_env and refresh_token_env "
         "(it rotates; the newest is kept in the credential store). Until then posts go to the TikTok "
         "inbox and a person finishes them in the app.")
+    uploads_video: ClassVar[bool] = True
     metric_names: ClassVar[dict[str, str]] = {
         "view_count": "views", "like_count": "likes", "comment_count": "comments", "share_count": "shares"}
     metrics_api_version: ClassVar[str | None] = "v2"  # /v2/video/query/
@@ -211,15 +213,21 @@ class TikTokConnector(Connector):
                            detail=detail + refresh, token_expires_at=expires)
 
     def publish(self, req: PublishRequest, *, save_handle: SaveHandle) -> PublishResult:
-        publish_id = req.handle.get("publish_id")
-        username = req.handle.get("creator_username")
-        uploads = int(req.handle.get("uploads") or 0)
-        if not publish_id:
+        handle, video = dict(req.handle), self.video_item(req)
+        publish_id = handle.get("publish_id")
+        username = handle.get("creator_username")
+        uploads = int(handle.get("uploads") or 0)
+        if not publish_id and video is not None:
+            publish_id, username, uploads, handle = self._init_video(req, save_handle, video)
+        elif not publish_id:
             publish_id, username, uploads = self._init(req, save_handle)
         for attempt in range(self.max_polls):
             status = self._status(str(publish_id))
+            if video is not None and self.upload_unfinished(handle, status):
+                self.upload_rest(handle, video, status)
+                continue
             if status.get("status") in DONE:
-                return self._result(str(publish_id), status, username)
+                return self._result(str(publish_id), status, username, kind="video" if video else "photo")
             if status.get("status") == IN_INBOX:
                 raise self._in_inbox(req.post_id, uploads)
             if status.get("status") == "FAILED":
@@ -239,12 +247,8 @@ class TikTokConnector(Connector):
         text, username = self._description(req), None
         post_info: dict[str, Any] = {"title": self.title(text), "description": text}
         if self.direct:
-            info = self.call("/v2/post/publish/creator_info/query/")
+            info, privacy = self.creator_privacy()
             username = info.get("creator_username")
-            privacy = self._privacy_option()
-            if privacy not in (info.get("privacy_level_options") or []):
-                raise ContentRejected(self.channel.name, f"privacy level {privacy} is not offered by this "
-                                      f"account ({', '.join(info.get('privacy_level_options') or [])})")
             post_info.update(privacy_level=privacy,
                              disable_comment=bool(self.channel.options.get("disable_comment", False)),
                              auto_add_music=bool(self.channel.options.get("auto_add_music", True)))
@@ -261,6 +265,15 @@ class TikTokConnector(Connector):
         save_handle({"publish_id": publish_id, "creator_username": username})
         return publish_id, username, uploads
 
+    def creator_privacy(self) -> tuple[dict[str, Any], str]:
+        """creator_info (asked before every Direct Post) and the channel's privacy level, if offered."""
+        info = self.call("/v2/post/publish/creator_info/query/")
+        privacy = self._privacy_option()
+        if privacy not in (info.get("privacy_level_options") or []):
+            raise ContentRejected(self.channel.name, f"privacy level {privacy} is not offered by this "
+                                  f"account ({', '.join(info.get('privacy_level_options') or [])})")
+        return info, privacy
+
     def _in_inbox(self, post_id: int, uploads: int) -> NeedsPerson:
         twice = ("; an earlier upload was interrupted, so the inbox may hold it twice: finish one and "
                  "delete the other" if uploads > 1 else "")
@@ -272,8 +285,11 @@ class TikTokConnector(Connector):
         publish_id = req.handle.get("publish_id")
         if publish_id:
             status = self._status(str(publish_id))
+            if self.upload_unfinished(req.handle, status):
+                return None  # publish() sends the rest of the bytes to the saved upload_url
             if status.get("status") in DONE:
-                return self._result(str(publish_id), status, req.handle.get("creator_username"))
+                return self._result(str(publish_id), status, req.handle.get("creator_username"),
+                                    kind="video" if req.handle.get("upload_url") else "photo")
             if status.get("status") == IN_INBOX:
                 raise self._in_inbox(req.post_id, int(req.handle.get("uploads") or 0))
             if status.get("status") == "FAILED":
@@ -376,10 +392,10 @@ class TikTokConnector(Connector):
     def _status(self, publish_id: str) -> dict[str, Any]:
         return self.call("/v2/post/publish/status/fetch/", json={"publish_id": publish_id})
 
-    def _result(self, publish_id: str, status: dict[str, Any], username: Any) -> PublishResult:
+    def _result(self, publish_id: str, status: dict[str, Any], username: Any, *, kind: str = "photo") -> PublishResult:
         public = status.get("publicaly_available_post_id") or []
         post_id = str(public[0]) if public else None
-        url = f"https://www.tiktok.com/@{username}/photo/{post_id}" if post_id and username else None
+        url = f"https://www.tiktok.com/@{username}/{kind}/{post_id}" if post_id and username else None
         return PublishResult(remote_id=post_id or publish_id, url=url, published_at=self.clock(),
                              raw={"publish_id": publish_id, **status})
 
@@ -394,7 +410,7 @@ class TikTokConnector(Connector):
                                    code=reason)
             return TransientError(name, f"TikTok could not publish {publish_id} ({reason}); will retry",
                                   code=reason)
-        return ContentRejected(name, f"TikTok refused the photos of {publish_id} ({reason})", code=reason)
+        return ContentRejected(name, f"TikTok refused the media of {publish_id} ({reason})", code=reason)
 
     # -- errors -------------------------------------------------------------------------------
 

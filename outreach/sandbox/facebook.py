@@ -1,4 +1,4 @@
-"""Facebook Pages Graph API, simulated: `/feed` and `/photos` with a Page token, `published_posts`,
+"""Facebook Pages Graph API, simulated: `/feed`, `/photos` and Reels (facebook_reels.py) with a Page token, `published_posts`,
 post fields with reaction/comment summaries, post insights where one deprecated metric fails the
 whole request (code 100). Wire formats follow platforms.md §1.
 """
@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from outreach.sandbox.core import DemoAccount
+from outreach.sandbox.facebook_reels import PageReels, Reel
 from outreach.sandbox.http import Request, Response, json_response
 from outreach.sandbox.meta import (
     FetchFailed,
@@ -41,7 +42,7 @@ POST_FIELDS = ("id", "message", "created_time", "permalink_url", "shares", "reac
                "status_type", "full_picture", "is_published")
 
 
-class FacebookSim(GraphSim):
+class FacebookSim(PageReels, GraphSim):
     prefix: ClassVar[str] = "facebook"
     demo_token: ClassVar[str] = DEMO_TOKEN
     usage_type: ClassVar[str] = "pages"
@@ -58,11 +59,13 @@ class FacebookSim(GraphSim):
     def reset(self) -> None:
         super().reset()
         self.posts: dict[str, Published] = {}
+        self.reels: dict[str, Reel] = {}
 
     def setup_routes(self) -> None:
         add = self.router.add
         add("POST", r"/(?P<page>\w+)/feed", self.feed)
         add("POST", r"/(?P<page>\w+)/photos", self.photos)
+        self.reels_routes()
         add("GET", r"/(?P<page>\w+)/(?:published_posts|feed|posts)", self.published_posts)
         add("GET", r"/(?P<node>\w+)/insights", self.insights)
         add("GET", r"/(?P<node>\w+)", self.node)
@@ -107,9 +110,9 @@ class FacebookSim(GraphSim):
             response.body = {"id": photo_id, "post_id": response.body["id"]}
         return response
 
-    def create(self, message: str, extra: dict[str, Any]) -> Response:
+    def create(self, message: str, extra: dict[str, Any], *, check_duplicate: bool = True) -> Response:
         window = timedelta(seconds=int(self.config["duplicate_window_s"]))
-        if self.guards and message and any(p.text == message and self.clock() - p.created_at < window
+        if check_duplicate and self.guards and message and any(p.text == message and self.clock() - p.created_at < window
                            for p in self.posts.values()):
             return graph_error("(#506) Duplicate status message", 506,
                                user_title="Duplicate post",
@@ -146,6 +149,8 @@ class FacebookSim(GraphSim):
                 return graph_error(f"(#100) Tried accessing nonexisting field ({unknown[0]}) on node type "
                                    "(Page)", 100)
             return json_response({k: page[k] for k in [*wanted, "id"]})
+        if node in self.reels:
+            return self.reel_node(self.reels[node], self.fields(req, "id"))
         if node in self.posts:
             return self.answer_post(self.posts[node], self.fields(req, "id,created_time,message"))
         return self.not_found(req)
@@ -237,4 +242,7 @@ class FacebookSim(GraphSim):
     def state(self) -> dict[str, Any]:
         return {"posts": [{"id": p.id, "message": p.text, "created_time": graph_time(p.created_at),
                            **{k: v for k, v in p.extra.items() if v}} for p in self.posts.values()],
+                "reels": [{"id": r.id, "finished": r.finished, "bytes": len(r.data), "post_id": r.post_id,
+                           "sha256": r.sha256, "captions": sorted(r.captions),
+                           "cover_sha": r.cover_sha} for r in self.reels.values()],
                 "usage": dict(self.usage)}

@@ -1,11 +1,12 @@
-"""Instagram Graph API (either host), simulated: containers fetched from a public URL, the status
-state machine, `media_publish` with the rolling publishing quota, media listing and fields,
-media insights, account demographics. Wire formats follow platforms.md §2.
+"""Instagram Graph API (either host), simulated: image containers fetched from a public URL, Reels
+containers (`video_url` fetched, or bytes POSTed to the rupload `uri`), the status state machine,
+`media_publish` with the rolling publishing quota, media listing and fields, media insights, account demographics. Wire formats follow platforms.md §2.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 from typing import Any, ClassVar
 
 from outreach.sandbox.core import DemoAccount
@@ -25,12 +26,15 @@ from outreach.sandbox.meta import (
     insight,
     pick_fields,
 )
+from outreach.sandbox.meta_video import IG_SUBCODES, clip_problem, fetch_bytes, read_clip
 
 DEMO_TOKEN = "IGQWRsandbox-instagram-demo-token"
 IG_USER_ID = "17841400000000021"
 USERNAME = "verandering.van.binnenuit"
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
 MAX_CAPTION = 2200
+MAX_REEL_BYTES = 300_000_000
+REEL_SECONDS = (3.0, 900.0)
 MEDIA_METRICS = ("reach", "views", "likes", "comments", "shares", "saved", "total_interactions",
                  "follows", "profile_visits", "profile_activity")
 DEPRECATED_MEDIA_METRICS = ("impressions", "plays", "clips_replays_count",
@@ -56,11 +60,13 @@ class InstagramSim(ContainerSim):
     throttle: ClassVar[tuple[int, str]] = (
         80002, "(#80002) There have been too many calls to this Instagram account. Wait a bit and try again.")
     refresh_grant: ClassVar[str | None] = "ig_refresh_token"
-    defaults: ClassVar[dict[str, Any]] = {"reject_legacy_timeframes": True}
+    # `resumable_upload`: False is Instagram Login as some clients see it (code 100 asking for video_url).
+    defaults: ClassVar[dict[str, Any]] = {"reject_legacy_timeframes": True, "resumable_upload": True}
 
     def setup_routes(self) -> None:
         add = self.router.add
         add("POST", r"/(?P<user>\w+)/media", self.create_container)
+        add("POST", r"/ig-api-upload/v[\d.]+/(?P<container_id>\d+)", self.rupload)
         add("POST", r"/(?P<user>\w+)/media_publish", self.media_publish)
         add("GET", r"/(?P<user>\w+)/media", self.list_media)
         add("GET", r"/(?P<user>\w+)/content_publishing_limit", self.publishing_limit)
@@ -73,13 +79,18 @@ class InstagramSim(ContainerSim):
         if not self.user(user):
             return self.not_found(req)
         caption = req.param("caption") or ""
-        if (req.param("media_type") or "IMAGE") != "IMAGE":
-            return graph_error("(#100) The sandbox simulates image posts only (media_type=IMAGE)", 100)
+        if req.param("media_type") == "VIDEO":
+            return graph_error("(#100) The media type VIDEO is not supported for single feed videos; "
+                               "use media_type=REELS", 100)
+        if (req.param("media_type") or "IMAGE") not in ("IMAGE", "REELS"):
+            return graph_error("(#100) The sandbox simulates IMAGE and REELS containers only", 100)
         if len(caption) > MAX_CAPTION:
             return graph_error(f"(#100) The caption is longer than {MAX_CAPTION} characters.", 100,
                                user_title="Caption too long")
         if caption.count("#") > 30:
             return graph_error("(#100) The caption contains more than 30 hashtags.", 100)
+        if req.param("media_type") == "REELS":
+            return self.create_reel(req, caption)
         url = req.param("image_url")
         if not url:
             return graph_error("(#100) The parameter image_url is required", 100)
@@ -111,6 +122,78 @@ class InstagramSim(ContainerSim):
         self.containers[container.id] = container
         return json_response({"id": container.id})
 
+    def create_reel(self, req: Request, caption: str) -> Response:
+        """A Reels container: `video_url` is fetched now and judged while IN_PROGRESS; with
+        `upload_type=resumable` the answer carries the rupload `uri` and processing waits for the bytes."""
+        resumable = req.param("upload_type") == "resumable"
+        url = req.param("video_url")
+        if (not resumable and not url) or (resumable and not self.config["resumable_upload"]):
+            return graph_error("(#100) The parameter video_url is required", 100)
+        cover = req.param("cover_url")
+        if cover:
+            try:
+                data, mime = fetch_image(cover, max_bytes=MAX_IMAGE_BYTES)
+            except FetchFailed:
+                data, mime = b"", ""
+            if mime != "image/jpeg" or len(data) > MAX_IMAGE_BYTES:
+                return graph_error("Only photo or video can be accepted as media type.", 9004, subcode=2207052,
+                                   user_title="Media download has failed.",
+                                   user_msg=f"The cover could not be fetched as a JPEG from this URI: {cover}.")
+        share = (req.param("share_to_feed") or "true").lower()
+        container = Container(id=self.new_id(17889455560000000), owner=IG_USER_ID, created_at=self.clock(),
+                              params={"caption": caption, "alt_text": "", "video_url": url, "image_url": None,
+                                      "media_type": "REELS", "share_to_feed": share != "false",
+                                      "cover_url": cover, "thumb_offset": req.param("thumb_offset"),
+                                      "uploaded": not resumable})
+        if not resumable:
+            try:
+                self.judge_reel(container, fetch_bytes(url or "", max_bytes=MAX_REEL_BYTES))
+            except FetchFailed:
+                return graph_error("Only photo or video can be accepted as media type.", 9004, subcode=2207052,
+                                   user_title="Media download has failed.",
+                                   user_msg=f"The media could not be fetched from this URI: {url}.")
+        self.containers[container.id] = container
+        if not resumable:
+            return json_response({"id": container.id})
+        host = req.header("host", "127.0.0.1")
+        return json_response({"id": container.id,
+                              "uri": f"http://{host}/instagram/ig-api-upload/v25.0/{container.id}"})
+
+    def judge_reel(self, container: Container, data: bytes) -> None:
+        problem = clip_problem(read_clip(data), min_s=REEL_SECONDS[0], max_s=REEL_SECONDS[1],
+                               max_bytes=MAX_REEL_BYTES)
+        container.refusal = (problem, IG_SUBCODES[problem]) if problem else None
+        container.params["video_sha"] = hashlib.sha256(data).hexdigest()
+        container.params["uploaded"] = True
+
+    def rupload(self, req: Request, container_id: str) -> Response:
+        """`POST <uri>` with `offset` and `file_size` headers and the bytes (whole, or the rest)."""
+        container = self.containers.get(container_id)
+        if container is None or container.params.get("media_type") != "REELS":
+            return json_response({"debug_info": {"retriable": False, "type": "NotFoundError",
+                                                 "message": "Upload session not found"}}, 400)
+        try:
+            offset, total = int(req.header("offset")), int(req.header("file_size"))
+        except ValueError:
+            return json_response({"debug_info": {"retriable": False, "type": "ProcessingFailedError",
+                                                 "message": "offset and file_size headers are required"}}, 400)
+        have = container.params.setdefault("bytes", b"")
+        if offset != len(have) or offset + len(req.body) > total:
+            return json_response({"debug_info": {"retriable": False, "type": "ProcessingFailedError",
+                                                 "message": f"offset {offset} does not match the "
+                                                            f"{len(have)} bytes received"}}, 400)
+        container.params["bytes"] = have + req.body
+        if len(container.params["bytes"]) == total:
+            self.judge_reel(container, container.params.pop("bytes"))
+            container.created_at = self.clock()  # processing starts now
+        return json_response({"success": True, "message": "Upload successful."})
+
+    def container_status(self, container: Container, *, poll: bool = True) -> str:
+        if not container.params.get("uploaded", True):
+            container.polls += int(poll)
+            return container.status_code  # IN_PROGRESS until the bytes arrive
+        return super().container_status(container, poll=poll)
+
     def media_publish(self, req: Request, user: str) -> Response:
         if not self.user(user):
             return self.not_found(req)
@@ -141,9 +224,11 @@ class InstagramSim(ContainerSim):
 
     def media_node(self, media: Published) -> dict[str, Any]:
         hours = (self.clock() - media.created_at).total_seconds() / 3600
-        return {"id": media.id, "caption": media.text, "media_type": "IMAGE", "media_product_type": "FEED",
-                "media_url": media.extra["image_url"], "permalink": f"https://www.instagram.com/p/"
-                f"{shortcode(media.id)}/", "timestamp": graph_time(media.created_at), "username": USERNAME,
+        reel = media.extra.get("media_type") == "REELS"
+        return {"id": media.id, "caption": media.text, "media_type": "VIDEO" if reel else "IMAGE",
+                "media_product_type": "REELS" if reel else "FEED",
+                "media_url": media.extra["video_url" if reel else "image_url"],
+                "permalink": f"https://www.instagram.com/{'reel' if reel else 'p'}/{shortcode(media.id)}/", "timestamp": graph_time(media.created_at), "username": USERNAME,
                 "like_count": self.counts(media, hours)["likes"],
                 "comments_count": self.counts(media, hours)["comments"], "alt_text": media.extra["alt_text"]}
 
@@ -249,5 +334,7 @@ class InstagramSim(ContainerSim):
                                 "polls": c.polls} for c in self.containers.values()],
                 "posts": [{"id": m.id, "caption": m.text, "alt_text": m.extra["alt_text"],
                            "image_url": m.extra["image_url"], "container_id": m.extra["container_id"],
+                           **{k: m.extra[k] for k in ("media_type", "video_url", "share_to_feed", "cover_url",
+                                                      "thumb_offset", "video_sha") if k in m.extra},
                            "timestamp": graph_time(m.created_at)} for m in self.media.values()],
                 "quota_usage": self.quota_used(self.published_times()), "usage": dict(self.usage)}

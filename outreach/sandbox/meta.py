@@ -155,6 +155,7 @@ class Container:
     polls: int = 0
     media_id: str | None = None
     error_subcode: int | None = None
+    refusal: tuple[str, int] | None = None  # what processing will find wrong: (error_message, subcode)
 
 
 STATUS_TEXT = {
@@ -321,7 +322,8 @@ class GraphSim(PlatformSim):
         elif container.status_code == "IN_PROGRESS" and (
                 container.polls >= int(self.config["ready_after_polls"])
                 or age >= float(self.config["ready_after_s"])):
-            failure = self.config["container_error_subcode"]  # processing fails (e.g. 2207001)
+            failure = self.config["container_error_subcode"] or (  # processing fails (e.g. 2207001)
+                container.refusal[1] if container.refusal else None)
             container.status_code, container.error_subcode = ("ERROR", int(failure)) if failure \
                 else ("FINISHED", None)
         return container.status_code

@@ -1,4 +1,5 @@
-"""Threads API, simulated: TEXT and IMAGE containers, `threads_publish` with the 250-per-24 h quota,
+"""Threads API, simulated: TEXT, IMAGE and VIDEO containers (video fetched by URL and judged while
+IN_PROGRESS, refusals in `error_message`), `threads_publish` with the 250-per-24 h quota,
 the 500 limit with emoji counted as UTF-8 bytes, media insights, follower demographics, token
 refresh. Wire formats follow platforms.md §3.
 """
@@ -6,6 +7,7 @@ refresh. Wire formats follow platforms.md §3.
 from __future__ import annotations
 
 import base64
+import hashlib
 from typing import Any, ClassVar
 
 import regex
@@ -26,12 +28,15 @@ from outreach.sandbox.meta import (
     insight,
     pick_fields,
 )
+from outreach.sandbox.meta_video import clip_problem, fetch_bytes, read_clip
 
 DEMO_TOKEN = "THQVJsandbox-threads-demo-token"
 THREADS_USER_ID = "25803160000000042"
 USERNAME = "vanbinnenuit"
 MAX_TEXT = 500
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
+MAX_VIDEO_BYTES = 1024**3
+MAX_VIDEO_S = 300.0
 MEDIA_METRICS = ("views", "likes", "replies", "reposts", "quotes", "shares")
 USER_METRICS = ("views", "likes", "replies", "reposts", "quotes", "clicks", "followers_count",
                 "follower_demographics")
@@ -69,9 +74,9 @@ class ThreadsSim(ContainerSim):
         if not self.user(user):
             return self.not_found(req)
         media_type, text = req.param("media_type") or "", req.param("text") or ""
-        if media_type not in ("TEXT", "IMAGE"):
-            return graph_error("(#100) media_type must be one of TEXT, IMAGE (the sandbox simulates no "
-                               "video or carousel)", 100)
+        if media_type not in ("TEXT", "IMAGE", "VIDEO"):
+            return graph_error("(#100) media_type must be one of TEXT, IMAGE, VIDEO (the sandbox simulates "
+                               "no carousel)", 100)
         if threads_length(text) > MAX_TEXT:
             return graph_error(f"(#100) The text is too long: {threads_length(text)} characters, the limit "
                                f"is {MAX_TEXT} (emoji count as their UTF-8 bytes)", 100,
@@ -79,7 +84,21 @@ class ThreadsSim(ContainerSim):
         if media_type == "TEXT" and not text:
             return graph_error("(#100) The parameter text is required for TEXT posts", 100)
         params = {"media_type": media_type, "text": text, "alt_text": req.param("alt_text") or "",
-                  "image_url": req.param("image_url"), "link_attachment": req.param("link_attachment")}
+                  "image_url": req.param("image_url"), "link_attachment": req.param("link_attachment"),
+                  "video_url": req.param("video_url")}
+        refusal = None
+        if media_type == "VIDEO":
+            url = params["video_url"]
+            if not url:
+                return graph_error("(#100) The parameter video_url is required for VIDEO posts", 100)
+            try:
+                data = fetch_bytes(url, max_bytes=MAX_VIDEO_BYTES)
+            except FetchFailed:
+                data = b""  # Meta reports a failed download on the container, not here
+            problem = "FAILED_DOWNLOADING_VIDEO" if not data else clip_problem(
+                read_clip(data), min_s=0.0, max_s=MAX_VIDEO_S, max_bytes=MAX_VIDEO_BYTES)
+            refusal = (problem, 2207026) if problem else None
+            params["video_sha"] = hashlib.sha256(data).hexdigest()
         if media_type == "IMAGE":
             url = params["image_url"]
             if not url:
@@ -95,7 +114,7 @@ class ThreadsSim(ContainerSim):
                                    user_msg="Threads accepts JPEG or PNG images up to 8 MB.")
         container = Container(id=self.new_id(18030000000000000), owner=THREADS_USER_ID,
                               created_at=self.clock(), params=params,
-                              status_code="FINISHED" if media_type == "TEXT" else "IN_PROGRESS")
+                              status_code="FINISHED" if media_type == "TEXT" else "IN_PROGRESS", refusal=refusal)
         self.containers[container.id] = container
         return json_response({"id": container.id})
 
@@ -124,10 +143,10 @@ class ThreadsSim(ContainerSim):
     def media_node(self, media: Published) -> dict[str, Any]:
         code = base64.urlsafe_b64encode(int(media.id).to_bytes(8, "big")).decode().rstrip("=")
         return {"id": media.id, "media_product_type": "THREADS", "shortcode": code,
-                "media_type": "TEXT_POST" if media.extra["media_type"] == "TEXT" else "IMAGE",
+                "media_type": {"TEXT": "TEXT_POST"}.get(media.extra["media_type"], media.extra["media_type"]),
                 "text": media.text, "permalink": f"https://www.threads.net/@{USERNAME}/post/{code}",
                 "timestamp": graph_time(media.created_at), "username": USERNAME, "is_quote_post": False,
-                "media_url": media.extra["image_url"], "alt_text": media.extra["alt_text"] or None}
+                "media_url": media.extra["video_url"] or media.extra["image_url"], "alt_text": media.extra["alt_text"] or None}
 
     def node(self, req: Request, node: str) -> Response:
         if self.user(node):
@@ -137,7 +156,8 @@ class ThreadsSim(ContainerSim):
         elif node in self.containers:
             container = self.containers[node]
             self.container_status(container)
-            error = "FAILED_PROCESSING_IMAGE" if container.status_code == "ERROR" else None
+            error = None if container.status_code != "ERROR" else container.refusal[0] if container.refusal \
+                else f"FAILED_PROCESSING_{'VIDEO' if container.params['media_type'] == 'VIDEO' else 'IMAGE'}"
             result = pick_fields({"id": node, "status": container.status_code, "error_message": error},
                                  self.fields(req, "id"), "ThreadsMediaContainer")
         elif node in self.media:
@@ -211,6 +231,7 @@ class ThreadsSim(ContainerSim):
                                 "link_attachment": c.params["link_attachment"]} for c in self.containers.values()],
                 "posts": [{"id": m.id, "text": m.text, "media_type": m.extra["media_type"],
                            "alt_text": m.extra["alt_text"], "image_url": m.extra["image_url"],
+                           "video_url": m.extra["video_url"], "video_sha": m.extra.get("video_sha"),
                            "container_id": m.extra["container_id"], "timestamp": graph_time(m.created_at)}
                           for m in self.media.values()],
                 "quota_usage": self.quota_used(self.published_times()), "usage": dict(self.usage)}

@@ -31,6 +31,7 @@ import regex
 
 from outreach.sandbox.core import DemoAccount, FaultRule, PlatformSim
 from outreach.sandbox.http import Request, Response, json_response
+from outreach.sandbox.tiktok_video import VideoUploads
 
 DEMO_ACCESS_TOKEN = "act.sandbox-tiktok-access-token"
 DEMO_REFRESH_TOKEN = "rft.sandbox-tiktok-refresh-token"
@@ -77,6 +78,7 @@ class SimPost:
     post_id: str | None = None
     downloaded_bytes: int = 0
     sizes: list[int] = field(default_factory=list)
+    video: dict[str, Any] | None = None  # a FILE_UPLOAD video: sizes, bytes so far, sha256 (tiktok_video.py)
 
 
 def epoch_ms(moment: datetime) -> int:
@@ -87,7 +89,7 @@ def is_photo(data: bytes) -> bool:
     return data.startswith(PHOTO_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
 
 
-class TikTokSim(PlatformSim):
+class TikTokSim(VideoUploads, PlatformSim):
     """open.tiktokapis.com/v2 for one creator account and one developer app."""
 
     prefix: ClassVar[str] = "tiktok"
@@ -127,6 +129,8 @@ class TikTokSim(PlatformSim):
         add("POST", r"/v2/video/list/", self._video_list)
         add("POST", r"/v2/video/query/", self._video_query)
         add("GET", r"/v2/user/info/", self._user_info)
+        add("PUT", r"/video/", self.upload_chunk)  # the upload_url: authorized by its upload_token
+        self.video_routes()
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -139,7 +143,7 @@ class TikTokSim(PlatformSim):
 
     def handle(self, req: Request) -> Response:
         with self.lock:
-            if req.path == "/v2/oauth/token/":
+            if req.path in ("/v2/oauth/token/", "/video/"):
                 return self.router.dispatch(req) or self.not_found(req)
             auth = req.header("authorization")
             token = self.tokens.get(auth[7:].strip()) if auth.lower().startswith("bearer ") else None
@@ -161,6 +165,8 @@ class TikTokSim(PlatformSim):
             return ("video.list",)
         if req.path.startswith("/v2/user/"):
             return ("user.info.basic",)
+        if req.path.startswith("/v2/post/publish/inbox/"):
+            return ("video.upload",)
         if req.path.endswith("/content/init/"):
             body = req.json() if isinstance(req.json(), dict) else {}
             return ("video.upload",) if body.get("post_mode") == "MEDIA_UPLOAD" else ("video.publish",)
@@ -236,6 +242,8 @@ class TikTokSim(PlatformSim):
                                "fail_reason": p.fail_reason, "title": p.title, "description": p.description,
                                "privacy_level": p.privacy_level, "post_mode": p.post_mode,
                                "photo_images": p.photo_images, "sizes": p.sizes,
+                               "video_sha256": (p.video or {}).get("sha256"),
+                               "video_cover_ms": (p.video or {}).get("cover_ms"),
                                "created_at": p.created_at.isoformat()} for p in self.posts.values()],
                     "posts_per_description": per_description, "refreshes": self.refreshes,
                     "live_refresh_tokens": len(self.refresh_tokens)}
@@ -304,7 +312,8 @@ class TikTokSim(PlatformSim):
                                "duet_disabled": False, "stitch_disabled": True,
                                "max_video_post_duration_sec": 600})
 
-    def _init(self, req: Request) -> Response:
+    def _count_init(self) -> Response | None:
+        """6 inits a minute per token (photo and video alike)."""
         assert self._token is not None
         now = self.clock()
         window = self.inits.setdefault(self._token.open_id, deque())
@@ -313,6 +322,12 @@ class TikTokSim(PlatformSim):
         if len(window) >= self.init_limit_per_min:
             return self.rate_limited(FaultRule(platform=self.prefix, mode="rate_limit"))
         window.append(now)
+        return None
+
+    def _init(self, req: Request) -> Response:
+        limited = self._count_init()
+        if limited is not None:
+            return limited
         body = req.json() if isinstance(req.json(), dict) else {}
         info, source = body.get("post_info") or {}, body.get("source_info") or {}
         images = source.get("photo_images")
@@ -332,48 +347,67 @@ class TikTokSim(PlatformSim):
         if problem:
             return self._envelope(code="invalid_params", message=problem)
         privacy = str(info.get("privacy_level", ""))
-        if body["post_mode"] == "DIRECT_POST" and privacy not in self._privacy_options():
-            return self._envelope(code="privacy_level_option_mismatch", message=f"privacy_level {privacy!r} "
-                                  "is not one of the creator's privacy_level_options")
-        if body["post_mode"] == "DIRECT_POST" and privacy != "SELF_ONLY" and not self.audited:
-            return self._envelope(code="unaudited_client_can_only_post_to_private_accounts",
-                                  message="Unaudited clients can only post to private accounts (SELF_ONLY).")
-        if self.verified_prefixes is not None and not all(
-                str(u).startswith(self.verified_prefixes) for u in images):
-            return self._envelope(code="url_ownership_unverified", message="The photo URL's domain or "
-                                  "prefix is not verified for this app.")
-        today = sum(1 for p in self.posts.values()
-                    if p.open_id == self._token.open_id and p.created_at.date() == now.date())
-        pending = sum(1 for p in self.posts.values() if p.open_id == self._token.open_id
-                      and p.post_mode == "MEDIA_UPLOAD" and p.status in ("PROCESSING_DOWNLOAD", "SEND_TO_USER_INBOX"))
-        if body["post_mode"] == "MEDIA_UPLOAD" and pending >= MAX_PENDING_SHARES:
-            return self._envelope(code="spam_risk_too_many_pending_share", message="The user has too many "
-                                  "pending shares in the inbox.")
-        if today >= self.daily_post_cap:
-            return self._envelope(code="spam_risk_too_many_posts", message="The user has posted too many "
-                                  "times today.")
-        post = SimPost(publish_id=f"p_pub_url~v2.{7_100_000_000 + next(self._seq)}",
-                       open_id=self._token.open_id, title=str(info.get("title", "")),
-                       description=str(info.get("description", "")),
-                       privacy_level="" if body["post_mode"] == "MEDIA_UPLOAD" else privacy or "SELF_ONLY",
-                       post_mode=body["post_mode"], photo_images=[str(u) for u in images],
-                       created_at=self._create_time(now, self._token.open_id))
+        refused = self._check_caps(body["post_mode"], privacy, images)
+        if refused is not None:
+            return refused
+        post = self._new_post(body["post_mode"], title=str(info.get("title", "")),
+                              description=str(info.get("description", "")), privacy=privacy,
+                              publish_id_prefix="p_pub_url~v2", photo_images=[str(u) for u in images])
         for url in post.photo_images:
             size, reason = self._pull(url)
             post.sizes.append(size)
             post.downloaded_bytes += size
             post.fail_reason = post.fail_reason or reason
-        self.posts[post.publish_id] = post
         return self._envelope({"publish_id": post.publish_id})
+
+    def _check_caps(self, mode: str, privacy: str, urls: Any) -> Response | None:
+        """Privacy for Direct Post, verified URLs, pending inbox shares, the daily cap."""
+        assert self._token is not None
+        now = self.clock()
+        if mode == "DIRECT_POST" and privacy not in self._privacy_options():
+            return self._envelope(code="privacy_level_option_mismatch", message=f"privacy_level {privacy!r} "
+                                  "is not one of the creator's privacy_level_options")
+        if mode == "DIRECT_POST" and privacy != "SELF_ONLY" and not self.audited:
+            return self._envelope(code="unaudited_client_can_only_post_to_private_accounts",
+                                  message="Unaudited clients can only post to private accounts (SELF_ONLY).")
+        if self.verified_prefixes is not None and not all(
+                str(u).startswith(self.verified_prefixes) for u in urls):
+            return self._envelope(code="url_ownership_unverified", message="The photo URL's domain or "
+                                  "prefix is not verified for this app.")
+        today = sum(1 for p in self.posts.values()
+                    if p.open_id == self._token.open_id and p.created_at.date() == now.date())
+        pending = sum(1 for p in self.posts.values() if p.open_id == self._token.open_id
+                      and p.post_mode == "MEDIA_UPLOAD"
+                      and p.status in ("PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD", "SEND_TO_USER_INBOX"))
+        if mode == "MEDIA_UPLOAD" and pending >= MAX_PENDING_SHARES:
+            return self._envelope(code="spam_risk_too_many_pending_share", message="The user has too many "
+                                  "pending shares in the inbox.")
+        if today >= self.daily_post_cap:
+            return self._envelope(code="spam_risk_too_many_posts", message="The user has posted too many "
+                                  "times today.")
+        return None
+
+    def _new_post(self, mode: str, *, title: str, description: str, privacy: str, publish_id_prefix: str,
+                  photo_images: list[str] | None = None) -> SimPost:
+        assert self._token is not None
+        post = SimPost(publish_id=f"{publish_id_prefix}.{7_100_000_000 + next(self._seq)}",
+                       open_id=self._token.open_id, title=title, description=description,
+                       privacy_level="" if mode == "MEDIA_UPLOAD" else privacy or "SELF_ONLY",
+                       post_mode=mode, photo_images=photo_images or [],
+                       created_at=self._create_time(self.clock(), self._token.open_id))
+        self.posts[post.publish_id] = post
+        return post
 
     def _status(self, req: Request) -> Response:
         post = self.posts.get(str((req.json() or {}).get("publish_id", "")))
         if post is None or post.open_id != self._token.open_id:
             return self._envelope(code="invalid_params", message="publish_id does not exist")
         self._advance(post, poll=True)
-        return self._envelope({"status": post.status, "fail_reason": post.fail_reason if post.status == "FAILED"
+        status = "PROCESSING_UPLOAD" if post.video and post.status == "PROCESSING_DOWNLOAD" else post.status
+        uploaded = (post.video.get("received") or len(post.video.get("data", b""))) if post.video else 0
+        return self._envelope({"status": status, "fail_reason": post.fail_reason if post.status == "FAILED"
                                else "", "publicaly_available_post_id": [int(post.post_id)] if post.post_id
-                               else [], "uploaded_bytes": 0, "downloaded_bytes": post.downloaded_bytes})
+                               else [], "uploaded_bytes": uploaded, "downloaded_bytes": post.downloaded_bytes})
 
     def _user_info(self, req: Request) -> Response:
         assert self._token is not None

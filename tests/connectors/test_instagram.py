@@ -254,7 +254,7 @@ CASES = [
          message="still processing",
          check=handle_saved_nothing_posted),
     Case("processing fails for good (2207052)", publish(), control=(("config", {"container_error_subcode": 2207052}),),
-         raises=ContentRejected, message="could not process the image: Error: Media upload has failed with "
+         raises=ContentRejected, message="could not process the media: Error: Media upload has failed with "
          "error code 2207052", check=nothing_posted),
     Case("processing fails for now (2207001): next attempt, new container", publish(),
          control=(("config", {"container_error_subcode": 2207001}),), raises=TransientError, ambiguous=False,

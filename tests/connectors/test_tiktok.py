@@ -302,6 +302,11 @@ CASES = [
 
 @pytest.fixture
 def ctx(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:
+    return make_tiktok_context(serve_sandbox, monkeypatch, tmp_path)
+
+
+def make_tiktok_context(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:  # type: ignore[no-untyped-def]
+    """The TikTok sim on loopback (photos in tmp_path, served as media) and a connector factory."""
     monkeypatch.setenv(ENVS["token"], DEMO_ACCESS_TOKEN)
     clock = FakeClock(START)
     for name in ("photo.jpg", "photo2.jpg"):

@@ -86,6 +86,7 @@ def video_connectors(monkeypatch) -> None:
     use (tiktok stays out, as a platform without video upload)."""
     for platform in ("mastodon", "instagram"):
         monkeypatch.setattr(connector_class(platform), "uploads_video", True)
+    monkeypatch.setattr(connector_class("tiktok"), "uploads_video", False)  # stands for one without upload
 
 
 @pytest.fixture
