@@ -56,9 +56,9 @@ def test_example_campaign_counts(example) -> None:  # type: ignore[no-untyped-de
         "professionals": 2 * 3,  # nl only
         "kickoff": 2 * 8,  # nl + en (the text's languages) on all 8 channels
         "weekly-tip": 13 * 2 * 3,  # Fridays 5 March .. 28 May 2027, nl + en, 3 channels
-        "video": 2,  # nl + en on the one channel that uploads video (YouTube)
+        "video": 2 * 7,  # nl + en on the 7 channels that upload video (LinkedIn: the clip is under its 75 KB)
     }
-    assert len({p.key for p in example.posts}) == len(example.posts) == 422
+    assert len({p.key for p in example.posts}) == len(example.posts) == 434
     assert Counter(p.language for p in example.posts if p.rule_key == "announce") == {
         "nl": 48, "tr": 18, "ar": 18, "zgh": 12, "so": 12, "ti": 6, "en": 6}
 
