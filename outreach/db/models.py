@@ -139,6 +139,9 @@ class Post(Base):
     remote_id: Mapped[str | None] = mapped_column(String(300))
     remote_url: Mapped[str | None] = mapped_column(String(1000))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The prepared files the published post uploaded: [{"sha256", "bytes", "mime_type", "file", "path", ...}]
+    # (written with `published`; the archive copies exactly these bytes).
+    published_media: Mapped[list[Any] | None] = mapped_column(JSON)
     last_error: Mapped[str | None] = mapped_column(Text)
     error_kind: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)

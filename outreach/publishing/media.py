@@ -9,8 +9,9 @@ hash in `[media] directory`; platforms that pull images by URL get `[media] publ
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from outreach.config import Settings
 from outreach.connectors import Connector, platform_class
 from outreach.db.models import Post
 from outreach.domain import ImagePolicy, MediaItem, Platform, VideoCapabilities
-from outreach.media import prepare_video
+from outreach.media import file_sha256, prepare_video
 from outreach.media.captions import read_captions
 
 _URL_OR_TAG = re.compile(r"https?://\S+|#\w+", re.UNICODE)
@@ -150,3 +151,19 @@ class MediaPreparer:
                          cover_path=cover_item.path if cover_item else None,
                          cover_s=float(cover) if isinstance(cover, int | float) else None,
                          options=tuple(sorted(entry.get("options", {}).items())))
+
+
+def uploaded_files(media: Sequence[MediaItem]) -> list[dict[str, Any]]:
+    """The files a post uploaded, as kept with it when it is published: the prepared (stripped) files,
+    never an original, each with its content hash, size, type and name; a video's cover image too.
+    Hashes are streamed (a video is never read into memory whole)."""
+    files: list[dict[str, Any]] = []
+    for index, item in enumerate(media):
+        parts = [("media", item.path, item.mime_type)]
+        if item.cover_path:
+            parts.append(("cover", item.cover_path, mimetypes.guess_type(item.cover_path)[0] or "image/jpeg"))
+        for role, name, mime in parts:
+            path = Path(name)
+            files.append({"item": index, "role": role, "file": path.name, "path": str(path),
+                          "sha256": file_sha256(path), "bytes": path.stat().st_size, "mime_type": mime})
+    return files

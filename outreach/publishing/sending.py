@@ -17,6 +17,7 @@ from outreach.db import Database
 from outreach.db.models import Post as PostRow
 from outreach.domain import MediaItem, PostStatus, PublishRequest, PublishResult
 from outreach.publishing.leases import Leases
+from outreach.publishing.media import uploaded_files
 from outreach.publishing.results import Claim, Clock, ConnectorFactory, MediaResolver, Outcome, Result, utcnow
 from outreach.publishing.retry import RetryPolicy
 from outreach.publishing.statements import FENCED
@@ -74,12 +75,12 @@ class SendSteps:
             if claim.needs_reconcile:
                 found = connector.reconcile(req)
                 if found is not None:
-                    return self._published(claim, found, reconciled=True)
+                    return self._published(claim, found, reconciled=True, media=media)
                 if not self._may_send(claim):  # the look-back took what the lease had left
                     return None
             sending = True
             return self._published(claim, connector.publish(req, save_handle=lambda h: self._save_handle(claim, h)),
-                                   reconciled=False)
+                                   reconciled=False, media=media)
         except Exception as exc:
             result = self._result_of_error(claim, exc)
             if sending:  # a failed read after the write (a permalink, a status poll) is no proof of absence
@@ -150,12 +151,14 @@ class SendSteps:
                 "message": error.message if error else message,
                 "http_status": error.http_status if error else None}
 
-    def _published(self, claim: Claim, result: PublishResult, *, reconciled: bool) -> Result:
+    def _published(self, claim: Claim, result: PublishResult, *, reconciled: bool,
+                   media: tuple[MediaItem, ...] = ()) -> Result:
         detail = result.url or result.remote_id
         return Result(
             claim, PostStatus.PUBLISHED,
             post={"remote_id": result.remote_id, "remote_url": result.url,
                   "published_at": result.published_at or self.clock(), "needs_reconcile": False,
+                  "published_media": _uploaded(media),
                   "may_exist_since": None,
                   "next_attempt_at": None, "last_error": None, "error_kind": None},
             attempt=self._attempt_row(
@@ -216,6 +219,15 @@ class SendSteps:
     def _manual(self, claim: Claim) -> Result:
         return Result(claim, None, {}, {}, Outcome(claim.post_id, claim.channel, claim.language, "manual_due",
                                                    "to post by hand; confirm with `outreach confirm`"))
+
+
+def _uploaded(media: tuple[MediaItem, ...]) -> list[dict[str, Any]] | None:
+    """What the post uploaded, for the archive; a file gone already is noted, never a reason to fail."""
+    try:
+        return uploaded_files(media)
+    except OSError as exc:
+        log.warning("published media could not be recorded: %s", exc)
+        return None
 
 
 class ConnectorCache:

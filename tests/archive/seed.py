@@ -25,6 +25,8 @@ from outreach.db.models import (
     PostYouthEstimate,
     PublishAttempt,
 )
+from outreach.domain import MediaItem
+from outreach.publishing.media import uploaded_files
 
 MASTODON_ENV = "ARCHIVE_TEST_MASTODON_TOKEN"
 INSTAGRAM_ENV = "ARCHIVE_TEST_INSTAGRAM_TOKEN"
@@ -92,24 +94,28 @@ def seed(db: Database, *, published: list[Published], media_dir: Path) -> Seeded
         def post(key: str, *, source: str, channel: str, platform: str, language: str, text: str,
                  meeting_key: str, status: str, due: datetime, published_at: datetime | None = None,
                  remote_id: str | None = None, url: str | None = None, media_entries: list | None = None,
-                 last_error: str | None = None) -> Post:
+                 last_error: str | None = None, uploaded: list | None = None) -> Post:
             p = Post(campaign_id=campaign.id, meeting_id=meetings[meeting_key].id, source_key=source,
                      rule_key=source.split(":")[0], channel=channel, platform=platform, language=language,
                      text=text, media=media_entries or [], content_hash=f"hash-{key}", due_at=due, status=status,
                      approval_required=True, idempotency_key=f"idem-{key}", attempts=1 if published_at else 0,
-                     remote_id=remote_id, remote_url=url, published_at=published_at, last_error=last_error)
+                     remote_id=remote_id, remote_url=url, published_at=published_at, last_error=last_error,
+                     published_media=uploaded)
             s.add(p)
             return p
 
         nl, tr = published
         image = [{"path": str(media), "alt_text": "Paarse kaart met de aankondiging", "mime_type": "image/png"}]
+        sent = uploaded_files((MediaItem(str(media), "Paarse kaart met de aankondiging", "image/png"),))
         posts = {
             "p1": post("p1", source="announce:m1", channel="peer-mastodon", platform="mastodon", language="nl",
                        text=nl.text, meeting_key="m1", status="published", due=at(2, 26, 10),
-                       published_at=at(2, 26, 10), remote_id=nl.remote_id, url=nl.url, media_entries=image),
+                       published_at=at(2, 26, 10), remote_id=nl.remote_id, url=nl.url, media_entries=image,
+                       uploaded=sent),
             "p2": post("p2", source="announce:m1", channel="peer-mastodon", platform="mastodon", language="tr",
                        text=tr.text, meeting_key="m1", status="published", due=at(2, 26, 10),
-                       published_at=at(2, 26, 10), remote_id=tr.remote_id, url=tr.url, media_entries=image),
+                       published_at=at(2, 26, 10), remote_id=tr.remote_id, url=tr.url, media_entries=image,
+                       uploaded=sent),
             "p3": post("p3", source="recap:m2", channel="peer-instagram", platform="instagram", language="nl",
                        text="Terugblik: een open gesprek in Utrecht over veiligheid en acceptatie.",
                        meeting_key="m2", status="published", due=at(4, 11, 9), published_at=at(4, 11, 9),
