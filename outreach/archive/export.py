@@ -338,9 +338,11 @@ README = """Proof-of-impact archive made by outreach {version}.
 
 posts.json                 one object per planned post (campaign + source_key) with its variants per
                            channel and language: text, status, due/published time in UTC and local
-                           time, remote id, permalink, approvals, media (media/ holds the files as
-                           published, named by SHA-256). Objects with the same campaign and
-                           source_key belong together.
+                           time, remote id, permalink, approvals, media. Objects with the same
+                           campaign and source_key belong together.
+media/                     the exact files each post uploaded, named by their SHA-256; a media
+                           entry's archived_as and uploaded[].archived_as point here ("missing"
+                           says why a file could not be archived).
 publish_attempts.csv       every attempt to publish, with outcome and (redacted) error message.
 meetings.csv               meetings of the period; meeting_outcomes.csv: attendance by age group and
                            gender (aggregates only), evaluation score.
