@@ -52,13 +52,11 @@ def _photo(path: Path) -> Path:
     return path
 
 
-def _publish(root: Path, monkeypatch: pytest.MonkeyPatch) -> Published:
+def _publish(root: Path, monkeypatch: pytest.MonkeyPatch, db: Database) -> Published:
     clock = FakeClock()
     sandbox = build_sandbox(clock=clock)
     server = serve(sandbox)
-    db = Database(f"sqlite:///{root / 'outreach.db'}")
     try:
-        upgrade(db)
         account = MastodonSim.demo_account(server.url)
         table = {"platform": account.platform, "base_url": account.base_url, **account.options}
         for key, value in account.secrets.items():
@@ -94,12 +92,14 @@ def _publish(root: Path, monkeypatch: pytest.MonkeyPatch) -> Published:
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
-    with pytest.MonkeyPatch.context() as mp:
-        done = _publish(tmp_path_factory.mktemp("archmedia"), mp)
-        try:
-            yield done
-        finally:
-            done.db.dispose()
+    root = tmp_path_factory.mktemp("archmedia")
+    db = Database(f"sqlite:///{root / 'outreach.db'}")
+    try:
+        upgrade(db)
+        with pytest.MonkeyPatch.context() as mp:
+            yield _publish(root, mp, db)
+    finally:
+        db.dispose()
 
 
 def _export(p: Published, name: str) -> tuple[Path, Any, dict[int, dict[str, Any]]]:
@@ -113,6 +113,15 @@ def _export(p: Published, name: str) -> tuple[Path, Any, dict[int, dict[str, Any
 
 
 def test_publishing_records_the_uploaded_files(published: Published) -> None:
+    _check_recorded(published)
+
+
+def test_publishing_records_the_uploaded_files_on_postgresql(pg_db: Database, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    _check_recorded(_publish(tmp_path, monkeypatch, pg_db))
+
+
+def _check_recorded(published: Published) -> None:
     with published.db.session() as s:
         uploaded = {p.id: p.published_media for p in s.query(Post)}
     received = {hashlib.sha256(data).hexdigest(): len(data) for data in published.received}
