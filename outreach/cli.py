@@ -49,7 +49,10 @@ def _setup_logging(settings: Settings, verbose: bool) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return load_settings(args.config)
+    """outreach.toml, with every channel's keys checked against its platform's connector."""
+    from outreach.connectors import check_channel_options
+
+    return check_channel_options(load_settings(args.config))
 
 
 def _database(settings: Settings, *, must_exist: bool = True):  # type: ignore[no-untyped-def]
@@ -574,7 +577,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings()
     try:
         with contextlib.suppress(ConfigError):  # the command itself reports a broken config
-            settings = load_settings(args.config)
+            settings = _settings(args)
         _setup_logging(settings, args.verbose)
         return args.func(args)
     except KeyboardInterrupt:

@@ -42,21 +42,6 @@ TABLE_VALUES: dict[tuple[str, str], tuple[type, str]] = {
     ("alerts", "token_warning_days"): _WHOLE, ("archive", "capture"): _YES_NO,
     ("archive", "capture_permalinks"): _YES_NO,
 }
-# Channel keys besides platform, base_url and NAME_env: the options each platform's connector reads
-# (`channel.options.get(...)`); a connector that reads a new option adds it here. A platform missing
-# from this table has its options accepted unchecked (YouTube: its quota_* keys are open-ended);
-# tests/test_config.py keeps the two in step.
-CHANNEL_OPTIONS: dict[str, frozenset[str]] = {
-    "*": frozenset({"utm_source", "max_text"}),
-    "mastodon": frozenset({"accept_language", "visibility"}),
-    "bluesky": frozenset({"identifier", "handle", "max_image_bytes", "video_service_url", "video_service_did"}),
-    "instagram": frozenset({"ig_user_id", "login", "audience_timeframes", "api_version"}),
-    "facebook": frozenset({"page_id", "metrics", "api_version"}),
-    "threads": frozenset({"threads_user_id", "api_version"}),
-    "linkedin": frozenset({"organization_urn", "linkedin_version", "token_expires_at", "client_id", "oauth_url"}),
-    "tiktok": frozenset({"token_expires_at", "disable_comment", "auto_add_music", "privacy_level", "audited"}),
-    "manual": frozenset(),
-}
 _SECRET_WORDS = ("token", "password", "secret", "api_key", "apikey", "key", "access_token", "refresh_token",
                  "client_secret", "credentials")
 
@@ -182,12 +167,8 @@ def _channel(name: str, raw: dict[str, Any], source: str) -> ChannelConfig:
             secret_envs[key[: -len("_env")]] = str(value)
         elif key in _SECRET_WORDS:
             raise ConfigError(f"{where} {key}: secrets are never written in the config; use {key}_env = \"VAR\"")
-        else:
-            known = CHANNEL_OPTIONS["*"] | CHANNEL_OPTIONS.get(platform.value, frozenset())
-            if platform.value in CHANNEL_OPTIONS and key not in known:
-                raise ConfigError(f"{where}: unknown setting {key!r} (known: platform, base_url, NAME_env, "
-                                  f"{', '.join(sorted(known))})")
-            options[key] = value
+        else:  # which keys a platform takes is its connector's `channel_options`: checked by
+            options[key] = value  # outreach.connectors.check_channel_options once settings are loaded
     _no_password_in_url(f"{where} base_url", str(base_url), "token_env = \"VAR\" (or the platform's other *_env keys)")
     return ChannelConfig(name=name, platform=platform, base_url=str(base_url).rstrip("/"),
                          options=options, secret_envs=secret_envs)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from outreach.config import Settings, dump_toml, parse_settings
+from outreach.connectors import check_channel_options
 from outreach.sandbox.http import free_port
 
 DEMO_REVIEWER = "demo (auto-approved)"
@@ -52,7 +53,8 @@ def demo_settings(state_dir: Path, sandbox_url: str) -> tuple[Settings, dict[str
         "channels": channels,
     }
     env = {k: v for k, v in os.environ.items() if k != "OUTREACH_DATABASE_URL"}
-    return parse_settings(data, source=str(state_dir / "outreach.toml"), environ=env), data, environ
+    settings = parse_settings(data, source=str(state_dir / "outreach.toml"), environ=env)
+    return check_channel_options(settings), data, environ
 
 
 def _start_dashboard(config_path: Path, env: dict[str, str]) -> tuple[subprocess.Popen | None, str]:

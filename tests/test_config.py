@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
+import re
 import tomllib
 from pathlib import Path
 
 import pytest
 
 from outreach.config import ConfigError, MissingSecret, dump_toml, parse_settings
+from outreach.connectors import CONNECTORS, Connector, check_channel_options
+from outreach.connectors.manual import ManualChannel
 
 
 def test_a_secret_written_in_the_config_is_refused_naming_the_key() -> None:
@@ -57,7 +61,7 @@ def test_dump_toml_round_trips_what_parse_settings_reads() -> None:
     assert text.startswith("# written by a test\n")
     assert tomllib.loads(text) == data
     with pytest.raises(ConfigError, match="unknown setting 'tags'"):  # a manual channel has no such options
-        parse_settings(tomllib.loads(text), environ={})
+        check_channel_options(parse_settings(tomllib.loads(text), environ={}))
     del data["channels"]['odd "name".x']
     settings = parse_settings(tomllib.loads(dump_toml(data)), environ={})
     assert settings.worker.retry.max_attempts == 5 and settings.channel("peer-mastodon").options == {
@@ -136,17 +140,65 @@ def test_the_database_url_may_come_from_a_named_variable() -> None:
     assert settings.database_url == "postgresql+psycopg://u:pw@h/d"
 
 
-def test_every_channel_option_a_connector_reads_is_a_known_key() -> None:
-    """The unknown-key check must not refuse an option a connector really uses."""
-    import re
+def _options_read(path: Path) -> set[str]:
+    """The channel option names a module reads: `options.get("x"`, `option("x"` (Google, Meta)."""
+    return set(re.findall(r"option(?:s\.get)?\(\s*[\"']([a-z_A-Z]+)[\"']", path.read_text(encoding="utf-8")))
 
-    from outreach.config import CHANNEL_OPTIONS
 
-    known = set().union(*CHANNEL_OPTIONS.values())
-    root = Path(__file__).parents[1] / "outreach"
-    used = set()
-    for path in [*root.glob("connectors/*.py"), *root.glob("planning/*.py")]:
-        if path.stem in CHANNEL_OPTIONS or path.stem in ("meta", "base") or path.parent.name == "planning":
-            used |= set(re.findall(r"option(?:s\.get)?\(\s*\"([a-z_]+)\"", path.read_text(encoding="utf-8")))
-    used |= {"ig_user_id", "threads_user_id"}  # read through MetaConnector.user_option
-    assert used <= known, sorted(used - known)
+def _platform_modules(cls: type) -> set[Path]:
+    """The modules a platform's options are read in: its class and base classes, and its helpers
+    (`tiktok_video.py` for TikTok)."""
+    folder = Path(inspect.getfile(Connector)).parent
+    mro = {Path(inspect.getfile(c)) for c in cls.__mro__ if c.__module__.startswith("outreach.connectors")}
+    return mro | set(folder.glob(f"{cls.platform.value}_*.py"))
+
+
+@pytest.mark.parametrize("cls", [*CONNECTORS, ManualChannel], ids=lambda c: c.platform.value)
+def test_every_channel_option_a_connector_reads_is_a_known_key(cls: type[Connector]) -> None:
+    """The unknown-key check must not refuse an option a connector really uses: each option its
+    modules read is in its `channel_options` (or, read from a video entry, its `video_options`)."""
+    used: set[str] = set()
+    for path in _platform_modules(cls):
+        used |= _options_read(path)
+    used |= {getattr(cls, "user_option", "max_text")}  # MetaConnector reads ig_user_id/threads_user_id by name
+    used |= {f"quota_{m.replace('.', '_')}" for m in getattr(cls, "quota_costs", {})}  # Google's quota_<method>
+    declared = cls.channel_options | cls.video_options
+    assert used <= declared, sorted(used - declared)
+
+
+def test_every_module_that_reads_channel_options_belongs_to_a_platform() -> None:
+    """A helper module reading options that no connector owns would escape the test above."""
+    folder = Path(inspect.getfile(Connector)).parent
+    owned = set().union(*(_platform_modules(cls) for cls in (*CONNECTORS, ManualChannel)))
+    readers = {path for path in folder.glob("*.py") if _options_read(path)}
+    assert readers <= owned, sorted(p.name for p in readers - owned)
+    planning = Path(inspect.getfile(Connector)).parents[1] / "planning"
+    used = set().union(*(_options_read(path) for path in planning.glob("*.py")))
+    assert used <= Connector.channel_options  # planning reads only what every channel may carry
+
+
+@pytest.mark.parametrize(("platform", "key", "ok"), [
+    ("youtube", "privacy_status", True), ("youtube", "quota_videos_insert", True),
+    ("youtube", "privacy_stauts", False), ("youtube", "quota_video_insert", False),
+    ("tiktok", "disable_duet", True), ("tiktok", "disable_stitch", True), ("tiktok", "visibility", False),
+    ("mastodon", "visibility", True), ("mastodon", "visibilty", False), ("manual", "utm_source", True),
+    ("manual", "tags", False),
+])
+def test_a_channel_key_its_connector_does_not_read_is_refused(platform: str, key: str, ok: bool) -> None:
+    settings = parse_settings({"channels": {"peer-x": {"platform": platform, "base_url": "https://x", key: 1}}},
+                              source="outreach.toml", environ={})
+    if ok:
+        assert check_channel_options(settings) is settings
+        return
+    with pytest.raises(ConfigError) as raised:
+        check_channel_options(settings)
+    message = str(raised.value)
+    assert message.startswith(f"outreach.toml: [channels.peer-x]: unknown setting {key!r} (")
+    assert "known: platform, base_url, NAME_env, " in message and "\n" not in message and len(message) < 300
+
+
+def test_a_misspelt_key_gets_the_nearest_known_one_and_a_family_is_shown_once() -> None:
+    settings = parse_settings({"channels": {"yt": {"platform": "youtube", "base_url": "https://y",
+                                                   "privacy_stauts": "public"}}}, environ={})
+    with pytest.raises(ConfigError, match=r"did you mean 'privacy_status'\? known: .*privacy_status, quota_\*, "):
+        check_channel_options(settings)

@@ -3,12 +3,15 @@ simulation that says what it published: adding a platform touches no list elsewh
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 import requests
 
 from outreach.cards import card_size_for
-from outreach.connectors import CONNECTORS, platform_class
-from outreach.domain import Platform
+from outreach.connectors import CONNECTORS, Connector, platform_class, video_option_platforms
+from outreach.domain import Platform, VideoCapabilities
+from outreach.planning.spec import VideoChannelOptions
 from outreach.sandbox import SIMULATIONS, build_sandbox, demo_accounts, serve
 
 
@@ -38,6 +41,24 @@ def test_every_connector_has_one_simulation_and_one_demo_channel() -> None:
     assert sorted(a.platform for a in accounts) == sorted(platforms)
     assert all(a.base_url == f"http://127.0.0.1:1/{a.platform}" for a in accounts)
     assert set(Platform) == {*(cls.platform for cls in CONNECTORS), Platform.MANUAL}
+
+
+def test_adding_a_platform_needs_no_table_outside_its_connector() -> None:
+    """Every platform but manual has exactly one connector, and that class (with ManualChannel) carries
+    all a platform needs elsewhere: channel keys for config, video options for planning, card size,
+    image policy and video capabilities. `domain.Platform` still needs the platform's one line."""
+    counts = Counter(cls.platform for cls in CONNECTORS)
+    assert counts == Counter(p for p in Platform if p is not Platform.MANUAL)
+    every_video_option = set(VideoChannelOptions.model_fields)
+    for cls in (*CONNECTORS, platform_class(Platform.MANUAL)):
+        assert cls.channel_options >= Connector.channel_options, cls.platform
+        assert Connector.video_options <= cls.video_options <= every_video_option, cls.platform
+        assert card_size_for(cls.card_size) and cls.image_policy_for().max_bytes > 0
+        assert cls.video is None or isinstance(cls.video, VideoCapabilities)
+        assert not cls.uploads_video or cls.video is not None, cls.platform
+    # each option a campaign's video entry may carry is taken by some platform
+    assert every_video_option == set().union(*(cls.video_options for cls in CONNECTORS))
+    assert video_option_platforms("share_to_feed") == ["facebook", "instagram"]
 
 
 def test_a_fresh_sandbox_reports_nothing_published_on_any_platform() -> None:

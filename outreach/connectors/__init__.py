@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from outreach.config import ConfigError
+import difflib
+from collections import Counter
+
+from outreach.config import ConfigError, Settings
 from outreach.connectors.base import Connector
 from outreach.connectors.bluesky import BlueskyConnector
 from outreach.connectors.errors import (
@@ -50,5 +53,34 @@ def platform_class(platform: Platform | str) -> type[Connector]:
     return ManualChannel if platform == Platform.MANUAL else connector_class(platform)
 
 
+def check_channel_options(settings: Settings) -> Settings:
+    """The settings, once every channel's keys are ones its platform's connector reads (its
+    `channel_options`): a misspelt or pasted key is refused in one line naming the table and the key."""
+    for channel in settings.channels.values():
+        known = platform_class(channel.platform).channel_options
+        unknown = [key for key in channel.options if key not in known]  # as written in the file
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ConfigError(f"{settings.source}: [channels.{channel.name}]: unknown setting {unknown[0]!r} "
+                              f"({hint}known: platform, base_url, NAME_env, {_short_list(known)})")
+    return settings
+
+
+def _short_list(keys: frozenset[str]) -> str:
+    """Keys for a one-line message: a family of four or more (YouTube's quota_<method>) as `quota_*`."""
+    def family(key: str) -> str:
+        return key.split("_", 1)[0] + "_*" if "_" in key else key
+
+    sizes = Counter(family(key) for key in keys)
+    return ", ".join(sorted({family(key) if sizes[family(key)] >= 4 else key for key in keys}))
+
+
+def video_option_platforms(option: str) -> list[str]:
+    """The platforms whose channels take this per-channel video option, for messages."""
+    return sorted(cls.platform.value for cls in (*CONNECTORS, ManualChannel) if option in cls.video_options)
+
+
 __all__ = ["CONNECTORS", "AuthError", "Connector", "ConnectorError", "ContentRejected", "RateLimited",
-           "TransientError", "UnknownPlatform", "connector_class", "platform_class"]
+           "TransientError", "UnknownPlatform", "check_channel_options", "connector_class", "platform_class",
+           "video_option_platforms"]

@@ -127,6 +127,12 @@ class Connector:
     max_image_pixels: ClassVar[int | None] = None
     url_length: ClassVar[int | None] = None  # a link counts as this many characters, else as written
     card_size: ClassVar[str] = "landscape"  # a name in outreach.cards.SIZES
+    # The channel keys (besides platform, base_url and NAME_env) this connector reads from
+    # `channel.options`: config refuses any other key, so a typo never falls back to a default.
+    # A subclass adds its own with `Base.channel_options | {...}`; tests/test_config.py keeps it true.
+    channel_options: ClassVar[frozenset[str]] = frozenset({"utm_source", "max_text"})
+    # The per-channel options a campaign's `video:` entry may give this platform (planning checks them).
+    video_options: ClassVar[frozenset[str]] = frozenset({"burn_captions"})
     video: ClassVar[VideoCapabilities | None] = None  # what the platform accepts as video (None: no video)
     uploads_video: ClassVar[bool] = False  # True once `publish` uploads a video entry (else it is refused)
     token_help: ClassVar[str] = ""  # one line for the README: how to obtain the credentials

@@ -112,6 +112,8 @@ class BlueskyConnector(Connector):
     """Any AT Protocol PDS with an app password (bsky.social, a self-hosted PDS, the sandbox)."""
 
     platform: ClassVar[Platform] = Platform.BLUESKY
+    channel_options: ClassVar[frozenset[str]] = Connector.channel_options | {
+        "identifier", "handle", "max_image_bytes", "video_service_url", "video_service_did"}
     max_text: ClassVar[int] = 300
     text_unit: ClassVar[TextUnit] = TextUnit.GRAPHEMES
     max_text_bytes: ClassVar[int] = 3000

@@ -41,6 +41,9 @@ class FacebookConnector(GraphConnector):
     """A Facebook Page; `page_id` option (or `me`, which a Page token resolves to the Page)."""
 
     platform: ClassVar[Platform] = Platform.FACEBOOK
+    user_option: ClassVar[str] = "page_id"  # the account is the Page
+    channel_options: ClassVar[frozenset[str]] = GraphConnector.channel_options | {"page_id", "metrics"}
+    video_options: ClassVar[frozenset[str]] = GraphConnector.video_options | {"share_to_feed"}  # a Reel also in the feed
     max_text: ClassVar[int] = 63206
     max_images: ClassVar[int] = 1
     max_image_bytes: ClassVar[int] = 4_000_000

@@ -42,6 +42,8 @@ class GoogleConnector(Connector):
                                               "channels.list": 1, "playlistItems.list": 1, "thumbnails.set": 50}
     daily_units: ClassVar[int] = 10_000
     daily_inserts: ClassVar[int] = 100
+    channel_options: ClassVar[frozenset[str]] = Connector.channel_options | {
+        "token_url", "daily_units", "daily_inserts", *(f"quota_{method.replace('.', '_')}" for method in quota_costs)}
 
     def option(self, key: str, default: Any) -> Any:
         return self.channel.options.get(key, default)

@@ -40,6 +40,8 @@ class InstagramConnector(ContainerConnector):
     """An Instagram professional account; `ig_user_id` option (or `me` on the Instagram Login host)."""
 
     platform: ClassVar[Platform] = Platform.INSTAGRAM
+    channel_options: ClassVar[frozenset[str]] = ContainerConnector.channel_options | {"ig_user_id", "login", "audience_timeframes"}
+    video_options: ClassVar[frozenset[str]] = ContainerConnector.video_options | {"share_to_feed"}  # a Reel also in the feed
     max_text: ClassVar[int] = 2200
     max_hashtags: ClassVar[int] = 30
     max_mentions: ClassVar[int] = 20

@@ -70,6 +70,8 @@ class LinkedInConnector(Connector):
     """An organisation page, posting as the organisation with an administrator's access token."""
 
     platform: ClassVar[Platform] = Platform.LINKEDIN
+    channel_options: ClassVar[frozenset[str]] = Connector.channel_options | {
+        "organization_urn", "linkedin_version", "token_expires_at", "client_id", "oauth_url"}
     max_text: ClassVar[int] = 3000
     text_unit: ClassVar[TextUnit] = TextUnit.CHARACTERS
     max_images: ClassVar[int] = 1  # MultiImage (2-20) exists but is a different content type

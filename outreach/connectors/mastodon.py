@@ -81,6 +81,7 @@ class MastodonConnector(Connector):
     """Any Mastodon-API instance (mastodon.social, a community's own server, the sandbox)."""
 
     platform: ClassVar[Platform] = Platform.MASTODON
+    channel_options: ClassVar[frozenset[str]] = Connector.channel_options | {"accept_language", "visibility"}
     max_text: ClassVar[int] = 500
     # Mastodon counts grapheme clusters (StatusLengthValidator), each URL as 23, mentions sans domain.
     text_unit: ClassVar[TextUnit] = TextUnit.GRAPHEMES

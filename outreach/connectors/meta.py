@@ -61,6 +61,7 @@ class GraphConnector(Connector):
     container_fields: ClassVar[str] = "status_code,status"  # the first one carries the state
     text_field: ClassVar[str] = "caption"
     user_option: ClassVar[str] = "ig_user_id"
+    channel_options: ClassVar[frozenset[str]] = Connector.channel_options | {"api_version"}
     media_metrics: ClassVar[tuple[str, ...]] = ()
     list_limit: ClassVar[int] = 100  # `limit` per page when reading the account's posts (Graph allows 100)
 

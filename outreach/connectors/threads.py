@@ -31,6 +31,7 @@ class ThreadsConnector(ContainerConnector):
     """A Threads profile; `threads_user_id` option (or `me`)."""
 
     platform: ClassVar[Platform] = Platform.THREADS
+    channel_options: ClassVar[frozenset[str]] = ContainerConnector.channel_options | {"threads_user_id"}
     max_text: ClassVar[int] = 500
     text_unit: ClassVar[TextUnit] = TextUnit.UTF8_BYTES  # for emoji; other characters count 1
     max_images: ClassVar[int] = 1

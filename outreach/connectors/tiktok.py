@@ -66,6 +66,9 @@ class TikTokConnector(TikTokVideo, Connector):
     """A TikTok creator account posting photos or a video (TikTok has no text-only posts)."""
 
     platform: ClassVar[Platform] = Platform.TIKTOK
+    channel_options: ClassVar[frozenset[str]] = Connector.channel_options | {
+        "token_expires_at", "disable_comment", "disable_duet", "disable_stitch", "auto_add_music", "privacy_level",
+        "audited"}
     max_text: ClassVar[int] = 4000  # the description; the title is its first line, cut to 90
     text_unit: ClassVar[TextUnit] = TextUnit.CHARACTERS
     max_title: ClassVar[int] = 90

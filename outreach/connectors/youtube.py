@@ -64,6 +64,8 @@ class YouTubeConnector(GoogleConnector):
     """A YouTube channel uploading one video per post (title = first line, description = the text)."""
 
     platform: ClassVar[Platform] = Platform.YOUTUBE
+    channel_options: ClassVar[frozenset[str]] = GoogleConnector.channel_options | {
+        "audited_project", "privacy_status", "youth_reach", "analytics_url", "category_id"}
     max_text: ClassVar[int] = 5000  # the description, in UTF-8 bytes
     text_unit: ClassVar[TextUnit] = TextUnit.UTF8_BYTES
     max_title: ClassVar[int] = 100

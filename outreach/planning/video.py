@@ -13,19 +13,13 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 
 from outreach.config import ChannelConfig
-from outreach.connectors import UnknownPlatform, platform_class
+from outreach.connectors import UnknownPlatform, platform_class, video_option_platforms
 from outreach.media import VideoError, VideoInfo, probe, problems
 from outreach.media.captions import CaptionError, read_captions
 from outreach.planning.source import Loc
 from outreach.planning.spec import VideoSpec
 
 Report = Callable[[Loc, str], None]
-# Which platforms understand which per-channel option (one place; connectors read the same names).
-CHANNEL_OPTIONS: dict[str, frozenset[str]] = {
-    "share_to_feed": frozenset({"instagram", "facebook"}),
-    "burn_captions": frozenset({"mastodon", "bluesky", "instagram", "facebook", "threads", "linkedin", "tiktok",
-                                "youtube", "manual"}),
-}
 
 
 @lru_cache(maxsize=64)
@@ -92,9 +86,9 @@ def check_video(video: VideoSpec, *, loc: Loc, base_dir: Path, channels: Sequenc
                                              f"({', '.join(names) or 'none'})")
             continue
         for option in options.model_fields_set:
-            if channel.platform not in CHANNEL_OPTIONS[option]:
+            if option not in platform_class(channel.platform).video_options:
                 report((*loc, "channels", name, option), f"{option} does not apply to {channel.platform} "
-                       f"(only {', '.join(sorted(CHANNEL_OPTIONS[option]))})")
+                       f"(only {', '.join(video_option_platforms(option))})")
         uncaptioned = [lang for lang in languages if lang not in video.captions]
         if options.burn_captions and uncaptioned:
             report((*loc, "channels", name, "burn_captions"), f"no captions in "

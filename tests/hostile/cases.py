@@ -187,6 +187,10 @@ CASES: list[Case] = [
     config_case("config: misspelt channel option", config('token_env = "PEER_MASTODON_TOKEN"',
                                                           'token_env = "PEER_MASTODON_TOKEN"\nvisibilty = "public"'),
                 "[channels.peer-mastodon]: unknown setting 'visibilty'"),
+    config_case("config: misspelt YouTube option (YouTube's keys are its connector's)",
+                config(append='\n[channels.peer-youtube]\nplatform = "youtube"\nbase_url = "http://127.0.0.1:1/youtube"\n'
+                              'privacy_stauts = "public"\n'),
+                "[channels.peer-youtube]: unknown setting 'privacy_stauts'"),
     config_case("config: timezone on Mars", 'timezone = "Mars/Olympus"\n' + CONFIG,
                 "outreach.toml: timezone: unknown time zone 'Mars/Olympus'"),
     config_case("config: timezone path traversal", 'timezone = "../../etc/passwd"\n' + CONFIG,
