@@ -47,7 +47,7 @@ TABLE_VALUES: dict[tuple[str, str], tuple[type, str]] = {
 # from this table has its options accepted unchecked (YouTube: its quota_* keys are open-ended);
 # tests/test_config.py keeps the two in step.
 CHANNEL_OPTIONS: dict[str, frozenset[str]] = {
-    "*": frozenset({"utm_source", "max_text"}),
+    "*": frozenset({"utm_source", "max_text", "poll_interval_s"}),
     "mastodon": frozenset({"accept_language", "visibility"}),
     "bluesky": frozenset({"identifier", "handle", "max_image_bytes"}),
     "instagram": frozenset({"ig_user_id", "login", "audience_timeframes", "api_version"}),
@@ -187,6 +187,10 @@ def _channel(name: str, raw: dict[str, Any], source: str) -> ChannelConfig:
             if platform.value in CHANNEL_OPTIONS and key not in known:
                 raise ConfigError(f"{where}: unknown setting {key!r} (known: platform, base_url, NAME_env, "
                                   f"{', '.join(sorted(known))})")
+            if key == "poll_interval_s" and (isinstance(value, bool) or not isinstance(value, int | float)
+                                             or not 0 <= value <= 600):
+                raise ConfigError(f"{where} poll_interval_s = {value!r}: seconds between two status checks "
+                                  "of one publish, a number from 0 to 600")
             options[key] = value
     _no_password_in_url(f"{where} base_url", str(base_url), "token_env = \"VAR\" (or the platform's other *_env keys)")
     return ChannelConfig(name=name, platform=platform, base_url=str(base_url).rstrip("/"),

@@ -150,3 +150,19 @@ def test_every_channel_option_a_connector_reads_is_a_known_key() -> None:
             used |= set(re.findall(r"option(?:s\.get)?\(\s*\"([a-z_]+)\"", path.read_text(encoding="utf-8")))
     used |= {"ig_user_id", "threads_user_id"}  # read through MetaConnector.user_option
     assert used <= known, sorted(used - known)
+
+
+def test_poll_interval_is_a_channel_option_the_connector_gets() -> None:
+    """`poll_interval_s` sets the pause between status checks of one publish (the chaos test polls
+    Instagram and TikTok fast with it); anything but 0..600 seconds is one line naming channel and key."""
+    from outreach.publishing import ConnectorCache
+
+    table = {"platform": "instagram", "base_url": "http://127.0.0.1:9", "ig_user_id": "1", "token_env": "T"}
+    settings = parse_settings({"channels": {"ig": {**table, "poll_interval_s": 0.05}}}, environ={"T": "x"})
+    assert ConnectorCache(settings)("ig").poll_interval_s == 0.05
+    default = parse_settings({"channels": {"ig": table}}, environ={"T": "x"})
+    connector = ConnectorCache(default)("ig")
+    assert connector.poll_interval_s == type(connector).poll_interval_s != 0.05  # the connector's own
+    for bad in ("fast", -1, 3600, True):
+        with pytest.raises(ConfigError, match=r"\[channels.ig\] poll_interval_s = .*a number from 0 to 600"):
+            parse_settings({"channels": {"ig": {**table, "poll_interval_s": bad}}}, environ={"T": "x"})

@@ -236,8 +236,11 @@ class ConnectorCache:
         if channel not in self._cache:
             config = self.settings.channel(channel)
             cls = connector_class(config.platform)
+            # `poll_interval_s` (channel option): the pause between status checks of one publish
+            # (containers, processing); unset, the connector's own default.
             connector = cls(config, timeout_s=self.settings.worker.http_timeout_s, clock=self.clock,
-                            credentials=self.credentials, on_exchange=self.recorder)
+                            credentials=self.credentials, on_exchange=self.recorder,
+                            poll_interval_s=config.options.get("poll_interval_s"))
             if self.recorder is not None:
                 self.recorder.add_secrets(connector.secret_strings())
             self._cache[channel] = connector
