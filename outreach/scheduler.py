@@ -25,6 +25,11 @@ WAKEUP_JOB = "dispatch-wakeup"
 
 
 IDLE_WAKEUP_S = 0.05  # after a pass that sent nothing, the soonest next wake-up (no busy loop)
+# Permalink captures (evidence) wait for a quiet moment — no post due within CAPTURE_QUIET_S — so their
+# fetching and WARC writing never compete with a due post; under a steady stream they start anyway
+# once CAPTURE_BACKLOG are waiting.
+CAPTURE_QUIET_S = 1.0
+CAPTURE_BACKLOG = 200
 
 
 def dispatch_job(dispatcher: Dispatcher, on_outcome: Callable[[Outcome], None],
@@ -33,10 +38,13 @@ def dispatch_job(dispatcher: Dispatcher, on_outcome: Callable[[Outcome], None],
     whether the pass handled anything."""
     handled = False
     try:
-        handled = bool(dispatcher.run_due(on_outcome=on_outcome, stop=stop))
+        handled = bool(dispatcher.run_due(on_outcome=on_outcome, stop=stop, captures=False))
     except Exception:  # keep the clock running; the next tick tries again
         log.exception("dispatch pass failed")
-    return dispatcher.next_due_at(), handled
+    next_due = dispatcher.next_due_at()
+    quiet = next_due is None or next_due - dispatcher.clock() >= timedelta(seconds=CAPTURE_QUIET_S)
+    dispatcher.start_captures(unless_fewer_than=1 if quiet else CAPTURE_BACKLOG)
+    return next_due, handled
 
 
 class Worker:

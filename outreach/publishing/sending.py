@@ -252,5 +252,6 @@ def recorder_for(settings: Settings) -> WarcRecorder | None:
     archive = settings.raw.get("archive", {})
     if isinstance(archive, dict) and archive.get("capture", True) is False:
         return None
-    return WarcRecorder(capture_dir(settings), secrets=settings.secret_values(), background=True)
+    return WarcRecorder(capture_dir(settings), secrets=settings.secret_values(), background=True,
+                        max_wait_s=30.0)
 
