@@ -79,8 +79,11 @@ class _Watchdog:
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not self._heap:
+                while self._heap and not self._heap[0][2].live:  # answered in time: dropped at once,
+                    heapq.heappop(self._heap)  # so the thread wakes only for deadlines still open
+                if not self._heap:
                     self._cond.wait()
+                    continue
                 deadline, _, watch = self._heap[0]
                 wait = deadline - time.monotonic()
                 if wait > 0:
