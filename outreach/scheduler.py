@@ -29,7 +29,7 @@ IDLE_WAKEUP_S = 0.05  # after a pass that sent nothing, the soonest next wake-up
 # fetching and WARC writing never compete with a due post; under a steady stream they start anyway
 # once CAPTURE_BACKLOG are waiting.
 CAPTURE_QUIET_S = 1.0
-CAPTURE_BACKLOG = 200
+CAPTURE_BACKLOG = 1000
 
 
 def dispatch_job(dispatcher: Dispatcher, on_outcome: Callable[[Outcome], None],
