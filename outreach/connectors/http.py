@@ -60,6 +60,7 @@ class _Watchdog:
         self._heap: list[tuple[float, int, _Watch]] = []
         self._order = itertools.count()
         self._thread: threading.Thread | None = None
+        self._sleeps_until = float("inf")  # the deadline the thread waits for (inf: none)
 
     def watch(self, deadline: float, sock: socket.socket) -> _Watch:
         watch = _Watch(deadline, sock)
@@ -68,7 +69,7 @@ class _Watchdog:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="outreach-http-deadline", daemon=True)
                 self._thread.start()
-            elif self._heap[0][2] is watch:
+            elif deadline < self._sleeps_until:  # only an earlier deadline wakes the thread
                 self._cond.notify()
         return watch
 
@@ -82,11 +83,13 @@ class _Watchdog:
                 while self._heap and not self._heap[0][2].live:  # answered in time: dropped at once,
                     heapq.heappop(self._heap)  # so the thread wakes only for deadlines still open
                 if not self._heap:
+                    self._sleeps_until = float("inf")
                     self._cond.wait()
                     continue
                 deadline, _, watch = self._heap[0]
                 wait = deadline - time.monotonic()
                 if wait > 0:
+                    self._sleeps_until = deadline
                     self._cond.wait(wait)
                     continue
                 heapq.heappop(self._heap)
