@@ -168,6 +168,10 @@ def _channel(name: str, raw: dict[str, Any], source: str) -> ChannelConfig:
         elif key in _SECRET_WORDS:
             raise ConfigError(f"{where} {key}: secrets are never written in the config; use {key}_env = \"VAR\"")
         else:  # which keys a platform takes is its connector's `channel_options`: checked by
+            if key == "poll_interval_s" and (isinstance(value, bool) or not isinstance(value, int | float)
+                                             or not 0 <= value <= 600):
+                raise ConfigError(f"{where} poll_interval_s = {value!r}: seconds between two status checks "
+                                  "of one publish, a number from 0 to 600")
             options[key] = value  # outreach.connectors.check_channel_options once settings are loaded
     _no_password_in_url(f"{where} base_url", str(base_url), "token_env = \"VAR\" (or the platform's other *_env keys)")
     return ChannelConfig(name=name, platform=platform, base_url=str(base_url).rstrip("/"),

@@ -24,14 +24,27 @@ log = logging.getLogger("outreach.worker")
 WAKEUP_JOB = "dispatch-wakeup"
 
 
+IDLE_WAKEUP_S = 0.05  # after a pass that sent nothing, the soonest next wake-up (no busy loop)
+# Permalink captures (evidence) wait for a quiet moment — no post due within CAPTURE_QUIET_S — so their
+# fetching and WARC writing never compete with a due post; under a steady stream they start anyway
+# once CAPTURE_BACKLOG are waiting.
+CAPTURE_QUIET_S = 1.0
+CAPTURE_BACKLOG = 1000
+
+
 def dispatch_job(dispatcher: Dispatcher, on_outcome: Callable[[Outcome], None],
-                 stop: Callable[[], bool] | None = None) -> datetime | None:
-    """One pass: publish everything due (until `stop()`), then return when the next post is due."""
+                 stop: Callable[[], bool] | None = None) -> tuple[datetime | None, bool]:
+    """One pass: publish everything due (until `stop()`), then return when the next post is due and
+    whether the pass handled anything."""
+    handled = False
     try:
-        dispatcher.run_due(on_outcome=on_outcome, stop=stop)
+        handled = bool(dispatcher.run_due(on_outcome=on_outcome, stop=stop, captures=False))
     except Exception:  # keep the clock running; the next tick tries again
         log.exception("dispatch pass failed")
-    return dispatcher.next_due_at()
+    next_due = dispatcher.next_due_at()
+    quiet = next_due is None or next_due - dispatcher.clock() >= timedelta(seconds=CAPTURE_QUIET_S)
+    dispatcher.start_captures(unless_fewer_than=1 if quiet else CAPTURE_BACKLOG)
+    return next_due, handled
 
 
 class Worker:
@@ -39,8 +52,10 @@ class Worker:
 
     def __init__(self, dispatcher: Dispatcher, *, interval_s: float = 30.0,
                  on_outcome: Callable[[Outcome], None] = lambda o: None,
-                 extra_jobs: list[tuple[Callable[[], object], float, str]] | None = None) -> None:
+                 extra_jobs: list[tuple[Callable[[], object], float, str]] | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.dispatcher = dispatcher
+        self.clock = clock  # the dispatcher's clock: wake-ups are computed in its time
         self.interval_s = interval_s
         self.on_outcome = on_outcome
         self.extra_jobs = extra_jobs or []
@@ -55,12 +70,14 @@ class Worker:
     def _dispatch(self) -> None:
         if self.stopping.is_set():
             return
-        next_due = dispatch_job(self.dispatcher, self.on_outcome, self.stopping.is_set)
+        next_due, handled = dispatch_job(self.dispatcher, self.on_outcome, self.stopping.is_set)
         if next_due is None or self.stopping.is_set():
             return
-        now = datetime.now(UTC)
+        now = self.clock()
         if next_due - now < timedelta(seconds=self.interval_s):
-            run_at = max(next_due, now + timedelta(milliseconds=50))
+            # Exactly at the due time: a post due 20 ms after the last one is not held back. Only a
+            # pass that found nothing to send, although something looked due, waits a little.
+            run_at = max(next_due, now if handled else now + timedelta(seconds=IDLE_WAKEUP_S))
             self.scheduler.add_job(self._dispatch, "date", run_date=run_at, id=WAKEUP_JOB,
                                    replace_existing=True)
 

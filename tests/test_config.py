@@ -194,7 +194,7 @@ def test_a_channel_key_its_connector_does_not_read_is_refused(platform: str, key
         check_channel_options(settings)
     message = str(raised.value)
     assert message.startswith(f"outreach.toml: [channels.peer-x]: unknown setting {key!r} (")
-    assert "known: platform, base_url, NAME_env, " in message and "\n" not in message and len(message) < 300
+    assert "known: platform, base_url, NAME_env, " in message and "\n" not in message and len(message) < 400
 
 
 def test_a_misspelt_key_gets_the_nearest_known_one_and_a_family_is_shown_once() -> None:
@@ -202,3 +202,19 @@ def test_a_misspelt_key_gets_the_nearest_known_one_and_a_family_is_shown_once() 
                                                    "privacy_stauts": "public"}}}, environ={})
     with pytest.raises(ConfigError, match=r"did you mean 'privacy_status'\? known: .*privacy_status, quota_\*, "):
         check_channel_options(settings)
+
+
+def test_poll_interval_is_a_channel_option_the_connector_gets() -> None:
+    """`poll_interval_s` sets the pause between status checks of one publish (the chaos test polls
+    Instagram and TikTok fast with it); anything but 0..600 seconds is one line naming channel and key."""
+    from outreach.publishing import ConnectorCache
+
+    table = {"platform": "instagram", "base_url": "http://127.0.0.1:9", "ig_user_id": "1", "token_env": "T"}
+    settings = parse_settings({"channels": {"ig": {**table, "poll_interval_s": 0.05}}}, environ={"T": "x"})
+    assert ConnectorCache(settings)("ig").poll_interval_s == 0.05
+    default = parse_settings({"channels": {"ig": table}}, environ={"T": "x"})
+    connector = ConnectorCache(default)("ig")
+    assert connector.poll_interval_s == type(connector).poll_interval_s != 0.05  # the connector's own
+    for bad in ("fast", -1, 3600, True):
+        with pytest.raises(ConfigError, match=r"\[channels.ig\] poll_interval_s = .*a number from 0 to 600"):
+            parse_settings({"channels": {"ig": {**table, "poll_interval_s": bad}}}, environ={"T": "x"})

@@ -130,7 +130,7 @@ class Connector:
     # The channel keys (besides platform, base_url and NAME_env) this connector reads from
     # `channel.options`: config refuses any other key, so a typo never falls back to a default.
     # A subclass adds its own with `Base.channel_options | {...}`; tests/test_config.py keeps it true.
-    channel_options: ClassVar[frozenset[str]] = frozenset({"utm_source", "max_text"})
+    channel_options: ClassVar[frozenset[str]] = frozenset({"utm_source", "max_text", "poll_interval_s"})
     # The per-channel options a campaign's `video:` entry may give this platform (planning checks them).
     video_options: ClassVar[frozenset[str]] = frozenset({"burn_captions"})
     video: ClassVar[VideoCapabilities | None] = None  # what the platform accepts as video (None: no video)

@@ -86,12 +86,13 @@ class Dispatcher(ClaimSteps, SendSteps):
     # -- the loop -------------------------------------------------------------------------------
 
     def run_due(self, *, limit: int | None = None, on_outcome: Callable[[Outcome], None] | None = None,
-                stop: Callable[[], bool] | None = None) -> list[Outcome]:
+                stop: Callable[[], bool] | None = None, captures: bool = True) -> list[Outcome]:
         """Publish everything due now, until nothing is due (or `limit`). Posts are claimed in
         growing batches (up to `worker.claim_batch`) and sent one by one; results are written by a
         background thread while the next requests go out. `on_outcome` is called from that thread.
         Once `stop()` is true (the worker was asked to stop), the post in flight is finished and the
-        claims not sent yet are given back."""
+        claims not sent yet are given back. With `captures`, permalink captures start after the pass;
+        the worker's clock passes False and calls `start_captures` when no post is due soon."""
         writer = ResultWriter(self._write, on_outcome)
         stopped: set[str] = set()
         handled = 0
@@ -142,7 +143,8 @@ class Dispatcher(ClaimSteps, SendSteps):
                 except Exception:  # that claim failed itself: nothing was taken
                     log.exception("claiming ahead failed")
             outcomes = writer.close(raise_errors=not failed)
-            self._start_captures()  # evidence after the burst, so it never delays a due post
+            if captures:
+                self.start_captures()  # evidence after the burst, so it never delays a due post
         return outcomes
 
     def _claim_ahead(self, n: int) -> Future[list[Claim]]:
@@ -206,8 +208,10 @@ class Dispatcher(ClaimSteps, SendSteps):
         if self.recorder is not None and url:
             self._pending_captures.append(url)
 
-    def _start_captures(self) -> None:
-        if not self._pending_captures:
+    def start_captures(self, *, unless_fewer_than: int = 1) -> None:
+        """Start fetching the permalinks published so far (in a background thread), if there are at
+        least `unless_fewer_than` of them."""
+        if len(self._pending_captures) < max(1, unless_fewer_than):
             return
         if self._captures is None:
             self._captures = ThreadPoolExecutor(1, thread_name_prefix="permalink-capture")
@@ -222,7 +226,7 @@ class Dispatcher(ClaimSteps, SendSteps):
         one-off run); without, they are dropped (a worker asked to stop). Queued WARC records are
         always written."""
         if wait:
-            self._start_captures()
+            self.start_captures()
         if self._captures is not None:
             self._captures.shutdown(wait=wait, cancel_futures=not wait)
             self._captures = None

@@ -36,7 +36,8 @@ RENEW = (update(PostRow)
 
 def worst_request_s(http_timeout_s: float) -> float:
     """The longest one request to a platform may take: `http_timeout_s` to connect plus
-    `http_timeout_s` waiting for the answer (`requests` applies the timeout to each)."""
+    `http_timeout_s` for the answer — a total deadline `PlatformSession` enforces, so an answer
+    trickling in byte by byte cannot outlast it."""
     return 2 * http_timeout_s
 
 

@@ -248,8 +248,11 @@ class ConnectorCache:
         if channel not in self._cache:
             config = self.settings.channel(channel)
             cls = connector_class(config.platform)
+            # `poll_interval_s` (channel option): the pause between status checks of one publish
+            # (containers, processing); unset, the connector's own default.
             connector = cls(config, timeout_s=self.settings.worker.http_timeout_s, clock=self.clock,
-                            credentials=self.credentials, on_exchange=self.recorder)
+                            credentials=self.credentials, on_exchange=self.recorder,
+                            poll_interval_s=config.options.get("poll_interval_s"))
             if self.recorder is not None:
                 self.recorder.add_secrets(connector.secret_strings())
             self._cache[channel] = connector
@@ -261,5 +264,6 @@ def recorder_for(settings: Settings) -> WarcRecorder | None:
     archive = settings.raw.get("archive", {})
     if isinstance(archive, dict) and archive.get("capture", True) is False:
         return None
-    return WarcRecorder(capture_dir(settings), secrets=settings.secret_values(), background=True)
+    return WarcRecorder(capture_dir(settings), secrets=settings.secret_values(), background=True,
+                        max_wait_s=30.0)
 

@@ -212,13 +212,18 @@ class TikTokSim(VideoUploads, PlatformSim):
                     post.post_id = str(7_400_000_000_000_000_000 + next(self._seq))
                 return json_response({"post_id": post.post_id})
         if action == "configure":
-            allowed = ("audited", "daily_post_cap", "polls_to_complete", "verified_prefixes")
+            allowed = ("audited", "daily_post_cap", "polls_to_complete", "verified_prefixes", "init_limit_per_min",
+                       "processing_s")
             unknown = set(payload) - set(allowed)
             if unknown:
                 return json_response({"error": f"unknown settings: {', '.join(sorted(unknown))}"}, 400)
             for key, value in payload.items():
+                if key == "processing_s":  # how long a post stays PROCESSING_DOWNLOAD (or polls_to_complete)
+                    self.processing = timedelta(seconds=float(value))
+                    continue
                 setattr(self, key, tuple(value) if key == "verified_prefixes" and value is not None else value)
-            return json_response({key: getattr(self, key) for key in allowed})
+            return json_response({key: self.processing.total_seconds() if key == "processing_s" else getattr(self, key)
+                                  for key in allowed})
         return super().control(action, payload)
 
     def published_texts(self) -> list[str]:

@@ -108,3 +108,56 @@ def _sent(sim: MastodonSim, post_id: int, db: Database) -> bool:
     """Does the platform hold this post's text (sent, answer never received)?"""
     text = get_post(db, post_id).text
     return any(s["text"] == text for s in sim.state()["statuses"])
+
+
+@pytest.mark.slow
+def test_kill_9_with_the_default_configuration_the_held_post_is_out_within_45_s(  # type: ignore[no-untyped-def]
+        tmp_path: Path, serve_sandbox, monkeypatch) -> None:
+    """Real time, default [worker] settings (lease 30 s, renewed while a publish runs): the platform
+    accepts the post, the worker is killed before the answer arrives, a new worker starts at once. The
+    held post is reconciled (found on the platform, guards off) within 45 s of the kill."""
+    sim = MastodonSim()
+    sandbox, url = serve_sandbox(sim)
+    sandbox.set_guards(False)  # no Idempotency-Key dedupe: only the reconcile keeps it single
+    config = tmp_path / "outreach.toml"
+    config.write_text(f"""
+state_dir = "{tmp_path / 'state'}"
+[database]
+url = "sqlite:///{tmp_path / 'outreach.db'}"
+[channels.peer-mastodon]
+platform = "mastodon"
+base_url = "{url}/mastodon"
+token_env = "CRASH_TEST_TOKEN"
+""")
+    db = Database(load_settings(config).database_url)
+    upgrade(db)
+    post_id = add_post(db, text="Kring over gelijkwaardigheid", due_at=datetime.now(UTC) - timedelta(seconds=1))
+    sandbox.add_fault(platform="mastodon", mode="timeout_after", method="POST", path="/api/v1/statuses", delay_s=60)
+    monkeypatch.setenv("CRASH_TEST_TOKEN", DEMO_TOKEN)
+    env = {**os.environ, "OUTREACH_CONFIG": str(config)}
+    env.pop("OUTREACH_DATABASE_URL", None)
+    run = [sys.executable, "-m", "outreach", "run"]
+    doomed = subprocess.Popen([*run, "--worker-id", "doomed"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(lambda: len(sim.state()["statuses"]) == 1)  # accepted; the answer hangs
+    finally:
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(timeout=10)
+    killed = time.monotonic()
+    sandbox.clear_faults()
+    worker = subprocess.Popen([*run, "--worker-id", "restarted"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(lambda: get_post(db, post_id).status == PostStatus.PUBLISHED, timeout_s=60)
+        out_after_s = time.monotonic() - killed
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    print(f"\nkill -9, default configuration: the held post was out {out_after_s:.1f} s after the kill")
+    assert out_after_s <= 45, out_after_s
+    assert [s["text"] for s in sim.state()["statuses"]] == ["Kring over gelijkwaardigheid"]
+    with db.session() as s:
+        outcomes = list(s.scalars(select(PublishAttempt.outcome).where(PublishAttempt.post_id == post_id)
+                                  .order_by(PublishAttempt.number)))
+    assert outcomes == ["abandoned", "reconciled"]
