@@ -63,14 +63,15 @@ def bar_chart(rows: Sequence[Mapping[str, Any]], *, category: str, value: str, t
     data = alt.Data(values=[{**_plain(r), "_note": no_data if not _number(r.get(value)) or not r.get(value) else ""}
                             for r in rows])
     base = alt.Chart(data, title=title)
-    y = alt.Y(f"{category}:N", sort=alt.EncodingSortField(field=value, op="sum", order="descending"), title=None,
+    y = alt.Y(f"{category}:N", sort=alt.EncodingSortField(field=value, op="max", order="descending"), title=None,
               axis=alt.Axis(labelLimit=0))  # largest on top in every layer, the note's too
     bars = base.mark_bar(cornerRadiusEnd=3).encode(
         y=y, x=alt.X(f"{value}:Q", title=None, axis=alt.Axis(format=",d", tickMinStep=1)),
         color=(alt.Color(f"{colour}:N", title=None, legend=alt.Legend(orient="bottom")) if colour
                else alt.Color(f"{category}:N", legend=None, sort="-x")),
         tooltip=[f"{category}:N", alt.Tooltip(f"{value}:Q", format=",d")])
-    labels = base.mark_text(align="left", dx=4, fontSize=11, color="#222").encode(
+    # The value at each bar's end, only where there is one (else the note says so, not a "0" under it).
+    labels = base.transform_filter("datum._note == ''").mark_text(align="left", dx=4, fontSize=11, color="#222").encode(
         y=y, x=alt.X(f"{value}:Q"), text=alt.Text(f"{value}:Q", format=",d"))
     layers: list[Any] = [bars, labels]
     if no_data:

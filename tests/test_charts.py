@@ -56,3 +56,15 @@ def test_a_target_far_above_the_line_is_named_not_drawn() -> None:
     assert len(spec["layer"]) == 1 and "doel: 700" in str(spec["layer"][0]["title"])
     near = charts.line_chart(rows, x="month", series={"held": "held"}, target=10, target_label="doel: 10").to_dict()
     assert any(layer["mark"]["type"] == "rule" for layer in near["layer"] if isinstance(layer["mark"], dict))
+
+
+def test_bars_run_largest_first_and_a_row_without_a_figure_says_so_without_a_zero() -> None:
+    """Sorted in every layer (a union of layers drops a 'sum' sort silently: the bars came out smallest
+    first), and a platform with no figure shows the note alone, not a "0" label under it."""
+    from outreach import charts
+
+    rows = [{"label": "instagram", "v": 81047}, {"label": "bluesky", "v": None}, {"label": "facebook", "v": 60748}]
+    svg = charts.svg(charts.bar_chart(rows, category="label", value="v", language="en", no_data="no data"))
+    axis = [svg.index(f">{name}<") for name in ("instagram", "facebook", "bluesky")]
+    assert axis == sorted(axis), "largest first"
+    assert "no data" in svg and "81,047" in svg and svg.count(">0<") == 1  # the axis' own 0 only
