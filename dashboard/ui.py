@@ -226,11 +226,17 @@ def bar_chart(frame: pd.DataFrame, *, category: str, value: str, title: str, key
 TOTALS_COLUMNS = ("label", "posts", "reach", "engagement", "youth_measured", "youth_estimated", "youth_offline")
 
 
-def totals_rows(items: Sequence[Any]) -> list[dict[str, Any]]:
-    """analytics `Totals` as table rows: counts as shown ("<10"), youth reach one column per kind."""
+# Groups whose label is a code: named in the reader's language (a platform's brand name, "Turks" for "tr").
+LABEL_NAMES = {"platform": i18n.platform_name, "language": i18n.language_name}
+
+
+def totals_rows(items: Sequence[Any], by: str | None = None) -> list[dict[str, Any]]:
+    """analytics `Totals` as table rows: counts as shown ("<10"), youth reach one column per kind; grouped
+    `by` platform or language, the label is the name, not the code."""
+    name = LABEL_NAMES.get(str(by), str)
     rows = []
     for item in items:
-        row = {"label": item.label, "key": item.key, "posts": count_text(item.posts), "reach": count_text(item.reach),
+        row = {"label": name(item.label), "key": item.key, "posts": count_text(item.posts), "reach": count_text(item.reach),
                "engagement": count_text(item.engagement), "reach_value": item.reach.value or 0}
         for kind in ("measured", "estimated", "offline"):
             count = next((c for k, c in item.youth.by_kind.items() if k.value == kind), None)

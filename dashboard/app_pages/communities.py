@@ -19,7 +19,7 @@ labels = {Dimension.ORGANISATION: t("col.organisation"), Dimension.COMMUNITY: t(
           Dimension.LANGUAGE: t("col.language"), Dimension.THEME: t("col.theme")}
 by = st.segmented_control(t("comm.by"), choices, format_func=labels.get, key="compare_by",
                           default=Dimension.PLATFORM) or Dimension.PLATFORM
-rows = ui.totals_rows(loaders.totals(view.filters, by))
+rows = ui.totals_rows(loaders.totals(view.filters, by), by)
 ui.bar_chart(pd.DataFrame(rows), category="label", value="reach_value", title=t("ov.reach"), key=f"cmp_{by}")
 ui.table(rows, key=f"compare_{by.value}", columns=ui.totals_columns(labels[by]))
 
