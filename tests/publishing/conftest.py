@@ -98,6 +98,40 @@ def write_config(tmp_path, body: str):  # type: ignore[no-untyped-def]
     return config
 
 
+def account_table(account, env: dict[str, str], prefix: str, *extra: str) -> str:  # type: ignore[no-untyped-def]
+    """A sandbox demo account as a `[channels.NAME]` table; its secrets go into `env` as `{prefix}_{PLATFORM}_{KEY}`."""
+    lines = [f"[channels.{account.channel}]", f'platform = "{account.platform}"', f'base_url = "{account.base_url}"',
+             *extra, *(f'{key} = "{value}"' for key, value in account.options.items())]
+    for key, value in account.secrets.items():
+        var = f"{prefix}_{account.platform.upper()}_{key.upper()}"
+        env[var] = value
+        lines.append(f'{key}_env = "{var}"')
+    return "\n".join(lines)
+
+
+def killable_worker(tmp_path, env: dict[str, str], body: str, *, max_attempts: int = 50) -> Database:  # type: ignore[no-untyped-def]
+    """The config of worker processes that a test kills with SIGKILL: leases of 1.5 s and quick retries, so
+    a killed worker's posts are taken over within seconds. Points `env` at it; returns its (migrated) database."""
+    from outreach.config import load_settings
+    from outreach.db.migrate import upgrade
+
+    config = write_config(tmp_path, body + f"""
+[worker]
+dispatch_interval_s = 0.5
+lease_s = 1.5
+http_timeout_s = 0.5
+[worker.retry]
+backoff_base_s = 0.2
+backoff_max_s = 1
+max_attempts = {max_attempts}
+""")
+    env["OUTREACH_CONFIG"] = str(config)
+    env.pop("OUTREACH_DATABASE_URL", None)
+    db = Database(load_settings(config).database_url)
+    upgrade(db)
+    return db
+
+
 def youtube_channel(url: str, env: str, **options: str) -> tuple[str, dict[str, str]]:
     """The `[channels.peer-youtube]` table on the YouTube simulation at `url`, and the env vars (named
     `{env}_ID`, `_SECRET`, `_REFRESH`) holding its demo OAuth client and refresh token."""

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,14 +25,11 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from outreach.config import load_settings
 from outreach.connectors import connector_class
-from outreach.db import Database
-from outreach.db.migrate import upgrade
 from outreach.db.models import Post, PublishAttempt
 from outreach.domain import PostStatus
 from outreach.sandbox import SIMULATIONS, demo_accounts
-from tests.publishing.conftest import add_post
+from tests.publishing.conftest import account_table, add_post, killable_worker
 
 TOTAL = 500
 # TikTok lets one token start 6 posts a minute (the connector keeps to it, a worker waits out the
@@ -93,39 +91,14 @@ def test_random_kill_9_over_hundreds_of_publishes(tmp_path: Path, serve_sandbox,
                                                 "daily_units": 1_000_000})
     volume = {"youtube": ["daily_inserts = 10000", "daily_units = 1000000"]}
     env = {**os.environ}
-    channels = []
-    accounts = [a for a in demo_accounts(url) if a.platform in takes]
-    for account in accounts:
-        options = {k: v for k, v in account.options.items() if k != "audited"}  # TikTok: the inbox flow
-        lines = [f"[channels.{account.channel}]", f'platform = "{account.platform}"', f'base_url = "{account.base_url}"',
-                 "poll_interval_s = 0.05"]
-        lines += [f'{key} = "{value}"' for key, value in options.items()] + volume.get(account.platform, [])
-        for key, value in account.secrets.items():
-            var = f"CHAOS_{account.platform.upper()}_{key.upper()}"
-            env[var] = value
-            lines.append(f'{key}_env = "{var}"')
-        channels.append("\n".join(lines))
-    config = tmp_path / "outreach.toml"
-    config.write_text(f"""
-state_dir = "{tmp_path / 'state'}"
-[database]
-url = "sqlite:///{tmp_path / 'outreach.db'}"
+    accounts = [replace(a, options={k: v for k, v in a.options.items() if k != "audited"})  # TikTok: the inbox flow
+                for a in demo_accounts(url) if a.platform in takes]
+    channels = [account_table(a, env, "CHAOS", "poll_interval_s = 0.05", *volume.get(a.platform, [])) for a in accounts]
+    db = killable_worker(tmp_path, env, f"""
 [media]
 directory = "{media}"
 public_base_url = "{url}/media"
-[worker]
-dispatch_interval_s = 0.5
-lease_s = 1.5
-http_timeout_s = 0.5
-[worker.retry]
-backoff_base_s = 0.2
-backoff_max_s = 1
-max_attempts = 50
 """ + "\n".join(channels) + "\n")
-    env["OUTREACH_CONFIG"] = str(config)
-    env.pop("OUTREACH_DATABASE_URL", None)
-    db = Database(load_settings(config).database_url)
-    upgrade(db)
     now = datetime.now(UTC)
     rest = [a.platform for a in accounts if a.platform not in SHARES]
     per_platform = {p: SHARES.get(p, -(-(TOTAL - sum(SHARES.values())) // len(rest))) for p in takes}

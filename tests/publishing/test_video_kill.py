@@ -18,16 +18,13 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from outreach.config import load_settings
-from outreach.db import Database
-from outreach.db.migrate import upgrade
 from outreach.db.models import Post, PublishAttempt
 from outreach.domain import PostStatus
 from outreach.media.synthetic import PHONE_TAGS, write_clip
 from outreach.sandbox.bluesky import BlueskySim
 from outreach.sandbox.linkedin import LinkedInSim
 from outreach.sandbox.mastodon import MastodonSim
-from tests.publishing.conftest import add_post
+from tests.publishing.conftest import account_table, add_post, killable_worker
 
 POSTS_PER_CHANNEL = 5
 
@@ -43,35 +40,12 @@ def test_kill_9_during_video_uploads_and_processing(tmp_path: Path, serve_sandbo
     sims[0].control("set_limits", {"rate_limit": 3000})  # kills make reconcile read statuses often
     sandbox, url = serve_sandbox(*sims, media_dir=media)
     sandbox.set_guards(guards)
-    env, channels = {**os.environ}, []
-    for sim in sims:
-        account = sim.demo_account(url)
-        lines = [f"[channels.{account.channel}]", f'platform = "{account.platform}"', f'base_url = "{account.base_url}"']
-        lines += [f'{key} = "{value}"' for key, value in account.options.items()]
-        for key, value in account.secrets.items():
-            env[f"KILL_{account.platform.upper()}_{key.upper()}"] = value
-            lines.append(f'{key}_env = "KILL_{account.platform.upper()}_{key.upper()}"')
-        channels.append("\n".join(lines))
-    config = tmp_path / "outreach.toml"
-    config.write_text(f"""
-state_dir = "{tmp_path / 'state'}"
-[database]
-url = "sqlite:///{tmp_path / 'outreach.db'}"
+    env: dict[str, str] = {**os.environ}
+    channels = [account_table(sim.demo_account(url), env, "KILL") for sim in sims]
+    db = killable_worker(tmp_path, env, f"""
 [media]
 directory = "{media}"
-[worker]
-dispatch_interval_s = 0.5
-lease_s = 1.5
-http_timeout_s = 0.5
-[worker.retry]
-backoff_base_s = 0.2
-backoff_max_s = 1
-max_attempts = 50
 """ + "\n".join(channels) + "\n")
-    env["OUTREACH_CONFIG"] = str(config)
-    env.pop("OUTREACH_DATABASE_URL", None)
-    db = Database(load_settings(config).database_url)
-    upgrade(db)
     # LinkedIn takes 3 s and 75 KB at least: a lossless clip, still tiny; phone tags to be stripped.
     clip = write_clip(tmp_path / "phone.mov", container="mov", tags=PHONE_TAGS, width=128, height=224,
                       seconds=3.2, options={"preset": "ultrafast", "qp": "0"})

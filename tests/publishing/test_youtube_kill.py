@@ -21,14 +21,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from outreach.config import load_settings
-from outreach.db import Database
-from outreach.db.migrate import upgrade
 from outreach.db.models import Post, PublishAttempt
 from outreach.domain import PostStatus
 from outreach.media.synthetic import write_clip
 from outreach.sandbox.youtube import YouTubeSim
-from tests.publishing.conftest import add_post, write_config, youtube_channel
+from tests.publishing.conftest import add_post, killable_worker, youtube_channel
 
 POSTS = 3
 
@@ -63,22 +60,10 @@ def test_kill_9_during_a_youtube_upload(tmp_path: Path, serve_sandbox, point: st
     clip = write_clip(tmp_path / "clip.mp4", seconds=1.5)
     channel, secrets = youtube_channel(url, "KILL_YT")
     env = {**os.environ, **secrets}
-    config = write_config(tmp_path, f"""
+    db = killable_worker(tmp_path, env, f"""
 [media]
 directory = "{media}"
-[worker]
-dispatch_interval_s = 0.5
-lease_s = 1.5
-http_timeout_s = 0.5
-[worker.retry]
-backoff_base_s = 0.2
-backoff_max_s = 1
-max_attempts = 20
-""" + channel)
-    env["OUTREACH_CONFIG"] = str(config)
-    env.pop("OUTREACH_DATABASE_URL", None)
-    db = Database(load_settings(config).database_url)
-    upgrade(db)
+""" + channel, max_attempts=20)
     texts = [f"Bijeenkomst {i} in Utrecht ({point})" for i in range(POSTS)]
     for text in texts:
         add_post(db, text=text, due_at=datetime.now(UTC) - timedelta(seconds=1), channel="peer-youtube",
