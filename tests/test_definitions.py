@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
 
 from outreach import analytics
 from outreach.analytics import Filters
-from outreach.harvest.definitions import definition_set, definitions, definitions_at, definitions_in
+from outreach.harvest import definitions as table
+from outreach.harvest.definitions import (
+    VERIFIED,
+    definition_set,
+    definitions,
+    definitions_at,
+    definitions_in,
+)
 from tests.test_analytics import add_post
 
 
@@ -20,11 +30,35 @@ def test_the_table_is_complete_for_every_connector() -> None:
     assert all(d.source.startswith("https://") and d.meaning for d in definitions())
 
 
+def test_every_row_says_whether_it_was_checked_against_its_source() -> None:
+    rows = definitions()
+    assert {d.verified for d in rows} <= set(VERIFIED)
+    assert [d.id for d in rows if d.verified != "yes" and not d.note] == []  # what is corrected or unconfirmed
+    assert any(not d.confirmed for d in rows) and any(d.confirmed for d in rows)
+
+
+def test_a_row_without_a_known_verified_value_is_refused_naming_file_and_line(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = table.TABLE.read_text(encoding="utf-8").splitlines()
+    index = next(i for i, line in enumerate(lines) if ",yes," in line)
+    lines[index] = lines[index].replace(",yes,", ",maybe,", 1)
+    broken = tmp_path / "definitions.csv"
+    broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(table, "TABLE", broken)
+    table.definitions.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=rf"^definitions\.csv:{index + 1}: verified 'maybe' must be one of yes, corrected, no$"):
+            definitions()
+    finally:
+        monkeypatch.undo()
+        table.definitions.cache_clear()
+
+
 def test_the_definition_in_force_is_recorded() -> None:
     before = definitions_at("instagram", ("impressions", "reach"), datetime(2024, 5, 1, tzinfo=UTC))
     assert before == {"impressions": "instagram/impressions@2016-08-01", "reach": "instagram/reach@2016-08-01"}
     assert definitions_at("instagram", ("impressions",), datetime(2025, 6, 1, tzinfo=UTC)) == {}  # retired
-    assert definition_set("instagram", datetime(2024, 5, 1, tzinfo=UTC)) == "instagram@2022-01-01"
+    assert definition_set("instagram", datetime(2024, 5, 1, tzinfo=UTC)) == "instagram@2022-06-28"
     after = definition_set("instagram", datetime(2025, 6, 1, tzinfo=UTC))
     assert after == "instagram@2025-04-21"
     assert "impressions" not in {d.raw_name for d in definitions_in(after)}
@@ -35,7 +69,8 @@ def test_a_series_that_crosses_a_change_is_footnoted(sqlite_db) -> None:  # type
         add_post(sqlite_db, campaign_id=None, meeting_id=None, platform="instagram", channel="peer-instagram",
                  published=datetime(year, 3, 1, tzinfo=UTC))
     crossing = analytics.definition_changes(sqlite_db, filters=Filters())
-    assert [(d.platform, d.raw_name, d.replaced_by) for d in crossing] == [("instagram", "impressions", "views")]
+    assert [(d.platform, d.raw_name, d.replaced_by) for d in crossing] == [("instagram", "impressions", "views"),
+                                                                           ("instagram", "plays", "views")]
     assert analytics.definition_changes(sqlite_db, filters=Filters(start=datetime(2026, 1, 1, tzinfo=UTC))) == []
     assert analytics.definition_changes(sqlite_db, filters=Filters(platform="facebook")) == []
 
