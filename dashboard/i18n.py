@@ -10,6 +10,8 @@ from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
+from outreach.harvest.definitions import UNCONFIRMED
+
 
 class Lang(StrEnum):
     NL = "nl"
@@ -59,6 +61,7 @@ NL: dict[str, str] = {
     "ov.definition_change": "¹ {platform} telt {measure} vanaf {day} anders (het platform verving zijn maatstaf): "
                             "cijfers van voor en na die datum meten niet hetzelfde.",
     "ov.definition_names": "Naam bij het platform: \u2018{old}\u2019, vanaf {day} \u2018{new}\u2019.",
+    "def.unconfirmed": UNCONFIRMED["nl"],
     "measure.reach": "het bereik", "measure.views": "de weergaven", "measure.likes": "de likes",
     "measure.comments": "de reacties", "measure.shares": "het aantal keer gedeeld",
     "measure.saves": "het aantal keer bewaard", "measure.clicks": "de klikken",
@@ -183,6 +186,7 @@ EN: dict[str, str] = {
     "ov.definition_change": "¹ From {day}, {platform} counts {measure} differently (the platform replaced its "
                             "measure): figures before and after that date do not measure the same thing.",
     "ov.definition_names": "The platform's name: \u2018{old}\u2019, from {day} \u2018{new}\u2019.",
+    "def.unconfirmed": UNCONFIRMED["en"],
     "measure.reach": "reach", "measure.views": "views", "measure.likes": "likes", "measure.comments": "comments",
     "measure.shares": "shares", "measure.saves": "saves", "measure.clicks": "clicks",
     "privacy.hidden": "× = hidden as well, so that a count under 10 cannot be worked out from the total minus the rest.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from outreach import analytics
 from outreach.analytics import Filters
 from outreach.harvest import definitions as table
 from outreach.harvest.definitions import (
+    UNCONFIRMED,
     VERIFIED,
     definition_set,
     definitions,
@@ -87,4 +89,38 @@ def test_the_report_footnotes_the_change(sqlite_db) -> None:  # type: ignore[no-
     fig = gather_figures(sqlite_db, settings, start=datetime(2024, 1, 1, tzinfo=UTC),
                          end=datetime(2027, 1, 1, tzinfo=UTC), top=0)
     html = render_html(fig, settings=settings, language="nl")
-    assert "instagram telt vanaf 21 april 2025 met ‘views’ in plaats van ‘impressions’" in html
+    notes = re.findall(r'<p class="note">(.*?)</p>', html, re.S)
+    impressions = [n for n in notes if "in plaats van ‘impressions’" in n]
+    plays = [n for n in notes if "in plaats van ‘plays’" in n]
+    assert impressions and "instagram telt vanaf 21 april 2025 met ‘views’" in impressions[0]
+    assert UNCONFIRMED["nl"] not in impressions[0]  # Meta's changelog confirms it
+    assert plays and UNCONFIRMED["nl"] in plays[0]  # the start of Reels `plays` is not confirmed
+
+
+def test_the_methods_page_marks_a_definition_that_was_not_confirmed(sqlite_db) -> None:  # type: ignore[no-untyped-def]
+    from outreach.archive.figures import gather_figures
+    from outreach.archive.report import render_html
+    from outreach.config import parse_settings
+    from outreach.harvest.storage import append_snapshots, snapshot_row
+
+    published = datetime(2026, 3, 1, tzinfo=UTC)
+    post = add_post(sqlite_db, campaign_id=None, meeting_id=None, platform="facebook", channel="peer-facebook",
+                    published=published)
+    set_id = definition_set("facebook", published)
+    with sqlite_db.engine.begin() as conn:
+        append_snapshots(conn, [snapshot_row(post, int(published.timestamp()) + 3600, {"views": 40, "reach": 30},
+                                             raw={"post_media_view": 40}, api_version="v25.0", definition=set_id)])
+    rows = {d.raw_name: d for d in definitions_in(set_id)}
+    unconfirmed = next(d for d in rows.values() if not d.confirmed)
+    confirmed = next(d for d in rows.values() if d.confirmed)
+    settings = parse_settings({}, source="<test>", environ={})
+    fig = gather_figures(sqlite_db, settings, start=datetime(2026, 1, 1, tzinfo=UTC),
+                         end=datetime(2026, 12, 31, tzinfo=UTC), top=0)
+    for language in ("nl", "en"):
+        html = render_html(fig, settings=settings, language=language)
+        methods = html[html.index('<section class="methods">'):]
+        table_rows = {re.search(r"<code>(.*?)</code>", r).group(1): r  # type: ignore[union-attr]
+                      for r in re.findall(r"<tr>.*?</tr>", methods, re.S) if "<code>" in r}
+        assert set(table_rows) == set(rows)
+        assert UNCONFIRMED[language] in table_rows[unconfirmed.raw_name], (language, unconfirmed.id)
+        assert UNCONFIRMED[language] not in table_rows[confirmed.raw_name], (language, confirmed.id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from outreach.harvest.definitions import UNCONFIRMED
+
 NL = {
     "title": "Impactrapport",
     "programme": "Verandering van binnenuit",
@@ -84,9 +86,10 @@ NL = {
                   "onbekende leeftijden tellen niet mee."),
     "m_definitions": "Gebruikte metriekdefinities",
     "m_definitions_text": ("Elke meting bewaart de definities waaronder het platform haar gaf "
-                           "(definitietabel van outreach). In deze periode:"),
+                           "(definitietabel van outreach); bij \u2018" + UNCONFIRMED["nl"] + "\u2019 kon de "
+                           "definitie niet aan de documentatie van het platform worden getoetst. In deze periode:"),
     "m_measure": "Meet", "m_name": "Naam bij het platform", "m_valid": "Geldig",
-    "m_until_now": "heden",
+    "m_until_now": "heden", "m_unconfirmed": UNCONFIRMED["nl"],
     "m_unrecorded": ("metingen zonder vastgelegde definitie (van voor de definitietabel): de definities die "
                      "golden toen ze gedaan werden."), "m_none": "Geen metingen in deze periode.",
     "measure_reach": "bereik", "measure_views": "weergaven", "measure_likes": "likes",
@@ -179,9 +182,10 @@ EN = {
                   "outcomes; a group partly within {young} years counts pro rata, unknown ages do not count."),
     "m_definitions": "Metric definitions used",
     "m_definitions_text": ("Every measurement records the definitions the platform gave it under (outreach's "
-                           "definitions table). In this period:"),
+                           "definitions table); \u2018" + UNCONFIRMED["en"] + "\u2019 means it could not be "
+                           "checked against the platform's documentation. In this period:"),
     "m_measure": "Measures", "m_name": "Platform's name", "m_valid": "Valid",
-    "m_until_now": "now",
+    "m_until_now": "now", "m_unconfirmed": UNCONFIRMED["en"],
     "m_unrecorded": ("measurements without a recorded definition (from before the definitions table): the "
                      "definitions valid when they were taken."), "m_none": "No measurements in this period.",
     "measure_reach": "reach", "measure_views": "views", "measure_likes": "likes",

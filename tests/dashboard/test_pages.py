@@ -344,3 +344,21 @@ def test_dashboard_charts_carry_the_reports_locale(seeded: Seeded, lang: str, th
     assert specs, "the overview draws its trend"
     locale = specs[0]["config"]["locale"]
     assert locale["number"]["thousands"] == thousands and locale["time"]["shortMonths"][2] == march
+
+
+def test_a_definition_change_is_footnoted_once_and_marked_when_not_confirmed(seeded: Seeded) -> None:
+    from outreach.harvest.definitions import UNCONFIRMED
+
+    for lang, words in (("nl", ("Instagram telt de weergaven vanaf 21 april 2025 anders",
+                                "Facebook telt de weergaven vanaf 15 november 2025 anders")),
+                        ("en", ("From 21 April 2025, Instagram counts views differently",
+                                "From 15 November 2025, Facebook counts views differently"))):
+        at = app(lang=lang).run()
+        assert not at.exception
+        captions = [str(c.value) for c in at.caption]
+        instagram = [c for c in captions if words[0] in c]
+        facebook = [c for c in captions if words[1] in c]
+        # Meta retired `impressions` and, for Reels, `plays` that day: one footnote, marked because the
+        # start of `plays` is not confirmed; Facebook's `post_impressions` -> `post_media_view` is.
+        assert len(instagram) == 1 and UNCONFIRMED[lang] in instagram[0], captions
+        assert len(facebook) == 1 and UNCONFIRMED[lang] not in facebook[0], captions
