@@ -94,6 +94,10 @@ CASES = [
                                    ("card: quote", "card: quote  #!")],
      "posts[0].video.cover.card", "peer-tiktok: tiktok takes only a frame of the video as its cover, not a "
                                   "drawn card; add `frame: <seconds>` to the cover"),
+    ("tiktok and an image cover", [("peer-instagram]", "peer-instagram, peer-tiktok]"), (
+        "      cover:\n        card: quote\n        title:\n          nl: Samen veranderen\n          en: Changing together\n",
+        "      cover: poster.png  #!\n")],
+     "posts[0].video.cover", "peer-tiktok: tiktok takes only a frame of the video as its cover, not an image"),
     ("unknown template", [("card: quote", "card: poster  #!")],
      "posts[0].video.cover.card", "unknown card template 'poster'"),
     ("title without card", [("card: quote", "frame: 0.1"), ("cover:", "cover:  #!")],
@@ -124,6 +128,7 @@ meetings:
 def test_one_error_line_on_the_cover(replacements, path, message, tmp_path: Path, cover_settings: Settings,
                                      write_campaign: Callable[..., Path]) -> None:
     write_clip(tmp_path / "clip.mp4", width=108, height=192, seconds=3.2)
+    Image.new("RGB", (108, 192), (200, 30, 30)).save(tmp_path / "poster.png")
     text = edit(BASE, replacements)
     if "days: 0" in text:
         text = text.replace("posts:\n", MEETING + "posts:\n")
