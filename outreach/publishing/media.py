@@ -16,8 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from outreach.cards import CardSpec, cover_size, prepare_image_for_platform, render_card
-from outreach.cards import cover_policy as fit_cover
+from outreach.cards import CardSpec, cover_policy, cover_size, prepare_image_for_platform, render_card
 from outreach.config import Settings
 from outreach.connectors import Connector, platform_class
 from outreach.db.models import Post
@@ -111,7 +110,7 @@ class MediaPreparer:
             alt = entry.get("alt_text", "")
             if entry.get("video"):
                 items.append(self.video(entry, self._video_limits(post, platform), post.language,
-                                        cover_policy=policy, cover_card=lambda e: card_spec_for(post, e, timezone=self.timezone)))
+                                        image_policy=policy, cover_card=lambda e: card_spec_for(post, e, timezone=self.timezone)))
                 continue
             if entry.get("card"):
                 spec = card_spec_for(post, entry, timezone=self.timezone)
@@ -140,7 +139,7 @@ class MediaPreparer:
                          public_url=f"{self.public_base_url}/{name}" if self.public_base_url else None)
 
     def video(self, entry: dict[str, Any], limits: VideoCapabilities, language: str, *,
-              cover_policy: ImagePolicy, cover_card: Callable[[dict[str, Any]], CardSpec] | None = None) -> MediaItem:
+              image_policy: ImagePolicy, cover_card: Callable[[dict[str, Any]], CardSpec] | None = None) -> MediaItem:
         """A video entry, stripped (and transcoded if the platform's `limits` need it, or captions are to
         be burned in) into `[media] directory`/video; its cover image (a file, or a card drawn by
         `cover_card(cover entry)` at the video's shape) stripped and fitted like any image."""
@@ -155,9 +154,9 @@ class MediaPreparer:
         if isinstance(cover, dict) and cover.get("image"):
             picture = Path(cover["image"])
         elif isinstance(cover, dict) and cover.get("card") and cover_card is not None and limits.cover == "image":
-            size = cover_size(cover_policy, width, height)
+            size = cover_size(image_policy, width, height)
             picture = render_card(cover_card(cover), size=size, cache_dir=self.cache_dir).data
-        cover_item = self.image(picture, fit_cover(cover_policy, width, height), "") if picture is not None else None
+        cover_item = self.image(picture, cover_policy(image_policy, width, height), "") if picture is not None else None
         name = prepared.path.name
         return MediaItem(path=str(prepared.path), alt_text=entry.get("alt_text", ""), mime_type="video/mp4",
                          width=prepared.info.width, height=prepared.info.height,

@@ -98,6 +98,8 @@ CASES = [
         "      cover:\n        card: quote\n        title:\n          nl: Samen veranderen\n          en: Changing together\n",
         "      cover: poster.png  #!\n")],
      "posts[0].video.cover", "peer-tiktok: tiktok takes only a frame of the video as its cover, not an image"),
+    ("unknown variable in the title", [("nl: Samen veranderen", "nl: Samen in {{ meeting.city }}  #!")],
+     "posts[0].video.cover.title.nl", "unknown variable"),
     ("unknown template", [("card: quote", "card: poster  #!")],
      "posts[0].video.cover.card", "unknown card template 'poster'"),
     ("title without card", [("card: quote", "frame: 0.1"), ("cover:", "cover:  #!")],
