@@ -65,6 +65,9 @@ def check_cover_cards(plan: Plan, *, timezone: str, cache_dir: Path,
         if not is_cover:
             continue
         try:
-            render_card(spec, size=size, cache_dir=cache_dir)
+            try:
+                render_card(spec, size=size, cache_dir=cache_dir)
+            except OSError:  # a media folder this user may not write: still drawn (and checked), not kept
+                render_card(spec, size=size)
         except (CardError, TemplateError, TextEngineError) as exc:
             report(post, f"the cover card in {post.language!r} cannot be drawn: {exc}")  # once, not per channel

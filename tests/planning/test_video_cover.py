@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from outreach.cards import supported_languages
 from outreach.config import MediaSettings, Settings
 from outreach.db.models import Post
 from outreach.domain import Platform
@@ -152,3 +153,18 @@ def test_a_frame_serves_the_platforms_that_take_only_a_frame(tmp_path: Path, cov
     covers = {(p.channel, p.language): p.media[0]["cover"] for p in plan.posts}
     assert covers[("peer-tiktok", "en")] == {"card": "quote", "frame": 0.2, "title": "Changing together"}
     assert len(_cards(cover_settings)) == 3 * 3  # tiktok draws nothing: youtube, mastodon, instagram
+
+
+def test_a_media_folder_validate_may_not_write_still_checks_the_cover(tmp_path: Path, settings: Settings,
+                                                                     write_campaign: Callable[..., Path]) -> None:
+    write_clip(tmp_path / "clip.mp4", width=108, height=192, seconds=3.2)
+    (tmp_path / "media").write_text("a file where the media folder should be")
+    unwritable = replace(settings, media=MediaSettings(directory=str(tmp_path / "media")))
+    assert plan_campaign(write_campaign(BASE), unwritable).posts  # drawn, not kept
+    german = edit(BASE, [("      ar: التغيير من الداخل في ست ثوان. شاهدوا.\n", "      de: Veränderung von innen.\n"),
+                         ("        ar: بطاقات.\n", "        de: Karten.\n")])
+    with pytest.raises(CampaignError) as caught:
+        plan_campaign(write_campaign(german, name="de.yaml"), unwritable)
+    assert [e.split(": ", 2)[2] for e in caught.value.errors] == [
+        "the cover card in 'de' cannot be drawn: no card phrases for language 'de'; supported: "
+        + ", ".join(supported_languages())]
