@@ -17,6 +17,7 @@ from outreach.db.models import Post
 from outreach.domain import Platform
 from outreach.media.synthetic import write_clip
 from outreach.planning import CampaignError, plan_campaign
+from outreach.planning.cards import render_plan_cards
 from outreach.publishing.media import MediaPreparer
 from tests.planning.test_errors import edit
 
@@ -168,3 +169,13 @@ def test_a_media_folder_validate_may_not_write_still_checks_the_cover(tmp_path: 
     assert [e.split(": ", 2)[2] for e in caught.value.errors] == [
         "the cover card in 'de' cannot be drawn: no card phrases for language 'de'; supported: "
         + ", ".join(supported_languages())]
+
+
+def test_render_writes_the_covers_for_review(tmp_path: Path, cover_settings: Settings,
+                                             write_campaign: Callable[..., Path]) -> None:
+    write_clip(tmp_path / "clip.mp4", width=108, height=192, seconds=3.2)
+    written = render_plan_cards(plan_campaign(write_campaign(BASE), cover_settings), tmp_path / "out")
+    assert sorted(p.name for p in written) == sorted(
+        f"clip-{lang}-cover-{size}.png" for lang in ("ar", "en", "nl") for size in ("1012x1800", "1080x1920", "720x1280"))
+    with Image.open(tmp_path / "out" / "clip-ar-cover-720x1280.png") as cover:
+        assert cover.size == (720, 1280)
