@@ -179,3 +179,20 @@ def test_render_writes_the_covers_for_review(tmp_path: Path, cover_settings: Set
         f"clip-{lang}-cover-{size}.png" for lang in ("ar", "en", "nl") for size in ("1012x1800", "1080x1920", "720x1280"))
     with Image.open(tmp_path / "out" / "clip-ar-cover-720x1280.png") as cover:
         assert cover.size == (720, 1280)
+
+
+def test_an_image_cover_with_a_frame(tmp_path: Path, cover_settings: Settings,
+                                     write_campaign: Callable[..., Path]) -> None:
+    write_clip(tmp_path / "clip.mp4", width=108, height=192, seconds=3.2)
+    Image.new("RGB", (1080, 1350), (200, 30, 30)).save(tmp_path / "poster.png")
+    text = edit(BASE, [("peer-instagram]", "peer-instagram, peer-tiktok]"), (
+        "      cover:\n        card: quote\n        title:\n          nl: Samen veranderen\n          en: Changing together\n",
+        "      cover: {image: poster.png, frame: 0.2}\n")])
+    plan = plan_campaign(write_campaign(text), cover_settings)
+    planned = next(p for p in plan.posts if (p.channel, p.language) == ("peer-mastodon", "nl"))
+    assert planned.media[0]["cover"] == {"image": str(tmp_path / "poster.png"), "frame": 0.2}
+    post = Post(language="nl", text=planned.text, media=planned.media, channel=planned.channel)
+    (item,) = MediaPreparer(cover_settings)(post, Platform.MASTODON)
+    assert item.cover_s == 0.2
+    with Image.open(item.cover_path) as cover:
+        assert cover.size == (1080, 1350)  # a 4:5 image stays 4:5 (fitted, never padded or cropped)
