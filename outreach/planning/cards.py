@@ -23,9 +23,10 @@ from outreach.planning.video import cover_card_size
 from outreach.publishing.media import card_spec
 
 
-def plan_cards(plan: Plan, *, timezone: str
-               ) -> Iterator[tuple[PlannedPost, CardSpec, CardSize | str, bool]]:
-    """(post, card, size, is_cover) for each card a post carries and each cover a card draws."""
+def plan_cards(plan: Plan) -> Iterator[tuple[PlannedPost, CardSpec, CardSize | str, bool]]:
+    """(post, card, size, is_cover) for each card a post carries and each cover a card draws; times in
+    the campaign's time zone, like the posts' texts (and the media step's `card_spec_for`)."""
+    timezone = plan.campaign.timezone
     meetings = {m.key: m for m in plan.meetings}
     for post in plan.posts:
         m = meetings.get(post.meeting_key or "")
@@ -49,7 +50,7 @@ def render_plan_cards(plan: Plan, out_dir: Path, *, source_keys: set[str] | None
     """`outreach render`: every card a campaign would publish, one PNG per post, language and size
     (drawn covers too, named `...-cover-WxH`)."""
     items: dict[str, tuple[str, CardSpec, CardSize | str]] = {}
-    for post, spec, size, _ in plan_cards(plan, timezone=plan.campaign.timezone):
+    for post, spec, size, _ in plan_cards(plan):
         if source_keys and post.source_key not in source_keys:
             continue
         name = f"{post.source_key.replace('/', '_')}-{post.language}-{size if isinstance(size, str) else size.name}"
@@ -57,11 +58,11 @@ def render_plan_cards(plan: Plan, out_dir: Path, *, source_keys: set[str] | None
     return render_to_dir(items.values(), out_dir)
 
 
-def check_cover_cards(plan: Plan, *, timezone: str, cache_dir: Path,
+def check_cover_cards(plan: Plan, *, cache_dir: Path,
                       report: Callable[[PlannedPost, str], None]) -> None:
     """Draw every cover a card makes, as the media step will (same size, time zone and cache), and
     report each one that cannot be drawn."""
-    for post, spec, size, is_cover in plan_cards(plan, timezone=timezone):
+    for post, spec, size, is_cover in plan_cards(plan):
         if not is_cover:
             continue
         try:

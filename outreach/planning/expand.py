@@ -87,7 +87,7 @@ def plan_campaign(path: str | Path, settings: Settings, *, shift: timedelta = ti
         src.problem((), OUTSIDE_CALENDAR)
         src.raise_if_problems()
     rules = {rule.id: i for i, rule in enumerate(spec.posts)}
-    check_cover_cards(plan, timezone=settings.timezone, cache_dir=card_cache_dir(settings),
+    check_cover_cards(plan, cache_dir=card_cache_dir(settings),
                       report=lambda post, message: src.problem(("posts", rules[post.rule_key], "video", "cover",
                                                                 "card"), message))
     src.raise_if_problems()

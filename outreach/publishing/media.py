@@ -64,6 +64,9 @@ def card_cache_dir(settings: Settings) -> Path:
 
 
 def card_spec_for(post: Post, entry: dict[str, Any], *, timezone: str) -> CardSpec:
+    """The card of a stored post: its time in the campaign's time zone, as its text was written
+    (`timezone`, the installation's, only for a post without a campaign)."""
+    timezone = post.campaign.timezone if post.campaign is not None else timezone
     meeting = post.meeting
     if meeting is None:
         return card_spec(entry, language=post.language, text=post.text, timezone=timezone)
