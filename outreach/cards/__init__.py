@@ -29,7 +29,7 @@ from outreach.cards.cover import cover_policy, cover_size
 from outreach.cards.fonts import TextEngineError, check_text_engine, missing_glyphs
 from outreach.cards.media import PreparedImage, prepare_image_for_platform
 from outreach.cards.model import CardError, CardSize, CardSpec, RenderedCard, card_size_for
-from outreach.cards.render import render_card, render_to_dir
+from outreach.cards.render import check_card, render_card, render_to_dir
 from outreach.cards.templates import TemplateError
 from outreach.cards.text import alt_text_for, supported_languages
 
@@ -48,6 +48,7 @@ __all__ = [
     "cover_size",
     "missing_glyphs",
     "prepare_image_for_platform",
+    "check_card",
     "render_card",
     "render_to_dir",
     "supported_languages",

@@ -14,6 +14,7 @@ from outreach.cards import (
     CardSpec,
     TemplateError,
     TextEngineError,
+    check_card,
     render_card,
     render_to_dir,
 )
@@ -58,17 +59,23 @@ def render_plan_cards(plan: Plan, out_dir: Path, *, source_keys: set[str] | None
     return render_to_dir(items.values(), out_dir)
 
 
-def check_cover_cards(plan: Plan, *, cache_dir: Path,
-                      report: Callable[[PlannedPost, str], None]) -> None:
-    """Draw every cover a card makes, as the media step will (same size, time zone and cache), and
-    report each one that cannot be drawn."""
+def check_cards(plan: Plan, *, cache_dir: Path, report: Callable[[PlannedPost, bool, str], None]) -> None:
+    """What `validate` knows of a plan's cards before anything is published: every card can be drawn
+    (its organisation's design, its language; looked up, not drawn), and every cover a card makes is
+    drawn as the media step will (same size, time zone and cache). `report(post, is_cover, message)`
+    once per problem, not per channel."""
+    checked: set[CardSpec] = set()
     for post, spec, size, is_cover in plan_cards(plan):
-        if not is_cover:
-            continue
         try:
+            if not is_cover:
+                if spec not in checked:
+                    checked.add(spec)
+                    check_card(spec)
+                continue
             try:
                 render_card(spec, size=size, cache_dir=cache_dir)
             except OSError:  # a media folder this user may not write: still drawn (and checked), not kept
                 render_card(spec, size=size)
         except (CardError, TemplateError, TextEngineError) as exc:
-            report(post, f"the cover card in {post.language!r} cannot be drawn: {exc}")  # once, not per channel
+            report(post, is_cover, f"the cover card in {post.language!r} cannot be drawn: {exc}" if is_cover
+                   else str(exc))

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from outreach.cards.media import MediaError, probe_image
 from outreach.config import ChannelConfig, Settings
 from outreach.domain import Platform
-from outreach.planning.cards import check_cover_cards
+from outreach.planning.cards import check_cards
 from outreach.planning.limits import Validator, platform_validator
 from outreach.planning.plan import (
     CampaignInfo,
@@ -87,9 +87,8 @@ def plan_campaign(path: str | Path, settings: Settings, *, shift: timedelta = ti
         src.problem((), OUTSIDE_CALENDAR)
         src.raise_if_problems()
     rules = {rule.id: i for i, rule in enumerate(spec.posts)}
-    check_cover_cards(plan, cache_dir=card_cache_dir(settings),
-                      report=lambda post, message: src.problem(("posts", rules[post.rule_key], "video", "cover",
-                                                                "card"), message))
+    check_cards(plan, cache_dir=card_cache_dir(settings), report=lambda post, is_cover, message: src.problem(
+        ("posts", rules[post.rule_key], *(("video", "cover", "card") if is_cover else ("card",))), message))
     src.raise_if_problems()
     return plan
 

@@ -113,7 +113,7 @@ CASES = [
     ("a card that cannot be drawn", [("  - id: clip\n    at: 2027-03-01 10:00",
                                       "  - id: clip\n    at: {days: 0, time: \"10:00\"}"),
                                      ("card: quote", "card: quote  #!")],
-     "posts[0].video.cover.card", "the cover card in 'nl' cannot be drawn: unknown organisation 'Nieuw'"),
+     "posts[0].video.cover.card", "the cover card in 'nl' cannot be drawn: no card design for organisation 'Nieuw'"),
 ]
 MEETING = """\
 organisations: {Nieuw: Een nieuwe stichting}
