@@ -189,7 +189,7 @@ def _harvest_channel(db: Database, channel: str, posts: list[Any], connectors: C
             result.requests += 1
             fetched = connector.fetch_metrics([str(p.remote_id) for p in batch])
         except RateLimited as exc:
-            resume = exc.reset_at or datetime.fromtimestamp(now_s + exc.retry_after_s, UTC)
+            resume = exc.resume_at(datetime.fromtimestamp(now_s, UTC))
             result.status, result.resume_at, result.detail = "rate_limited", resume, exc.message
             break
         except ConnectorError as exc:
@@ -292,7 +292,7 @@ def audience_due(db: Database, settings: Settings, connectors: ConnectorFactory,
         try:
             rows = connector.fetch_audience()
         except RateLimited as exc:
-            resume = exc.reset_at or datetime.fromtimestamp(now_s + exc.retry_after_s, UTC)
+            resume = exc.resume_at(datetime.fromtimestamp(now_s, UTC))
             _note_channel(db, name, resume_at=_epoch(resume))
             report.skipped[name] = f"rate limited: {exc.message}"
             continue
