@@ -17,7 +17,14 @@ from typing import Any, ClassVar
 import requests
 
 from outreach.connectors.base import Connector
-from outreach.connectors.errors import AuthError, ConnectorError, ContentRejected, RateLimited, TransientError
+from outreach.connectors.errors import (
+    AuthError,
+    ConnectorError,
+    ContentRejected,
+    RateLimited,
+    TransientError,
+    bounded_wait,
+)
 from outreach.domain import AudienceRow, MediaItem, PublishRequest, PublishResult
 
 log = logging.getLogger(__name__)
@@ -214,7 +221,7 @@ class GraphConnector(Connector):
         for entry in entries:
             pct = max(_number(entry.get(k)) for k in ("call_count", "total_cputime", "total_time"))
             regain_min = _number(entry.get("estimated_time_to_regain_access"))
-            wait_s = regain_min * 60 if regain_min > 0 else (
+            wait_s = bounded_wait(regain_min * 60) if regain_min > 0 else (
                 self.usage_backoff_s if pct >= self.usage_block_pct else 0.0)
             if wait_s > 0:
                 candidate = self.clock() + timedelta(seconds=wait_s)
