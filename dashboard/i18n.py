@@ -40,7 +40,8 @@ NL: dict[str, str] = {
     "kind.unknown": "onbekend",
     "ov.title": "Overzicht", "ov.meetings": "Bijeenkomsten gehouden", "ov.target": "van {target}",
     "ov.on_track": "op schema", "ov.behind": "achter op schema", "ov.expected": "volgens plan nu: {n}",
-    "ov.posts": "Posts gepubliceerd", "ov.reach": "Totaal bereik", "ov.youth": "Jongerenbereik",
+    "ov.posts": "Posts gepubliceerd", "ov.reach": "Totaal bereik",
+    "ov.reach_sum": "opgeteld over posts: wie meer posts zag, telt vaker mee (geen unieke mensen)", "ov.youth": "Jongerenbereik",
     "ov.youth_share": "Aandeel jongeren", "ov.engagement": "Betrokkenheid", "ov.trend": "Verloop per maand",
     "ov.youth_note": "Soorten worden nooit opgeteld: gemeten (platform telt leeftijd), geschat (bereik × "
                      "jongerenaandeel van het account), offline (aanwezigen bij bijeenkomsten).",
@@ -165,7 +166,8 @@ EN: dict[str, str] = {
     "kind.unknown": "unknown",
     "ov.title": "Overview", "ov.meetings": "Meetings held", "ov.target": "of {target}",
     "ov.on_track": "on track", "ov.behind": "behind schedule", "ov.expected": "expected by now: {n}",
-    "ov.posts": "Posts published", "ov.reach": "Total reach", "ov.youth": "Youth reach",
+    "ov.posts": "Posts published", "ov.reach": "Total reach",
+    "ov.reach_sum": "summed over posts: someone who saw several posts counts more than once (not unique people)", "ov.youth": "Youth reach",
     "ov.youth_share": "Youth share", "ov.engagement": "Engagement rate", "ov.trend": "Trend per month",
     "ov.youth_note": "Kinds are never added up: measured (the platform counts age), estimated (reach × "
                      "the account's youth share), offline (meeting attendance).",

@@ -28,6 +28,7 @@ with top[1]:
     ui.show_count(t("ov.posts"), totals.posts)
 with top[2]:
     ui.show_count(t("ov.reach"), totals.reach)
+    st.caption(t("ov.reach_sum"))
 ratios = loaders.ratios(view.filters)
 with top[3]:
     ui.show_count(t("ov.engagement"), ui.percent(ratios.engagement_rate.value))

@@ -39,7 +39,9 @@ NL = {
     "reach_title": "Bereik en bereik onder jongeren",
     "reach_note": ("Jongerenbereik wordt per soort getoond en nooit opgeteld: <b>gemeten</b> (het platform "
                    "meldt leeftijd), <b>geschat</b> (bereik × aandeel jongeren onder de volgers, met bron en "
-                   "datum), <b>offline</b> (aanwezigen bij bijeenkomsten) en <b>onbekend</b>."),
+                   "datum), <b>offline</b> (aanwezigen bij bijeenkomsten) en <b>onbekend</b>. "
+                   "Bereik is opgeteld over posts: wie meer posts zag, telt vaker mee; het is geen aantal "
+                   "unieke mensen."),
     "reach": "Bereik",
     "views": "Weergaven",
     "engagement": "Interacties",
@@ -137,7 +139,8 @@ EN = {
     "reach_title": "Reach and youth reach",
     "reach_note": ("Youth reach is shown per kind and never added up: <b>measured</b> (the platform reports "
                    "age), <b>estimated</b> (reach × the followers' youth share, with source and date), "
-                   "<b>offline</b> (meeting attendance) and <b>unknown</b>."),
+                   "<b>offline</b> (meeting attendance) and <b>unknown</b>. Reach is summed over posts: someone who saw "
+                   "several posts counts more than once; it is not a number of unique people."),
     "reach": "Reach",
     "views": "Views",
     "engagement": "Interactions",
