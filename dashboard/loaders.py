@@ -137,8 +137,13 @@ def meeting_posts(meeting_id: int) -> list[dict[str, Any]]:
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def upcoming(filters: Filters, limit: int = 50) -> list[analytics.Upcoming]:
-    return analytics.upcoming(database(), now=now(), limit=limit, filters=filters)
+def upcoming(filters: Filters, limit: int = 50, offset: int = 0) -> list[analytics.Upcoming]:
+    return analytics.upcoming(database(), now=now(), limit=limit, offset=offset, filters=filters)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def count_upcoming(filters: Filters) -> int:
+    return analytics.count_upcoming(database(), now=now(), filters=filters)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)

@@ -205,6 +205,23 @@ def test_review_approves_and_rejects_with_reason(seeded: Seeded) -> None:
     db.dispose()
 
 
+def test_upcoming_posts_are_counted_and_paged(seeded: Seeded) -> None:
+    from datetime import UTC, datetime
+
+    db = seeded.database()
+    everything = analytics.upcoming(db, now=datetime.now(UTC), limit=10_000)
+    db.dispose()
+    total, pages = len(everything), -(-len(everything) // 50)
+    assert total > 100  # more than two pages in the seeded database
+    at = visit(app().run(), "schedule")
+    assert f"50 van {total} · pagina 1 van {pages}" in texts(at)  # not "the next 50" with no count
+    assert at.dataframe[0].value.iloc[:, 1].tolist() == [u.post_id for u in everything[:50]]
+    at.number_input(key="sched_upcoming_page").set_value(pages).run()
+    rest = total - 50 * (pages - 1)
+    assert f"{rest} van {total} · pagina {pages} van {pages}" in texts(at)
+    assert at.dataframe[0].value.iloc[:, 1].tolist() == [u.post_id for u in everything[50 * (pages - 1):]]
+
+
 def test_schedule_retries_chosen_posts_after_a_confirmation(seeded: Seeded) -> None:
     at = app().run()
     visit(at, "schedule")
