@@ -49,7 +49,18 @@ def _pages(user: auth.User | None) -> list:
             for file, title, icon, role in PAGES if user is None or user.can(role)]
 
 
+def _config_check() -> None:
+    """A config the CLI would refuse stops here, said plainly in the reader's language (not a traceback)."""
+    problem = loaders.config_problem()
+    if problem is not None:
+        st.error(t("err.config"))
+        st.caption(t("err.config_where"))
+        st.code(problem, language=None, wrap_lines=True)
+        st.stop()
+
+
 _language_switch()
+_config_check()
 user = auth.current_user(loaders.accounts())
 if user is None:
     st.navigation(_pages(None), position="hidden")  # not run: keeps the linked page for after signing in

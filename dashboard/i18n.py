@@ -127,6 +127,9 @@ NL: dict[str, str] = {
     "arch.export": "Archief en rapport maken", "arch.download": "Download {name}",
     "arch.done": "Klaar: {path}",
     "err.action": "Niet gelukt: {error}",
+    "err.config": "Het dashboard kan niet starten: de instellingen kloppen niet. Verbeter wat hieronder staat "
+                  "en laad deze pagina opnieuw.",
+    "err.config_where": "Gevonden door dezelfde controle als `outreach validate` en `outreach run`:",
     "hint.failed": "Het platform weigerde de post na alle pogingen. Pas hem aan en probeer opnieuw, of annuleer.",
     "hint.retrying": "Het platform antwoordde niet goed; er wordt vanzelf opnieuw geprobeerd.",
     "hint.auth": "Het platform weigerde de inloggegevens van dit kanaal: vernieuw de toegang.",
@@ -249,6 +252,9 @@ EN: dict[str, str] = {
     "arch.title": "Archive", "arch.from": "From", "arch.to": "Up to and including",
     "arch.export": "Build archive and report", "arch.download": "Download {name}", "arch.done": "Done: {path}",
     "err.action": "Did not work: {error}",
+    "err.config": "The dashboard cannot start: the settings are not right. Correct what is shown below and "
+                  "reload this page.",
+    "err.config_where": "Found by the same check as `outreach validate` and `outreach run`:",
     "hint.failed": "The platform refused the post after every attempt. Edit it and retry, or cancel it.",
     "hint.retrying": "The platform did not answer properly; it is retried automatically.",
     "hint.auth": "The platform refused this channel's credentials: renew the access.",

@@ -1,8 +1,10 @@
 """The dashboard's only door to the library: cached reads (`st.cache_data`, TTL) and writes that clear them.
 
 Reads go to `outreach.analytics` (the only reader: every figure and row a page shows comes from there);
-writes go through `outreach.planning` (review actions, dashboard posts). Pages import this module,
-never `outreach.db` or `outreach.connectors`.
+writes go through `outreach.planning` (review actions, dashboard posts). Pages import this module, never
+`outreach.db` or `outreach.connectors`; this module takes exactly one name from each: `Database` (to open the
+configured database once, for analytics and planning) and `check_channel_options` (the CLI's config check).
+tests/dashboard/test_imports.py holds both to it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from dashboard.i18n import t
 from outreach import analytics
 from outreach.analytics import Dimension, FilterOptions, Filters
 from outreach.config import Settings, load_settings
+from outreach.connectors import check_channel_options
 from outreach.db import Database
+from outreach.errors import OutreachError
 from outreach.harvest.settings import HarvestSettings, harvest_settings
 from outreach.planning import dashboard_posts, review
 from outreach.planning.review import PostSelector
@@ -35,7 +39,18 @@ __all__ = ["Dimension", "FilterOptions", "Filters"]
 
 @st.cache_resource
 def settings() -> Settings:
-    return load_settings()
+    """outreach.toml, checked as the CLI checks it (every channel's keys against its platform's connector)."""
+    return check_channel_options(load_settings())
+
+
+def config_problem() -> str | None:
+    """Why the dashboard cannot start with this config, in the check's own one line (file, table, key); None
+    when it can. Not cached when it fails: the page tries again once the file is corrected."""
+    try:
+        settings()
+    except OutreachError as exc:
+        return str(exc)
+    return None
 
 
 @st.cache_resource
