@@ -23,18 +23,19 @@ for message in st.session_state.pop("schedule_done", []):
     st.success(message)
 
 
-
 def paged(total: int, *, key: str, what: str) -> tuple[int, int]:
     """The rows [start, stop) of a list of `total` to show, a page of PAGE_SIZE at a time: a page number to choose
     when there is more than one, and how many are shown of how many ("50 van 312 · pagina 1 van 7")."""
     pages = max(1, -(-total // PAGE_SIZE))
     if st.session_state.get(key, 1) > pages:  # fewer rows than before (a filter, an action): the last page
         st.session_state[key] = pages
-    number = st.number_input(f"{t('sched.page')} · {what}", min_value=1, max_value=pages, step=1, key=key) if pages > 1 else 1
+    count = st.empty()  # the count first, then the page to choose
+    number = st.number_input(f"{t('sched.page')} · {what}", min_value=1, max_value=pages, step=1, key=key,
+                             width=240) if pages > 1 else 1
     start, stop = (number - 1) * PAGE_SIZE, min(total, number * PAGE_SIZE)
     if total:
-        st.caption(t("sched.count", shown=i18n.number(stop - start), total=i18n.number(total), page=number,
-                     pages=pages))
+        count.caption(t("sched.count", shown=i18n.number(stop - start), total=i18n.number(total), page=number,
+                        pages=pages))
     return start, stop
 
 
