@@ -71,7 +71,7 @@ def over_the_limit_and_back(page: Any, lang: str) -> None:
 
     type_keys(page, "abcdefghijklmn", field_label=label)  # 304 characters
     message = page.get_by_text(words["too_long"].format(n=304))
-    expect(message.first).to_be_visible(timeout=10_000)
+    expect(message.first).to_be_visible(timeout=15_000)
     expect(save).to_be_disabled()
     assert focused(page)["label"] == label and page.evaluate("window.__blurs") == 0
     page.screenshot(path=str(ARTIFACTS / f"planner-typing-{lang}-over.png"), full_page=True)
@@ -79,13 +79,13 @@ def over_the_limit_and_back(page: Any, lang: str) -> None:
     for _ in range(3):  # the caret moves back three characters and stays there across reruns
         page.keyboard.press("ArrowLeft")
     type_keys(page, "XYZ", field_label=label)
-    expect(page.get_by_text(words["too_long"].format(n=307)).first).to_be_visible(timeout=10_000)
+    expect(page.get_by_text(words["too_long"].format(n=307)).first).to_be_visible(timeout=15_000)
     assert focused(page)["value"] == BASE + "abcdefghijkXYZlmn"  # no key lost, none out of place
 
     page.keyboard.press("Control+End")
     type_keys(page, ["Backspace"] * 8, field_label=label)  # Backspace: back to 299 characters
     wait_idle(page)
-    expect(page.get_by_text(re.compile(words["too_long"].split(":")[0]))).to_have_count(0, timeout=10_000)
+    expect(page.get_by_text(re.compile(words["too_long"].split(":")[0]))).to_have_count(0, timeout=15_000)
     expect(save).to_be_enabled()
     assert focused(page)["value"] == BASE + "abcdefghi"
     assert focused(page)["label"] == label and page.evaluate("window.__blurs") == 0
@@ -106,3 +106,31 @@ def test_planner_checks_every_key_without_leaving_the_field(dashboard: str, seed
         page.get_by_role("heading", name=WORDS["en"]["page"], exact=True, level=1).wait_for()
         wait_idle(page)
         over_the_limit_and_back(page, "en")
+
+
+def test_planner_field_takes_a_saved_draft_and_runs_arabic_right_to_left(dashboard: str, seeded: Seeded) -> None:
+    """Text put in the field from Python (a saved draft loaded) replaces what was typed; Arabic runs right to left
+    in its field while Dutch stays left to right, and the field carries the page's language."""
+    from playwright.sync_api import expect
+
+    with chromium("planner-load") as browser:
+        page = open_page(browser, height=1800)
+        log_in(page, dashboard)
+        page.get_by_test_id("stSidebarNav").get_by_text("Post maken", exact=True).click()
+        dutch, other = page.get_by_label("Tekst (nl)", exact=True), page.get_by_label("Tekst (tr)", exact=True)
+        dutch.wait_for()
+        other.fill("تعالوا إلى اللقاء في روتردام")
+        dutch.fill("Kom ook naar de bijeenkomst!")
+        assert other.evaluate("e => e.matches(':dir(rtl)')") and dutch.evaluate("e => e.matches(':dir(ltr)')")
+        assert dutch.evaluate("e => e.closest('[lang]').lang") == "nl"
+        save = page.get_by_role("button", name="Opslaan en ter beoordeling")
+        expect(save).to_be_enabled()
+        save.click()
+        expect(page.get_by_text("Opgeslagen:").first).to_be_visible()
+        dutch.fill("Iets anders")
+        wait_idle(page)
+        page.get_by_role("button", name="↺ Naam (uniek per bijeenkomst): extra").click()
+        wait_idle(page)
+        expect(dutch).to_have_value("Kom ook naar de bijeenkomst!", timeout=15_000)
+        expect(other).to_have_value("تعالوا إلى اللقاء في روتردام")
+        page.screenshot(path=str(ARTIFACTS / "planner-loaded-draft.png"), full_page=True)
