@@ -129,6 +129,8 @@ NL: dict[str, str] = {
     "err.action": "Niet gelukt: {error}",
     "err.config": "Het dashboard kan niet starten: de instellingen kloppen niet. Verbeter wat hieronder staat "
                   "en laad deze pagina opnieuw.",
+    "err.database": "Het dashboard kan niet starten: de database is er nog niet of is verouderd. Doe wat "
+                    "hieronder staat en laad deze pagina opnieuw.",
     "err.config_where": "Gevonden door dezelfde controle als `outreach validate` en `outreach run`:",
     "hint.failed": "Het platform weigerde de post na alle pogingen. Pas hem aan en probeer opnieuw, of annuleer.",
     "hint.retrying": "Het platform antwoordde niet goed; er wordt vanzelf opnieuw geprobeerd.",
@@ -254,6 +256,8 @@ EN: dict[str, str] = {
     "err.action": "Did not work: {error}",
     "err.config": "The dashboard cannot start: the settings are not right. Correct what is shown below and "
                   "reload this page.",
+    "err.database": "The dashboard cannot start: the database does not exist yet or is out of date. Do what "
+                    "is shown below and reload this page.",
     "err.config_where": "Found by the same check as `outreach validate` and `outreach run`:",
     "hint.failed": "The platform refused the post after every attempt. Edit it and retry, or cancel it.",
     "hint.retrying": "The platform did not answer properly; it is retried automatically.",

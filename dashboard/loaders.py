@@ -2,8 +2,9 @@
 
 Reads go to `outreach.analytics` (the only reader: every figure and row a page shows comes from there);
 writes go through `outreach.planning` (review actions, dashboard posts). Pages import this module, never
-`outreach.db` or `outreach.connectors`; this module takes exactly one name from each: `Database` (to open the
-configured database once, for analytics and planning) and `check_channel_options` (the CLI's config check).
+`outreach.db` or `outreach.connectors`; this module takes only these names from them: `Database` and
+`open_ready` (to open the configured database once, checked as the CLI checks it, for analytics and planning)
+and `check_channel_options` (the CLI's config check).
 tests/dashboard/test_imports.py holds both to it.
 """
 
@@ -26,6 +27,7 @@ from outreach.analytics import Dimension, FilterOptions, Filters
 from outreach.config import Settings, load_settings
 from outreach.connectors import check_channel_options
 from outreach.db import Database
+from outreach.db.migrate import open_ready
 from outreach.errors import OutreachError
 from outreach.harvest.settings import HarvestSettings, harvest_settings
 from outreach.planning import dashboard_posts, review
@@ -46,8 +48,17 @@ def settings() -> Settings:
 def config_problem() -> str | None:
     """Why the dashboard cannot start with this config, in the check's own one line (file, table, key); None
     when it can. Not cached when it fails: the page tries again once the file is corrected."""
+    return _problem(settings)
+
+
+def database_problem() -> str | None:
+    """Why the database cannot be used (missing, out of date: run `outreach init`), in one line; None when it can."""
+    return _problem(database)
+
+
+def _problem(step: Any) -> str | None:
     try:
-        settings()
+        step()
     except OutreachError as exc:
         return str(exc)
     return None
@@ -55,7 +66,8 @@ def config_problem() -> str | None:
 
 @st.cache_resource
 def database() -> Database:
-    return Database(settings().database_url)
+    """The configured database, once it exists and is up to date (the CLI's own check)."""
+    return open_ready(settings().database_url, source=settings().source)
 
 
 @st.cache_resource

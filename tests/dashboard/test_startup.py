@@ -64,3 +64,27 @@ def test_a_corrected_config_starts_without_a_restart(tmp_path: Path, monkeypatch
     at.run()
     assert not at.exception and not at.error and not at.code
     assert at.text_input  # the sign-in form
+
+
+def test_a_missing_database_says_run_init_after_signing_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboard import auth
+    from outreach.db import Database
+    from outreach.db.migrate import upgrade
+
+    db_path = tmp_path / "outreach.db"
+    config = tmp_path / "outreach.toml"
+    config.write_text(GOOD.format(db=db_path, hash=HASH), encoding="utf-8")
+    monkeypatch.setenv("OUTREACH_CONFIG", str(config))
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.session_state[auth.SESSION_KEY] = auth.User("rita", frozenset({auth.Role.PLANNER}))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e.value for e in at.error] == [NL["err.database"]]
+    assert "run `outreach init` first" in at.code[0].value and str(db_path) in at.code[0].value
+    assert not db_path.exists()  # looking did not leave an empty file behind
+    db = Database(f"sqlite:///{db_path}")
+    upgrade(db)  # what `outreach init` does
+    db.dispose()
+    at.run()
+    assert not at.exception and not at.error and [t.value for t in at.title] == ["Overzicht"]
