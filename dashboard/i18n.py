@@ -112,7 +112,7 @@ NL: dict[str, str] = {
     "rev.reject": "Afwijzen", "rev.reason": "Reden (verplicht bij afwijzen)", "rev.done": "{what}",
     "rev.audit": "Logboek: wie deed wat",
     "rev.reason_needed": "schrijf bij afwijzen een reden (die ziet de schrijver).",
-    "sched.upcoming_note": "De eerstvolgende {n} posts; tijden in {tz}.", "sched.page": "Pagina",
+    "sched.upcoming_note": "Eerstvolgende eerst; tijden in {tz}.", "sched.page": "Pagina",
     "sched.count": "{shown} van {total} · pagina {page} van {pages}",
     "sched.all_on_page": "Alle {n} op deze pagina kiezen", "sched.choose": "Posts kiezen",
     "sched.retry_n": "Opnieuw proberen ({n})", "sched.cancel_n": "Annuleren ({n})",
@@ -131,6 +131,11 @@ NL: dict[str, str] = {
     "arch.export": "Archief en rapport maken", "arch.download": "Download {name}",
     "arch.done": "Klaar: {path}",
     "err.action": "Niet gelukt: {error}",
+    "err.config": "Het dashboard kan niet starten: de instellingen kloppen niet. Verbeter wat hieronder staat "
+                  "en laad deze pagina opnieuw.",
+    "err.database": "Het dashboard kan niet starten: de database is er nog niet of is verouderd. Doe wat "
+                    "hieronder staat en laad deze pagina opnieuw.",
+    "err.config_where": "Gevonden door dezelfde controle als `outreach validate` en `outreach run`:",
     "hint.failed": "Het platform weigerde de post na alle pogingen. Pas hem aan en probeer opnieuw, of annuleer.",
     "hint.retrying": "Het platform antwoordde niet goed; er wordt vanzelf opnieuw geprobeerd.",
     "hint.auth": "Het platform weigerde de inloggegevens van dit kanaal: vernieuw de toegang.",
@@ -237,7 +242,7 @@ EN: dict[str, str] = {
     "rev.reason": "Reason (required to reject)", "rev.done": "{what}",
     "rev.audit": "Audit trail: who did what",
     "rev.reason_needed": "write a reason to reject (the writer sees it).",
-    "sched.upcoming_note": "The next {n} posts; times in {tz}.", "sched.page": "Page",
+    "sched.upcoming_note": "Soonest first; times in {tz}.", "sched.page": "Page",
     "sched.count": "{shown} of {total} · page {page} of {pages}",
     "sched.all_on_page": "Choose all {n} on this page", "sched.choose": "Choose posts",
     "sched.retry_n": "Retry ({n})", "sched.cancel_n": "Cancel ({n})",
@@ -255,6 +260,11 @@ EN: dict[str, str] = {
     "arch.title": "Archive", "arch.from": "From", "arch.to": "Up to and including",
     "arch.export": "Build archive and report", "arch.download": "Download {name}", "arch.done": "Done: {path}",
     "err.action": "Did not work: {error}",
+    "err.config": "The dashboard cannot start: the settings are not right. Correct what is shown below and "
+                  "reload this page.",
+    "err.database": "The dashboard cannot start: the database does not exist yet or is out of date. Do what "
+                    "is shown below and reload this page.",
+    "err.config_where": "Found by the same check as `outreach validate` and `outreach run`:",
     "hint.failed": "The platform refused the post after every attempt. Edit it and retry, or cancel it.",
     "hint.retrying": "The platform did not answer properly; it is retried automatically.",
     "hint.auth": "The platform refused this channel's credentials: renew the access.",

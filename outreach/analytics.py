@@ -517,18 +517,30 @@ def needs_attention(db: Database, *, now: datetime, limit: int = 50) -> list[Att
     return items
 
 
-def upcoming(db: Database, *, now: datetime, limit: int = 20, filters: Filters | None = None) -> list[Upcoming]:
-    """What is scheduled next: approved, waiting for review, retrying or to post by hand."""
-    f = filters or Filters()
+def upcoming(db: Database, *, now: datetime, limit: int = 20, offset: int = 0,
+             filters: Filters | None = None) -> list[Upcoming]:
+    """What is scheduled next: approved, waiting for review, retrying or to post by hand (soonest first;
+    `offset` pages on, `count_upcoming` says how many there are)."""
+    query = _upcoming(select(Post.id, Post.due_at, Post.channel, Post.language, Post.status, Post.text), now, filters)
+    query = query.order_by(Post.due_at, Post.id).limit(limit).offset(offset)
+    with db.session() as s:
+        return [Upcoming(r[0], r[1], r[2], r[3], r[4], r[5][:120]) for r in s.execute(query)]
+
+
+def count_upcoming(db: Database, *, now: datetime, filters: Filters | None = None) -> int:
+    """How many posts `upcoming` lists in all (for "50 of 312")."""
+    with db.session() as s:
+        return s.scalar(_upcoming(select(func.count(Post.id)), now, filters)) or 0
+
+
+def _upcoming(query: Any, now: datetime, filters: Filters | None) -> Any:
     waiting = [PostStatus.APPROVED, PostStatus.PENDING_REVIEW, PostStatus.RETRYING, PostStatus.MANUAL_DUE]
-    query = (select(Post.id, Post.due_at, Post.channel, Post.language, Post.status, Post.text).select_from(Post)
+    query = (query.select_from(Post)
              .outerjoin(Meeting, Meeting.id == Post.meeting_id).outerjoin(Campaign, Campaign.id == Post.campaign_id)
              .outerjoin(Organisation, Organisation.id == Meeting.organisation_id)
              .where(Post.status.in_([s.value for s in waiting]), Post.due_at >= now - timedelta(hours=1)))
-    query = query.where(*_conditions(replace(f, start=None, end=None), time_column=Post.due_at, post_level=True))
-    query = query.order_by(Post.due_at, Post.id).limit(limit)
-    with db.session() as s:
-        return [Upcoming(r[0], r[1], r[2], r[3], r[4], r[5][:120]) for r in s.execute(query)]
+    f = filters or Filters()
+    return query.where(*_conditions(replace(f, start=None, end=None), time_column=Post.due_at, post_level=True))
 
 
 def overview(db: Database, *, now: datetime, filters: Filters | None = None,

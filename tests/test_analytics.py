@@ -194,8 +194,15 @@ def test_top_posts_attention_and_schedule(programme) -> None:  # type: ignore[no
     assert "too long" in attention[0].message
     assert [u.post_id for u in analytics.upcoming(db, now=NOW)] == [later]
     assert analytics.upcoming(db, now=NOW, filters=Filters(platform="instagram")) == []
+    assert analytics.count_upcoming(db, now=NOW) == 1
+    assert analytics.count_upcoming(db, now=NOW, filters=Filters(platform="instagram")) == 0
     view = analytics.overview(db, now=NOW)
     assert view.totals.posts == 4 and view.upcoming[0].post_id == later and view.meetings.held == 2
+    last = add_post(db, campaign_id=ids["a"], meeting_id=None, platform="mastodon", channel="peer-mastodon",
+                    status=PostStatus.PENDING_REVIEW, due=NOW + timedelta(days=3))
+    assert analytics.count_upcoming(db, now=NOW) == 2  # a page at a time, soonest first: "1 of 2", then the next
+    assert [u.post_id for u in analytics.upcoming(db, now=NOW, limit=1)] == [later]
+    assert [u.post_id for u in analytics.upcoming(db, now=NOW, limit=1, offset=1)] == [last]
 
 
 def test_manual_posts_are_late_only_an_hour_after_their_time_and_each_item_comes_once(programme) -> None:  # type: ignore[no-untyped-def]
