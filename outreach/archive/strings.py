@@ -94,7 +94,8 @@ NL = {
                      "golden toen ze gedaan werden."), "m_none": "Geen metingen in deze periode.",
     "measure_reach": "bereik", "measure_views": "weergaven", "measure_likes": "likes",
     "measure_comments": "reacties", "measure_shares": "delingen", "measure_saves": "bewaard",
-    "measure_clicks": "klikken",
+    "measure_clicks": "klikken", "measure_watch_time_s": "kijktijd",
+    "measure_average_view_s": "gemiddelde kijkduur (niet opgeteld)",
     "method": "Verantwoording",
     "method_text": ("Aantallen personen onder {threshold} worden getoond als &lsquo;&lt;{threshold}&rsquo; "
                     "om kleine groepen te beschermen; &lsquo;&times;&rsquo; is een aantal dat daarom ook "
@@ -190,7 +191,8 @@ EN = {
                      "definitions valid when they were taken."), "m_none": "No measurements in this period.",
     "measure_reach": "reach", "measure_views": "views", "measure_likes": "likes",
     "measure_comments": "comments", "measure_shares": "shares", "measure_saves": "saves",
-    "measure_clicks": "clicks",
+    "measure_clicks": "clicks", "measure_watch_time_s": "watch time",
+    "measure_average_view_s": "average view duration (not added up)",
     "method": "Method",
     "method_text": ("Counts of people below {threshold} are shown as &lsquo;&lt;{threshold}&rsquo; to protect "
                     "small groups; &lsquo;&times;&rsquo; is a count hidden as well, so that a "
