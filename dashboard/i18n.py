@@ -85,7 +85,7 @@ NL: dict[str, str] = {
     "col.meeting": "Bijeenkomst", "col.campaign": "Campagne", "col.posts": "Posts",
     "col.organisation": "Organisatie", "col.community": "Gemeenschap", "col.city": "Stad",
     "col.start": "Begin (lokaal)", "col.attendance": "Aanwezigen", "col.evaluation": "Evaluatie",
-    "col.engagement": "Betrokkenheid", "col.detail": "Toelichting", "col.reason": "Reden", "col.who": "Wie",
+    "col.engagement": "Betrokkenheid", "col.watch_time": "Kijktijd (uren)", "col.detail": "Toelichting", "col.reason": "Reden", "col.who": "Wie",
     "col.when": "Wanneer", "decision.approved": "goedgekeurd", "decision.rejected": "afgewezen",
     "decision.confirmed": "met de hand geplaatst", "decision.revoked": "ingetrokken", "col.theme": "Thema", "col.alt": "alt-tekst", "col.decision": "Besluit", "col.published": "Gepubliceerd",
     "csv": "Download CSV", "choose": "Kies…", "chart.no_data": "geen gegevens",
@@ -210,7 +210,7 @@ EN: dict[str, str] = {
     "col.meeting": "Meeting", "col.campaign": "Campaign", "col.posts": "Posts",
     "col.organisation": "Organisation", "col.community": "Community", "col.city": "City",
     "col.start": "Starts (local)", "col.attendance": "Attendance", "col.evaluation": "Evaluation",
-    "col.engagement": "Engagement", "col.detail": "Details", "col.reason": "Reason", "col.who": "Who",
+    "col.engagement": "Engagement", "col.watch_time": "Watch time (hours)", "col.detail": "Details", "col.reason": "Reason", "col.who": "Who",
     "col.when": "When", "decision.approved": "approved", "decision.rejected": "rejected",
     "decision.confirmed": "posted by hand", "decision.revoked": "revoked", "col.theme": "Theme", "col.alt": "alt text", "col.decision": "Decision", "col.published": "Published",
     "csv": "Download CSV", "choose": "Choose…", "chart.no_data": "no data",
@@ -293,6 +293,12 @@ def t(key: str, **values: object) -> str:
 def number(value: float) -> str:
     """12.345 in Dutch, 12,345 in English."""
     return format_decimal(value, locale=LOCALES[current()])
+
+
+def hours(value: float | None) -> str:
+    """Watch time in hours with one decimal (1.234,5 / 1,234.5); "geen gegevens" / "no data" where the
+    platform reports none (analytics' `watch_hours` says which)."""
+    return t("chart.no_data") if value is None else format_decimal(value, "#,##0.0", locale=LOCALES[current()])
 
 
 def percent(value: float | None) -> str:
