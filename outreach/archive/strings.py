@@ -41,7 +41,7 @@ NL = {
                    "meldt leeftijd), <b>geschat</b> (bereik × aandeel jongeren onder de volgers, met bron en "
                    "datum), <b>offline</b> (aanwezigen bij bijeenkomsten) en <b>onbekend</b>."),
     "reach": "Bereik",
-    "views": "Weergaven",
+    "views": "Weergaven", "watch_time": "Kijktijd (uren)", "no_data": "geen gegevens",
     "engagement": "Interacties",
     "youth_measured": "Jongeren gemeten",
     "youth_estimated": "Jongeren geschat",
@@ -140,7 +140,7 @@ EN = {
                    "age), <b>estimated</b> (reach × the followers' youth share, with source and date), "
                    "<b>offline</b> (meeting attendance) and <b>unknown</b>."),
     "reach": "Reach",
-    "views": "Views",
+    "views": "Views", "watch_time": "Watch time (hours)", "no_data": "no data",
     "engagement": "Interactions",
     "youth_measured": "Youth measured",
     "youth_estimated": "Youth estimated",
