@@ -36,7 +36,8 @@ CAPTION_LOCALES = {"nl": "nl_NL", "en": "en_US", "ar": "ar_AR", "tr": "tr_TR", "
                    "es": "es_ES", "pl": "pl_PL", "uk": "uk_UA", "fa": "fa_IR", "so": "so_SO", "ti": "ti_ER"}
 COUNT_FIELDS = "shares,reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0)"
 # A Reel is a video: its plays and watch time (milliseconds) come from GET /{video-id}/video_insights
-# (video.md 4.3), found through the Page post's attachment; plays come first so they are the views.
+# (video.md 4.3), found through the Page post's attachment, instead of the Page post's insights (third
+# parties report Reels have none); its reactions, comments and shares still come from the post's fields.
 REEL_METRICS = ("fb_reels_total_plays", "post_video_view_time", "post_video_avg_time_watched")
 
 
@@ -226,7 +227,8 @@ class FacebookConnector(GraphConnector):
             for name in ("reactions", "comments"):
                 if name in node:
                     values[name] = int(((node[name] or {}).get("summary") or {}).get("total_count", 0))
-            values.update(self.insights(remote_id, self.metrics))
+            if not video_id:  # a Reel's Page post is not asked: its plays are the video's (and a refusal
+                values.update(self.insights(remote_id, self.metrics))  # there would drop metrics for every post)
             metrics[remote_id] = values
         return metrics
 

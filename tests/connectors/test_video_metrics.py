@@ -58,7 +58,9 @@ def test_a_facebook_reel_gets_its_plays_and_watch_time_from_video_insights(serve
     assert values["views"] == sim["fb_reels_total_plays"] == raw["fb_reels_total_plays"]
     assert raw["post_video_view_time"] == sim["post_video_view_time"]  # raw keeps Meta's milliseconds
     assert values["watch_time_s"] == round(sim["post_video_view_time"] / 1000) > 0
-    assert values["reach"] is not None and values["likes"] is not None  # the Page post's counts stay
+    assert values["likes"] is not None and values["comments"] is not None  # the Page post's fields stay
+    assert ctx.requests_to("GET", f"{post_id}/insights") == 1  # only the test's own question: the Reel's post
+    assert values.get("reach") is None  # is not asked (Meta's name for a Reel's reach is not confirmed)
 
 
 def test_a_facebook_text_post_asks_no_video_insights(serve_sandbox, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
