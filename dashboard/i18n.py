@@ -66,6 +66,7 @@ NL: dict[str, str] = {
     "measure.reach": "het bereik", "measure.views": "de weergaven", "measure.likes": "de likes",
     "measure.comments": "de reacties", "measure.shares": "het aantal keer gedeeld",
     "measure.saves": "het aantal keer bewaard", "measure.clicks": "de klikken",
+    "measure.watch_time_s": "de kijktijd", "measure.average_view_s": "de gemiddelde kijkduur",
     "privacy.hidden": "× = ook verborgen, zodat een aantal onder 10 niet uit het totaal min de rest te berekenen is.",
     "ov.share_of_alliance": "{share} van alle {n} bijeenkomsten van de alliantie in deze periode", "ov.none": "Nog geen gegevens voor deze selectie.",
     "col.post": "Post", "col.channel": "Kanaal", "col.platform": "Platform", "col.language": "Taal",
@@ -85,7 +86,7 @@ NL: dict[str, str] = {
     "col.meeting": "Bijeenkomst", "col.campaign": "Campagne", "col.posts": "Posts",
     "col.organisation": "Organisatie", "col.community": "Gemeenschap", "col.city": "Stad",
     "col.start": "Begin (lokaal)", "col.attendance": "Aanwezigen", "col.evaluation": "Evaluatie",
-    "col.engagement": "Betrokkenheid", "col.detail": "Toelichting", "col.reason": "Reden", "col.who": "Wie",
+    "col.engagement": "Betrokkenheid", "col.watch_time": "Kijktijd (uren)", "col.detail": "Toelichting", "col.reason": "Reden", "col.who": "Wie",
     "col.when": "Wanneer", "decision.approved": "goedgekeurd", "decision.rejected": "afgewezen",
     "decision.confirmed": "met de hand geplaatst", "decision.revoked": "ingetrokken", "col.theme": "Thema", "col.alt": "alt-tekst", "col.decision": "Besluit", "col.published": "Gepubliceerd",
     "csv": "Download CSV", "choose": "Kies…", "chart.no_data": "geen gegevens",
@@ -196,6 +197,7 @@ EN: dict[str, str] = {
     "def.unconfirmed": UNCONFIRMED["en"],
     "measure.reach": "reach", "measure.views": "views", "measure.likes": "likes", "measure.comments": "comments",
     "measure.shares": "shares", "measure.saves": "saves", "measure.clicks": "clicks",
+    "measure.watch_time_s": "watch time", "measure.average_view_s": "average view duration",
     "privacy.hidden": "× = hidden as well, so that a count under 10 cannot be worked out from the total minus the rest.",
     "ov.share_of_alliance": "{share} of all {n} alliance meetings in this period", "ov.none": "No data for this selection yet.",
     "col.post": "Post", "col.channel": "Channel", "col.platform": "Platform", "col.language": "Language",
@@ -215,7 +217,7 @@ EN: dict[str, str] = {
     "col.meeting": "Meeting", "col.campaign": "Campaign", "col.posts": "Posts",
     "col.organisation": "Organisation", "col.community": "Community", "col.city": "City",
     "col.start": "Starts (local)", "col.attendance": "Attendance", "col.evaluation": "Evaluation",
-    "col.engagement": "Engagement", "col.detail": "Details", "col.reason": "Reason", "col.who": "Who",
+    "col.engagement": "Engagement", "col.watch_time": "Watch time (hours)", "col.detail": "Details", "col.reason": "Reason", "col.who": "Who",
     "col.when": "When", "decision.approved": "approved", "decision.rejected": "rejected",
     "decision.confirmed": "posted by hand", "decision.revoked": "revoked", "col.theme": "Theme", "col.alt": "alt text", "col.decision": "Decision", "col.published": "Published",
     "csv": "Download CSV", "choose": "Choose…", "chart.no_data": "no data",
@@ -303,6 +305,12 @@ def t(key: str, **values: object) -> str:
 def number(value: float) -> str:
     """12.345 in Dutch, 12,345 in English."""
     return format_decimal(value, locale=LOCALES[current()])
+
+
+def hours(value: float | None) -> str:
+    """Watch time in hours with one decimal (1.234,5 / 1,234.5); "geen gegevens" / "no data" where the
+    platform reports none (analytics' `watch_hours` says which)."""
+    return t("chart.no_data") if value is None else format_decimal(value, "#,##0.0", locale=LOCALES[current()])
 
 
 def percent(value: float | None) -> str:

@@ -43,7 +43,7 @@ NL = {
                    "Bereik is opgeteld over posts: wie meer posts zag, telt vaker mee; het is geen aantal "
                    "unieke mensen."),
     "reach": "Bereik",
-    "views": "Weergaven",
+    "views": "Weergaven", "watch_time": "Kijktijd (uren)", "no_data": "geen gegevens",
     "engagement": "Interacties",
     "youth_measured": "Jongeren gemeten",
     "youth_estimated": "Jongeren geschat",
@@ -96,7 +96,8 @@ NL = {
                      "golden toen ze gedaan werden."), "m_none": "Geen metingen in deze periode.",
     "measure_reach": "bereik", "measure_views": "weergaven", "measure_likes": "likes",
     "measure_comments": "reacties", "measure_shares": "delingen", "measure_saves": "bewaard",
-    "measure_clicks": "klikken",
+    "measure_clicks": "klikken", "measure_watch_time_s": "kijktijd",
+    "measure_average_view_s": "gemiddelde kijkduur (niet opgeteld)",
     "method": "Verantwoording",
     "method_text": ("Aantallen personen onder {threshold} worden getoond als &lsquo;&lt;{threshold}&rsquo; "
                     "om kleine groepen te beschermen; &lsquo;&times;&rsquo; is een aantal dat daarom ook "
@@ -142,7 +143,7 @@ EN = {
                    "<b>offline</b> (meeting attendance) and <b>unknown</b>. Reach is summed over posts: someone who saw "
                    "several posts counts more than once; it is not a number of unique people."),
     "reach": "Reach",
-    "views": "Views",
+    "views": "Views", "watch_time": "Watch time (hours)", "no_data": "no data",
     "engagement": "Interactions",
     "youth_measured": "Youth measured",
     "youth_estimated": "Youth estimated",
@@ -193,7 +194,8 @@ EN = {
                      "definitions valid when they were taken."), "m_none": "No measurements in this period.",
     "measure_reach": "reach", "measure_views": "views", "measure_likes": "likes",
     "measure_comments": "comments", "measure_shares": "shares", "measure_saves": "saves",
-    "measure_clicks": "clicks",
+    "measure_clicks": "clicks", "measure_watch_time_s": "watch time",
+    "measure_average_view_s": "average view duration (not added up)",
     "method": "Method",
     "method_text": ("Counts of people below {threshold} are shown as &lsquo;&lt;{threshold}&rsquo; to protect "
                     "small groups; &lsquo;&times;&rsquo; is a count hidden as well, so that a "

@@ -141,6 +141,9 @@ class Connector:
     poll_interval_s: float = 1.0  # waiting on multi-step flows (containers, uploads); tests set 0
     max_polls: int = 10
     metric_names: ClassVar[dict[str, str]] = {}  # platform metric name -> METRIC_NAMES entry
+    # Platform metrics not in the shared unit, with the factor that converts them (Meta's milliseconds
+    # -> watch_time_s: 0.001). Raw snapshots keep the platform's own unit; the harvester applies this.
+    metric_scale: ClassVar[dict[str, float]] = {}
     metrics_batch_size: ClassVar[int] = 1  # remote ids per metrics call
     metrics_api_version: ClassVar[str | None] = None  # the API version metrics are read with, if fixed
     has_audience: ClassVar[bool] = False  # reports age breakdowns (Instagram, Threads)

@@ -386,3 +386,21 @@ def test_a_definition_change_is_footnoted_once_and_marked_when_not_confirmed(see
         # start of `plays` is not confirmed; Facebook's `post_impressions` -> `post_media_view` is.
         assert len(instagram) == 1 and UNCONFIRMED[lang] in instagram[0], captions
         assert len(facebook) == 1 and UNCONFIRMED[lang] not in facebook[0], captions
+
+
+@pytest.mark.parametrize(("lang", "header", "none"), [("nl", "Kijktijd (uren)", "geen gegevens"),
+                                                       ("en", "Watch time (hours)", "no data")])
+def test_watch_time_in_hours_per_platform_and_no_data_where_none_is_reported(seeded: Seeded, lang: str, header: str,
+                                                                             none: str) -> None:
+    from babel.numbers import format_decimal
+
+    db = seeded.database()
+    per = {t.label: t for t in analytics.totals(db, by=analytics.Dimension.PLATFORM)}
+    db.dispose()
+    assert per["youtube"].watch_time_h and per["mastodon"].watch_time_h is None  # the seeded history's videos
+    at = visit(app(lang=lang), "communities")
+    table = at.dataframe[0].value
+    shown = dict(zip(table.iloc[:, 0], table[header], strict=True))
+    expected = format_decimal(per["youtube"].watch_time_h, "#,##0.0", locale={"nl": "nl_NL", "en": "en_GB"}[lang])
+    assert shown["YouTube"] == expected and shown["Mastodon"] == none
+    assert ("," if lang == "nl" else ".") in shown["YouTube"]  # one decimal, the reader's way
