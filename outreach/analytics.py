@@ -31,7 +31,7 @@ from outreach.db.models import (
     PostMetricsLatest,
     PostYouthEstimate,
 )
-from outreach.domain import MeetingKind, Platform, PostStatus
+from outreach.domain import ErrorKind, MeetingKind, Platform, PostStatus
 from outreach.harvest.settings import HarvestSettings
 from outreach.harvest.values import Count, ReachKind, YouthReach, YouthTotals
 from outreach.harvest.youth import OFFLINE_BUCKETS, post_youth_reach
@@ -500,11 +500,11 @@ def needs_attention(db: Database, *, now: datetime, limit: int = 50) -> list[Att
     items: list[Attention] = []
     with db.session() as s:
         posts = s.execute(select(Post.id, Post.channel, Post.status, Post.last_error, Post.updated_at, Post.due_at,
-                                 Post.platform)
+                                 Post.platform, Post.error_kind)
                           .where(Post.status.in_([PostStatus.FAILED.value, PostStatus.RETRYING.value,
                                                   PostStatus.MANUAL_DUE.value]))
                           .order_by(Post.updated_at.desc()).limit(limit)).all()
-        for pid, channel, status, error, updated, due, platform in posts:
+        for pid, channel, status, error, updated, due, platform, kind in posts:
             if status == PostStatus.MANUAL_DUE.value:  # on TikTok: a draft in the app's inbox, or to check there
                 late = due < now - MANUAL_LATE_AFTER
                 if platform == Platform.TIKTOK.value:
@@ -512,8 +512,9 @@ def needs_attention(db: Database, *, now: datetime, limit: int = 50) -> list[Att
                 else:
                     what = "manual_overdue" if late else "manual_due"
                 items.append(Attention(what, channel, error or "to be posted by hand", pid, due))
-            else:
-                items.append(Attention(status, channel, error or status, pid, updated))
+            else:  # a post not sent because its meeting began is "too_late", not refused by the platform
+                what = "too_late" if kind == ErrorKind.TOO_LATE.value else status
+                items.append(Attention(what, channel, error or status, pid, updated))
         for channel, error, checked in s.execute(select(ChannelState.channel, ChannelState.last_error,
                                                         ChannelState.checked_at)
                                                  .where(ChannelState.last_error_kind == "auth")):

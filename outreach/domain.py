@@ -44,6 +44,7 @@ class ErrorKind(StrEnum):
     REJECTED = "rejected"
     RATE_LIMITED = "rate_limited"
     TRANSIENT = "transient"
+    TOO_LATE = "too_late"  # not sent: the meeting the post announces has begun
 
 
 class TextUnit(StrEnum):

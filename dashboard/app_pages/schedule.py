@@ -116,7 +116,7 @@ if by_id and user.can(Role.PLANNER):
     if len(chosen) == 1:
         post_id = chosen[0]
         item = by_id[post_id]
-        if item["what"] not in (*MANUAL, "rejected") and item["message"] not in OWN_WORDS:
+        if item["what"] not in (*MANUAL, "rejected", "too_late") and item["message"] not in OWN_WORDS:
             st.caption(f"{t('hint.platform')}: {item['message']}")
         if item["what"] in MANUAL:
             with st.form(f"confirm_{post_id}"):

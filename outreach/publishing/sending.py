@@ -8,14 +8,18 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
 
 from outreach.archive.captures import WarcRecorder, capture_dir
 from outreach.config import ConfigError, MissingSecret, Settings
 from outreach.connectors import Connector, ConnectorError, RateLimited, TransientError, connector_class
 from outreach.connectors.errors import AuthError, NeedsPerson
 from outreach.db import Database
+from outreach.db.models import Campaign, Meeting
 from outreach.db.models import Post as PostRow
-from outreach.domain import MediaItem, PostStatus, PublishRequest, PublishResult
+from outreach.domain import ErrorKind, MediaItem, PostStatus, PublishRequest, PublishResult
 from outreach.publishing.leases import Leases
 from outreach.publishing.media import uploaded_files
 from outreach.publishing.results import Claim, Clock, ConnectorFactory, MediaResolver, Outcome, Result, utcnow
@@ -23,6 +27,12 @@ from outreach.publishing.retry import RetryPolicy
 from outreach.publishing.statements import FENCED
 
 log = logging.getLogger("outreach.publishing")
+
+class TooLate(ConnectorError):
+    """Not sent: the post announces a meeting that has begun (`SendSteps._too_late`)."""
+
+    kind = ErrorKind.TOO_LATE
+
 
 class SendSteps:
     """Sending one claimed post; the `Dispatcher` sets these attributes."""
@@ -78,6 +88,9 @@ class SendSteps:
                     return self._published(claim, found, reconciled=True, media=media)
                 if not self._may_send(claim):  # the look-back took what the lease had left
                     return None
+            late = self._too_late(claim)
+            if late is not None:  # nothing was sent; a person decides (publish by hand, or cancel)
+                return self._failure(claim, TooLate(channel, late), permanent=True)
             sending = True
             return self._published(claim, connector.publish(req, save_handle=lambda h: self._save_handle(claim, h)),
                                    reconciled=False, media=media)
@@ -88,6 +101,19 @@ class SendSteps:
                 if result.target is not PostStatus.MANUAL_DUE:  # a person was told and checks it themselves
                     result.post["needs_reconcile"] = True
             return result
+
+    def _too_late(self, claim: Claim) -> str | None:
+        """Why this post must not go out now, if it announces a meeting that has begun: due before the
+        start, claimed after it (a worker down for a day, a long rate limit, a retry by hand)."""
+        with self.db.session() as s:
+            row = s.execute(select(Meeting.starts_at, Campaign.timezone).join(PostRow, PostRow.meeting_id == Meeting.id)
+                            .join(Campaign, Campaign.id == Meeting.campaign_id)
+                            .where(PostRow.id == claim.post_id, PostRow.due_at < Meeting.starts_at)).first()
+        if row is None or self.clock() < row.starts_at:
+            return None
+        began = row.starts_at.astimezone(ZoneInfo(row.timezone))
+        return (f"not sent: the meeting it is about began at {began:%Y-%m-%d %H:%M} ({row.timezone}), and an "
+                "announcement after the start would mislead; publish it by hand if it still matters, or cancel it")
 
     def _result_of_error(self, claim: Claim, exc: Exception) -> Result:
         """What an error from the platform (or from reading its answer) means for this attempt."""
