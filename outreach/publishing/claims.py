@@ -92,7 +92,7 @@ class ClaimSteps:
                                  handle=dict(post.handle or {}), has_media=bool(post.media),
                                  first_attempt_at=first, rate_limited_count=post.rate_limited_count,
                                  previous_status=post.status, claimed_at=now, may_exist_since=post.may_exist_since,
-                                 attempt_budget_from=post.attempt_budget_from)
+                                 attempt_budget_from=post.attempt_budget_from, meeting_id=post.meeting_id)
                            for post, number, reconcile, first in taken]
             order = {post.id: i for i, post in enumerate(rows)}
             return sorted(claims, key=lambda c: order[c.post_id])

@@ -71,6 +71,7 @@ class Claim:
     claimed_at: datetime | None = None
     may_exist_since: datetime | None = None  # as before this claim: since when an earlier try may have landed
     attempt_budget_from: int = 0  # the attempt budget counts attempts after this number
+    meeting_id: int | None = None  # the meeting the post is about (an announcement is not sent after it began)
 
 
 @dataclass(slots=True)

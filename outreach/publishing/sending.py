@@ -105,6 +105,8 @@ class SendSteps:
     def _too_late(self, claim: Claim) -> str | None:
         """Why this post must not go out now, if it announces a meeting that has begun: due before the
         start, claimed after it (a worker down for a day, a long rate limit, a retry by hand)."""
+        if claim.meeting_id is None:
+            return None
         with self.db.session() as s:
             row = s.execute(select(Meeting.starts_at, Campaign.timezone).join(PostRow, PostRow.meeting_id == Meeting.id)
                             .join(Campaign, Campaign.id == Meeting.campaign_id)

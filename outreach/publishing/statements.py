@@ -82,7 +82,7 @@ class Statements:
         columns = select(PostRow.id, PostRow.status, PostRow.platform, PostRow.channel, PostRow.language,
                          PostRow.text, PostRow.idempotency_key, PostRow.link, PostRow.handle, PostRow.media,
                          PostRow.attempts, PostRow.rate_limited_count, PostRow.needs_reconcile, PostRow.lease_token,
-                         PostRow.may_exist_since, PostRow.attempt_budget_from)
+                         PostRow.may_exist_since, PostRow.attempt_budget_from, PostRow.meeting_id)
         abandoned = (columns.where(PostRow.status == PostStatus.PUBLISHING.value, PostRow.lease_until <= now,
                                    PostRow.channel.not_in(blocked))
                      .order_by(PostRow.lease_until, PostRow.id).limit(bindparam("n")))
