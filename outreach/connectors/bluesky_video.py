@@ -18,14 +18,13 @@ from urllib.parse import quote, urlsplit
 from outreach.connectors.base import SaveHandle, next_utc_midnight
 from outreach.connectors.errors import AuthError, ConnectorError, ContentRejected, RateLimited, TransientError
 from outreach.domain import MediaItem, PublishRequest
-from outreach.media.captions import CaptionError, caption_format, read_captions, to_webvtt
+from outreach.media.captions import CaptionError, caption_problems, caption_text
 
 if TYPE_CHECKING:
     from outreach.connectors.bluesky import BlueskyConnector
 
 SERVICE_URL, SERVICE_DID = "https://video.bsky.app", "did:web:video.bsky.app"
 UPLOAD_BLOB, LIMITS = "com.atproto.repo.uploadBlob", "app.bsky.video.getUploadLimits"
-MAX_CAPTION_BYTES = 20_000  # app.bsky.embed.video#caption
 TOKEN_LIFETIME_S = 1800  # an upload token may live at most an hour
 _DAILY = frozenset({"DailyLimitExceeded", "TooManyOpenUploads"})  # the service's daily quota
 
@@ -143,21 +142,19 @@ class VideoUpload:
     # -- captions -----------------------------------------------------------------------------
 
     def _captions(self, item: MediaItem) -> list[dict[str, Any]]:
-        captions = []
-        for lang, path in item.captions:
-            try:
-                text = Path(path).read_text(encoding="utf-8") if caption_format(Path(path)) == "vtt" \
-                    else to_webvtt(read_captions(Path(path)))
-            except (CaptionError, OSError) as exc:
-                raise ContentRejected(self.c.channel.name, f"captions ({lang}): {exc}") from None
-            data = text.encode("utf-8")
-            if len(data) > MAX_CAPTION_BYTES:
-                raise ContentRejected(self.c.channel.name, f"{path}: captions are {len(data)} bytes as WebVTT; "
-                                      f"Bluesky allows {MAX_CAPTION_BYTES}")
-            blob = self.c.xrpc("POST", "com.atproto.repo.uploadBlob", data=data, write=False,
-                               headers={"Content-Type": "text/vtt"}).json()["blob"]
-            captions.append({"lang": lang, "file": blob})
-        return captions
+        """A WebVTT blob per language; the caps (languages, bytes) are the ones `validate` checks."""
+        caps = self.c.video
+        try:
+            texts = [(lang, caption_text(path, caps.caption_formats)[1]) for lang, path in item.captions]
+            problems = caption_problems(dict(item.captions), caps)
+        except (CaptionError, OSError) as exc:
+            raise ContentRejected(self.c.channel.name, f"captions: {exc}") from None
+        if problems:
+            lang, message = problems[0]
+            raise ContentRejected(self.c.channel.name, f"captions{f' ({lang})' if lang else ''}: {message}")
+        return [{"lang": lang, "file": self.c.xrpc("POST", "com.atproto.repo.uploadBlob", data=text.encode("utf-8"),
+                                                     write=False, headers={"Content-Type": "text/vtt"}).json()["blob"]}
+                for lang, text in texts]
 
 
 def video_error(body: dict[str, Any], status: int, *, channel: str, now: datetime) -> ConnectorError | None:
