@@ -81,14 +81,44 @@ class VideoUpload:
                               retry_after_s=(reset - self.c.clock()).total_seconds(), reset_at=reset)
 
     def _blob(self, item: MediaItem, handle: dict[str, Any], save_handle: SaveHandle) -> dict[str, Any]:
+        """The processed blob from the video service; when the service is out of reach, or refuses
+        before any job exists (5xx, a method it lacks), the bytes go straight to the PDS (video.md §2.3).
+        The post keeps its record key either way, so a retry never makes a second post."""
         job = handle.get("video_job")
-        status = self._status(str(job)) if job else None
-        if status is None or status.get("state") == "JOB_STATE_FAILED":
-            self._check_limits()
-            job = self._upload(item)
-            handle["video_job"] = job
-            save_handle(dict(handle))
-            status = {}
+        try:
+            status = self._status(str(job)) if job else None
+            if status is None or status.get("state") == "JOB_STATE_FAILED":
+                try:
+                    self._check_limits()
+                    job = self._upload(item)
+                except (TransientError, ContentRejected) as exc:
+                    if exc.http_status in (404, 501) or (exc.http_status or 0) >= 500:
+                        return self._pds_blob(item, f"it answered HTTP {exc.http_status}")
+                    raise
+                handle["video_job"] = job
+                save_handle(dict(handle))
+                status = {}
+            return self._processed(str(job), status)
+        except TransientError as exc:
+            if exc.code != "unreachable":  # a dropped answer: the retry asks the service (it deduplicates)
+                raise
+            return self._pds_blob(item, "it could not be reached")
+
+    def _pds_blob(self, item: MediaItem, why: str) -> dict[str, Any]:
+        """`uploadBlob` of the video itself to the account's PDS, within the PDS's own blob cap."""
+        data = Path(item.path).read_bytes()  # bytes, not a stream: xrpc may send it again with a fresh token
+        size, service = len(data), urlsplit(self.service).netloc
+        try:
+            body = self.c.xrpc("POST", UPLOAD_BLOB, data=data, write=False, headers={"Content-Type": "video/mp4"}).json()
+        except ContentRejected as exc:
+            if exc.http_status != 413 and exc.code not in ("BlobTooLarge", "PayloadTooLarge"):
+                raise
+            raise TransientError(self.c.channel.name, f"Bluesky's video service ({service}) is unavailable ({why}), "
+                                 f"and the video ({size:,} bytes) is too big to send straight to the PDS, which "
+                                 f"refused it ({exc.message}); will try the video service again") from None
+        return dict(body["blob"])
+
+    def _processed(self, job: str, status: dict[str, Any]) -> dict[str, Any]:
         for attempt in range(self.c.video_max_polls):
             if status.get("state") == "JOB_STATE_COMPLETED" and status.get("blob"):
                 return dict(status["blob"])

@@ -19,8 +19,8 @@ from outreach.domain import MediaItem, Platform, PublishRequest
 from outreach.media.synthetic import write_clip
 from outreach.sandbox.bluesky import DEMO_IDENTIFIER, DEMO_PASSWORD, BlueskySim
 from tests.clock import FakeClock
-from tests.connectors.harness import Case, Context, Outcome, case_id, run_case
-from tests.connectors.video_acts import after_failure, publishing
+from tests.connectors.harness import Act, Case, Context, Outcome, case_id, run_case
+from tests.connectors.video_acts import after_failure, merged, publishing
 
 PASSWORD_ENV = "OUTREACH_TEST_BLUESKY_PASSWORD"
 START = datetime(2026, 3, 6, 14, 0, tzinfo=UTC)
@@ -117,6 +117,46 @@ def fail_once(connector: BlueskyConnector, ctx: Context) -> Any:
     return connector.publish(request(ctx, handle=ctx.saved_handles[-1]), save_handle=ctx.save_handle)
 
 
+DEAD = "http://127.0.0.1:1"  # nothing listens on port 1: the video service is out of reach
+
+
+def straight_to_the_pds(outcome: Outcome) -> None:
+    """One post whose video blob went to the PDS by uploadBlob, with its captions; no job finished."""
+    state = outcome.ctx.state()
+    [record] = state["records"]
+    embed = record["value"]["embed"]
+    assert outcome.result.remote_id == record["uri"] and embed["$type"] == "app.bsky.embed.video"
+    video = next(b for b in state["blobs"] if b["cid"] == embed["video"]["ref"]["$link"])
+    assert video["mimeType"] == "video/mp4" and video["size"] == Path(outcome.ctx.scratch["clip"]).stat().st_size
+    assert [c["lang"] for c in embed["captions"]] == ["nl", "en"]
+    assert not any(j["state"] == "JOB_STATE_COMPLETED" for j in state["video_jobs"])
+    assert [b["cid"] for b in state["blobs"] if b["mimeType"] == "video/mp4"] == [video["cid"]]
+
+
+def too_big_for_the_pds(outcome: Outcome) -> None:
+    nothing_posted(outcome)
+    assert not outcome.error.ambiguous
+
+
+def service_gone_on_the_retry(*, first: dict[str, Any]) -> Act:
+    """The first attempt reaches the video service and fails ambiguously (`first`: a fault or a
+    control); the retry finds the service out of reach and falls back to the PDS: still one post."""
+    def act(connector: BlueskyConnector, ctx: Context) -> Any:
+        if "fault" in first:
+            ctx.sandbox.add_fault(platform="bluesky", **first["fault"])
+        else:
+            ctx.control("video", first["video"])
+        with pytest.raises(TransientError) as caught:
+            connector.publish(request(ctx), save_handle=ctx.save_handle)
+        ctx.scratch["first"] = caught.value
+        assert ctx.state()["video_jobs"], "the first attempt left a job at the video service"
+        retry = ctx.make_connector(video_service_url=DEAD)
+        handle = merged(ctx)
+        return retry.reconcile(request(ctx, handle=handle)) or retry.publish(request(ctx, handle=handle),
+                                                                             save_handle=ctx.save_handle)
+    return act
+
+
 CASES = [
     Case("video with alt text, aspect ratio and captions (SRT converted to WebVTT)", publish(), check=with_captions),
     Case("not a video: validation_failure is a rejection", publish(clip="cover", captions=False),
@@ -144,7 +184,33 @@ CASES = [
          faults=({"mode": "error", "path": "getJobStatus", "status": 503},), check=job_reused),
     Case("record created, answer lost: reconcile finds it", publish_after_failure,
          faults=({"mode": "reset_after", "path": "createRecord"},), check=found_by_reconcile),
+    Case("video service out of reach: the video goes straight to the PDS", publish(), options={"video_service_url": DEAD},
+         check=straight_to_the_pds),
+    Case("video service refuses the upload (503): straight to the PDS", publish(),
+         faults=({"mode": "error", "path": "uploadVideo", "status": 503,
+                  "body": {"error": "ServiceOverloaded", "message": "try again later"}},), check=straight_to_the_pds),
+    Case("video service without the method (501): straight to the PDS", publish(),
+         faults=({"mode": "error", "path": "getUploadLimits", "status": 501,
+                  "body": {"error": "MethodNotImplemented", "message": "Method Not Implemented"}},),
+         check=straight_to_the_pds),
+    Case("out of reach and over the PDS's blob cap: says so, retries later", publish(),
+         options={"video_service_url": DEAD}, control=(("set_limits", {"max_upload_bytes": 4000}),),
+         raises=TransientError, message="too big to send straight to the PDS", check=too_big_for_the_pds),
+    Case("upload answer lost, then the service is gone: one post from the PDS blob",
+         service_gone_on_the_retry(first={"fault": {"mode": "reset_after", "path": "uploadVideo"}}),
+         check=lambda o: (straight_to_the_pds(o), assert_one_record(o))),
+    Case("job saved while processing, then the service is gone: one post from the PDS blob",
+         service_gone_on_the_retry(first={"video": {"polls": 50}}), options={"max_polls": 2},
+         check=lambda o: (straight_to_the_pds(o), assert_one_record(o))),
+    Case("straight to the PDS, record created but answer lost: reconcile finds it", publish_after_failure,
+         options={"video_service_url": DEAD}, faults=({"mode": "reset_after", "path": "createRecord"},),
+         check=lambda o: (assert_one_record(o), o.ctx.scratch["first"].ambiguous)),
 ]
+
+
+def assert_one_record(outcome: Outcome) -> None:
+    assert len(outcome.ctx.state()["records"]) == 1
+    assert outcome.ctx.requests_to("POST", "createRecord") == 1
 
 
 @pytest.fixture
