@@ -133,6 +133,7 @@ class BlueskyConnector(Connector):
     uploads_video: ClassVar[bool] = True  # through the video service (bluesky_video.py)
     video_poll_interval_s: float = 2.0  # the service encodes for seconds to minutes (video.md 2.1)
     video_max_polls: int = 150
+    video_multipart_min_bytes: int = 16 * 1024 * 1024  # from here in parts, as the Bluesky app does (video.md 2.2)
     token_help: ClassVar[str] = (
         "In the Bluesky app: Settings > Privacy and security > App passwords > Add; put the handle "
         "in `identifier` and the app password in the env var named by `password_env`.")

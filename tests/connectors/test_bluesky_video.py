@@ -4,6 +4,7 @@ converted), the app.bsky.embed.video record; failures, daily limits, unconfirmed
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -206,6 +207,57 @@ CASES = [
          options={"video_service_url": DEAD}, faults=({"mode": "reset_after", "path": "createRecord"},),
          check=lambda o: (assert_one_record(o), o.ctx.scratch["first"].ambiguous)),
 ]
+
+
+def in_parts(act: Act) -> Act:
+    """The act with every video over the multipart threshold (the sandbox's clips are a few kB)."""
+    def wrapped(connector: BlueskyConnector, ctx: Context) -> Any:
+        connector.video_multipart_min_bytes = 0
+        return act(connector, ctx)
+    return wrapped
+
+
+def sent_in_parts(*, part_requests: int) -> Callable[[Outcome], None]:
+    def check(outcome: Outcome) -> None:
+        one_video_post(outcome)
+        ctx = outcome.ctx
+        [upload] = ctx.state()["video_uploads"]
+        assert upload["state"] == "completed" and upload["partCount"] == -(-Path(ctx.scratch["clip"]).stat().st_size
+                                                                             // PART)
+        assert ctx.requests_to("POST", "uploadPart") == upload["partCount"] + part_requests
+        assert ctx.requests_to("POST", "uploadVideo") == 0 and len(ctx.state()["video_jobs"]) == 1
+    return check
+
+
+def finished_once(outcome: Outcome) -> None:
+    sent_in_parts(part_requests=0)(outcome)
+    assert outcome.ctx.requests_to("POST", "finishUpload") == 1  # the retry read getUploadStatus instead
+
+
+def single_upload(outcome: Outcome) -> None:
+    one_video_post(outcome)
+    assert outcome.ctx.requests_to("POST", "startUpload") == 1 and outcome.ctx.requests_to("POST", "uploadVideo") == 1
+
+
+PART = 1024
+MULTIPART = ("video", {"multipart": True, "part_bytes": PART})
+PART_CASES = [
+    Case("over the threshold: start, parts of exactly partSizeBytes, finish, the job polled", in_parts(publish()),
+         control=(MULTIPART,), check=sent_in_parts(part_requests=0)),
+    Case("a service without multipart (501 on startUpload): one uploadVideo", in_parts(publish()),
+         check=single_upload),
+    Case("a part's answer lost: the retry asks getUploadStatus and sends only the missing parts",
+         in_parts(publish_after_failure), control=(MULTIPART,),
+         faults=({"mode": "reset_after", "path": "uploadPart", "after": 1},), check=sent_in_parts(part_requests=0)),
+    Case("finish's answer lost: the retry reads the completed upload, one job, one post",
+         in_parts(publish_after_failure), control=(MULTIPART,),
+         faults=({"mode": "reset_after", "path": "finishUpload"},), check=lambda o: finished_once(o)),
+]
+
+
+@pytest.mark.parametrize("case", PART_CASES, ids=case_id)
+def test_multipart(case: Case, ctx: Context) -> None:
+    run_case(case, ctx)
 
 
 def assert_one_record(outcome: Outcome) -> None:
