@@ -301,11 +301,8 @@ def _encode_video(graph: av.filter.Graph, frame: av.VideoFrame | None, stream: a
             if getattr(exc, "errno", None) in (11, 541478725):  # EAGAIN, AVERROR_EOF
                 return count
             raise
-        caption = overlay.at(count / TARGET_FPS) if overlay is not None else None
-        if caption is not None:
-            picture = filtered.to_image()
-            picture.paste(caption[0], caption[1], caption[0])
-            filtered = av.VideoFrame.from_image(picture).reformat(format="yuv420p")
+        if overlay is not None:
+            overlay.burn(filtered, count / TARGET_FPS)
         filtered.pts, filtered.time_base = count, Fraction(1, TARGET_FPS)
         out.mux(stream.encode(filtered))
         count += 1
