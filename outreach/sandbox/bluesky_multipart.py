@@ -14,17 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from outreach.sandbox.bluesky_video import MAX_VIDEO_BYTES, UPLOAD_BLOB, _error
 from outreach.sandbox.http import Request, Response, json_response
 
 if TYPE_CHECKING:
     from outreach.sandbox.bluesky_video import VideoService
-
-UPLOAD_BLOB = "com.atproto.repo.uploadBlob"
-MAX_VIDEO_BYTES = 300_000_000
-
-
-def _error(status: int, error: str, message: str) -> Response:
-    return json_response({"error": error, "message": message}, status)
 
 
 @dataclass

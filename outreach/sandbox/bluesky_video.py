@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-from outreach.sandbox.bluesky_multipart import MultipartUploads
 from outreach.sandbox.http import Request, Response, json_response
 from outreach.sandbox.videofile import read_video
 
@@ -64,6 +63,9 @@ class VideoService:
     """The video service of one PDS simulation (it shares the PDS's accounts, clock and blob store)."""
 
     def __init__(self, pds: BlueskySim) -> None:
+        # Imported here: the multipart module builds on this one (its errors, limits and jobs).
+        from outreach.sandbox.bluesky_multipart import MultipartUploads
+
         self.pds = pds
         self.multipart = MultipartUploads(self)
         self.reset()
