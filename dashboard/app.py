@@ -49,12 +49,24 @@ def _pages(user: auth.User | None) -> list:
             for file, title, icon, role in PAGES if user is None or user.can(role)]
 
 
+def _stop_on(problem: str | None, what: str) -> None:
+    """A config or database the CLI would refuse stops here, said plainly in the reader's language with the
+    check's own line (not a traceback)."""
+    if problem is not None:
+        st.error(t(f"err.{what}"))
+        st.caption(t("err.config_where"))
+        st.code(problem, language=None, wrap_lines=True)
+        st.stop()
+
+
 _language_switch()
+_stop_on(loaders.config_problem(), "config")
 user = auth.current_user(loaders.accounts())
 if user is None:
     st.navigation(_pages(None), position="hidden")  # not run: keeps the linked page for after signing in
     st.stop()
 st.session_state["user"] = user
+_stop_on(loaders.database_problem(), "database")  # after signing in: only a user learns where it is
 if not user.local:
     st.sidebar.caption(t("auth.as", user=user.name, roles=user.roles_text()))
     if st.sidebar.button(t("auth.logout"), key="logout"):

@@ -10,6 +10,8 @@ from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
+from outreach.harvest.definitions import UNCONFIRMED
+
 
 class Lang(StrEnum):
     NL = "nl"
@@ -38,7 +40,8 @@ NL: dict[str, str] = {
     "kind.unknown": "onbekend",
     "ov.title": "Overzicht", "ov.meetings": "Bijeenkomsten gehouden", "ov.target": "van {target}",
     "ov.on_track": "op schema", "ov.behind": "achter op schema", "ov.expected": "volgens plan nu: {n}",
-    "ov.posts": "Posts gepubliceerd", "ov.reach": "Totaal bereik", "ov.youth": "Jongerenbereik",
+    "ov.posts": "Posts gepubliceerd", "ov.reach": "Totaal bereik",
+    "ov.reach_sum": "opgeteld over posts: wie meer posts zag, telt vaker mee (geen unieke mensen)", "ov.youth": "Jongerenbereik",
     "ov.youth_share": "Aandeel jongeren", "ov.engagement": "Betrokkenheid", "ov.trend": "Verloop per maand",
     "ov.youth_note": "Soorten worden nooit opgeteld: gemeten (platform telt leeftijd), geschat (bereik × "
                      "jongerenaandeel van het account), offline (aanwezigen bij bijeenkomsten).",
@@ -59,9 +62,11 @@ NL: dict[str, str] = {
     "ov.definition_change": "¹ {platform} telt {measure} vanaf {day} anders (het platform verving zijn maatstaf): "
                             "cijfers van voor en na die datum meten niet hetzelfde.",
     "ov.definition_names": "Naam bij het platform: \u2018{old}\u2019, vanaf {day} \u2018{new}\u2019.",
+    "def.unconfirmed": UNCONFIRMED["nl"],
     "measure.reach": "het bereik", "measure.views": "de weergaven", "measure.likes": "de likes",
     "measure.comments": "de reacties", "measure.shares": "het aantal keer gedeeld",
     "measure.saves": "het aantal keer bewaard", "measure.clicks": "de klikken",
+    "measure.watch_time_s": "de kijktijd", "measure.average_view_s": "de gemiddelde kijkduur",
     "privacy.hidden": "× = ook verborgen, zodat een aantal onder 10 niet uit het totaal min de rest te berekenen is.",
     "ov.share_of_alliance": "{share} van alle {n} bijeenkomsten van de alliantie in deze periode", "ov.none": "Nog geen gegevens voor deze selectie.",
     "col.post": "Post", "col.channel": "Kanaal", "col.platform": "Platform", "col.language": "Taal",
@@ -81,7 +86,7 @@ NL: dict[str, str] = {
     "col.meeting": "Bijeenkomst", "col.campaign": "Campagne", "col.posts": "Posts",
     "col.organisation": "Organisatie", "col.community": "Gemeenschap", "col.city": "Stad",
     "col.start": "Begin (lokaal)", "col.attendance": "Aanwezigen", "col.evaluation": "Evaluatie",
-    "col.engagement": "Betrokkenheid", "col.detail": "Toelichting", "col.reason": "Reden", "col.who": "Wie",
+    "col.engagement": "Betrokkenheid", "col.watch_time": "Kijktijd (uren)", "col.detail": "Toelichting", "col.reason": "Reden", "col.who": "Wie",
     "col.when": "Wanneer", "decision.approved": "goedgekeurd", "decision.rejected": "afgewezen",
     "decision.confirmed": "met de hand geplaatst", "decision.revoked": "ingetrokken", "col.theme": "Thema", "col.alt": "alt-tekst", "col.decision": "Besluit", "col.published": "Gepubliceerd",
     "csv": "Download CSV", "choose": "Kies…", "chart.no_data": "geen gegevens",
@@ -108,7 +113,7 @@ NL: dict[str, str] = {
     "rev.reject": "Afwijzen", "rev.reason": "Reden (verplicht bij afwijzen)", "rev.done": "{what}",
     "rev.audit": "Logboek: wie deed wat",
     "rev.reason_needed": "schrijf bij afwijzen een reden (die ziet de schrijver).",
-    "sched.upcoming_note": "De eerstvolgende {n} posts; tijden in {tz}.", "sched.page": "Pagina",
+    "sched.upcoming_note": "Eerstvolgende eerst; tijden in {tz}.", "sched.page": "Pagina",
     "sched.count": "{shown} van {total} · pagina {page} van {pages}",
     "sched.all_on_page": "Alle {n} op deze pagina kiezen", "sched.choose": "Posts kiezen",
     "sched.retry_n": "Opnieuw proberen ({n})", "sched.cancel_n": "Annuleren ({n})",
@@ -127,6 +132,11 @@ NL: dict[str, str] = {
     "arch.export": "Archief en rapport maken", "arch.download": "Download {name}",
     "arch.done": "Klaar: {path}",
     "err.action": "Niet gelukt: {error}",
+    "err.config": "Het dashboard kan niet starten: de instellingen kloppen niet. Verbeter wat hieronder staat "
+                  "en laad deze pagina opnieuw.",
+    "err.database": "Het dashboard kan niet starten: de database is er nog niet of is verouderd. Doe wat "
+                    "hieronder staat en laad deze pagina opnieuw.",
+    "err.config_where": "Gevonden door dezelfde controle als `outreach validate` en `outreach run`:",
     "hint.failed": "Het platform weigerde de post na alle pogingen. Pas hem aan en probeer opnieuw, of annuleer.",
     "hint.retrying": "Het platform antwoordde niet goed; er wordt vanzelf opnieuw geprobeerd.",
     "hint.auth": "Het platform weigerde de inloggegevens van dit kanaal: vernieuw de toegang.",
@@ -162,7 +172,8 @@ EN: dict[str, str] = {
     "kind.unknown": "unknown",
     "ov.title": "Overview", "ov.meetings": "Meetings held", "ov.target": "of {target}",
     "ov.on_track": "on track", "ov.behind": "behind schedule", "ov.expected": "expected by now: {n}",
-    "ov.posts": "Posts published", "ov.reach": "Total reach", "ov.youth": "Youth reach",
+    "ov.posts": "Posts published", "ov.reach": "Total reach",
+    "ov.reach_sum": "summed over posts: someone who saw several posts counts more than once (not unique people)", "ov.youth": "Youth reach",
     "ov.youth_share": "Youth share", "ov.engagement": "Engagement rate", "ov.trend": "Trend per month",
     "ov.youth_note": "Kinds are never added up: measured (the platform counts age), estimated (reach × "
                      "the account's youth share), offline (meeting attendance).",
@@ -183,8 +194,10 @@ EN: dict[str, str] = {
     "ov.definition_change": "¹ From {day}, {platform} counts {measure} differently (the platform replaced its "
                             "measure): figures before and after that date do not measure the same thing.",
     "ov.definition_names": "The platform's name: \u2018{old}\u2019, from {day} \u2018{new}\u2019.",
+    "def.unconfirmed": UNCONFIRMED["en"],
     "measure.reach": "reach", "measure.views": "views", "measure.likes": "likes", "measure.comments": "comments",
     "measure.shares": "shares", "measure.saves": "saves", "measure.clicks": "clicks",
+    "measure.watch_time_s": "watch time", "measure.average_view_s": "average view duration",
     "privacy.hidden": "× = hidden as well, so that a count under 10 cannot be worked out from the total minus the rest.",
     "ov.share_of_alliance": "{share} of all {n} alliance meetings in this period", "ov.none": "No data for this selection yet.",
     "col.post": "Post", "col.channel": "Channel", "col.platform": "Platform", "col.language": "Language",
@@ -204,7 +217,7 @@ EN: dict[str, str] = {
     "col.meeting": "Meeting", "col.campaign": "Campaign", "col.posts": "Posts",
     "col.organisation": "Organisation", "col.community": "Community", "col.city": "City",
     "col.start": "Starts (local)", "col.attendance": "Attendance", "col.evaluation": "Evaluation",
-    "col.engagement": "Engagement", "col.detail": "Details", "col.reason": "Reason", "col.who": "Who",
+    "col.engagement": "Engagement", "col.watch_time": "Watch time (hours)", "col.detail": "Details", "col.reason": "Reason", "col.who": "Who",
     "col.when": "When", "decision.approved": "approved", "decision.rejected": "rejected",
     "decision.confirmed": "posted by hand", "decision.revoked": "revoked", "col.theme": "Theme", "col.alt": "alt text", "col.decision": "Decision", "col.published": "Published",
     "csv": "Download CSV", "choose": "Choose…", "chart.no_data": "no data",
@@ -231,7 +244,7 @@ EN: dict[str, str] = {
     "rev.reason": "Reason (required to reject)", "rev.done": "{what}",
     "rev.audit": "Audit trail: who did what",
     "rev.reason_needed": "write a reason to reject (the writer sees it).",
-    "sched.upcoming_note": "The next {n} posts; times in {tz}.", "sched.page": "Page",
+    "sched.upcoming_note": "Soonest first; times in {tz}.", "sched.page": "Page",
     "sched.count": "{shown} of {total} · page {page} of {pages}",
     "sched.all_on_page": "Choose all {n} on this page", "sched.choose": "Choose posts",
     "sched.retry_n": "Retry ({n})", "sched.cancel_n": "Cancel ({n})",
@@ -249,6 +262,11 @@ EN: dict[str, str] = {
     "arch.title": "Archive", "arch.from": "From", "arch.to": "Up to and including",
     "arch.export": "Build archive and report", "arch.download": "Download {name}", "arch.done": "Done: {path}",
     "err.action": "Did not work: {error}",
+    "err.config": "The dashboard cannot start: the settings are not right. Correct what is shown below and "
+                  "reload this page.",
+    "err.database": "The dashboard cannot start: the database does not exist yet or is out of date. Do what "
+                    "is shown below and reload this page.",
+    "err.config_where": "Found by the same check as `outreach validate` and `outreach run`:",
     "hint.failed": "The platform refused the post after every attempt. Edit it and retry, or cancel it.",
     "hint.retrying": "The platform did not answer properly; it is retried automatically.",
     "hint.auth": "The platform refused this channel's credentials: renew the access.",
@@ -287,6 +305,12 @@ def t(key: str, **values: object) -> str:
 def number(value: float) -> str:
     """12.345 in Dutch, 12,345 in English."""
     return format_decimal(value, locale=LOCALES[current()])
+
+
+def hours(value: float | None) -> str:
+    """Watch time in hours with one decimal (1.234,5 / 1,234.5); "geen gegevens" / "no data" where the
+    platform reports none (analytics' `watch_hours` says which)."""
+    return t("chart.no_data") if value is None else format_decimal(value, "#,##0.0", locale=LOCALES[current()])
 
 
 def percent(value: float | None) -> str:

@@ -1,8 +1,11 @@
 """The dashboard's only door to the library: cached reads (`st.cache_data`, TTL) and writes that clear them.
 
 Reads go to `outreach.analytics` (the only reader: every figure and row a page shows comes from there);
-writes go through `outreach.planning` (review actions, dashboard posts). Pages import this module,
-never `outreach.db` or `outreach.connectors`.
+writes go through `outreach.planning` (review actions, dashboard posts). Pages import this module, never
+`outreach.db` or `outreach.connectors`; this module takes only these names from them: `Database` and
+`open_ready` (to open the configured database once, checked as the CLI checks it, for analytics and planning)
+and `check_channel_options` (the CLI's config check).
+tests/dashboard/test_imports.py holds both to it.
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ from dashboard.i18n import t
 from outreach import analytics
 from outreach.analytics import Dimension, FilterOptions, Filters
 from outreach.config import Settings, load_settings
+from outreach.connectors import check_channel_options
 from outreach.db import Database
+from outreach.db.migrate import open_ready
+from outreach.errors import OutreachError
 from outreach.harvest.settings import HarvestSettings, harvest_settings
 from outreach.planning import dashboard_posts, review
 from outreach.planning.review import PostSelector
@@ -35,12 +41,33 @@ __all__ = ["Dimension", "FilterOptions", "Filters"]
 
 @st.cache_resource
 def settings() -> Settings:
-    return load_settings()
+    """outreach.toml, checked as the CLI checks it (every channel's keys against its platform's connector)."""
+    return check_channel_options(load_settings())
+
+
+def config_problem() -> str | None:
+    """Why the dashboard cannot start with this config, in the check's own one line (file, table, key); None
+    when it can. Not cached when it fails: the page tries again once the file is corrected."""
+    return _problem(settings)
+
+
+def database_problem() -> str | None:
+    """Why the database cannot be used (missing, out of date: run `outreach init`), in one line; None when it can."""
+    return _problem(database)
+
+
+def _problem(step: Any) -> str | None:
+    try:
+        step()
+    except OutreachError as exc:
+        return str(exc)
+    return None
 
 
 @st.cache_resource
 def database() -> Database:
-    return Database(settings().database_url)
+    """The configured database, once it exists and is up to date (the CLI's own check)."""
+    return open_ready(settings().database_url, source=settings().source)
 
 
 @st.cache_resource
@@ -137,8 +164,13 @@ def meeting_posts(meeting_id: int) -> list[dict[str, Any]]:
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def upcoming(filters: Filters, limit: int = 50) -> list[analytics.Upcoming]:
-    return analytics.upcoming(database(), now=now(), limit=limit, filters=filters)
+def upcoming(filters: Filters, limit: int = 50, offset: int = 0) -> list[analytics.Upcoming]:
+    return analytics.upcoming(database(), now=now(), limit=limit, offset=offset, filters=filters)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def count_upcoming(filters: Filters) -> int:
+    return analytics.count_upcoming(database(), now=now(), filters=filters)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)

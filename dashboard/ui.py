@@ -223,7 +223,8 @@ def bar_chart(frame: pd.DataFrame, *, category: str, value: str, title: str, key
     st.altair_chart(chart, key=f"chart_{key}", width="stretch")
 
 
-TOTALS_COLUMNS = ("label", "posts", "reach", "engagement", "youth_measured", "youth_estimated", "youth_offline")
+TOTALS_COLUMNS = ("label", "posts", "reach", "engagement", "watch_time", "youth_measured", "youth_estimated",
+                  "youth_offline")
 
 
 # Groups whose label is a code: named in the reader's language (a platform's brand name, "Turks" for "tr").
@@ -237,7 +238,8 @@ def totals_rows(items: Sequence[Any], by: str | None = None) -> list[dict[str, A
     rows = []
     for item in items:
         row = {"label": name(item.label), "key": item.key, "posts": count_text(item.posts), "reach": count_text(item.reach),
-               "engagement": count_text(item.engagement), "reach_value": item.reach.value or 0}
+               "engagement": count_text(item.engagement), "watch_time": i18n.hours(item.watch_time_h),
+               "reach_value": item.reach.value or 0}
         for kind in ("measured", "estimated", "offline"):
             count = next((c for k, c in item.youth.by_kind.items() if k.value == kind), None)
             row[f"youth_{kind}"] = count_text(count)
@@ -246,7 +248,8 @@ def totals_rows(items: Sequence[Any], by: str | None = None) -> list[dict[str, A
 
 
 def totals_columns(label: str) -> dict[str, str]:
-    columns = {"label": label, "posts": t("col.posts"), "reach": t("col.reach"), "engagement": t("col.engagement")}
+    columns = {"label": label, "posts": t("col.posts"), "reach": t("col.reach"), "engagement": t("col.engagement"),
+               "watch_time": t("col.watch_time")}
     for kind in ("measured", "estimated", "offline"):
         columns[f"youth_{kind}"] = f"{t('col.youth')} · {kind_label(kind)}"
     return columns

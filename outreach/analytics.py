@@ -86,6 +86,21 @@ class Totals:
     youth: YouthTotals
     posts_with_reach: int = 0  # platforms that report no reach (Mastodon, Bluesky) show "–", not 0
     posts_with_views: int = 0
+    watch_time_s: int | None = None  # seconds watched, summed over the posts that report it (None: none does)
+    posts_with_watch_time: int = 0
+
+    @property
+    def watch_time_h(self) -> float | None:
+        """Watch time in hours, the unit dashboard and report show (`watch_hours`)."""
+        return watch_hours(self.watch_time_s)
+
+
+def watch_hours(seconds: float | None) -> float | None:
+    """The one definition of the watch time shown: the summed seconds of the posts whose platform reports
+    watch time (YouTube, Instagram Reels, Facebook Reels), in hours; None where none reports it ("geen
+    gegevens", never 0). Watch time is time, not a count of people, so the privacy threshold does not
+    apply; an average view duration is never summed (it stays in the raw snapshots)."""
+    return None if seconds is None else seconds / 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +233,7 @@ def _post_sums() -> list[Any]:
     return [func.count(Post.id), func.sum(R.reach), func.sum(R.views),
             func.sum(sum((func.coalesce(c, 0) for c in ENGAGEMENT), literal(0))),
             func.sum(R.youth_reach), func.count(R.youth_reach), func.sum(estimated), func.count(estimated),
-            func.count(R.reach), func.count(R.views)]
+            func.count(R.reach), func.count(R.views), func.sum(R.watch_time_s), func.count(R.watch_time_s)]
 
 
 def _young_expr(hs: HarvestSettings) -> Any:
@@ -246,7 +261,7 @@ def _offline(db: Database, by: Dimension | None, f: Filters, hs: HarvestSettings
 
 def _post_rows(db: Database, by: Dimension | None, f: Filters) -> list[list[Any]]:
     """[key, label, posts, reach, views, engagement, measured, n measured, estimated, n estimated,
-    n with reach, n with views]."""
+    n with reach, n with views, watch time s, n with watch time]."""
     if by is None:
         query = _post_filters(_joined_posts(*_post_sums()), f)
     else:
@@ -277,11 +292,12 @@ def totals(db: Database, *, by: Dimension | None = None, filters: Filters | None
     if by is Dimension.THEME:
         rows, offline, labels = _explode_themes(db, rows, offline)
     grouped = {r[0]: r for r in rows}
-    empty = [None, None, 0, None, None, None, None, 0, None, 0, 0, 0]
+    empty = [None, None, 0, None, None, None, None, 0, None, 0, 0, 0, None, 0]
     raw: dict[Any, dict[str, Any]] = {}
     for k in {*grouped, *offline}:
-        _, _, n, reach, views, engaged, measured, n_measured, estimated, n_estimated, *with_ = grouped.get(k, empty)
-        raw[k] = {"posts": n, "with": with_, "reach": reach, "views": views, "engagement": engaged, ReachKind.MEASURED: measured,
+        _, _, n, reach, views, engaged, measured, n_measured, estimated, n_estimated, *with_, watch, n_watch = \
+            grouped.get(k, empty)
+        raw[k] = {"posts": n, "with": with_, "watch": (watch, n_watch), "reach": reach, "views": views, "engagement": engaged, ReachKind.MEASURED: measured,
                   ReachKind.ESTIMATED: estimated, ReachKind.OFFLINE: offline.get(k),
                   "youth_posts": {ReachKind.MEASURED: n_measured, ReachKind.ESTIMATED: n_estimated,
                                   ReachKind.UNKNOWN: n - n_measured - n_estimated}}
@@ -294,8 +310,13 @@ def totals(db: Database, *, by: Dimension | None = None, filters: Filters | None
                             r["youth_posts"])
         result.append((-(r["reach"] or 0), label, Totals(None if k is None else str(k), label, r["posts"],
                                                          c["reach"], c["views"], c["engagement"], youth,
-                                                         int(r["with"][0] or 0), int(r["with"][1] or 0))))
+                                                         int(r["with"][0] or 0), int(r["with"][1] or 0),
+                                                         _seconds(*r["watch"]), int(r["watch"][1] or 0))))
     return [item for *_, item in sorted(result, key=lambda r: (r[0], r[1]))]
+
+
+def _seconds(total: Any, posts: Any) -> int | None:
+    return int(total) if posts and total is not None else None
 
 
 MEASURES = ("reach", "views", "engagement", ReachKind.MEASURED, ReachKind.ESTIMATED, ReachKind.OFFLINE)
@@ -517,18 +538,30 @@ def needs_attention(db: Database, *, now: datetime, limit: int = 50) -> list[Att
     return items
 
 
-def upcoming(db: Database, *, now: datetime, limit: int = 20, filters: Filters | None = None) -> list[Upcoming]:
-    """What is scheduled next: approved, waiting for review, retrying or to post by hand."""
-    f = filters or Filters()
+def upcoming(db: Database, *, now: datetime, limit: int = 20, offset: int = 0,
+             filters: Filters | None = None) -> list[Upcoming]:
+    """What is scheduled next: approved, waiting for review, retrying or to post by hand (soonest first;
+    `offset` pages on, `count_upcoming` says how many there are)."""
+    query = _upcoming(select(Post.id, Post.due_at, Post.channel, Post.language, Post.status, Post.text), now, filters)
+    query = query.order_by(Post.due_at, Post.id).limit(limit).offset(offset)
+    with db.session() as s:
+        return [Upcoming(r[0], r[1], r[2], r[3], r[4], r[5][:120]) for r in s.execute(query)]
+
+
+def count_upcoming(db: Database, *, now: datetime, filters: Filters | None = None) -> int:
+    """How many posts `upcoming` lists in all (for "50 of 312")."""
+    with db.session() as s:
+        return s.scalar(_upcoming(select(func.count(Post.id)), now, filters)) or 0
+
+
+def _upcoming(query: Any, now: datetime, filters: Filters | None) -> Any:
     waiting = [PostStatus.APPROVED, PostStatus.PENDING_REVIEW, PostStatus.RETRYING, PostStatus.MANUAL_DUE]
-    query = (select(Post.id, Post.due_at, Post.channel, Post.language, Post.status, Post.text).select_from(Post)
+    query = (query.select_from(Post)
              .outerjoin(Meeting, Meeting.id == Post.meeting_id).outerjoin(Campaign, Campaign.id == Post.campaign_id)
              .outerjoin(Organisation, Organisation.id == Meeting.organisation_id)
              .where(Post.status.in_([s.value for s in waiting]), Post.due_at >= now - timedelta(hours=1)))
-    query = query.where(*_conditions(replace(f, start=None, end=None), time_column=Post.due_at, post_level=True))
-    query = query.order_by(Post.due_at, Post.id).limit(limit)
-    with db.session() as s:
-        return [Upcoming(r[0], r[1], r[2], r[3], r[4], r[5][:120]) for r in s.execute(query)]
+    f = filters or Filters()
+    return query.where(*_conditions(replace(f, start=None, end=None), time_column=Post.due_at, post_level=True))
 
 
 def overview(db: Database, *, now: datetime, filters: Filters | None = None,

@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 from outreach import __version__
 from outreach.config import ConfigError, Settings, load_settings
-from outreach.errors import DatabaseError, ExitCode, OutreachError, UsageError, exit_code
+from outreach.errors import ExitCode, OutreachError, UsageError, exit_code
 
 log = logging.getLogger("outreach")
 
@@ -56,29 +56,15 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _database(settings: Settings, *, must_exist: bool = True):  # type: ignore[no-untyped-def]
-    from outreach.db import Database
-    from outreach.db.migrate import is_current
+    from outreach.db.migrate import open_ready
 
-    missing = _missing_database_file(settings)
-    if must_exist and missing is not None:  # connecting would create an empty file: say where we looked
-        raise DatabaseError(f"database {missing} does not exist: run `outreach init` first, or check "
-                            f"[database] url in {settings.source}")
-    try:
-        db = Database(settings.database_url)
-    except ImportError as exc:  # a URL for a database whose driver is not installed
-        raise DatabaseError(f"database {_redact_url(settings.database_url)}: no driver installed ({exc.name}); "
-                            "use sqlite:/// or postgresql+psycopg:// (pip install 'outreach[postgres]')") from None
-    if must_exist and not is_current(db):
-        raise DatabaseError("the database is missing or out of date: run `outreach init` first "
-                           f"(database: {_redact_url(settings.database_url)})")
-    return db
+    return open_ready(settings.database_url, source=settings.source, must_exist=must_exist)
 
 
 def _missing_database_file(settings: Settings) -> Path | None:
-    from outreach.db.engine import sqlite_path
+    from outreach.db.engine import missing_sqlite_file
 
-    path = sqlite_path(settings.database_url)
-    return path if path is not None and not path.exists() else None
+    return missing_sqlite_file(settings.database_url)
 
 
 def _url_password(url: str) -> str | None:
@@ -91,12 +77,9 @@ def _url_password(url: str) -> str | None:
 
 
 def _redact_url(url: str) -> str:
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        user = creds.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}" if ":" in creds else url
-    return url
+    from outreach.db.engine import redact_url
+
+    return redact_url(url)
 
 
 def _print_lines(lines: Sequence[str]) -> None:

@@ -118,7 +118,8 @@ class AudienceRow:
 # an Arabic card must not say "2:00 م" while its post says 14:00.
 TIME_OF_DAY_PATTERN = "HH:mm"
 
-METRIC_NAMES = ("views", "reach", "likes", "comments", "shares", "saves", "clicks")
+# watch_time_s: total seconds a video was watched, summed over its viewers (never an average, so it adds up).
+METRIC_NAMES = ("views", "reach", "likes", "comments", "shares", "saves", "clicks", "watch_time_s")
 
 
 @dataclass(frozen=True, slots=True)

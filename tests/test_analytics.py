@@ -194,8 +194,15 @@ def test_top_posts_attention_and_schedule(programme) -> None:  # type: ignore[no
     assert "too long" in attention[0].message
     assert [u.post_id for u in analytics.upcoming(db, now=NOW)] == [later]
     assert analytics.upcoming(db, now=NOW, filters=Filters(platform="instagram")) == []
+    assert analytics.count_upcoming(db, now=NOW) == 1
+    assert analytics.count_upcoming(db, now=NOW, filters=Filters(platform="instagram")) == 0
     view = analytics.overview(db, now=NOW)
     assert view.totals.posts == 4 and view.upcoming[0].post_id == later and view.meetings.held == 2
+    last = add_post(db, campaign_id=ids["a"], meeting_id=None, platform="mastodon", channel="peer-mastodon",
+                    status=PostStatus.PENDING_REVIEW, due=NOW + timedelta(days=3))
+    assert analytics.count_upcoming(db, now=NOW) == 2  # a page at a time, soonest first: "1 of 2", then the next
+    assert [u.post_id for u in analytics.upcoming(db, now=NOW, limit=1)] == [later]
+    assert [u.post_id for u in analytics.upcoming(db, now=NOW, limit=1, offset=1)] == [last]
 
 
 def test_manual_posts_are_late_only_an_hour_after_their_time_and_each_item_comes_once(programme) -> None:  # type: ignore[no-untyped-def]
@@ -252,3 +259,20 @@ def test_a_post_published_before_its_first_harvest_counts_as_published(programme
     assert after.reach.value == before.reach.value  # and it adds no made-up reach
     assert after.youth.posts[ReachKind.UNKNOWN] == before.youth.posts[ReachKind.UNKNOWN] + 1
     assert fresh not in {p.post_id for p in analytics.top_posts(db, limit=50)}
+
+
+def test_watch_time_is_summed_only_over_posts_that_report_it(sqlite_db) -> None:  # type: ignore[no-untyped-def]
+    """Hours of the summed seconds; a platform without watch time adds nothing and shows no figure (None,
+    "geen gegevens"), never 0."""
+    db = sqlite_db
+    youtube = add_post(db, campaign_id=None, meeting_id=None, platform="youtube", channel="peer-youtube")
+    reel = add_post(db, campaign_id=None, meeting_id=None, platform="instagram", channel="peer-instagram")
+    toot = add_post(db, campaign_id=None, meeting_id=None, platform="mastodon", channel="peer-mastodon")
+    metrics(db, youtube, views=400, watch_time_s=5400)
+    metrics(db, reel, views=900, watch_time_s=1800)
+    metrics(db, toot, likes=30)
+    [overall] = analytics.totals(db)
+    assert (overall.watch_time_s, overall.posts_with_watch_time, overall.watch_time_h) == (7200, 2, 2.0)
+    per = {t.key: t for t in analytics.totals(db, by=Dimension.PLATFORM)}
+    assert per["youtube"].watch_time_h == 1.5 and per["instagram"].watch_time_h == 0.5
+    assert per["mastodon"].watch_time_s is None and per["mastodon"].watch_time_h is None

@@ -47,6 +47,25 @@ def test_demo_publishes_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     for account in demo_accounts("http://x"):
         for secret in account.secrets.values():
             assert secret not in output, "a demo credential was printed"
+    _video_has_its_drawn_cover(tmp_path / "demo")
+
+
+def _video_has_its_drawn_cover(state_dir: Path) -> None:
+    """The example video went to YouTube with the quote card drawn as its 9:16 thumbnail (kept with the post)."""
+    from PIL import Image
+    from sqlalchemy import select
+
+    from outreach.db import Database
+    from outreach.db.models import Post
+
+    db = Database(f"sqlite:///{state_dir / 'outreach.db'}")
+    with db.session() as s:
+        post = s.scalars(select(Post).where(Post.channel == "peer-youtube", Post.rule_key == "video",
+                                           Post.language == "nl")).one()
+        kept = {f["role"]: f for f in post.published_media or []}
+    db.dispose()
+    with Image.open(kept["cover"]["path"]) as cover:
+        assert (cover.format, cover.size) == ("PNG", (720, 1280))
 
 
 CHANNELS = ("peer-mastodon", "peer-bluesky", "peer-instagram", "peer-facebook", "peer-threads", "peer-linkedin",

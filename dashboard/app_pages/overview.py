@@ -28,6 +28,7 @@ with top[1]:
     ui.show_count(t("ov.posts"), totals.posts)
 with top[2]:
     ui.show_count(t("ov.reach"), totals.reach)
+    st.caption(t("ov.reach_sum"))
 ratios = loaders.ratios(view.filters)
 with top[3]:
     ui.show_count(t("ov.engagement"), ui.percent(ratios.engagement_rate.value))
@@ -59,12 +60,16 @@ else:
         "reach": t("ov.reach"), "youth_measured": f"{t('ov.youth')} · {ui.kind_label('measured')}",
         "youth_estimated": f"{t('ov.youth')} · {ui.kind_label('estimated')}"})
 
+changes: dict[tuple[str, str, object], list] = {}  # one footnote per platform, measure and day
 for change in loaders.definition_changes(view.filters):
+    changes.setdefault((change.platform, change.measure, change.valid_to), []).append(change)
+for (platform, measure, day), group in changes.items():
     # In words on the page; the platform's own metric names (codes like post_impressions) in the tooltip.
-    st.caption(t("ov.definition_change", platform=i18n.platform_name(change.platform),
-                 measure=t(f"measure.{change.measure}"), day=ui.day(change.valid_to)),
-               help=t("ov.definition_names", old=change.raw_name, new=change.replaced_by or "–",
-                      day=ui.day(change.valid_to)))
+    unconfirmed = "" if all(c.confirmed for c in group) else f" ({t('def.unconfirmed')})"
+    st.caption(t("ov.definition_change", platform=i18n.platform_name(platform), measure=t(f"measure.{measure}"),
+                 day=ui.day(day)) + unconfirmed,
+               help=t("ov.definition_names", old="\u2019, \u2018".join(c.raw_name for c in group),
+                      new=group[0].replaced_by or "–", day=ui.day(day)))
 
 st.subheader(t("ov.sources"))
 rows = [{"post": p.post_id, "channel": p.channel, "language": p.language, "reach": ui.count_text(p.reach),

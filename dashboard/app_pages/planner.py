@@ -1,4 +1,5 @@
-"""Planner: a volunteer writes a post for a meeting; limits checked as they type, card previewed, saved to review."""
+"""Planner: a volunteer writes a post for a meeting; limits checked as they type (`live_text` sends the text while
+they type, not when they leave the field), card previewed, saved to review."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from dashboard import auth, i18n, loaders
+from dashboard.components import live_text
 from dashboard.i18n import t
 from outreach.planning.dashboard_posts import Check, DraftPost
 from outreach.planning.spec import CARD_TEMPLATES
@@ -33,15 +35,16 @@ local_start = meeting.starts_at.astimezone(ZoneInfo(meeting.timezone))
 def load_saved(draft: DraftPost) -> None:
     st.session_state.update(plan_languages=list(draft.texts), plan_channels=list(draft.channels),
                             plan_date=draft.due_local.date(), plan_time=draft.due_local.time(),
-                            plan_card=draft.card or "", plan_link=draft.link or "")
+                            plan_card=draft.card or "")
+    live_text.put("plan_link", draft.link or "")
     for lang, text in draft.texts.items():
-        st.session_state[f"plan_text_{lang}"] = text
-        st.session_state[f"plan_alt_{lang}"] = draft.alt_texts.get(lang, "")
+        live_text.put(f"plan_text_{lang}", text)
+        live_text.put(f"plan_alt_{lang}", draft.alt_texts.get(lang, ""))
 
 
 left, right = st.columns([3, 2])
 with left:
-    name = st.text_input(t("plan.name"), value="extra", key="plan_name").strip()
+    name = live_text.live_text(t("plan.name"), value="extra", key="plan_name", multiline=False).strip()
     saved = loaders.load_draft(meeting.id, name, meeting.timezone) if name else None
     if saved is not None:
         st.button("↺ " + t("plan.name") + f": {name}", key="plan_load", on_click=load_saved, args=(saved,))
@@ -55,15 +58,16 @@ with left:
     clock = cols[1].time_input(t("plan.time"), value=time(18, 0), key="plan_time", step=300)
     card = st.selectbox(t("plan.card"), ["", *CARD_TEMPLATES], key="plan_card",
                         format_func=lambda c: c or t("plan.no_card"))
-    link = st.text_input(t("plan.link"), key="plan_link", placeholder=meeting.link or "").strip() or None
+    link = live_text.live_text(t("plan.link"), key="plan_link", placeholder=meeting.link or "",
+                               multiline=False).strip() or None
     if meeting.link:
         st.caption(t("plan.link_default", link=meeting.link))
     st.caption(t("plan.help"))
     texts, alts = {}, {}
     for lang in languages:
-        texts[lang] = st.text_area(t("plan.text", lang=lang), key=f"plan_text_{lang}", height=120)
+        texts[lang] = live_text.live_text(t("plan.text", lang=lang), key=f"plan_text_{lang}", height=90)
         if card:
-            alts[lang] = st.text_input(t("plan.alt", lang=lang), key=f"plan_alt_{lang}")
+            alts[lang] = live_text.live_text(t("plan.alt", lang=lang), key=f"plan_alt_{lang}", multiline=False)
 
 draft = DraftPost(meeting_id=meeting.id, name=name, texts=texts, channels=channels,
                   due_local=datetime.combine(day, clock), card=card or None, alt_texts=alts, link=link)

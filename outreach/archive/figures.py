@@ -68,6 +68,7 @@ class PlatformReach:
     youth_estimated: Count = field(default_factory=lambda: Count(None))
     posts_estimated: int = 0
     posts_unknown: int = 0  # published posts with no youth figure of either kind
+    watch_time_h: float | None = None  # analytics.watch_hours: None where the platform reports no watch time
 
 
 @dataclass(slots=True)
@@ -260,7 +261,7 @@ def _posts(db: Database, s: Session, fig: ReportFigures, orgs: dict[int, OrgRow]
         r.label, r.posts, r.reach, r.views, r.posts_with_reach, r.posts_with_views, r.engagement,
         r.youth.get(ReachKind.MEASURED), r.youth.posts.get(ReachKind.MEASURED, 0),
         r.youth.get(ReachKind.ESTIMATED), r.youth.posts.get(ReachKind.ESTIMATED, 0),
-        r.youth.posts.get(ReachKind.UNKNOWN, 0)) for r in sorted(rows, key=lambda r: (-r.posts, r.label))]
+        r.youth.posts.get(ReachKind.UNKNOWN, 0), r.watch_time_h) for r in sorted(rows, key=lambda r: (-r.posts, r.label))]
     overall = analytics.totals(db, filters=view, hs=hs)
     fig.reach_total = overall[0].reach if overall and overall[0].posts_with_reach else Count(None)
     fig.definition_changes = analytics.definition_changes(db, filters=view)

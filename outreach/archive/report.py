@@ -109,6 +109,10 @@ def render_html(fig: ReportFigures, *, settings: Any, language: str = "nl") -> s
             return "—"
         return privacy.people(value, threshold=threshold) if privacy.is_small(value, threshold) else n(value)
 
+    def hours(value: float | None) -> str:
+        """Watch time in hours (analytics.watch_hours), one decimal; the words for "no data" where none is reported."""
+        return t["no_data"] if value is None else format_decimal(value, "#,##0.0", locale=locale)
+
     def when(moment: datetime | None) -> str:
         return "—" if moment is None else format_datetime(moment.astimezone(tz), "d MMM y HH:mm", locale=locale)
 
@@ -121,7 +125,7 @@ def render_html(fig: ReportFigures, *, settings: Any, language: str = "nl") -> s
                    if target is None and fig.alliance_held_to_date else None)
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["j2", "html"]))
     return env.get_template("report.html.j2").render(
-        t=t, f=fig, language=language, period=period, n=n, people=people, when=when,
+        t=t, f=fig, language=language, period=period, n=n, people=people, when=when, hours=hours,
         day=lambda value: format_date(value, "long", locale=locale),
         month=lambda value: format_date(value, "MMM y", locale=locale),
         b64=lambda data: base64.b64encode(data).decode("ascii"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from outreach.harvest.definitions import UNCONFIRMED
+
 NL = {
     "title": "Impactrapport",
     "programme": "Verandering van binnenuit",
@@ -37,9 +39,11 @@ NL = {
     "reach_title": "Bereik en bereik onder jongeren",
     "reach_note": ("Jongerenbereik wordt per soort getoond en nooit opgeteld: <b>gemeten</b> (het platform "
                    "meldt leeftijd), <b>geschat</b> (bereik × aandeel jongeren onder de volgers, met bron en "
-                   "datum), <b>offline</b> (aanwezigen bij bijeenkomsten) en <b>onbekend</b>."),
+                   "datum), <b>offline</b> (aanwezigen bij bijeenkomsten) en <b>onbekend</b>. "
+                   "Bereik is opgeteld over posts: wie meer posts zag, telt vaker mee; het is geen aantal "
+                   "unieke mensen."),
     "reach": "Bereik",
-    "views": "Weergaven",
+    "views": "Weergaven", "watch_time": "Kijktijd (uren)", "no_data": "geen gegevens",
     "engagement": "Interacties",
     "youth_measured": "Jongeren gemeten",
     "youth_estimated": "Jongeren geschat",
@@ -84,14 +88,16 @@ NL = {
                   "onbekende leeftijden tellen niet mee."),
     "m_definitions": "Gebruikte metriekdefinities",
     "m_definitions_text": ("Elke meting bewaart de definities waaronder het platform haar gaf "
-                           "(definitietabel van outreach). In deze periode:"),
+                           "(definitietabel van outreach); bij \u2018" + UNCONFIRMED["nl"] + "\u2019 kon de "
+                           "definitie niet aan de documentatie van het platform worden getoetst. In deze periode:"),
     "m_measure": "Meet", "m_name": "Naam bij het platform", "m_valid": "Geldig",
-    "m_until_now": "heden",
+    "m_until_now": "heden", "m_unconfirmed": UNCONFIRMED["nl"],
     "m_unrecorded": ("metingen zonder vastgelegde definitie (van voor de definitietabel): de definities die "
                      "golden toen ze gedaan werden."), "m_none": "Geen metingen in deze periode.",
     "measure_reach": "bereik", "measure_views": "weergaven", "measure_likes": "likes",
     "measure_comments": "reacties", "measure_shares": "delingen", "measure_saves": "bewaard",
-    "measure_clicks": "klikken",
+    "measure_clicks": "klikken", "measure_watch_time_s": "kijktijd",
+    "measure_average_view_s": "gemiddelde kijkduur (niet opgeteld)",
     "method": "Verantwoording",
     "method_text": ("Aantallen personen onder {threshold} worden getoond als &lsquo;&lt;{threshold}&rsquo; "
                     "om kleine groepen te beschermen; &lsquo;&times;&rsquo; is een aantal dat daarom ook "
@@ -134,9 +140,10 @@ EN = {
     "reach_title": "Reach and youth reach",
     "reach_note": ("Youth reach is shown per kind and never added up: <b>measured</b> (the platform reports "
                    "age), <b>estimated</b> (reach × the followers' youth share, with source and date), "
-                   "<b>offline</b> (meeting attendance) and <b>unknown</b>."),
+                   "<b>offline</b> (meeting attendance) and <b>unknown</b>. Reach is summed over posts: someone who saw "
+                   "several posts counts more than once; it is not a number of unique people."),
     "reach": "Reach",
-    "views": "Views",
+    "views": "Views", "watch_time": "Watch time (hours)", "no_data": "no data",
     "engagement": "Interactions",
     "youth_measured": "Youth measured",
     "youth_estimated": "Youth estimated",
@@ -179,14 +186,16 @@ EN = {
                   "outcomes; a group partly within {young} years counts pro rata, unknown ages do not count."),
     "m_definitions": "Metric definitions used",
     "m_definitions_text": ("Every measurement records the definitions the platform gave it under (outreach's "
-                           "definitions table). In this period:"),
+                           "definitions table); \u2018" + UNCONFIRMED["en"] + "\u2019 means it could not be "
+                           "checked against the platform's documentation. In this period:"),
     "m_measure": "Measures", "m_name": "Platform's name", "m_valid": "Valid",
-    "m_until_now": "now",
+    "m_until_now": "now", "m_unconfirmed": UNCONFIRMED["en"],
     "m_unrecorded": ("measurements without a recorded definition (from before the definitions table): the "
                      "definitions valid when they were taken."), "m_none": "No measurements in this period.",
     "measure_reach": "reach", "measure_views": "views", "measure_likes": "likes",
     "measure_comments": "comments", "measure_shares": "shares", "measure_saves": "saves",
-    "measure_clicks": "clicks",
+    "measure_clicks": "clicks", "measure_watch_time_s": "watch time",
+    "measure_average_view_s": "average view duration (not added up)",
     "method": "Method",
     "method_text": ("Counts of people below {threshold} are shown as &lsquo;&lt;{threshold}&rsquo; to protect "
                     "small groups; &lsquo;&times;&rsquo; is a count hidden as well, so that a "

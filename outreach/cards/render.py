@@ -28,7 +28,7 @@ from outreach.cards.templates import (
     shape_font_scales,
     template,
 )
-from outreach.cards.text import alt_text_for, card_texts, is_rtl
+from outreach.cards.text import alt_text_for, card_texts, is_rtl, phrases_for
 
 RENDERER_VERSION = "1"
 _SUPERSAMPLE = 4  # marks and pills are drawn larger and scaled down, for smooth edges
@@ -118,9 +118,16 @@ def _pixel_box(box: tuple[float, float, float, float], size: CardSize, rtl: bool
     return x0, y0, round((x + w) * size.width) - x0, round((y + h) * size.height) - y0
 
 
+def check_card(spec: CardSpec) -> None:
+    """What drawing `spec` needs and a campaign decides, looked up without drawing: its template, the
+    organisation's design and the language's phrases (CardError/TemplateError naming what is missing)."""
+    template(spec.template), brand(spec.organisation), phrases_for(spec.language)
+
+
 def layout_card(spec: CardSpec, size: CardSize | str) -> CardLayout:
     """Decide where everything goes and at which font size, without drawing."""
     _engine_checked()
+    check_card(spec)
     size = resolve_size(size)
     tpl, org = template(spec.template), brand(spec.organisation)
     language = normalise_language(spec.language)

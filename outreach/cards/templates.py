@@ -170,7 +170,8 @@ def brand(code: str) -> Brand:
     for key, value in brands.items():
         if key.casefold() == code.casefold():
             return value
-    raise TemplateError(f"unknown organisation {code!r}; known: {', '.join(brands)}")
+    raise TemplateError(f"no card design for organisation {code!r} (cards know {', '.join(brands)}): add it to "
+                        f"{BRANDS_FILE.relative_to(BRANDS_FILE.parents[2])}, or use image:")
 
 
 def template(name: str) -> Template:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Protocol
 
 import regex
@@ -25,6 +26,7 @@ from outreach.connectors.errors import (
     ContentRejected,
     RateLimited,
     TransientError,
+    bounded_wait,
 )
 from outreach.connectors.http import PlatformSession
 from outreach.domain import (
@@ -139,6 +141,9 @@ class Connector:
     poll_interval_s: float = 1.0  # waiting on multi-step flows (containers, uploads); tests set 0
     max_polls: int = 10
     metric_names: ClassVar[dict[str, str]] = {}  # platform metric name -> METRIC_NAMES entry
+    # Platform metrics not in the shared unit, with the factor that converts them (Meta's milliseconds
+    # -> watch_time_s: 0.001). Raw snapshots keep the platform's own unit; the harvester applies this.
+    metric_scale: ClassVar[dict[str, float]] = {}
     metrics_batch_size: ClassVar[int] = 1  # remote ids per metrics call
     metrics_api_version: ClassVar[str | None] = None  # the API version metrics are read with, if fixed
     has_audience: ClassVar[bool] = False  # reports age breakdowns (Instagram, Threads)
@@ -354,11 +359,15 @@ class Connector:
         return ContentRejected(name, f"{msg}{where}", http_status=status, code=code)
 
     def retry_after_s(self, response: requests.Response, default_s: float = 60.0) -> float:
-        header = response.headers.get("Retry-After")
+        header = (response.headers.get("Retry-After") or "").strip()
         if header:
             try:
-                return float(header)
+                return bounded_wait(float(header))  # delta-seconds
             except ValueError:
+                pass
+            try:  # or an HTTP date (RFC 9110 10.2.3)
+                return bounded_wait((parsedate_to_datetime(header) - self.clock()).total_seconds())
+            except (TypeError, ValueError, OverflowError):
                 pass
         if self.blocked_until is not None:
             return max(0.0, (self.blocked_until - self.clock()).total_seconds())

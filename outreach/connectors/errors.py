@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import math
+from datetime import UTC, datetime, timedelta
 
 from outreach.domain import ErrorKind
 from outreach.errors import PlatformError
@@ -34,6 +35,17 @@ class ContentRejected(ConnectorError):
     kind = ErrorKind.REJECTED
 
 
+# A wait the platform names is kept up to two days (daily quotas reset within one); a malformed or absurd
+# one (inf, a date in the year 3000, a proxy's garbage) never parks a post for ever or crashes the worker.
+MAX_WAIT_S = 2 * 86400.0
+DEFAULT_WAIT_S = 60.0
+
+
+def bounded_wait(seconds: float) -> float:
+    """A platform's wait as the worker keeps it: 0 to MAX_WAIT_S, DEFAULT_WAIT_S when unreadable."""
+    return min(max(0.0, seconds), MAX_WAIT_S) if math.isfinite(seconds) else DEFAULT_WAIT_S
+
+
 class RateLimited(ConnectorError):
     """Throttled. Try again no earlier than `retry_after_s` from now (or `reset_at`). The message
     states that wait (the one the worker keeps), unless the connector's own words already do."""
@@ -43,12 +55,20 @@ class RateLimited(ConnectorError):
     def __init__(self, channel: str, message: str, *, retry_after_s: float,
                  reset_at: datetime | None = None, http_status: int | None = None,
                  code: str | None = None) -> None:
-        retry_after_s = max(0.0, retry_after_s)
+        if bounded_wait(retry_after_s) != max(0.0, retry_after_s):
+            reset_at = None  # the platform's reset time is as unbelievable as its wait
+        retry_after_s = bounded_wait(retry_after_s)
         if "try again" not in message:
             message = f"{message}; {wait_words(retry_after_s, reset_at)}"
         super().__init__(channel, message, http_status=http_status, code=code)
         self.retry_after_s = retry_after_s
         self.reset_at = reset_at
+
+    def resume_at(self, now: datetime) -> datetime:
+        """When to try again: the platform's reset time if it is ahead and believable, else the wait."""
+        if self.reset_at is not None and now < self.reset_at <= now + timedelta(seconds=MAX_WAIT_S):
+            return self.reset_at
+        return now + timedelta(seconds=self.retry_after_s)
 
 
 def wait_words(seconds: float, reset_at: datetime | None = None) -> str:

@@ -36,6 +36,10 @@ DEFAULT_METRICS = ("post_total_media_view_unique", "post_media_view", "post_clic
 CAPTION_LOCALES = {"nl": "nl_NL", "en": "en_US", "ar": "ar_AR", "tr": "tr_TR", "fr": "fr_FR", "de": "de_DE",
                    "es": "es_ES", "pl": "pl_PL", "uk": "uk_UA", "fa": "fa_IR", "so": "so_SO", "ti": "ti_ER"}
 COUNT_FIELDS = "shares,reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0)"
+# A Reel is a video: its plays and watch time (milliseconds) come from GET /{video-id}/video_insights
+# (video.md 4.3), found through the Page post's attachment, instead of the Page post's insights (third
+# parties report Reels have none); its reactions, comments and shares still come from the post's fields.
+REEL_METRICS = ("fb_reels_total_plays", "post_video_view_time", "post_video_avg_time_watched")
 
 
 class FacebookConnector(GraphConnector):
@@ -62,7 +66,9 @@ class FacebookConnector(GraphConnector):
     uploads_video: ClassVar[bool] = True
     metric_names: ClassVar[dict[str, str]] = {
         "post_total_media_view_unique": "reach", "post_media_view": "views", "reactions": "likes",
-        "comments": "comments", "shares": "shares", "post_clicks": "clicks"}
+        "comments": "comments", "shares": "shares", "post_clicks": "clicks",
+        "fb_reels_total_plays": "views", "post_video_view_time": "watch_time_s"}
+    metric_scale: ClassVar[dict[str, float]] = {"post_video_view_time": 0.001}  # milliseconds -> seconds
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -224,23 +230,34 @@ class FacebookConnector(GraphConnector):
                 if (exc.code or "").startswith("100/"):  # the post is gone: nothing to count
                     continue
                 raise
-            values = {"shares": int((node.get("shares") or {}).get("count", 0))}
+            video_id = _video_of(node)
+            values = self.insights(video_id, REEL_METRICS, edge="video_insights") if video_id else {}
+            values["shares"] = int((node.get("shares") or {}).get("count", 0))
             for name in ("reactions", "comments"):
                 if name in node:
                     values[name] = int(((node[name] or {}).get("summary") or {}).get("total_count", 0))
-            values.update(self.insights(remote_id, self.metrics))
+            if not video_id:  # a Reel's Page post is not asked: its plays are the video's (and a refusal
+                values.update(self.insights(remote_id, self.metrics))  # there would drop metrics for every post)
             metrics[remote_id] = values
         return metrics
 
     def _counts(self, remote_id: str) -> dict[str, Any]:
         try:
-            return self.graph("GET", remote_id, params={"fields": self.count_fields})
+            return self.graph("GET", remote_id, params={"fields": f"{self.count_fields},attachments"})
         except ContentRejected as exc:
             code = int((exc.code or "0").split("/")[0])
             if self.count_fields == "shares" or not (code == 10 or 200 <= code <= 299):
                 raise
         self.count_fields = "shares"  # reactions/comments need pages_read_user_content
-        return self.graph("GET", remote_id, params={"fields": self.count_fields})
+        return self.graph("GET", remote_id, params={"fields": f"{self.count_fields},attachments"})
+
+
+def _video_of(node: dict[str, Any]) -> str | None:
+    """The video id of a Page post whose attachment is a video (a Reel), else None."""
+    for attachment in (node.get("attachments") or {}).get("data") or []:
+        if attachment.get("media_type") == "video" and (attachment.get("target") or {}).get("id"):
+            return str(attachment["target"]["id"])
+    return None
 
 
 def _phase(status: dict[str, Any], name: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -66,12 +66,20 @@ class InstagramConnector(ContainerConnector):
         "and instagram_business_manage_insights permissions, generate a token for the professional account "
         "in the app dashboard (Instagram > API setup), exchange it for a 60-day token; outreach refreshes it.")
     metric_names: ClassVar[dict[str, str]] = {"reach": "reach", "views": "views", "likes": "likes",
-                                              "comments": "comments", "shares": "shares", "saved": "saves"}
+                                              "comments": "comments", "shares": "shares", "saved": "saves",
+                                              "ig_reels_video_view_total_time": "watch_time_s"}
     media_metrics: ClassVar[tuple[str, ...]] = ("reach", "views", "likes", "comments", "shares", "saved",
                                                 "total_interactions")
+    # Reels only (a photo's insights refuse them): total and average watch time, in milliseconds (video.md 3.3).
+    reels_metrics: ClassVar[tuple[str, ...]] = ("ig_reels_video_view_total_time", "ig_reels_avg_watch_time")
+    metric_scale: ClassVar[dict[str, float]] = {"ig_reels_video_view_total_time": 0.001}  # ms -> seconds
     has_audience: ClassVar[bool] = True
     uploads_video: ClassVar[bool] = True
     refresh_grant: ClassVar[str | None] = "ig_refresh_token"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.product_types: dict[str, str] = {}
 
     @property
     def user(self) -> str:
@@ -172,6 +180,22 @@ class InstagramConnector(ContainerConnector):
         return self.reconcile_container(req, self.caption(req))
 
     # -- metrics and audience -----------------------------------------------------------------
+
+    def fetch_metrics(self, remote_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+        """The media insights, plus watch time for a Reel (asked only of Reels: a photo refuses those
+        metrics, and a refusal must not stop the next Reel from being asked)."""
+        metrics = super().fetch_metrics(remote_ids)
+        for remote_id, values in metrics.items():
+            if self.product_type(remote_id) == "REELS":
+                values.update(self.insights(remote_id, self.reels_metrics))
+        return metrics
+
+    def product_type(self, remote_id: str) -> str:
+        """FEED, REELS, STORY, ... of a published media, asked once per connector (it never changes)."""
+        if remote_id not in self.product_types:
+            node = self.graph("GET", remote_id, params={"fields": "media_product_type"})
+            self.product_types[remote_id] = str(node.get("media_product_type") or "")
+        return self.product_types[remote_id]
 
     def fetch_audience(self) -> list[AudienceRow]:
         """Follower and engaged-audience demographics by age and by age x gender, per timeframe."""

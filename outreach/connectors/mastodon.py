@@ -57,9 +57,12 @@ def parse_time(value: str | None) -> datetime | None:
 
 def reset_time(value: str | None) -> datetime | None:
     """`X-RateLimit-Reset`: an ISO time (Mastodon) or epoch seconds (some compatible servers, proxies)."""
-    if value and value.strip().isdigit():
-        return datetime.fromtimestamp(int(value.strip()), UTC)
-    return parse_time(value)
+    try:
+        if value and value.strip().isdigit():
+            return datetime.fromtimestamp(int(value.strip()), UTC)
+        return parse_time(value)
+    except (ValueError, OverflowError, OSError):  # a reset past the calendar: as if none was sent
+        return None
 
 
 def plain_text(content: str) -> str:
@@ -339,7 +342,7 @@ class MastodonConnector(Connector):
         if status == 429:
             reset = reset_time(response.headers.get("X-RateLimit-Reset"))
             retry_after = (reset - self.clock()).total_seconds() if reset else self.retry_after_s(response)
-            reset = reset or self.clock() + timedelta(seconds=retry_after)
+            reset = reset or self.clock() + timedelta(seconds=retry_after)  # RateLimited drops an absurd one
             return RateLimited(name, f"rate limited: {message or 'Too many requests'}",
                                retry_after_s=retry_after, reset_at=reset, http_status=429)
         return self.default_classify(response, write=write, message=message)

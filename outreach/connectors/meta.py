@@ -17,7 +17,14 @@ from typing import Any, ClassVar
 import requests
 
 from outreach.connectors.base import Connector
-from outreach.connectors.errors import AuthError, ConnectorError, ContentRejected, RateLimited, TransientError
+from outreach.connectors.errors import (
+    AuthError,
+    ConnectorError,
+    ContentRejected,
+    RateLimited,
+    TransientError,
+    bounded_wait,
+)
 from outreach.domain import AudienceRow, MediaItem, PublishRequest, PublishResult
 
 log = logging.getLogger(__name__)
@@ -214,7 +221,7 @@ class GraphConnector(Connector):
         for entry in entries:
             pct = max(_number(entry.get(k)) for k in ("call_count", "total_cputime", "total_time"))
             regain_min = _number(entry.get("estimated_time_to_regain_access"))
-            wait_s = regain_min * 60 if regain_min > 0 else (
+            wait_s = bounded_wait(regain_min * 60) if regain_min > 0 else (
                 self.usage_backoff_s if pct >= self.usage_block_pct else 0.0)
             if wait_s > 0:
                 candidate = self.clock() + timedelta(seconds=wait_s)
@@ -248,14 +255,15 @@ class GraphConnector(Connector):
                     raise
         return metrics
 
-    def insights(self, node: str, metrics: Sequence[str], **params: Any) -> dict[str, int]:
-        """`GET /{node}/insights`. One bad metric fails the whole request (code 100), so on 100 each
-        metric is asked alone, the refused ones are remembered and skipped from then on."""
+    def insights(self, node: str, metrics: Sequence[str], *, edge: str = "insights", **params: Any) -> dict[str, int]:
+        """`GET /{node}/insights` (or another insights `edge`, e.g. a video's `video_insights`). One bad
+        metric fails the whole request (code 100), so on 100 each metric is asked alone, the refused
+        ones are remembered and skipped from then on."""
         wanted = [m for m in metrics if m not in self.rejected_metrics]
         if not wanted:
             return {}
         try:
-            return self._insight_values(node, wanted, **params)
+            return self._insight_values(node, wanted, edge=edge, **params)
         except ContentRejected as exc:
             if exc.code != "100":  # 100 with a subcode (e.g. 100/33: no such object) is not about metrics
                 raise
@@ -265,15 +273,16 @@ class GraphConnector(Connector):
         values: dict[str, int] = {}
         for metric in wanted:
             try:
-                values.update(self._insight_values(node, [metric], **params))
+                values.update(self._insight_values(node, [metric], edge=edge, **params))
             except ContentRejected as exc:
                 if exc.code != "100":
                     raise
                 self.rejected_metrics.add(metric)
         return values
 
-    def _insight_values(self, node: str, metrics: Sequence[str], **params: Any) -> dict[str, int]:
-        body = self.graph("GET", f"{node}/insights", params={"metric": ",".join(metrics), **params})
+    def _insight_values(self, node: str, metrics: Sequence[str], *, edge: str = "insights",
+                        **params: Any) -> dict[str, int]:
+        body = self.graph("GET", f"{node}/{edge}", params={"metric": ",".join(metrics), **params})
         values: dict[str, int] = {}
         for item in body.get("data") or []:
             value = (item.get("values") or [{}])[-1].get("value") if "values" in item \

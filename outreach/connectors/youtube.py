@@ -46,6 +46,7 @@ from outreach.media.captions import CaptionError, caption_text
 
 log = logging.getLogger(__name__)
 
+STATISTICS = ("viewCount", "likeCount", "commentCount")  # videos.list statistics read per video
 ANALYTICS_START = "2005-02-14"  # both Analytics queries cover the same window: the video's whole life
 YOUTH_BASIS = ("YouTube Analytics: age groups of logged-in viewers (self-declared, 13+) applied to all views; "
                "2-3 days behind; no figure below YouTube's privacy threshold")
@@ -91,7 +92,9 @@ class YouTubeConnector(GoogleConnector):
         "'In production' (in 'Testing' refresh tokens die after 7 days); authorize once with scopes "
         "youtube.upload youtube.readonly youtube.force-ssl yt-analytics.readonly (access_type=offline) and set client_id_env, "
         "client_secret_env, refresh_token_env. Until Google audits the project every upload is private.")
-    metric_names: ClassVar[dict[str, str]] = {"viewCount": "views", "likeCount": "likes", "commentCount": "comments"}
+    metric_names: ClassVar[dict[str, str]] = {"viewCount": "views", "likeCount": "likes", "commentCount": "comments",
+                                              "estimatedMinutesWatched": "watch_time_s"}
+    metric_scale: ClassVar[dict[str, float]] = {"estimatedMinutesWatched": 60}  # minutes -> seconds
     metrics_batch_size: ClassVar[int] = 50
     chunk_bytes: int = 32 * 256 * 1024  # every chunk but the last: a multiple of 256 KiB (tests: 256 KiB)
     max_resumes: ClassVar[int] = 5  # interruptions one publish call continues after
@@ -182,13 +185,13 @@ class YouTubeConnector(GoogleConnector):
         return self._result(items[0], video) if items else None
 
     def fetch_metrics(self, remote_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """Counts per video (views, likes, comments) plus, from YouTube Analytics, the views and the
-        logged-in viewers' age shares over the same window (`age_shares`, absent below YouTube's privacy
-        threshold), from which the harvester measures youth reach."""
+        """Counts per video (views, likes, comments) plus, from YouTube Analytics, the views, minutes
+        watched and average view duration (s) and the logged-in viewers' age shares over the same window
+        (`age_shares`, absent below YouTube's privacy threshold), from which the harvester measures youth reach."""
         items = self.call("GET", "/youtube/v3/videos", quota="videos.list",
                           params={"part": "statistics", "id": ",".join(remote_ids)}).json().get("items") or []
         metrics: dict[str, dict[str, Any]] = {
-            item["id"]: {k: int(item["statistics"].get(k) or 0) for k in self.metric_names} for item in items}
+            item["id"]: {k: int(item["statistics"].get(k) or 0) for k in STATISTICS} for item in items}
         if metrics and self.option("youth_reach", True) is not False:
             try:
                 self._add_age_shares(metrics)
@@ -199,10 +202,12 @@ class YouTubeConnector(GoogleConnector):
     def _add_age_shares(self, metrics: dict[str, dict[str, Any]]) -> None:
         url = f"{str(self.option('analytics_url', self.analytics_url)).rstrip('/')}/v2/reports"
         window = {"ids": "channel==MINE", "startDate": ANALYTICS_START, "endDate": self.clock().date().isoformat()}
-        views = self.call("GET", url, params={**window, "metrics": "views", "dimensions": "video",
+        views = self.call("GET", url, params={**window, "metrics": "views,estimatedMinutesWatched,averageViewDuration",
+                                              "dimensions": "video",
                                               "filters": "video==" + ",".join(metrics)}).json().get("rows") or []
-        for video_id, count in views:
-            metrics[video_id]["analytics_views"] = int(count)
+        for video_id, count, minutes, average_s in views:
+            metrics[video_id].update(analytics_views=int(count), estimatedMinutesWatched=int(minutes),
+                                     averageViewDuration=int(average_s))
             rows = self.call("GET", url, params={**window, "metrics": "viewerPercentage",
                                                  "dimensions": "ageGroup,gender", "filters": f"video=={video_id}",
                                                  "sort": "gender,ageGroup"}).json().get("rows") or []

@@ -100,3 +100,19 @@ def sqlite_path(url: str) -> Path | None:
         return None
     path = url.split("///", 1)[-1]
     return None if path in ("", ":memory:") else Path(path)
+
+
+def missing_sqlite_file(url: str) -> Path | None:
+    """The SQLite file the URL names when it does not exist (connecting would create an empty one), else None."""
+    path = sqlite_path(url)
+    return path if path is not None and not path.exists() else None
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password replaced by ***, for messages."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}" if ":" in creds else url
+    return url

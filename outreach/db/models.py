@@ -209,6 +209,7 @@ class MetricColumns:
     shares: Mapped[int | None] = mapped_column(BigInteger)
     saves: Mapped[int | None] = mapped_column(BigInteger)
     clicks: Mapped[int | None] = mapped_column(BigInteger)
+    watch_time_s: Mapped[int | None] = mapped_column(BigInteger)  # total seconds watched (video), summable
 
 
 class EngagementSnapshot(MetricColumns, Base):

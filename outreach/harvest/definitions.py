@@ -1,6 +1,9 @@
 """Metric definitions: what a platform's raw metric name meant, from when to when, and where that is
 documented (`definitions.csv`, shipped with the project). A snapshot records which definitions its
-numbers were taken under; a series crossing a change (Meta's `impressions` -> `views`) is footnoted."""
+numbers were taken under; a series crossing a change (Meta's `impressions` -> `views`) is footnoted.
+Each row says whether it was checked against its source (`verified`: yes, corrected, or no, with a
+`note` saying what was or was not confirmed); every reader shows an unconfirmed row as such, in the
+words of `UNCONFIRMED`."""
 
 from __future__ import annotations
 
@@ -11,6 +14,9 @@ from functools import cache
 from pathlib import Path
 
 TABLE = Path(__file__).with_name("definitions.csv")
+VERIFIED = ("yes", "corrected", "no")  # checked against the source / corrected after checking / not confirmed
+# What dashboard and report write next to a definition that could not be confirmed (one place, NL and EN).
+UNCONFIRMED = {"nl": "definitie niet bevestigd", "en": "definition not confirmed"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +29,13 @@ class Definition:
     valid_to: date | None  # None: still current
     replaced_by: str | None
     source: str
+    verified: str = "no"  # one of VERIFIED
+    note: str = ""  # what the source confirmed, what was corrected, or what could not be confirmed
+
+    @property
+    def confirmed(self) -> bool:
+        """The meaning and dates were checked against the source (possibly after a correction)."""
+        return self.verified != "no"
 
     @property
     def id(self) -> str:
@@ -51,9 +64,12 @@ def definitions() -> tuple[Definition, ...]:
             start = _day(r["valid_from"], line=line, field="valid_from")
             if start is None:
                 raise ValueError(f"{TABLE.name}:{line}: valid_from is required")
+            verified = (r.get("verified") or "").strip()
+            if verified not in VERIFIED:
+                raise ValueError(f"{TABLE.name}:{line}: verified {verified!r} must be one of {', '.join(VERIFIED)}")
             rows.append(Definition(r["platform"], r["raw_name"], r["measure"], r["meaning"], start,
                                    _day(r["valid_to"], line=line, field="valid_to"), r["replaced_by"] or None,
-                                   r["source"]))
+                                   r["source"], verified, (r.get("note") or "").strip()))
     names = {(d.platform, d.raw_name) for d in rows}
     for d in rows:
         if d.replaced_by and (d.platform, d.replaced_by) not in names:

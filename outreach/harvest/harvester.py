@@ -136,13 +136,15 @@ def _note_channel(db: Database, channel: str, *, now_s: int | None = None, **val
         s.add(row)
 
 
-def normalise(raw: dict[str, int], names: dict[str, str]) -> dict[str, int | None]:
-    """Platform names -> the shared vocabulary (first reported value wins when two map to one)."""
+def normalise(raw: dict[str, int], names: dict[str, str],
+              scale: dict[str, float] | None = None) -> dict[str, int | None]:
+    """Platform names -> the shared vocabulary (first reported value wins when two map to one), in the
+    shared units (`scale`: the connector's `metric_scale`, e.g. milliseconds -> seconds)."""
     values: dict[str, int | None] = {}
     for raw_name, value in raw.items():
         name = names.get(raw_name)
-        if name and values.get(name) is None and value is not None:
-            values[name] = int(value)
+        if name and values.get(name) is None and isinstance(value, int | float):
+            values[name] = round(value * scale[raw_name]) if scale and raw_name in scale else int(value)
     return values
 
 
@@ -189,7 +191,7 @@ def _harvest_channel(db: Database, channel: str, posts: list[Any], connectors: C
             result.requests += 1
             fetched = connector.fetch_metrics([str(p.remote_id) for p in batch])
         except RateLimited as exc:
-            resume = exc.reset_at or datetime.fromtimestamp(now_s + exc.retry_after_s, UTC)
+            resume = exc.resume_at(datetime.fromtimestamp(now_s, UTC))
             result.status, result.resume_at, result.detail = "rate_limited", resume, exc.message
             break
         except ConnectorError as exc:
@@ -197,6 +199,7 @@ def _harvest_channel(db: Database, channel: str, posts: list[Any], connectors: C
             _note_channel(db, channel, now_s=now_s, last_error=exc.message, last_error_kind=exc.kind.value)
             break
         _store_batch(db, batch, fetched, connector.metric_names, hs=hs, now_s=now_s, index=index,
+                     scale=connector.metric_scale,
                      result=result, provenance=(str(connector.platform), api_version(connector)))
     if result.status in ("ok", "rate_limited"):
         resume = _epoch(result.resume_at) if result.resume_at else None
@@ -220,14 +223,14 @@ def api_version(connector: Any) -> str | None:
 
 def _store_batch(db: Database, batch: list[Any], fetched: dict[str, dict[str, int]], names: dict[str, str], *,
                  hs: HarvestSettings, now_s: int, index: AudienceIndex, result: ChannelPass,
-                 provenance: tuple[str, str | None] = ("", None)) -> None:
+                 provenance: tuple[str, str | None] = ("", None), scale: dict[str, float] | None = None) -> None:
     snapshots, rollups, estimates = [], [], []
     platform, version = provenance
     at = datetime.fromtimestamp(now_s, UTC)
     for post in batch:
         raw = fetched.get(str(post.remote_id))
         published = _epoch(post.published_at)
-        values = normalise(raw, names) if raw is not None else {}
+        values = normalise(raw, names, scale) if raw is not None else {}
         if values.get("youth_reach") is None:
             values["youth_reach"] = measured_youth_reach(raw, hs.young)  # measured; estimates stay apart
         snapshots.append(storage.snapshot_row(
@@ -292,7 +295,7 @@ def audience_due(db: Database, settings: Settings, connectors: ConnectorFactory,
         try:
             rows = connector.fetch_audience()
         except RateLimited as exc:
-            resume = exc.reset_at or datetime.fromtimestamp(now_s + exc.retry_after_s, UTC)
+            resume = exc.resume_at(datetime.fromtimestamp(now_s, UTC))
             _note_channel(db, name, resume_at=_epoch(resume))
             report.skipped[name] = f"rate limited: {exc.message}"
             continue

@@ -265,6 +265,7 @@ def _write_metrics(db: Database, rngs: tuple[random.Random, random.Random], post
         pub = int(post["published_at"].timestamp())
         values: dict[str, int | None] = {}
         ages = _viewer_ages(rng) if post["platform"] == "youtube" else None
+        average_s = 20 + post["id"] * 7919 % 41  # a recap video watched 20-60 s a view (no draw: streams stay)
         count = 0
         for offset in slots:
             at = pub + offset
@@ -274,7 +275,7 @@ def _write_metrics(db: Database, rngs: tuple[random.Random, random.Random], post
             values = {m: int(reach * rates[m]) for m in metrics}
             raw: dict[str, Any] = {raw_names[m]: v for m, v in values.items()}
             if ages is not None:
-                _add_analytics(raw, values, ages, offset, hs)
+                _add_analytics(raw, values, ages, offset, hs, average_s=average_s)
             batch_snapshots.append(storage.snapshot_row(post["id"], at, values, raw))
             count += 1
         if count:
@@ -299,13 +300,17 @@ def _viewer_ages(rng: random.Random) -> dict[str, float]:
 
 
 def _add_analytics(raw: dict[str, Any], values: dict[str, int | None], ages: dict[str, float], offset: int,
-                   hs: HarvestSettings) -> None:
+                   hs: HarvestSettings, *, average_s: int = 30) -> None:
     """What YouTube Analytics adds to a snapshot: nothing in its first days (its data delay) or below its
-    threshold; after that the views and age shares, from which youth reach is measured."""
+    threshold; after that the views, minutes watched and age shares, from which youth reach is measured.
+    Watch time is stored as the harvester stores it (minutes x 60, via the connector's `metric_scale`)."""
     views = values.get("views") or 0
     if offset < YouTubeConnector.analytics_delay_s or views < YouTubeConnector.analytics_min_views:
         return
-    raw.update(analytics_views=views, age_shares=ages, youth_basis=YOUTH_BASIS)
+    minutes = round(views * average_s / 60)
+    raw.update(analytics_views=views, estimatedMinutesWatched=minutes, averageViewDuration=average_s,
+               age_shares=ages, youth_basis=YOUTH_BASIS)
+    values["watch_time_s"] = round(minutes * YouTubeConnector.metric_scale["estimatedMinutesWatched"])
     values["youth_reach"] = measured_youth_reach(raw, hs.young)
 
 

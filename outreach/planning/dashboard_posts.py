@@ -36,6 +36,7 @@ from outreach.planning.render import (
 )
 from outreach.planning.schedule import DASHBOARD_RULE_PREFIX, Loader, ScheduleReport
 from outreach.planning.spec import CARD_TEMPLATES, ORGANISATIONS
+from outreach.publishing.media import card_spec
 
 RULE_PREFIX = DASHBOARD_RULE_PREFIX
 _SLUG = re.compile(r"[a-z0-9][a-z0-9._-]{0,60}")
@@ -306,18 +307,16 @@ def _line(check: Check) -> str:
 
 
 def preview_card(draft: DraftPost, meeting: MeetingChoice, language: str, *, size: str = "landscape") -> Any:
-    """The card the draft would get in `language` (a `RenderedCard`); raises CardError/TemplateError.
-    The title is the rendered text's first line without its URLs."""
-    from outreach.cards import CardSpec, render_card
+    """The card the draft would get in `language` (a `RenderedCard`), built as publishing builds it
+    (`card_spec`: same title, rendered alt text, time zone); raises CardError/TemplateError."""
+    from outreach.cards import render_card
 
-    tz = ZoneInfo(meeting.timezone)
-    due = draft.due_local.replace(tzinfo=tz)
-    text = _render(make_environment(), draft.texts.get(language, ""), _context(meeting, language, due, draft.link or meeting.link),
-                   language, []) or ""
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    title = re.sub(r"\s+", " ", re.sub(r"https?://\S+", "", first)).strip() or meeting.community
-    organisation = meeting.organisation if meeting.organisation in ORGANISATIONS else "Peer"
-    spec = CardSpec(template=draft.card or "announce", language=language, title=title[:120],
-                    organisation=organisation, when=meeting.starts_at, timezone=meeting.timezone,
-                    venue=meeting.venue, city=meeting.city, alt_text=draft.alt_texts.get(language) or None)
+    due = draft.due_local.replace(tzinfo=ZoneInfo(meeting.timezone))
+    ctx = _context(meeting, language, due, draft.link or meeting.link)
+    env = make_environment()
+    text = _render(env, draft.texts.get(language, ""), ctx, language, []) or ""
+    alt = _render(env, draft.alt_texts.get(language, ""), ctx, language, []) or ""
+    spec = card_spec({"card": draft.card or "announce", "alt_text": alt}, language=language, text=text,
+                     timezone=meeting.timezone, organisation=meeting.organisation, starts_at=meeting.starts_at,
+                     venue=meeting.venue, city=meeting.city)
     return render_card(spec, size=size)

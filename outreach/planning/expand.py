@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from outreach.cards.media import MediaError, probe_image
 from outreach.config import ChannelConfig, Settings
 from outreach.domain import Platform
+from outreach.planning.cards import check_cards
 from outreach.planning.limits import Validator, platform_validator
 from outreach.planning.plan import (
     CampaignInfo,
@@ -43,12 +44,14 @@ from outreach.planning.spec import (
     ORGANISATIONS,
     Approval,
     CampaignFile,
+    CoverSpec,
     MeetingSpec,
     RelativeAt,
     RuleSpec,
     crontab_for_apscheduler,
 )
-from outreach.planning.video import channel_options, check_video
+from outreach.planning.video import check_video, video_post_entry
+from outreach.publishing.media import card_cache_dir
 
 MAX_OCCURRENCES = 1000  # per recurring rule; more is surely a mistake in `cron` or `until`
 MAX_POSTS = 10_000  # per campaign file (a season is a few hundred): counted before any text is written
@@ -82,6 +85,10 @@ def plan_campaign(path: str | Path, settings: Settings, *, shift: timedelta = ti
         plan = _Planner(src, spec, settings, shift).run()
     except OverflowError:  # a date computation not guarded by its own field (e.g. a huge shift)
         src.problem((), OUTSIDE_CALENDAR)
+        src.raise_if_problems()
+    rules = {rule.id: i for i, rule in enumerate(spec.posts)}
+    check_cards(plan, cache_dir=card_cache_dir(settings), report=lambda post, is_cover, message: src.problem(
+        ("posts", rules[post.rule_key], *(("video", "cover", "card") if is_cover else ("card",))), message))
     src.raise_if_problems()
     return plan
 
@@ -250,7 +257,9 @@ class _Planner:
             return []
         texts = self.compile_all(rule.text, (*loc, "text"))
         alts = self.compile_all(rule.alt_text, (*loc, "alt_text"))
-        titles = self.compile_all(rule.card_title, (*loc, "card_title"))
+        cover = rule.video.cover if rule.video else None
+        title_at: Loc = (*loc, "video", "cover", "title") if isinstance(cover, CoverSpec) else (*loc, "card_title")
+        titles = self.compile_all(cover.title if isinstance(cover, CoverSpec) else rule.card_title, title_at)
         link = self.compile_one(rule.link, (*loc, "link")) if rule.link else None
         image = self.check_image(rule.image, (*loc, "image")) if rule.image else None
         video = check_video(rule.video, loc=(*loc, "video"), base_dir=self.base_dir, channels=channels,
@@ -265,7 +274,7 @@ class _Planner:
                     continue
                 posts.extend(self.posts_for(i, rule, occ, lang, channels, texts[lang], alts.get(lang),
                                             link, image, approval=approval, utm=utm, title_t=titles.get(lang),
-                                            video=video))
+                                            title_at=title_at, video=video))
         return posts
 
     def occurrences(self, i: int, rule: RuleSpec) -> list[_Occurrence]:
@@ -420,7 +429,7 @@ class _Planner:
 
     def posts_for(self, i: int, rule: RuleSpec, occ: _Occurrence, lang: str, channels: list[ChannelConfig],
                   text_t: Template, alt_t: Template | None, link_t: Template | None, image: str | None,
-                  *, approval: bool, utm: bool, title_t: Template | None = None,
+                  *, approval: bool, utm: bool, title_t: Template | None = None, title_at: Loc = (),
                   video: dict[str, Any] | None = None) -> list[PlannedPost]:
         loc: Loc = ("posts", i)
         ctx = self.context(occ, lang)
@@ -430,7 +439,7 @@ class _Planner:
             ctx["link"] = link
         text = self.render_at(text_t, ctx, (*loc, "text", lang))
         alt = self.render_at(alt_t, ctx, (*loc, "alt_text", lang)) if alt_t else ""
-        title = self.render_at(title_t, ctx, (*loc, "card_title", lang)) if title_t else ""
+        title = self.render_at(title_t, ctx, (*title_at, lang)) if title_t else ""  # a card's or a drawn cover's
         if text is None or alt is None or title is None:
             return []
         if not text:
@@ -447,8 +456,7 @@ class _Planner:
             media = [card] if rule.card else \
                 [{"path": image, "alt_text": alt}] if image else []
             if rule.video is not None:  # a broken video was reported; the post still has a video
-                media = [{**(video or {"video": rule.video.file}), "alt_text": rule.video.description.get(lang, ""),
-                          "options": channel_options(rule.video, channel.name)}]
+                media = [video_post_entry(rule.video, video, language=lang, channel=channel.name, cover_title=title)]
             self.check_limits(i, rule, channel, lang, occ, body, media)
             manual = channel.platform is Platform.MANUAL
             posts.append(PlannedPost(

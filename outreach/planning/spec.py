@@ -204,14 +204,49 @@ class VideoChannelOptions(_Strict):
     burn_captions: bool | None = None  # draw the post language's captions into the picture
 
 
+Seconds = Annotated[float, Field(ge=0)]
+
+
+class CoverSpec(_Strict):
+    """A video's cover written out: a `card` drawn per language (its `title` per language, else the
+    text's first sentence; the rest from the post and its meeting, like a post's own card) or an
+    `image`, and/or a `frame` (seconds into the video) for platforms that take only a frame (TikTok)."""
+
+    card: Card | None = None
+    title: dict[Language, str] = Field(default_factory=dict)
+    image: str | None = None
+    frame: Seconds | None = None
+
+    @model_validator(mode="after")
+    def _picture(self) -> CoverSpec:
+        if self.card and self.image:
+            raise ValueError("give the cover a `card` or an `image`, not both")
+        if not self.card and not self.image and self.frame is None:
+            raise ValueError("give the cover a `card`, an `image` or a `frame` (seconds into the video)")
+        if self.title and not self.card:
+            raise ValueError("`title` needs a `card`")
+        return self
+
+
+def _cover_kind(value: Any) -> str:
+    return "~mapping" if isinstance(value, dict | CoverSpec) else "~image" if isinstance(value, str) else "~frame"
+
+
+Cover = Annotated[
+    Annotated[CoverSpec, Tag("~mapping")] | Annotated[str, Tag("~image")] | Annotated[Seconds, Tag("~frame")],
+    Discriminator(_cover_kind),
+]
+
+
 class VideoSpec(_Strict):
     """A video for a post rule: the file, its description (alt text) and captions per language, a cover
-    (seconds into the video, or an image file) and per-channel options. Checked by planning/video.py."""
+    (seconds into the video, an image file, or a CoverSpec mapping: a card drawn per language) and
+    per-channel options. Checked by planning/video.py."""
 
     file: str
     description: dict[Language, str] = Field(default_factory=dict)
     captions: dict[Language, str] = Field(default_factory=dict)
-    cover: Annotated[float, Field(ge=0)] | str | None = None
+    cover: Cover | None = None
     channels: dict[str, VideoChannelOptions] = Field(default_factory=dict)
 
 

@@ -1,6 +1,8 @@
 """Check a post rule's `video:` entry while planning: the file is probed against every channel's video
 limits, captions and cover are read, options are checked against the platform. Problems go to the
 planner with the campaign file's line; the video itself is prepared (stripped, transcoded) at publish.
+A cover drawn by a card (`cover: {card: quote}`) is rendered per post by planning/cards.py, at
+`cover_card_size`; a platform that takes only a frame (TikTok) needs the cover's `frame` too.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
+from outreach.cards import CardSize, cover_size
 from outreach.config import ChannelConfig
-from outreach.connectors import UnknownPlatform, platform_class, video_option_platforms
+from outreach.connectors import Connector, UnknownPlatform, platform_class, video_option_platforms
 from outreach.media import VideoError, VideoInfo, probe, problems
 from outreach.media.captions import CaptionError, caption_problems, read_captions
+from outreach.media.video import target_size
 from outreach.planning.source import Loc
-from outreach.planning.spec import VideoSpec
+from outreach.planning.spec import CoverSpec, VideoSpec
 
 Report = Callable[[Loc, str], None]
 
@@ -48,9 +52,8 @@ def check_video(video: VideoSpec, *, loc: Loc, base_dir: Path, channels: Sequenc
         report((*loc, "file"), str(exc))
         return None
     for channel in channels:
-        try:
-            cls = platform_class(channel.platform)
-        except UnknownPlatform:  # the channel itself is reported where it is named
+        cls = _video_class(channel)
+        if cls is None:
             continue
         if cls.video is None:
             report((*loc, "file"), f"{channel.name}: {channel.platform} has no video support")
@@ -79,7 +82,8 @@ def check_video(video: VideoSpec, *, loc: Loc, base_dir: Path, channels: Sequenc
             continue
         captions[lang] = str(caption_path)
     _check_caption_caps(captions, channels, video, loc=(*loc, "captions"), report=report, warn=warn)
-    cover = _check_cover(video.cover, info, loc=(*loc, "cover"), base_dir=base_dir, report=report)
+    cover = _check_cover(video.cover, info, loc=(*loc, "cover"), base_dir=base_dir, channels=channels,
+                         report=report)
     names = {c.name: c for c in channels}
     for name, options in video.channels.items():
         channel = names.get(name)
@@ -108,10 +112,8 @@ def _check_caption_caps(captions: dict[str, str], channels: Sequence[ChannelConf
     if not captions:
         return
     for channel in channels:
-        try:
-            caps = platform_class(channel.platform).video
-        except UnknownPlatform:
-            continue
+        cls = _video_class(channel)
+        caps = cls.video if cls is not None else None
         if caps is None:
             continue
         if not caps.caption_formats:
@@ -125,15 +127,44 @@ def _check_caption_caps(captions: dict[str, str], channels: Sequence[ChannelConf
             report((*loc, lang) if lang else loc, f"{channel.name}: {message}")
 
 
-def _check_cover(cover: float | str | None, info: VideoInfo, *, loc: Loc, base_dir: Path,
-                 report: Report) -> float | str | None:
+def _check_cover(cover: float | str | CoverSpec | None, info: VideoInfo, *, loc: Loc, base_dir: Path,
+                 channels: Sequence[ChannelConfig], report: Report) -> float | str | dict[str, Any] | None:
+    """The cover for the posts' media entries: seconds (a frame), an image's path, or a mapping
+    {"card": template, "frame"?: seconds} / {"image": path, "frame": seconds}; None when it is broken."""
     if cover is None:
         return None
-    if isinstance(cover, float | int):
-        if cover >= info.duration_s:
-            report(loc, f"cover at {cover:g} s is after the video ends ({info.duration_s:.1f} s)")
-            return None
-        return float(cover)
+    written = isinstance(cover, CoverSpec)
+    spec = cover if isinstance(cover, CoverSpec) else CoverSpec(image=cover) if isinstance(cover, str) \
+        else CoverSpec(frame=cover)
+
+    def at(field: str) -> Loc:
+        return (*loc, field) if written else loc
+
+    ok = True
+    if spec.frame is not None and spec.frame >= info.duration_s:
+        report(at("frame"), f"cover at {spec.frame:g} s is after the video ends ({info.duration_s:.1f} s)")
+        ok = False
+    image = _check_cover_image(spec.image, loc=at("image"), base_dir=base_dir, report=report) if spec.image else None
+    ok = ok and (image is not None or not spec.image)
+    picture = "a drawn card" if spec.card else "an image"
+    for channel in channels if (spec.card or spec.image) and spec.frame is None else ():
+        cls = _video_class(channel)
+        if cls is not None and cls.video is not None and cls.video.cover == "frame":
+            report(at("card" if spec.card else "image"), f"{channel.name}: {channel.platform} takes only a frame "
+                   f"of the video as its cover, not {picture}; add `frame: <seconds>` to the cover "
+                   f"(the frame {channel.platform} shows)")
+            ok = False
+    if not ok:
+        return None
+    if not spec.card and not spec.image:
+        return spec.frame
+    if not spec.card and spec.frame is None:
+        return image
+    entry: dict[str, Any] = {"card": spec.card} if spec.card else {"image": image}
+    return entry if spec.frame is None else {**entry, "frame": spec.frame}
+
+
+def _check_cover_image(cover: str, *, loc: Loc, base_dir: Path, report: Report) -> str | None:
     path = (base_dir / cover).resolve()
     if not path.is_file():
         report(loc, f"cover image {cover!r} not found (looked in {path.parent})")
@@ -145,6 +176,39 @@ def _check_cover(cover: float | str | None, info: VideoInfo, *, loc: Loc, base_d
         report(loc, f"cover {cover!r} is not an image (use a JPEG or PNG, or a time in seconds)")
         return None
     return str(path)
+
+
+def _video_class(channel: ChannelConfig) -> type[Connector] | None:
+    try:
+        return platform_class(channel.platform)
+    except UnknownPlatform:  # the channel itself is reported where it is named
+        return None
+
+
+def cover_card_size(entry: dict[str, Any], platform: str) -> CardSize | None:
+    """The size a post's drawn cover is rendered at for `platform` (None: it takes no cover image): the
+    video's size once prepared for the platform (its own, or the transcode's 9:16 or 16:9) fitted into
+    the platform's image box. The media step draws the same size, so validate's render is reused."""
+    cls = platform_class(platform)
+    if cls.video is None or cls.video.cover != "image":
+        return None
+    info = probe_cached(Path(entry["video"]))
+    burn = bool(entry.get("options", {}).get("burn_captions"))
+    width, height = target_size(info, cls.video) if burn or problems(info, cls.video) else (info.width, info.height)
+    return cover_size(cls.image_policy_for(), width, height)
+
+
+def video_post_entry(video: VideoSpec, checked: dict[str, Any] | None, *, language: str, channel: str,
+                     cover_title: str = "") -> dict[str, Any]:
+    """One post's media entry for the rule's video: the checked entry (or just the file, when it was
+    broken and reported), its description in the post's language, the channel's options and the drawn
+    cover's title in the post's language."""
+    entry = {**(checked or {"video": video.file}), "alt_text": video.description.get(language, ""),
+             "options": channel_options(video, channel)}
+    cover = entry.get("cover")
+    if cover_title and isinstance(cover, dict) and cover.get("card"):
+        entry["cover"] = {**cover, "title": cover_title}
+    return entry
 
 
 def channel_options(video: VideoSpec, channel: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from outreach.cards import CardSpec, prepare_image_for_platform, render_card
+from outreach.cards import CardSpec, cover_policy, cover_size, prepare_image_for_platform, render_card
 from outreach.config import Settings
 from outreach.connectors import Connector, platform_class
 from outreach.db.models import Post
@@ -58,7 +58,15 @@ def card_spec(entry: dict[str, Any], *, language: str, text: str, timezone: str,
     )
 
 
+def card_cache_dir(settings: Settings) -> Path:
+    """Where rendered cards are kept by content (the media step and `validate` share it)."""
+    return Path(settings.media.directory) / "cards"
+
+
 def card_spec_for(post: Post, entry: dict[str, Any], *, timezone: str) -> CardSpec:
+    """The card of a stored post: its time in the campaign's time zone, as its text was written
+    (`timezone`, the installation's, only for a post without a campaign)."""
+    timezone = post.campaign.timezone if post.campaign is not None else timezone
     meeting = post.meeting
     if meeting is None:
         return card_spec(entry, language=post.language, text=post.text, timezone=timezone)
@@ -79,7 +87,7 @@ class MediaPreparer:
         self.directory = Path(settings.media.directory)
         self.public_base_url = (settings.media.public_base_url or "").rstrip("/") or None
         self.timezone = settings.timezone
-        self.cache_dir = self.directory / "cards"
+        self.cache_dir = card_cache_dir(settings)
 
     def _shape(self, post: Post, platform: Platform) -> tuple[str, ImagePolicy]:
         cls = platform_class(platform)
@@ -105,7 +113,7 @@ class MediaPreparer:
             alt = entry.get("alt_text", "")
             if entry.get("video"):
                 items.append(self.video(entry, self._video_limits(post, platform), post.language,
-                                        cover_policy=policy))
+                                        image_policy=policy, cover_card=lambda e: card_spec_for(post, e, timezone=self.timezone)))
                 continue
             if entry.get("card"):
                 spec = card_spec_for(post, entry, timezone=self.timezone)
@@ -134,22 +142,31 @@ class MediaPreparer:
                          public_url=f"{self.public_base_url}/{name}" if self.public_base_url else None)
 
     def video(self, entry: dict[str, Any], limits: VideoCapabilities, language: str, *,
-              cover_policy: ImagePolicy) -> MediaItem:
+              image_policy: ImagePolicy, cover_card: Callable[[dict[str, Any]], CardSpec] | None = None) -> MediaItem:
         """A video entry, stripped (and transcoded if the platform's `limits` need it, or captions are to
-        be burned in) into `[media] directory`/video."""
+        be burned in) into `[media] directory`/video; its cover image (a file, or a card drawn by
+        `cover_card(cover entry)` at the video's shape) stripped and fitted like any image."""
         captions = entry.get("captions", {})
         burn = read_captions(Path(captions[language])) if entry.get("options", {}).get("burn_captions") else []
         prepared = prepare_video(Path(entry["video"]), limits, self.directory / "video",
                                  burn=burn, language=language)
         cover = entry.get("cover")
-        cover_item = self.image(Path(cover), cover_policy, "") if isinstance(cover, str) else None
+        frame = cover.get("frame") if isinstance(cover, dict) else cover if isinstance(cover, int | float) else None
+        width, height = prepared.info.width, prepared.info.height
+        picture: bytes | Path | None = Path(cover) if isinstance(cover, str) else None
+        if isinstance(cover, dict) and cover.get("image"):
+            picture = Path(cover["image"])
+        elif isinstance(cover, dict) and cover.get("card") and cover_card is not None and limits.cover == "image":
+            size = cover_size(image_policy, width, height)
+            picture = render_card(cover_card(cover), size=size, cache_dir=self.cache_dir).data
+        cover_item = self.image(picture, cover_policy(image_policy, width, height), "") if picture is not None else None
         name = prepared.path.name
         return MediaItem(path=str(prepared.path), alt_text=entry.get("alt_text", ""), mime_type="video/mp4",
                          width=prepared.info.width, height=prepared.info.height,
                          public_url=f"{self.public_base_url}/video/{name}" if self.public_base_url else None,
                          duration_s=prepared.info.duration_s, captions=() if burn else tuple(sorted(captions.items())),
                          cover_path=cover_item.path if cover_item else None,
-                         cover_s=float(cover) if isinstance(cover, int | float) else None,
+                         cover_s=float(frame) if frame is not None else None,
                          options=tuple(sorted(entry.get("options", {}).items())))
 
 

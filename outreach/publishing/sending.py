@@ -170,7 +170,7 @@ class SendSteps:
 
     def _rate_limited(self, claim: Claim, exc: RateLimited) -> Result:
         now = self.clock()
-        resume = exc.reset_at if exc.reset_at and exc.reset_at > now else now + timedelta(seconds=exc.retry_after_s)
+        resume = exc.resume_at(now)
         return Result(
             claim, PostStatus.RETRYING,
             post={"rate_limited_count": claim.rate_limited_count + 1, "next_attempt_at": resume,

@@ -39,7 +39,7 @@ DEPRECATED_POST_METRICS = ("post_impressions", "post_impressions_unique", "post_
                            "post_impressions_organic_unique", "post_impressions_viral_unique",
                            "post_impressions_nonviral_unique", "post_consumptions")
 POST_FIELDS = ("id", "message", "created_time", "permalink_url", "shares", "reactions", "comments",
-               "status_type", "full_picture", "is_published")
+               "status_type", "full_picture", "is_published", "attachments")
 
 
 class FacebookSim(PageReels, GraphSim):
@@ -136,7 +136,24 @@ class FacebookSim(PageReels, GraphSim):
             "comments": {"data": [], "summary": {"order": "ranked", "total_count": counts["comments"]}}}
         if counts["shares"]:
             node["shares"] = {"count": counts["shares"]}  # Graph leaves the field out at zero
+        attachment = self.attachment(post)
+        if attachment:  # a text post has none: Graph leaves the field out
+            node["attachments"] = {"data": [attachment]}
         return node
+
+    def attachment(self, post: Published) -> dict[str, Any] | None:
+        """The post's StoryAttachment (default fields): a Reel's `target` is its video, a photo's the photo."""
+        if "video_id" in post.extra:
+            video_id = post.extra["video_id"]
+            return {"media_type": "video", "type": "video_inline", "target": {
+                "id": video_id, "url": f"https://www.facebook.com/reel/{video_id}"},
+                "url": f"https://www.facebook.com/reel/{video_id}"}
+        if "photo_id" in post.extra:
+            photo_id = post.extra["photo_id"]
+            return {"media_type": "photo", "type": "photo", "target": {
+                "id": photo_id, "url": f"https://www.facebook.com/photo.php?fbid={photo_id}"},
+                "media": {"image": {"height": 720, "width": 720, "src": "https://scontent.xx.fbcdn.net/sandbox.jpg"}}}
+        return None
 
     def node(self, req: Request, node: str) -> Response:
         if self.page(node):

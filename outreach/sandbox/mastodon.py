@@ -118,7 +118,7 @@ class SimMedia:
     status_id: str | None = None
     fps: float | None = None
     duration_s: float | None = None
-    thumbnail: tuple[str, int] | None = None  # (mime type, bytes) of a custom poster
+    thumbnail: tuple[str, int, str] | None = None  # (mime type, bytes, sha256) of a custom poster
     failed: bool = False  # processing ends in 422 "Error processing thumbnail…"
 
     @property
@@ -441,7 +441,7 @@ class MastodonSim(PlatformSim):
             if poster is not None:
                 if poster.content_type not in IMAGE_TYPES:
                     return self._invalid("file_type")
-                thumbnail = (poster.content_type, len(poster.data))
+                thumbnail = (poster.content_type, len(poster.data), hashlib.sha256(poster.data).hexdigest())
         if is_image:
             try:
                 from PIL import Image

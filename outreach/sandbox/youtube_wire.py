@@ -1,10 +1,12 @@
 """Google's wire formats for the YouTube simulation: the error envelope, `multipart/related` caption
 uploads, and YouTube Analytics API v2 reports (`GET /v2/reports`, video.md 8.7).
 
-Analytics: two report shapes the connector asks for: views per video (`dimensions=video`) and the share of
-logged-in viewers by `ageGroup,gender` for one video (`metrics=viewerPercentage`). Shares are fixed per
-video (seeded by its id) and sum to 100; below `analytics_threshold_views` the demographic report has
-no rows at all, as YouTube's privacy threshold does (not zeros).
+Analytics: two report shapes the connector asks for: counts per video (`dimensions=video`; `views`,
+`estimatedMinutesWatched` and `averageViewDuration` in seconds, in the order asked) and the share of
+logged-in viewers by `ageGroup,gender` for one video (`metrics=viewerPercentage`). Shares and the
+average view duration are fixed per video (seeded by its id), shares sum to 100; below
+`analytics_threshold_views` the demographic report has no rows at all, as YouTube's privacy threshold
+does (not zeros).
 """
 
 from __future__ import annotations
@@ -60,6 +62,18 @@ def viewer_percentages(video_id: str) -> list[list[Any]]:
     return sorted(rows, key=lambda r: (r[1], r[0]))
 
 
+VIDEO_METRICS = ("views", "estimatedMinutesWatched", "averageViewDuration")
+
+
+def video_metrics(video_id: str, views: int) -> dict[str, int]:
+    """Counts of one video: its views, and minutes watched from an average view of 12-40 s fixed per video
+    (YouTube derives averageViewDuration from the same watch time, so the two agree)."""
+    average_s = random.Random(f"{video_id}:duration").uniform(12, 40)
+    minutes = round(views * average_s / 60)
+    return {"views": views, "estimatedMinutesWatched": minutes,
+            "averageViewDuration": round(minutes * 60 / views) if views else 0}
+
+
 def report(req: Request, views_of: dict[str, int], *, threshold: int) -> Response:
     """Answer a reports query from `views_of` (video id -> views in the window)."""
     if req.param("ids") != "channel==MINE" or not req.param("startDate") or not req.param("endDate"):
@@ -75,9 +89,10 @@ def report(req: Request, views_of: dict[str, int], *, threshold: int) -> Respons
         headers = [_header("ageGroup", "DIMENSION", "STRING"), _header("gender", "DIMENSION", "STRING"),
                    _header("viewerPercentage", "METRIC", "FLOAT")]
         rows = viewer_percentages(ids[0]) if views_of[ids[0]] >= threshold else []
-    elif metrics == "views" and dimensions == "video":
-        headers = [_header("video", "DIMENSION", "STRING"), _header("views", "METRIC", "INTEGER")]
-        rows = [[v, views_of[v]] for v in ids]
+    elif dimensions == "video" and metrics and set(metrics.split(",")) <= set(VIDEO_METRICS):
+        names = metrics.split(",")
+        headers = [_header("video", "DIMENSION", "STRING"), *(_header(m, "METRIC", "INTEGER") for m in names)]
+        rows = [[v, *(video_metrics(v, views_of[v])[m] for m in names)] for v in ids]
     else:
         return json_response({"error": {"code": 400, "message": "The query is not supported.",
                                         "errors": [{"reason": "badRequest"}]}}, 400)

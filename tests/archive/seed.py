@@ -160,7 +160,8 @@ def seed(db: Database, *, published: list[Published], media_dir: Path) -> Seeded
                                          raw={"note": f"raw with {INSTAGRAM_TOKEN}"}))
             s.add(PostMetricsLatest(post_id=p.id, captured_at=base + 168 * 3600, snapshots=3, reach=reach,
                                     views=views, likes=likes, comments=comments, shares=shares,
-                                    youth_reach=400 if key == "p3" else None))
+                                    youth_reach=400 if key == "p3" else None,
+                                    watch_time_s=9000 if key == "p3" else None))  # p3 is a Reel: 2.5 hours watched
         s.add(PostYouthEstimate(post_id=posts["p4"].id, share=0.3, estimated=90, source_metric="follower_demographics",
                                 source_captured_at=int(at(3, 1, 0).timestamp()), young="13-24"))
         for bucket, gender, value in (("13-17", "F", 120), ("18-24", "F", 300), ("25-34", "M", 4)):

@@ -39,6 +39,7 @@ def test_figures_are_hand_checkable(programme: Programme) -> None:
     assert (ig.reach.value, ig.youth_measured.value, ig.posts_measured, ig.youth_estimated.value,
             ig.posts_estimated) == (1200, 400, 1, 90, 1)
     assert (masto.reach.value, masto.posts_with_reach, masto.views.value, masto.posts_unknown) == (None, 0, 160, 2)
+    assert (ig.watch_time_h, masto.watch_time_h) == (2.5, None)  # Mastodon reports no watch time
     assert [p.post_id for p in f.top_posts][:2] == [programme.seeded.post_ids["p3"], programme.seeded.post_ids["p4"]]
     assert [p.youth_kind for p in f.top_posts] == ["measured", "estimated"]  # posts without reach are not ranked
     dashboard = analytics.top_posts(programme.db, limit=5, filters=Filters(start=START, end=END))
@@ -64,9 +65,13 @@ def test_html_is_self_contained_dutch_and_suppresses_small_counts(programme: Pro
     smn_row = re.search(r"<b>SMN</b>.*?</tr>", html, re.S)
     assert smn_row and "&lt;10" in smn_row.group(0)  # 6 attendees
     assert ">33<" in html  # total attendance is shown exactly
+    table = html.split("Kijktijd (uren)", 1)[1].split("</table>", 1)[0]  # the reach table, per platform
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"<tr><td>(instagram|mastodon)</td>.*?</tr>", table, re.S)}
+    assert ">2,5<" in rows["instagram"] and ">geen gegevens<" in rows["mastodon"]
     english = write_report(programme.db, programme.settings, tmp_path / "en", start=START, end=END, now=NOW,
                            pdf=False, language="en").html.read_text(encoding="utf-8")
     assert "Impact report" in english and "Impactrapport" not in english
+    assert "Watch time (hours)" in english and ">2.5<" in english and ">no data<" in english
     with pytest.raises(ValueError, match="available: en, nl"):
         write_report(programme.db, programme.settings, tmp_path / "x", start=START, end=END, language="fr")
 
@@ -78,7 +83,7 @@ def test_pdf_renders_with_pdftoppm(programme: Programme, tmp_path: Path) -> None
     assert pdf.read_bytes().startswith(b"%PDF-")
     subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(tmp_path / "page")], check=True)
     pages = sorted(tmp_path.glob("page*.png"))
-    assert 2 <= len(pages) <= 6
+    assert 2 <= len(pages) <= 7  # the methods page lists every metric definition, watch time included
     with Image.open(pages[0]) as first:
         assert first.size[0] < first.size[1]  # A4 portrait
         colours = first.convert("RGB").getcolors(maxcolors=1 << 16)

@@ -218,6 +218,8 @@ CASES = [
          check=blocked_until(10)),
     Case("usage names a time to regain access", check_then_usage,
          control=(("usage", {"estimated_time_to_regain_access": 7}),), check=blocked_until(7)),
+    Case("an absurd time to regain access is bounded, not a crash", check_then_usage,
+         control=(("usage", {"estimated_time_to_regain_access": 10**15}),), check=blocked_until(2 * 24 * 60)),
     Case("low usage does not block", check_then_usage, check=not_blocked),
     Case("publishing quota used up: wait for the rolling window", quota_full,
          control=(("config", {"quota_total": 1}),), raises=RateLimited, message="1 of 1",

@@ -100,6 +100,12 @@ def rate_limited_until(seconds: float):
     return check
 
 
+def _waits(outcome: Outcome, seconds: float) -> None:
+    error = outcome.error
+    assert isinstance(error, RateLimited) and error.retry_after_s == seconds, error
+    assert error.reset_at is None or error.reset_at <= START + timedelta(seconds=seconds)
+
+
 def replay(connector: MastodonConnector, ctx: Context):
     first = publish()(connector, ctx)
     ctx.scratch["clock"].advance(minutes=30)
@@ -188,6 +194,25 @@ CASES = [
                     "X-RateLimit-Reset": str(int((START + timedelta(seconds=300)).timestamp()))}},),
          raises=RateLimited, message="try again after 2026-03-06 14:05 UTC (in 5 minutes)",
          check=rate_limited_until(300)),
+    # Malformed waits from a server or proxy: a date (RFC 9110 allows it), nonsense, a wait of decades.
+    # None may crash the worker (timedelta(seconds=inf) did) or park a post for ever.
+    Case("429 with Retry-After as an HTTP date", publish(), faults=({
+        "mode": "error", "status": 429, "body": {"error": "Too many requests"},
+        "headers": {"Retry-After": "Fri, 06 Mar 2026 14:05:00 GMT"}},),
+         raises=RateLimited, message="(in 5 minutes)",
+         check=lambda o: _waits(o, 300)),
+    Case("429 with unreadable wait headers", publish(), faults=({
+        "mode": "error", "status": 429, "body": {"error": "Too many requests"},
+        "headers": {"Retry-After": "inf", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "9" * 20}},),
+         raises=RateLimited, message="(in 60 seconds)", check=lambda o: _waits(o, 60)),
+    Case("429 asking for a wait of decades", publish(), faults=({
+        "mode": "error", "status": 429, "body": {"error": "Too many requests"},
+        "headers": {"Retry-After": "1e12"}},),
+         raises=RateLimited, message="(in 2 days)", check=lambda o: _waits(o, 2 * 86400)),
+    Case("429 with a reset in the year 3000", publish(), faults=({
+        "mode": "error", "status": 429, "body": {"error": "Too many requests"},
+        "headers": {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "3000-01-01T00:00:00.000Z"}},),
+         raises=RateLimited, message="try again in 2 days", check=lambda o: _waits(o, 2 * 86400)),
     Case("real 300-per-window limit", check_three_times, control=(("set_limits", {"rate_limit": 2}),),
          raises=RateLimited, message="Too many requests", check=blocked_after_last_allowed),
     Case("timeout after the status was created", publish(), options=SLOW,

@@ -168,6 +168,7 @@ def test_planner_says_what_is_wrong_in_the_volunteers_language(dashboard: str, s
         page = open_page(browser)
         log_in(page, dashboard)
         page.get_by_test_id("stSidebarNav").get_by_text("Post maken", exact=True).click()
+        page.get_by_role("heading", name="Post maken", exact=True, level=1).wait_for()  # slow on a busy machine
         expect(page.get_by_text("peer-bluesky", exact=True).first).to_be_visible()  # the first channel, chosen
         page.get_by_label("Tekst (nl)").fill("Kom ook! " * 40 + "{{ link }}")
         page.get_by_label("Tekst (nl)").press("Tab")

@@ -40,6 +40,8 @@ def test_dashboard_report_and_archive_agree(seeded, tmp_path: Path) -> None:  # 
         dashboard = loaders.overview(view)
         by_platform = {t.key: t for t in loaders.totals(view, Dimension.PLATFORM)}
         assert report.posts_published == dashboard.totals.posts, (org, year)
+        assert {r.platform: r.watch_time_h for r in report.reach} == \
+            {k: t.watch_time_h for k, t in by_platform.items()}, (org, year)  # hours of YouTube's videos, None elsewhere
         assert report.reach_total == dashboard.totals.reach, (org, year)
         assert report.meetings_held == dashboard.meetings.held, (org, year)
         assert [p.post_id for p in report.top_posts] == [p.post_id for p in loaders.top_posts(view, 5)]
@@ -63,6 +65,7 @@ def test_dashboard_report_and_archive_agree(seeded, tmp_path: Path) -> None:  # 
                     (same.reach, same.engagement, same.youth.get(ReachKind.MEASURED),
                      same.youth.get(ReachKind.ESTIMATED)), (org, year, platform)
                 assert row.reach.value in (alone.reach.value, None)  # "×" beside a "<10" platform in the table
+                assert row.watch_time_h == same.watch_time_h == alone.watch_time_h, (org, year, platform)
         if year is not None and checked < 2:  # two full exports: the archive counts the same posts and meetings
             bag = export_archive(db, settings, tmp_path / f"bag{checked}", start=start, end=end, organisation=org,
                                  report=False, pdf=False, now=now)

@@ -149,24 +149,31 @@ def test_small_counts_show_as_below_ten(seeded: Seeded) -> None:
     assert "<10" in table or all(c.isdigit() or c in "–. " for c in at.dataframe[0].value.iloc[:, 5].astype(str))
 
 
+def type_text(at: AppTest, key: str, text: str) -> None:
+    """What a planner field (`live_text`, a custom component AppTest cannot type into) holds after typing: its
+    session value, as the field's change callback leaves it; the browser tests type for real."""
+    at.session_state[key] = text
+    at.run()
+
+
 def test_planner_validates_as_the_volunteer_types_and_saves_to_review(seeded: Seeded) -> None:
     at = app().run()
     visit(at, "planner")
     at.multiselect(key="plan_languages").set_value(["nl"]).run()
     at.multiselect(key="plan_channels").set_value(["peer-mastodon"]).run()
-    at.text_area(key="plan_text_nl").input("Kom ook! " * 70).run()
+    type_text(at, "plan_text_nl", "Kom ook! " * 70)
     errors = [e.value for e in at.error]
     assert ("Te lang voor Mastodon: 629 van de 500 tekens (peer-mastodon, Nederlands). Haal er 129 weg."
             in errors), errors
     assert at.button(key="plan_save").disabled
-    at.text_area(key="plan_text_nl").input("Kom ook! {{ link }}").run()  # no link given: the campaign's
+    type_text(at, "plan_text_nl", "Kom ook! {{ link }}")  # no link given: the campaign's
     assert not at.error and "Kom ook! https://verandering.example/" in texts(at)
-    at.text_area(key="plan_text_nl").input("Kom ook naar {{ meeting.city }}!").run()
+    type_text(at, "plan_text_nl", "Kom ook naar {{ meeting.city }}!")
     assert not at.error and at.success[0].value == "Alles past binnen de limieten van de platforms."
     assert "Kom ook naar" in texts(at)
-    at.text_area(key="plan_text_nl").input("{{ meeting.citty }}").run()
+    type_text(at, "plan_text_nl", "{{ meeting.citty }}")
     assert any("meeting has no field 'citty'" in e.value for e in at.error)
-    at.text_area(key="plan_text_nl").input("Kom ook naar {{ meeting.city }}!").run()
+    type_text(at, "plan_text_nl", "Kom ook naar {{ meeting.city }}!")
     at.button(key="plan_save").click().run()
     assert not at.exception and "Opgeslagen" in at.success[0].value
     db = seeded.database()
@@ -196,6 +203,23 @@ def test_review_approves_and_rejects_with_reason(seeded: Seeded) -> None:
     trail = at.dataframe[-1].value
     assert "Turkse vertaling klopt niet" in trail.to_string()
     db.dispose()
+
+
+def test_upcoming_posts_are_counted_and_paged(seeded: Seeded) -> None:
+    from datetime import UTC, datetime
+
+    db = seeded.database()
+    everything = analytics.upcoming(db, now=datetime.now(UTC), limit=10_000)
+    db.dispose()
+    total, pages = len(everything), -(-len(everything) // 50)
+    assert total > 100  # more than two pages in the seeded database
+    at = visit(app().run(), "schedule")
+    assert f"50 van {total} · pagina 1 van {pages}" in texts(at)  # not "the next 50" with no count
+    assert at.dataframe[0].value.iloc[:, 1].tolist() == [u.post_id for u in everything[:50]]
+    at.number_input(key="sched_upcoming_page").set_value(pages).run()
+    rest = total - 50 * (pages - 1)
+    assert f"{rest} van {total} · pagina {pages} van {pages}" in texts(at)
+    assert at.dataframe[0].value.iloc[:, 1].tolist() == [u.post_id for u in everything[50 * (pages - 1):]]
 
 
 def test_schedule_retries_chosen_posts_after_a_confirmation(seeded: Seeded) -> None:
@@ -344,3 +368,39 @@ def test_dashboard_charts_carry_the_reports_locale(seeded: Seeded, lang: str, th
     assert specs, "the overview draws its trend"
     locale = specs[0]["config"]["locale"]
     assert locale["number"]["thousands"] == thousands and locale["time"]["shortMonths"][2] == march
+
+
+def test_a_definition_change_is_footnoted_once_and_marked_when_not_confirmed(seeded: Seeded) -> None:
+    from outreach.harvest.definitions import UNCONFIRMED
+
+    for lang, words in (("nl", ("Instagram telt de weergaven vanaf 21 april 2025 anders",
+                                "Facebook telt de weergaven vanaf 15 november 2025 anders")),
+                        ("en", ("From 21 April 2025, Instagram counts views differently",
+                                "From 15 November 2025, Facebook counts views differently"))):
+        at = app(lang=lang).run()
+        assert not at.exception
+        captions = [str(c.value) for c in at.caption]
+        instagram = [c for c in captions if words[0] in c]
+        facebook = [c for c in captions if words[1] in c]
+        # Meta retired `impressions` and, for Reels, `plays` that day: one footnote, marked because the
+        # start of `plays` is not confirmed; Facebook's `post_impressions` -> `post_media_view` is.
+        assert len(instagram) == 1 and UNCONFIRMED[lang] in instagram[0], captions
+        assert len(facebook) == 1 and UNCONFIRMED[lang] not in facebook[0], captions
+
+
+@pytest.mark.parametrize(("lang", "header", "none"), [("nl", "Kijktijd (uren)", "geen gegevens"),
+                                                       ("en", "Watch time (hours)", "no data")])
+def test_watch_time_in_hours_per_platform_and_no_data_where_none_is_reported(seeded: Seeded, lang: str, header: str,
+                                                                             none: str) -> None:
+    from babel.numbers import format_decimal
+
+    db = seeded.database()
+    per = {t.label: t for t in analytics.totals(db, by=analytics.Dimension.PLATFORM)}
+    db.dispose()
+    assert per["youtube"].watch_time_h and per["mastodon"].watch_time_h is None  # the seeded history's videos
+    at = visit(app(lang=lang), "communities")
+    table = at.dataframe[0].value
+    shown = dict(zip(table.iloc[:, 0], table[header], strict=True))
+    expected = format_decimal(per["youtube"].watch_time_h, "#,##0.0", locale={"nl": "nl_NL", "en": "en_GB"}[lang])
+    assert shown["YouTube"] == expected and shown["Mastodon"] == none
+    assert ("," if lang == "nl" else ".") in shown["YouTube"]  # one decimal, the reader's way

@@ -188,7 +188,7 @@ def test_each_snapshot_records_its_api_version_and_metric_definitions(world: Wor
     assert world.harvest().snapshots == 1
     (snap,) = snapshots(world, ids[0])
     assert snap.api_version == "v1"  # Mastodon's REST API (/api/v1/statuses)
-    assert snap.definition == "mastodon@2016-01-01"
+    assert snap.definition == "mastodon@2018-10-07"  # replies_count came with Mastodon 2.5
     from outreach.harvest.definitions import definitions_in
 
     assert {d.raw_name for d in definitions_in(snap.definition)} == {"favourites_count", "reblogs_count",

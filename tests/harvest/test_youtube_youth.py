@@ -116,3 +116,19 @@ def test_analytics_failing_keeps_the_counts(world) -> None:  # type: ignore[no-u
     with db.session() as s:
         [snap] = s.scalars(select(EngagementSnapshot).where(EngagementSnapshot.post_id == post_id)).all()
     assert snap.views and snap.youth_reach is None and "analytics_views" not in snap.raw
+
+
+def test_watch_time_is_youtube_analytics_minutes_in_seconds(world) -> None:  # type: ignore[no-untyped-def]
+    """estimatedMinutesWatched arrives in minutes and is stored once in seconds (`watch_time_s`); the
+    average view duration stays in the raw values only (an average does not add up across videos)."""
+    clock, _, db, settings, connectors, _ = world
+    connectors("peer-youtube").poll_interval_s = 0
+    [post_id] = publish(world, 1)
+    clock.advance(hours=72)
+    harvest_due(db, settings, connectors, now=clock(), hs=HarvestSettings())
+    with db.session() as s:
+        [snap] = s.scalars(select(EngagementSnapshot).where(EngagementSnapshot.post_id == post_id)).all()
+        latest = s.get(PostMetricsLatest, post_id)
+    minutes = snap.raw["estimatedMinutesWatched"]
+    assert minutes > 0 and snap.watch_time_s == minutes * 60 == latest.watch_time_s
+    assert 12 <= snap.raw["averageViewDuration"] <= 40

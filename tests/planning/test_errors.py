@@ -113,6 +113,11 @@ CASES = [
      "posts[1]", "give exactly one of `at`"),
     ("missing alt text", [('channels: [peer-mastodon, peer-bluesky]', 'channels: [peer-mastodon]\n    card: announce  #!')],
      "posts[0].alt_text", "no alt text in 'nl', 'tr' for the card (meeting iot-rotterdam is in nl, tr)"),
+    ("card for an organisation without a card design",
+     [("campaign:\n", "organisations:\n  COC: COC Rotterdam\ncampaign:\n"), ("    organisation: IOT", "    organisation: COC"),
+      ('channels: [peer-mastodon, peer-bluesky]', 'card: announce  #!\n    alt_text: {nl: Kaart, tr: Kart}')],
+     "posts[0].card", "no card design for organisation 'COC' (cards know IOT, Kezban, FSAN, SMN, Mudawwanah, HTIB, "
+                      "VON, Peer): add it to assets/brands/brands.toml, or use image:"),
     ("unknown card", [('channels: [peer-mastodon, peer-bluesky]', 'card: annonce  #!')],
      "posts[0].card", "unknown card template 'annonce' (known: announce, reminder, recap, quote, photo)"),
     ("image not found", [("  - id: kickoff", "  - id: kickoff\n    image: poster.jpg  #!\n    alt_text: {nl: Poster}")],
