@@ -122,6 +122,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             _print_lines(exc.errors)
             continue
         print(f"{path}: ok · {len(plan.meetings)} meetings · {len(plan.posts)} posts")
+        _print_lines(plan.warnings)  # e.g. captions a channel will drop: said, but not a failure
     return 1 if failed else 0
 
 

@@ -162,6 +162,7 @@ class VideoCapabilities:
     audio_codecs: tuple[str, ...] = ("aac",)
     caption_formats: tuple[str, ...] = ()
     max_caption_languages: int | None = None
+    max_caption_bytes: int | None = None  # one caption file, in the platform's format
     cover: str = ""
     max_bitrate_bps: int | None = None
     landscape: bool = True  # may a landscape source stay 16:9 (else it is fitted into 9:16)

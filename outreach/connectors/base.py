@@ -309,19 +309,20 @@ class Connector:
         """
         write = method.upper() not in ("GET", "HEAD") if write is None else write
         kwargs.setdefault("timeout", self.timeout_s)
-        name = self.channel.name
+        name, url = self.channel.name, self.url(path)
+        host = self._host(url)  # the host asked: a video or upload service may not be the channel's own
         try:
-            response = self.http.request(method, self.url(path), **kwargs)
+            response = self.http.request(method, url, **kwargs)
         except requests.ConnectTimeout:
-            raise TransientError(name, f"could not connect to {self._host()} (timeout)") from None
+            raise TransientError(name, f"could not connect to {host} (timeout)", code="unreachable") from None
         except requests.ConnectionError as exc:
             # A refused connection never reached the platform; a dropped one may have.
             refused = "refused" in str(exc).lower() or "Failed to establish" in str(exc)
-            raise TransientError(name, f"connection to {self._host()} "
+            raise TransientError(name, f"connection to {host} "
                                  f"{'refused' if refused else 'dropped'}",
-                                 ambiguous=write and not refused) from None
+                                 ambiguous=write and not refused, code="unreachable" if refused else None) from None
         except requests.Timeout:
-            raise TransientError(name, f"no answer from {self._host()} within {self.timeout_s:g} s",
+            raise TransientError(name, f"no answer from {host} within {self.timeout_s:g} s",
                                  ambiguous=write) from None
         except requests.RequestException as exc:
             raise TransientError(name, self.scrub(f"request failed: {type(exc).__name__}"),
@@ -338,8 +339,8 @@ class Connector:
         error.args = (f"{error.channel}: {error.message}",)
         raise error
 
-    def _host(self) -> str:
-        return re.sub(r"^https?://", "", self.channel.base_url).split("/")[0]
+    def _host(self, url: str | None = None) -> str:
+        return re.sub(r"^https?://", "", url or self.channel.base_url).split("/")[0]
 
     def default_classify(self, response: requests.Response, *, write: bool,
                          message: str | None = None, code: str | None = None) -> ConnectorError:

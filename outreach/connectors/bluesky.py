@@ -128,10 +128,12 @@ class BlueskyConnector(Connector):
     # app.bsky.embed.video (video.md 2.1, 9.4): MP4 up to 300 MB (2026-08 lexicon), 10 min in the app,
     # WebVTT captions (20 languages, 20,000 bytes each); the service draws the thumbnail.
     video: ClassVar[VideoCapabilities | None] = VideoCapabilities(
-        max_bytes=300_000_000, max_duration_s=600, caption_formats=("vtt",), max_caption_languages=20)
+        max_bytes=300_000_000, max_duration_s=600, caption_formats=("vtt",), max_caption_languages=20,
+        max_caption_bytes=20_000)  # app.bsky.embed.video#caption: a WebVTT blob of at most 20,000 bytes
     uploads_video: ClassVar[bool] = True  # through the video service (bluesky_video.py)
     video_poll_interval_s: float = 2.0  # the service encodes for seconds to minutes (video.md 2.1)
     video_max_polls: int = 150
+    video_multipart_min_bytes: int = 16 * 1024 * 1024  # from here in parts, as the Bluesky app does (video.md 2.2)
     token_help: ClassVar[str] = (
         "In the Bluesky app: Settings > Privacy and security > App passwords > Add; put the handle "
         "in `identifier` and the app password in the env var named by `password_env`.")

@@ -1,5 +1,7 @@
 """Bluesky video through the video service (video.md §2.1): daily limits, a service token for the
-account's PDS, `uploadVideo`, `getJobStatus` until COMPLETED, WebVTT caption blobs, the video embed.
+account's PDS, `uploadVideo` (from 16 MiB the multipart flow of §2.2, where the service has it),
+`getJobStatus` until COMPLETED, WebVTT caption blobs, the video embed. Where the service is out of
+reach or refuses before a job exists, the video goes straight to the PDS (`uploadBlob`, §2.3).
 
 Exactly-once: the job id is saved (`save_handle`) as soon as the service answers, before any poll; a
 retry asks that job first and uploads again only when the job is gone or failed (the service
@@ -10,6 +12,7 @@ the connector's client-chosen record key, so reconcile stays a `getRecord`.
 from __future__ import annotations
 
 import hashlib
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,14 +21,13 @@ from urllib.parse import quote, urlsplit
 from outreach.connectors.base import SaveHandle, next_utc_midnight
 from outreach.connectors.errors import AuthError, ConnectorError, ContentRejected, RateLimited, TransientError
 from outreach.domain import MediaItem, PublishRequest
-from outreach.media.captions import CaptionError, caption_format, read_captions, to_webvtt
+from outreach.media.captions import CaptionError, caption_problems, caption_text
 
 if TYPE_CHECKING:
     from outreach.connectors.bluesky import BlueskyConnector
 
 SERVICE_URL, SERVICE_DID = "https://video.bsky.app", "did:web:video.bsky.app"
 UPLOAD_BLOB, LIMITS = "com.atproto.repo.uploadBlob", "app.bsky.video.getUploadLimits"
-MAX_CAPTION_BYTES = 20_000  # app.bsky.embed.video#caption
 TOKEN_LIFETIME_S = 1800  # an upload token may live at most an hour
 _DAILY = frozenset({"DailyLimitExceeded", "TooManyOpenUploads"})  # the service's daily quota
 
@@ -44,8 +46,9 @@ class VideoUpload:
         as soon as there is one."""
         if len(req.media) > 1:
             raise ContentRejected(self.c.channel.name, "Bluesky takes one video per post, with no images beside it")
-        if req.handle.get("video_job"):
-            handle["video_job"] = req.handle["video_job"]
+        for key in ("video_upload", "video_job"):  # what an earlier attempt left at the service
+            if req.handle.get(key):
+                handle[key] = req.handle[key]
         save_handle(dict(handle))
         return self.embed(req.media[0], handle, save_handle)
 
@@ -82,14 +85,44 @@ class VideoUpload:
                               retry_after_s=(reset - self.c.clock()).total_seconds(), reset_at=reset)
 
     def _blob(self, item: MediaItem, handle: dict[str, Any], save_handle: SaveHandle) -> dict[str, Any]:
+        """The processed blob from the video service; when the service is out of reach, or refuses
+        before any job exists (5xx, a method it lacks), the bytes go straight to the PDS (video.md §2.3).
+        The post keeps its record key either way, so a retry never makes a second post."""
         job = handle.get("video_job")
-        status = self._status(str(job)) if job else None
-        if status is None or status.get("state") == "JOB_STATE_FAILED":
-            self._check_limits()
-            job = self._upload(item)
-            handle["video_job"] = job
-            save_handle(dict(handle))
-            status = {}
+        try:
+            status = self._status(str(job)) if job else None
+            if status is None or status.get("state") == "JOB_STATE_FAILED":
+                try:
+                    self._check_limits()
+                    job = self._upload_in_parts(item, handle, save_handle) or self._upload(item)
+                except (TransientError, ContentRejected) as exc:
+                    if exc.http_status in (404, 501) or (exc.http_status or 0) >= 500:
+                        return self._pds_blob(item, f"it answered HTTP {exc.http_status}")
+                    raise
+                handle["video_job"] = job
+                save_handle(dict(handle))
+                status = {}
+            return self._processed(str(job), status)
+        except TransientError as exc:
+            if exc.code != "unreachable":  # a dropped answer: the retry asks the service (it deduplicates)
+                raise
+            return self._pds_blob(item, "it could not be reached")
+
+    def _pds_blob(self, item: MediaItem, why: str) -> dict[str, Any]:
+        """`uploadBlob` of the video itself to the account's PDS, within the PDS's own blob cap."""
+        data = Path(item.path).read_bytes()  # bytes, not a stream: xrpc may send it again with a fresh token
+        size, service = len(data), urlsplit(self.service).netloc
+        try:
+            body = self.c.xrpc("POST", UPLOAD_BLOB, data=data, write=False, headers={"Content-Type": "video/mp4"}).json()
+        except ContentRejected as exc:
+            if exc.http_status != 413 and exc.code not in ("BlobTooLarge", "PayloadTooLarge"):
+                raise
+            raise TransientError(self.c.channel.name, f"Bluesky's video service ({service}) is unavailable ({why}), "
+                                 f"and the video ({size:,} bytes) is too big to send straight to the PDS, which "
+                                 f"refused it ({exc.message}); will try the video service again") from None
+        return dict(body["blob"])
+
+    def _processed(self, job: str, status: dict[str, Any]) -> dict[str, Any]:
         for attempt in range(self.c.video_max_polls):
             if status.get("state") == "JOB_STATE_COMPLETED" and status.get("blob"):
                 return dict(status["blob"])
@@ -105,6 +138,46 @@ class VideoUpload:
         raise TransientError(self.c.channel.name, f"video job {job} still processing "
                              f"({status.get('progress', 0)}%) after {self.c.video_max_polls} checks; "
                              "will continue with the same job")
+
+    def _upload_in_parts(self, item: MediaItem, handle: dict[str, Any], save_handle: SaveHandle) -> str | None:
+        """The multipart flow (video.md §2.2) for a file of `video_multipart_min_bytes` or more: the upload id
+        saved before the first part, parts read from the file one at a time, `finishUpload` (idempotent);
+        a retry asks `getUploadStatus` and sends only what is missing. The job id, or None where the
+        service has no multipart flow (then one `uploadVideo`, as the Bluesky app does)."""
+        size = os.path.getsize(item.path)
+        if size < self.c.video_multipart_min_bytes:
+            return None
+        auth = {"Authorization": f"Bearer {self._token(self._pds_did(), UPLOAD_BLOB)}"}
+        upload = handle.get("video_upload")
+        status = self._service("GET", "getUploadStatus", params={"jobId": upload}, headers=auth) if upload else None
+        if status is None or status.get("state") in ("failed", "aborted", "expired"):
+            try:
+                body = self._service("POST", "startUpload", headers=auth, json={
+                    "sizeBytes": size, "mimeType": "video/mp4", "name": Path(item.path).name})
+            except (ContentRejected, TransientError) as exc:
+                if exc.http_status in (404, 501):  # no such method here
+                    return None
+                raise
+            upload = handle["video_upload"] = str(body["jobId"])
+            save_handle(dict(handle))
+            status = {**body, "state": "created", "receivedParts": []}
+        if status.get("state") != "completed":
+            part_size, received = int(status["partSizeBytes"]), set(status.get("receivedParts") or [])
+            with open(item.path, "rb") as fh:
+                for number in range(1, int(status["partCount"]) + 1):
+                    if number not in received:
+                        fh.seek((number - 1) * part_size)
+                        self._service("POST", "uploadPart", params={"jobId": upload, "partNumber": number},
+                                      data=fh.read(part_size),
+                                      headers={**auth, "Content-Type": "application/octet-stream"})
+            auth = {"Authorization": f"Bearer {self._token(self._pds_did(), UPLOAD_BLOB)}"}  # fresh for finish
+            status = self._service("POST", "finishUpload", json={"jobId": upload}, headers=auth)
+        return str(status["completedJobId"])
+
+    def _service(self, method: str, name: str, **kwargs: Any) -> dict[str, Any]:
+        """One call to the video service's `app.bsky.video.<name>` (a retry is safe: each is idempotent)."""
+        return dict(self.c.request(method, f"{self.service}/xrpc/app.bsky.video.{name}", write=False, ok=(200,),
+                                   **kwargs).json())
 
     def _upload(self, item: MediaItem) -> str:
         """POST the bytes to `uploadVideo`; the job id (a repeat of earlier bytes gives the earlier job)."""
@@ -143,21 +216,19 @@ class VideoUpload:
     # -- captions -----------------------------------------------------------------------------
 
     def _captions(self, item: MediaItem) -> list[dict[str, Any]]:
-        captions = []
-        for lang, path in item.captions:
-            try:
-                text = Path(path).read_text(encoding="utf-8") if caption_format(Path(path)) == "vtt" \
-                    else to_webvtt(read_captions(Path(path)))
-            except (CaptionError, OSError) as exc:
-                raise ContentRejected(self.c.channel.name, f"captions ({lang}): {exc}") from None
-            data = text.encode("utf-8")
-            if len(data) > MAX_CAPTION_BYTES:
-                raise ContentRejected(self.c.channel.name, f"{path}: captions are {len(data)} bytes as WebVTT; "
-                                      f"Bluesky allows {MAX_CAPTION_BYTES}")
-            blob = self.c.xrpc("POST", "com.atproto.repo.uploadBlob", data=data, write=False,
-                               headers={"Content-Type": "text/vtt"}).json()["blob"]
-            captions.append({"lang": lang, "file": blob})
-        return captions
+        """A WebVTT blob per language; the caps (languages, bytes) are the ones `validate` checks."""
+        caps = self.c.video
+        try:
+            texts = [(lang, caption_text(path, caps.caption_formats)[1]) for lang, path in item.captions]
+            problems = caption_problems(dict(item.captions), caps)
+        except (CaptionError, OSError) as exc:
+            raise ContentRejected(self.c.channel.name, f"captions: {exc}") from None
+        if problems:
+            lang, message = problems[0]
+            raise ContentRejected(self.c.channel.name, f"captions{f' ({lang})' if lang else ''}: {message}")
+        return [{"lang": lang, "file": self.c.xrpc("POST", "com.atproto.repo.uploadBlob", data=text.encode("utf-8"),
+                                                     write=False, headers={"Content-Type": "text/vtt"}).json()["blob"]}
+                for lang, text in texts]
 
 
 def video_error(body: dict[str, Any], status: int, *, channel: str, now: datetime) -> ConnectorError | None:

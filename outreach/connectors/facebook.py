@@ -29,6 +29,7 @@ from outreach.domain import (
     PublishResult,
     VideoCapabilities,
 )
+from outreach.media.captions import CaptionError, caption_text
 
 DEFAULT_METRICS = ("post_total_media_view_unique", "post_media_view", "post_clicks")
 # Facebook names caption files by locale; the languages of our campaigns (else xx_XX).
@@ -132,6 +133,7 @@ class FacebookConnector(GraphConnector):
         """start (video_id saved) -> bytes to rupload (from what the status says arrived) -> finish ->
         poll the phases. A saved video that already began publishing is only polled, never finished again."""
         handle, video_id = dict(req.handle), req.handle.get("video_id")
+        captions = self._caption_files(item)
         status = self.reel_phases(video_id) if video_id else None
         if status is not None and status["video_status"] in ("error", "expired"):
             video_id, status = None, None  # dead; a new one is harmless
@@ -146,8 +148,9 @@ class FacebookConnector(GraphConnector):
             sent = int((status or {}).get("uploading_phase", {}).get("bytes_transferred") or 0)
             if sent < size or _phase(status or {}, "uploading_phase") != "complete":
                 self._send_reel(str(handle["upload_url"]), item.path, size, sent if 0 < sent < size else 0)
-            for language, path in item.captions:  # a locale sent again replaces its earlier file
-                self._send_captions(video_id, language, path)
+            for locale, file in captions:  # `POST /{video-id}/captions`; a locale sent again replaces its file
+                self.graph("POST", f"{video_id}/captions", data={"default_locale": locale},
+                           files={"captions_file": file})
             if item.cover_path:
                 with open(item.cover_path, "rb") as fh:
                     self.graph("POST", f"{video_id}/thumbnails", data={"is_preferred": "true"},
@@ -164,13 +167,19 @@ class FacebookConnector(GraphConnector):
             self.request("POST", upload_url, data=fh, headers={
                 "Authorization": f"OAuth {self.token()}", "offset": str(offset), "file_size": str(size)})
 
-    def _send_captions(self, video_id: str, language: str, path: str) -> None:
-        """`POST /{video-id}/captions`: the SRT file named `<name>.<locale>.srt` (Facebook's locales)."""
-        locale = CAPTION_LOCALES.get(language, f"{language}_{language.upper()}")
-        with open(path, "rb") as fh:
-            self.graph("POST", f"{video_id}/captions", data={"default_locale": locale},
-                       files={"captions_file": (f"{Path(path).stem.split('.')[0]}.{locale}.srt", fh,
-                                                "application/x-subrip")})
+    def _caption_files(self, item: MediaItem) -> list[tuple[str, tuple[str, bytes, str]]]:
+        """(locale, SRT file) per caption language, converted from WebVTT where needed and named
+        `<name>.<locale>.srt` as Facebook wants; read before anything is uploaded, so a bad file costs nothing."""
+        files = []
+        for language, path in item.captions:
+            locale = CAPTION_LOCALES.get(language, f"{language}_{language.upper()}")
+            try:
+                _, text = caption_text(path, self.video.caption_formats if self.video else ())
+            except (CaptionError, OSError) as exc:
+                raise ContentRejected(self.channel.name, f"captions ({language}): {exc}") from None
+            files.append((locale, (f"{Path(path).stem.split('.')[0]}.{locale}.srt", text.encode("utf-8"),
+                                   "application/x-subrip")))
+        return files
 
     def reel_phases(self, video_id: str) -> dict[str, Any]:
         return dict(self.graph("GET", video_id, params={"fields": "status"}).get("status") or {})

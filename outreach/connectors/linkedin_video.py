@@ -17,7 +17,7 @@ from urllib.parse import quote
 from outreach.connectors.base import SaveHandle
 from outreach.connectors.errors import ContentRejected, TransientError
 from outreach.domain import MediaItem
-from outreach.media.captions import CaptionError, caption_format, read_captions, to_srt
+from outreach.media.captions import CaptionError, caption_text
 
 if TYPE_CHECKING:
     from outreach.connectors.linkedin import LinkedInConnector
@@ -112,7 +112,6 @@ class VideoUpload:
         if chosen is None:
             return None
         try:
-            path = Path(chosen)
-            return path.read_text(encoding="utf-8") if caption_format(path) == "srt" else to_srt(read_captions(path))
+            return caption_text(chosen, self.c.video.caption_formats if self.c.video else ())[1]
         except (CaptionError, OSError) as exc:
             raise ContentRejected(self.c.channel.name, f"captions: {exc}") from None

@@ -18,4 +18,5 @@ class ManualChannel(Connector):
     max_images: ClassVar[int] = 10
     max_image_bytes: ClassVar[int] = 20_000_000
     card_size: ClassVar[str] = "instagram"  # square-ish portrait reads well in chat apps
-    video: ClassVar[VideoCapabilities | None] = VideoCapabilities(max_bytes=4_000_000_000)
+    # The person posting by hand gets the caption files as they are.
+    video: ClassVar[VideoCapabilities | None] = VideoCapabilities(max_bytes=4_000_000_000, caption_formats=("srt", "vtt"))

@@ -42,6 +42,7 @@ from outreach.domain import (
     TextUnit,
     VideoCapabilities,
 )
+from outreach.media.captions import CaptionError, caption_text
 
 log = logging.getLogger(__name__)
 
@@ -157,13 +158,14 @@ class YouTubeConnector(GoogleConnector):
 
     def publish(self, req: PublishRequest, *, save_handle: SaveHandle) -> PublishResult:
         video = self._the_video(req)
+        captions = self._caption_texts(video)  # a bad caption file fails before the video goes up
         handle = dict(req.handle)
         if not handle.get("video_id"):
             resource = self._upload(req, video, handle, save_handle)
             handle["video_id"] = resource["id"]
             save_handle(handle)
         resource = self._wait_processed(handle["video_id"])
-        self._captions(video, handle, save_handle)
+        self._captions(captions, handle, save_handle)
         self._thumbnail(video, handle, save_handle)
         return self._result(resource, video, handle)
 
@@ -362,9 +364,16 @@ class YouTubeConnector(GoogleConnector):
                 self.sleep(self.poll_interval_s)
         return resource
 
-    def _captions(self, video: MediaItem, handle: dict[str, Any], save_handle: SaveHandle) -> None:
+    def _caption_texts(self, video: MediaItem) -> list[tuple[str, str]]:
+        try:
+            return [(language, caption_text(path, self.video.caption_formats if self.video else ())[1])
+                    for language, path in video.captions]
+        except (CaptionError, OSError) as exc:
+            raise ContentRejected(self.channel.name, f"captions: {exc}") from None
+
+    def _captions(self, captions: list[tuple[str, str]], handle: dict[str, Any], save_handle: SaveHandle) -> None:
         done = list(handle.get("captions") or [])
-        for language, path in video.captions:
+        for language, text in captions:
             if language in done:
                 continue
             boundary = uuid.uuid4().hex
@@ -372,7 +381,7 @@ class YouTubeConnector(GoogleConnector):
                                            "name": language, "isDraft": False}})
             body = (f"--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{meta}\r\n"
                     f"--{boundary}\r\nContent-Type: application/octet-stream\r\n\r\n").encode() \
-                + Path(path).read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+                + text.encode("utf-8") + f"\r\n--{boundary}--\r\n".encode()
             try:
                 self.call("POST", "/upload/youtube/v3/captions", quota="captions.insert", data=body,
                           params={"part": "snippet", "uploadType": "multipart"},

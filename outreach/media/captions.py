@@ -1,14 +1,20 @@
 """Caption files (SRT or WebVTT): read and check them, and write either format.
 
 Errors name the caption file and its line (`meeting.nl.srt:12: ...`), so a volunteer can fix the
-file. Bluesky takes WebVTT only, Facebook and LinkedIn SRT only; `to_webvtt` / `to_srt` convert.
+file. Each connector declares the formats its API takes (`VideoCapabilities.caption_formats`:
+Bluesky WebVTT, Facebook and LinkedIn SRT, YouTube either); `caption_text` is the one place a file
+is converted to one of them, and `caption_problems` checks a post's captions against a platform's
+caps (languages, bytes) when the campaign is validated.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from outreach.domain import VideoCapabilities
 
 MAX_CAPTION_FILE_BYTES = 1_000_000  # a 90-minute film's subtitles are ~100 KB; more is not captions
 _SRT_TIME = re.compile(r"^(\d{1,2}):(\d{2}):(\d{2})[,.](\d{3})\s*-->\s*(\d{1,2}):(\d{2}):(\d{2})[,.](\d{3})\s*$")
@@ -128,3 +134,38 @@ def to_webvtt(cues: list[Cue]) -> str:
 def to_srt(cues: list[Cue]) -> str:
     return "\n\n".join(f"{i}\n{_stamp(c.start_s, ',')} --> {_stamp(c.end_s, ',')}\n{c.text}"
                        for i, c in enumerate(cues, 1)) + "\n"
+
+
+_WRITERS = {"vtt": to_webvtt, "srt": to_srt}
+_NAMES = {"vtt": "WebVTT", "srt": "SRT", "sbv": "SBV"}
+
+
+def caption_text(path: Path | str, formats: tuple[str, ...]) -> tuple[str, str]:
+    """(format, text) of a checked caption file in a format the platform takes: as written when it
+    is one of `formats`, else converted to the first of them we can write. CaptionError otherwise."""
+    path = Path(path)
+    kind, cues = caption_format(path), read_captions(path)
+    if kind in formats:
+        return kind, path.read_text(encoding="utf-8-sig")
+    target = next((f for f in formats if f in _WRITERS), None)
+    if target is None:
+        raise CaptionError(f"{path}:1: this platform takes no caption files (burn the captions in instead)")
+    return target, _WRITERS[target](cues)
+
+
+def caption_problems(captions: Mapping[str, Path | str], caps: VideoCapabilities) -> list[tuple[str | None, str]]:
+    """(language or None for all, message) for each way a post's captions break a platform's caps:
+    too many languages, or a file too large once it is in the platform's format."""
+    found: list[tuple[str | None, str]] = []
+    if caps.max_caption_languages is not None and len(captions) > caps.max_caption_languages:
+        found.append((None, f"{len(captions)} caption languages, the platform takes at most "
+                            f"{caps.max_caption_languages}"))
+    if caps.max_caption_bytes is not None and caps.caption_formats:
+        for lang, path in captions.items():
+            kind, text = caption_text(path, caps.caption_formats)
+            size = len(text.encode("utf-8"))
+            if size > caps.max_caption_bytes:
+                found.append((lang, f"{Path(path).name} is {size:,} bytes as {_NAMES[kind]}, the platform "
+                                    f"takes at most {caps.max_caption_bytes:,}"))
+    return found
+

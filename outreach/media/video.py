@@ -233,15 +233,27 @@ def transcode(src: Path, dst: Path, info: VideoInfo, profile: VideoCapabilities,
     assert_clean(dst)
 
 
+# The §9.3 video encoder: High 4.1, yuv420p, CRF 21 under a bit-rate cap, closed 2 s GOP. Memory: x264
+# keeps every frame of its look-ahead and B-frame queue at full size (about 6 MB each at 1080x1920) and
+# its references with half-pel planes (about 12 MB each). A 10-frame look-ahead, a B-pyramid and up to
+# 3 references peaked at 241 MB RSS (medium) in a worker-like process; a 4-frame look-ahead, no pyramid
+# (2 B-frames hardly use it) and 2 references keep it at ~181 MB. The platforms re-encode every upload,
+# so what the longer look-ahead buys is lost anyway. Threads are capped so a many-core machine does not
+# multiply the frames in flight.
+H264_OPTIONS = {"profile": "high", "level": "4.1", "crf": "21", "g": str(2 * TARGET_FPS),
+                "keyint_min": str(2 * TARGET_FPS), "sc_threshold": "0", "bf": "2", "b-pyramid": "none",
+                "rc-lookahead": "4", "refs": "2",
+                "threads": str(min(os.cpu_count() or 1, 4))}
+
+
+def h264_options(bitrate: int, preset: str) -> dict[str, str]:
+    """The encoder options of every transcode (and of the benchmark's bare baseline)."""
+    return {**H264_OPTIONS, "preset": preset, "maxrate": str(bitrate), "bufsize": str(2 * bitrate)}
+
+
 def add_h264_stream(out: av.container.OutputContainer, width: int, height: int, bitrate: int, *,
                     preset: str = "medium") -> av.VideoStream:
-    """The §9.3 video encoder: High 4.1, yuv420p, CRF 21 under a bit-rate cap, closed 2 s GOP."""
-    stream = out.add_stream("libx264", rate=TARGET_FPS, options={
-        "profile": "high", "level": "4.1", "preset": preset, "crf": "21", "maxrate": str(bitrate),
-        "bufsize": str(2 * bitrate), "g": str(2 * TARGET_FPS), "keyint_min": str(2 * TARGET_FPS),
-        "sc_threshold": "0", "bf": "2",
-        "rc-lookahead": "10",  # x264's default at `medium` is 40: 1080x1920 peaks at ~430 MB, with 10 ~235 MB
-    })
+    stream = out.add_stream("libx264", rate=TARGET_FPS, options=h264_options(bitrate, preset))
     stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
     stream.codec_context.flags |= av.codec.context.Flags.bitexact
     return stream
@@ -289,11 +301,8 @@ def _encode_video(graph: av.filter.Graph, frame: av.VideoFrame | None, stream: a
             if getattr(exc, "errno", None) in (11, 541478725):  # EAGAIN, AVERROR_EOF
                 return count
             raise
-        caption = overlay.at(count / TARGET_FPS) if overlay is not None else None
-        if caption is not None:
-            picture = filtered.to_image()
-            picture.paste(caption[0], caption[1], caption[0])
-            filtered = av.VideoFrame.from_image(picture).reformat(format="yuv420p")
+        if overlay is not None:
+            overlay.burn(filtered, count / TARGET_FPS)
         filtered.pts, filtered.time_base = count, Fraction(1, TARGET_FPS)
         out.mux(stream.encode(filtered))
         count += 1

@@ -171,7 +171,8 @@ class _Planner:
         meetings = [replace(m, starts_at=m.starts_at + self.shift,
                             ends_at=m.ends_at + self.shift if m.ends_at else None)
                     for m in self.meetings.values()]
-        return Plan(campaign=info, meetings=meetings, posts=posts, shift=self.shift)
+        warnings = tuple(str(w) for w in sorted(self.src.warnings, key=lambda w: w.line))
+        return Plan(campaign=info, meetings=meetings, posts=posts, shift=self.shift, warnings=warnings)
 
     # -- meetings -----------------------------------------------------------------------------
 
@@ -262,7 +263,7 @@ class _Planner:
         link = self.compile_one(rule.link, (*loc, "link")) if rule.link else None
         image = self.check_image(rule.image, (*loc, "image")) if rule.image else None
         video = check_video(rule.video, loc=(*loc, "video"), base_dir=self.base_dir, channels=channels,
-                            languages=rule.text, report=self.problem) if rule.video else None
+                            languages=rule.text, report=self.problem, warn=self.src.warn) if rule.video else None
         self.check_languages(i, rule, occurrences)
         approval = (rule.approval or self.spec.campaign.approval) is Approval.REQUIRED
         utm = self.spec.campaign.utm if rule.utm is None else rule.utm

@@ -66,6 +66,7 @@ class Plan:
     meetings: list[PlannedMeeting]
     posts: list[PlannedPost]
     shift: timedelta = timedelta(0)
+    warnings: tuple[str, ...] = ()  # `file:line: field: warning: ...`, e.g. captions a channel will drop
 
     @property
     def tz(self) -> ZoneInfo:

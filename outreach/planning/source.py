@@ -95,6 +95,7 @@ class Source:
     lines: dict[Loc, int] = field(default_factory=dict)
     block: set[Loc] = field(default_factory=set)  # values written as | or > block scalars
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # worth saying, but the file can be planned
 
     def line(self, loc: Loc) -> int:
         """Line of the value at `loc`, or of its nearest ancestor that exists in the file."""
@@ -111,6 +112,12 @@ class Source:
     def problem(self, loc: Loc, message: str, *, line: int | None = None) -> Problem:
         found = Problem(self.file, line or self.line(loc), format_path(loc), message)
         self.problems.append(found)
+        return found
+
+    def warn(self, loc: Loc, message: str) -> Problem:
+        found = Problem(self.file, self.line(loc), format_path(loc), f"warning: {message}")
+        if found not in self.warnings:
+            self.warnings.append(found)
         return found
 
     def data_loc(self, loc: Iterable[Any]) -> Loc:

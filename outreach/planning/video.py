@@ -18,7 +18,7 @@ from outreach.cards import CardSize, cover_size
 from outreach.config import ChannelConfig
 from outreach.connectors import Connector, UnknownPlatform, platform_class, video_option_platforms
 from outreach.media import VideoError, VideoInfo, probe, problems
-from outreach.media.captions import CaptionError, read_captions
+from outreach.media.captions import CaptionError, caption_problems, read_captions
 from outreach.media.video import target_size
 from outreach.planning.source import Loc
 from outreach.planning.spec import CoverSpec, VideoSpec
@@ -38,9 +38,10 @@ def probe_cached(path: Path) -> VideoInfo:
 
 
 def check_video(video: VideoSpec, *, loc: Loc, base_dir: Path, channels: Sequence[ChannelConfig],
-                languages: Collection[str], report: Report) -> dict[str, Any] | None:
+                languages: Collection[str], report: Report, warn: Report | None = None) -> dict[str, Any] | None:
     """The media entry for the rule's posts (without the per-language description), or None when the
-    file is missing or unreadable. Every problem is reported; nothing is raised."""
+    file is missing or unreadable. Every problem is reported; nothing is raised. `warn` hears what
+    does not stop the plan: captions a channel without a caption API will drop."""
     path = (base_dir / video.file).resolve()
     if not path.is_file():
         report((*loc, "file"), f"video {video.file!r} not found (looked in {path.parent})")
@@ -80,6 +81,7 @@ def check_video(video: VideoSpec, *, loc: Loc, base_dir: Path, channels: Sequenc
             report((*loc, "captions", lang), str(exc))
             continue
         captions[lang] = str(caption_path)
+    _check_caption_caps(captions, channels, video, loc=(*loc, "captions"), report=report, warn=warn)
     cover = _check_cover(video.cover, info, loc=(*loc, "cover"), base_dir=base_dir, channels=channels,
                          report=report)
     names = {c.name: c for c in channels}
@@ -101,6 +103,28 @@ def check_video(video: VideoSpec, *, loc: Loc, base_dir: Path, channels: Sequenc
     if cover is not None:
         entry["cover"] = cover
     return entry
+
+
+def _check_caption_caps(captions: dict[str, str], channels: Sequence[ChannelConfig], video: VideoSpec, *,
+                        loc: Loc, report: Report, warn: Report | None) -> None:
+    """Each channel's caption caps (languages, bytes in its format), and a warning where a channel takes
+    no caption files (`caption_formats == ()`) and the captions are not burned in: they would be lost."""
+    if not captions:
+        return
+    for channel in channels:
+        cls = _video_class(channel)
+        caps = cls.video if cls is not None else None
+        if caps is None:
+            continue
+        if not caps.caption_formats:
+            options = video.channels.get(channel.name)
+            if warn is not None and not (options and options.burn_captions):
+                warn(loc, f"{channel.name}: {channel.platform} takes no caption files, so the "
+                          f"{', '.join(map(repr, captions))} captions will not be shown there (set "
+                          f"burn_captions: true under channels.{channel.name} to draw them into the picture)")
+            continue
+        for lang, message in caption_problems(captions, caps):
+            report((*loc, lang) if lang else loc, f"{channel.name}: {message}")
 
 
 def _check_cover(cover: float | str | CoverSpec | None, info: VideoInfo, *, loc: Loc, base_dir: Path,

@@ -477,4 +477,5 @@ class BlueskySim(PlatformSim):
                                                       if not e.revoked and e.next_token is None)},
             "calls": dict(self.calls),
             "video_jobs": self.video.state(),
+            "video_uploads": self.video.multipart.state(),
         }

@@ -63,7 +63,11 @@ class VideoService:
     """The video service of one PDS simulation (it shares the PDS's accounts, clock and blob store)."""
 
     def __init__(self, pds: BlueskySim) -> None:
+        # Imported here: the multipart module builds on this one (its errors, limits and jobs).
+        from outreach.sandbox.bluesky_multipart import MultipartUploads
+
         self.pds = pds
+        self.multipart = MultipartUploads(self)
         self.reset()
 
     def reset(self) -> None:
@@ -73,12 +77,14 @@ class VideoService:
         self.daily: dict[tuple[str, str], tuple[int, int]] = {}  # (did, UTC day) -> (videos, bytes)
         self.daily_videos, self.daily_bytes = 25, 10_000_000_000
         self.polls, self.failure, self.email_confirmed = 3, None, True
+        self.multipart.reset()
 
     def routes(self, add: Callable[..., None]) -> None:
         add("GET", r"/xrpc/com\.atproto\.server\.getServiceAuth", self._service_auth)
         add("GET", r"/video/xrpc/app\.bsky\.video\.getUploadLimits", self._limits)
         add("POST", r"/video/xrpc/app\.bsky\.video\.uploadVideo", self._upload)
         add("GET", r"/video/xrpc/app\.bsky\.video\.getJobStatus", self._job_status)
+        self.multipart.routes(add)
 
     def pds_did(self) -> str:
         """`did:web:` + the PDS host (a port's colon percent-encoded, as did:web requires)."""
@@ -150,23 +156,31 @@ class VideoService:
         if not self.email_confirmed:
             return json_response({"jobStatus": {"did": "", "error": "unconfirmed_email", "jobId": "", "state": ""}},
                                  400)
-        digest = hashlib.sha256(req.body).hexdigest()
+        job = self._new_job(did, req.body, req.content_type)
+        if isinstance(job, Response):
+            return job
+        return json_response({"did": did, "jobId": job.job_id, "state": job.state})
+
+    def _new_job(self, did: str, data: bytes, content_type: str) -> SimJob | Response:
+        """A processing job for these bytes: the earlier one for bytes seen before (409 already_exists),
+        within the daily limits; a file the service cannot take ends in validation_failure."""
+        digest = hashlib.sha256(data).hexdigest()
         earlier = next((j for j in self.jobs.values() if j.did == did and j.digest == digest
                         and j.state != "JOB_STATE_FAILED"), None)
         if earlier is not None and self.pds.guards:
             return json_response({"did": did, "error": "already_exists", "jobId": earlier.job_id,
                                   "message": "Video already processed", "state": "JOB_STATE_COMPLETED"}, 409)
         day, (videos, size) = self._today(did)
-        if videos >= self.daily_videos or size + len(req.body) > self.daily_bytes:
+        if videos >= self.daily_videos or size + len(data) > self.daily_bytes:
             return _error(400, "DailyLimitExceeded", "You have reached your daily upload limit")
-        self.daily[(did, day)] = (videos + 1, size + len(req.body))
-        facts = read_video(req.body)
-        invalid = req.content_type != "video/mp4" or facts is None or facts.duration_s > MAX_DURATION_S \
-            or len(req.body) > MAX_VIDEO_BYTES
-        job = SimJob(job_id=secrets.token_hex(10), did=did, digest=digest, data=req.body, polls=self.polls,
+        self.daily[(did, day)] = (videos + 1, size + len(data))
+        facts = read_video(data)
+        invalid = content_type != "video/mp4" or facts is None or facts.duration_s > MAX_DURATION_S \
+            or len(data) > MAX_VIDEO_BYTES
+        job = SimJob(job_id=secrets.token_hex(10), did=did, digest=digest, data=data, polls=self.polls,
                      total=self.polls, failure="validation_failure" if invalid else self.failure)
         self.jobs[job.job_id] = job
-        return json_response({"did": did, "jobId": job.job_id, "state": job.state})
+        return job
 
     def _job_status(self, req: Request) -> Response:
         job = self.jobs.get(req.param("jobId") or "")
@@ -227,6 +241,10 @@ class VideoService:
             self.failure = payload["failure"] or None
         if "email_confirmed" in payload:
             self.email_confirmed = bool(payload["email_confirmed"])
+        if "multipart" in payload:  # {"multipart": true, "part_bytes": 65536}: the multipart flow on
+            self.multipart.enabled = bool(payload["multipart"])
+        if "part_bytes" in payload:
+            self.multipart.part_bytes = int(payload["part_bytes"])
         return {"polls": self.polls, "failure": self.failure, "email_confirmed": self.email_confirmed}
 
     def state(self) -> list[dict[str, Any]]:

@@ -24,6 +24,8 @@ MAX_REEL_BYTES = 1024**3
 REEL_SECONDS = (3.0, 90.0)
 REELS_PER_DAY = 30
 _CAPTION_NAME = re.compile(r"^[^/]+\.([a-z]{2}_[A-Z]{2})\.srt$")
+# SubRip: a cue number, then `00:00:01,000 --> 00:00:03,500` (a comma before the milliseconds; WebVTT has a dot).
+_SRT_START = re.compile(r"\A\s*\d+[ \t]*\r?\n\d{2}:\d{2}:\d{2},\d{3} --> \d{2}:\d{2}:\d{2},\d{3}")
 # What processing reports for a clip Pages refuse (video.md §4.4: 1363019/1363023 format/duration).
 REFUSALS = {"INVALID_DURATION": (1363023, "The video must be between 3 and 90 seconds long."),
             "INVALID_ASPEC_RATIO": (1363019, "Reels must be 9:16."),
@@ -110,8 +112,8 @@ class PageReels:
         if upload is None or match is None:
             return graph_error("(#100) captions_file must be an SRT file named <name>.<locale>.srt, "
                                "e.g. video.nl_NL.srt", 100)
-        text = upload.data.decode("utf-8", "replace")
-        if "-->" not in text:
+        text = upload.data.decode("utf-8", "replace").removeprefix("\ufeff")
+        if not _SRT_START.match(text):
             return graph_error("(#100) The captions file is not valid SRT", 100)
         reel.captions[match.group(1)] = text
         return json_response({"success": True})

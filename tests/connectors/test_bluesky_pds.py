@@ -270,3 +270,28 @@ def test_real_pds_takes_the_video_embed_the_connector_writes(connect, bluesky_pd
     assert (mov.status_code, mov.json()) == (400, {"error": "InvalidRequest", "message": (
         'Invalid app.bsky.feed.post record: Expected "video/mp4" (got "video/quicktime") '
         "at $.record.embed.video.mimeType")})
+
+
+def test_video_service_out_of_reach_sends_the_video_straight_to_the_real_pds(connect, bluesky_pds: LocalPds,  # noqa: F811
+                                                                            tmp_path: Path) -> None:
+    """video.md §2.3 end to end: the connector cannot reach the video service, so the video goes to the
+    PDS by uploadBlob and the post carries it; over the PDS's blob cap it says so and posts nothing."""
+    from outreach.media.synthetic import write_clip
+
+    connector = connect(video_service_url="http://127.0.0.1:1")  # nothing listens there
+    clip = write_clip(tmp_path / "c.mp4", seconds=0.5)
+    vtt = tmp_path / "c.nl.vtt"
+    vtt.write_text("WEBVTT\n\n00:00.000 --> 00:00.400\nWelkom\n", encoding="utf-8")
+    video = MediaItem(path=str(clip), alt_text=ALT, mime_type="video/mp4", width=64, height=112, duration_s=0.5,
+                      captions=(("nl", str(vtt)),))
+    before = post_count(bluesky_pds)
+    result = connector.publish(request(media=(video,), post_id=7), save_handle=lambda h: None)
+    embed = get_record(bluesky_pds, result.raw["rkey"])["value"]["embed"]
+    assert embed["$type"] == "app.bsky.embed.video" and embed["video"]["mimeType"] == "video/mp4"
+    assert embed["video"]["size"] == clip.stat().st_size and embed["captions"][0]["lang"] == "nl"
+    big = tmp_path / "big.mp4"
+    big.write_bytes(clip.read_bytes() + bytes(7 * 1024 * 1024))  # over the local PDS's blob cap
+    with pytest.raises(TransientError, match=r"too big to send straight to the PDS"):
+        connector.publish(request(media=(MediaItem(path=str(big), mime_type="video/mp4"),), post_id=8),
+                          save_handle=lambda h: None)
+    assert post_count(bluesky_pds) == before + 1

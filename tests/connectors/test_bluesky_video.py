@@ -4,6 +4,7 @@ converted), the app.bsky.embed.video record; failures, daily limits, unconfirmed
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,8 @@ from outreach.domain import MediaItem, Platform, PublishRequest
 from outreach.media.synthetic import write_clip
 from outreach.sandbox.bluesky import DEMO_IDENTIFIER, DEMO_PASSWORD, BlueskySim
 from tests.clock import FakeClock
-from tests.connectors.harness import Case, Context, Outcome, case_id, run_case
-from tests.connectors.video_acts import after_failure, publishing
+from tests.connectors.harness import Act, Case, Context, Outcome, case_id, run_case
+from tests.connectors.video_acts import after_failure, merged, publishing
 
 PASSWORD_ENV = "OUTREACH_TEST_BLUESKY_PASSWORD"
 START = datetime(2026, 3, 6, 14, 0, tzinfo=UTC)
@@ -117,6 +118,46 @@ def fail_once(connector: BlueskyConnector, ctx: Context) -> Any:
     return connector.publish(request(ctx, handle=ctx.saved_handles[-1]), save_handle=ctx.save_handle)
 
 
+DEAD = "http://127.0.0.1:1"  # nothing listens on port 1: the video service is out of reach
+
+
+def straight_to_the_pds(outcome: Outcome) -> None:
+    """One post whose video blob went to the PDS by uploadBlob, with its captions; no job finished."""
+    state = outcome.ctx.state()
+    [record] = state["records"]
+    embed = record["value"]["embed"]
+    assert outcome.result.remote_id == record["uri"] and embed["$type"] == "app.bsky.embed.video"
+    video = next(b for b in state["blobs"] if b["cid"] == embed["video"]["ref"]["$link"])
+    assert video["mimeType"] == "video/mp4" and video["size"] == Path(outcome.ctx.scratch["clip"]).stat().st_size
+    assert [c["lang"] for c in embed["captions"]] == ["nl", "en"]
+    assert not any(j["state"] == "JOB_STATE_COMPLETED" for j in state["video_jobs"])
+    assert [b["cid"] for b in state["blobs"] if b["mimeType"] == "video/mp4"] == [video["cid"]]
+
+
+def too_big_for_the_pds(outcome: Outcome) -> None:
+    nothing_posted(outcome)
+    assert not outcome.error.ambiguous
+
+
+def service_gone_on_the_retry(*, first: dict[str, Any]) -> Act:
+    """The first attempt reaches the video service and fails ambiguously (`first`: a fault or a
+    control); the retry finds the service out of reach and falls back to the PDS: still one post."""
+    def act(connector: BlueskyConnector, ctx: Context) -> Any:
+        if "fault" in first:
+            ctx.sandbox.add_fault(platform="bluesky", **first["fault"])
+        else:
+            ctx.control("video", first["video"])
+        with pytest.raises(TransientError) as caught:
+            connector.publish(request(ctx), save_handle=ctx.save_handle)
+        ctx.scratch["first"] = caught.value
+        assert ctx.state()["video_jobs"], "the first attempt left a job at the video service"
+        retry = ctx.make_connector(video_service_url=DEAD)
+        handle = merged(ctx)
+        return retry.reconcile(request(ctx, handle=handle)) or retry.publish(request(ctx, handle=handle),
+                                                                             save_handle=ctx.save_handle)
+    return act
+
+
 CASES = [
     Case("video with alt text, aspect ratio and captions (SRT converted to WebVTT)", publish(), check=with_captions),
     Case("not a video: validation_failure is a rejection", publish(clip="cover", captions=False),
@@ -144,7 +185,84 @@ CASES = [
          faults=({"mode": "error", "path": "getJobStatus", "status": 503},), check=job_reused),
     Case("record created, answer lost: reconcile finds it", publish_after_failure,
          faults=({"mode": "reset_after", "path": "createRecord"},), check=found_by_reconcile),
+    Case("video service out of reach: the video goes straight to the PDS", publish(), options={"video_service_url": DEAD},
+         check=straight_to_the_pds),
+    Case("video service refuses the upload (503): straight to the PDS", publish(),
+         faults=({"mode": "error", "path": "uploadVideo", "status": 503,
+                  "body": {"error": "ServiceOverloaded", "message": "try again later"}},), check=straight_to_the_pds),
+    Case("video service without the method (501): straight to the PDS", publish(),
+         faults=({"mode": "error", "path": "getUploadLimits", "status": 501,
+                  "body": {"error": "MethodNotImplemented", "message": "Method Not Implemented"}},),
+         check=straight_to_the_pds),
+    Case("out of reach and over the PDS's blob cap: says so, retries later", publish(),
+         options={"video_service_url": DEAD}, control=(("set_limits", {"max_upload_bytes": 4000}),),
+         raises=TransientError, message="too big to send straight to the PDS", check=too_big_for_the_pds),
+    Case("upload answer lost, then the service is gone: one post from the PDS blob",
+         service_gone_on_the_retry(first={"fault": {"mode": "reset_after", "path": "uploadVideo"}}),
+         check=lambda o: (straight_to_the_pds(o), assert_one_record(o))),
+    Case("job saved while processing, then the service is gone: one post from the PDS blob",
+         service_gone_on_the_retry(first={"video": {"polls": 50}}), options={"max_polls": 2},
+         check=lambda o: (straight_to_the_pds(o), assert_one_record(o))),
+    Case("straight to the PDS, record created but answer lost: reconcile finds it", publish_after_failure,
+         options={"video_service_url": DEAD}, faults=({"mode": "reset_after", "path": "createRecord"},),
+         check=lambda o: (assert_one_record(o), o.ctx.scratch["first"].ambiguous)),
 ]
+
+
+def in_parts(act: Act) -> Act:
+    """The act with every video over the multipart threshold (the sandbox's clips are a few kB)."""
+    def wrapped(connector: BlueskyConnector, ctx: Context) -> Any:
+        connector.video_multipart_min_bytes = 0
+        return act(connector, ctx)
+    return wrapped
+
+
+def sent_in_parts(*, part_requests: int) -> Callable[[Outcome], None]:
+    def check(outcome: Outcome) -> None:
+        one_video_post(outcome)
+        ctx = outcome.ctx
+        [upload] = ctx.state()["video_uploads"]
+        assert upload["state"] == "completed" and upload["partCount"] == -(-Path(ctx.scratch["clip"]).stat().st_size
+                                                                             // PART)
+        assert ctx.requests_to("POST", "uploadPart") == upload["partCount"] + part_requests
+        assert ctx.requests_to("POST", "uploadVideo") == 0 and len(ctx.state()["video_jobs"]) == 1
+    return check
+
+
+def finished_once(outcome: Outcome) -> None:
+    sent_in_parts(part_requests=0)(outcome)
+    assert outcome.ctx.requests_to("POST", "finishUpload") == 1  # the retry read getUploadStatus instead
+
+
+def single_upload(outcome: Outcome) -> None:
+    one_video_post(outcome)
+    assert outcome.ctx.requests_to("POST", "startUpload") == 1 and outcome.ctx.requests_to("POST", "uploadVideo") == 1
+
+
+PART = 1024
+MULTIPART = ("video", {"multipart": True, "part_bytes": PART})
+PART_CASES = [
+    Case("over the threshold: start, parts of exactly partSizeBytes, finish, the job polled", in_parts(publish()),
+         control=(MULTIPART,), check=sent_in_parts(part_requests=0)),
+    Case("a service without multipart (501 on startUpload): one uploadVideo", in_parts(publish()),
+         check=single_upload),
+    Case("a part's answer lost: the retry asks getUploadStatus and sends only the missing parts",
+         in_parts(publish_after_failure), control=(MULTIPART,),
+         faults=({"mode": "reset_after", "path": "uploadPart", "after": 1},), check=sent_in_parts(part_requests=0)),
+    Case("finish's answer lost: the retry reads the completed upload, one job, one post",
+         in_parts(publish_after_failure), control=(MULTIPART,),
+         faults=({"mode": "reset_after", "path": "finishUpload"},), check=lambda o: finished_once(o)),
+]
+
+
+@pytest.mark.parametrize("case", PART_CASES, ids=case_id)
+def test_multipart(case: Case, ctx: Context) -> None:
+    run_case(case, ctx)
+
+
+def assert_one_record(outcome: Outcome) -> None:
+    assert len(outcome.ctx.state()["records"]) == 1
+    assert outcome.ctx.requests_to("POST", "createRecord") == 1
 
 
 @pytest.fixture

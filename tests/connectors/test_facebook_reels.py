@@ -112,3 +112,13 @@ def test_captions_per_locale_and_the_cover_go_up_before_finish(fb: Context) -> N
     [reel] = fb.state()["reels"]
     assert reel["captions"] == ["en_US", "nl_NL"] and reel["post_id"]
     assert reel["cover_sha"] == hashlib.sha256((fb.scratch["media"] / "cover.jpg").read_bytes()).hexdigest()
+
+
+def test_webvtt_captions_go_up_as_srt(fb: Context) -> None:
+    """Facebook takes SRT only: a .vtt caption file is converted, not sent as it is under an .srt name."""
+    vtt = fb.scratch["media"] / "reel.en.vtt"
+    vtt.write_text("WEBVTT\n\n00:00.000 --> 00:01.000\nWelcome\n", encoding="utf-8")
+    item = replace(video(fb), captions=(("en", str(vtt)),))
+    fb.make_connector().publish(request(fb, TEXT, media=(item,)), save_handle=fb.save_handle)
+    [reel] = fb.sandbox.sims["facebook"].reels.values()  # type: ignore[attr-defined]
+    assert reel.captions == {"en_US": "1\n00:00:00,000 --> 00:00:01,000\nWelcome\n"}

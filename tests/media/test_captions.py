@@ -45,3 +45,18 @@ def test_not_utf8_names_the_line(tmp_path):
     path.write_bytes(b"1\n00:00:01,000 --> 00:00:02,000\n\xe9t\xe9\n")
     with pytest.raises(CaptionError, match=r"a\.srt:3: not UTF-8 text"):
         read_captions(path)
+
+
+def test_caption_text_keeps_a_format_the_platform_takes_and_converts_the_rest(tmp_path):
+    from outreach.media.captions import caption_text
+
+    vtt = tmp_path / "a.vtt"
+    vtt.write_text("\ufeffWEBVTT\n\n00:01.000 --> 00:02.500 align:center\nHallo\n", encoding="utf-8")
+    assert caption_text(vtt, ("srt", "vtt")) == ("vtt", "WEBVTT\n\n00:01.000 --> 00:02.500 align:center\nHallo\n")
+    assert caption_text(vtt, ("srt",)) == ("srt", "1\n00:00:01,000 --> 00:00:02,500\nHallo\n")
+    with pytest.raises(CaptionError, match="a.vtt:1: this platform takes no caption files"):
+        caption_text(vtt, ())
+    bad = tmp_path / "b.srt"
+    bad.write_text("1\n00:00:02,000 --> 00:00:01,000\nx\n", encoding="utf-8")
+    with pytest.raises(CaptionError, match="b.srt:2: caption 1 ends before it starts"):
+        caption_text(bad, ("srt",))  # checked even when it goes up as it is

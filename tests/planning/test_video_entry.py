@@ -127,3 +127,65 @@ def test_one_error_line_with_file_line_and_field(folder, replacements, path, mes
     assert error.startswith(f"{file}:{line}: {path}: "), error
     assert message in error, error
     assert "\n" not in error and "Traceback" not in error
+
+
+def test_captions_a_channel_would_drop_are_a_warning_per_channel(folder, write_campaign: Callable[..., Path],
+                                                                  settings: Settings) -> None:
+    """Instagram and Mastodon take no caption files: without burn_captions the captions are lost there,
+    and validate says so (a warning, the plan still stands); Instagram burning them in is not warned."""
+    text = BASE.replace("peer-instagram: {share_to_feed: true}", "peer-instagram: {burn_captions: true}")
+    plan = plan_campaign(write_campaign(text), settings)
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if row.strip() == "captions:")
+    assert len(plan.posts) == 4
+    [warning] = plan.warnings
+    assert warning.startswith(f"{folder / 'c.yaml'}:{line}: posts[0].video.captions: warning: peer-mastodon: "), warning
+    assert "'nl', 'en'" in warning and "burn_captions" in warning and "mastodon" in warning
+    both = plan_campaign(write_campaign(BASE), settings).warnings
+    assert [w.split("warning: ")[1].split(":")[0] for w in both] == ["peer-mastodon", "peer-instagram"]
+
+
+def test_no_warning_where_the_captions_go_up(folder, write_campaign: Callable[..., Path], settings: Settings) -> None:
+    text = BASE.replace("[peer-mastodon, peer-instagram]", "[peer-youtube, peer-bluesky]").replace(
+        "        peer-instagram: {share_to_feed: true}\n", "").replace("      channels:\n", "")
+    assert plan_campaign(write_campaign(text), settings).warnings == ()
+
+
+BLUESKY = BASE.replace("[peer-mastodon, peer-instagram]", "[peer-bluesky]").replace(
+    "        peer-instagram: {share_to_feed: true}\n", "").replace("      channels:\n", "")
+
+
+def test_bluesky_caption_bytes_are_checked_at_validate(folder, write_campaign: Callable[..., Path],
+                                                       settings: Settings) -> None:
+    """20,000 bytes as WebVTT (the SRT file is converted first): found by validate, not at publish."""
+    cues = "".join(f"{i}\n00:00:00,{i:03d} --> 00:00:03,000\n{'woord ' * 20}\n\n" for i in range(1, 180))
+    (folder / "long.srt").write_text(cues, encoding="utf-8")
+    text = BLUESKY.replace("nl: clip.nl.srt", "nl: long.srt  #!")
+    with pytest.raises(CampaignError) as caught:
+        plan_campaign(write_campaign(text), settings)
+    [error] = caught.value.errors
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "#!" in row)
+    assert error.startswith(f"{folder / 'c.yaml'}:{line}: posts[0].video.captions.nl: peer-bluesky: long.srt is "), error
+    assert "bytes as WebVTT, the platform takes at most 20,000" in error
+
+
+def test_bluesky_takes_at_most_20_caption_languages(folder, write_campaign: Callable[..., Path],
+                                                    settings: Settings) -> None:
+    languages = ["nl", "en", "ar", "tr", "fr", "de", "es", "it", "pl", "ro", "so", "ti", "fa", "ps", "ur", "hi",
+                 "bn", "zh", "ru", "uk", "pt"]
+    extra = "".join(f"        {lang}: clip.nl.srt\n" for lang in languages[2:])
+    text = BLUESKY.replace("        en: clip.en.vtt\n", "        en: clip.en.vtt\n" + extra)
+    with pytest.raises(CampaignError) as caught:
+        plan_campaign(write_campaign(text), settings)
+    [error] = caught.value.errors
+    assert "posts[0].video.captions: peer-bluesky: 21 caption languages, the platform takes at most 20" in error
+
+
+def test_validate_prints_the_warning_and_exits_0(folder, write_campaign: Callable[..., Path], capsys) -> None:
+    from outreach.cli import main
+
+    file = write_campaign(BASE)
+    assert main(["--config", str(Path(__file__).parent / "outreach.toml"), "validate", str(file)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"{file}: ok · 0 meetings · 4 posts"
+    assert [line.split(": ")[3] for line in out[1:]] == ["peer-mastodon", "peer-instagram"]
+    assert all(line.startswith(f"{file}:") and "warning: " in line for line in out[1:])
