@@ -118,10 +118,11 @@ def _check_caption_caps(captions: dict[str, str], channels: Sequence[ChannelConf
             continue
         if not caps.caption_formats:
             options = video.channels.get(channel.name)
-            if warn is not None and not (options and options.burn_captions):
+            if warn is not None and (options is None or options.burn_captions is None):  # false: left out knowingly
                 warn(loc, f"{channel.name}: {channel.platform} takes no caption files, so the "
                           f"{', '.join(map(repr, captions))} captions will not be shown there (set "
-                          f"burn_captions: true under channels.{channel.name} to draw them into the picture)")
+                          f"burn_captions: true under channels.{channel.name} to draw them into the picture, "
+                          "or false to leave them out)")
             continue
         for lang, message in caption_problems(captions, caps):
             report((*loc, lang) if lang else loc, f"{channel.name}: {message}")

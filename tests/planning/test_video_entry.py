@@ -142,6 +142,9 @@ def test_captions_a_channel_would_drop_are_a_warning_per_channel(folder, write_c
     assert "'nl', 'en'" in warning and "burn_captions" in warning and "mastodon" in warning
     both = plan_campaign(write_campaign(BASE), settings).warnings
     assert [w.split("warning: ")[1].split(":")[0] for w in both] == ["peer-mastodon", "peer-instagram"]
+    knowingly = BASE.replace("peer-instagram: {share_to_feed: true}", "peer-instagram: {burn_captions: false}")
+    assert [w.split("warning: ")[1].split(":")[0] for w in plan_campaign(write_campaign(knowingly), settings).warnings
+            ] == ["peer-mastodon"]  # false: left out knowingly, not warned
 
 
 def test_no_warning_where_the_captions_go_up(folder, write_campaign: Callable[..., Path], settings: Settings) -> None:
