@@ -225,6 +225,8 @@ class BlueskyConnector(Connector):
         saved, extra = self._session(), kwargs.pop("headers", {})
         for attempt in (1, 2):
             headers = {"Authorization": f"Bearer {saved['access_jwt']}", **extra}
+            if hasattr(kwargs.get("data"), "seek"):  # a streamed file is sent again from its start
+                kwargs["data"].seek(0)
             try:
                 return self.request(method, self._pds(saved, nsid), headers=headers, ok=(200,), **kwargs)
             except AuthError as exc:

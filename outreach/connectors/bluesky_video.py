@@ -110,10 +110,11 @@ class VideoUpload:
 
     def _pds_blob(self, item: MediaItem, why: str) -> dict[str, Any]:
         """`uploadBlob` of the video itself to the account's PDS, within the PDS's own blob cap."""
-        data = Path(item.path).read_bytes()  # bytes, not a stream: xrpc may send it again with a fresh token
-        size, service = len(data), urlsplit(self.service).netloc
+        size, service = os.path.getsize(item.path), urlsplit(self.service).netloc
         try:
-            body = self.c.xrpc("POST", UPLOAD_BLOB, data=data, write=False, headers={"Content-Type": "video/mp4"}).json()
+            with open(item.path, "rb") as fh:  # streamed (xrpc rewinds it when it sends again with a fresh token)
+                body = self.c.xrpc("POST", UPLOAD_BLOB, data=fh, write=False,
+                                   headers={"Content-Type": "video/mp4"}).json()
         except ContentRejected as exc:
             if exc.http_status != 413 and exc.code not in ("BlobTooLarge", "PayloadTooLarge"):
                 raise
@@ -181,13 +182,14 @@ class VideoUpload:
 
     def _upload(self, item: MediaItem) -> str:
         """POST the bytes to `uploadVideo`; the job id (a repeat of earlier bytes gives the earlier job)."""
-        data = Path(item.path).read_bytes()
         token = self._token(self._pds_did(), UPLOAD_BLOB)
         did = self.c.session_did()
-        name = hashlib.sha256(data).hexdigest()[:16] + ".mp4"
-        response = self.c.request("POST", f"{self.service}/xrpc/app.bsky.video.uploadVideo", write=False,
-                                  ok=(200, 409), params={"did": did, "name": name}, data=data,
-                                  headers={"Authorization": f"Bearer {token}", "Content-Type": "video/mp4"})
+        with open(item.path, "rb") as fh:  # streamed from the file: memory stays flat for a 300 MB video
+            name = hashlib.file_digest(fh, "sha256").hexdigest()[:16] + ".mp4"
+            fh.seek(0)
+            response = self.c.request("POST", f"{self.service}/xrpc/app.bsky.video.uploadVideo", write=False,
+                                      ok=(200, 409), params={"did": did, "name": name}, data=fh,
+                                      headers={"Authorization": f"Bearer {token}", "Content-Type": "video/mp4"})
         body = self.c.json_or_empty(response)
         body = body.get("jobStatus", body) if isinstance(body, dict) else {}  # the service sends it unwrapped
         if not body.get("jobId"):
