@@ -14,9 +14,19 @@ from pathlib import Path
 from outreach.domain import VideoCapabilities
 from outreach.media.burn import CaptionOverlay
 from outreach.media.captions import Cue
-from outreach.media.video import VideoError, VideoInfo, probe, problems, strip, target_size, transcode
+from outreach.media.video import (
+    H264_OPTIONS,
+    VideoError,
+    VideoInfo,
+    probe,
+    problems,
+    strip,
+    target_size,
+    transcode,
+)
 
-# Bump when the output for the same input would change (encoder settings, stripping rules).
+# Bump when the output for the same input would change in a way the key does not see (stripping rules,
+# the transcode's code); the encoder settings are in the key.
 PIPELINE_VERSION = "1"
 _CHUNK = 1024 * 1024
 
@@ -55,7 +65,9 @@ def prepare_video(src: Path, profile: VideoCapabilities, cache_dir: Path, *, pre
     needs_transcode = bool(found) or bool(burn)
     source_sha = file_sha256(src)
     # A stripped copy is the same for every platform that takes the file as it is; a transcode is not.
-    variant = f"{profile!r}|{preset}|{language}|{tuple(burn)!r}" if needs_transcode else "strip"
+    # The encoder's settings are part of a transcode's key, so changing them never reuses an old output.
+    encoder = sorted((k, v) for k, v in H264_OPTIONS.items() if k != "threads")
+    variant = f"{profile!r}|{preset}|{language}|{tuple(burn)!r}|{encoder}" if needs_transcode else "strip"
     key = hashlib.sha256(f"{PIPELINE_VERSION}|{source_sha}|{variant}".encode()).hexdigest()[:40]
     cache_dir.mkdir(parents=True, exist_ok=True)
     target = cache_dir / f"{key}.mp4"

@@ -12,6 +12,7 @@ from outreach.connectors import CONNECTORS, platform_class
 from outreach.domain import VideoCapabilities
 from outreach.media import VideoError, assert_clean, prepare_video, probe, problems, strip
 from outreach.media.synthetic import PHONE_TAGS, write_clip
+from outreach.media.video import H264_OPTIONS
 
 # Bytes that would betray place or device: the GPS value itself, the atoms and keys that carry it.
 SECRETS = (b"+52.3676", b"+004.9041", b"\xa9xyz", b"loci", b"ISO6709", b"iPhone", b"com.apple",
@@ -211,3 +212,18 @@ def test_burned_in_captions_show_only_while_their_cue_runs(tmp_path, language, t
 
     assert differs(5) > 2000  # at 0.17 s the caption is there
     assert differs(25) < 200  # at 0.83 s it is gone
+
+
+def test_a_transcode_made_with_other_encoder_settings_is_not_reused(tmp_path, monkeypatch):
+    """The encoder's settings are part of the cache key: new settings (fewer look-ahead frames, say)
+    make a new transcode instead of publishing the old one."""
+    src = write_clip(tmp_path / "old.mov", container="mov", width=64, height=112, rotation=90, seconds=1,
+                     codec="mpeg4", options={})
+    youtube = platform_class("youtube").video
+    first = prepare_video(src, youtube, tmp_path / "c", preset="ultrafast")
+    assert prepare_video(src, youtube, tmp_path / "c", preset="ultrafast").cached
+    monkeypatch.setitem(H264_OPTIONS, "crf", "30")
+    changed = prepare_video(src, youtube, tmp_path / "c", preset="ultrafast")
+    assert not changed.cached and changed.path != first.path
+    monkeypatch.setitem(H264_OPTIONS, "threads", "1")  # the machine's thread count does not count
+    assert prepare_video(src, youtube, tmp_path / "c", preset="ultrafast").cached
