@@ -4,7 +4,8 @@ rotating refresh token.
 
 The inbox flow (`post_mode` MEDIA_UPLOAD, scope `video.upload`) ends at `SEND_TO_USER_INBOX`; at most
 5 drafts may wait in a creator's inbox (`spam_risk_too_many_pending_share`); the `finish_in_app`
-control plays the creator finishing a draft in the app (it becomes a post, public by default), and
+control plays the creator finishing a draft in the app (it becomes a post, public by default, with
+the `description` they write, if given), and
 `discard` plays one deleting it. Direct Post needs `video.publish`.
 
 Wire formats follow platforms.md section 7: every answer carries the `{"data", "error": {"code",
@@ -207,6 +208,8 @@ class TikTokSim(VideoUploads, PlatformSim):
                     return json_response({"discarded": post.publish_id})
                 post.status = "PUBLISH_COMPLETE"
                 post.privacy_level = str(payload.get("privacy_level", "PUBLIC_TO_EVERYONE"))
+                if "description" in payload:  # the caption the creator writes in the app (a video draft has none)
+                    post.title = post.description = str(payload["description"])
                 post.created_at = self._create_time(self.clock(), post.open_id)
                 if post.privacy_level != "SELF_ONLY":
                     post.post_id = str(7_400_000_000_000_000_000 + next(self._seq))
