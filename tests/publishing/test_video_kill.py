@@ -220,12 +220,12 @@ def test_kill_9_during_video_uploads_and_processing(tmp_path: Path, serve_sandbo
         final += 1
         time.sleep(0 if done() == total else 1)
     creator()
-    print(f"\n{platforms}: {total} posts, kills by where the worker was: {dict(kills)}")  # with -s
     with db.session() as s:
         stuck = [(p.id, p.channel, p.status, p.last_error) for p in s.scalars(select(Post).where(Post.status.not_in(DONE)))]
         outcomes = Counter(s.scalars(select(PublishAttempt.outcome)))
         handed = [(p.channel, p.status, p.last_error) for p in s.scalars(select(Post).where(
             Post.status == PostStatus.MANUAL_DUE.value))]
+    print(f"\n{platforms}: {total} posts, kills by where the worker was: {dict(kills)}; attempts: {dict(outcomes)}")
     assert not stuck, stuck
     held = sandbox.published()  # TikTok's inbox: what the creator finished in the app
     for platform, expected in texts.items():
