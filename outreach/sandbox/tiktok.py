@@ -384,9 +384,10 @@ class TikTokSim(VideoUploads, PlatformSim):
                                   "prefix is not verified for this app.")
         today = sum(1 for p in self.posts.values()
                     if p.open_id == self._token.open_id and p.created_at.date() == now.date())
+        # Pending shares are drafts on their way to the inbox or in it; a video init still waiting for its
+        # bytes (PROCESSING_UPLOAD here; perhaps never sent) is no draft the creator could finish or delete.
         pending = sum(1 for p in self.posts.values() if p.open_id == self._token.open_id
-                      and p.post_mode == "MEDIA_UPLOAD"
-                      and p.status in ("PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD", "SEND_TO_USER_INBOX"))
+                      and p.post_mode == "MEDIA_UPLOAD" and p.status in ("PROCESSING_DOWNLOAD", "SEND_TO_USER_INBOX"))
         if mode == "MEDIA_UPLOAD" and pending >= MAX_PENDING_SHARES:
             return self._envelope(code="spam_risk_too_many_pending_share", message="The user has too many "
                                   "pending shares in the inbox.")

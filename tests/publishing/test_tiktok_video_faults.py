@@ -104,3 +104,30 @@ def test_video_whose_init_answer_was_lost_is_sent_once(privacy: str | None, tmp_
             assert post.status == PostStatus.MANUAL_DUE and "twice" not in (post.last_error or ""), post.last_error
     finally:
         server.stop()
+
+
+def test_inbox_video_inits_that_never_got_their_bytes_are_no_pending_drafts(tmp_path: Path, sqlite_db,
+                                                                            monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Five inbox inits in a row act at TikTok but their answers are lost: none of them got a byte, so
+    none is a draft waiting in the creator's inbox (at most 5 may wait). The sixth init uploads and the
+    post is handed to a person, once, instead of failing on `spam_risk_too_many_pending_share` that
+    nobody could clear (the creator sees no draft to finish or delete)."""
+    clock = FakeClock()
+    media_dir = tmp_path / "media"
+    sandbox = build_sandbox(clock=clock, media_dir=media_dir)
+    server = serve(sandbox)
+    try:
+        account = TikTokSim.demo_account(server.url)
+        dispatcher = video_dispatcher(account, db=sqlite_db, clock=clock, tmp_path=tmp_path, monkeypatch=monkeypatch,
+                                      media={"directory": str(media_dir)}, drop=("audited", "privacy_level"))
+        clip = write_clip(tmp_path / "clip.mp4", seconds=3.2, audio=False, width=360, height=640)
+        add_video_posts(sqlite_db, account, clock, clip, 1, spacing_s=1)
+        sandbox.add_fault(platform="tiktok", mode="timeout_after", path="/inbox/video/init/", delay_s=1.0, times=5)
+        clock.advance(seconds=10)
+        in_app = Post.status == PostStatus.MANUAL_DUE.value
+        stuck = drain(dispatcher, sqlite_db, clock, settled=in_app)
+        assert not stuck, stuck
+        posts = sandbox.sims["tiktok"].state()["posts"]
+        assert [p["status"] for p in posts] == ["PROCESSING_UPLOAD"] * 5 + ["SEND_TO_USER_INBOX"]
+    finally:
+        server.stop()
