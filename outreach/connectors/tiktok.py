@@ -10,8 +10,10 @@ DIRECT_POST, scope `video.publish`) is used only for a channel marked `audited =
 
 Exactly-once: TikTok has no idempotency key. The `publish_id` from `content/init` is saved through
 `save_handle` at once; from then on only its status is polled, never a second init. If the init
-itself is interrupted there is no publish_id. In the inbox flow the upload is repeated: a draft is
-never public by itself, and the person who finishes it is told the inbox may hold two. With Direct
+itself is interrupted there is no publish_id. A video then inits again: its bytes go up only after
+the publish_id is saved, so TikTok never got them and cannot have posted it. Photos (pulled by TikTok
+at init) in the inbox flow are uploaded again: a draft is never public by itself, and the person who
+finishes it is told the inbox may hold two. Photos with Direct
 Post `reconcile` looks for a public post in `video/list` (which lists posts only after moderation,
 so it answers "not yet" for `listing_delay_s`); a private post is never listed, and a public one
 not listed by then may still be in moderation: either way a person is asked to check the app
@@ -298,8 +300,10 @@ class TikTokConnector(TikTokVideo, Connector):
             if status.get("status") == "FAILED":
                 return None  # publish() sees the failure and decides between retry and rejection
             raise TransientError(self.channel.name, f"{publish_id} is still processing", ambiguous=True)
-        if not self.direct:
-            return None  # upload again: a draft is never public by itself, and the person is told of two
+        if not self.direct or self.video_item(req) is not None:
+            # Init again: a draft is never public by itself (the person is told of two), and a video
+            # never got a byte without its publish_id saved first, so TikTok cannot have published it.
+            return None
         check_app = (f"look in the TikTok app: if post {req.post_id} is there, confirm it with its link "
                      "(`outreach confirm`); if not, post it by hand and confirm that")
         if self._privacy_option() == "SELF_ONLY":

@@ -76,16 +76,15 @@ class TikTokVideo:
             if item.cover_s is not None:
                 body["post_info"]["video_cover_timestamp_ms"] = round(item.cover_s * 1000)
         self._pace_init()
-        uploads = int(req.handle.get("uploads") or 0) + 1
-        if not self.direct:
-            save_handle({"uploads": uploads})  # counted before sending: the inbox may get it anyway
         path = "/v2/post/publish/video/init/" if self.direct else "/v2/post/publish/inbox/video/init/"
         data = self.call(path, write=True, json=body)
         handle = {"publish_id": str(data["publish_id"]), "creator_username": username,
                   "upload_url": str(data["upload_url"]), "video_size": size, "chunk_size": chunk,
                   "chunk_count": count}
         save_handle(handle)
-        return handle["publish_id"], username, uploads, handle
+        # One upload, whatever came before (unlike photos, which TikTok pulls at init): an init whose
+        # answer was lost never got the bytes, so it never became a second draft in the inbox.
+        return handle["publish_id"], username, 1, handle
 
     def upload_unfinished(self, handle: dict[str, Any], status: dict[str, Any]) -> bool:
         """Bytes still to send: the init was saved, TikTok waits for the upload and has fewer bytes."""

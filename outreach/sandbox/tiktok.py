@@ -4,7 +4,8 @@ rotating refresh token.
 
 The inbox flow (`post_mode` MEDIA_UPLOAD, scope `video.upload`) ends at `SEND_TO_USER_INBOX`; at most
 5 drafts may wait in a creator's inbox (`spam_risk_too_many_pending_share`); the `finish_in_app`
-control plays the creator finishing a draft in the app (it becomes a post, public by default), and
+control plays the creator finishing a draft in the app (it becomes a post, public by default, with
+the `description` they write, if given), and
 `discard` plays one deleting it. Direct Post needs `video.publish`.
 
 Wire formats follow platforms.md section 7: every answer carries the `{"data", "error": {"code",
@@ -207,6 +208,8 @@ class TikTokSim(VideoUploads, PlatformSim):
                     return json_response({"discarded": post.publish_id})
                 post.status = "PUBLISH_COMPLETE"
                 post.privacy_level = str(payload.get("privacy_level", "PUBLIC_TO_EVERYONE"))
+                if "description" in payload:  # the caption the creator writes in the app (a video draft has none)
+                    post.title = post.description = str(payload["description"])
                 post.created_at = self._create_time(self.clock(), post.open_id)
                 if post.privacy_level != "SELF_ONLY":
                     post.post_id = str(7_400_000_000_000_000_000 + next(self._seq))
@@ -381,9 +384,10 @@ class TikTokSim(VideoUploads, PlatformSim):
                                   "prefix is not verified for this app.")
         today = sum(1 for p in self.posts.values()
                     if p.open_id == self._token.open_id and p.created_at.date() == now.date())
+        # Pending shares are drafts on their way to the inbox or in it; a video init still waiting for its
+        # bytes (PROCESSING_UPLOAD here; perhaps never sent) is no draft the creator could finish or delete.
         pending = sum(1 for p in self.posts.values() if p.open_id == self._token.open_id
-                      and p.post_mode == "MEDIA_UPLOAD"
-                      and p.status in ("PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD", "SEND_TO_USER_INBOX"))
+                      and p.post_mode == "MEDIA_UPLOAD" and p.status in ("PROCESSING_DOWNLOAD", "SEND_TO_USER_INBOX"))
         if mode == "MEDIA_UPLOAD" and pending >= MAX_PENDING_SHARES:
             return self._envelope(code="spam_risk_too_many_pending_share", message="The user has too many "
                                   "pending shares in the inbox.")

@@ -65,7 +65,7 @@ def in_inbox(outcome: Outcome) -> None:
     [post] = ctx.state()["posts"]
     assert (post["status"], post["post_mode"], post["description"]) == ("SEND_TO_USER_INBOX", "MEDIA_UPLOAD", "")
     assert post["video_sha256"] == sha(ctx) and ctx.requests_to("POST", "/inbox/video/init/") == 1
-    assert merged(ctx)["publish_id"] == post["publish_id"] and merged(ctx)["uploads"] == 1
+    assert merged(ctx)["publish_id"] == post["publish_id"]
     assert "finish the post in the TikTok app" in str(outcome.error) and "twice" not in str(outcome.error)
     ctx.control("finish_in_app", {"publish_id": post["publish_id"]})
     assert ctx.state()["posts"][0]["status"] == "PUBLISH_COMPLETE"

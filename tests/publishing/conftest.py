@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -99,9 +100,10 @@ def write_config(tmp_path, body: str):  # type: ignore[no-untyped-def]
 
 
 def account_table(account, env: dict[str, str], prefix: str, *extra: str) -> str:  # type: ignore[no-untyped-def]
-    """A sandbox demo account as a `[channels.NAME]` table; its secrets go into `env` as `{prefix}_{PLATFORM}_{KEY}`."""
+    """A sandbox demo account as a `[channels.NAME]` table (options keep their TOML types: `audited = true`);
+    its secrets go into `env` as `{prefix}_{PLATFORM}_{KEY}`."""
     lines = [f"[channels.{account.channel}]", f'platform = "{account.platform}"', f'base_url = "{account.base_url}"',
-             *extra, *(f'{key} = "{value}"' for key, value in account.options.items())]
+             *extra, *(f"{key} = {json.dumps(value)}" for key, value in account.options.items())]
     for key, value in account.secrets.items():
         var = f"{prefix}_{account.platform.upper()}_{key.upper()}"
         env[var] = value

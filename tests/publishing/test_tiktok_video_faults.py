@@ -64,3 +64,47 @@ def test_tiktok_video_through_the_dispatcher(audited: bool, tmp_path: Path, sqli
                 assert s.query(Post).filter(in_app).count() == len(texts)
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize(("privacy", "lost"), [("PUBLIC_TO_EVERYONE", 1), ("SELF_ONLY", 1), (None, 1), (None, 5)],
+                         ids=["public", "private", "inbox", "inbox-five-lost"])
+def test_video_whose_init_answer_was_lost_is_sent_once(privacy: str | None, lost: int, tmp_path: Path, sqlite_db,
+                                                       monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """TikTok acts on `video/init` but its answer never arrives (a worker killed, a timeout): no
+    publish_id was saved, so no byte went up, and TikTok cannot publish (or put in the inbox) a video it
+    never got. The next attempt inits again at once, instead of waiting 30 minutes for `video/list` or
+    handing a post that cannot exist to a person; the orphaned init holds nothing, and the person who
+    finishes an inbox draft is not told of a second one. Five such inbox inits are no five drafts
+    waiting (at most 5 may): the sixth is not refused with `spam_risk_too_many_pending_share`, which
+    nobody could clear (the creator sees no draft to finish or delete)."""
+    clock = FakeClock()
+    media_dir = tmp_path / "media"
+    sandbox = build_sandbox(clock=clock, media_dir=media_dir)
+    server = serve(sandbox)
+    try:
+        account = TikTokSim.demo_account(server.url)
+        account.options["privacy_level"] = privacy
+        dispatcher = video_dispatcher(account, db=sqlite_db, clock=clock, tmp_path=tmp_path, monkeypatch=monkeypatch,
+                                      media={"directory": str(media_dir)},
+                                      drop=() if privacy else ("audited", "privacy_level"))
+        clip = write_clip(tmp_path / "clip.mp4", seconds=3.2, audio=False, width=360, height=640)
+        texts = add_video_posts(sqlite_db, account, clock, clip, 1, spacing_s=1)
+        sandbox.add_fault(platform="tiktok", mode="timeout_after", method="POST", path="/video/init/", delay_s=1.0,
+                          times=lost)
+        clock.advance(seconds=10)
+        in_app = Post.status == PostStatus.MANUAL_DUE.value
+        stuck = drain(dispatcher, sqlite_db, clock, settled=None if privacy else in_app)
+        assert not stuck, stuck
+        assert len(sandbox.fault_log) == lost
+        posts = sandbox.sims["tiktok"].state()["posts"]
+        done = "PUBLISH_COMPLETE" if privacy else "SEND_TO_USER_INBOX"
+        assert [p["status"] for p in posts] == ["PROCESSING_UPLOAD"] * lost + [done]  # the orphans got no bytes
+        if privacy:
+            assert [p["privacy_level"] for p in posts] == [privacy, privacy]
+            assert Counter(p["description"] for p in posts if p["status"] == done) == Counter(texts)
+        else:
+            with sqlite_db.session() as s:
+                [post] = s.query(Post).all()
+            assert post.status == PostStatus.MANUAL_DUE and "twice" not in (post.last_error or ""), post.last_error
+    finally:
+        server.stop()
