@@ -437,7 +437,7 @@ class _Planner:
             return []
         posts = []
         for channel in channels:
-            source = str(channel.options.get("utm_source", channel.platform.value))
+            source = str(channel.options.get("utm_source", channel.platform))
             body, url = text, link
             if utm:
                 body = tag_text(text, source=source, campaign=self.spec.campaign.id)
@@ -449,7 +449,7 @@ class _Planner:
                 media = [{**(video or {"video": rule.video.file}), "alt_text": rule.video.description.get(lang, ""),
                           "options": channel_options(rule.video, channel.name)}]
             self.check_limits(i, rule, channel, lang, occ, body, media)
-            manual = channel.platform is Platform.MANUAL
+            manual = channel.platform == Platform.MANUAL
             posts.append(PlannedPost(
                 source_key=occ.source_key, rule_key=rule.id,
                 meeting_key=occ.meeting.key if occ.meeting else None, channel=channel.name,
