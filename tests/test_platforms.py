@@ -3,6 +3,7 @@ simulation that says what it published: adding a platform touches no list elsewh
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 
 import pytest
@@ -127,3 +128,20 @@ def test_video_capabilities_judge_a_probed_video_per_platform() -> None:
     assert fields("linkedin", bytes=1000) == [("bytes", False)]
     assert fields("youtube", video_codec="vp9") == []  # YouTube takes VP9 as it is
 
+
+@pytest.mark.parametrize("platform", ["mastodon", "instagram", "tiktok", "manual"])
+def test_the_report_redraws_a_card_at_the_size_its_platform_draws(platform: str) -> None:
+    """The report's thumbnail of a post whose card is not on disk is redrawn at its connector's card size
+    (it once passed the platform's name as the size, so only Instagram's cards came back)."""
+    from PIL import Image
+
+    from outreach.archive.figures import card_thumbnail
+    from outreach.db.models import Post
+
+    post = Post(platform=platform, language="nl", text="Bijeenkomst in Rotterdam\nover gelijkheid",
+                media=[{"card": "announce", "alt_text": "Aankondiging"}])
+    png, alt = card_thumbnail(post, settings=None, width=360)
+    assert png is not None and alt == "Aankondiging", platform
+    size = card_size_for(platform_class(platform).card_size)
+    image = Image.open(io.BytesIO(png))
+    assert abs(image.width / image.height - size.width / size.height) < 0.01, (platform, image.size)
