@@ -145,3 +145,29 @@ def test_the_report_redraws_a_card_at_the_size_its_platform_draws(platform: str)
     size = card_size_for(platform_class(platform).card_size)
     image = Image.open(io.BytesIO(png))
     assert abs(image.width / image.height - size.width / size.height) < 0.01, (platform, image.size)
+
+
+# Made-up demo numbers per platform: a platform missing here is simply absent from the demo's history.
+MAY_LIST_PLATFORMS = {"outreach/harvest/synthetic.py"}
+
+
+def test_no_module_outside_the_registry_lists_platforms_by_hand() -> None:
+    """A list, tuple, set or dict naming three or more platforms, in the library or the dashboard, is a place a
+    new platform would have to be added by hand (as domain.Platform and the dashboard's brand spellings were)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    names = set(platforms.names())
+    found = []
+    for path in sorted([*(root / "outreach").rglob("*.py"), *(root / "dashboard").rglob("*.py")]):
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith(("outreach/connectors/", "outreach/sandbox/")) or rel in MAY_LIST_PLATFORMS | {
+                "outreach/platforms.py"}:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.List | ast.Tuple | ast.Set | ast.Dict):
+                named = {c.value for c in ast.walk(node) if isinstance(c, ast.Constant) and c.value in names}
+                if len(named) >= 3:
+                    found.append(f"{rel}:{node.lineno}: {sorted(named)}")
+    assert not found, found
