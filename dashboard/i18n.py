@@ -10,6 +10,7 @@ from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
+from outreach import analytics
 from outreach.harvest.definitions import UNCONFIRMED
 
 
@@ -48,6 +49,7 @@ NL: dict[str, str] = {
     "ov.sources": "Best bereikte posts en de bron van hun jongerencijfer",
     "ov.src_measured": "{n} posts · door het platform gemeten bij ingelogde kijkers, ongeveer twee dagen "
                        "vertraagd, niets onder de privacydrempel van het platform",
+    "platform.manual": "met de hand",
     "src.measured": "gemeten door {platform}",
     "src.measured.youtube": "gemeten door YouTube Analytics: ingelogde kijkers (13+), ongeveer twee dagen "
                             "vertraagd, geen cijfer onder de drempel van YouTube",
@@ -182,6 +184,7 @@ EN: dict[str, str] = {
     "ov.sources": "Best-reaching posts and the source of their youth figure",
     "ov.src_measured": "{n} posts · measured by the platform among logged-in viewers, about two days behind, "
                        "nothing below the platform's privacy threshold",
+    "platform.manual": "by hand",
     "src.measured": "measured by {platform}",
     "src.measured.youtube": "measured by YouTube Analytics: logged-in viewers (13+), about two days behind, "
                             "no figure below YouTube's threshold",
@@ -337,12 +340,10 @@ def status(code: str) -> str:
     return t(f"status.{code}")
 
 
-PLATFORM_NAMES = {"linkedin": "LinkedIn", "tiktok": "TikTok", "youtube": "YouTube", "whatsapp": "WhatsApp"}
-
-
 def platform_name(platform: str) -> str:
-    """"Bluesky" for "bluesky" (brand spelling, the same in every language)."""
-    return PLATFORM_NAMES.get(platform, platform.capitalize())
+    """"YouTube" for "youtube": the brand's spelling from its connector, the same in every language; a
+    manual channel in the reader's language."""
+    return t("platform.manual") if platform == "manual" else analytics.platform_name(platform)
 
 
 # How a date picker writes its date, per language (Streamlit takes only these three patterns).

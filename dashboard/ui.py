@@ -100,7 +100,7 @@ def _format_choice(name: str) -> Any:
             return every
         if name == "period" and not value.isdigit():
             return periods[value]
-        return value
+        return i18n.platform_name(value) if name == "platform" else value  # "YouTube", not "youtube"
 
     return fmt
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import case, func, literal, select
 
 from outreach import privacy
+from outreach.connectors import display_name
 from outreach.db import Database
 from outreach.db.models import (
     Approval,
@@ -31,7 +32,7 @@ from outreach.db.models import (
     PostMetricsLatest,
     PostYouthEstimate,
 )
-from outreach.domain import ErrorKind, MeetingKind, Platform, PostStatus
+from outreach.domain import ErrorKind, MeetingKind, PostStatus
 from outreach.harvest.settings import HarvestSettings
 from outreach.harvest.values import Count, ReachKind, YouthReach, YouthTotals
 from outreach.harvest.youth import OFFLINE_BUCKETS, post_youth_reach
@@ -488,6 +489,12 @@ def top_posts(db: Database, *, metric: str = "reach", limit: int = 10, filters: 
                                      source_at=r[13], threshold=t)) for r in rows]
 
 
+def platform_name(platform: str) -> str:
+    """A platform as people write it ("YouTube" for "youtube"), from its connector class: the dashboard and
+    the report name platforms through here, so a new platform brings its own name."""
+    return display_name(platform)
+
+
 TOKEN_WARNING_DAYS = 14
 MANUAL_LATE_AFTER = timedelta(hours=1)  # a post to place by hand still not confirmed this long after its time
 
@@ -507,7 +514,7 @@ def needs_attention(db: Database, *, now: datetime, limit: int = 50) -> list[Att
         for pid, channel, status, error, updated, due, platform, kind in posts:
             if status == PostStatus.MANUAL_DUE.value:  # on TikTok: a draft in the app's inbox, or to check there
                 late = due < now - MANUAL_LATE_AFTER
-                if platform == Platform.TIKTOK.value:
+                if platform == "tiktok":  # its inbox flow: the draft waits in the TikTok app
                     what = "tiktok_app_overdue" if late else "tiktok_app"
                 else:
                     what = "manual_overdue" if late else "manual_due"

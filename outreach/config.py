@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from outreach import platforms
 from outreach.domain import Platform
 from outreach.errors import ConfigError
 from outreach.inputs import TooLarge, read_limited
@@ -152,11 +153,11 @@ def _channel(name: str, raw: dict[str, Any], source: str) -> ChannelConfig:
     platform = raw.get("platform")
     try:
         platform = Platform(platform)
-    except ValueError:
-        allowed = ", ".join(p.value for p in Platform)
+    except ValueError:  # the names come from outreach.platforms: a new platform's line is all it takes
+        allowed = ", ".join((*platforms.names(), Platform.MANUAL))
         raise ConfigError(f"{where} platform = {platform!r} is not one of: {allowed}") from None
     base_url = raw.get("base_url", "")
-    if platform is not Platform.MANUAL and not base_url:
+    if platform != Platform.MANUAL and not base_url:
         raise ConfigError(f"{where} needs base_url")
     secret_envs: dict[str, str] = {}
     options: dict[str, Any] = {}

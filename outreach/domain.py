@@ -5,19 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
+
+from outreach.platforms import MANUAL, is_platform, names
 
 
-class Platform(StrEnum):
-    MASTODON = "mastodon"
-    INSTAGRAM = "instagram"
-    FACEBOOK = "facebook"
-    THREADS = "threads"
-    BLUESKY = "bluesky"
-    LINKEDIN = "linkedin"
-    TIKTOK = "tiktok"
-    YOUTUBE = "youtube"
-    MANUAL = "manual"
+class Platform(str):
+    """A platform's name as channels, posts and connectors write it ("mastodon", "manual"). Which names
+    exist is `outreach.platforms.REGISTRY`, one line per platform: no list of them lives here."""
+
+    __slots__ = ()
+    MANUAL: ClassVar[Platform]  # channels posted by hand: no connector, no simulation
+
+    def __new__(cls, name: object) -> Platform:
+        if not is_platform(name):
+            raise ValueError(f"{name!r} is not a platform (known: {', '.join((*names(), MANUAL))})")
+        return super().__new__(cls, name)
+
+
+Platform.MANUAL = Platform(MANUAL)
 
 
 class PostStatus(StrEnum):

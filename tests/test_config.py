@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from outreach.config import ConfigError, MissingSecret, dump_toml, parse_settings
-from outreach.connectors import CONNECTORS, Connector, check_channel_options
+from outreach.connectors import Connector, check_channel_options, connector_classes
 from outreach.connectors.manual import ManualChannel
 
 
@@ -150,10 +150,10 @@ def _platform_modules(cls: type) -> set[Path]:
     (`tiktok_video.py` for TikTok)."""
     folder = Path(inspect.getfile(Connector)).parent
     mro = {Path(inspect.getfile(c)) for c in cls.__mro__ if c.__module__.startswith("outreach.connectors")}
-    return mro | set(folder.glob(f"{cls.platform.value}_*.py"))
+    return mro | set(folder.glob(f"{cls.platform}_*.py"))
 
 
-@pytest.mark.parametrize("cls", [*CONNECTORS, ManualChannel], ids=lambda c: c.platform.value)
+@pytest.mark.parametrize("cls", [*connector_classes(), ManualChannel], ids=lambda c: c.platform)
 def test_every_channel_option_a_connector_reads_is_a_known_key(cls: type[Connector]) -> None:
     """The unknown-key check must not refuse an option a connector really uses: each option its
     modules read is in its `channel_options` (or, read from a video entry, its `video_options`)."""
@@ -169,7 +169,7 @@ def test_every_channel_option_a_connector_reads_is_a_known_key(cls: type[Connect
 def test_every_module_that_reads_channel_options_belongs_to_a_platform() -> None:
     """A helper module reading options that no connector owns would escape the test above."""
     folder = Path(inspect.getfile(Connector)).parent
-    owned = set().union(*(_platform_modules(cls) for cls in (*CONNECTORS, ManualChannel)))
+    owned = set().union(*(_platform_modules(cls) for cls in (*connector_classes(), ManualChannel)))
     readers = {path for path in folder.glob("*.py") if _options_read(path)}
     assert readers <= owned, sorted(p.name for p in readers - owned)
     planning = Path(inspect.getfile(Connector)).parents[1] / "planning"

@@ -23,10 +23,10 @@ from tests.test_analytics import add_post
 
 
 def test_the_table_is_complete_for_every_connector() -> None:
-    from outreach.connectors import CONNECTORS
+    from outreach.connectors import connector_classes
 
     table = {(d.platform, d.raw_name) for d in definitions()}
-    for connector in CONNECTORS:
+    for connector in connector_classes():
         for raw in connector.metric_names:
             assert (str(connector.platform), raw) in table, (connector.platform, raw)
     assert all(d.source.startswith("https://") and d.meaning for d in definitions())

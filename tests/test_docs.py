@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from outreach.cli import build_parser
-from outreach.connectors import CONNECTORS
+from outreach.connectors import connector_classes
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -34,8 +34,8 @@ def test_every_command_has_help_and_a_readme_mention() -> None:
 
 
 def test_every_connector_has_a_readme_row_and_a_test_module() -> None:
-    for cls in CONNECTORS:
-        name = cls.platform.value
+    for cls in connector_classes():
+        name = cls.platform
         assert re.search(rf"^\|\s*\*?\*?{name}", README, re.I | re.M), f"README has no connector row for {name}"
         assert (ROOT / "tests" / "connectors" / f"test_{name}.py").exists(), f"no test module for {name}"
 

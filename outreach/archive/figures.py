@@ -327,6 +327,7 @@ def _render_card(post: Post, template: str, alt: str, *, settings: Any) -> tuple
 
     from outreach.cards.model import CardSpec
     from outreach.cards.render import render_card
+    from outreach.connectors import platform_class
 
     meeting = post.meeting
     title = post.text.strip().splitlines()[0][:90] if post.text.strip() else template
@@ -335,8 +336,8 @@ def _render_card(post: Post, template: str, alt: str, *, settings: Any) -> tuple
                     when=meeting.starts_at if meeting else None,
                     timezone=getattr(settings, "timezone", "Europe/Amsterdam"),
                     venue=meeting.venue if meeting else "", city=meeting.city if meeting else "")
-    try:
-        card = render_card(spec, size=post.platform)
+    try:  # at the size the platform's card is drawn (its connector's card_size; manual channels too)
+        card = render_card(spec, size=platform_class(post.platform).card_size)
     except Exception:  # a card the renderer refuses must not sink the report
         return None, alt
     return Image.open(io.BytesIO(card.data)), alt or card.alt_text

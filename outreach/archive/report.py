@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,6 +25,7 @@ from outreach import __version__, analytics, charts, privacy
 from outreach.archive.figures import ReportFigures, gather_figures, plan_of
 from outreach.archive.strings import strings
 from outreach.db import Database
+from outreach.domain import Platform
 from outreach.errors import OutputError
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -126,6 +128,7 @@ def render_html(fig: ReportFigures, *, settings: Any, language: str = "nl") -> s
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["j2", "html"]))
     return env.get_template("report.html.j2").render(
         t=t, f=fig, language=language, period=period, n=n, people=people, when=when, hours=hours,
+        name=_platform_names(t),
         day=lambda value: format_date(value, "long", locale=locale),
         month=lambda value: format_date(value, "MMM y", locale=locale),
         b64=lambda data: base64.b64encode(data).decode("ascii"),
@@ -149,6 +152,11 @@ def _org_label(fig: ReportFigures, t: dict[str, str]) -> str:
         return t["all_organisations"]
     names = {o.code: o.name for o in fig.organisations}
     return f"{fig.organisation} ({names[fig.organisation]})" if fig.organisation in names else fig.organisation
+
+
+def _platform_names(t: dict[str, str]) -> Callable[[str], str]:
+    """How the report names a platform: "YouTube" from its connector; manual channels in the report's language."""
+    return lambda platform: t["platform_manual"] if platform == Platform.MANUAL else analytics.platform_name(platform)
 
 
 def _charts(fig: ReportFigures, t: dict[str, str], language: str) -> dict[str, str]:
@@ -178,7 +186,8 @@ def _charts(fig: ReportFigures, t: dict[str, str], language: str) -> dict[str, s
                 rows.append({"month": month, "held": total})
             result[f"org_{o.code}"] = draw(charts.line_chart(rows, x="month", series={"held": t["meetings_held"]},
                                                              width=charts.WIDTH, language=language))
-    posts = [{"label": platform, "value": count} for platform, count in fig.posts_by_platform.items()]
+    name = _platform_names(t)
+    posts = [{"label": name(platform), "value": count} for platform, count in fig.posts_by_platform.items()]
     result["posts"] = draw(charts.bar_chart(posts, category="label", value="value", width=charts.WIDTH - 120,
                                             language=language))
     return result

@@ -1,13 +1,13 @@
-"""Connectors: one module per platform, listed explicitly here."""
+"""Connectors: one module per platform, found through the one table of platforms (outreach.platforms)."""
 
 from __future__ import annotations
 
 import difflib
 from collections import Counter
 
+from outreach import platforms
 from outreach.config import ConfigError, Settings
 from outreach.connectors.base import Connector
-from outreach.connectors.bluesky import BlueskyConnector
 from outreach.connectors.errors import (
     AuthError,
     ConnectorError,
@@ -15,42 +15,42 @@ from outreach.connectors.errors import (
     RateLimited,
     TransientError,
 )
-from outreach.connectors.facebook import FacebookConnector
-from outreach.connectors.instagram import InstagramConnector
-from outreach.connectors.linkedin import LinkedInConnector
 from outreach.connectors.manual import ManualChannel
-from outreach.connectors.mastodon import MastodonConnector
-from outreach.connectors.threads import ThreadsConnector
-from outreach.connectors.tiktok import TikTokConnector
-from outreach.connectors.youtube import YouTubeConnector
 from outreach.domain import Platform
-
-CONNECTORS: tuple[type[Connector], ...] = (
-    MastodonConnector,
-    BlueskyConnector,
-    InstagramConnector,
-    FacebookConnector,
-    ThreadsConnector,
-    LinkedInConnector,
-    TikTokConnector,
-    YouTubeConnector,
-)
 
 
 class UnknownPlatform(ConfigError):
     """A channel names a platform no connector speaks: fix the configuration (never a retry)."""
 
 
+def connector_classes() -> tuple[type[Connector], ...]:
+    """Every registered platform's connector class, in the table's order (read afresh on each call)."""
+    return tuple(connector_class(name) for name in platforms.names())
+
+
 def connector_class(platform: Platform | str) -> type[Connector]:
-    for cls in CONNECTORS:
-        if cls.platform == platform:
-            return cls
-    raise UnknownPlatform(f"no connector for platform {platform}")
+    entry = platforms.REGISTRY.get(platform)
+    if entry is None:
+        raise UnknownPlatform(f"no connector for platform {platform}")
+    cls: type[Connector] = platforms.load(entry.connector)
+    if cls.platform != platform:  # a registry line pointing at another platform's class
+        raise UnknownPlatform(f"the registry line for {platform} names {entry.connector}, "
+                              f"a connector for {cls.platform}")
+    return cls
 
 
 def platform_class(platform: Platform | str) -> type[Connector]:
     """Where a platform's limits live: its connector class, or `ManualChannel` for manual channels."""
     return ManualChannel if platform == Platform.MANUAL else connector_class(platform)
+
+
+def display_name(platform: str) -> str:
+    """A platform's name as people write it ("YouTube" for "youtube"), from its connector class; the code
+    itself for a platform no longer registered (old posts in the database keep their platform)."""
+    try:
+        return platform_class(platform).display_name
+    except UnknownPlatform:
+        return platform
 
 
 def check_channel_options(settings: Settings) -> Settings:
@@ -78,9 +78,9 @@ def _short_list(keys: frozenset[str]) -> str:
 
 def video_option_platforms(option: str) -> list[str]:
     """The platforms whose channels take this per-channel video option, for messages."""
-    return sorted(cls.platform.value for cls in (*CONNECTORS, ManualChannel) if option in cls.video_options)
+    return sorted(cls.platform for cls in (*connector_classes(), ManualChannel) if option in cls.video_options)
 
 
-__all__ = ["CONNECTORS", "AuthError", "Connector", "ConnectorError", "ContentRejected", "RateLimited",
-           "TransientError", "UnknownPlatform", "check_channel_options", "connector_class", "platform_class",
-           "video_option_platforms"]
+__all__ = ["AuthError", "Connector", "ConnectorError", "ContentRejected", "RateLimited", "TransientError",
+           "UnknownPlatform", "check_channel_options", "connector_class", "connector_classes", "display_name",
+           "platform_class", "video_option_platforms"]

@@ -34,7 +34,6 @@ from outreach.domain import (
     AudienceRow,
     ImagePolicy,
     MediaItem,
-    Platform,
     PublishRequest,
     PublishResult,
     TextUnit,
@@ -112,7 +111,8 @@ def measure(text: str, unit: TextUnit) -> int:
 class Connector:
     """Base class. Subclasses set the class attributes and implement the platform calls."""
 
-    platform: ClassVar[Platform]
+    platform: ClassVar[str]  # its name in outreach.platforms.REGISTRY, as channels and posts write it
+    display_name: ClassVar[str]  # as people write it ("YouTube"): the dashboard and the report ask here
     max_text: ClassVar[int] = 500
     text_unit: ClassVar[TextUnit] = TextUnit.CHARACTERS
     max_images: ClassVar[int] = 4
@@ -256,21 +256,21 @@ class Connector:
         length = cls.text_length(text, lim)
         if length > lim.max_text:
             problems.append(f"text is {length} {lim.text_unit.value.replace('_', '-')} long; "
-                            f"{cls.platform.value} allows {lim.max_text}")
+                            f"{cls.platform} allows {lim.max_text}")
         if lim.requires_media and not media:
-            problems.append(f"{cls.platform.value} needs an image; this post has none")
+            problems.append(f"{cls.platform} needs an image; this post has none")
         if len(media) > lim.max_images:
-            problems.append(f"{len(media)} images; {cls.platform.value} allows {lim.max_images}")
+            problems.append(f"{len(media)} images; {cls.platform} allows {lim.max_images}")
         for item in media:
             if item.mime_type not in lim.image_mime_types:
-                problems.append(f"{item.path}: {item.mime_type} is not accepted by {cls.platform.value} "
+                problems.append(f"{item.path}: {item.mime_type} is not accepted by {cls.platform} "
                                 f"({', '.join(lim.image_mime_types)})")
             size = (sizes or {}).get(item.path)
             if size is not None and size > lim.max_image_bytes:
-                problems.append(f"{item.path}: {size} bytes; {cls.platform.value} allows {lim.max_image_bytes}")
+                problems.append(f"{item.path}: {size} bytes; {cls.platform} allows {lim.max_image_bytes}")
             if len(item.alt_text) > lim.max_alt_text:
                 problems.append(f"alt text is {len(item.alt_text)} characters; "
-                                f"{cls.platform.value} allows {lim.max_alt_text}")
+                                f"{cls.platform} allows {lim.max_alt_text}")
         return problems
 
     # -- HTTP ---------------------------------------------------------------------------------

@@ -37,7 +37,6 @@ from outreach.connectors.errors import (
 from outreach.domain import (
     AccountInfo,
     MediaItem,
-    Platform,
     PublishRequest,
     PublishResult,
     TextUnit,
@@ -111,7 +110,8 @@ def _iso(moment: datetime) -> str:
 class BlueskyConnector(Connector):
     """Any AT Protocol PDS with an app password (bsky.social, a self-hosted PDS, the sandbox)."""
 
-    platform: ClassVar[Platform] = Platform.BLUESKY
+    platform: ClassVar[str] = "bluesky"
+    display_name: ClassVar[str] = "Bluesky"
     channel_options: ClassVar[frozenset[str]] = Connector.channel_options | {
         "identifier", "handle", "max_image_bytes", "video_service_url", "video_service_did"}
     max_text: ClassVar[int] = 300
@@ -157,7 +157,7 @@ class BlueskyConnector(Connector):
         problems = super().validate(text, media, limits=limits, sizes=sizes)
         size = len(text.encode("utf-8"))
         if size > cls.max_text_bytes:
-            problems.append(f"text is {size} bytes long; {cls.platform.value} allows {cls.max_text_bytes}")
+            problems.append(f"text is {size} bytes long; {cls.platform} allows {cls.max_text_bytes}")
         return problems
 
     # -- the session --------------------------------------------------------------------------
@@ -326,7 +326,7 @@ class BlueskyConnector(Connector):
         limit = self.limits().max_image_bytes
         if len(data) > limit:
             raise ContentRejected(self.channel.name, f"{item.path}: {len(data)} bytes; "
-                                  f"{self.platform.value} allows {limit}", code="BlobTooLarge")
+                                  f"{self.platform} allows {limit}", code="BlobTooLarge")
         response = self.xrpc("POST", "com.atproto.repo.uploadBlob", data=data, write=False,
                              headers={"Content-Type": item.mime_type})
         size = (item.width, item.height) if item.width and item.height else _pixels(data)

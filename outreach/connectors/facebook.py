@@ -24,7 +24,6 @@ from outreach.connectors.meta import GraphConnector
 from outreach.domain import (
     AccountInfo,
     MediaItem,
-    Platform,
     PublishRequest,
     PublishResult,
     VideoCapabilities,
@@ -45,7 +44,8 @@ REEL_METRICS = ("fb_reels_total_plays", "post_video_view_time", "post_video_avg_
 class FacebookConnector(GraphConnector):
     """A Facebook Page; `page_id` option (or `me`, which a Page token resolves to the Page)."""
 
-    platform: ClassVar[Platform] = Platform.FACEBOOK
+    platform: ClassVar[str] = "facebook"
+    display_name: ClassVar[str] = "Facebook"
     user_option: ClassVar[str] = "page_id"  # the account is the Page
     channel_options: ClassVar[frozenset[str]] = GraphConnector.channel_options | {"page_id", "metrics"}
     video_options: ClassVar[frozenset[str]] = GraphConnector.video_options | {"share_to_feed"}  # a Reel also in the feed

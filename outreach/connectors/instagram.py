@@ -24,7 +24,6 @@ from outreach.domain import (
     AccountInfo,
     AudienceRow,
     MediaItem,
-    Platform,
     PublishRequest,
     PublishResult,
     VideoCapabilities,
@@ -39,7 +38,8 @@ DEMOGRAPHICS = ("follower_demographics", "engaged_audience_demographics")
 class InstagramConnector(ContainerConnector):
     """An Instagram professional account; `ig_user_id` option (or `me` on the Instagram Login host)."""
 
-    platform: ClassVar[Platform] = Platform.INSTAGRAM
+    platform: ClassVar[str] = "instagram"
+    display_name: ClassVar[str] = "Instagram"
     channel_options: ClassVar[frozenset[str]] = ContainerConnector.channel_options | {"ig_user_id", "login", "audience_timeframes"}
     video_options: ClassVar[frozenset[str]] = ContainerConnector.video_options | {"share_to_feed"}  # a Reel also in the feed
     max_text: ClassVar[int] = 2200

@@ -34,7 +34,6 @@ from outreach.connectors.linkedin_video import VideoUpload
 from outreach.domain import (
     AccountInfo,
     MediaItem,
-    Platform,
     PublishRequest,
     PublishResult,
     TextUnit,
@@ -69,7 +68,8 @@ def escape_little_text(text: str) -> str:
 class LinkedInConnector(Connector):
     """An organisation page, posting as the organisation with an administrator's access token."""
 
-    platform: ClassVar[Platform] = Platform.LINKEDIN
+    platform: ClassVar[str] = "linkedin"
+    display_name: ClassVar[str] = "LinkedIn"
     channel_options: ClassVar[frozenset[str]] = Connector.channel_options | {
         "organization_urn", "linkedin_version", "token_expires_at", "client_id", "oauth_url"}
     max_text: ClassVar[int] = 3000

@@ -13,7 +13,8 @@ from outreach.domain import Platform, VideoCapabilities
 
 
 class ManualChannel(Connector):
-    platform: ClassVar[Platform] = Platform.MANUAL
+    platform: ClassVar[str] = Platform.MANUAL
+    display_name: ClassVar[str] = "manual"  # the dashboard says it in the reader's language
     max_text: ClassVar[int] = 65_536
     max_images: ClassVar[int] = 10
     max_image_bytes: ClassVar[int] = 20_000_000

@@ -25,7 +25,6 @@ from outreach.connectors.errors import ConnectorError, ContentRejected, RateLimi
 from outreach.domain import (
     AccountInfo,
     MediaItem,
-    Platform,
     PublishRequest,
     PublishResult,
     TextUnit,
@@ -83,7 +82,8 @@ def same_text(a: str, b: str) -> bool:
 class MastodonConnector(Connector):
     """Any Mastodon-API instance (mastodon.social, a community's own server, the sandbox)."""
 
-    platform: ClassVar[Platform] = Platform.MASTODON
+    platform: ClassVar[str] = "mastodon"
+    display_name: ClassVar[str] = "Mastodon"
     channel_options: ClassVar[frozenset[str]] = Connector.channel_options | {"accept_language", "visibility"}
     max_text: ClassVar[int] = 500
     # Mastodon counts grapheme clusters (StatusLengthValidator), each URL as 23, mentions sans domain.

@@ -239,7 +239,7 @@ class GraphConnector(Connector):
     def public_url(self, item: MediaItem) -> str:
         if not item.public_url:
             what = "videos" if item.mime_type.startswith("video/") else "images"
-            raise ContentRejected(self.channel.name, f"{item.path}: {self.platform.value} fetches {what} "
+            raise ContentRejected(self.channel.name, f"{item.path}: {self.platform} fetches {what} "
                                   f"from a public URL and this one has none; set [media] "
                                   "public_base_url in outreach.toml to a host that serves the media directory")
         return item.public_url

@@ -115,7 +115,7 @@ class ContainerConnector(GraphConnector):
         if any(word in text for word in TRANSIENT_VIDEO_ERRORS):
             return TransientError(self.channel.name, f"container {container}: {text}; the next attempt "
                                   "creates a new one (check that the media URL is public)")
-        return ContentRejected(self.channel.name, f"{self.platform.value} could not process the media: {text}")
+        return ContentRejected(self.channel.name, f"{self.platform} could not process the media: {text}")
 
     def wait_for_container(self, container_id: str) -> ContainerStatus:
         """Poll the container until it leaves IN_PROGRESS (bounded); the last status seen."""

@@ -17,7 +17,6 @@ from outreach.connectors.meta_containers import ContainerConnector
 from outreach.domain import (
     AccountInfo,
     AudienceRow,
-    Platform,
     PublishRequest,
     PublishResult,
     TextUnit,
@@ -30,7 +29,8 @@ _EMOJI = regex.compile(r"[\p{Extended_Pictographic}\p{Regional_Indicator}]")
 class ThreadsConnector(ContainerConnector):
     """A Threads profile; `threads_user_id` option (or `me`)."""
 
-    platform: ClassVar[Platform] = Platform.THREADS
+    platform: ClassVar[str] = "threads"
+    display_name: ClassVar[str] = "Threads"
     channel_options: ClassVar[frozenset[str]] = ContainerConnector.channel_options | {"threads_user_id"}
     max_text: ClassVar[int] = 500
     text_unit: ClassVar[TextUnit] = TextUnit.UTF8_BYTES  # for emoji; other characters count 1

@@ -45,7 +45,7 @@ from outreach.connectors.errors import (
     TransientError,
 )
 from outreach.connectors.tiktok_video import TikTokVideo
-from outreach.domain import AccountInfo, Platform, PublishRequest, PublishResult, TextUnit, VideoCapabilities
+from outreach.domain import AccountInfo, PublishRequest, PublishResult, TextUnit, VideoCapabilities
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,8 @@ HINTS = {
 class TikTokConnector(TikTokVideo, Connector):
     """A TikTok creator account posting photos or a video (TikTok has no text-only posts)."""
 
-    platform: ClassVar[Platform] = Platform.TIKTOK
+    platform: ClassVar[str] = "tiktok"
+    display_name: ClassVar[str] = "TikTok"
     channel_options: ClassVar[frozenset[str]] = Connector.channel_options | {
         "token_expires_at", "disable_comment", "disable_duet", "disable_stitch", "auto_add_music", "privacy_level",
         "audited"}

@@ -36,7 +36,6 @@ from outreach.connectors.google import GoogleConnector
 from outreach.domain import (
     AccountInfo,
     MediaItem,
-    Platform,
     PublishRequest,
     PublishResult,
     TextUnit,
@@ -65,7 +64,8 @@ def post_title(text: str, limit: int) -> str:
 class YouTubeConnector(GoogleConnector):
     """A YouTube channel uploading one video per post (title = first line, description = the text)."""
 
-    platform: ClassVar[Platform] = Platform.YOUTUBE
+    platform: ClassVar[str] = "youtube"
+    display_name: ClassVar[str] = "YouTube"
     channel_options: ClassVar[frozenset[str]] = GoogleConnector.channel_options | {
         "audited_project", "privacy_status", "youth_reach", "analytics_url", "category_id"}
     max_text: ClassVar[int] = 5000  # the description, in UTF-8 bytes

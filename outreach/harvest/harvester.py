@@ -102,7 +102,7 @@ def due_posts(conn: Connection, hs: HarvestSettings, now: int, *, limit: int | N
     query = (select(Post.id, Post.channel, Post.remote_id, Post.published_at)
              .outerjoin(PostMetricsLatest, roll.post_id == Post.id)
              .where(Post.status == PostStatus.PUBLISHED.value, Post.remote_id.is_not(None),
-                    Post.platform != Platform.MANUAL.value, Post.published_at.is_not(None),
+                    Post.platform != Platform.MANUAL, Post.published_at.is_not(None),
                     or_(and_(roll.post_id.is_(None), Post.published_at <= first), roll.next_harvest_at <= now))
              .order_by(Post.channel, Post.published_at, Post.id))
     if limit is not None:
@@ -262,7 +262,7 @@ def next_harvest_at(db: Database, *, hs: HarvestSettings | None = None) -> datet
         first = conn.execute(select(func.min(Post.published_at)).outerjoin(
             PostMetricsLatest, PostMetricsLatest.post_id == Post.id).where(
             Post.status == PostStatus.PUBLISHED.value, Post.remote_id.is_not(None),
-            Post.platform != Platform.MANUAL.value, PostMetricsLatest.post_id.is_(None))).scalar()
+            Post.platform != Platform.MANUAL, PostMetricsLatest.post_id.is_(None))).scalar()
     candidates = [planned] if planned is not None else []
     if first is not None:
         candidates.append(_epoch(first) + hs.cadence_s[0])
@@ -279,7 +279,7 @@ def audience_due(db: Database, settings: Settings, connectors: ConnectorFactory,
         last = dict(conn.execute(select(HarvestChannel.channel, HarvestChannel.last_audience_at)).all())
         blocks = _blocks(conn)
     for name, config in settings.channels.items():
-        if config.platform is Platform.MANUAL:
+        if config.platform == Platform.MANUAL:
             continue
         try:
             connector = connectors(name)

@@ -193,7 +193,7 @@ def render_draft(draft: DraftPost, meeting: MeetingChoice, settings: Settings, *
         if draft.card and not alt:
             checks.append(Check("alt text is required for the card", language=lang, code="alt_required"))
         for channel in channels:
-            source_tag = str(channel.options.get("utm_source", channel.platform.value))
+            source_tag = str(channel.options.get("utm_source", channel.platform))
             body = tag_text(text, source=source_tag, campaign=meeting.campaign) if utm else text
             link = tag_url(link_given, source=source_tag, campaign=meeting.campaign) if utm and link_given \
                 else link_given
@@ -203,7 +203,7 @@ def render_draft(draft: DraftPost, meeting: MeetingChoice, settings: Settings, *
                 source_key=f"{RULE_PREFIX}{draft.name}/{meeting.key}", rule_key=draft.rule_key,
                 meeting_key=meeting.key, channel=channel.name, platform=channel.platform, language=lang,
                 text=body, link=link, media=media, due_at=due,
-                approval_required=channel.platform is not Platform.MANUAL,
+                approval_required=channel.platform != Platform.MANUAL,
                 content_hash=content_hash(text=body, link=link, media=media)))
     return RenderedDraft(posts=posts, checks=checks)
 
@@ -268,9 +268,9 @@ def _platform_checks(channel: Any, body: str, media: list[dict[str, str]], lang:
     checks = []
     if limit is not None and (length := limit[0](body)) > limit[1]:
         problems = [p for p in problems if not p.startswith("text is ")]  # said below, with its figures
-        checks.append(Check(f"text is {length} long; {channel.platform.value} allows {limit[1]}", language=lang,
+        checks.append(Check(f"text is {length} long; {channel.platform} allows {limit[1]}", language=lang,
                             channel=channel.name, code="too_long",
-                            values={"platform": channel.platform.value, "length": length, "max": limit[1]}))
+                            values={"platform": channel.platform, "length": length, "max": limit[1]}))
     return checks + [Check(p, language=lang, channel=channel.name) for p in problems]
 
 

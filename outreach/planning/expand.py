@@ -447,7 +447,7 @@ class _Planner:
             return []
         posts = []
         for channel in channels:
-            source = str(channel.options.get("utm_source", channel.platform.value))
+            source = str(channel.options.get("utm_source", channel.platform))
             body, url = text, link
             if utm:
                 body = tag_text(text, source=source, campaign=self.spec.campaign.id)
@@ -458,7 +458,7 @@ class _Planner:
             if rule.video is not None:  # a broken video was reported; the post still has a video
                 media = [video_post_entry(rule.video, video, language=lang, channel=channel.name, cover_title=title)]
             self.check_limits(i, rule, channel, lang, occ, body, media)
-            manual = channel.platform is Platform.MANUAL
+            manual = channel.platform == Platform.MANUAL
             posts.append(PlannedPost(
                 source_key=occ.source_key, rule_key=rule.id,
                 meeting_key=occ.meeting.key if occ.meeting else None, channel=channel.name,

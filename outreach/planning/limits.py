@@ -29,7 +29,7 @@ def _limits(channel: ChannelConfig, state_dir: str | None) -> tuple[Any, Any] | 
     """The connector class and the limits that apply to this channel (None: manual channel or no
     connector yet): a platform's self-reported limits when `state_dir` holds them, else the declared
     ones; the channel option `max_text` has the last word."""
-    if channel.platform is Platform.MANUAL:
+    if channel.platform == Platform.MANUAL:
         return None
     try:
         cls = connector_class(channel.platform)

@@ -184,7 +184,7 @@ class Loader:
             return
         status = S.PENDING_REVIEW if planned.approval_required else S.APPROVED
         post = Post(campaign_id=campaign.id, meeting_id=meeting_id, source_key=planned.source_key,
-                    rule_key=planned.rule_key, channel=planned.channel, platform=planned.platform.value,
+                    rule_key=planned.rule_key, channel=planned.channel, platform=str(planned.platform),
                     language=planned.language, text=planned.text, link=planned.link, media=planned.media,
                     content_hash=planned.content_hash, due_at=planned.due_at, status=status.value,
                     approval_required=planned.approval_required, idempotency_key=uuid.uuid4().hex,
@@ -198,7 +198,7 @@ class Loader:
         values = dict(text=planned.text, link=planned.link, media=planned.media,
                       content_hash=planned.content_hash, due_at=planned.due_at,
                       approval_required=planned.approval_required, meeting_id=meeting_id,
-                      rule_key=planned.rule_key, platform=planned.platform.value)
+                      rule_key=planned.rule_key, platform=str(planned.platform))
         differs = [k for k, v in values.items() if getattr(post, k) != v]
         restore = status is S.CANCELLED and post.last_error == REMOVED
         if not differs and not restore:

@@ -34,8 +34,8 @@ def check_channels(db: Database | None, settings: Settings, connectors: Callable
     results = []
     for name in names or sorted(settings.channels):
         channel = settings.channel(name)
-        if channel.platform is Platform.MANUAL:
-            results.append(ChannelCheck(name, channel.platform.value, True, "posted by hand; nothing to check"))
+        if channel.platform == Platform.MANUAL:
+            results.append(ChannelCheck(name, channel.platform, True, "posted by hand; nothing to check"))
             continue
         connector: Connector | None = None
         try:
@@ -43,7 +43,7 @@ def check_channels(db: Database | None, settings: Settings, connectors: Callable
             info = connector.check_login()
         except (ConnectorError, ConfigError) as exc:
             how = getattr(connector, "token_help", "") if isinstance(exc, AuthError) else ""
-            results.append(ChannelCheck(name, channel.platform.value, False,
+            results.append(ChannelCheck(name, channel.platform, False,
                                         f"{exc}; how to get credentials: {how}" if how else str(exc)))
             _record(db, name, now, error=str(exc), auth=isinstance(exc, AuthError))
             continue
@@ -52,7 +52,7 @@ def check_channels(db: Database | None, settings: Settings, connectors: Callable
             detail += f" · {info.detail}"
         if info.token_expires_at:
             detail += f" · token expires {info.token_expires_at.date().isoformat()}"
-        results.append(ChannelCheck(name, channel.platform.value, True, detail))
+        results.append(ChannelCheck(name, channel.platform, True, detail))
         _record(db, name, now, account_id=info.account_id, account_name=info.name,
                 token_expires_at=info.token_expires_at)
     return results
@@ -94,7 +94,7 @@ def maintain_tokens(db: Database, settings: Settings, connectors: Callable[[str]
         known = {st.channel: st.token_expires_at for st in s.scalars(select(ChannelState))}
     for name in sorted(settings.channels):
         channel = settings.channel(name)
-        if channel.platform is Platform.MANUAL:
+        if channel.platform == Platform.MANUAL:
             continue
         expires = known.get(name)
         if expires is not None and expires - now > margin:
@@ -105,21 +105,21 @@ def maintain_tokens(db: Database, settings: Settings, connectors: Callable[[str]
             try:
                 refreshed = connector.refresh_credentials()
             except ConnectorError as exc:  # e.g. too young to refresh: fall back to asking
-                results.append(ChannelCheck(name, channel.platform.value, False, f"refresh failed: {exc}"))
+                results.append(ChannelCheck(name, channel.platform, False, f"refresh failed: {exc}"))
             info = connector.check()
         except AuthError as exc:
             _record(db, name, now, error=str(exc), auth=True)
-            results.append(ChannelCheck(name, channel.platform.value, False, str(exc)))
+            results.append(ChannelCheck(name, channel.platform, False, str(exc)))
             continue
         except (ConnectorError, ConfigError) as exc:
             _record(db, name, now, error=str(exc))
-            results.append(ChannelCheck(name, channel.platform.value, False, str(exc)))
+            results.append(ChannelCheck(name, channel.platform, False, str(exc)))
             continue
         # What check() reports is when a person must act (e.g. TikTok's refresh token, not its
         # two-hour access token, which is refreshed on demand); else what the refresh returned.
         expiry = info.token_expires_at or refreshed
         _record(db, name, now, account_id=info.account_id, account_name=info.name, token_expires_at=expiry)
         detail = "refreshed" if refreshed else "checked"
-        results.append(ChannelCheck(name, channel.platform.value, True,
+        results.append(ChannelCheck(name, channel.platform, True,
                                     f"{detail}; expires {expiry.date().isoformat()}" if expiry else detail))
     return results

@@ -60,7 +60,7 @@ class ClaimSteps:
             taken: list[tuple[Any, int, bool, datetime]] = []
             for post in rows:
                 this = {"b_post": post.id, "b_status": post.status}
-                if post.platform == Platform.MANUAL.value:
+                if post.platform == Platform.MANUAL:
                     conn.execute(TAKE, {**this, "status": lifecycle.checked(post.status, PostStatus.MANUAL_DUE),
                                          "updated_at": now})
                     claims.append(Claim(post.id, "", 0, post.channel, post.language, Platform.MANUAL, False))

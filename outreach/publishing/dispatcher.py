@@ -155,7 +155,7 @@ class Dispatcher(ClaimSteps, SendSteps):
     def _hand_back(self, claims: Sequence[Claim], keep: Callable[[Result | Claim], None]) -> None:
         """Claims that will not be sent: given back (a manual post has become `manual_due` already)."""
         for claim in claims:
-            keep(self._manual(claim) if claim.platform is Platform.MANUAL else claim)
+            keep(self._manual(claim) if claim.platform == Platform.MANUAL else claim)
 
     # -- publishing -----------------------------------------------------------------------------
 
@@ -176,7 +176,7 @@ class Dispatcher(ClaimSteps, SendSteps):
         the request (`send_one`). Returns how many were handled."""
         handled = 0
         for i, claim in enumerate(claims):
-            if claim.platform is Platform.MANUAL:
+            if claim.platform == Platform.MANUAL:
                 keep(self._manual(claim))
                 handled += 1
                 continue

@@ -91,7 +91,7 @@ class MediaPreparer:
 
     def _shape(self, post: Post, platform: Platform) -> tuple[str, ImagePolicy]:
         cls = platform_class(platform)
-        if self.connectors is not None and platform is not Platform.MANUAL:
+        if self.connectors is not None and platform != Platform.MANUAL:
             return cls.card_size, self.connectors(post.channel).image_policy()
         return cls.card_size, cls.image_policy_for()
 
@@ -100,7 +100,7 @@ class MediaPreparer:
         refused, with the reason, when its connector cannot upload video."""
         cls = platform_class(platform)
         if not cls.uploads_video or cls.video is None:
-            raise ValueError(f"video cannot be published on {platform.value} yet (its connector has no "
+            raise ValueError(f"video cannot be published on {platform} yet (its connector has no "
                              "video upload); nothing was sent")
         if self.connectors is not None:
             return self.connectors(post.channel).known_limits().video or cls.video

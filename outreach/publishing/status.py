@@ -116,7 +116,7 @@ def _health(s: Any, problems: list[ChannelProblem], now: datetime) -> list[Chann
     with its publishing and harvest state."""
     states = {st.channel: st for st in s.scalars(select(ChannelState))}
     harvest = {h.channel: h for h in s.scalars(select(HarvestChannel))}
-    posting = s.scalars(select(Post.channel).where(Post.platform != Platform.MANUAL.value).distinct())
+    posting = s.scalars(select(Post.channel).where(Post.platform != Platform.MANUAL).distinct())
     names = sorted({*states, *harvest, *posting})
     out = []
     for name in names:

@@ -131,9 +131,9 @@ def test_methods_page_is_generated_from_the_settings_and_the_data(programme: Pro
     raw = dict(programme.settings.raw, youth={"young": "16-27"}, privacy={"threshold": 5})
     settings = parse_settings(raw, source="<methods test>", environ={})
     for language, words in (("nl", ("Verantwoording", "16-27 jaar", "onder 5 worden", "volgers naar leeftijd",
-                                    "instagram (1 berichten)", "favourites_count", "mrt 2026 – mrt 2026")),
+                                    "Instagram (1 berichten)", "favourites_count", "mrt 2026 – mrt 2026")),
                             ("en", ("Method", "16-27 years", "below 5 are", "followers by age",
-                                    "instagram (1 posts)", "favourites_count", "Mar 2026 – Mar 2026"))):
+                                    "Instagram (1 posts)", "favourites_count", "Mar 2026 – Mar 2026"))):
         html = write_report(programme.db, settings, tmp_path / language, start=START, end=END, now=NOW, pdf=False,
                             language=language).html.read_text(encoding="utf-8")
         methods = html[html.index('<section class="methods">'):]
@@ -188,7 +188,7 @@ def test_eight_platforms_by_nine_languages_fit_a4_with_their_totals(programme: P
     last_total = shown(fig.posts_by_language["ber"])  # the total row's last language cell
     page = next(i for i, words in enumerate(pages) if last_total in [w for _, _, w in words])
     on_that_page = [w for _, _, w in pages[page]]
-    assert {"instagram", "bluesky", "ber", shown(fig.posts_published)} <= set(on_that_page)  # rows, column, total
+    assert {"Instagram", "Bluesky", "ber", shown(fig.posts_published)} <= set(on_that_page)  # rows (named), column, total
     assert sum(w == shown(1_600) for words in pages for _, _, w in words) == 8  # the youth table's last column
 
 

@@ -45,23 +45,23 @@ def write_big_jpeg(root: Path, size: int) -> str:
 def make_context(*, serve_sandbox: Callable[..., Any], monkeypatch: Any, tmp_path: Path,
                  sim: Callable[..., GraphSim], connector: type[GraphConnector], platform: Platform,
                  token: str, base_options: dict[str, Any] | None = None) -> Context:
-    env = f"OUTREACH_TEST_{platform.value.upper()}_TOKEN"
+    env = f"OUTREACH_TEST_{platform.upper()}_TOKEN"
     monkeypatch.setenv(env, token)
     clock, store = FakeClock(START), MemoryCredentialStore()
     media = tmp_path / "media"
     media.mkdir()
     write_images(media)
     sandbox, url = serve_sandbox(sim(clock=clock), media_dir=media)
-    name = f"peer-{platform.value}"
+    name = f"peer-{platform}"
 
     def make_connector(*, timeout_s: float = 10.0, max_polls: int = 10, max_pages: int = 10,
                        **options: Any) -> GraphConnector:
-        channel = ChannelConfig(name=name, platform=platform, base_url=f"{url}/{platform.value}",
+        channel = ChannelConfig(name=name, platform=platform, base_url=f"{url}/{platform}",
                                 options={**(base_options or {}), **options}, secret_envs={"token": env})
         return connector(channel, timeout_s=timeout_s, clock=clock, credentials=store,
                          sleep=lambda s: None, poll_interval_s=0, max_polls=max_polls, max_pages=max_pages)
 
-    return Context(sandbox=sandbox, url=url, prefix=platform.value, make_connector=make_connector,
+    return Context(sandbox=sandbox, url=url, prefix=platform, make_connector=make_connector,
                    secrets=(token,), scratch={"clock": clock, "store": store, "media": media, "env": env,
                                               "channel": name})
 

@@ -284,7 +284,7 @@ def ctx(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:
 
     def make_connector(*, timeout_s: float = 10.0, password_env: str = PASSWORD_ENV,
                        fresh_store: bool = False, **options: Any) -> BlueskyConnector:
-        channel = ChannelConfig(name="peer-bluesky", platform=Platform.BLUESKY, base_url=f"{url}/bluesky",
+        channel = ChannelConfig(name="peer-bluesky", platform=Platform("bluesky"), base_url=f"{url}/bluesky",
                                 options={"identifier": DEMO_IDENTIFIER, **options},
                                 secret_envs={"password": password_env})
         return BlueskyConnector(channel, timeout_s=timeout_s, clock=clock,
@@ -332,7 +332,7 @@ def test_validate_counts_graphemes_and_bytes() -> None:
 
 
 def test_max_image_bytes_is_a_channel_option() -> None:
-    channel = ChannelConfig(name="b", platform=Platform.BLUESKY, base_url="http://127.0.0.1:9",
+    channel = ChannelConfig(name="b", platform=Platform("bluesky"), base_url="http://127.0.0.1:9",
                             options={"identifier": "x.test", "max_image_bytes": 2_000_000})
     assert BlueskyConnector(channel).limits().max_image_bytes == 2_000_000
     assert BlueskyConnector.declared_limits().max_image_bytes == 1_000_000

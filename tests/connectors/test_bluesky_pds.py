@@ -80,7 +80,7 @@ def connect(bluesky_pds: LocalPds, monkeypatch) -> Iterator[Any]:  # noqa: F811
         if via_stalling_proxy:
             proxies.append(StallingProxy(bluesky_pds.url))
             base = proxies[-1].url
-        channel = ChannelConfig(name="local-pds", platform=Platform.BLUESKY, base_url=base,
+        channel = ChannelConfig(name="local-pds", platform=Platform("bluesky"), base_url=base,
                                 options={"identifier": bluesky_pds.handle, **options},
                                 secret_envs={"password": PASSWORD_ENV})
         return BlueskyConnector(channel, credentials=store, timeout_s=timeout_s)

@@ -277,7 +277,7 @@ def ctx(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:  # type: ignore[
     (tmp_path / "c.en.vtt").write_text("WEBVTT\n\n00:00.000 --> 00:00.400\nWelcome\n", encoding="utf-8")
 
     def make_connector(*, max_polls: int = 10, **options: Any) -> BlueskyConnector:
-        channel = ChannelConfig(name="peer-bluesky", platform=Platform.BLUESKY, base_url=f"{url}/bluesky",
+        channel = ChannelConfig(name="peer-bluesky", platform=Platform("bluesky"), base_url=f"{url}/bluesky",
                                 options={"identifier": DEMO_IDENTIFIER, "video_service_url": f"{url}/bluesky/video",
                                          "video_service_did": "did:web:video.sandbox.test", **options},
                                 secret_envs={"password": PASSWORD_ENV})

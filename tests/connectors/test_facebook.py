@@ -210,7 +210,7 @@ CASES = [
 @pytest.fixture
 def ctx(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:
     return make_context(serve_sandbox=serve_sandbox, monkeypatch=monkeypatch, tmp_path=tmp_path,
-                        sim=FacebookSim, connector=FacebookConnector, platform=Platform.FACEBOOK,
+                        sim=FacebookSim, connector=FacebookConnector, platform=Platform("facebook"),
                         token=DEMO_TOKEN, base_options={"page_id": PAGE_ID})
 
 

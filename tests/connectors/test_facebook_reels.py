@@ -87,7 +87,7 @@ CASES = [
 
 @pytest.fixture
 def fb(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:
-    return video_context(serve_sandbox, monkeypatch, tmp_path, FacebookSim, FacebookConnector, Platform.FACEBOOK,
+    return video_context(serve_sandbox, monkeypatch, tmp_path, FacebookSim, FacebookConnector, Platform("facebook"),
                          DEMO_TOKEN, page_id=PAGE_ID)
 
 

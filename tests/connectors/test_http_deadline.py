@@ -66,7 +66,7 @@ def trickler(request: pytest.FixtureRequest) -> Iterator[Trickler]:
 
 
 def test_a_trickling_answer_ends_at_the_total_deadline(trickler: Trickler) -> None:
-    connector = MastodonConnector(ChannelConfig(name="peer-mastodon", platform=Platform.MASTODON,
+    connector = MastodonConnector(ChannelConfig(name="peer-mastodon", platform=Platform("mastodon"),
                                                 base_url=trickler.url, secret_envs={}), timeout_s=TIMEOUT_S)
     started = time.monotonic()
     with pytest.raises(TransientError, match="no answer from 127.0.0.1.* within 0.3 s") as raised:
@@ -83,7 +83,7 @@ def test_a_prompt_answer_on_a_kept_alive_connection_is_not_cut(serve_sandbox) ->
     from outreach.sandbox.mastodon import MastodonSim
 
     _, url = serve_sandbox(MastodonSim())
-    connector = MastodonConnector(ChannelConfig(name="peer-mastodon", platform=Platform.MASTODON,
+    connector = MastodonConnector(ChannelConfig(name="peer-mastodon", platform=Platform("mastodon"),
                                                 base_url=f"{url}/mastodon", secret_envs={}), timeout_s=0.2)
     for _ in range(5):
         assert connector.request("GET", "/api/v2/instance").json()["configuration"]

@@ -150,7 +150,7 @@ def test_a_connector_publishes_with_its_token_despite_a_netrc_entry(
     netrc.chmod(0o600)
     clean_env.setenv("NETRC", str(netrc))
     clean_env.setenv("OUTREACH_TEST_HTTP_TOKEN", DEMO_TOKEN)
-    config = ChannelConfig(name="peer-mastodon", platform=Platform.MASTODON, base_url=f"{url}/mastodon",
+    config = ChannelConfig(name="peer-mastodon", platform=Platform("mastodon"), base_url=f"{url}/mastodon",
                            secret_envs={"token": "OUTREACH_TEST_HTTP_TOKEN"})
     connector = MastodonConnector(config, timeout_s=5)
     assert isinstance(connector.http, PlatformSession)

@@ -271,7 +271,7 @@ CASES = [
 @pytest.fixture
 def ctx(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:
     return make_context(serve_sandbox=serve_sandbox, monkeypatch=monkeypatch, tmp_path=tmp_path,
-                        sim=InstagramSim, connector=InstagramConnector, platform=Platform.INSTAGRAM,
+                        sim=InstagramSim, connector=InstagramConnector, platform=Platform("instagram"),
                         token=DEMO_TOKEN, base_options={"ig_user_id": IG_USER_ID})
 
 
@@ -316,7 +316,7 @@ def test_refresh_too_early_and_facebook_login(ctx: Context, monkeypatch) -> None
 
 def test_facebook_login_host_needs_the_ig_user_id(monkeypatch) -> None:
     monkeypatch.setenv("OUTREACH_TEST_IG_FB", "EAAGtoken-for-facebook-login")
-    channel = ChannelConfig(name="peer-instagram", platform=Platform.INSTAGRAM,
+    channel = ChannelConfig(name="peer-instagram", platform=Platform("instagram"),
                             base_url="https://graph.facebook.com", secret_envs={"token": "OUTREACH_TEST_IG_FB"})
     connector = InstagramConnector(channel)
     assert connector.login == "facebook" and connector.refresh_credentials() is None

@@ -216,7 +216,7 @@ def ctx(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:
                        credentials: MemoryCredentialStore | None = None, **options: Any) -> LinkedInConnector:
         options = {"organization_urn": DEMO_ORGANIZATION, "oauth_url": f"{url}/linkedin/oauth/v2/accessToken",
                    **options}
-        channel = ChannelConfig(name="peer-linkedin", platform=Platform.LINKEDIN, base_url=f"{url}/linkedin",
+        channel = ChannelConfig(name="peer-linkedin", platform=Platform("linkedin"), base_url=f"{url}/linkedin",
                                 options=options, secret_envs={"token": token_env, **(secret_envs or {})})
         return LinkedInConnector(channel, timeout_s=10.0, clock=clock, sleep=lambda s: None, max_polls=max_polls,
                                  credentials=credentials)

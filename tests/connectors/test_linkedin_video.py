@@ -119,7 +119,7 @@ def ctx(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:  # type: ignore[
     (tmp_path / "c.en.vtt").write_text("WEBVTT\n\n00:00.000 --> 00:01.000\nWelcome\n", encoding="utf-8")
 
     def make_connector(*, max_polls: int = 5, **options: Any) -> LinkedInConnector:
-        channel = ChannelConfig(name="peer-linkedin", platform=Platform.LINKEDIN, base_url=f"{url}/linkedin",
+        channel = ChannelConfig(name="peer-linkedin", platform=Platform("linkedin"), base_url=f"{url}/linkedin",
                                 options={"organization_urn": DEMO_ORGANIZATION, **options},
                                 secret_envs={"token": TOKEN_ENV})
         connector = LinkedInConnector(channel, timeout_s=10.0, clock=clock, sleep=lambda s: None)

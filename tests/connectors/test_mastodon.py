@@ -269,7 +269,7 @@ def ctx(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:
     def make_connector(*, base_url: str | None = None, timeout_s: float = 10.0, max_polls: int = 10,
                        token_env: str = TOKEN_ENV, **options: Any) -> MastodonConnector:
         root = closed_port_url() if base_url == "refused" else url
-        channel = ChannelConfig(name="peer-mastodon", platform=Platform.MASTODON, base_url=f"{root}/mastodon",
+        channel = ChannelConfig(name="peer-mastodon", platform=Platform("mastodon"), base_url=f"{root}/mastodon",
                                 options=options, secret_envs={"token": token_env})
         return MastodonConnector(channel, timeout_s=timeout_s, clock=clock, sleep=lambda s: None,
                                  max_polls=max_polls)

@@ -45,7 +45,7 @@ def ctx(serve_sandbox, monkeypatch) -> Context:  # type: ignore[no-untyped-def]
 
 
 def channel(url: str, **options: Any) -> ChannelConfig:
-    return ChannelConfig(name="peer-mastodon", platform=Platform.MASTODON, base_url=f"{url}/mastodon",
+    return ChannelConfig(name="peer-mastodon", platform=Platform("mastodon"), base_url=f"{url}/mastodon",
                          options=options, secret_envs={"token": TOKEN_ENV})
 
 

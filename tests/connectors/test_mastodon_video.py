@@ -114,7 +114,7 @@ def ctx(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:  # type: ignore[
     Image.new("RGB", (64, 112), (30, 90, 160)).save(cover, "JPEG")
 
     def make_connector(*, max_polls: int = 10, **options: Any) -> MastodonConnector:
-        channel = ChannelConfig(name="peer-mastodon", platform=Platform.MASTODON, base_url=f"{url}/mastodon",
+        channel = ChannelConfig(name="peer-mastodon", platform=Platform("mastodon"), base_url=f"{url}/mastodon",
                                 options=options, secret_envs={"token": TOKEN_ENV})
         connector = MastodonConnector(channel, timeout_s=10.0, clock=clock, sleep=lambda s: None)
         connector.video_max_polls = max_polls

@@ -192,12 +192,12 @@ def video_context(serve_sandbox, monkeypatch, tmp_path: Path, sim, connector, pl
 @pytest.fixture
 def ig(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:
     return video_context(serve_sandbox, monkeypatch, tmp_path, InstagramSim, InstagramConnector,
-                         Platform.INSTAGRAM, IG_TOKEN, ig_user_id=IG_USER_ID)
+                         Platform("instagram"), IG_TOKEN, ig_user_id=IG_USER_ID)
 
 
 @pytest.fixture
 def th(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:
-    return video_context(serve_sandbox, monkeypatch, tmp_path, ThreadsSim, ThreadsConnector, Platform.THREADS,
+    return video_context(serve_sandbox, monkeypatch, tmp_path, ThreadsSim, ThreadsConnector, Platform("threads"),
                          TH_TOKEN, threads_user_id=THREADS_USER_ID)
 
 

@@ -128,7 +128,7 @@ CASES = [
 @pytest.fixture
 def ctx(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:
     return make_context(serve_sandbox=serve_sandbox, monkeypatch=monkeypatch, tmp_path=tmp_path,
-                        sim=ThreadsSim, connector=ThreadsConnector, platform=Platform.THREADS,
+                        sim=ThreadsSim, connector=ThreadsConnector, platform=Platform("threads"),
                         token=DEMO_TOKEN, base_options={"threads_user_id": THREADS_USER_ID})
 
 

@@ -322,7 +322,7 @@ def make_tiktok_context(serve_sandbox, monkeypatch, tmp_path: Path) -> Context: 
             monkeypatch.delenv(ENVS["token"])
         elif token != DEMO_ACCESS_TOKEN:
             monkeypatch.setenv(ENVS["token"], token)
-        channel = ChannelConfig(name="peer-tiktok", platform=Platform.TIKTOK, base_url=f"{url}/tiktok",
+        channel = ChannelConfig(name="peer-tiktok", platform=Platform("tiktok"), base_url=f"{url}/tiktok",
                                 options=options, secret_envs=envs)
         return TikTokConnector(channel, timeout_s=10.0, clock=clock, sleep=lambda s: None, max_polls=max_polls,
                                max_pages=max_pages, credentials=credentials)

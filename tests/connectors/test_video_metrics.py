@@ -46,7 +46,7 @@ def harvested(ctx: Context, remote_id: str) -> tuple[dict[str, Any], dict[str, i
 
 def test_a_facebook_reel_gets_its_plays_and_watch_time_from_video_insights(serve_sandbox, monkeypatch,  # type: ignore[no-untyped-def]
                                                                           tmp_path: Path) -> None:
-    ctx = video_context(serve_sandbox, monkeypatch, tmp_path, FacebookSim, FacebookConnector, Platform.FACEBOOK,
+    ctx = video_context(serve_sandbox, monkeypatch, tmp_path, FacebookSim, FacebookConnector, Platform("facebook"),
                         FB_TOKEN, page_id=PAGE_ID)
     post_id = published(ctx)
     [reel] = ctx.state()["reels"]
@@ -64,7 +64,7 @@ def test_a_facebook_reel_gets_its_plays_and_watch_time_from_video_insights(serve
 
 
 def test_a_facebook_text_post_asks_no_video_insights(serve_sandbox, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    ctx = video_context(serve_sandbox, monkeypatch, tmp_path, FacebookSim, FacebookConnector, Platform.FACEBOOK,
+    ctx = video_context(serve_sandbox, monkeypatch, tmp_path, FacebookSim, FacebookConnector, Platform("facebook"),
                         FB_TOKEN, page_id=PAGE_ID)
     remote_id = ctx.make_connector().publish(request(ctx, "Donderdag in Rotterdam: welkom!"),
                                              save_handle=ctx.save_handle).remote_id
@@ -77,7 +77,7 @@ def test_a_facebook_text_post_asks_no_video_insights(serve_sandbox, monkeypatch,
 def test_an_instagram_reel_gets_watch_time_and_a_photo_keeps_its_metrics(serve_sandbox, monkeypatch,  # type: ignore[no-untyped-def]
                                                                          tmp_path: Path) -> None:
     ctx = video_context(serve_sandbox, monkeypatch, tmp_path, InstagramSim, InstagramConnector,
-                        Platform.INSTAGRAM, IG_TOKEN, ig_user_id=IG_USER_ID)
+                        Platform("instagram"), IG_TOKEN, ig_user_id=IG_USER_ID)
     photo_id = published(ctx, photo=True)
     reel_id = published(ctx)
     ctx.scratch["clock"].advance(hours=30)
@@ -94,7 +94,7 @@ def test_an_instagram_reel_gets_watch_time_and_a_photo_keeps_its_metrics(serve_s
 
 
 def test_a_threads_video_gets_its_views(serve_sandbox, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    ctx = video_context(serve_sandbox, monkeypatch, tmp_path, ThreadsSim, ThreadsConnector, Platform.THREADS,
+    ctx = video_context(serve_sandbox, monkeypatch, tmp_path, ThreadsSim, ThreadsConnector, Platform("threads"),
                         TH_TOKEN, threads_user_id=THREADS_USER_ID)
     remote_id = published(ctx)
     ctx.scratch["clock"].advance(hours=30)

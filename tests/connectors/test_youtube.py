@@ -304,7 +304,7 @@ def ctx(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:  # type: ignore[
             scratch["sent"] += len(response.request.body or b"")
 
     def make_connector(*, max_resumes: int | None = None, **options: Any) -> YouTubeConnector:
-        channel = ChannelConfig(name="peer-youtube", platform=Platform.YOUTUBE, base_url=f"{url}/youtube",
+        channel = ChannelConfig(name="peer-youtube", platform=Platform("youtube"), base_url=f"{url}/youtube",
                                 options={"token_url": f"{url}/youtube/token", **options},
                                 secret_envs=dict(ENVS))
         connector = YouTubeConnector(channel, timeout_s=5, clock=clock, sleep=lambda s: None,

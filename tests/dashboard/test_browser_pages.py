@@ -107,7 +107,7 @@ def test_filters_survive_page_changes_and_a_copied_link(dashboard: str, seeded: 
         log_in(page, dashboard)
         sidebar = page.get_by_test_id("stSidebar")
         for label, option, param in (("Organisatie", "IOT", "organisation=IOT"),
-                                     ("Platform", "mastodon", "platform=mastodon")):
+                                     ("Platform", "Mastodon", "platform=mastodon")):
             sidebar.get_by_role("combobox", name=label).click()
             page.get_by_role("option", name=option, exact=True).click()
             page.wait_for_url(f"**{param}**")
@@ -125,7 +125,7 @@ def test_filters_survive_page_changes_and_a_copied_link(dashboard: str, seeded: 
         other.get_by_role("heading", name="Gemeenschappen & platforms").first.wait_for()
         other_bar = other.get_by_test_id("stSidebar")
         expect(other_bar.get_by_role("combobox", name="Organisatie")).to_have_value("IOT")
-        expect(other_bar.get_by_role("combobox", name="Platform")).to_have_value("mastodon")
+        expect(other_bar.get_by_role("combobox", name="Platform")).to_have_value("Mastodon")
         assert "organisation=IOT" in other.url and "platform=mastodon" in other.url
 
 

@@ -36,13 +36,13 @@ def _preparer(tmp_path: Path) -> MediaPreparer:
 def test_connector_without_video_upload_refuses_with_the_reason(tmp_path, monkeypatch):
     monkeypatch.setattr(BlueskyConnector, "uploads_video", False)
     with pytest.raises(ValueError, match="video cannot be published on bluesky yet"):
-        _preparer(tmp_path)(_post(tmp_path), Platform.BLUESKY)
+        _preparer(tmp_path)(_post(tmp_path), Platform("bluesky"))
     assert not (tmp_path / "media").exists()
 
 
 def test_connector_that_uploads_video_gets_a_clean_mp4(tmp_path, monkeypatch):
     monkeypatch.setattr(MastodonConnector, "uploads_video", True)
-    (item,) = _preparer(tmp_path)(_post(tmp_path), Platform.MASTODON)
+    (item,) = _preparer(tmp_path)(_post(tmp_path), Platform("mastodon"))
     data = Path(item.path).read_bytes()
     assert Path(item.path).parent == tmp_path / "media" / "video"
     assert item.mime_type == "video/mp4" and (item.width, item.height) == (64, 112)
@@ -57,5 +57,5 @@ def test_burned_captions_replace_the_caption_track(tmp_path, monkeypatch):
     post = _post(tmp_path)
     (tmp_path / "c.nl.srt").write_text("1\n00:00:00,000 --> 00:00:00,500\nWelkom\n", encoding="utf-8")
     post.media = [{**post.media[0], "options": {"burn_captions": True}}]
-    (item,) = _preparer(tmp_path)(post, Platform.MASTODON)
+    (item,) = _preparer(tmp_path)(post, Platform("mastodon"))
     assert (item.width, item.height, item.captions) == (1080, 1920, ())

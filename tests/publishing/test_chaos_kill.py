@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from outreach.connectors import connector_class
 from outreach.db.models import Post, PublishAttempt
 from outreach.domain import PostStatus
-from outreach.sandbox import SIMULATIONS, demo_accounts
+from outreach.sandbox import demo_accounts, simulations
 from tests.publishing.conftest import account_table, add_post, killable_worker
 
 TOTAL = 500
@@ -53,7 +53,7 @@ def test_random_kill_9_over_hundreds_of_publishes(tmp_path: Path, serve_sandbox,
     Instagram/Threads container becomes a second post), so what is proven is outreach's own
     reconcile. Duplicates are counted by text on the platforms' side."""
     media = tmp_path / "media"
-    sandbox, url = serve_sandbox(*(cls(media_dir=media) for cls in SIMULATIONS), media_dir=media)
+    sandbox, url = serve_sandbox(*(cls(media_dir=media) for cls in simulations()), media_dir=media)
     sandbox.set_guards(guards)
     platforms = set(sandbox.sims)  # the sandbox says which platforms it serves
     # Video-only platforms join once their connector uploads video (the media step refuses it before).

@@ -11,7 +11,7 @@ from outreach.publishing.results import Claim, Outcome, Result, ResultWriter
 
 
 def claim(post_id: int) -> Claim:
-    return Claim(post_id, "token", 1, "peer-mastodon", "nl", Platform.MASTODON, False)
+    return Claim(post_id, "token", 1, "peer-mastodon", "nl", Platform("mastodon"), False)
 
 
 def result(post_id: int) -> Result:
