@@ -92,7 +92,7 @@ def test_the_report_footnotes_the_change(sqlite_db) -> None:  # type: ignore[no-
     notes = re.findall(r'<p class="note">(.*?)</p>', html, re.S)
     impressions = [n for n in notes if "in plaats van ‘impressions’" in n]
     plays = [n for n in notes if "in plaats van ‘plays’" in n]
-    assert impressions and "instagram telt vanaf 21 april 2025 met ‘views’" in impressions[0]
+    assert impressions and "Instagram telt vanaf 21 april 2025 met ‘views’" in impressions[0]
     assert UNCONFIRMED["nl"] not in impressions[0]  # Meta's changelog confirms it
     assert plays and UNCONFIRMED["nl"] in plays[0]  # the start of Reels `plays` is not confirmed
 

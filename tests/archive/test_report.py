@@ -66,8 +66,8 @@ def test_html_is_self_contained_dutch_and_suppresses_small_counts(programme: Pro
     assert smn_row and "&lt;10" in smn_row.group(0)  # 6 attendees
     assert ">33<" in html  # total attendance is shown exactly
     table = html.split("Kijktijd (uren)", 1)[1].split("</table>", 1)[0]  # the reach table, per platform
-    rows = {m.group(1): m.group(0) for m in re.finditer(r"<tr><td>(instagram|mastodon)</td>.*?</tr>", table, re.S)}
-    assert ">2,5<" in rows["instagram"] and ">geen gegevens<" in rows["mastodon"]
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"<tr><td>(Instagram|Mastodon)</td>.*?</tr>", table, re.S)}
+    assert ">2,5<" in rows["Instagram"] and ">geen gegevens<" in rows["Mastodon"]
     english = write_report(programme.db, programme.settings, tmp_path / "en", start=START, end=END, now=NOW,
                            pdf=False, language="en").html.read_text(encoding="utf-8")
     assert "Impact report" in english and "Impactrapport" not in english
