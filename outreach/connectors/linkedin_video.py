@@ -2,9 +2,10 @@
 ETags, finalizeUpload, captions (SRT) and thumbnail, then polling until AVAILABLE.
 
 Exactly-once: the video URN and its upload instructions are saved (`save_handle`; the signed upload
-URLs only in the worker's resume file, so another machine uploads anew) before the first part is sent, and each part's ETag as it arrives, so a retry sends only the parts still missing and
-finalizes; a finalize whose answer was lost is recognised by the video's status. A video that is
-PROCESSING or AVAILABLE is never uploaded again. The post itself keeps LinkedIn's duplicate rule.
+URLs only in the worker's resume file, so another machine uploads anew) before the first part is sent,
+and each part's ETag as it arrives, so a retry sends only the parts still missing and finalizes; a
+finalize whose answer was lost is recognised by the video's status. A video that is PROCESSING or
+AVAILABLE is never uploaded again. The post itself keeps LinkedIn's duplicate rule.
 """
 
 from __future__ import annotations
