@@ -7,7 +7,7 @@ earlier upload is never mixed with a later one). The next attempt on this machin
 upload continues where it stood, also after a crash. Another machine has no file: the connector gets None
 where the capability was and takes the safe path (asks the platform, then uploads anew). The file is
 deleted when the publish ends (published, failed, handed to a person); files older than a week (every
-platform's upload URLs have expired by then) are removed when a worker starts.
+platform's upload URLs have expired by then) are removed when a worker first sends.
 """
 
 from __future__ import annotations
