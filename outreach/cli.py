@@ -15,7 +15,6 @@ from typing import Any, NoReturn
 from outreach import __version__
 from outreach.config import ConfigError, Settings, load_settings
 from outreach.errors import DatabaseError, ExitCode, OutreachError, UsageError, exit_code
-from outreach.redact import strip_url_queries
 
 log = logging.getLogger("outreach")
 
@@ -33,6 +32,8 @@ class _ScrubSecrets(logging.Formatter):
         self.secrets = [s for s in secrets if s]
 
     def format(self, record: logging.LogRecord) -> str:
+        from outreach.redact import strip_url_queries
+
         text = strip_url_queries(super().format(record))
         for secret in self.secrets:
             text = text.replace(secret, "***")
