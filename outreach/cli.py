@@ -23,24 +23,26 @@ class CommandError(UsageError):
     """A command called with arguments that cannot work; printed as one line without a traceback."""
 
 
-class _ScrubSecrets(logging.Filter):
-    def __init__(self, secrets: list[str]) -> None:
-        super().__init__()
+class _ScrubSecrets(logging.Formatter):
+    """Every line written, traceback included, without the configured secrets or any URL's query string
+    (an upload URL's may be a capability: urllib3's debug lines and requests' errors show it)."""
+
+    def __init__(self, fmt: str, secrets: list[str]) -> None:
+        super().__init__(fmt)
         self.secrets = [s for s in secrets if s]
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            message = record.getMessage()
-            for secret in self.secrets:
-                message = message.replace(secret, "***")
-            record.msg, record.args = message, ()
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        from outreach.redact import strip_url_queries
+
+        text = strip_url_queries(super().format(record))
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
 
 
 def _setup_logging(settings: Settings, verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(_ScrubSecrets(settings.secret_values()))
+    handler.setFormatter(_ScrubSecrets("%(asctime)s %(levelname)s %(name)s: %(message)s", settings.secret_values()))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)

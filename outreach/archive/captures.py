@@ -35,17 +35,20 @@ DEFAULT_MAX_BYTES = 100 * 1024 * 1024
 _MAX_PENDING = 5000  # exchanges the writer thread holds at most before it writes them
 FILE_PATTERN = re.compile(r"^(?P<prefix>[\w.-]+?)-(?P<day>\d{8})-.*\.warc\.gz$")
 
-# Headers dropped outright: they carry credentials or session state, never evidence.
+# Headers dropped outright: they carry credentials or session state, never evidence (Google's
+# X-GUploader-UploadID is the upload session's id: whoever holds it can write to the upload).
 _DROP_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie",
-                           "x-api-key", "x-auth-token", "x-csrf-token", "dpop"})
+                           "x-api-key", "x-auth-token", "x-csrf-token", "dpop", "x-guploader-uploadid"})
 # Headers describing the wire encoding of the original body; the recorded body is decoded.
 _WIRE_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})
 _UNRECORDED_HEADERS = _DROP_HEADERS | _WIRE_HEADERS
+# The last three are capabilities in upload URLs: YouTube's session `upload_id`, TikTok's
+# `upload_token`, LinkedIn's signed `sau` (whoever holds one can write to that upload).
 _SECRET_NAMES = (r"access_token|refresh_token|client_secret|fb_exchange_token|id_token|code_verifier"
-                 r"|accessJwt|refreshJwt|password|app_password|token")
+                 r"|accessJwt|refreshJwt|password|app_password|token|upload_id|upload_token|sau")
 # Every secret name contains one of these (lowercase), so text without any of them cannot match a
 # pattern below and skips the regexes: most header values and bodies (tests check the coverage).
-_TRIGGERS = ("token", "secret", "password", "jwt", "code_verifier")
+_TRIGGERS = ("token", "secret", "password", "jwt", "code_verifier", "upload_id", "sau")
 # The only characters that the patterns' IGNORECASE matches to a trigger letter but that `str.lower()`
 # does not lower to it (dotted and dotless i, long s).
 _FOLDS = (("\u0130", "i"), ("\u0131", "i"), ("\u017f", "s"))

@@ -39,6 +39,7 @@ from outreach.domain import (
     TextUnit,
     VideoCapabilities,
 )
+from outreach.redact import strip_url_queries
 
 Clock = Callable[[], datetime]
 SaveHandle = Callable[[dict[str, Any]], None]
@@ -288,8 +289,9 @@ class Connector:
         return f"{self.channel.base_url}/{path.lstrip('/')}"
 
     def scrub(self, text: str) -> str:
-        """Remove every secret this channel knows of from a text bound for a log or an error."""
-        text = _TOKEN_IN_QUERY.sub(r"\1***", text)
+        """Remove every secret this channel knows of, and every URL's query string (an upload URL's may be
+        a capability), from a text bound for a log or an error."""
+        text = strip_url_queries(_TOKEN_IN_QUERY.sub(r"\1***", text))
         for secret in self.secret_strings():
             if secret:
                 text = text.replace(secret, "***")

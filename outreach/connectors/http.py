@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
+import logging
 import socket
 import threading
 import time
@@ -37,6 +38,20 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from outreach.redact import strip_url_queries
+
+
+class _NoQueries(logging.Filter):
+    """urllib3's debug lines show each request's path and query: an upload URL's query may be a capability."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args or "?" in str(record.msg):
+            record.msg, record.args = strip_url_queries(record.getMessage()), ()
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_NoQueries())
 
 
 def _own_headers(request: requests.PreparedRequest) -> requests.PreparedRequest:

@@ -1,10 +1,11 @@
 """LinkedIn video through the Videos API (video.md §6): initializeUpload, a PUT per part collecting
 ETags, finalizeUpload, captions (SRT) and thumbnail, then polling until AVAILABLE.
 
-Exactly-once: the video URN and its upload instructions are saved (`save_handle`) before the first
-part is sent, and each part's ETag as it arrives, so a retry sends only the parts still missing and
-finalizes; a finalize whose answer was lost is recognised by the video's status. A video that is
-PROCESSING or AVAILABLE is never uploaded again. The post itself keeps LinkedIn's duplicate rule.
+Exactly-once: the video URN and its upload instructions are saved (`save_handle`; the signed upload
+URLs only in the worker's resume file, so another machine uploads anew) before the first part is sent,
+and each part's ETag as it arrives, so a retry sends only the parts still missing and finalizes; a
+finalize whose answer was lost is recognised by the video's status. A video that is PROCESSING or
+AVAILABLE is never uploaded again. The post itself keeps LinkedIn's duplicate rule.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from outreach.connectors.base import SaveHandle
+from outreach.connectors.capability import Capability, capability
 from outreach.connectors.errors import ContentRejected, TransientError
 from outreach.domain import MediaItem
 from outreach.media.captions import CaptionError, caption_text
@@ -40,7 +42,9 @@ class VideoUpload:
         """The URN of this video on LinkedIn, uploaded (or resumed) and processed."""
         upload = handle.get("video") if isinstance(handle.get("video"), dict) else None
         state = self.status(str(upload["urn"])) if upload else None
-        if state is None:  # never started, or LinkedIn no longer has it
+        if state is None or state == "WAITING_UPLOAD" and not all(part[0] for part in upload["parts"]):
+            # never started, LinkedIn no longer has it, or its signed upload URLs stayed on another
+            # machine (an upload never finalized is no post): a new upload
             upload, state = self._initialize(item, language, save_handle), "WAITING_UPLOAD"
         assert upload is not None
         if state == "WAITING_UPLOAD":
@@ -56,9 +60,11 @@ class VideoUpload:
                    "uploadThumbnail": bool(item.cover_path)}
         value = self.c.call("POST", "/rest/videos?action=initializeUpload", write=False,
                             json={"initializeUploadRequest": request}).json()["value"]
-        upload = {"urn": value["video"], "token": value.get("uploadToken", ""), "etags": {},
-                  "parts": [[i["uploadUrl"], i["firstByte"], i["lastByte"]] for i in value["uploadInstructions"]],
-                  "captions_url": value.get("captionsUploadUrl"), "thumbnail_url": value.get("thumbnailUploadUrl")}
+        upload = {"urn": value["video"], "token": capability(value.get("uploadToken")), "etags": {},
+                  "parts": [[Capability(i["uploadUrl"]), i["firstByte"], i["lastByte"]]
+                            for i in value["uploadInstructions"]],
+                  "captions_url": capability(value.get("captionsUploadUrl")),
+                  "thumbnail_url": capability(value.get("thumbnailUploadUrl"))}
         save_handle({"video": deepcopy(upload)})  # before any byte is sent: a retry resumes this video
         return upload
 
@@ -86,7 +92,7 @@ class VideoUpload:
         ids = [etags[str(i)] for i in range(len(upload["parts"]))]
         try:
             self.c.call("POST", "/rest/videos?action=finalizeUpload", ok=(200,), json={"finalizeUploadRequest": {
-                "video": upload["urn"], "uploadToken": upload.get("token", ""), "uploadedPartIds": ids}})
+                "video": upload["urn"], "uploadToken": upload.get("token") or "", "uploadedPartIds": ids}})
         except (ContentRejected, TransientError):
             if self.status(str(upload["urn"])) not in ("PROCESSING", "AVAILABLE", "PROCESSING_FAILED"):
                 raise  # not finalized: the error stands

@@ -230,7 +230,10 @@ class TikTokConnector(TikTokVideo, Connector):
         for attempt in range(self.max_polls):
             status = self._status(str(publish_id))
             if video is not None and self.upload_unfinished(handle, status):
-                self.upload_rest(handle, video, status)
+                if handle.get("upload_url"):
+                    self.upload_rest(handle, video, status)
+                else:  # its upload_url stayed on another machine; half a file becomes no post
+                    publish_id, username, uploads, handle = self._init_video(req, save_handle, video)
                 continue
             if status.get("status") in DONE:
                 return self._result(str(publish_id), status, username, kind="video" if video else "photo")
@@ -295,7 +298,7 @@ class TikTokConnector(TikTokVideo, Connector):
                 return None  # publish() sends the rest of the bytes to the saved upload_url
             if status.get("status") in DONE:
                 return self._result(str(publish_id), status, req.handle.get("creator_username"),
-                                    kind="video" if req.handle.get("upload_url") else "photo")
+                                    kind="video" if req.handle.get("video_size") else "photo")
             if status.get("status") == IN_INBOX:
                 raise self._in_inbox(req.post_id, int(req.handle.get("uploads") or 0))
             if status.get("status") == "FAILED":

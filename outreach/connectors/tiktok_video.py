@@ -3,9 +3,10 @@
 (`/v2/post/publish/video/init/` with `post_info`, privacy from creator_info); the file goes up in chunks
 (`PUT upload_url`, `Content-Range`) by TikTok's chunk rules.
 
-Exactly-once: `publish_id` and `upload_url` are saved before the first byte. A broken chunk is not a
-reason to init again: the status's `uploaded_bytes` says where to go on, and the upload continues
-from there on the next attempt.
+Exactly-once: `publish_id` and `upload_url` are saved before the first byte (the `upload_url`, which
+carries the upload token, only in the worker's resume file). A broken chunk is not a reason to init
+again: the status's `uploaded_bytes` says where to go on, and the upload continues from there on the
+next attempt. Without the `upload_url` (another machine) an unfinished upload created nothing: a new init.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 from typing import Any
 
 from outreach.connectors.base import SaveHandle
+from outreach.connectors.capability import Capability
 from outreach.connectors.errors import ContentRejected
 from outreach.domain import MediaItem, PublishRequest
 
@@ -79,7 +81,7 @@ class TikTokVideo:
         path = "/v2/post/publish/video/init/" if self.direct else "/v2/post/publish/inbox/video/init/"
         data = self.call(path, write=True, json=body)
         handle = {"publish_id": str(data["publish_id"]), "creator_username": username,
-                  "upload_url": str(data["upload_url"]), "video_size": size, "chunk_size": chunk,
+                  "upload_url": Capability(str(data["upload_url"])), "video_size": size, "chunk_size": chunk,
                   "chunk_count": count}
         save_handle(handle)
         # One upload, whatever came before (unlike photos, which TikTok pulls at init): an init whose
@@ -87,8 +89,9 @@ class TikTokVideo:
         return handle["publish_id"], username, 1, handle
 
     def upload_unfinished(self, handle: dict[str, Any], status: dict[str, Any]) -> bool:
-        """Bytes still to send: the init was saved, TikTok waits for the upload and has fewer bytes."""
-        return bool(handle.get("upload_url")) and status.get("status") == "PROCESSING_UPLOAD" \
+        """Bytes still to send: the init was saved, TikTok waits for the upload and has fewer bytes (the
+        upload_url to send them to is in this machine's resume file, or gone: then a new init)."""
+        return status.get("status") == "PROCESSING_UPLOAD" \
             and int(status.get("uploaded_bytes") or 0) < int(handle.get("video_size") or 0)
 
     def upload_rest(self, handle: dict[str, Any], item: MediaItem, status: dict[str, Any]) -> None:

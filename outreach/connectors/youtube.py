@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 import requests
 
 from outreach.connectors.base import Limits, SaveHandle, parse_expiry
+from outreach.connectors.capability import Capability
 from outreach.connectors.errors import AuthError, ConnectorError, ContentRejected, TransientError
 from outreach.connectors.google import GoogleConnector
 from outreach.domain import (
@@ -249,7 +250,7 @@ class YouTubeConnector(GoogleConnector):
             handle["marker"] = self.marker(req)
             save_handle(handle)
             session = self._start(req, video, str(handle["marker"]), total)
-            handle["session_uri"] = session
+            handle["session_uri"] = Capability(session)  # this machine's resume file, not the database
             save_handle(handle)
         return self._send(str(session), video, total, offset)
 

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 
 import requests
 
@@ -37,6 +38,7 @@ from outreach.publishing.results import (
     ResultWriter,
     utcnow,
 )
+from outreach.publishing.resume import ResumeFiles
 from outreach.publishing.retry import RetryPolicy
 from outreach.publishing.sending import ConnectorCache, SendSteps, recorder_for
 from outreach.publishing.statements import Statements
@@ -81,6 +83,7 @@ class Dispatcher(ClaimSteps, SendSteps):
         check_lease(self.lease.total_seconds(), settings.worker.http_timeout_s)
         self.request_s = worst_request_s(settings.worker.http_timeout_s)
         self.leases = Leases(db, lease=self.lease, clock=clock)
+        self.resume = ResumeFiles(Path(settings.state_dir) / "resume")
         self._claimer: ThreadPoolExecutor | None = None  # claims the next batch while one is sent
 
     # -- the loop -------------------------------------------------------------------------------

@@ -23,8 +23,10 @@ from outreach.domain import ErrorKind, MediaItem, PostStatus, PublishRequest, Pu
 from outreach.publishing.leases import Leases
 from outreach.publishing.media import uploaded_files
 from outreach.publishing.results import Claim, Clock, ConnectorFactory, MediaResolver, Outcome, Result, utcnow
+from outreach.publishing.resume import Resume, ResumeFiles
 from outreach.publishing.retry import RetryPolicy
 from outreach.publishing.statements import FENCED
+from outreach.redact import strip_url_queries
 
 log = logging.getLogger("outreach.publishing")
 
@@ -45,6 +47,7 @@ class SendSteps:
     retry: RetryPolicy
     media: MediaResolver
     connectors: ConnectorFactory
+    resume: ResumeFiles  # capabilities of interrupted uploads, on this machine only
 
     def send_one(self, claim: Claim) -> Result | None:
         """Send one claimed post — asking the platform first when an earlier try may have reached it —
@@ -55,6 +58,8 @@ class SendSteps:
         result = self._reconcile_then_publish(claim)
         if result is None:
             return None
+        if result.target is not PostStatus.RETRYING:  # the publish ended: no upload to resume
+            self.resume.discard(claim.post_id)
         blocked = self._connector_block(claim.channel)  # the platform's headers say the quota is spent
         if blocked is not None:
             result.block_until = max(blocked, result.block_until or blocked)
@@ -71,9 +76,11 @@ class SendSteps:
                     media = self.media(post, claim.platform)
             except Exception as exc:  # a broken image is this post's problem, not the worker's
                 return self._failure(claim, ConnectorError(channel, f"media: {exc}"), permanent=True)
+        # The claim's handle gets this machine's capabilities back, if it has the post's resume file.
+        resume = self.resume.attempt(claim.post_id, claim.lease_token, claim.handle)
         req = PublishRequest(post_id=claim.post_id, text=claim.text, language=claim.language,
                              idempotency_key=claim.idempotency_key, media=media, link=claim.link,
-                             handle=dict(claim.handle or {}), attempt_started_at=claim.first_attempt_at)
+                             handle=dict(resume.handle), attempt_started_at=claim.first_attempt_at)
         try:
             connector = self.connectors(channel)
         except MissingSecret as exc:
@@ -92,7 +99,7 @@ class SendSteps:
             if late is not None:  # nothing was sent; a person decides (publish by hand, or cancel)
                 return self._failure(claim, TooLate(channel, late), permanent=True)
             sending = True
-            return self._published(claim, connector.publish(req, save_handle=lambda h: self._save_handle(claim, h)),
+            return self._published(claim, connector.publish(req, save_handle=lambda h: self._save_handle(claim, h, resume)),
                                    reconciled=False, media=media)
         except Exception as exc:
             result = self._result_of_error(claim, exc)
@@ -129,8 +136,8 @@ class SendSteps:
         if isinstance(exc, ConfigError):
             return self._failure(claim, ConnectorError(channel, f"configuration: {exc}"), permanent=True)
         if isinstance(exc, (KeyError, ValueError, TypeError)):  # an answer we cannot read: it may have acted
-            err = TransientError(channel, f"unreadable answer from the platform ({type(exc).__name__}: {exc}); "
-                                 "will check whether the post exists", ambiguous=True)
+            err = TransientError(channel, strip_url_queries(f"unreadable answer from the platform ({type(exc).__name__}: "
+                                 f"{exc}); will check whether the post exists"), ambiguous=True)
             return self._failure(claim, err, permanent=False, ambiguous=True)
         if isinstance(exc, TransientError):
             return self._failure(claim, exc, permanent=False, ambiguous=exc.ambiguous)
@@ -139,7 +146,7 @@ class SendSteps:
         if isinstance(exc, ConnectorError):
             return self._failure(claim, exc, permanent=True)
         log.error("post %s to %s: unexpected error", claim.post_id, channel, exc_info=exc)  # a bug
-        err = TransientError(channel, f"unexpected error: {type(exc).__name__}: {exc}", ambiguous=True)
+        err = TransientError(channel, strip_url_queries(f"unexpected error: {type(exc).__name__}: {exc}"), ambiguous=True)
         return self._failure(claim, err, permanent=False, ambiguous=True)
 
     def _may_send(self, claim: Claim) -> bool:
@@ -149,17 +156,21 @@ class SendSteps:
         log.info("post %s to %s: lease too short to send; given back unsent", claim.post_id, claim.channel)
         return False
 
-    def _save_handle(self, claim: Claim, handle: dict[str, Any]) -> None:
+    def _save_handle(self, claim: Claim, handle: dict[str, Any], resume: Resume | None = None) -> None:
         """Persist an intermediate handle now (before the connector's next call) and extend the lease:
         one statement fenced by the lease token, its row count checked (the claim holds the handle
-        as read at the claim; only the lease holder writes it)."""
+        as read at the claim; only the lease holder writes it). Capabilities (upload URLs) go to this
+        machine's resume file, never to the database."""
         merged = claim.handle if claim.handle is not None else {}
         merged.update(handle)
+        if resume is None:
+            resume = self.resume.attempt(claim.post_id, claim.lease_token, None)
         until = self.clock() + self.lease
         with self.db.write_connection() as conn:
             rows = conn.execute(FENCED, {"b_post": claim.post_id, "b_token": claim.lease_token,
-                                         "handle": dict(merged), "lease_until": until}).rowcount
+                                         "handle": resume.public(merged), "lease_until": until}).rowcount
         if rows != 1:
+            resume.abandon()
             raise TransientError(claim.channel, "lease lost to another worker; stopping this attempt")
         self.leases.extended(claim.lease_token, until)
 

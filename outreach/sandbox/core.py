@@ -16,8 +16,10 @@ Control API (JSON), for tests, the demo and people poking at it:
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 import random
+import secrets
 import threading
 import time
 from collections import Counter
@@ -113,6 +115,10 @@ class PlatformSim:
         # Tests switch them off to prove outreach's own reconcile. LinkedIn's duplicate-content
         # answer stays: it is the question LinkedIn's reconcile asks (README, "Guarantees").
         self.guards = True
+        # Upload URLs and session URIs that are capabilities (YouTube's upload_id, TikTok's upload_token,
+        # LinkedIn's signed `sau`) start with this random marker, new for every simulation, so a test can
+        # look for it wherever outreach must never keep one (database, logs, archive, dashboard).
+        self.capability_marker = "cap" + secrets.token_hex(8)
         self.lock = threading.RLock()
         self.router = Router()
         self.setup_routes()
@@ -123,6 +129,10 @@ class PlatformSim:
 
     def reset(self) -> None:
         """Forget all state."""
+
+    def capability(self, what: str) -> str:
+        """The secret part of an upload URL for `what` (an upload's id): the marker and a keyed digest."""
+        return self.capability_marker + hashlib.sha256(f"{self.capability_marker}/{what}".encode()).hexdigest()[:16]
 
     def handle(self, req: Request) -> Response:
         with self.lock:

@@ -257,11 +257,13 @@ class LinkedInSim(PlatformSim):
         self.images[image.urn] = image
         expires = self.clock() + timedelta(days=1)
         return json_response({"value": {"uploadUrlExpiresAt": int(expires.timestamp() * 1000),
-                                        "uploadUrl": f"{self._base}/dms-uploads/{image.key}",
+                                        "uploadUrl": f"{self._base}/dms-uploads/{image.key}?sau={self.capability(image.key)}",
                                         "image": image.urn}})
 
     def _upload(self, req: Request, key: str) -> Response:
         image = next((i for i in self.images.values() if i.key == key), None)
+        if image is not None and req.param("sau") != self.capability(image.key):
+            image = None  # the signed `sau` parameter is what authorizes the PUT
         if image is None or image.status != "WAITING_UPLOAD":
             return Response(400, b"upload URL is unknown or already used", {"Content-Type": "text/plain"})
         image.data = req.body

@@ -105,16 +105,22 @@ class VideoUploads:
         value: dict[str, Any] = {
             "uploadUrlsExpireAt": int((self.sim.clock() + timedelta(days=1)).timestamp() * 1000),
             "video": video.urn, "uploadToken": "",
-            "uploadInstructions": [{"uploadUrl": f"{base}/{i}", "firstByte": first, "lastByte": last}
+            "uploadInstructions": [{"uploadUrl": self._signed(base, key, i), "firstByte": first, "lastByte": last}
                                    for i, (first, last) in enumerate(ranges)]}
         if request.get("uploadCaptions"):
-            value["captionsUploadUrl"] = f"{base}/captions"
+            value["captionsUploadUrl"] = self._signed(base, key, "captions")
         if request.get("uploadThumbnail"):
-            value["thumbnailUploadUrl"] = f"{base}/thumbnail"
+            value["thumbnailUploadUrl"] = self._signed(base, key, "thumbnail")
         return json_response({"value": value})
+
+    def _signed(self, base: str, key: str, part: object) -> str:
+        """An upload URL as LinkedIn signs it: the `sau` parameter is what authorizes the PUT."""
+        return f"{base}/{part}?sau={self.sim.capability(f'{key}/{part}')}"
 
     def _put(self, req: Request, key: str, part: str) -> Response:
         video = next((v for v in self.videos.values() if v.key == key), None)
+        if video is not None and req.param("sau") != self.sim.capability(f"{key}/{part}"):
+            video = None  # an unsigned or wrongly signed URL opens nothing
         if video is None:
             return Response(404, b"upload URL is unknown", {"Content-Type": "text/plain"})
         if part in ("captions", "thumbnail"):

@@ -81,7 +81,7 @@ class VideoUploads:
             "size": source["video_size"], "chunk": source["chunk_size"], "count": source["total_chunk_count"],
             "data": b"", "sha256": "", "cover_ms": info.get("video_cover_timestamp_ms")}
         host = req.header("host", "127.0.0.1")
-        token = hashlib.sha1(post.publish_id.encode()).hexdigest()[:16]
+        token = self.capability(post.publish_id)  # type: ignore[attr-defined]
         return self._envelope({"publish_id": post.publish_id,  # type: ignore[attr-defined]
                                "upload_url": f"http://{host}/tiktok/video/?upload_id={post.publish_id}"
                                              f"&upload_token={token}"})
@@ -89,6 +89,8 @@ class VideoUploads:
     def upload_chunk(self, req: Request) -> Response:
         """`PUT <upload_url>`: chunks in order, each `chunk_size` but the last (which takes the rest)."""
         post = self.posts.get(req.param("upload_id") or "")  # type: ignore[attr-defined]
+        if post is not None and req.param("upload_token") != self.capability(post.publish_id):  # type: ignore[attr-defined]
+            post = None  # the upload_token is what authorizes the upload
         if post is None or post.video is None or post.status != "PROCESSING_UPLOAD":
             return self._upload_error(404, "the upload URL is unknown or expired")
         video = post.video

@@ -231,7 +231,7 @@ class YouTubeSim(PlatformSim):
         refused = self._charge("videos.insert")
         if refused is not None:
             return refused
-        session = SimSession(f"xa298sd_{next(self._seq)}", {"snippet": snippet, "status": status}, total,
+        session = SimSession(f"xa298sd_{self.capability(str(next(self._seq)))}", {"snippet": snippet, "status": status}, total,
                              self.clock())
         self.sessions[session.id] = session
         location = (f"http://{req.header('host', '127.0.0.1')}/youtube/upload/youtube/v3/videos"

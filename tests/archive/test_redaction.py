@@ -54,6 +54,10 @@ NAMED = [
     "code_ver\u0130fier=dotted-i-verifier",  # dotted capital I: lowers to two characters
     "code_ver\u0131fier=dotless-i-verifier",
     f"token={SECRET}&note=ok",
+    # Upload addresses that are capabilities: YouTube's session, TikTok's upload_url, LinkedIn's signed URL.
+    "https://www.googleapis.com/upload/youtube/v3/videos?uploadType=resumable&part=snippet,status&upload_id=xa298",
+    '{"data": {"upload_url": "https://open-upload.tiktokapis.com/video/?upload_id=7&upload_token=ut-5"}}',
+    '{"uploadUrl": "https://www.linkedin.com/dms-uploads/sp/v2/D5/uploadedVideo?SAU=sig-9"}',
 ]
 
 
@@ -138,10 +142,14 @@ def test_secret_values_and_names_are_removed_from_every_part(tmp_path: Path, bac
     recorder(exchange("https://api.example/v1/json", body=json.dumps({"client_secret": "cs-body-1", "n": 1}),
                       headers={"Content-Type": "application/json"}, content=b'{"ok": true}',
                       response_headers={"X-Trace": 'session {"PassWord": "pw-in-hdr"}'}))
+    recorder(exchange("https://up.example/upload/youtube/v3/videos?uploadType=resumable&upload_id=up-id-1",
+                      body=b"", headers={}, content=b"", response_headers={"X-GUploader-UploadID": "up-id-2",
+                                                                          "Location": "/v?x=1&upload_id=up-id-3"}))
     recorder.flush()
     text = text_of(recorder.files())  # before close: what is queued is on disk after flush()
     recorder.close()
-    for leaked in (SECRET, "form-token-123", "hdr-token-456", "json-token-789", "pw-in-hdr", "cs-body-1"):
+    for leaked in (SECRET, "form-token-123", "hdr-token-456", "json-token-789", "pw-in-hdr", "cs-body-1",
+                   "up-id-1", "up-id-2", "up-id-3"):
         assert leaked.encode() not in text, leaked
     assert b"status=hello" in text and b'"id": "1"' in text and b'"n": 1' in text  # evidence kept
 

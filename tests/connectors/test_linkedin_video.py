@@ -39,6 +39,7 @@ def request(ctx: Context, *, handle: dict[str, Any] | None = None, clip: str = "
 
 publish = publishing(request)
 publish_after_failure = after_failure(request)
+publish_elsewhere_after_failure = after_failure(request, on_another_machine=True)
 
 
 # -- checks -----------------------------------------------------------------------------------
@@ -75,6 +76,12 @@ def resumed(outcome: Outcome) -> None:
     assert sent == [1, 2, 1]  # only the dropped part was sent again
 
 
+def uploaded_anew(outcome: Outcome) -> None:
+    one_video_post(outcome)
+    first, second = outcome.ctx.state()["videos"]
+    assert first["status"] == "WAITING_UPLOAD" and second["status"] == "AVAILABLE"  # the first never became a post
+
+
 def finalize_recognised(outcome: Outcome) -> None:
     one_video_post(outcome)
     assert len(outcome.ctx.state()["videos"]) == 1
@@ -91,6 +98,9 @@ CASES = [
          raises=ContentRejected, message="LinkedIn could not process the video", check=nothing_posted),
     Case("second part dropped: the retry sends only what is missing", publish_after_failure,
          faults=({"mode": "reset_before", "path": "/dms-uploads/video/video-000001/1"},), check=resumed),
+    Case("second part dropped, the retry on another machine (no signed URLs): a new video, one post",
+         publish_elsewhere_after_failure, faults=({"mode": "reset_before", "path": "/dms-uploads/video/video-000001/1"},),
+         check=uploaded_anew),
     Case("finalize answer lost: recognised by the video's status", publish_after_failure,
          faults=({"mode": "reset_after", "path": "/rest/videos", "method": "POST", "after": 1},),
          check=finalize_recognised),

@@ -17,6 +17,7 @@ from outreach.media.synthetic import write_clip
 from outreach.sandbox.tiktok_video import chunk_problem
 from tests.connectors.harness import Case, Context, Outcome, case_id, run_case
 from tests.connectors.test_tiktok import PUBLIC, TEXT, make_tiktok_context
+from tests.connectors.video_acts import elsewhere
 
 SHORT_POLLS = {"max_polls": 8}
 
@@ -98,6 +99,21 @@ def retry_finishes_once(*, reconcile_none: bool, puts: int, name: str = "reel.mp
     return check
 
 
+def retried_on_another_machine(outcome: Outcome) -> None:
+    """Without the upload_url (a capability, in the first machine's resume file): the status shows the
+    upload unfinished, nothing was created, so a new init; one post."""
+    ctx = outcome.ctx
+    retry = request(ctx, "big.mp4", handle=elsewhere(merged(ctx)))
+    assert retry.handle["publish_id"] and retry.handle["upload_url"] is None
+    connector = ctx.make_connector(**PUBLIC, **SHORT_POLLS)
+    assert connector.reconcile(retry) is None
+    result = connector.publish(retry, save_handle=ctx.save_handle)
+    first, second = ctx.state()["posts"]
+    assert first["status"] == "PROCESSING_UPLOAD"  # half a file: no post, expires at TikTok
+    assert result.remote_id == second["post_id"] and second["video_sha256"] == sha(ctx, "big.mp4")
+    assert ctx.requests_to("POST", "/video/init/") == 2
+
+
 CASES = [
     Case("inbox video (default): uploaded, the creator finishes it in the app", publish(), raises=NeedsPerson,
          check=in_inbox),
@@ -108,6 +124,9 @@ CASES = [
     Case("second chunk refused before it arrived: the retry sends only that chunk", publish("big.mp4"),
          options={**PUBLIC, **SHORT_POLLS}, faults=({"mode": "reset_before", "method": "PUT", "after": 1},),
          raises=TransientError, check=retry_finishes_once(reconcile_none=True, puts=3, name="big.mp4")),
+    Case("second chunk refused, the retry on another machine: a new init, one post", publish("big.mp4"),
+         options={**PUBLIC, **SHORT_POLLS}, faults=({"mode": "reset_before", "method": "PUT", "after": 1},),
+         raises=TransientError, check=retried_on_another_machine),
     Case("answer to the last chunk lost: no new init, the retry only polls", publish(),
          options={**PUBLIC, **SHORT_POLLS}, faults=({"mode": "reset_after", "method": "PUT"},),
          raises=TransientError, ambiguous=True, check=retry_finishes_once(reconcile_none=False, puts=1)),

@@ -28,6 +28,7 @@ from outreach.sandbox.youtube import (
 )
 from tests.clock import FakeClock
 from tests.connectors.harness import Case, Context, Outcome, case_id, run_case
+from tests.connectors.video_acts import elsewhere
 
 START = datetime(2026, 10, 2, 9, 0, tzinfo=UTC)
 ENVS = {"client_id": "YT_TEST_CLIENT_ID", "client_secret": "YT_TEST_CLIENT_SECRET",
@@ -51,9 +52,10 @@ def publish(**kw: Any):  # type: ignore[no-untyped-def]
     return act
 
 
-def publish_twice(first: dict[str, Any], *, between: tuple[tuple[str, dict[str, Any]], ...] = ()):  # type: ignore[no-untyped-def]
+def publish_twice(first: dict[str, Any], *, between: tuple[tuple[str, dict[str, Any]], ...] = (),  # type: ignore[no-untyped-def]
+                  on_another_machine: bool = False):
     """Publish; if it fails, apply `between` (control actions) and publish again with the saved handle,
-    as the dispatcher's retry would."""
+    as the dispatcher's retry would (on another machine: without the session URI, a capability)."""
     def act(connector: YouTubeConnector, ctx: Context) -> Any:
         try:
             return connector.publish(request(ctx, **first), save_handle=ctx.save_handle)
@@ -62,7 +64,8 @@ def publish_twice(first: dict[str, Any], *, between: tuple[tuple[str, dict[str, 
         for action, payload in between:
             ctx.control(action, payload)
         ctx.scratch["posts_before_retry"] = ctx.requests_to("POST", "/upload/youtube/v3/videos")
-        return connector.publish(request(ctx, handle=ctx.saved_handles[-1]), save_handle=ctx.save_handle)
+        handle = elsewhere(ctx.saved_handles[-1]) if on_another_machine else ctx.saved_handles[-1]
+        return connector.publish(request(ctx, handle=handle), save_handle=ctx.save_handle)
     return act
 
 
@@ -247,6 +250,10 @@ CASES = [
          check=found_instead_of_uploaded_again),
     Case("session expired half-way: not in the uploads, so a new session", publish_twice(
         {}, between=(("expire_sessions", {}),)), options={"max_resumes": 0},
+         faults=({"mode": "error", "method": "PUT", "path": "/upload", "status": 503, "body": BACKEND,
+                  "after": 1},), check=new_session_after_search),
+    Case("half-way, the retry on another machine (no session URI): uploads searched, then a new session",
+         publish_twice({}, on_another_machine=True), options={"max_resumes": 0},
          faults=({"mode": "error", "method": "PUT", "path": "/upload", "status": 503, "body": BACKEND,
                   "after": 1},), check=new_session_after_search),
     Case("captions per language (SRT and WebVTT)", publish_with_captions, check=captions_in_both_languages),

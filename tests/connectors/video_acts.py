@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from outreach.connectors.base import Connector
+from outreach.connectors.capability import split
 from outreach.connectors.errors import TransientError
 from outreach.domain import PublishRequest
 from tests.connectors.harness import Act, Context
@@ -22,6 +23,13 @@ def merged(ctx: Context) -> dict[str, Any]:
     return handle
 
 
+def elsewhere(handle: dict[str, Any]) -> dict[str, Any]:
+    """The handle as a worker on another machine reads it from the database: None where a capability
+    was (upload URLs stay in the resume file of the machine that opened the upload)."""
+    public, _ = split(handle)
+    return public
+
+
 def publishing(request: Request) -> Callable[..., Act]:
     def publish(**kw: Any) -> Act:
         def act(connector: Connector, ctx: Context) -> Any:
@@ -30,12 +38,13 @@ def publishing(request: Request) -> Callable[..., Act]:
     return publish
 
 
-def after_failure(request: Request) -> Act:
+def after_failure(request: Request, *, on_another_machine: bool = False) -> Act:
     def act(connector: Connector, ctx: Context) -> Any:
         try:
             connector.publish(request(ctx), save_handle=ctx.save_handle)
         except TransientError as exc:
             ctx.scratch["first"] = exc
-        found = connector.reconcile(request(ctx, handle=merged(ctx)))
-        return found or connector.publish(request(ctx, handle=merged(ctx)), save_handle=ctx.save_handle)
+        handle = elsewhere(merged(ctx)) if on_another_machine else merged(ctx)
+        found = connector.reconcile(request(ctx, handle=handle))
+        return found or connector.publish(request(ctx, handle=handle), save_handle=ctx.save_handle)
     return act
