@@ -3,13 +3,14 @@ leaves the dispatcher able to claim it (on SQLite and on PostgreSQL)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import JSON, bindparam, text
 
 from outreach.config import parse_settings
 from outreach.db import Database
@@ -98,3 +99,40 @@ def test_the_models_and_the_migrations_agree(empty_db: Database) -> None:
     with empty_db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
+
+
+def test_upload_capabilities_stored_before_resume_files_are_scrubbed(empty_db: Database) -> None:
+    """0014: handles written when upload URLs still went into the database lose them; ids stay."""
+    from sqlalchemy import text as sql
+
+    _at(empty_db, "0013")
+    secret = "https://upload.example/up?upload_id=SECRET-1"
+    handles = {
+        "youtube": {"marker": "m-1", "session_uri": secret, "video_id": None},
+        "tiktok": {"publish_id": "p-1", "upload_url": secret, "video_size": 10},
+        "linkedin": {"video": {"urn": "urn:li:video:1", "token": "SECRET-2", "etags": {"0": "e"},
+                               "parts": [[secret, 0, 9]], "captions_url": secret, "thumbnail_url": None}},
+        "facebook": {"video_id": "v-1", "upload_url": "https://rupload.example/video-upload/v25.0/v-1"},
+    }
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with empty_db.engine.begin() as conn:
+        for i, (platform, handle) in enumerate(handles.items()):
+            conn.execute(sql(
+                "INSERT INTO posts (source_key, rule_key, channel, platform, language, text, media, content_hash, "
+                "due_at, status, approval_required, idempotency_key, attempts, rate_limited_count, "
+                "needs_reconcile, handle, created_at, updated_at) VALUES (:key, 'old', :channel, :platform, 'nl', "
+                "'t', '[]', 'h', :now, 'retrying', false, :key, 1, 0, true, :handle, :now, :now)")
+                .bindparams(bindparam("handle", type_=JSON)),
+                {"key": f"old/{i}", "channel": f"peer-{platform}", "platform": platform, "handle": handle,
+                 "now": now})
+    upgrade(empty_db)
+    with empty_db.engine.connect() as conn:
+        stored = {row.platform: row.handle for row in conn.execute(sql("SELECT platform, handle FROM posts"))}
+    stored = {k: v if isinstance(v, dict) else json.loads(v) for k, v in stored.items()}
+    assert "SECRET" not in repr(stored)
+    assert stored["youtube"] == {"marker": "m-1", "session_uri": None, "video_id": None}
+    assert stored["tiktok"] == {"publish_id": "p-1", "upload_url": None, "video_size": 10}
+    assert stored["linkedin"]["video"] == {"urn": "urn:li:video:1", "token": None, "etags": {"0": "e"},
+                                           "parts": [[None, 0, 9]], "captions_url": None, "thumbnail_url": None}
+    assert stored["facebook"] == handles["facebook"]  # its upload address carries nothing secret
+
