@@ -50,6 +50,7 @@ STATISTICS = ("viewCount", "likeCount", "commentCount")  # videos.list statistic
 ANALYTICS_START = "2005-02-14"  # both Analytics queries cover the same window: the video's whole life
 YOUTH_BASIS = ("YouTube Analytics: age groups of logged-in viewers (self-declared, 13+) applied to all views; "
                "2-3 days behind; no figure below YouTube's privacy threshold")
+WATCH_URL = "https://www.youtube.com"  # where a video is watched: its permalink and evidence capture
 UNAUDITED = ("uploads from an API project that Google has not audited stay private whatever "
              "privacy_status says; after the audit set audited_project = true")
 
@@ -68,7 +69,7 @@ class YouTubeConnector(GoogleConnector):
     platform: ClassVar[str] = "youtube"
     display_name: ClassVar[str] = "YouTube"
     channel_options: ClassVar[frozenset[str]] = GoogleConnector.channel_options | {
-        "audited_project", "privacy_status", "youth_reach", "analytics_url", "category_id"}
+        "audited_project", "privacy_status", "youth_reach", "analytics_url", "category_id", "watch_url"}
     max_text: ClassVar[int] = 5000  # the description, in UTF-8 bytes
     text_unit: ClassVar[TextUnit] = TextUnit.UTF8_BYTES
     max_title: ClassVar[int] = 100
@@ -416,7 +417,8 @@ class YouTubeConnector(GoogleConnector):
         short = bool(video.duration_s is not None and video.duration_s <= self.shorts_max_duration_s
                      and video.width and video.height and video.width <= video.height)
         privacy = resource.get("status", {}).get("privacyStatus", "")
-        url = f"https://www.youtube.com/{'shorts/' if short else 'watch?v='}{video_id}"
+        site = str(self.option("watch_url", WATCH_URL)).rstrip("/")  # the public site (the sandbox's own in tests)
+        url = f"{site}/{'shorts/' if short else 'watch?v='}{video_id}"
         raw = {"id": video_id, "privacy_status": privacy, "short": short}
         if not self.audited:
             raw["note"] = UNAUDITED

@@ -14,6 +14,7 @@ processing polls and failures, an upload cut off after N bytes, expired sessions
 from __future__ import annotations
 
 import hashlib
+import html
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -79,6 +80,8 @@ class YouTubeSim(PlatformSim):
         add("GET", r"/youtube/v3/channels", self._channels)
         add("GET", r"/youtube/v3/playlistItems", self._playlist_items)
         add("GET", r"/analytics/v2/reports", self._analytics)
+        add("GET", r"/watch", self._watch_page)
+        add("GET", r"/shorts/(?P<video_id>[\w-]+)", self._watch_page)
 
     def reset(self) -> None:
         self.sessions: dict[str, SimSession] = {}
@@ -118,6 +121,20 @@ class YouTubeSim(PlatformSim):
         response.headers["Retry-After"] = str(int(rule.retry_after_s))
         return response
 
+    def _watch_page(self, req: Request, video_id: str | None = None) -> Response:
+        """The video's public page (`watch_url`), as a permalink capture sees it: no login, no API."""
+        video = self.videos.get(video_id or req.param("v") or "")
+        if video is None or video.fails is not None:
+            return Response(404, "<!DOCTYPE html><title>YouTube</title><p>Video unavailable</p>",
+                            {"Content-Type": "text/html; charset=utf-8"})
+        if self._privacy(video) == "private":  # YouTube answers 200 with this notice, not the video
+            return Response(200, "<!DOCTYPE html><title>YouTube</title><p>Private video. Sign in if you've been "
+                            "granted access to this video</p>", {"Content-Type": "text/html; charset=utf-8"})
+        title, text = (html.escape(video.snippet.get(k, "")) for k in ("title", "description"))
+        page = (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{title} - YouTube</title></head>"
+                f"<body><h1>{title}</h1><p>{text}</p></body></html>")
+        return Response(200, page, {"Content-Type": "text/html; charset=utf-8"})
+
     def published_texts(self) -> list[str]:
         return [v.snippet["description"] for v in self.videos.values() if v.fails is None]
 
@@ -125,7 +142,7 @@ class YouTubeSim(PlatformSim):
     def demo_account(cls, url: str) -> DemoAccount:
         return DemoAccount("peer-youtube", "youtube", f"{url}/youtube",
                            options={"token_url": f"{url}/youtube/token", "analytics_url": f"{url}/youtube/analytics",
-                                    "privacy_status": "public"},
+                                    "watch_url": f"{url}/youtube", "privacy_status": "public"},
                            secrets={"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET,
                                     "refresh_token": DEMO_REFRESH_TOKEN})
 

@@ -132,6 +132,14 @@ def a_short(outcome: Outcome) -> None:
     assert outcome.result.raw["short"] is True
 
 
+def a_short_on_the_sandbox(outcome: Outcome) -> None:
+    url = outcome.result.url
+    assert url == f"{outcome.ctx.url}/youtube/shorts/{outcome.result.remote_id}", url
+    page = requests.get(url, timeout=5)  # what the permalink capture fetches: a page, not the real YouTube
+    assert page.status_code == 200 and "Private video" in page.text  # an unaudited project uploads privately
+    assert requests.get(f"{outcome.ctx.url}/youtube/shorts/nope", timeout=5).status_code == 404
+
+
 def captions_in_both_languages(outcome: Outcome) -> None:
     [video] = outcome.ctx.state()["videos"]
     assert sorted((c["language"], c["format"]) for c in video["captions"]) == [("en", "vtt"), ("nl", "srt")]
@@ -232,6 +240,8 @@ CASES = [
                                                                          "privacy_status": "public"},
          control=(("set", {"project_audited": True}),), check=public_when_audited),
     Case("vertical and under 3 minutes: a Short", publish(short=True), check=a_short),
+    Case("watch_url: the link, and so the evidence capture, goes to that site (the sandbox's own)",
+         publish(short=True), options={"watch_url": "SANDBOX"}, check=a_short_on_the_sandbox),
     Case("connection dropped mid-chunk: continues from the committed byte", publish(),
          control=(("set", {"interrupt_after_bytes": CHUNK + 1000}),), check=resumed_not_restarted),
     Case("503 on a chunk: asks the session and continues", publish(),
@@ -312,7 +322,8 @@ def ctx(serve_sandbox, monkeypatch, tmp_path: Path) -> Context:  # type: ignore[
 
     def make_connector(*, max_resumes: int | None = None, **options: Any) -> YouTubeConnector:
         channel = ChannelConfig(name="peer-youtube", platform=Platform("youtube"), base_url=f"{url}/youtube",
-                                options={"token_url": f"{url}/youtube/token", **options},
+                                options={"token_url": f"{url}/youtube/token", **{
+                                    k: f"{url}/youtube" if v == "SANDBOX" else v for k, v in options.items()}},
                                 secret_envs=dict(ENVS))
         connector = YouTubeConnector(channel, timeout_s=5, clock=clock, sleep=lambda s: None,
                                      poll_interval_s=0, max_polls=3, on_exchange=count_sent)
