@@ -9,7 +9,10 @@ together (a table's rows and columns add up to their totals, months add up to th
 every sum whose total is shown, a suppressed cell must not be the only hidden part, or the total
 minus the visible parts gives it away; so the smallest other non-zero part is hidden too, shown as
 "×" (Statistics Netherlands' sign for "hidden to protect others"), and this repeats until every sum
-is safe. A "×" cell may hold any number, so the "<10" cell stays between 1 and 9 for a reader.
+is safe. A "×" cell may hold any number, so the "<10" cell stays between 1 and 9 for a reader. Sums are
+also read together: in a table with row and column totals, a row plus a column minus the grand total
+gives their shared cell (with "<10" margins that can pin it when no single sum does), so those
+identities are checked too.
 """
 
 from __future__ import annotations
@@ -87,17 +90,48 @@ def protect(values: Mapping[Hashable, float | None], sums: Iterable[Sum], *,
             threshold: int = DEFAULT_THRESHOLD) -> dict[Hashable, Count]:
     """Every cell as a `Count`, with small ones "<10" and enough others "×" that no "<10" can be
     worked out exactly from the sums whose totals are shown (checked the way a reader would: by
-    narrowing every cell's possible range through every sum until nothing changes)."""
+    narrowing every cell's possible range through every sum — and, for a table with row and column
+    totals, through what they say together — until nothing changes)."""
     cells = {k: Count.of(v, threshold=threshold) for k, v in values.items()}
     raw = {k: (0 if v is None else round(v)) for k, v in values.items()}
     sums = [s for s in sums if s.parts]
+    relations = [{s.total: -1, **{p: 1 for p in s.parts}} for s in sums] + _table_identities(sums)
     while True:
-        lo, hi = bounds(cells, sums)
+        lo, hi = _bounds(cells, relations)
         pinned = next((k for k, c in cells.items() if c.suppressed and lo[k] >= hi[k]), None)
         if pinned is None:
             return cells
         key = _complement(pinned, cells, raw, sums)
         cells[key] = cells[key].hide()
+
+
+def _table_identities(sums: Sequence[Sum]) -> list[dict[Hashable, int]]:
+    """What rows and columns say together. Where one grand total is the sum of row totals and also of
+    column totals, every cell x in row r and column c satisfies grand = row r + column c - x + (every
+    cell in neither): a reader adds the two margins and subtracts the grand total (with "<10" margins
+    that can pin a "<10" cell that no single sum pins)."""
+    by_total = {s.total: s for s in sums}
+    identities: list[dict[Hashable, int]] = []
+    grand_sums: dict[Hashable, list[Sum]] = {}
+    for s in sums:
+        if all(p in by_total for p in s.parts):
+            grand_sums.setdefault(s.total, []).append(s)
+    for grand, (rows, cols, *_) in ((g, ss) for g, ss in grand_sums.items() if len(ss) >= 2):
+        row_cells = {r: set(by_total[r].parts) for r in rows.parts if r != grand}
+        col_cells = {c: set(by_total[c].parts) for c in cols.parts if c != grand}
+        every = set().union(*row_cells.values())
+        if every != set().union(*col_cells.values()) or sum(map(len, row_cells.values())) != len(every):
+            continue  # not one table partitioned by both
+        for r, in_row in row_cells.items():
+            for c, in_col in col_cells.items():
+                both = in_row & in_col
+                if not both:
+                    continue
+                identity: dict[Hashable, int] = {grand: -1, r: 1, c: 1}
+                identity.update({x: -1 for x in both})
+                identity.update({x: 1 for x in every - in_row - in_col})
+                identities.append(identity)
+    return identities
 
 
 def _complement(pinned: Hashable, cells: Mapping[Hashable, Count], raw: Mapping[Hashable, int],
@@ -124,8 +158,15 @@ def _complement(pinned: Hashable, cells: Mapping[Hashable, Count], raw: Mapping[
 
 
 def bounds(cells: Mapping[Hashable, Count], sums: Sequence[Sum]) -> tuple[dict[Hashable, float], dict[Hashable, float]]:
+    """What a reader can tell about each cell from these sums (see `_bounds`)."""
+    return _bounds(cells, [{s.total: -1, **{p: 1 for p in s.parts}} for s in sums])
+
+
+def _bounds(cells: Mapping[Hashable, Count], relations: Sequence[Mapping[Hashable, int]]
+            ) -> tuple[dict[Hashable, float], dict[Hashable, float]]:
     """What a reader can tell about each cell: shown ones exactly, "<10" within 1..threshold-1, "×"
-    and unknown ones at least 0; then every sum narrows its parts and its total until nothing moves."""
+    and unknown ones at least 0; then every relation (coefficients adding up to 0: a sum is its parts
+    minus its total) narrows each of its members until nothing moves."""
     inf = float("inf")
     lo: dict[Hashable, float] = {}
     hi: dict[Hashable, float] = {}
@@ -136,24 +177,23 @@ def bounds(cells: Mapping[Hashable, Count], sums: Sequence[Sum]) -> tuple[dict[H
             lo[k], hi[k] = 1, c.threshold - 1
         else:
             lo[k], hi[k] = 0, inf
-    for _ in range(100 * (len(sums) + 1)):
+    for _ in range(100 * (len(relations) + 1)):
         moved = False
-        for s in sums:
-            total_lo, total_hi = sum(lo[p] for p in s.parts), sum(hi[p] for p in s.parts)
-            if total_lo > lo[s.total] or total_hi < hi[s.total]:
-                lo[s.total], hi[s.total] = max(lo[s.total], total_lo), min(hi[s.total], total_hi)
-                moved = True
-            finite_hi = sum(hi[p] for p in s.parts if hi[p] != inf)
-            open_hi = sum(1 for p in s.parts if hi[p] == inf)
-            for p in s.parts:
-                rest_lo = total_lo - lo[p]
-                if hi[p] == inf:
-                    rest_hi = inf if open_hi > 1 else finite_hi
-                else:
-                    rest_hi = inf if open_hi else finite_hi - hi[p]
-                new_lo, new_hi = max(lo[p], lo[s.total] - rest_hi), min(hi[p], hi[s.total] - rest_lo)
-                if new_lo > lo[p] or new_hi < hi[p]:
-                    lo[p], hi[p] = new_lo, new_hi
+        for rel in relations:
+            # The range of sum(a * x) over all members: finite parts plus how many members are unbounded.
+            low = [a * (lo[k] if a > 0 else hi[k]) for k, a in rel.items()]
+            high = [a * (hi[k] if a > 0 else lo[k]) for k, a in rel.items()]
+            low_inf, high_inf = sum(v == -inf for v in low), sum(v == inf for v in high)
+            low_sum = sum(v for v in low if v != -inf)
+            high_sum = sum(v for v in high if v != inf)
+            for (k, a), lk, hk in zip(rel.items(), low, high, strict=True):
+                # the others' range: sum(a * x) without this member; then a * x = -(the others)
+                o_lo = -inf if low_inf - (lk == -inf) else low_sum - (lk if lk != -inf else 0)
+                o_hi = inf if high_inf - (hk == inf) else high_sum - (hk if hk != inf else 0)
+                new_lo, new_hi = (-o_hi, -o_lo) if a > 0 else (o_lo, o_hi)
+                new_lo, new_hi = max(lo[k], new_lo), min(hi[k], new_hi)
+                if new_lo > lo[k] or new_hi < hi[k]:
+                    lo[k], hi[k] = new_lo, new_hi
                     moved = True
         if not moved:
             break

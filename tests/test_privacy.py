@@ -162,3 +162,18 @@ def test_a_time_series_gives_no_small_month_away(programme) -> None:  # noqa: F8
     points = analytics.timeseries(db, metric="reach", by=Dimension.CAMPAIGN)
     assert any(p.value.suppressed for p in points)
     attack_output({(p.period, p.key): p.value for p in points}, overall.reach)
+
+
+def test_row_and_column_margins_together_do_not_give_a_small_cell_away() -> None:
+    """Found by the search above: with every margin "<10" and the grand total 17, row 0 + column 0 − 17
+    leaves cell (0, c0) only 1 (each margin is at most 9). No single sum pins it; the two together do."""
+    rows, cols = [0, 1, 2], ["c0", "c1", "c2"]
+    grid = {(r, c): v for r, line in zip(rows, [[1, 1, 7], [1, 0, 0], [7, 0, 0]], strict=True)
+            for c, v in zip(cols, line, strict=True)}
+    values: dict[Hashable, int] = dict(grid)
+    values.update({(r, None): sum(grid[(r, c)] for c in cols) for r in rows})
+    values.update({(None, c): sum(grid[(r, c)] for r in rows) for c in cols})
+    values[(None, None)] = sum(grid.values())
+    sums = table_sums(rows, cols)
+    cells = protect(values, sums, threshold=T)
+    assert_nothing_recovered(cells, sums, cap=values[(None, None)] + T * len(cells))
