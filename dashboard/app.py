@@ -6,7 +6,10 @@ Sign-in first, then `st.navigation` over the pages in dashboard/app_pages/ that 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
+
+STARTED = time.perf_counter()  # the script run's own time (P4, opt-in: dashboard/profiling.py)
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `dashboard.*` imports when streamlit runs this file directly
@@ -14,7 +17,7 @@ if str(ROOT) not in sys.path:  # `dashboard.*` imports when streamlit runs this 
 
 import streamlit as st  # noqa: E402
 
-from dashboard import auth, loaders  # noqa: E402
+from dashboard import auth, loaders, profiling  # noqa: E402
 from dashboard.i18n import LANG_KEY, Lang, current, t  # noqa: E402
 
 PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
@@ -53,6 +56,7 @@ _language_switch()
 user = auth.current_user(loaders.accounts())
 if user is None:
     st.navigation(_pages(None), position="hidden")  # not run: keeps the linked page for after signing in
+    profiling.record("sign-in", STARTED)
     st.stop()
 st.session_state["user"] = user
 if not user.local:
@@ -61,4 +65,8 @@ if not user.local:
         auth.logout()
         st.rerun()
 
-st.navigation(_pages(user)).run()
+chosen = st.navigation(_pages(user))
+try:
+    chosen.run()
+finally:
+    profiling.record(chosen.url_path or PAGES[0][0].removesuffix(".py"), STARTED)
