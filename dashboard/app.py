@@ -52,6 +52,7 @@ def _pages(user: auth.User | None) -> list:
             for file, title, icon, role in PAGES if user is None or user.can(role)]
 
 
+loaders.new_run()
 _language_switch()
 user = auth.current_user(loaders.accounts())
 if user is None:

@@ -13,7 +13,9 @@ from sqlalchemy import and_, case, func, literal, select, text
 from outreach.db import Database
 from outreach.db.models import (
     Approval,
+    AudienceSnapshot,
     Campaign,
+    EngagementSnapshot,
     Meeting,
     MeetingOutcome,
     Organisation,
@@ -321,3 +323,19 @@ def meeting_tallies(db: Database, *, filters: Filters, now: datetime, hs: Harves
         tally.genders = dict(zip(GENDERS, (int(v or 0) for v in rest[:4]), strict=True))
         tally.evaluation_sum, tally.evaluations = float(rest[4] or 0), int(rest[5] or 0)
     return tallies
+
+
+def data_version(db: Database) -> tuple[Any, ...]:
+    """A fingerprint of everything the figures are computed from, cheap enough to take on every page
+    run (index steps, and one pass over the posts' status index): it changes with every publish, status
+    change, harvest, audience snapshot, campaign load, meeting outcome and review decision. The dashboard
+    keys its cached reads on it, so a figure is never older than the data (a time limit alone would show
+    stale figures). The posts' latest update time alone would miss a write stamped by a clock behind
+    the others (a second machine); the count per status catches every publish, failure and retry."""
+    latest = [select(func.max(column)).scalar_subquery() for column in (
+        EngagementSnapshot.id, AudienceSnapshot.id, Post.updated_at, Post.id, Campaign.loaded_at, Meeting.id,
+        MeetingOutcome.recorded_at, MeetingOutcome.id, Approval.id)]
+    with db.session() as s:
+        found = tuple(s.execute(select(*latest, select(func.count(MeetingOutcome.id)).scalar_subquery())).one())
+        statuses = s.execute(select(Post.status, func.count()).group_by(Post.status).order_by(Post.status)).all()
+    return found + tuple(tuple(row) for row in statuses)
