@@ -148,8 +148,8 @@ def youth_online(filters: Filters) -> Any:
 def trend(filters: Filters, metrics: tuple[str, ...]) -> pd.DataFrame:
     """Monthly values per metric, wide (period, metric...); suppressed months are left empty."""
     frames = []
-    for metric in metrics:
-        points = analytics.timeseries(database(), metric=metric, bucket="month", filters=filters, hs=programme())
+    series = analytics.timeseries_many(database(), metrics=metrics, bucket="month", filters=filters, hs=programme())
+    for metric, points in series.items():
         frames.append(pd.DataFrame({"period": [p.period for p in points],
                                     metric: [p.value.value for p in points]}).set_index("period"))
     wide = pd.concat(frames, axis=1) if frames else pd.DataFrame()
