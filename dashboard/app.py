@@ -17,7 +17,7 @@ if str(ROOT) not in sys.path:  # `dashboard.*` imports when streamlit runs this 
 
 import streamlit as st  # noqa: E402
 
-from dashboard import auth, loaders, profiling  # noqa: E402
+from dashboard import auth, loaders, profiling, warm  # noqa: E402, F401 - warm: loads chart libraries once, aside
 from dashboard.i18n import LANG_KEY, Lang, current, t  # noqa: E402
 
 PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
