@@ -187,18 +187,26 @@ def table(rows: Sequence[Mapping[str, Any]] | pd.DataFrame, *, key: str, columns
                  height=height or "auto", width="stretch")
     if shown.isin([HIDDEN]).any().any():
         st.caption(t("privacy.hidden"))
-    st.download_button(t("csv"), frame_csv_bytes(shown), file_name=f"{key}.csv",
+    st.download_button(t("csv"), _csv(shown), file_name=f"{key}.csv",
                        mime="text/csv", key=f"csv_{key}", icon=":material/download:")
     return shown
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _csv(shown: pd.DataFrame) -> bytes:
+    """The download of a table, written once per table content (thousands of rows take ~0.5 s)."""
+    return frame_csv_bytes(shown)
 
 
 def cells_in_words(frame: pd.DataFrame, *, links: Sequence[str] = ()) -> pd.DataFrame:
     """No cell left for the grid to draw as "None": a missing value is "–" (an empty link stays empty),
     and a decimal is written the reader's way (9,5 / 9.5)."""
+    number = i18n.number_format()
+
     def cell(value: Any, *, link: bool) -> Any:
         if value is None or (isinstance(value, float) and pd.isna(value)):
             return "" if link else "–"
-        return i18n.number(value) if isinstance(value, float) else value
+        return number(value) if isinstance(value, float) else value
 
     return frame.apply(lambda column: column.map(lambda v: cell(v, link=column.name in links)))
 
