@@ -6,7 +6,10 @@ Sign-in first, then `st.navigation` over the pages in dashboard/app_pages/ that 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
+
+STARTED = time.perf_counter()  # the script run's own time (P4, opt-in: dashboard/profiling.py)
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `dashboard.*` imports when streamlit runs this file directly
@@ -14,7 +17,7 @@ if str(ROOT) not in sys.path:  # `dashboard.*` imports when streamlit runs this 
 
 import streamlit as st  # noqa: E402
 
-from dashboard import auth, loaders  # noqa: E402
+from dashboard import auth, loaders, profiling, warm  # noqa: E402, F401 - warm: loads chart libraries once, aside
 from dashboard.i18n import LANG_KEY, Lang, current, t  # noqa: E402
 
 PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
@@ -59,11 +62,13 @@ def _stop_on(problem: str | None, what: str) -> None:
         st.stop()
 
 
+loaders.new_run()
 _language_switch()
 _stop_on(loaders.config_problem(), "config")
 user = auth.current_user(loaders.accounts())
 if user is None:
     st.navigation(_pages(None), position="hidden")  # not run: keeps the linked page for after signing in
+    profiling.record("sign-in", STARTED)
     st.stop()
 st.session_state["user"] = user
 _stop_on(loaders.database_problem(), "database")  # after signing in: only a user learns where it is
@@ -73,4 +78,8 @@ if not user.local:
         auth.logout()
         st.rerun()
 
-st.navigation(_pages(user)).run()
+chosen = st.navigation(_pages(user))
+try:
+    chosen.run()
+finally:
+    profiling.record(chosen.url_path or PAGES[0][0].removesuffix(".py"), STARTED)

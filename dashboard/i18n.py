@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache, partial
 
 import streamlit as st
 from babel import Locale
@@ -311,7 +313,17 @@ def t(key: str, **values: object) -> str:
 
 def number(value: float) -> str:
     """12.345 in Dutch, 12,345 in English."""
-    return format_decimal(value, locale=LOCALES[current()])
+    return _decimal(value, LOCALES[current()])
+
+
+def number_format() -> Callable[[float], str]:
+    """`number` for the current language, the language looked up once (a table formats thousands of cells)."""
+    return partial(_decimal, locale=LOCALES[current()])
+
+
+@lru_cache(maxsize=8192)
+def _decimal(value: float, locale: str) -> str:  # Babel takes ~0.1 ms a number; tables repeat their values
+    return format_decimal(value, locale=locale)
 
 
 def hours(value: float | None) -> str:

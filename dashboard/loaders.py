@@ -1,4 +1,9 @@
-"""The dashboard's only door to the library: cached reads (`st.cache_data`, TTL) and writes that clear them.
+"""The dashboard's only door to the library: cached reads and writes that clear them.
+
+A read is cached per its arguments and the data version (`analytics.data_version`, one cheap query per
+read): a publish, harvest, campaign load or review by the worker or the CLI shows on the next page run,
+not after a time limit, and an unchanged database is not read twice. The time limits only bound memory
+and what the version does not cover (channel and harvest errors in "needs attention", the clock).
 
 Reads go to `outreach.analytics` (the only reader: every figure and row a page shows comes from there);
 writes go through `outreach.planning` (review actions, dashboard posts). Pages import this module, never
@@ -10,8 +15,9 @@ tests/dashboard/test_imports.py holds both to it.
 
 from __future__ import annotations
 
+import functools
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -34,7 +40,8 @@ from outreach.planning import dashboard_posts, review
 from outreach.planning.review import PostSelector
 from outreach.planning.schedule import Action
 
-TTL_S = 60
+TTL_S = 60  # what the data version does not cover: "needs attention", "upcoming" (they move with the clock)
+FIGURES_TTL_S = 600
 
 __all__ = ["Dimension", "FilterOptions", "Filters"]
 
@@ -96,34 +103,66 @@ def now() -> datetime:
 # -- reads --------------------------------------------------------------------------------------
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
+VERSION_KEY = "_data_version"
+
+
+def new_run() -> None:
+    """The app calls this at the start of every script run: the data version is taken once per run, on
+    the first read (kept in the session, so one visitor's run never uses another's older version)."""
+    st.session_state.pop(VERSION_KEY, None)
+
+
+def data_version() -> tuple[Any, ...]:
+    if VERSION_KEY not in st.session_state:
+        st.session_state[VERSION_KEY] = analytics.data_version(database())
+    return st.session_state[VERSION_KEY]
+
+
+def fresh(ttl: int = FIGURES_TTL_S) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`st.cache_data` keyed on the arguments and the data version (taken at each call)."""
+    def wrap(read: Callable[..., Any]) -> Callable[..., Any]:
+        def keyed(version: tuple[Any, ...], *args: Any, **kwargs: Any) -> Any:
+            return read(*args, **kwargs)
+
+        keyed.__qualname__ = read.__qualname__  # the cache tells functions apart by their qualified name
+        cached = st.cache_data(ttl=ttl, show_spinner=False)(keyed)
+
+        @functools.wraps(read)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return cached(data_version(), *args, **kwargs)
+
+        return call
+    return wrap
+
+
+@fresh()
 def filter_options() -> FilterOptions:
     return analytics.filter_options(database())
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
+@fresh()
 def overview(filters: Filters) -> analytics.Overview:
     return analytics.overview(database(), now=now(), filters=filters, hs=programme())
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
+@fresh()
 def totals(filters: Filters, by: Dimension | None = None) -> list[analytics.Totals]:
     return analytics.totals(database(), by=by, filters=filters, hs=programme())
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
+@fresh()
 def ratios(filters: Filters) -> analytics.Ratios:
     """Engagement rate and youth share, each over the posts where both its parts exist."""
     return analytics.ratios(database(), filters=filters, hs=programme())
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
+@fresh()
 def definition_changes(filters: Filters) -> list[Any]:
     """Metric definitions that change inside the view (footnoted under the trend)."""
     return analytics.definition_changes(database(), filters=filters)
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
+@fresh()
 def youth_online(filters: Filters) -> Any:
     """Measured + estimated youth reach, added on purpose (for the youth share of online reach)."""
     from outreach.harvest.values import ReachKind
@@ -132,12 +171,12 @@ def youth_online(filters: Filters) -> Any:
                                           filters=filters, hs=programme())
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
+@fresh()
 def trend(filters: Filters, metrics: tuple[str, ...]) -> pd.DataFrame:
     """Monthly values per metric, wide (period, metric...); suppressed months are left empty."""
     frames = []
-    for metric in metrics:
-        points = analytics.timeseries(database(), metric=metric, bucket="month", filters=filters, hs=programme())
+    series = analytics.timeseries_many(database(), metrics=metrics, bucket="month", filters=filters, hs=programme())
+    for metric, points in series.items():
         frames.append(pd.DataFrame({"period": [p.period for p in points],
                                     metric: [p.value.value for p in points]}).set_index("period"))
     wide = pd.concat(frames, axis=1) if frames else pd.DataFrame()
@@ -145,12 +184,12 @@ def trend(filters: Filters, metrics: tuple[str, ...]) -> pd.DataFrame:
     return wide.reset_index() if not wide.empty else pd.DataFrame(columns=["period", *metrics])
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
+@fresh()
 def top_posts(filters: Filters, limit: int = 10) -> list[analytics.TopPost]:
     return analytics.top_posts(database(), limit=limit, filters=filters, hs=programme())
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
+@fresh()
 def meetings(filters: Filters, community: str | None) -> list[dict[str, Any]]:
     from dataclasses import replace
 
@@ -158,39 +197,39 @@ def meetings(filters: Filters, community: str | None) -> list[dict[str, Any]]:
                                   hs=programme())
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
+@fresh()
 def meeting_posts(meeting_id: int) -> list[dict[str, Any]]:
     return analytics.meeting_posts(database(), meeting_id, hs=programme())
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
+@fresh(TTL_S)
 def upcoming(filters: Filters, limit: int = 50, offset: int = 0) -> list[analytics.Upcoming]:
     return analytics.upcoming(database(), now=now(), limit=limit, offset=offset, filters=filters)
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
+@fresh(TTL_S)
 def count_upcoming(filters: Filters) -> int:
     return analytics.count_upcoming(database(), now=now(), filters=filters)
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
+@fresh(TTL_S)
 def attention(limit: int = 5000) -> list[dict[str, Any]]:
     """Everything that needs attention (the page counts and pages it; not only the first 50)."""
     return [{"what": a.what, "post_id": a.post_id, "channel": a.channel, "message": a.message, "since": a.since}
             for a in analytics.needs_attention(database(), now=now(), limit=limit)]
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
+@fresh()
 def review_queue() -> list[dict[str, Any]]:
     return analytics.review_queue(database())
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
+@fresh()
 def audit_trail(limit: int = 200) -> list[dict[str, Any]]:
     return analytics.audit_trail(database(), limit=limit)
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
+@fresh()
 def meeting_choices() -> list[dashboard_posts.MeetingChoice]:
     return dashboard_posts.meeting_choices(database())
 

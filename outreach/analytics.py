@@ -214,8 +214,18 @@ def _conditions(f: Filters, *, time_column: Any, post_level: bool) -> list[Any]:
 
 
 def _post_filters(query: Any, f: Filters) -> Any:
-    return query.where(Post.status == PostStatus.PUBLISHED.value,
-                       *_conditions(f, time_column=Post.published_at, post_level=True))
+    """Published posts in the filters; the meeting, campaign and organisation joined only when the query
+    or the filters name them (each join is a lookup per post: at 10x that is 40 % of a pass)."""
+    query = query.where(Post.status == PostStatus.PUBLISHED.value,
+                        *_conditions(f, time_column=Post.published_at, post_level=True))
+    if any(from_ in MEETING_TABLES for from_ in query.get_final_froms()):  # named, not joined yet
+        query = (query.outerjoin(Meeting, Meeting.id == Post.meeting_id)
+                 .outerjoin(Campaign, Campaign.id == Post.campaign_id)
+                 .outerjoin(Organisation, Organisation.id == Meeting.organisation_id))
+    return query
+
+
+MEETING_TABLES = (Meeting.__table__, Campaign.__table__, Organisation.__table__)
 
 
 def _meeting_filters(query: Any, f: Filters) -> Any:
@@ -223,10 +233,9 @@ def _meeting_filters(query: Any, f: Filters) -> Any:
 
 
 def _joined_posts(*columns: Any) -> Any:
-    # Outer: a post published a minute ago has no metrics yet, but it is published all the same.
-    return (select(*columns).select_from(Post).outerjoin(R, R.post_id == Post.id).outerjoin(Y, Y.post_id == Post.id)
-            .outerjoin(Meeting, Meeting.id == Post.meeting_id).outerjoin(Campaign, Campaign.id == Post.campaign_id)
-            .outerjoin(Organisation, Organisation.id == Meeting.organisation_id))
+    """Posts with their latest metrics and youth estimate (`_post_filters` adds the meeting where needed).
+    Outer: a post published a minute ago has no metrics yet, but it is published all the same."""
+    return select(*columns).select_from(Post).outerjoin(R, R.post_id == Post.id).outerjoin(Y, Y.post_id == Post.id)
 
 
 def _post_sums() -> list[Any]:
@@ -390,15 +399,36 @@ def timeseries(db: Database, *, metric: str = "reach", bucket: str = "month", by
                  .join(Organisation, Organisation.id == Meeting.organisation_id).group_by(period, key))
         query = _meeting_filters(query, f)
     else:
-        value = {"reach": func.sum(R.reach), "views": func.sum(R.views),
-                 "engagement": func.sum(sum((func.coalesce(c, 0) for c in ENGAGEMENT), literal(0))),
-                 "youth_measured": func.sum(R.youth_reach),
-                 "youth_estimated": func.sum(case((R.youth_reach.is_(None), Y.estimated)))}[metric]
         period = _bucket(db, Post.published_at, bucket)
-        query = _post_filters(_joined_posts(period, key, value).group_by(period, key), f)
+        query = _post_filters(_joined_posts(period, key, _post_value(metric)).group_by(period, key), f)
     with db.session() as s:
         rows = s.execute(query.order_by(period)).all()
     return _protected_points(rows, threshold=hs.privacy_threshold)
+
+
+def _post_value(metric: str) -> Any:
+    return {"reach": func.sum(R.reach), "views": func.sum(R.views),
+            "engagement": func.sum(sum((func.coalesce(c, 0) for c in ENGAGEMENT), literal(0))),
+            "youth_measured": func.sum(R.youth_reach),
+            "youth_estimated": func.sum(case((R.youth_reach.is_(None), Y.estimated)))}[metric]
+
+
+def timeseries_many(db: Database, *, metrics: tuple[str, ...], bucket: str = "month", filters: Filters | None = None,
+                    hs: HarvestSettings | None = None) -> dict[str, list[Point]]:
+    """Several metrics per period, each exactly as `timeseries` gives it, the post metrics in one pass over
+    the posts instead of one pass each (a trend chart with three lines: a third of the reading)."""
+    f, hs = filters or Filters(), hs or HarvestSettings()
+    online = [m for m in metrics if m != "youth_offline"]
+    found = {m: timeseries(db, metric=m, bucket=bucket, filters=f, hs=hs) for m in metrics if m not in online}
+    if online:
+        period = _bucket(db, Post.published_at, bucket)
+        query = _post_filters(_joined_posts(period, *map(_post_value, online)).group_by(period), f)
+        with db.session() as s:
+            rows = s.execute(query.order_by(period)).all()
+        for i, metric in enumerate(online, start=1):
+            found[metric] = _protected_points([(row[0], None, row[i]) for row in rows],
+                                              threshold=hs.privacy_threshold)
+    return {m: found[m] for m in metrics}
 
 
 def _protected_points(rows: list[Any], *, threshold: int) -> list[Point]:
@@ -589,6 +619,7 @@ from outreach.analytics_rows import (  # noqa: E402
     Ratios,
     Sources,
     audit_trail,
+    data_version,
     definition_changes,
     filter_options,
     meeting_posts,
@@ -600,5 +631,5 @@ from outreach.analytics_rows import (  # noqa: E402
     sources,
 )
 
-__all__ = ["Dimension", "FilterOptions", "Filters", "audit_trail", "filter_options", "meeting_posts",
-           "meeting_rows", "needs_attention", "post_counts", "overview", "Ratio", "Ratios", "Sources", "definition_changes", "ratios", "review_queue", "meeting_tallies", "sources", "timeseries", "top_posts", "totals"]
+__all__ = ["Dimension", "FilterOptions", "Filters", "audit_trail", "data_version", "filter_options", "meeting_posts",
+           "meeting_rows", "needs_attention", "post_counts", "overview", "Ratio", "Ratios", "Sources", "definition_changes", "ratios", "review_queue", "meeting_tallies", "sources", "timeseries", "timeseries_many", "top_posts", "totals"]

@@ -13,7 +13,9 @@ from sqlalchemy import and_, case, func, literal, select, text
 from outreach.db import Database
 from outreach.db.models import (
     Approval,
+    AudienceSnapshot,
     Campaign,
+    EngagementSnapshot,
     Meeting,
     MeetingOutcome,
     Organisation,
@@ -96,8 +98,10 @@ def filter_options(db: Database) -> FilterOptions:
             return tuple(sorted(str(v) for v in s.scalars(select(column).distinct()) if v))
 
         starts = [m for m in s.scalars(select(Meeting.starts_at)) if m]
-        return FilterOptions(distinct(Organisation.code), distinct(Meeting.community), distinct(Post.platform),
-                             distinct(Campaign.slug), distinct(Post.language),
+        pairs = s.execute(select(Post.platform, Post.language).distinct()).all()  # one pass over the posts, not two
+        return FilterOptions(distinct(Organisation.code), distinct(Meeting.community),
+                             tuple(sorted({str(p) for p, _ in pairs if p})), distinct(Campaign.slug),
+                             tuple(sorted({str(lang) for _, lang in pairs if lang})),
                              tuple(sorted({m.year for m in starts}, reverse=True)))
 
 
@@ -105,7 +109,10 @@ def meeting_rows(db: Database, *, filters: Filters, hs: HarvestSettings | None =
     """One row per meeting in the filters' period (organisation, campaign, community): where, when,
     attendance and young attendees (privacy-safe) and evaluation, newest first."""
     hs = hs or HarvestSettings()
-    query = (select(Meeting, Organisation.code, Campaign.slug, MeetingOutcome)
+    o = MeetingOutcome  # columns, not ORM objects: a national network has thousands of meetings
+    query = (select(Meeting.id, Meeting.key, Meeting.kind, Meeting.community, Meeting.city, Meeting.venue,
+                    Meeting.starts_at, Organisation.code, Campaign.slug, o.id.label("outcome"), o.evaluation, o.notes,
+                    *(getattr(o, c) for c in AGE_COLUMNS))
              .join(Organisation, Organisation.id == Meeting.organisation_id)
              .join(Campaign, Campaign.id == Meeting.campaign_id)
              .outerjoin(MeetingOutcome, MeetingOutcome.meeting_id == Meeting.id).order_by(Meeting.starts_at.desc()))
@@ -121,17 +128,17 @@ def meeting_rows(db: Database, *, filters: Filters, hs: HarvestSettings | None =
     t = hs.privacy_threshold
     with db.session() as s:
         rows = []
-        for m, org, slug, outcome in s.execute(query):
-            ages = {c: getattr(outcome, c) or 0 for c in AGE_COLUMNS} if outcome else None
+        for m in s.execute(query):
+            outcome = m.outcome is not None
+            ages = {c: getattr(m, c) or 0 for c in AGE_COLUMNS} if outcome else None
             attended = sum(ages.values()) if ages else None
             young = offline_young(ages, hs.young) if ages else None
-            rows.append({"id": m.id, "key": m.key, "kind": m.kind, "campaign": slug, "organisation": org,
+            rows.append({"id": m.id, "key": m.key, "kind": m.kind, "campaign": m.slug, "organisation": m.code,
                          "community": m.community, "city": m.city, "venue": m.venue, "starts_at": m.starts_at,
                          "attendance": Count.of(attended, threshold=t).display,
                          "young": Count.of(young, threshold=t).display,
-                         "evaluation": None if outcome is None or outcome.evaluation is None
-                         else round(outcome.evaluation, 1),
-                         "notes": outcome.notes if outcome else ""})
+                         "evaluation": None if not outcome or m.evaluation is None else round(m.evaluation, 1),
+                         "notes": (m.notes or "") if outcome else ""})
         return rows
 
 
@@ -321,3 +328,19 @@ def meeting_tallies(db: Database, *, filters: Filters, now: datetime, hs: Harves
         tally.genders = dict(zip(GENDERS, (int(v or 0) for v in rest[:4]), strict=True))
         tally.evaluation_sum, tally.evaluations = float(rest[4] or 0), int(rest[5] or 0)
     return tallies
+
+
+def data_version(db: Database) -> tuple[Any, ...]:
+    """A fingerprint of everything the figures are computed from, cheap enough to take on every page
+    run (index steps, and one pass over the posts' status index): it changes with every publish, status
+    change, harvest, audience snapshot, campaign load, meeting outcome and review decision. The dashboard
+    keys its cached reads on it, so a figure is never older than the data (a time limit alone would show
+    stale figures). The posts' latest update time alone would miss a write stamped by a clock behind
+    the others (a second machine); the count per status catches every publish, failure and retry."""
+    latest = [select(func.max(column)).scalar_subquery() for column in (
+        EngagementSnapshot.id, AudienceSnapshot.id, Post.updated_at, Post.id, Campaign.loaded_at, Meeting.id,
+        MeetingOutcome.recorded_at, MeetingOutcome.id, Approval.id)]
+    with db.session() as s:
+        found = tuple(s.execute(select(*latest, select(func.count(MeetingOutcome.id)).scalar_subquery())).one())
+        statuses = s.execute(select(Post.status, func.count()).group_by(Post.status).order_by(Post.status)).all()
+    return found + tuple(tuple(row) for row in statuses)

@@ -276,3 +276,21 @@ def test_watch_time_is_summed_only_over_posts_that_report_it(sqlite_db) -> None:
     per = {t.key: t for t in analytics.totals(db, by=Dimension.PLATFORM)}
     assert per["youtube"].watch_time_h == 1.5 and per["instagram"].watch_time_h == 0.5
     assert per["mastodon"].watch_time_s is None and per["mastodon"].watch_time_h is None
+
+
+def test_several_series_in_one_pass_are_each_series_exactly(sqlite_db) -> None:  # type: ignore[no-untyped-def]
+    """The dashboard's trend reads three metrics in one pass: the same points, suppression included."""
+    from outreach.harvest.synthetic import generate_history
+
+    generate_history(sqlite_db, years=1, scale=0.03)
+    metrics = ("reach", "youth_measured", "youth_estimated", "youth_offline", "engagement")
+    for filters, hs in ((Filters(), HarvestSettings()), (Filters(organisation="IOT", platform="instagram"),
+                                                         HarvestSettings(privacy_threshold=500))):
+        together = analytics.timeseries_many(sqlite_db, metrics=metrics, filters=filters, hs=hs)
+        assert list(together) == list(metrics)
+        for metric in metrics:
+            alone = analytics.timeseries(sqlite_db, metric=metric, filters=filters, hs=hs)
+            assert together[metric] == alone, metric
+            assert alone or (metric == "youth_offline" and filters.platform), metric  # offline has no platform
+    strict = analytics.timeseries_many(sqlite_db, metrics=("reach",), hs=HarvestSettings(privacy_threshold=10**6))
+    assert any(p.value.suppressed for p in strict["reach"])  # the comparison above covers suppressed points too

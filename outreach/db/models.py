@@ -103,6 +103,7 @@ class Post(Base):
         UniqueConstraint("campaign_id", "source_key", "channel", "language"),
         Index("ix_posts_due", "status", "due_at"),
         Index("ix_posts_channel_status", "channel", "status"),
+        Index("ix_posts_updated", "updated_at"),  # the dashboard's data version (analytics.data_version)
         # The dispatcher's queue, in the order it is served: only posts waiting to go out.
         Index("ix_posts_ready", text("coalesce(next_attempt_at, due_at)"), "id",
               sqlite_where=text(READY_SQL), postgresql_where=text(READY_SQL)),
