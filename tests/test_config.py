@@ -180,7 +180,7 @@ def test_every_module_that_reads_channel_options_belongs_to_a_platform() -> None
 @pytest.mark.parametrize(("platform", "key", "ok"), [
     ("youtube", "privacy_status", True), ("youtube", "quota_videos_insert", True),
     ("youtube", "privacy_stauts", False), ("youtube", "quota_video_insert", False),
-    ("tiktok", "disable_duet", True), ("tiktok", "disable_stitch", True), ("tiktok", "visibility", False),
+    ("tiktok", "privacy_level", True), ("tiktok", "token_expires_at", True), ("tiktok", "visibility", False),
     ("mastodon", "visibility", True), ("mastodon", "visibilty", False), ("manual", "utm_source", True),
     ("manual", "tags", False),
 ])
@@ -218,3 +218,34 @@ def test_poll_interval_is_a_channel_option_the_connector_gets() -> None:
     for bad in ("fast", -1, 3600, True):
         with pytest.raises(ConfigError, match=r"\[channels.ig\] poll_interval_s = .*a number from 0 to 600"):
             parse_settings({"channels": {"ig": {**table, "poll_interval_s": bad}}}, environ={"T": "x"})
+
+
+@pytest.mark.parametrize(("platform", "key", "value", "words"), [
+    ("tiktok", "audited", "true", "true or false (without quotes)"),  # a string "true" once meant the inbox flow
+    ("youtube", "audited_project", "yes", "true or false (without quotes)"),
+    ("youtube", "youth_reach", "false", "true or false (without quotes)"),  # "false" once kept Analytics on
+    ("youtube", "daily_units", "10000", "a whole number"),
+    ("bluesky", "max_image_bytes", 1.5, "a whole number"),
+    ("tiktok", "disable_duet", 1, "true or false (without quotes)"),  # TOML's 1 is no boolean
+    ("facebook", "metrics", "post_media_view", "a list"),
+])
+def test_a_channel_setting_of_the_wrong_type_is_refused_naming_it(platform: str, key: str, value: object,
+                                                                     words: str) -> None:
+    """A value of the wrong TOML type never falls back silently (`audited = "true"` looked set and was not)."""
+    settings = parse_settings({"channels": {f"peer-{platform}": {"platform": platform, "base_url": "https://x",
+                                                                 key: value}}}, source="outreach.toml", environ={})
+    with pytest.raises(ConfigError) as caught:
+        check_channel_options(settings)
+    message = str(caught.value)
+    assert message.startswith(f"outreach.toml: [channels.peer-{platform}]: {key} must be {words}"), message
+    assert repr(value) in message
+
+
+def test_channel_settings_of_the_right_type_pass() -> None:
+    settings = parse_settings({"channels": {
+        "peer-tiktok": {"platform": "tiktok", "base_url": "https://x", "audited": True, "disable_comment": False},
+        "peer-youtube": {"platform": "youtube", "base_url": "https://x", "daily_units": 20000, "youth_reach": False},
+        "peer-mastodon": {"platform": "mastodon", "base_url": "https://x", "poll_interval_s": 30, "max_text": 500},
+        "peer-facebook": {"platform": "facebook", "base_url": "https://x", "metrics": ["post_media_view"]}}},
+        source="outreach.toml", environ={})
+    assert check_channel_options(settings) is settings

@@ -64,7 +64,26 @@ def check_channel_options(settings: Settings) -> Settings:
             hint = f"did you mean {close[0]!r}? " if close else ""
             raise ConfigError(f"{settings.source}: [channels.{channel.name}]: unknown setting {unknown[0]!r} "
                               f"({hint}known: platform, base_url, NAME_env, {_short_list(known)})")
+        types = getattr(platform_class(channel.platform), "option_types", {})
+        for key, value in channel.options.items():
+            want = types.get(key)
+            if want is not None and not _of_type(value, want):
+                raise ConfigError(f"{settings.source}: [channels.{channel.name}]: {key} must be {_TYPE_WORDS[want]}, "
+                                  f"not {value!r}")
     return settings
+
+
+_TYPE_WORDS = {bool: "true or false (without quotes)", int: "a whole number", float: "a number",
+               list: 'a list, e.g. ["a", "b"]'}
+
+
+def _of_type(value: object, want: type) -> bool:
+    """TOML's types as a channel key needs them: a bool is no number, a whole number is a number."""
+    if want is bool or isinstance(value, bool):
+        return want is bool and isinstance(value, bool)
+    if want is float:
+        return isinstance(value, int | float)
+    return isinstance(value, want)
 
 
 def _short_list(keys: frozenset[str]) -> str:

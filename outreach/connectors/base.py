@@ -134,6 +134,9 @@ class Connector:
     # `channel.options`: config refuses any other key, so a typo never falls back to a default.
     # A subclass adds its own with `Base.channel_options | {...}`; tests/test_config.py keeps it true.
     channel_options: ClassVar[frozenset[str]] = frozenset({"utm_source", "max_text", "poll_interval_s"})
+    # The TOML type of each key that is not text (bool, int, float, list): config refuses another type,
+    # so `audited = "true"` (a string) is an error, not a quiet "not audited". Extended like channel_options.
+    option_types: ClassVar[Mapping[str, type]] = {"max_text": int, "poll_interval_s": float}
     # The per-channel options a campaign's `video:` entry may give this platform (planning checks them).
     video_options: ClassVar[frozenset[str]] = frozenset({"burn_captions"})
     video: ClassVar[VideoCapabilities | None] = None  # what the platform accepts as video (None: no video)

@@ -114,6 +114,7 @@ class BlueskyConnector(Connector):
     display_name: ClassVar[str] = "Bluesky"
     channel_options: ClassVar[frozenset[str]] = Connector.channel_options | {
         "identifier", "handle", "max_image_bytes", "video_service_url", "video_service_did"}
+    option_types: ClassVar[Mapping[str, type]] = {**Connector.option_types, "max_image_bytes": int}
     max_text: ClassVar[int] = 300
     text_unit: ClassVar[TextUnit] = TextUnit.GRAPHEMES
     max_text_bytes: ClassVar[int] = 3000

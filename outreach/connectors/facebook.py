@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import mimetypes
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -48,6 +48,7 @@ class FacebookConnector(GraphConnector):
     display_name: ClassVar[str] = "Facebook"
     user_option: ClassVar[str] = "page_id"  # the account is the Page
     channel_options: ClassVar[frozenset[str]] = GraphConnector.channel_options | {"page_id", "metrics"}
+    option_types: ClassVar[Mapping[str, type]] = {**GraphConnector.option_types, "metrics": list}
     video_options: ClassVar[frozenset[str]] = GraphConnector.video_options | {"share_to_feed"}  # a Reel also in the feed
     max_text: ClassVar[int] = 63206
     max_images: ClassVar[int] = 1

@@ -11,6 +11,7 @@ checked before each call, so a spent quota waits for the reset instead of burnin
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -44,6 +45,8 @@ class GoogleConnector(Connector):
     daily_inserts: ClassVar[int] = 100
     channel_options: ClassVar[frozenset[str]] = Connector.channel_options | {
         "token_url", "daily_units", "daily_inserts", *(f"quota_{method.replace('.', '_')}" for method in quota_costs)}
+    option_types: ClassVar[Mapping[str, type]] = {**Connector.option_types, "daily_units": int, "daily_inserts": int,
+                                                  **{f"quota_{m.replace('.', '_')}": int for m in quota_costs}}
 
     def option(self, key: str, default: Any) -> Any:
         return self.channel.options.get(key, default)

@@ -41,6 +41,7 @@ class InstagramConnector(ContainerConnector):
     platform: ClassVar[str] = "instagram"
     display_name: ClassVar[str] = "Instagram"
     channel_options: ClassVar[frozenset[str]] = ContainerConnector.channel_options | {"ig_user_id", "login", "audience_timeframes"}
+    option_types: ClassVar[Mapping[str, type]] = {**ContainerConnector.option_types, "audience_timeframes": list}
     video_options: ClassVar[frozenset[str]] = ContainerConnector.video_options | {"share_to_feed"}  # a Reel also in the feed
     max_text: ClassVar[int] = 2200
     max_hashtags: ClassVar[int] = 30

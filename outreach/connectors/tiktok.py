@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -72,6 +72,8 @@ class TikTokConnector(TikTokVideo, Connector):
     channel_options: ClassVar[frozenset[str]] = Connector.channel_options | {
         "token_expires_at", "disable_comment", "disable_duet", "disable_stitch", "auto_add_music", "privacy_level",
         "audited"}
+    option_types: ClassVar[Mapping[str, type]] = {**Connector.option_types, "audited": bool, "disable_comment": bool,
+                                                  "disable_duet": bool, "disable_stitch": bool, "auto_add_music": bool}
     max_text: ClassVar[int] = 4000  # the description; the title is its first line, cut to 90
     text_unit: ClassVar[TextUnit] = TextUnit.CHARACTERS
     max_title: ClassVar[int] = 90

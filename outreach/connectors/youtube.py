@@ -70,6 +70,8 @@ class YouTubeConnector(GoogleConnector):
     display_name: ClassVar[str] = "YouTube"
     channel_options: ClassVar[frozenset[str]] = GoogleConnector.channel_options | {
         "audited_project", "privacy_status", "youth_reach", "analytics_url", "category_id", "watch_url"}
+    option_types: ClassVar[Mapping[str, type]] = {**GoogleConnector.option_types, "audited_project": bool,
+                                                  "youth_reach": bool}
     max_text: ClassVar[int] = 5000  # the description, in UTF-8 bytes
     text_unit: ClassVar[TextUnit] = TextUnit.UTF8_BYTES
     max_title: ClassVar[int] = 100
