@@ -59,8 +59,6 @@ HINTS = {
     "privacy_level_option_mismatch": "set privacy_level to one the account offers (see channels check)",
     "unaudited_client_can_only_post_to_private_accounts": "TikTok has not audited the app: remove `audited` "
                                                           "from the channel (posts go to the TikTok inbox)",
-    "spam_risk_too_many_pending_share": "drafts are waiting in the TikTok inbox: finish or delete them in "
-                                        "the TikTok app, then retry",
 }
 
 
@@ -451,6 +449,11 @@ class TikTokConnector(TikTokVideo, Connector):
             return RateLimited(name, f"{message}; try again tomorrow", reset_at=self.blocked_until,
                                retry_after_s=(self.blocked_until - self.clock()).total_seconds(),
                                http_status=status, code=code)
+        if code == "spam_risk_too_many_pending_share":  # video.md 7.4: rate-limited, until a person acts
+            self.blocked_until = self.clock() + timedelta(hours=1)
+            return RateLimited(name, f"{message}; drafts are waiting in the TikTok inbox: finish or delete them in "
+                               "the TikTok app (at most 5 may wait)", reset_at=self.blocked_until,
+                               retry_after_s=3600, http_status=status, code=code)
         if code == "internal_error":
             return TransientError(name, message, ambiguous=write, http_status=status, code=code)
         if code in HINTS:

@@ -101,6 +101,11 @@ def one_minute(outcome: Outcome) -> None:
     posted(0)(outcome)
 
 
+def an_hour(outcome: Outcome) -> None:
+    assert isinstance(outcome.error, RateLimited) and outcome.error.retry_after_s == 3600
+    posted(0)(outcome)
+
+
 def reconcile_by_publish_id(outcome: Outcome) -> None:
     ctx = outcome.ctx
     [saved] = ctx.saved_handles
@@ -247,7 +252,7 @@ CASES = [
     Case("drop during an inbox upload: uploaded again, person warned", publish(),
          faults=({"mode": "reset_after", "path": "/content/init/"},), raises=TransientError, ambiguous=True,
          check=inbox_upload_repeated_and_person_warned),
-    Case("five drafts waiting in the inbox", six_drafts, raises=ContentRejected,
+    Case("five drafts waiting in the inbox", six_drafts, raises=RateLimited,
          message="finish or delete them in the TikTok app", check=posted(5)),
     Case("check in the inbox flow", lambda c, ctx: c.check(), check=inbox_account_read),
     Case("private Direct Post (audited app)", publish(), options=DIRECT, check=private_post_done),
@@ -281,6 +286,11 @@ CASES = [
          message="rate_limit_exceeded", check=six_inits(7)),
     Case("daily post cap", publish(), control=(("configure", {"daily_post_cap": 0}),), raises=RateLimited,
          message="try again tomorrow", check=tomorrow),
+    # video.md 7.4: a full inbox (5 drafts waiting) is a rate limit: wait for a person to finish them, never fail.
+    Case("inbox full: waits an hour for a person to finish the drafts", publish(), faults=({
+        "mode": "error", "path": "/content/init/", "status": 403, "body": {"data": {}, "error": {
+            "code": "spam_risk_too_many_pending_share", "message": "Too many pending shares"}}},),
+         raises=RateLimited, message="finish or delete them in the TikTok app", check=an_hour),
     Case("internal_error on init is ambiguous", publish(), faults=({"mode": "error", "path": "/content/init/",
          "status": 500, "body": {"data": {}, "error": {"code": "internal_error", "message": "Something broke"}}},),
          raises=TransientError, ambiguous=True, message="internal_error: Something broke"),
