@@ -16,7 +16,7 @@ from outreach.config import parse_settings
 from outreach.connectors.errors import ConnectorError
 from outreach.publishing import ConnectorCache
 from outreach.redact import strip_url_queries
-from outreach.sandbox import SIMULATIONS
+from outreach.sandbox import simulations
 
 SECRET = "capSECRET42"
 YOUTUBE = f"https://www.googleapis.com/upload/youtube/v3/videos?uploadType=resumable&upload_id=xa298sd_{SECRET}"
@@ -40,7 +40,7 @@ CASES = {
 @pytest.mark.parametrize("platform", list(CASES))
 def test_a_platform_error_echoing_an_upload_url_loses_the_query(platform: str, serve_sandbox,
                                                                 monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    sim = next(cls for cls in SIMULATIONS if cls.prefix == platform)()
+    sim = next(cls for cls in simulations() if cls.prefix == platform)()
     sandbox, url = serve_sandbox(sim)
     account = sim.demo_account(url)
     table = {"platform": account.platform, "base_url": account.base_url, **account.options}

@@ -30,11 +30,11 @@ from outreach.db.migrate import upgrade
 from outreach.db.models import Post, PublishAttempt
 from outreach.domain import PostStatus
 from outreach.media.synthetic import write_clip
-from outreach.sandbox import SIMULATIONS
+from outreach.sandbox import simulations
 from tests.dashboard.conftest import HASH
 from tests.publishing.conftest import account_table, add_post
 
-VIDEO_SIMS = [cls for cls in SIMULATIONS if connector_class(cls.prefix).uploads_video]
+VIDEO_SIMS = [cls for cls in simulations() if connector_class(cls.prefix).uploads_video]
 # The upload steps refused until the kill (LinkedIn's first part goes through: the clip is one chunk elsewhere).
 UPLOAD_FAULTS = {
     "youtube": dict(method="PUT", path="upload/youtube/v3/videos", body={"error": {
