@@ -97,7 +97,7 @@ def _short_list(keys: frozenset[str]) -> str:
 
 def video_option_platforms(option: str) -> list[str]:
     """The platforms whose channels take this per-channel video option, for messages."""
-    return sorted(cls.platform for cls in (*connector_classes(), ManualChannel) if option in cls.video_options)
+    return sorted(cls.display_name for cls in (*connector_classes(), ManualChannel) if option in cls.video_options)
 
 
 __all__ = ["AuthError", "Connector", "ConnectorError", "ContentRejected", "RateLimited", "TransientError",

@@ -16,7 +16,13 @@ from PIL import Image, UnidentifiedImageError
 
 from outreach.cards import CardSize, cover_size
 from outreach.config import ChannelConfig
-from outreach.connectors import Connector, UnknownPlatform, platform_class, video_option_platforms
+from outreach.connectors import (
+    Connector,
+    UnknownPlatform,
+    display_name,
+    platform_class,
+    video_option_platforms,
+)
 from outreach.media import VideoError, VideoInfo, probe, problems
 from outreach.media.captions import CaptionError, caption_problems, read_captions
 from outreach.media.video import target_size
@@ -56,15 +62,15 @@ def check_video(video: VideoSpec, *, loc: Loc, base_dir: Path, channels: Sequenc
         if cls is None:
             continue
         if cls.video is None:
-            report((*loc, "file"), f"{channel.name}: {channel.platform} has no video support")
+            report((*loc, "file"), f"{channel.name}: {display_name(channel.platform)} has no video support")
             continue
         if channel.platform != "manual" and not cls.uploads_video:
-            report((*loc, "file"), f"{channel.name}: video cannot be published on {channel.platform} yet "
+            report((*loc, "file"), f"{channel.name}: video cannot be published on {display_name(channel.platform)} yet "
                                    "(its connector has no video upload)")
             continue
         for problem in problems(info, cls.video):
             if not problem.fixable:
-                report((*loc, "file"), f"{channel.name}: the video {problem.message} ({channel.platform})")
+                report((*loc, "file"), f"{channel.name}: the video {problem.message} ({display_name(channel.platform)})")
     missing = [lang for lang in languages if lang not in video.description]
     if missing:
         report((*loc, "description"), f"no description (alt text) in {', '.join(map(repr, missing))} "
@@ -93,7 +99,7 @@ def check_video(video: VideoSpec, *, loc: Loc, base_dir: Path, channels: Sequenc
             continue
         for option in options.model_fields_set:
             if option not in platform_class(channel.platform).video_options:
-                report((*loc, "channels", name, option), f"{option} does not apply to {channel.platform} "
+                report((*loc, "channels", name, option), f"{option} does not apply to {display_name(channel.platform)} "
                        f"(only {', '.join(video_option_platforms(option))})")
         uncaptioned = [lang for lang in languages if lang not in video.captions]
         if options.burn_captions and uncaptioned:
@@ -119,7 +125,7 @@ def _check_caption_caps(captions: dict[str, str], channels: Sequence[ChannelConf
         if not caps.caption_formats:
             options = video.channels.get(channel.name)
             if warn is not None and (options is None or options.burn_captions is None):  # false: left out knowingly
-                warn(loc, f"{channel.name}: {channel.platform} takes no caption files, so the "
+                warn(loc, f"{channel.name}: {cls.display_name} takes no caption files, so the "
                           f"{', '.join(map(repr, captions))} captions will not be shown there (set "
                           f"burn_captions: true under channels.{channel.name} to draw them into the picture, "
                           "or false to leave them out)")
@@ -151,9 +157,9 @@ def _check_cover(cover: float | str | CoverSpec | None, info: VideoInfo, *, loc:
     for channel in channels if (spec.card or spec.image) and spec.frame is None else ():
         cls = _video_class(channel)
         if cls is not None and cls.video is not None and cls.video.cover == "frame":
-            report(at("card" if spec.card else "image"), f"{channel.name}: {channel.platform} takes only a frame "
+            report(at("card" if spec.card else "image"), f"{channel.name}: {display_name(channel.platform)} takes only a frame "
                    f"of the video as its cover, not {picture}; add `frame: <seconds>` to the cover "
-                   f"(the frame {channel.platform} shows)")
+                   f"(the frame {display_name(channel.platform)} shows)")
             ok = False
     if not ok:
         return None

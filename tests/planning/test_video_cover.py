@@ -92,14 +92,14 @@ def test_the_media_step_reuses_validates_cover_and_uploads_it(tmp_path: Path, co
 
 
 CASES = [
-    ("tiktok takes only a frame", [("peer-instagram]", "peer-instagram, peer-tiktok]"),
+    ("TikTok takes only a frame", [("peer-instagram]", "peer-instagram, peer-tiktok]"),
                                    ("card: quote", "card: quote  #!")],
-     "posts[0].video.cover.card", "peer-tiktok: tiktok takes only a frame of the video as its cover, not a "
+     "posts[0].video.cover.card", "peer-tiktok: TikTok takes only a frame of the video as its cover, not a "
                                   "drawn card; add `frame: <seconds>` to the cover"),
     ("tiktok and an image cover", [("peer-instagram]", "peer-instagram, peer-tiktok]"), (
         "      cover:\n        card: quote\n        title:\n          nl: Samen veranderen\n          en: Changing together\n",
         "      cover: poster.png  #!\n")],
-     "posts[0].video.cover", "peer-tiktok: tiktok takes only a frame of the video as its cover, not an image"),
+     "posts[0].video.cover", "peer-tiktok: TikTok takes only a frame of the video as its cover, not an image"),
     ("unknown variable in the title", [("nl: Samen veranderen", "nl: Samen in {{ meeting.city }}  #!")],
      "posts[0].video.cover.title.nl", "unknown variable"),
     ("unknown template", [("card: quote", "card: poster  #!")],

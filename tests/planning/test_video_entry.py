@@ -44,7 +44,7 @@ VTT = "WEBVTT\n\nNOTE made by hand\n\n00:00.500 --> 00:02.000 align:center\nWelc
 
 CASES = [
     ("too short for instagram", [("file: clip.mp4", "file: short.mp4  #!")],
-     "posts[0].video.file", "peer-instagram: the video is 2.0 s long, the minimum is 3 s (instagram)"),
+     "posts[0].video.file", "peer-instagram: the video is 2.0 s long, the minimum is 3 s (Instagram)"),
     ("file not found", [("file: clip.mp4", "file: klip.mp4  #!")],
      "posts[0].video.file", "video 'klip.mp4' not found"),
     ("not a video", [("file: clip.mp4", "file: clip.nl.srt  #!")],
@@ -64,14 +64,14 @@ CASES = [
      "posts[0].video.cover", "cover 'clip.nl.srt' is not an image"),
     ("option for the wrong platform", [("peer-instagram: {share_to_feed: true}",
                                         "peer-instagram: {share_to_feed: true}\n        peer-mastodon: {share_to_feed: true}  #!")],
-     "posts[0].video.channels.peer-mastodon.share_to_feed", "share_to_feed does not apply to mastodon"),
+     "posts[0].video.channels.peer-mastodon.share_to_feed", "share_to_feed does not apply to Mastodon"),
     ("option for another channel", [("peer-instagram: {share_to_feed: true}", "peer-tiktok: {share_to_feed: true}  #!")],
      "posts[0].video.channels.peer-tiktok", "'peer-tiktok' is not one of this post's channels"),
     ("unknown option", [("{share_to_feed: true}", "{share_to_fed: true}  #!")],
      "posts[0].video.channels.peer-instagram.share_to_fed", "unknown field"),
     ("connector without video upload", [("peer-instagram]", "peer-instagram, peer-tiktok]"),
                                         ("file: clip.mp4", "file: clip.mp4  #!")],
-     "posts[0].video.file", "peer-tiktok: video cannot be published on tiktok yet"),
+     "posts[0].video.file", "peer-tiktok: video cannot be published on TikTok yet"),
     ("burn captions without captions", [("        en: clip.en.vtt\n", ""),
                                         ("{share_to_feed: true}", "{burn_captions: true}  #!")],
      "posts[0].video.channels.peer-instagram.burn_captions", "no captions in 'en' to burn in"),
@@ -139,7 +139,7 @@ def test_captions_a_channel_would_drop_are_a_warning_per_channel(folder, write_c
     assert len(plan.posts) == 4
     [warning] = plan.warnings
     assert warning.startswith(f"{folder / 'c.yaml'}:{line}: posts[0].video.captions: warning: peer-mastodon: "), warning
-    assert "'nl', 'en'" in warning and "burn_captions" in warning and "mastodon" in warning
+    assert "'nl', 'en'" in warning and "burn_captions" in warning and "Mastodon takes no caption files" in warning
     both = plan_campaign(write_campaign(BASE), settings).warnings
     assert [w.split("warning: ")[1].split(":")[0] for w in both] == ["peer-mastodon", "peer-instagram"]
     knowingly = BASE.replace("peer-instagram: {share_to_feed: true}", "peer-instagram: {burn_captions: false}")
