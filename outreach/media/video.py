@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
@@ -73,6 +74,8 @@ class Problem:
     field: str
     message: str
     fixable: bool
+    code: str = ""  # for a person's own language: "too_long", "too_short", "too_large", "too_small"
+    values: Mapping[str, float] = field(default_factory=dict)  # the figures the message names
 
 
 def probe(path: Path) -> VideoInfo:
@@ -124,19 +127,23 @@ def problems(info: VideoInfo, profile: VideoCapabilities) -> list[Problem]:
     """Every way `info` breaks `profile`. Unfixable ones (duration) must be fixed by the person."""
     found: list[Problem] = []
 
-    def add(field: str, message: str, fixable: bool = True) -> None:
-        found.append(Problem(field, message, fixable))
+    def add(field: str, message: str, fixable: bool = True, code: str = "", **values: float) -> None:
+        found.append(Problem(field, message, fixable, code, values))
 
     p = profile
     if p.max_duration_s is not None and info.duration_s > p.max_duration_s:
-        add("duration", f"is {info.duration_s:.1f} s long, the limit is {p.max_duration_s:g} s", False)
+        add("duration", f"is {info.duration_s:.1f} s long, the limit is {p.max_duration_s:g} s", False,
+            "too_long", seconds=info.duration_s, limit=p.max_duration_s)
     if info.duration_s < p.min_duration_s:
-        add("duration", f"is {info.duration_s:.1f} s long, the minimum is {p.min_duration_s:g} s", False)
+        add("duration", f"is {info.duration_s:.1f} s long, the minimum is {p.min_duration_s:g} s", False,
+            "too_short", seconds=info.duration_s, limit=p.min_duration_s)
     if info.bytes > p.max_bytes:
         floor_bytes = info.duration_s * 500_000 / 8  # a watchable 0.5 Mbit/s is the least we try
-        add("bytes", f"is {info.bytes:,} bytes, the limit is {p.max_bytes:,}", floor_bytes < p.max_bytes)
+        add("bytes", f"is {info.bytes:,} bytes, the limit is {p.max_bytes:,}", floor_bytes < p.max_bytes,
+            "too_large", bytes=info.bytes, limit=p.max_bytes)
     if info.bytes < p.min_bytes:
-        add("bytes", f"is {info.bytes:,} bytes, the minimum is {p.min_bytes:,}", False)
+        add("bytes", f"is {info.bytes:,} bytes, the minimum is {p.min_bytes:,}", False,
+            "too_small", bytes=info.bytes, limit=p.min_bytes)
     if info.video_codec not in p.video_codecs or info.pix_fmt != "yuv420p":
         add("codec", f"is {info.video_codec}/{info.pix_fmt}, needed {'/'.join(p.video_codecs)}/yuv420p")
     if info.audio_codec is not None and info.audio_codec not in p.audio_codecs:

@@ -50,7 +50,7 @@ from outreach.planning.spec import (
     RuleSpec,
     crontab_for_apscheduler,
 )
-from outreach.planning.video import check_video, video_post_entry
+from outreach.planning.video import asset_folders, check_video, video_post_entry
 from outreach.publishing.media import card_cache_dir
 
 MAX_OCCURRENCES = 1000  # per recurring rule; more is surely a mistake in `cron` or `until`
@@ -392,7 +392,7 @@ class _Planner:
         """The image's real path, if it lies in the campaign's folder or a configured asset folder
         (symlinks resolved) and is really an image that can be decoded safely."""
         path = (self.base_dir / image).resolve()
-        allowed = [self.base_dir, *(Path(d).resolve() for d in self.settings.media.asset_dirs)]
+        allowed = asset_folders(self.base_dir, self.settings.media.asset_dirs)
         if not any(path.is_relative_to(folder) for folder in allowed):
             where = " or ".join(str(f) for f in allowed)
             self.problem(loc, f"image {image!r} is outside the campaign's folder; put it in {where} "

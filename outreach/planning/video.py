@@ -8,6 +8,7 @@ A cover drawn by a card (`cover: {card: quote}`) is rendered per post by plannin
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -43,67 +44,114 @@ def probe_cached(path: Path) -> VideoInfo:
     return _probe(str(path), stat.st_size, stat.st_mtime_ns)
 
 
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing check_video found: where, in English, and (`code`, `values`) for a person's own language.
+    `warning`: it does not stop the plan (captions a channel drops)."""
+
+    loc: Loc
+    message: str
+    channel: str | None = None
+    code: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
+    warning: bool = False
+
+
+class Findings(list[Finding]):
+    def problem(self, loc: Loc, message: str, *, channel: str | None = None, code: str = "", **values: Any) -> None:
+        self.append(Finding(loc, message, channel, code, values))
+
+    def warn(self, loc: Loc, message: str, *, channel: str | None = None, code: str = "", **values: Any) -> None:
+        self.append(Finding(loc, message, channel, code, values, warning=True))
+
+
+def asset_folders(base_dir: Path, asset_dirs: Sequence[str]) -> list[Path]:
+    """The folders a campaign's media may come from: its own folder and `[media] asset_dirs`."""
+    return [base_dir.resolve(), *(Path(d).resolve() for d in asset_dirs)]
+
+
 def check_video(video: VideoSpec, *, loc: Loc, base_dir: Path, channels: Sequence[ChannelConfig],
                 languages: Collection[str], report: Report, warn: Report | None = None) -> dict[str, Any] | None:
     """The media entry for the rule's posts (without the per-language description), or None when the
     file is missing or unreadable. Every problem is reported; nothing is raised. `warn` hears what
     does not stop the plan: captions a channel without a caption API will drop."""
+    found = Findings()
+    entry = video_findings(video, loc=loc, base_dir=base_dir, channels=channels, languages=languages, found=found)
+    for finding in found:
+        if not finding.warning:
+            report(finding.loc, finding.message)
+        elif warn is not None:
+            warn(finding.loc, finding.message)
+    return entry
+
+
+def video_findings(video: VideoSpec, *, loc: Loc, base_dir: Path, channels: Sequence[ChannelConfig],
+                   languages: Collection[str], found: Findings) -> dict[str, Any] | None:
+    """check_video's one rule, its findings kept with codes and figures (the dashboard's planner says them
+    in the volunteer's language)."""
     path = (base_dir / video.file).resolve()
     if not path.is_file():
-        report((*loc, "file"), f"video {video.file!r} not found (looked in {path.parent})")
+        found.problem((*loc, "file"), f"video {video.file!r} not found (looked in {path.parent})", code="video_missing")
         return None
     try:
         info = probe_cached(path)
     except VideoError as exc:
-        report((*loc, "file"), str(exc))
+        found.problem((*loc, "file"), str(exc), code="video_unreadable")
         return None
     for channel in channels:
         cls = _video_class(channel)
         if cls is None:
             continue
         if cls.video is None:
-            report((*loc, "file"), f"{channel.name}: {display_name(channel.platform)} has no video support")
+            found.problem((*loc, "file"), f"{channel.name}: {display_name(channel.platform)} has no video support",
+                          channel=channel.name, code="no_video", platform=channel.platform)
             continue
         if channel.platform != "manual" and not cls.uploads_video:
-            report((*loc, "file"), f"{channel.name}: video cannot be published on {display_name(channel.platform)} yet "
-                                   "(its connector has no video upload)")
+            found.problem((*loc, "file"), f"{channel.name}: video cannot be published on "
+                          f"{display_name(channel.platform)} yet (its connector has no video upload)",
+                          channel=channel.name, code="no_video", platform=channel.platform)
             continue
         for problem in problems(info, cls.video):
             if not problem.fixable:
-                report((*loc, "file"), f"{channel.name}: the video {problem.message} ({display_name(channel.platform)})")
+                found.problem((*loc, "file"), f"{channel.name}: the video {problem.message} "
+                              f"({display_name(channel.platform)})", channel=channel.name,
+                              code=f"video_{problem.code or problem.field}", platform=channel.platform,
+                              **problem.values)
     missing = [lang for lang in languages if lang not in video.description]
     if missing:
-        report((*loc, "description"), f"no description (alt text) in {', '.join(map(repr, missing))} "
-                                      "for the video")
+        found.problem((*loc, "description"), f"no description (alt text) in {', '.join(map(repr, missing))} "
+                                             "for the video", code="video_description", languages=missing)
     captions = {}
     for lang, name in video.captions.items():
         caption_path = (base_dir / name).resolve()
         if not caption_path.is_file():
-            report((*loc, "captions", lang), f"caption file {name!r} not found (looked in {caption_path.parent})")
+            found.problem((*loc, "captions", lang), f"caption file {name!r} not found (looked in "
+                          f"{caption_path.parent})", code="captions_missing", language=lang)
             continue
         try:
             read_captions(caption_path, duration_s=info.duration_s)
         except CaptionError as exc:
-            report((*loc, "captions", lang), str(exc))
+            found.problem((*loc, "captions", lang), str(exc), code="captions_error", language=lang,
+                          detail=str(exc))
             continue
         captions[lang] = str(caption_path)
-    _check_caption_caps(captions, channels, video, loc=(*loc, "captions"), report=report, warn=warn)
+    _check_caption_caps(captions, channels, video, loc=(*loc, "captions"), found=found)
     cover = _check_cover(video.cover, info, loc=(*loc, "cover"), base_dir=base_dir, channels=channels,
-                         report=report)
+                         found=found)
     names = {c.name: c for c in channels}
     for name, options in video.channels.items():
         channel = names.get(name)
         if channel is None:
-            report((*loc, "channels", name), f"{name!r} is not one of this post's channels "
+            found.problem((*loc, "channels", name), f"{name!r} is not one of this post's channels "
                                              f"({', '.join(names) or 'none'})")
             continue
         for option in options.model_fields_set:
             if option not in platform_class(channel.platform).video_options:
-                report((*loc, "channels", name, option), f"{option} does not apply to {display_name(channel.platform)} "
+                found.problem((*loc, "channels", name, option), f"{option} does not apply to {display_name(channel.platform)} "
                        f"(only {', '.join(video_option_platforms(option))})")
         uncaptioned = [lang for lang in languages if lang not in video.captions]
         if options.burn_captions and uncaptioned:
-            report((*loc, "channels", name, "burn_captions"), f"no captions in "
+            found.problem((*loc, "channels", name, "burn_captions"), f"no captions in "
                    f"{', '.join(map(repr, uncaptioned))} to burn in (add them under captions)")
     entry: dict[str, Any] = {"video": str(path), "captions": captions}
     if cover is not None:
@@ -112,7 +160,7 @@ def check_video(video: VideoSpec, *, loc: Loc, base_dir: Path, channels: Sequenc
 
 
 def _check_caption_caps(captions: dict[str, str], channels: Sequence[ChannelConfig], video: VideoSpec, *,
-                        loc: Loc, report: Report, warn: Report | None) -> None:
+                        loc: Loc, found: Findings) -> None:
     """Each channel's caption caps (languages, bytes in its format), and a warning where a channel takes
     no caption files (`caption_formats == ()`) and the captions are not burned in: they would be lost."""
     if not captions:
@@ -124,18 +172,19 @@ def _check_caption_caps(captions: dict[str, str], channels: Sequence[ChannelConf
             continue
         if not caps.caption_formats:
             options = video.channels.get(channel.name)
-            if warn is not None and (options is None or options.burn_captions is None):  # false: left out knowingly
-                warn(loc, f"{channel.name}: {cls.display_name} takes no caption files, so the "
+            if options is None or options.burn_captions is None:  # false: left out knowingly
+                found.warn(loc, f"{channel.name}: {cls.display_name} takes no caption files, so the "
                           f"{', '.join(map(repr, captions))} captions will not be shown there (set "
                           f"burn_captions: true under channels.{channel.name} to draw them into the picture, "
-                          "or false to leave them out)")
+                          "or false to leave them out)", channel=channel.name, code="captions_dropped",
+                           platform=channel.platform)
             continue
         for lang, message in caption_problems(captions, caps):
-            report((*loc, lang) if lang else loc, f"{channel.name}: {message}")
+            found.problem((*loc, lang) if lang else loc, f"{channel.name}: {message}", channel=channel.name)
 
 
 def _check_cover(cover: float | str | CoverSpec | None, info: VideoInfo, *, loc: Loc, base_dir: Path,
-                 channels: Sequence[ChannelConfig], report: Report) -> float | str | dict[str, Any] | None:
+                 channels: Sequence[ChannelConfig], found: Findings) -> float | str | dict[str, Any] | None:
     """The cover for the posts' media entries: seconds (a frame), an image's path, or a mapping
     {"card": template, "frame"?: seconds} / {"image": path, "frame": seconds}; None when it is broken."""
     if cover is None:
@@ -149,17 +198,19 @@ def _check_cover(cover: float | str | CoverSpec | None, info: VideoInfo, *, loc:
 
     ok = True
     if spec.frame is not None and spec.frame >= info.duration_s:
-        report(at("frame"), f"cover at {spec.frame:g} s is after the video ends ({info.duration_s:.1f} s)")
+        found.problem(at("frame"), f"cover at {spec.frame:g} s is after the video ends ({info.duration_s:.1f} s)",
+                      code="cover_after_end", frame=spec.frame, seconds=info.duration_s)
         ok = False
-    image = _check_cover_image(spec.image, loc=at("image"), base_dir=base_dir, report=report) if spec.image else None
+    image = _check_cover_image(spec.image, loc=at("image"), base_dir=base_dir, report=found.problem) if spec.image else None
     ok = ok and (image is not None or not spec.image)
     picture = "a drawn card" if spec.card else "an image"
     for channel in channels if (spec.card or spec.image) and spec.frame is None else ():
         cls = _video_class(channel)
         if cls is not None and cls.video is not None and cls.video.cover == "frame":
-            report(at("card" if spec.card else "image"), f"{channel.name}: {display_name(channel.platform)} takes only a frame "
+            found.problem(at("card" if spec.card else "image"), f"{channel.name}: {display_name(channel.platform)} takes only a frame "
                    f"of the video as its cover, not {picture}; add `frame: <seconds>` to the cover "
-                   f"(the frame {display_name(channel.platform)} shows)")
+                   f"(the frame {display_name(channel.platform)} shows)", channel=channel.name, code="cover_frame",
+                   platform=channel.platform)
             ok = False
     if not ok:
         return None
