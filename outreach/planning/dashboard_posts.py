@@ -23,6 +23,7 @@ from outreach.db import Database
 from outreach.db.models import Campaign, Meeting, Organisation, Post
 from outreach.domain import Platform
 from outreach.errors import InputError
+from outreach.planning.draft_video import DraftVideo, from_entries, post_entry, video_checks
 from outreach.planning.limits import platform_validator, text_limit
 from outreach.planning.plan import CampaignInfo, Plan, PlannedPost, content_hash
 from outreach.planning.render import (
@@ -89,6 +90,7 @@ class DraftPost:
     card: str | None = None  # one of CARD_TEMPLATES
     alt_texts: Mapping[str, str] = field(default_factory=dict)
     link: str | None = None
+    video: DraftVideo | None = None  # instead of a card
 
     @property
     def rule_key(self) -> str:
@@ -105,6 +107,7 @@ class Check:
     channel: str | None = None
     code: str = ""
     values: Mapping[str, Any] = field(default_factory=dict)
+    warning: bool = False  # said, but saving is allowed (captions a channel drops)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +117,7 @@ class RenderedDraft:
 
     @property
     def ok(self) -> bool:
-        return not self.checks
+        return not any(not c.warning for c in self.checks)
 
 
 def meeting_choices(db: Database, *, since: datetime | None = None) -> list[MeetingChoice]:
@@ -150,11 +153,12 @@ def load_draft(db: Database, meeting_id: int, name: str, *, timezone: str) -> Dr
     if not rows:
         return None
     texts = {p.language: _UTM.sub("", p.text) for p in sorted(rows, key=lambda p: p.id)}
-    alts = {p.language: p.media[0].get("alt_text", "") for p in rows if p.media}
-    card = next((p.media[0].get("card") for p in rows if p.media), None)
+    alts = {p.language: p.media[0].get("alt_text", "") for p in rows if p.media and not p.media[0].get("video")}
+    card = next((p.media[0].get("card") for p in rows if p.media and not p.media[0].get("video")), None)
+    video = from_entries({(p.channel, p.language): p.media[0] for p in rows if p.media and p.media[0].get("video")})
     due = rows[0].due_at.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
     return DraftPost(meeting_id=meeting_id, name=name, texts=texts, channels=sorted({p.channel for p in rows}),
-                     due_local=due, card=card, alt_texts=alts, link=rows[0].link)
+                     due_local=due, card=card, alt_texts=alts, link=rows[0].link, video=video)
 
 
 def render_draft(draft: DraftPost, meeting: MeetingChoice, settings: Settings, *, utm: bool = True) -> RenderedDraft:
@@ -167,6 +171,8 @@ def render_draft(draft: DraftPost, meeting: MeetingChoice, settings: Settings, *
         checks.append(Check("choose at least one language", code="no_language"))
     if not draft.channels:
         checks.append(Check("choose at least one channel", code="no_channel"))
+    if draft.card is not None and draft.video is not None:
+        checks.append(Check("a post with a video has no card (give the video a cover)", code="video_and_card"))
     if draft.card is not None and draft.card not in CARD_TEMPLATES:
         checks.append(Check(f"unknown card template {draft.card!r} (known: {', '.join(CARD_TEMPLATES)})",
                             code="unknown_card", values={"card": draft.card}))
@@ -176,6 +182,11 @@ def render_draft(draft: DraftPost, meeting: MeetingChoice, settings: Settings, *
             channels.append(settings.channels[name])
         else:
             checks.append(Check(f"unknown channel {name!r}", channel=name, code="unknown_channel"))
+    video = None
+    if draft.video is not None:
+        video, found = video_checks(draft.video, channels, list(draft.texts), settings)
+        checks.extend(Check(f.message, language=f.values.get("language"), channel=f.channel, code=f.code,
+                            values=f.values, warning=f.warning) for f in found)
     tz = ZoneInfo(meeting.timezone)
     due = draft.due_local.replace(tzinfo=tz).astimezone(UTC)
     env = make_environment()
@@ -198,6 +209,9 @@ def render_draft(draft: DraftPost, meeting: MeetingChoice, settings: Settings, *
             link = tag_url(link_given, source=source_tag, campaign=meeting.campaign) if utm and link_given \
                 else link_given
             media = [{"card": draft.card, "alt_text": alt}] if draft.card else []
+            if draft.video is not None:
+                media = [post_entry(draft.video, video, language=lang, channel=channel.name,
+                                    channels=draft.channels)]
             checks.extend(_platform_checks(channel, body, media, lang, state_dir=settings.state_dir))
             posts.append(PlannedPost(
                 source_key=f"{RULE_PREFIX}{draft.name}/{meeting.key}", rule_key=draft.rule_key,

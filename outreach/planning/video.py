@@ -152,7 +152,8 @@ def video_findings(video: VideoSpec, *, loc: Loc, base_dir: Path, channels: Sequ
         uncaptioned = [lang for lang in languages if lang not in video.captions]
         if options.burn_captions and uncaptioned:
             found.problem((*loc, "channels", name, "burn_captions"), f"no captions in "
-                   f"{', '.join(map(repr, uncaptioned))} to burn in (add them under captions)")
+                   f"{', '.join(map(repr, uncaptioned))} to burn in (add them under captions)", channel=name,
+                   code="burn_no_captions", languages=uncaptioned)
     entry: dict[str, Any] = {"video": str(path), "captions": captions}
     if cover is not None:
         entry["cover"] = cover
