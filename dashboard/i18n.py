@@ -130,6 +130,34 @@ NL: dict[str, str] = {
     "check.no_language": "Kies minstens één taal.", "check.no_channel": "Kies minstens één kanaal.",
     "check.unknown_channel": "Kanaal {channel} bestaat niet (meer) in de instellingen.",
     "check.unknown_card": "Kaart {card} bestaat niet.",
+    "plan.video": "Video (optioneel)", "plan.no_video": "geen video",
+    "plan.video_upload": "Of upload een video (mp4, mov, m4v, webm)",
+    "plan.upload_failed": "Dit bestand is niet bewaard: {name} is geen video die we kunnen lezen, of te groot.",
+    "plan.video_desc": "Beschrijving van de video ({lang})",
+    "plan.captions": "Ondertiteling {lang} (.srt of .vtt, optioneel)",
+    "plan.captions_kept": "Ondertiteling {lang}: {name}",
+    "plan.cover_frame": "Omslag: beeld op seconde (optioneel)", "plan.cover_card": "Omslag als kaart",
+    "plan.no_cover_card": "geen kaart, een beeld uit de video",
+    "plan.option.share_to_feed": "{channel}: de Reel ook in de feed tonen",
+    "plan.option.burn_captions": "{channel}: ondertiteling in het beeld zetten",
+    "check.video_too_short": "Te kort voor {platform}: {seconds} s, minimaal {limit} s ({channel}).",
+    "check.video_too_long": "Te lang voor {platform}: {seconds} s, hoogstens {limit} s ({channel}).",
+    "check.video_too_large": "Te groot voor {platform}: {megabytes} MB, hoogstens {limit_mb} MB ({channel}).",
+    "check.video_too_small": "Te klein voor {platform}: {megabytes} MB, minimaal {limit_mb} MB ({channel}).",
+    "check.no_video": "{platform} kan (nog) geen video plaatsen ({channel}): kies een ander kanaal.",
+    "check.video_missing": "De video is niet (meer) te vinden: kies hem opnieuw.",
+    "check.video_unreadable": "Dit bestand is geen video die we kunnen lezen.",
+    "check.video_outside": "Deze video staat niet in een toegestane map: kies er een uit de lijst of upload hem.",
+    "check.video_description": "De video heeft een beschrijving nodig ({languages}): vertel wat erin te zien is.",
+    "check.captions_missing": "Het ondertitelbestand ({language}) is niet (meer) te vinden.",
+    "check.captions_error": "Het ondertitelbestand {file} ({language}) klopt niet op regel {line}: kijk daar "
+                            "de tijden en de tekst na.",
+    "check.captions_dropped": "{platform} neemt geen ondertitelbestanden aan ({channel}): daar is de "
+                              "ondertiteling niet te zien. Zet hem in het beeld, of laat het zo.",
+    "check.burn_no_captions": "Geen ondertiteling in {languages} om in het beeld te zetten ({channel}).",
+    "check.cover_after_end": "De omslag op {frame} s ligt na het einde van de video ({seconds} s).",
+    "check.cover_frame": "{platform} neemt alleen een beeld uit de video als omslag ({channel}): kies een seconde.",
+    "check.video_and_card": "Een post met een video heeft geen kaart: geef de video een omslag.",
     "plan.link_default": "Zonder link gebruikt {{{{ link }}}} die van de campagne: {link}",
     "plan.card_failed": "Voorbeeld van de kaart lukt niet: {error}",
     "arch.title": "Archief", "arch.from": "Van", "arch.to": "Tot en met",
@@ -264,6 +292,33 @@ EN: dict[str, str] = {
     "check.no_language": "Choose at least one language.", "check.no_channel": "Choose at least one channel.",
     "check.unknown_channel": "Channel {channel} is not (or no longer) in the settings.",
     "check.unknown_card": "Card {card} does not exist.",
+    "plan.video": "Video (optional)", "plan.no_video": "no video",
+    "plan.video_upload": "Or upload a video (mp4, mov, m4v, webm)",
+    "plan.upload_failed": "This file was not kept: {name} is not a video we can read, or too large.",
+    "plan.video_desc": "Video description ({lang})",
+    "plan.captions": "Captions {lang} (.srt or .vtt, optional)",
+    "plan.captions_kept": "Captions {lang}: {name}",
+    "plan.cover_frame": "Cover: frame at second (optional)", "plan.cover_card": "Cover drawn as a card",
+    "plan.no_cover_card": "no card, a frame of the video",
+    "plan.option.share_to_feed": "{channel}: also show the Reel in the feed",
+    "plan.option.burn_captions": "{channel}: burn the captions into the picture",
+    "check.video_too_short": "Too short for {platform}: {seconds} s, at least {limit} s ({channel}).",
+    "check.video_too_long": "Too long for {platform}: {seconds} s, at most {limit} s ({channel}).",
+    "check.video_too_large": "Too large for {platform}: {megabytes} MB, at most {limit_mb} MB ({channel}).",
+    "check.video_too_small": "Too small for {platform}: {megabytes} MB, at least {limit_mb} MB ({channel}).",
+    "check.no_video": "{platform} cannot publish video (yet) ({channel}): choose another channel.",
+    "check.video_missing": "The video can no longer be found: choose it again.",
+    "check.video_unreadable": "This file is not a video we can read.",
+    "check.video_outside": "This video is not in an allowed folder: choose one from the list or upload it.",
+    "check.video_description": "The video needs a description ({languages}): say what can be seen in it.",
+    "check.captions_missing": "The caption file ({language}) can no longer be found.",
+    "check.captions_error": "The caption file {file} ({language}) has a problem on line {line}: {detail}",
+    "check.captions_dropped": "{platform} takes no caption files ({channel}): the captions will not be shown "
+                              "there. Burn them into the picture, or leave it.",
+    "check.burn_no_captions": "No captions in {languages} to burn into the picture ({channel}).",
+    "check.cover_after_end": "The cover at {frame} s is after the end of the video ({seconds} s).",
+    "check.cover_frame": "{platform} takes only a frame of the video as its cover ({channel}): choose a second.",
+    "check.video_and_card": "A post with a video has no card: give the video a cover.",
     "plan.link_default": "Without a link, {{{{ link }}}} is the campaign's: {link}",
     "plan.card_failed": "The card preview did not work: {error}",
     "arch.title": "Archive", "arch.from": "From", "arch.to": "Up to and including",
@@ -330,6 +385,11 @@ def hours(value: float | None) -> str:
     """Watch time in hours with one decimal (1.234,5 / 1,234.5); "geen gegevens" / "no data" where the
     platform reports none (analytics' `watch_hours` says which)."""
     return t("chart.no_data") if value is None else format_decimal(value, "#,##0.0", locale=LOCALES[current()])
+
+
+def one_decimal(value: float) -> str:
+    """2,0 in Dutch, 2.0 in English (seconds of a video, megabytes)."""
+    return format_decimal(value, "#,##0.0", locale=LOCALES[current()])
 
 
 def percent(value: float | None) -> str:

@@ -36,7 +36,7 @@ from outreach.db import Database
 from outreach.db.migrate import open_ready
 from outreach.errors import OutreachError
 from outreach.harvest.settings import HarvestSettings, harvest_settings
-from outreach.planning import dashboard_posts, review
+from outreach.planning import dashboard_posts, draft_video, review
 from outreach.planning.review import PostSelector
 from outreach.planning.schedule import Action
 
@@ -310,4 +310,17 @@ def save_draft(draft: dashboard_posts.DraftPost) -> str:
              again=counts[Action.REVIEW_AGAIN])
 
 
-ACTION_ERRORS = (review.ReviewError, dashboard_posts.DraftError, ValueError)
+def video_files() -> list[str]:
+    """Videos a planner may choose: in the campaigns folder, `[media] asset_dirs` and earlier uploads."""
+    return [str(p) for p in draft_video.video_files(settings())]
+
+
+def save_upload(name: str, data: bytes) -> str:
+    return str(draft_video.save_upload(settings(), name, data))
+
+
+def video_options(channels: Sequence[str]) -> dict[str, list[str]]:
+    return draft_video.video_options(settings(), channels)
+
+
+ACTION_ERRORS = (review.ReviewError, dashboard_posts.DraftError, draft_video.UploadError, ValueError)

@@ -3,7 +3,10 @@ they type, not when they leave the field), card previewed, saved to review."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import streamlit as st
@@ -12,6 +15,7 @@ from dashboard import auth, i18n, loaders
 from dashboard.components import live_text
 from dashboard.i18n import t
 from outreach.planning.dashboard_posts import Check, DraftPost
+from outreach.planning.draft_video import CAPTION_SUFFIXES, VIDEO_SUFFIXES, DraftVideo
 from outreach.planning.spec import CARD_TEMPLATES
 
 user = st.session_state["user"]
@@ -40,6 +44,67 @@ def load_saved(draft: DraftPost) -> None:
     for lang, text in draft.texts.items():
         live_text.put(f"plan_text_{lang}", text)
         live_text.put(f"plan_alt_{lang}", draft.alt_texts.get(lang, ""))
+    video = draft.video
+    st.session_state.update(plan_video=video.file if video else "", plan_frame=video.frame if video else None,
+                            plan_cover_card=(video.card or "") if video else "",
+                            plan_captions=dict(video.captions) if video else {})
+    for lang in draft.texts:
+        live_text.put(f"plan_vdesc_{lang}", video.descriptions.get(lang, "") if video else "")
+    for channel, options in (video.options if video else {}).items():
+        st.session_state.update({f"plan_opt_{channel}_{o}": bool(v) for o, v in options.items()})
+
+
+def labelled(none: str, name: Callable[[str], str] = str) -> Callable[[str], str]:
+    """An option's label with the words of this run fixed (AppTest formats options outside the page, where the
+    chosen language is unknown): `none` for the empty choice."""
+    return lambda value: name(value) if value else none
+
+
+def kept(upload: object) -> str | None:
+    """An uploaded file saved by its content (None, with the reason shown, when it is refused)."""
+    try:
+        return loaders.save_upload(upload.name, upload.getvalue())  # type: ignore[attr-defined]
+    except loaders.ACTION_ERRORS:
+        st.error(t("plan.upload_failed", name=upload.name))  # type: ignore[attr-defined]
+        return None
+
+
+def video_fields(languages: list[str], channels: list[str]) -> DraftVideo | None:
+    """The video part of the form: a file (chosen or uploaded), cover, descriptions, captions, options."""
+    upload = st.file_uploader(t("plan.video_upload"), type=[s[1:] for s in VIDEO_SUFFIXES], key="plan_video_upload")
+    path = kept(upload) if upload is not None else None
+    if path and st.session_state.get("plan_video_uploaded") != path:
+        st.session_state.update(plan_video=path, plan_video_uploaded=path)
+    files = loaders.video_files()
+    chosen = st.session_state.get("plan_video")
+    options = ["", *files, *([chosen] if chosen and chosen not in files else [])]
+    file = st.selectbox(t("plan.video"), options, key="plan_video",
+                        format_func=labelled(t("plan.no_video"), lambda f: Path(f).name))
+    if not file:
+        return None
+    cols = st.columns(2)
+    frame = cols[0].number_input(t("plan.cover_frame"), min_value=0.0, value=None, step=0.5, key="plan_frame")
+    cover = cols[1].selectbox(t("plan.cover_card"), ["", *CARD_TEMPLATES], key="plan_cover_card",
+                              format_func=labelled(t("plan.no_cover_card")))
+    descriptions, captions = {}, dict(st.session_state.setdefault("plan_captions", {}))
+    for lang in languages:
+        descriptions[lang] = live_text.live_text(t("plan.video_desc", lang=lang), key=f"plan_vdesc_{lang}",
+                                                 multiline=False)
+        sub = st.file_uploader(t("plan.captions", lang=lang), type=[s[1:] for s in CAPTION_SUFFIXES],
+                               key=f"plan_caption_{lang}")
+        if sub is not None and (saved := kept(sub)):
+            captions[lang] = saved
+        if lang in captions:
+            st.caption(t("plan.captions_kept", lang=lang, name=Path(captions[lang]).name))
+    chosen_options = {}
+    for channel, names in loaders.video_options(channels).items():
+        ticked = {o: True for o in names if st.checkbox(t(f"plan.option.{o}", channel=channel),
+                                                         key=f"plan_opt_{channel}_{o}")}
+        if ticked:
+            chosen_options[channel] = ticked
+    return DraftVideo(file=file, descriptions=descriptions, captions={k: v for k, v in captions.items()
+                                                                      if k in languages},
+                      frame=frame, card=cover or None, options=chosen_options)
 
 
 left, right = st.columns([3, 2])
@@ -56,8 +121,9 @@ with left:
     day = cols[0].date_input(t("plan.date"), value=(local_start - timedelta(days=2)).date(), key="plan_date",
                              format=i18n.date_input_format())
     clock = cols[1].time_input(t("plan.time"), value=time(18, 0), key="plan_time", step=300)
-    card = st.selectbox(t("plan.card"), ["", *CARD_TEMPLATES], key="plan_card",
-                        format_func=lambda c: c or t("plan.no_card"))
+    video = video_fields(languages, channels)
+    card = "" if video else st.selectbox(t("plan.card"), ["", *CARD_TEMPLATES], key="plan_card",
+                                         format_func=labelled(t("plan.no_card")))
     link = live_text.live_text(t("plan.link"), key="plan_link", placeholder=meeting.link or "",
                                multiline=False).strip() or None
     if meeting.link:
@@ -70,7 +136,8 @@ with left:
             alts[lang] = live_text.live_text(t("plan.alt", lang=lang), key=f"plan_alt_{lang}", multiline=False)
 
 draft = DraftPost(meeting_id=meeting.id, name=name, texts=texts, channels=channels,
-                  due_local=datetime.combine(day, clock), card=card or None, alt_texts=alts, link=link)
+                  due_local=datetime.combine(day, clock), card=card or None, alt_texts=alts, link=link,
+                  video=video)
 rendered = loaders.render_draft(draft, meeting)
 
 
@@ -81,6 +148,15 @@ def in_words(check: Check) -> str:
         where = " · ".join(x for x in (check.channel, check.language) if x)
         return f"{where}: {check.message}" if where else check.message
     values = {**check.values, "channel": check.channel or "", "language": i18n.language_name(check.language or "")}
+    if "bytes" in values:  # a video's size, in megabytes
+        values.update(megabytes=i18n.one_decimal(values["bytes"] / 1e6), limit_mb=i18n.one_decimal(values["limit"] / 1e6))
+    elif check.code.startswith(("video_too", "cover_")):  # seconds
+        values.update({k: i18n.one_decimal(values[k]) for k in ("seconds", "frame") if k in values})
+        values.update({"limit": i18n.number(values["limit"])} if "limit" in values else {})
+    if "platform" in values and check.code != "too_long":
+        values["platform"] = i18n.platform_name(values["platform"])
+    if "languages" in values:
+        values["languages"] = ", ".join(i18n.language_name(x) for x in values["languages"])
     if check.code == "too_long":
         values.update(platform=i18n.platform_name(values["platform"]), over=i18n.number(values["length"] - values["max"]),
                       length=i18n.number(values["length"]), max=i18n.number(values["max"]))
@@ -93,15 +169,18 @@ with right:
     if empty:
         st.info(t("plan.empty", languages=", ".join(i18n.language_name(x) for x in empty if x)))
     for check in (c for c in rendered.checks if c.code != "empty"):
-        st.error(in_words(check))
+        (st.warning if check.warning else st.error)(in_words(check))
     if rendered.ok:
         st.success(t("plan.ok"))
     for lang, tab in zip(languages, st.tabs([i18n.language_name(x) for x in languages]) if languages else [],
                          strict=True):
         with tab:
-            if card:
+            if video:
+                st.video(video.file)
+            if card or (video and video.card):
                 try:
-                    image, alt = loaders.card_preview(draft, meeting, lang)
+                    image, alt = loaders.card_preview(replace(draft, card=card or video.card, video=None),
+                                                      meeting, lang)
                     st.image(image, caption=alt, width="stretch")
                 except Exception as exc:  # noqa: BLE001 - a preview problem must not lose the volunteer's text
                     st.warning(t("plan.card_failed", error=exc))

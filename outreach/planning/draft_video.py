@@ -14,11 +14,18 @@ from typing import Any
 from pydantic import ValidationError
 
 from outreach.config import ChannelConfig, Settings
+from outreach.connectors import UnknownPlatform, platform_class
 from outreach.errors import InputError
 from outreach.media import VideoError, probe
 from outreach.media.captions import CaptionError, caption_format
 from outreach.planning.spec import VideoSpec
-from outreach.planning.video import Findings, asset_folders, video_findings, video_post_entry
+from outreach.planning.video import (
+    Findings,
+    asset_folders,
+    caption_error_at,
+    video_findings,
+    video_post_entry,
+)
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm")
 CAPTION_SUFFIXES = (".srt", ".vtt")
@@ -89,6 +96,20 @@ def save_upload(settings: Settings, name: str, data: bytes) -> Path:
     return path.resolve()
 
 
+def video_options(settings: Settings, channels: Sequence[str]) -> dict[str, list[str]]:
+    """The video options each channel's platform understands (its connector's `video_options`)."""
+    found = {}
+    for name in channels:
+        channel = settings.channels.get(name)
+        try:
+            cls = platform_class(channel.platform) if channel else None
+        except UnknownPlatform:
+            cls = None
+        if cls is not None and cls.video is not None:
+            found[name] = sorted(cls.video_options)
+    return found
+
+
 def video_checks(video: DraftVideo, channels: Sequence[ChannelConfig], languages: Sequence[str],
                  settings: Settings) -> tuple[dict[str, Any] | None, Findings]:
     """The checked media entry (None: the file is unusable) and every finding, as validate finds them."""
@@ -102,7 +123,7 @@ def video_checks(video: DraftVideo, channels: Sequence[ChannelConfig], languages
             caption_format(Path(caption))
         except CaptionError as exc:
             found.problem(("video", "captions", lang), str(exc), code="captions_error", language=lang,
-                          detail=str(exc))
+                          **caption_error_at(exc))
     try:
         spec = draft_spec(replace(video, file=str(path)), [c.name for c in channels])
     except ValidationError as exc:

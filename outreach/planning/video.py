@@ -7,6 +7,7 @@ A cover drawn by a card (`cover: {card: quote}`) is rendered per post by plannin
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -63,6 +64,12 @@ class Findings(list[Finding]):
 
     def warn(self, loc: Loc, message: str, *, channel: str | None = None, code: str = "", **values: Any) -> None:
         self.append(Finding(loc, message, channel, code, values, warning=True))
+
+
+def caption_error_at(exc: CaptionError) -> dict[str, Any]:
+    """A caption error's file name, line and whole message (the message is `file:line: what`)."""
+    found = re.match(r"(.*):(\d+): ", str(exc))
+    return {"file": Path(found[1]).name if found else "", "line": int(found[2]) if found else 1, "detail": str(exc)}
 
 
 def asset_folders(base_dir: Path, asset_dirs: Sequence[str]) -> list[Path]:
@@ -132,7 +139,7 @@ def video_findings(video: VideoSpec, *, loc: Loc, base_dir: Path, channels: Sequ
             read_captions(caption_path, duration_s=info.duration_s)
         except CaptionError as exc:
             found.problem((*loc, "captions", lang), str(exc), code="captions_error", language=lang,
-                          detail=str(exc))
+                          **caption_error_at(exc))
             continue
         captions[lang] = str(caption_path)
     _check_caption_caps(captions, channels, video, loc=(*loc, "captions"), found=found)

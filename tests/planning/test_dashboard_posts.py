@@ -182,6 +182,7 @@ def test_a_caption_file_with_a_broken_line_names_the_line(tmp_path: Path) -> Non
     video = DraftVideo(file=str(clip), descriptions={"nl": "x"}, captions={"nl": str(captions)})
     (check,) = render_draft(video_draft(video, ("peer-bluesky",)), meeting(None), settings).checks
     assert check.code == "captions_error" and f"{captions.resolve()}:2:" in check.values["detail"]
+    assert (check.values["file"], check.values["line"]) == ("nl.srt", 2)
 
 
 def test_uploads_are_kept_by_content_and_a_non_video_is_refused(tmp_path: Path) -> None:
