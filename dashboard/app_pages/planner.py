@@ -3,7 +3,6 @@ they type, not when they leave the field), card previewed, saved to review."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -15,7 +14,7 @@ from dashboard import auth, i18n, loaders
 from dashboard.components import live_text
 from dashboard.i18n import t
 from outreach.planning.dashboard_posts import Check, DraftPost
-from outreach.planning.draft_video import CAPTION_SUFFIXES, VIDEO_SUFFIXES, DraftVideo
+from outreach.planning.draft_video import CAPTION_SUFFIXES, MAX_UPLOAD_MB, VIDEO_SUFFIXES, DraftVideo
 from outreach.planning.spec import CARD_TEMPLATES
 
 user = st.session_state["user"]
@@ -54,12 +53,6 @@ def load_saved(draft: DraftPost) -> None:
         st.session_state.update({f"plan_opt_{channel}_{o}": bool(v) for o, v in options.items()})
 
 
-def labelled(none: str, name: Callable[[str], str] = str) -> Callable[[str], str]:
-    """An option's label with the words of this run fixed (AppTest formats options outside the page, where the
-    chosen language is unknown): `none` for the empty choice."""
-    return lambda value: name(value) if value else none
-
-
 def kept(upload: object) -> str | None:
     """An uploaded file saved by its content (None, with the reason shown, when it is refused)."""
     try:
@@ -71,7 +64,9 @@ def kept(upload: object) -> str | None:
 
 def video_fields(languages: list[str], channels: list[str]) -> DraftVideo | None:
     """The video part of the form: a file (chosen or uploaded), cover, descriptions, captions, options."""
-    upload = st.file_uploader(t("plan.video_upload"), type=[s[1:] for s in VIDEO_SUFFIXES], key="plan_video_upload")
+    st.html("<style>[data-testid='stFileUploaderDropzoneInstructions']{display:none}</style>")  # English words
+    upload = st.file_uploader(t("plan.video_upload", mb=MAX_UPLOAD_MB), type=[s[1:] for s in VIDEO_SUFFIXES],
+                              key="plan_video_upload", max_upload_size=MAX_UPLOAD_MB)
     path = kept(upload) if upload is not None else None
     if path and st.session_state.get("plan_video_uploaded") != path:
         st.session_state.update(plan_video=path, plan_video_uploaded=path)
@@ -79,19 +74,19 @@ def video_fields(languages: list[str], channels: list[str]) -> DraftVideo | None
     chosen = st.session_state.get("plan_video")
     options = ["", *files, *([chosen] if chosen and chosen not in files else [])]
     file = st.selectbox(t("plan.video"), options, key="plan_video",
-                        format_func=labelled(t("plan.no_video"), lambda f: Path(f).name))
+                        format_func=lambda f: Path(f).name if f else "–")
     if not file:
         return None
     cols = st.columns(2)
     frame = cols[0].number_input(t("plan.cover_frame"), min_value=0.0, value=None, step=0.5, key="plan_frame")
     cover = cols[1].selectbox(t("plan.cover_card"), ["", *CARD_TEMPLATES], key="plan_cover_card",
-                              format_func=labelled(t("plan.no_cover_card")))
+                              format_func=lambda c: c or "–")
     descriptions, captions = {}, dict(st.session_state.setdefault("plan_captions", {}))
     for lang in languages:
         descriptions[lang] = live_text.live_text(t("plan.video_desc", lang=lang), key=f"plan_vdesc_{lang}",
                                                  multiline=False)
         sub = st.file_uploader(t("plan.captions", lang=lang), type=[s[1:] for s in CAPTION_SUFFIXES],
-                               key=f"plan_caption_{lang}")
+                               key=f"plan_caption_{lang}", max_upload_size=1)
         if sub is not None and (saved := kept(sub)):
             captions[lang] = saved
         if lang in captions:
@@ -123,7 +118,7 @@ with left:
     clock = cols[1].time_input(t("plan.time"), value=time(18, 0), key="plan_time", step=300)
     video = video_fields(languages, channels)
     card = "" if video else st.selectbox(t("plan.card"), ["", *CARD_TEMPLATES], key="plan_card",
-                                         format_func=labelled(t("plan.no_card")))
+                                         format_func=lambda c: c or t("plan.no_card"))
     link = live_text.live_text(t("plan.link"), key="plan_link", placeholder=meeting.link or "",
                                multiline=False).strip() or None
     if meeting.link:

@@ -6,6 +6,7 @@ turned into planner checks with codes and figures — and the media entry publis
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,8 +30,10 @@ from outreach.planning.video import (
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm")
 CAPTION_SUFFIXES = (".srt", ".vtt")
-MAX_UPLOAD_BYTES = 1024**3  # a planner upload is held in memory by Streamlit; longer films go in asset_dirs
+MAX_UPLOAD_MB = 200  # Streamlit holds an upload in memory (its default cap); longer films go in asset_dirs
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024**2
 MAX_LISTED = 500
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 class UploadError(InputError):
@@ -80,10 +83,11 @@ def save_upload(settings: Settings, name: str, data: bytes) -> Path:
         raise UploadError(f"{name}: not a video ({', '.join(VIDEO_SUFFIXES)}) or captions (.srt, .vtt)")
     if len(data) > MAX_UPLOAD_BYTES:
         raise UploadError(f"{name}: {len(data):,} bytes is more than {MAX_UPLOAD_BYTES:,}")
-    folder = upload_dir(settings)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{hashlib.sha256(data).hexdigest()[:32]}{suffix}"
+    folder = upload_dir(settings) / hashlib.sha256(data).hexdigest()[:32]
+    kept = sorted(folder.glob(f"*{suffix}")) if folder.is_dir() else []
+    path = kept[0] if kept else folder / _SAFE.sub("-", Path(name).name)
     if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(path.suffix + ".part")
         partial.write_bytes(data)
         partial.replace(path)
@@ -92,6 +96,7 @@ def save_upload(settings: Settings, name: str, data: bytes) -> Path:
             probe(path)
         except VideoError:
             path.unlink()
+            folder.rmdir()
             raise UploadError(f"{name}: not a video FFmpeg can read") from None
     return path.resolve()
 

@@ -189,11 +189,12 @@ def test_uploads_are_kept_by_content_and_a_non_video_is_refused(tmp_path: Path) 
     settings = video_settings(tmp_path)
     data = write_clip(tmp_path / "x.mp4", seconds=0.5).read_bytes()
     first, again = save_upload(settings, "film.mp4", data), save_upload(settings, "zelfde.mp4", data)
-    assert first == again and first.parent == (tmp_path / "media" / "uploads").resolve()
+    assert first == again and first.name == "film.mp4"  # the volunteer's name, in a folder named by the content
+    assert first.parent.parent == (tmp_path / "media" / "uploads").resolve()
     assert first in video_files(settings)
     with pytest.raises(UploadError, match="nep.mp4: not a video"):
         save_upload(settings, "nep.mp4", b"no video here")
-    assert list(first.parent.iterdir()) == [first]
+    assert list(first.parent.parent.rglob("*")) == [first.parent, first]
 
 
 def test_a_saved_video_post_loads_back_as_the_same_draft(tmp_path: Path, db: Database,
