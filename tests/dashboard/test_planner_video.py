@@ -51,6 +51,10 @@ def test_a_volunteer_plans_a_video_post_sees_a_limit_in_dutch_and_saves_it(seede
         assert post.media == [{"video": str(good.resolve()), "captions": {}, "alt_text": "Twee mensen zwaaien",
                                "options": {"share_to_feed": True}}]
     db.dispose()
+    at.selectbox(key="plan_video").set_value("").run()  # a fresh form, then the saved post loaded into it
+    at.button(key="plan_load").click().run()
+    assert at.selectbox(key="plan_video").value == str(good.resolve())
+    assert at.checkbox(key="plan_opt_peer-instagram_share_to_feed").value and not at.error
 
 
 def test_the_limit_is_said_in_english_with_english_numbers(seeded: Seeded, tmp_path: Path) -> None:
