@@ -153,6 +153,8 @@ NL: dict[str, str] = {
                             "de tijden en de tekst na.",
     "check.captions_dropped": "{platform} neemt geen ondertitelbestanden aan ({channel}): daar is de "
                               "ondertiteling niet te zien. Zet hem in het beeld, of laat het zo.",
+    "check.captions_too_large": "Het ondertitelbestand ({language}) is te groot voor {platform} ({channel}).",
+    "check.captions_languages": "Ondertiteling in te veel talen voor {platform} ({channel}).",
     "check.burn_no_captions": "Geen ondertiteling in {languages} om in het beeld te zetten ({channel}).",
     "check.cover_after_end": "De omslag op {frame} s ligt na het einde van de video ({seconds} s).",
     "check.cover_frame": "{platform} neemt alleen een beeld uit de video als omslag ({channel}): kies een seconde.",
@@ -313,6 +315,8 @@ EN: dict[str, str] = {
     "check.captions_error": "The caption file {file} ({language}) has a problem on line {line}: {detail}",
     "check.captions_dropped": "{platform} takes no caption files ({channel}): the captions will not be shown "
                               "there. Burn them into the picture, or leave it.",
+    "check.captions_too_large": "The caption file ({language}) is too large for {platform} ({channel}).",
+    "check.captions_languages": "Captions in too many languages for {platform} ({channel}).",
     "check.burn_no_captions": "No captions in {languages} to burn into the picture ({channel}).",
     "check.cover_after_end": "The cover at {frame} s is after the end of the video ({seconds} s).",
     "check.cover_frame": "{platform} takes only a frame of the video as its cover ({channel}): choose a second.",

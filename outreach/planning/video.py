@@ -188,7 +188,9 @@ def _check_caption_caps(captions: dict[str, str], channels: Sequence[ChannelConf
                            platform=channel.platform)
             continue
         for lang, message in caption_problems(captions, caps):
-            found.problem((*loc, lang) if lang else loc, f"{channel.name}: {message}", channel=channel.name)
+            found.problem((*loc, lang) if lang else loc, f"{channel.name}: {message}", channel=channel.name,
+                          code="captions_too_large" if lang else "captions_languages", platform=channel.platform,
+                          **({"language": lang} if lang else {}))
 
 
 def _check_cover(cover: float | str | CoverSpec | None, info: VideoInfo, *, loc: Loc, base_dir: Path,

@@ -213,3 +213,14 @@ def test_a_saved_video_post_loads_back_as_the_same_draft(tmp_path: Path, db: Dat
     assert media["peer-instagram"][0]["options"] == {"share_to_feed": True}
     loaded = load_draft(db, choice.id, "film", timezone=choice.timezone)
     assert loaded is not None and loaded.video == video and loaded.card is None
+
+
+def test_a_caption_file_too_large_for_a_platform_is_a_check_the_planner_can_translate(tmp_path: Path) -> None:
+    settings = video_settings(tmp_path)
+    clip = write_clip(tmp_path / "campaigns" / "ok.mp4", seconds=3.5)
+    captions = tmp_path / "campaigns" / "nl.vtt"
+    cue = "00:00.000 --> 00:02.000\n" + "Welkom bij de bijeenkomst " * 40 + "\n\n"
+    captions.write_text("WEBVTT\n\n" + cue * 30, encoding="utf-8")  # over Bluesky's 20,000 bytes
+    video = DraftVideo(file=str(clip), descriptions={"nl": "x"}, captions={"nl": str(captions)})
+    (check,) = render_draft(video_draft(video, ("peer-bluesky",)), meeting(None), settings).checks
+    assert (check.code, check.language, check.values["platform"]) == ("captions_too_large", "nl", "bluesky")
