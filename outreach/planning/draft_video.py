@@ -120,9 +120,6 @@ def video_checks(video: DraftVideo, channels: Sequence[ChannelConfig], languages
     """The checked media entry (None: the file is unusable) and every finding, as validate finds them."""
     found = Findings()
     path = Path(video.file).resolve()
-    if not any(path.is_relative_to(folder) for folder in allowed_folders(settings)):
-        found.problem(("video", "file"), f"video {video.file!r} is outside the allowed folders", code="video_outside")
-        return None, found
     for lang, caption in video.captions.items():
         try:
             caption_format(Path(caption))
@@ -135,7 +132,7 @@ def video_checks(video: DraftVideo, channels: Sequence[ChannelConfig], languages
         found.problem(("video",), f"video: {exc.errors()[0]['msg']}", detail=str(exc))
         return None, found
     entry = video_findings(spec, loc=("video",), base_dir=Path(settings.campaigns_dir), channels=channels,
-                           languages=languages, found=found)
+                           languages=languages, found=found, folders=allowed_folders(settings))
     return entry, found
 
 

@@ -263,7 +263,8 @@ class _Planner:
         link = self.compile_one(rule.link, (*loc, "link")) if rule.link else None
         image = self.check_image(rule.image, (*loc, "image")) if rule.image else None
         video = check_video(rule.video, loc=(*loc, "video"), base_dir=self.base_dir, channels=channels,
-                            languages=rule.text, report=self.problem, warn=self.src.warn) if rule.video else None
+                            languages=rule.text, report=self.problem, warn=self.src.warn,
+                            folders=asset_folders(self.base_dir, self.settings.media.asset_dirs)) if rule.video else None
         self.check_languages(i, rule, occurrences)
         approval = (rule.approval or self.spec.campaign.approval) is Approval.REQUIRED
         utm = self.spec.campaign.utm if rule.utm is None else rule.utm

@@ -77,13 +77,23 @@ def asset_folders(base_dir: Path, asset_dirs: Sequence[str]) -> list[Path]:
     return [base_dir.resolve(), *(Path(d).resolve() for d in asset_dirs)]
 
 
+def _inside(path: Path, folders: Sequence[Path]) -> bool:
+    return any(path.is_relative_to(folder) for folder in folders)
+
+
+def _where(folders: Sequence[Path]) -> str:
+    return " or ".join(str(f) for f in folders)
+
+
 def check_video(video: VideoSpec, *, loc: Loc, base_dir: Path, channels: Sequence[ChannelConfig],
-                languages: Collection[str], report: Report, warn: Report | None = None) -> dict[str, Any] | None:
+                languages: Collection[str], report: Report, warn: Report | None = None,
+                folders: Sequence[Path] | None = None) -> dict[str, Any] | None:
     """The media entry for the rule's posts (without the per-language description), or None when the
     file is missing or unreadable. Every problem is reported; nothing is raised. `warn` hears what
     does not stop the plan: captions a channel without a caption API will drop."""
     found = Findings()
-    entry = video_findings(video, loc=loc, base_dir=base_dir, channels=channels, languages=languages, found=found)
+    entry = video_findings(video, loc=loc, base_dir=base_dir, channels=channels, languages=languages, found=found,
+                           folders=folders if folders is not None else [base_dir.resolve()])
     for finding in found:
         if not finding.warning:
             report(finding.loc, finding.message)
@@ -93,10 +103,15 @@ def check_video(video: VideoSpec, *, loc: Loc, base_dir: Path, channels: Sequenc
 
 
 def video_findings(video: VideoSpec, *, loc: Loc, base_dir: Path, channels: Sequence[ChannelConfig],
-                   languages: Collection[str], found: Findings) -> dict[str, Any] | None:
+                   languages: Collection[str], found: Findings, folders: Sequence[Path]) -> dict[str, Any] | None:
     """check_video's one rule, its findings kept with codes and figures (the dashboard's planner says them
-    in the volunteer's language)."""
+    in the volunteer's language). Every file it reads (video, captions, cover image) must lie in one of
+    `folders` (symlinks resolved), as a campaign's images must: a campaign never reaches elsewhere."""
     path = (base_dir / video.file).resolve()
+    if not _inside(path, folders):
+        found.problem((*loc, "file"), f"video {video.file!r} is outside the campaign's folder; put it in "
+                      f"{_where(folders)} (or add its folder to [media] asset_dirs)", code="video_outside")
+        return None
     if not path.is_file():
         found.problem((*loc, "file"), f"video {video.file!r} not found (looked in {path.parent})", code="video_missing")
         return None
@@ -131,6 +146,11 @@ def video_findings(video: VideoSpec, *, loc: Loc, base_dir: Path, channels: Sequ
     captions = {}
     for lang, name in video.captions.items():
         caption_path = (base_dir / name).resolve()
+        if not _inside(caption_path, folders):
+            found.problem((*loc, "captions", lang), f"captions {name!r} are outside the campaign's folder; put them "
+                          f"in {_where(folders)} (or add its folder to [media] asset_dirs)", code="captions_outside",
+                          language=lang)
+            continue
         if not caption_path.is_file():
             found.problem((*loc, "captions", lang), f"caption file {name!r} not found (looked in "
                           f"{caption_path.parent})", code="captions_missing", language=lang)
@@ -144,7 +164,7 @@ def video_findings(video: VideoSpec, *, loc: Loc, base_dir: Path, channels: Sequ
         captions[lang] = str(caption_path)
     _check_caption_caps(captions, channels, video, loc=(*loc, "captions"), found=found)
     cover = _check_cover(video.cover, info, loc=(*loc, "cover"), base_dir=base_dir, channels=channels,
-                         found=found)
+                         found=found, folders=folders)
     names = {c.name: c for c in channels}
     for name, options in video.channels.items():
         channel = names.get(name)
@@ -194,7 +214,8 @@ def _check_caption_caps(captions: dict[str, str], channels: Sequence[ChannelConf
 
 
 def _check_cover(cover: float | str | CoverSpec | None, info: VideoInfo, *, loc: Loc, base_dir: Path,
-                 channels: Sequence[ChannelConfig], found: Findings) -> float | str | dict[str, Any] | None:
+                 channels: Sequence[ChannelConfig], found: Findings,
+                 folders: Sequence[Path]) -> float | str | dict[str, Any] | None:
     """The cover for the posts' media entries: seconds (a frame), an image's path, or a mapping
     {"card": template, "frame"?: seconds} / {"image": path, "frame": seconds}; None when it is broken."""
     if cover is None:
@@ -211,7 +232,8 @@ def _check_cover(cover: float | str | CoverSpec | None, info: VideoInfo, *, loc:
         found.problem(at("frame"), f"cover at {spec.frame:g} s is after the video ends ({info.duration_s:.1f} s)",
                       code="cover_after_end", frame=spec.frame, seconds=info.duration_s)
         ok = False
-    image = _check_cover_image(spec.image, loc=at("image"), base_dir=base_dir, report=found.problem) if spec.image else None
+    image = _check_cover_image(spec.image, loc=at("image"), base_dir=base_dir, report=found.problem,
+                               folders=folders) if spec.image else None
     ok = ok and (image is not None or not spec.image)
     picture = "a drawn card" if spec.card else "an image"
     for channel in channels if (spec.card or spec.image) and spec.frame is None else ():
@@ -232,8 +254,13 @@ def _check_cover(cover: float | str | CoverSpec | None, info: VideoInfo, *, loc:
     return entry if spec.frame is None else {**entry, "frame": spec.frame}
 
 
-def _check_cover_image(cover: str, *, loc: Loc, base_dir: Path, report: Report) -> str | None:
+def _check_cover_image(cover: str, *, loc: Loc, base_dir: Path, report: Report,
+                       folders: Sequence[Path]) -> str | None:
     path = (base_dir / cover).resolve()
+    if not _inside(path, folders):
+        report(loc, f"cover image {cover!r} is outside the campaign's folder; put it in {_where(folders)} "
+                    "(or add its folder to [media] asset_dirs)")
+        return None
     if not path.is_file():
         report(loc, f"cover image {cover!r} not found (looked in {path.parent})")
         return None

@@ -45,6 +45,11 @@ VTT = "WEBVTT\n\nNOTE made by hand\n\n00:00.500 --> 00:02.000 align:center\nWelc
 CASES = [
     ("too short for instagram", [("file: clip.mp4", "file: short.mp4  #!")],
      "posts[0].video.file", "peer-instagram: the video is 2.0 s long, the minimum is 3 s (Instagram)"),
+    # The folder rule images follow (issue 15): a campaign may not reach for files elsewhere on the machine.
+    ("video outside the campaign's folder", [("file: clip.mp4", "file: ../elsewhere.mp4  #!")],
+     "posts[0].video.file", "video '../elsewhere.mp4' is outside the campaign's folder; put it in "),
+    ("captions outside the campaign's folder", [("nl: clip.nl.srt", "nl: /etc/hostname  #!")],
+     "posts[0].video.captions.nl", "captions '/etc/hostname' are outside the campaign's folder; put them in "),
     ("file not found", [("file: clip.mp4", "file: klip.mp4  #!")],
      "posts[0].video.file", "video 'klip.mp4' not found"),
     ("not a video", [("file: clip.mp4", "file: clip.nl.srt  #!")],
