@@ -82,7 +82,7 @@ def test_adding_a_platform_needs_no_table_outside_its_connector() -> None:
         assert not cls.uploads_video or cls.video is not None, cls.platform
     # each option a campaign's video entry may carry is taken by some platform
     assert every_video_option == set().union(*(cls.video_options for cls in connector_classes()))
-    assert video_option_platforms("share_to_feed") == ["facebook", "instagram"]
+    assert video_option_platforms("share_to_feed") == ["Facebook", "Instagram"]  # for messages: as people write them
 
 
 def test_a_fresh_sandbox_reports_nothing_published_on_any_platform() -> None:
