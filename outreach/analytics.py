@@ -1,7 +1,10 @@
 """Read-only queries shared by the dashboard, the report and the archive.
 
 Everything reads the rollups (`post_metrics_latest`, `post_youth_estimates`, `meeting_outcomes`),
-never the snapshot history, so cost does not grow with five years of harvests. Counts of people
+never the snapshot history, so cost does not grow with five years of harvests; sums over published posts
+come from the monthly rollup (`outreach.rollup`: per month, campaign, organisation, community, city,
+platform, channel, language), so they do not grow with the posts either (per meeting and per theme they
+are a pass over the posts). Counts of people
 and interactions come back as `Count` (below the privacy threshold: "<10", no number), youth reach
 per kind in `YouthTotals`; kinds are added together only by `youth_reach_combined`, on request.
 """
@@ -17,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import case, func, literal, select
 
-from outreach import privacy
+from outreach import privacy, rollup
 from outreach.connectors import display_name
 from outreach.db import Database
 from outreach.db.models import (
@@ -38,7 +41,7 @@ from outreach.harvest.values import Count, ReachKind, YouthReach, YouthTotals
 from outreach.harvest.youth import OFFLINE_BUCKETS, post_youth_reach
 
 R, Y = PostMetricsLatest, PostYouthEstimate
-ENGAGEMENT = (R.likes, R.comments, R.shares, R.saves)
+ENGAGEMENT = rollup.ENGAGEMENT
 
 
 class Dimension(StrEnum):
@@ -213,10 +216,13 @@ def _conditions(f: Filters, *, time_column: Any, post_level: bool) -> list[Any]:
     return found
 
 
-def _post_filters(query: Any, f: Filters) -> Any:
+def _post_filters(query: Any, f: Filters, *, status_index: bool = True) -> Any:
     """Published posts in the filters; the meeting, campaign and organisation joined only when the query
-    or the filters name them (each join is a lookup per post: at 10x that is 40 % of a pass)."""
-    query = query.where(Post.status == PostStatus.PUBLISHED.value,
+    or the filters name them (each join is a lookup per post: at 10x that is 40 % of a pass).
+    `status_index=False` checks the status per row (an expression, no index), so that SQLite walks the
+    index the query orders by (top posts: reach) instead of every published post."""
+    status = Post.status if status_index else Post.status.concat("")
+    query = query.where(status == PostStatus.PUBLISHED.value,
                         *_conditions(f, time_column=Post.published_at, post_level=True))
     if any(from_ in MEETING_TABLES for from_ in query.get_final_froms()):  # named, not joined yet
         query = (query.outerjoin(Meeting, Meeting.id == Post.meeting_id)
@@ -238,12 +244,20 @@ def _joined_posts(*columns: Any) -> Any:
     return select(*columns).select_from(Post).outerjoin(R, R.post_id == Post.id).outerjoin(Y, Y.post_id == Post.id)
 
 
+# [posts, reach, views, engagement, measured, n measured, estimated, n estimated, n with reach, n with views,
+# watch time s, n with watch time]: the rollup's measures, also summed per meeting from the posts
+SUMS = ("posts", "reach", "views", "engagement", "youth_measured", "youth_measured_n", "youth_estimated",
+        "youth_estimated_n", "reach_n", "views_n", "watch_time_s", "watch_time_n")
+# a dimension's (key, label) in the rollup; meeting and theme are not in it
+ROLLUP_KEYS: dict[Dimension | None, tuple[str, ...]] = {
+    None: (), Dimension.CAMPAIGN: ("campaign", "campaign_name"),
+    Dimension.ORGANISATION: ("organisation", "organisation_name"), Dimension.COMMUNITY: ("community",),
+    Dimension.CITY: ("city",), Dimension.PLATFORM: ("platform",), Dimension.CHANNEL: ("channel",),
+    Dimension.LANGUAGE: ("language",)}
+
+
 def _post_sums() -> list[Any]:
-    estimated = case((R.youth_reach.is_(None), Y.estimated))
-    return [func.count(Post.id), func.sum(R.reach), func.sum(R.views),
-            func.sum(sum((func.coalesce(c, 0) for c in ENGAGEMENT), literal(0))),
-            func.sum(R.youth_reach), func.count(R.youth_reach), func.sum(estimated), func.count(estimated),
-            func.count(R.reach), func.count(R.views), func.sum(R.watch_time_s), func.count(R.watch_time_s)]
+    return [rollup.BY_NAME[name].post_sum for name in SUMS]
 
 
 def _young_expr(hs: HarvestSettings) -> Any:
@@ -272,16 +286,16 @@ def _offline(db: Database, by: Dimension | None, f: Filters, hs: HarvestSettings
 def _post_rows(db: Database, by: Dimension | None, f: Filters) -> list[list[Any]]:
     """[key, label, posts, reach, views, engagement, measured, n measured, estimated, n estimated,
     n with reach, n with views, watch time s, n with watch time]."""
-    if by is None:
-        query = _post_filters(_joined_posts(*_post_sums()), f)
-    else:
-        key, label = _group_columns(by)
-        query = _post_filters(_joined_posts(key, label, *_post_sums()).group_by(key, label), f)
+    if by in ROLLUP_KEYS:
+        keys = ROLLUP_KEYS[by]
+        found = rollup.read(db, keys=keys, measures=SUMS, filters=f)
+        if by is None:
+            return [[None, "all", *r] for r in found if r[0]]
+        return [list(r) if len(keys) == 2 else [r[0], *r] for r in found]
+    key, label = _group_columns(by)
+    query = _post_filters(_joined_posts(key, label, *_post_sums()).group_by(key, label), f)
     with db.session() as s:
-        rows = [list(r) for r in s.execute(query)]
-    if by is None:
-        rows = [[None, "all", *r] for r in rows if r[0]]
-    return rows
+        return [list(r) for r in s.execute(query)]
 
 
 def _themes(db: Database) -> dict[int, list[str]]:
@@ -376,9 +390,7 @@ def youth_reach_combined(db: Database, kinds: Iterable[ReachKind], *, filters: F
     return Count.of(sum(known) if known else None, threshold=hs.privacy_threshold)
 
 
-def _bucket(db: Database, column: Any, bucket: str) -> Any:
-    fmt = {"year": ("%Y", "YYYY"), "month": ("%Y-%m", "YYYY-MM"), "day": ("%Y-%m-%d", "YYYY-MM-DD")}[bucket]
-    return func.strftime(fmt[0], column) if db.is_sqlite else func.to_char(column, fmt[1])
+_bucket = rollup.bucket
 
 
 def timeseries(db: Database, *, metric: str = "reach", bucket: str = "month", by: Dimension | None = None,
@@ -388,44 +400,53 @@ def timeseries(db: Database, *, metric: str = "reach", bucket: str = "month", by
     f, hs = filters or Filters(), hs or HarvestSettings()
     if by is Dimension.THEME:
         raise ValueError("time series by theme: filter by campaign instead, themes overlap")
+    if metric != "youth_offline":
+        return _protected_points(_post_series(db, (metric,), bucket, by, f), threshold=hs.privacy_threshold)
+    if by in POST_ONLY or f.online_only:
+        return []
     key, _ = _group_columns(by)
-    if metric == "youth_offline":
-        if by in POST_ONLY or f.online_only:
-            return []
-        period = _bucket(db, Meeting.starts_at, bucket)
-        query = (select(period, key, func.sum(_young_expr(hs))).select_from(MeetingOutcome)
-                 .join(Meeting, Meeting.id == MeetingOutcome.meeting_id)
-                 .join(Campaign, Campaign.id == Meeting.campaign_id)
-                 .join(Organisation, Organisation.id == Meeting.organisation_id).group_by(period, key))
-        query = _meeting_filters(query, f)
-    else:
-        period = _bucket(db, Post.published_at, bucket)
-        query = _post_filters(_joined_posts(period, key, _post_value(metric)).group_by(period, key), f)
+    period = _bucket(db, Meeting.starts_at, bucket)
+    query = (select(period, key, func.sum(_young_expr(hs))).select_from(MeetingOutcome)
+             .join(Meeting, Meeting.id == MeetingOutcome.meeting_id)
+             .join(Campaign, Campaign.id == Meeting.campaign_id)
+             .join(Organisation, Organisation.id == Meeting.organisation_id).group_by(period, key))
+    query = _meeting_filters(query, f)
     with db.session() as s:
         rows = s.execute(query.order_by(period)).all()
     return _protected_points(rows, threshold=hs.privacy_threshold)
 
 
-def _post_value(metric: str) -> Any:
-    return {"reach": func.sum(R.reach), "views": func.sum(R.views),
-            "engagement": func.sum(sum((func.coalesce(c, 0) for c in ENGAGEMENT), literal(0))),
-            "youth_measured": func.sum(R.youth_reach),
-            "youth_estimated": func.sum(case((R.youth_reach.is_(None), Y.estimated)))}[metric]
+SERIES = ("reach", "views", "engagement", "youth_measured", "youth_estimated")  # post metrics, rollup measures
+
+
+def _post_series(db: Database, metrics: tuple[str, ...], bucket: str, by: Dimension | None,
+                 f: Filters) -> list[tuple[Any, ...]]:
+    """(period, group key, value per metric) of the published posts; a post without a publication time has
+    no period. By month or year from the rollup, by day or meeting from the posts."""
+    unknown = [m for m in metrics if m not in SERIES]
+    if unknown:
+        raise KeyError(unknown[0])
+    if bucket in ("month", "year") and by in ROLLUP_KEYS:
+        keys = (bucket, *ROLLUP_KEYS[by][:1])
+        found = rollup.read(db, keys=keys, measures=metrics, filters=f)
+        return [(r[0], r[1] if by else None, *r[len(keys):]) for r in found if r[0] != rollup.NO_TIME]
+    period, key = _bucket(db, Post.published_at, bucket), _group_columns(by)[0]
+    sums = (rollup.BY_NAME[m].post_sum for m in metrics)
+    query = _post_filters(_joined_posts(period, key, *sums).group_by(period, key), f)
+    with db.session() as s:
+        return [tuple(r) for r in s.execute(query.order_by(period)) if r[0] is not None]
 
 
 def timeseries_many(db: Database, *, metrics: tuple[str, ...], bucket: str = "month", filters: Filters | None = None,
                     hs: HarvestSettings | None = None) -> dict[str, list[Point]]:
-    """Several metrics per period, each exactly as `timeseries` gives it, the post metrics in one pass over
-    the posts instead of one pass each (a trend chart with three lines: a third of the reading)."""
+    """Several metrics per period, each exactly as `timeseries` gives it, the post metrics in one read
+    instead of one each (a trend chart with three lines: a third of the reading)."""
     f, hs = filters or Filters(), hs or HarvestSettings()
     online = [m for m in metrics if m != "youth_offline"]
     found = {m: timeseries(db, metric=m, bucket=bucket, filters=f, hs=hs) for m in metrics if m not in online}
     if online:
-        period = _bucket(db, Post.published_at, bucket)
-        query = _post_filters(_joined_posts(period, *map(_post_value, online)).group_by(period), f)
-        with db.session() as s:
-            rows = s.execute(query.order_by(period)).all()
-        for i, metric in enumerate(online, start=1):
+        rows = _post_series(db, tuple(online), bucket, None, f)
+        for i, metric in enumerate(online, start=2):
             found[metric] = _protected_points([(row[0], None, row[i]) for row in rows],
                                               threshold=hs.privacy_threshold)
     return {m: found[m] for m in metrics}
@@ -506,10 +527,15 @@ def top_posts(db: Database, *, metric: str = "reach", limit: int = 10, filters: 
     f, hs = filters or Filters(), hs or HarvestSettings()
     engagement = sum((func.coalesce(c, 0) for c in ENGAGEMENT), literal(0))
     order = {"reach": R.reach, "views": R.views, "engagement": engagement}[metric]
-    query = _post_filters(_joined_posts(
-        Post.id, Post.channel, Post.platform, Post.language, Post.published_at, Post.remote_url, Post.text,
-        R.reach, engagement, R.youth_reach, Y.estimated, Y.share, Y.source_metric, Y.source_captured_at), f)
-    query = query.where(R.post_id.is_not(None), order.is_not(None)).order_by(order.desc(), Post.id).limit(limit)
+    query = (select(Post.id, Post.channel, Post.platform, Post.language, Post.published_at, Post.remote_url,
+                    Post.text, R.reach, engagement, R.youth_reach, Y.estimated, Y.share, Y.source_metric,
+                    Y.source_captured_at)
+             .select_from(R).join(Post, Post.id == R.post_id).outerjoin(Y, Y.post_id == R.post_id))
+    if metric == "reach":  # down the reach index from the largest until `limit` posts match (SQLite without
+        # statistics would rather read every published post and sort them: 10x slower at ten times the data)
+        query = query.with_hint(R, "INDEXED BY ix_post_metrics_latest_reach", "sqlite")
+    query = _post_filters(query, f, status_index=metric != "reach")
+    query = query.where(order.is_not(None)).order_by(order.desc(), R.post_id).limit(limit)
     t = hs.privacy_threshold
     with db.session() as s:
         rows = s.execute(query).all()

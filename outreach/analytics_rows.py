@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, func, literal, select, text
+from sqlalchemy import case, func, literal, select, text
 
+from outreach import rollup
 from outreach.db import Database
 from outreach.db.models import (
     Approval,
@@ -64,19 +65,11 @@ def _ratio(per_platform: dict[str, list[float]], threshold: int) -> Ratio:
 
 def ratios(db: Database, *, filters: Filters | None = None, hs: HarvestSettings | None = None) -> Ratios:
     """Engagement rate and youth share for the filters, each over the posts where both parts exist."""
-    from outreach.analytics import ENGAGEMENT, Filters, R, Y, _joined_posts, _post_filters
+    from outreach.analytics import Filters
 
     f, t = filters or Filters(), (hs or HarvestSettings()).privacy_threshold
-    engaged = sum((func.coalesce(c, 0) for c in ENGAGEMENT), literal(0))
-    youth = func.coalesce(R.youth_reach, Y.estimated)
-    with_reach = R.reach.is_not(None)
-    with_age = and_(with_reach, youth.is_not(None))
-    query = _post_filters(_joined_posts(
-        Post.platform, func.sum(case((with_reach, 1), else_=0)), func.sum(case((with_reach, engaged))),
-        func.sum(case((with_reach, R.reach))), func.sum(case((with_age, 1), else_=0)),
-        func.sum(case((with_age, youth))), func.sum(case((with_age, R.reach)))).group_by(Post.platform), f)
-    with db.session() as s:
-        rows = s.execute(query).all()
+    rows = rollup.read(db, keys=("platform",), filters=f, measures=(
+        "reach_n", "engagement_reached", "reach", "aged_n", "aged_youth", "aged_reach"))
     return Ratios(_ratio({r[0]: [r[1] or 0, r[2] or 0, r[3] or 0] for r in rows}, t),
                   _ratio({r[0]: [r[4] or 0, r[5] or 0, r[6] or 0] for r in rows}, t))
 
@@ -93,16 +86,22 @@ class FilterOptions:
 
 def filter_options(db: Database) -> FilterOptions:
     """What the filter bar offers: every organisation, community, platform, campaign, language, year."""
+    from outreach.analytics import Filters
+
+    others = [status.value for status in PostStatus if status is not PostStatus.PUBLISHED]
     with db.session() as s:
         def distinct(column: Any) -> tuple[str, ...]:
             return tuple(sorted(str(v) for v in s.scalars(select(column).distinct()) if v))
 
         starts = [m for m in s.scalars(select(Meeting.starts_at)) if m]
-        pairs = s.execute(select(Post.platform, Post.language).distinct()).all()  # one pass over the posts, not two
-        return FilterOptions(distinct(Organisation.code), distinct(Meeting.community),
-                             tuple(sorted({str(p) for p, _ in pairs if p})), distinct(Campaign.slug),
-                             tuple(sorted({str(lang) for _, lang in pairs if lang})),
-                             tuple(sorted({m.year for m in starts}, reverse=True)))
+        named = distinct(Organisation.code), distinct(Meeting.community), distinct(Campaign.slug)
+        # platform and language: published posts by their rollup groups, the others by the status index
+        pairs = {tuple(r) for r in s.execute(select(Post.platform, Post.language).distinct()
+                                              .where(Post.status.in_(others)))}
+    pairs |= {tuple(r) for r in rollup.read(db, keys=("platform", "language"), measures=(), filters=Filters())}
+    return FilterOptions(named[0], named[1], tuple(sorted({str(p) for p, _ in pairs if p})), named[2],
+                         tuple(sorted({str(lang) for _, lang in pairs if lang})),
+                         tuple(sorted({m.year for m in starts}, reverse=True)))
 
 
 def meeting_rows(db: Database, *, filters: Filters, hs: HarvestSettings | None = None) -> list[dict[str, Any]]:
@@ -178,15 +177,7 @@ def audit_trail(db: Database, *, limit: int = 200) -> list[dict[str, Any]]:
 def definition_changes(db: Database, *, filters: Filters) -> list[Definition]:
     """Metric definitions that change inside the view's period on a platform it shows (Meta's
     `impressions` -> `views`): its series mix two meanings, so dashboard and report footnote them."""
-    from outreach.analytics import _post_filters
-
-    query = _post_filters(select(Post.platform, func.min(Post.published_at), func.max(Post.published_at))
-                          .select_from(Post).outerjoin(Meeting, Meeting.id == Post.meeting_id)
-                          .outerjoin(Campaign, Campaign.id == Post.campaign_id)
-                          .outerjoin(Organisation, Organisation.id == Meeting.organisation_id)
-                          .group_by(Post.platform), filters)
-    with db.session() as s:
-        rows = s.execute(query).all()
+    rows = rollup.read(db, keys=("platform",), measures=("first_published", "last_published"), filters=filters)
     found: list[Definition] = []
     for platform, first, last in rows:
         start = (filters.start or first).date()

@@ -30,6 +30,10 @@ def upgrade(db: Database, revision: str = "head") -> tuple[str | None, str]:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
     head = ScriptDirectory.from_config(cfg).get_current_head()
+    if revision == "head":  # months the migration named (or writes before it) built now, not by the first reader
+        from outreach import rollup
+
+        rollup.refresh(db)
     return before, head or ""
 
 

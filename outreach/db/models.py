@@ -104,6 +104,7 @@ class Post(Base):
         Index("ix_posts_due", "status", "due_at"),
         Index("ix_posts_channel_status", "channel", "status"),
         Index("ix_posts_updated", "updated_at"),  # the dashboard's data version (analytics.data_version)
+        Index("ix_posts_published", "status", "published_at"),  # the rollup's months read from the posts
         # The dispatcher's queue, in the order it is served: only posts waiting to go out.
         Index("ix_posts_ready", text("coalesce(next_attempt_at, due_at)"), "id",
               sqlite_where=text(READY_SQL), postgresql_where=text(READY_SQL)),
@@ -232,6 +233,8 @@ class PostMetricsLatest(MetricColumns, Base):
     """Rollup: the latest snapshot's values per post, so dashboards do not scan history."""
 
     __tablename__ = "post_metrics_latest"
+    # the top posts by reach, walked from the largest (analytics.top_posts)
+    __table_args__ = (Index("ix_post_metrics_latest_reach", "reach"),)
 
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), primary_key=True)
     captured_at: Mapped[int] = mapped_column(BigInteger)
@@ -269,6 +272,57 @@ class PostYouthEstimate(Base):
     source_metric: Mapped[str] = mapped_column(String(60))  # follower_demographics | ...
     source_captured_at: Mapped[int] = mapped_column(BigInteger)  # epoch of the audience snapshot
     young: Mapped[str] = mapped_column(String(20))  # the age range used, e.g. "13-24"
+
+
+class PostMonthRollup(Base):
+    """Published posts summed per month of publication (UTC, "2027-03"; "" for a published post without a
+    time) and per what the dashboard groups and filters by: campaign, organisation, community, city,
+    platform, channel, language. One row per group; the sums are `outreach.rollup.MEASURES`, built from the
+    posts with their latest metrics and youth estimates by the same query that reads the posts directly.
+    Months named in `post_rollup_changes` are stale: readers take them from the posts until a refresh."""
+
+    __tablename__ = "post_month_rollup"
+    __table_args__ = (Index("ix_post_month_rollup_month", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))
+    campaign_id: Mapped[int | None] = mapped_column(Integer)
+    organisation_id: Mapped[int | None] = mapped_column(Integer)
+    community: Mapped[str | None] = mapped_column(String(120))
+    city: Mapped[str | None] = mapped_column(String(120))
+    platform: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(120))
+    language: Mapped[str] = mapped_column(String(16))
+    posts: Mapped[int] = mapped_column(BigInteger)
+    reach: Mapped[int | None] = mapped_column(BigInteger)
+    reach_n: Mapped[int] = mapped_column(BigInteger)
+    views: Mapped[int | None] = mapped_column(BigInteger)
+    views_n: Mapped[int] = mapped_column(BigInteger)
+    engagement: Mapped[int | None] = mapped_column(BigInteger)
+    youth_measured: Mapped[int | None] = mapped_column(BigInteger)
+    youth_measured_n: Mapped[int] = mapped_column(BigInteger)
+    youth_estimated: Mapped[int | None] = mapped_column(BigInteger)
+    youth_estimated_n: Mapped[int] = mapped_column(BigInteger)
+    watch_time_s: Mapped[int | None] = mapped_column(BigInteger)
+    watch_time_n: Mapped[int] = mapped_column(BigInteger)
+    engagement_reached: Mapped[int | None] = mapped_column(BigInteger)  # interactions of posts that report reach
+    aged_n: Mapped[int] = mapped_column(BigInteger)  # posts with reach and a youth figure (measured or estimated)
+    aged_youth: Mapped[int | None] = mapped_column(BigInteger)
+    aged_reach: Mapped[int | None] = mapped_column(BigInteger)
+    first_published: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_published: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PostRollupChange(Base):
+    """Append-only: a month whose rollup rows a write made stale, written by database triggers on posts,
+    their latest metrics and youth estimates, and meetings (every writer, the CLI's and raw SQL's too).
+    Only inserted, so writers never wait on each other; `outreach.rollup.refresh` rebuilds the months it
+    reads here and deletes exactly the rows it read."""
+
+    __tablename__ = "post_rollup_changes"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))
 
 
 class HarvestChannel(Base):

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select
 
+from outreach import rollup
 from outreach.config import ConfigError, Settings
 from outreach.connectors import Connector, ConnectorError, RateLimited
 from outreach.db import Database
@@ -166,6 +167,7 @@ def harvest_due(db: Database, settings: Settings, connectors: ConnectorFactory, 
                                   blocked=blocks.get(channel), index=index)
         report.channels.append(result)
         log.info(result.line())
+    rollup.refresh(db)  # the months this pass (and publishing since the last) changed, summed again
     return report
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
+from outreach import rollup
 from outreach.connectors.youtube import YOUTH_BASIS, YouTubeConnector
 from outreach.db import Database
 from outreach.db.models import Campaign, Meeting, MeetingOutcome, Organisation, Post
@@ -180,6 +181,7 @@ def generate_history(db: Database, *, years: int = 5, seed: int = 2026, scale: f
     report.meetings, report.posts, report.outcomes = len(meeting_rows), len(post_rows), len(outcome_rows)
     shares = _write_audience(db, start_s, now_s, report, note)
     _write_metrics(db, (rng, video_rng), post_rows, shares, now_s, start_s, hs, report, note)
+    rollup.refresh(db)
     return report
 
 
