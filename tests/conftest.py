@@ -83,6 +83,35 @@ def pg_db(postgres_url: str):  # type: ignore[no-untyped-def]
     admin.dispose()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db(request, tmp_path, postgres_url):  # type: ignore[no-untyped-def]
+    """An empty database (no schema) on SQLite and on PostgreSQL: migrations are run by the test."""
+    from sqlalchemy import text
+
+    from outreach.db import Database
+
+    if request.param == "sqlite":
+        db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+        yield db
+        db.dispose()
+        return
+    import uuid
+
+    from sqlalchemy import create_engine
+
+    name = f"m_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    db = Database(postgres_url.rsplit("/", 1)[0] + f"/{name}")
+    yield db
+    db.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+
 @pytest.fixture(autouse=True)
 def no_polling_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test waits on a platform: connectors poll multi-step flows (containers, uploads) without

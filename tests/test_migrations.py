@@ -27,29 +27,6 @@ def _at(db: Database, revision: str, action=command.upgrade) -> None:  # type: i
         action(cfg, revision)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_db(request, tmp_path, postgres_url):  # type: ignore[no-untyped-def]
-    if request.param == "sqlite":
-        db = Database(f"sqlite:///{tmp_path / 'old.db'}")
-        yield db
-        db.dispose()
-        return
-    import uuid
-
-    from sqlalchemy import create_engine
-
-    name = f"m_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    db = Database(postgres_url.rsplit("/", 1)[0] + f"/{name}")
-    yield db
-    db.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def _has_index(db: Database, name: str) -> bool:
     """Asked of the catalogue: SQLAlchemy's inspector skips expression indexes on SQLite."""
     query = ("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = :name" if db.is_sqlite
