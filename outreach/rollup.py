@@ -283,9 +283,3 @@ def refresh(db: Database) -> int:
             s.execute(delete(C).where(C.id.in_(ids[i:i + CHUNK])))
     return len(months)
 
-
-def mark_all(db: Database) -> None:
-    """Name every month with published posts as changed (the next refresh rebuilds the whole rollup)."""
-    with db.write() as s:
-        s.execute(insert(C).from_select(["month"], select(_post_keys(db)["month"]).distinct()
-                                        .select_from(Post).where(Post.status == PostStatus.PUBLISHED.value)))
