@@ -50,7 +50,7 @@ def rows(first: int, n: int) -> tuple[list[dict], list[dict]]:
     for i in range(first, first + n):
         likes = i % 97
         values = {"views": i % 5000, "reach": i % 3000, "likes": likes, "comments": i % 7, "shares": i % 11,
-                  "saves": None, "clicks": None, "youth_reach": None}
+                  "saves": None, "clicks": None, "watch_time_s": None, "youth_reach": None}
         post, at = 1 + i % POSTS, 1_800_000_000 + i
         snapshots.append(snapshot_row(post, at, values,
                                       {"favourites_count": likes, "replies_count": i % 7, "reblogs_count": i % 11},

@@ -105,13 +105,25 @@ def protect(values: Mapping[Hashable, float | None], sums: Iterable[Sum], *,
         cells[key] = cells[key].hide()
 
 
-def _table_identities(sums: Sequence[Sum]) -> list[dict[Hashable, int]]:
+@dataclass(frozen=True, slots=True)
+class _Table:
     """What rows and columns say together. Where one grand total is the sum of row totals and also of
-    column totals, every cell x in row r and column c satisfies grand = row r + column c - x + (every
-    cell in neither): a reader adds the two margins and subtracts the grand total (with "<10" margins
-    that can pin a "<10" cell that no single sum pins)."""
+    column totals, the cells x in row r and column c satisfy grand = row r + column c - x + (every cell
+    in neither): a reader adds the two margins and subtracts the grand total (with "<10" margins that can
+    pin a "<10" cell that no single sum pins). One identity per (row, column), narrowed all at once in
+    time linear in the table (`_narrow_table`), not one relation over the whole table each."""
+
+    grand: Hashable
+    rows: dict[Hashable, frozenset[Hashable]]  # row total -> its cells
+    columns: dict[Hashable, frozenset[Hashable]]
+    cells: frozenset[Hashable]
+
+
+def _table_identities(sums: Sequence[Sum]) -> list[_Table]:
+    """The tables among `sums`: one grand total that is the sum of row totals and of column totals,
+    its rows and columns partitioning the same cells."""
     by_total = {s.total: s for s in sums}
-    identities: list[dict[Hashable, int]] = []
+    identities: list[_Table] = []
     grand_sums: dict[Hashable, list[Sum]] = {}
     for s in sums:
         if all(p in by_total for p in s.parts):
@@ -122,16 +134,81 @@ def _table_identities(sums: Sequence[Sum]) -> list[dict[Hashable, int]]:
         every = set().union(*row_cells.values())
         if every != set().union(*col_cells.values()) or sum(map(len, row_cells.values())) != len(every):
             continue  # not one table partitioned by both
-        for r, in_row in row_cells.items():
-            for c, in_col in col_cells.items():
-                both = in_row & in_col
-                if not both:
-                    continue
-                identity: dict[Hashable, int] = {grand: -1, r: 1, c: 1}
-                identity.update({x: -1 for x in both})
-                identity.update({x: 1 for x in every - in_row - in_col})
-                identities.append(identity)
+        identities.append(_Table(grand, {r: frozenset(v) for r, v in row_cells.items()},
+                                 {c: frozenset(v) for c, v in col_cells.items()}, frozenset(every)))
     return identities
+
+
+class _Range:
+    """A sum of ranges: the finite part of its lows and highs and how many highs are unbounded."""
+
+    __slots__ = ("lo", "hi", "open")
+
+    def __init__(self, keys: Iterable[Hashable], lo: Mapping[Hashable, float], hi: Mapping[Hashable, float]) -> None:
+        self.lo = self.hi = 0.0
+        self.open = 0
+        for k in keys:
+            self.lo += lo[k]
+            if hi[k] == float("inf"):
+                self.open += 1
+            else:
+                self.hi += hi[k]
+
+
+def _narrow_table(table: _Table, lo: dict[Hashable, float], hi: dict[Hashable, float]) -> bool:
+    """Every (row r, column c) identity of `table` once, each member narrowed as a reader would:
+    both = r + c - grand + neither, so the cells in both, the two margins, the grand total and every
+    cell in neither (neither = grand - r - c + both, less the other cells in neither). The cells in
+    neither enter as one range, by inclusion and exclusion of the sums over all cells, the row's and the
+    column's; a cell takes the tightest of the identities it is "neither" in from the identities sorted by
+    what they allow, so a pass costs (cells x (rows + columns)), not (cells squared). Lows are never
+    below 0, highs may be unbounded (an unbounded cell's low is left to its sums)."""
+    inf = float("inf")
+    moved = False
+    lo0, hi0 = dict(lo), dict(hi)  # the sums of cells from one moment (narrowing only tightens, so they stay true)
+    every = _Range(table.cells, lo0, hi0)
+    rows = {r: _Range(cells, lo0, hi0) for r, cells in table.rows.items()}
+    columns = {c: _Range(cells, lo0, hi0) for c, cells in table.columns.items()}
+    g = table.grand
+
+    def narrow(key: Hashable, low: float, high: float) -> None:
+        nonlocal moved
+        if low > lo[key] or high < hi[key]:
+            lo[key], hi[key] = max(lo[key], low), min(hi[key], high)
+            moved = True
+
+    allow_hi: list[tuple[float, Hashable, Hashable]] = []  # (neither's high less its low, r, c)
+    allow_lo: list[tuple[float, Hashable, Hashable]] = []  # (neither's low less its high, r, c), as -value
+    for r, in_row in table.rows.items():
+        for c, in_col in table.columns.items():
+            both = in_row & in_col
+            if not both:
+                continue
+            b = _Range(both, lo0, hi0)
+            n_lo = every.lo - rows[r].lo - columns[c].lo + b.lo  # the cells in neither
+            n_hi = inf if every.open - rows[r].open - columns[c].open + b.open else \
+                every.hi - rows[r].hi - columns[c].hi + b.hi
+            b_hi = inf if b.open else b.hi
+            if len(both) == 1:
+                (x,) = both
+                narrow(x, lo[r] + lo[c] - hi[g] + n_lo, hi[r] + hi[c] - lo[g] + n_hi)
+            narrow(g, lo[r] + lo[c] - b_hi + n_lo, hi[r] + hi[c] - b.lo + n_hi)
+            narrow(r, lo[g] - hi[c] + b.lo - n_hi, hi[g] - lo[c] + b_hi - n_lo)
+            narrow(c, lo[g] - hi[r] + b.lo - n_hi, hi[g] - lo[r] + b_hi - n_lo)
+            allow_hi.append((hi[g] - lo[r] - lo[c] + b_hi - n_lo, r, c))  # + the cell's own low
+            allow_lo.append((-(lo[g] - hi[r] - hi[c] + b.lo - n_hi), r, c))  # + the cell's own high
+    allow_hi.sort(key=lambda t: t[0])
+    allow_lo.sort(key=lambda t: t[0])
+    row_of = {x: r for r, cells in table.rows.items() for x in cells}
+    column_of = {x: c for c, cells in table.columns.items() for x in cells}
+    for y in table.cells:
+        r_y, c_y = row_of[y], column_of[y]
+        best = next((v for v, r, c in allow_hi if r != r_y and c != c_y), inf)
+        low = -inf
+        if hi0[y] != inf:
+            low = -next((v for v, r, c in allow_lo if r != r_y and c != c_y), inf) + hi0[y]
+        narrow(y, low, best + lo0[y])
+    return moved
 
 
 def _complement(pinned: Hashable, cells: Mapping[Hashable, Count], raw: Mapping[Hashable, int],
@@ -162,7 +239,7 @@ def bounds(cells: Mapping[Hashable, Count], sums: Sequence[Sum]) -> tuple[dict[H
     return _bounds(cells, [{s.total: -1, **{p: 1 for p in s.parts}} for s in sums])
 
 
-def _bounds(cells: Mapping[Hashable, Count], relations: Sequence[Mapping[Hashable, int]]
+def _bounds(cells: Mapping[Hashable, Count], relations: Sequence[Mapping[Hashable, int] | _Table]
             ) -> tuple[dict[Hashable, float], dict[Hashable, float]]:
     """What a reader can tell about each cell: shown ones exactly, "<10" within 1..threshold-1, "×"
     and unknown ones at least 0; then every relation (coefficients adding up to 0: a sum is its parts
@@ -180,6 +257,9 @@ def _bounds(cells: Mapping[Hashable, Count], relations: Sequence[Mapping[Hashabl
     for _ in range(100 * (len(relations) + 1)):
         moved = False
         for rel in relations:
+            if isinstance(rel, _Table):
+                moved = _narrow_table(rel, lo, hi) or moved
+                continue
             # The range of sum(a * x) over all members: finite parts plus how many members are unbounded.
             low = [a * (lo[k] if a > 0 else hi[k]) for k, a in rel.items()]
             high = [a * (hi[k] if a > 0 else lo[k]) for k, a in rel.items()]
