@@ -191,8 +191,17 @@ def post_counts(db: Database, *, filters: Filters, rows: Dimension, columns: Dim
     """Published posts per (row, column) group, or per (row, period) with `bucket` ("month"): counts of
     posts, not of people, so nothing is suppressed. The report's platform × language table and the
     posts-per-month line read this, as the dashboard does."""
-    from outreach.analytics import _bucket, _group_columns, _joined_posts, _post_filters
+    from outreach.analytics import ROLLUP_KEYS, _bucket, _group_columns, _joined_posts, _post_filters
 
+    if rows in ROLLUP_KEYS and rows is not None and (columns is None or columns in ROLLUP_KEYS) \
+            and bucket in (None, "month", "year"):  # from the monthly rollup
+        second = (bucket,) if bucket else ROLLUP_KEYS[columns][:1] if columns is not None else ()
+        found = rollup.read(db, keys=(ROLLUP_KEYS[rows][0], *second), measures=("posts",), filters=filters)
+
+        def text_of(value: Any) -> str | None:
+            return None if value is None or value == rollup.NO_TIME else str(value)
+
+        return {(text_of(r[0]), text_of(r[1]) if second else None): int(r[-1]) for r in found}
     first = _group_columns(rows)[0]
     second = _bucket(db, Post.published_at, bucket) if bucket else _group_columns(columns)[0] if columns \
         else literal(None)
