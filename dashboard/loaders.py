@@ -189,12 +189,37 @@ def top_posts(filters: Filters, limit: int = 10) -> list[analytics.TopPost]:
     return analytics.top_posts(database(), limit=limit, filters=filters, hs=programme())
 
 
-@fresh()
-def meetings(filters: Filters, community: str | None) -> list[dict[str, Any]]:
+def _with_community(filters: Filters, community: str | None) -> Filters:
     from dataclasses import replace
 
-    return analytics.meeting_rows(database(), filters=replace(filters, community=community or filters.community),
-                                  hs=programme())
+    return replace(filters, community=community or filters.community)
+
+
+@fresh()
+def meetings(filters: Filters, community: str | None, *, limit: int | None = None,
+             offset: int = 0) -> list[dict[str, Any]]:
+    """The meetings of the view, newest first: all of them, or the page [offset, offset + limit)."""
+    return analytics.meeting_rows(database(), filters=_with_community(filters, community), hs=programme(),
+                                  limit=limit, offset=offset)
+
+
+@fresh()
+def count_meetings(filters: Filters, community: str | None) -> int:
+    return analytics.count_meetings(database(), filters=_with_community(filters, community))
+
+
+@fresh()
+def meeting(meeting_id: int, filters: Filters, community: str | None) -> dict[str, Any] | None:
+    """One meeting of the view by its id (one named in the URL, on another page of the list); None outside it."""
+    found = analytics.meeting_rows(database(), filters=_with_community(filters, community), hs=programme(),
+                                   meeting_id=meeting_id)
+    return found[0] if found else None
+
+
+@fresh()
+def campaign_meetings(filters: Filters, community: str | None) -> list[dict[str, Any]]:
+    """Meetings and mean evaluation per campaign of the view."""
+    return analytics.campaign_meetings(database(), filters=_with_community(filters, community))
 
 
 @fresh()

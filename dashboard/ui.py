@@ -23,6 +23,7 @@ from outreach.safecsv import frame_csv_bytes
 FILTER_PARAMS = ("period", "organisation", "community", "platform", "campaign", "language")
 PERIODS = ("all", "30d", "90d", "12m")
 FILTERS_KEY = "filters"  # session state: the chosen filters, kept across pages
+PAGE_SIZE = 50  # rows a paged list shows at a time
 
 
 def period_bounds(period: str, *, now: datetime | None = None) -> tuple[datetime | None, datetime | None]:
@@ -76,6 +77,30 @@ def filter_bar(options: FilterOptions, *, only: Sequence[str] = FILTER_PARAMS) -
                       community=values.get("community") or None, platform=values.get("platform") or None,
                       campaign=values.get("campaign") or None, language=values.get("language") or None)
     return View(filters, values.get("community") or None)
+
+
+def paged(total: int, *, key: str, what: str, param: str | None = None) -> tuple[int, int]:
+    """The rows [start, stop) of a list of `total` to show, a page of PAGE_SIZE at a time: a page number to choose
+    when there is more than one, and how many are shown of how many ("50 van 7.700 · pagina 1 van 154").
+    With `param` the page is kept in the URL like the filters (`?page=3`): a copied link opens on it."""
+    pages = max(1, -(-total // PAGE_SIZE))
+    asked = st.query_params.get(param, "") if param else ""
+    if key not in st.session_state and asked.isdigit():
+        st.session_state[key] = max(1, int(asked))
+    if st.session_state.get(key, 1) > pages:  # fewer rows than before (a filter, an action): the last page
+        st.session_state[key] = pages
+    count = st.empty()  # the count first, then the page to choose
+    number = st.number_input(f"{t('page.label')} · {what}", min_value=1, max_value=pages, step=1, key=key,
+                             width=240) if pages > 1 else 1
+    if param and number > 1:
+        st.query_params[param] = str(number)
+    elif param:
+        st.query_params.pop(param, None)
+    start, stop = (number - 1) * PAGE_SIZE, min(total, number * PAGE_SIZE)
+    if total:
+        count.caption(t("page.count", shown=i18n.number(stop - start), total=i18n.number(total),
+                        page=i18n.number(number), pages=i18n.number(pages)))
+    return start, stop
 
 
 def _keep(name: str) -> None:

@@ -645,6 +645,8 @@ from outreach.analytics_rows import (  # noqa: E402
     Ratios,
     Sources,
     audit_trail,
+    campaign_meetings,
+    count_meetings,
     data_version,
     definition_changes,
     filter_options,
@@ -657,5 +659,5 @@ from outreach.analytics_rows import (  # noqa: E402
     sources,
 )
 
-__all__ = ["Dimension", "FilterOptions", "Filters", "audit_trail", "data_version", "filter_options", "meeting_posts",
+__all__ = ["Dimension", "FilterOptions", "Filters", "audit_trail", "campaign_meetings", "count_meetings", "data_version", "filter_options", "meeting_posts",
            "meeting_rows", "needs_attention", "post_counts", "overview", "Ratio", "Ratios", "Sources", "definition_changes", "ratios", "review_queue", "meeting_tallies", "sources", "timeseries", "timeseries_many", "top_posts", "totals"]

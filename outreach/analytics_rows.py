@@ -4,6 +4,7 @@ review queue, the audit trail, filter choices); part of `outreach.analytics`, wh
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -86,44 +87,49 @@ class FilterOptions:
 
 def filter_options(db: Database) -> FilterOptions:
     """What the filter bar offers: every organisation, community, platform, campaign, language, year."""
-    from outreach.analytics import Filters
+    from outreach.analytics import Filters, _bucket
 
     others = [status.value for status in PostStatus if status is not PostStatus.PUBLISHED]
+    year = _bucket(db, Meeting.starts_at, "year")
     with db.session() as s:
         def distinct(column: Any) -> tuple[str, ...]:
             return tuple(sorted(str(v) for v in s.scalars(select(column).distinct()) if v))
 
-        starts = [m for m in s.scalars(select(Meeting.starts_at)) if m]
+        years = tuple(sorted((int(y) for y in s.scalars(select(year).group_by(year)) if y), reverse=True))
         named = distinct(Organisation.code), distinct(Meeting.community), distinct(Campaign.slug)
         # platform and language: published posts by their rollup groups, the others by the status index
         pairs = {tuple(r) for r in s.execute(select(Post.platform, Post.language).distinct()
                                               .where(Post.status.in_(others)))}
     pairs |= {tuple(r) for r in rollup.read(db, keys=("platform", "language"), measures=(), filters=Filters())}
     return FilterOptions(named[0], named[1], tuple(sorted({str(p) for p, _ in pairs if p})), named[2],
-                         tuple(sorted({str(lang) for _, lang in pairs if lang})),
-                         tuple(sorted({m.year for m in starts}, reverse=True)))
+                         tuple(sorted({str(lang) for _, lang in pairs if lang})), years)
 
 
-def meeting_rows(db: Database, *, filters: Filters, hs: HarvestSettings | None = None) -> list[dict[str, Any]]:
+def _meetings(query: Any, filters: Filters) -> Any:
+    """Meetings (with organisation and campaign) in the filters' period, organisation, campaign, community, city."""
+    from outreach.analytics import _meeting_filters
+
+    return _meeting_filters(query.select_from(Meeting).join(Organisation, Organisation.id == Meeting.organisation_id)
+                            .join(Campaign, Campaign.id == Meeting.campaign_id), filters)
+
+
+def meeting_rows(db: Database, *, filters: Filters, hs: HarvestSettings | None = None, limit: int | None = None,
+                 offset: int = 0, meeting_id: int | None = None) -> list[dict[str, Any]]:
     """One row per meeting in the filters' period (organisation, campaign, community): where, when,
-    attendance and young attendees (privacy-safe) and evaluation, newest first."""
+    attendance and young attendees (privacy-safe) and evaluation, newest first. `limit`/`offset` read one
+    page of them (`count_meetings` says how many there are); `meeting_id` reads that one meeting, if the
+    filters hold it."""
     hs = hs or HarvestSettings()
     o = MeetingOutcome  # columns, not ORM objects: a national network has thousands of meetings
-    query = (select(Meeting.id, Meeting.key, Meeting.kind, Meeting.community, Meeting.city, Meeting.venue,
-                    Meeting.starts_at, Organisation.code, Campaign.slug, o.id.label("outcome"), o.evaluation, o.notes,
-                    *(getattr(o, c) for c in AGE_COLUMNS))
-             .join(Organisation, Organisation.id == Meeting.organisation_id)
-             .join(Campaign, Campaign.id == Meeting.campaign_id)
-             .outerjoin(MeetingOutcome, MeetingOutcome.meeting_id == Meeting.id).order_by(Meeting.starts_at.desc()))
-    f = filters
-    if f.start:
-        query = query.where(Meeting.starts_at >= f.start)
-    if f.end:
-        query = query.where(Meeting.starts_at < f.end)
-    for value, column in ((f.organisation, Organisation.code), (f.campaign, Campaign.slug),
-                          (f.community, Meeting.community), (f.city, Meeting.city)):
-        if value:
-            query = query.where(column == value)
+    query = _meetings(select(Meeting.id, Meeting.key, Meeting.kind, Meeting.community, Meeting.city, Meeting.venue,
+                             Meeting.starts_at, Organisation.code, Campaign.slug, o.id.label("outcome"), o.evaluation,
+                             o.notes, *(getattr(o, c) for c in AGE_COLUMNS))
+                      .outerjoin(MeetingOutcome, MeetingOutcome.meeting_id == Meeting.id), filters)
+    if meeting_id is not None:
+        query = query.where(Meeting.id == meeting_id)
+    query = query.order_by(Meeting.starts_at.desc(), Meeting.id.desc())  # the id: a page holds the same meetings
+    if limit is not None or offset:
+        query = query.offset(offset).limit(limit)
     t = hs.privacy_threshold
     with db.session() as s:
         rows = []
@@ -139,6 +145,31 @@ def meeting_rows(db: Database, *, filters: Filters, hs: HarvestSettings | None =
                          "evaluation": None if not outcome or m.evaluation is None else round(m.evaluation, 1),
                          "notes": (m.notes or "") if outcome else ""})
         return rows
+
+
+def count_meetings(db: Database, *, filters: Filters) -> int:
+    """How many meetings `meeting_rows` lists in all (for "50 of 7,700")."""
+    with db.session() as s:
+        return s.scalar(_meetings(select(func.count(Meeting.id)), filters)) or 0
+
+
+def _one_decimal(mean: float) -> float:
+    """A mean to one decimal, half up (7.65 -> 7.7), whatever the database's float sum left in the last bits
+    (7.6499999999 from 7.6 and 7.7 would otherwise round down)."""
+    return math.floor(mean * 10 + 0.5 + 1e-9) / 10
+
+
+def campaign_meetings(db: Database, *, filters: Filters) -> list[dict[str, Any]]:
+    """Per campaign in the filters: its slug and name, how many meetings and their mean evaluation (over the
+    meetings with one, to one decimal as a meeting's own; None when none has one), in one grouped read;
+    by name, as a reader looks them up (sorted here: the same order on both databases)."""
+    query = _meetings(select(Campaign.slug, Campaign.name, func.count(Meeting.id), func.avg(MeetingOutcome.evaluation))
+                      .outerjoin(MeetingOutcome, MeetingOutcome.meeting_id == Meeting.id), filters)
+    with db.session() as s:
+        rows = [{"campaign": slug, "name": name or slug, "meetings": int(n),
+                 "evaluation": None if mean is None else _one_decimal(float(mean))}
+                for slug, name, n, mean in s.execute(query.group_by(Campaign.slug, Campaign.name))]
+    return sorted(rows, key=lambda r: (r["name"].casefold(), r["campaign"]))
 
 
 def meeting_posts(db: Database, meeting_id: int, *, hs: HarvestSettings | None = None) -> list[dict[str, Any]]:

@@ -16,12 +16,8 @@ rows = ui.totals_rows(loaders.totals(view.filters, Dimension.CAMPAIGN))
 ui.bar_chart(pd.DataFrame(rows), category="label", value="reach_value", title=t("ov.reach"), key="campaign_reach")
 ui.table(rows, key="campaigns", columns=ui.totals_columns(t("col.campaign")))
 
-meetings = pd.DataFrame(loaders.meetings(view.filters, view.community))
-if not meetings.empty:
+per = loaders.campaign_meetings(view.filters, view.community)  # counted and averaged in SQL, not from every row
+if per:
     st.subheader(t("meet.title"))
-    per = meetings.groupby("campaign").agg(meetings=("id", "count"), evaluation=("evaluation", "mean")).reset_index()
-    per["evaluation"] = per["evaluation"].round(1)
-    names = {row["key"]: row["label"] for row in rows}  # names, not slugs, where the campaign has one
-    per["campaign"] = per["campaign"].map(lambda slug: names.get(slug, slug))
-    ui.table(per, key="campaign_meetings", columns={"campaign": t("col.campaign"), "meetings": t("meet.title"),
-                                                    "evaluation": t("col.evaluation")})
+    ui.table([{**row, "campaign": row["name"]} for row in per], key="campaign_meetings",  # names, not slugs
+             columns={"campaign": t("col.campaign"), "meetings": t("meet.title"), "evaluation": t("col.evaluation")})

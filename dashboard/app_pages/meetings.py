@@ -1,4 +1,5 @@
-"""Meetings: attendance and evaluation per meeting; one meeting's posts with permalinks and outcome."""
+"""Meetings: attendance and evaluation per meeting, a page at a time (newest first); one meeting's posts with
+permalinks and outcome (any meeting of the view, by the URL's `?meeting=`, even one on another page)."""
 
 from __future__ import annotations
 
@@ -11,20 +12,25 @@ view = ui.filter_bar(loaders.filter_options(), only=("period", "organisation", "
 tz = loaders.timezone()
 st.title(t("meet.title"))
 
-rows = loaders.meetings(view.filters, view.community)
-for row in rows:
+total = loaders.count_meetings(view.filters, view.community)
+first, last = ui.paged(total, key="meetings_page", what=t("meet.title"), param="page")
+rows = loaders.meetings(view.filters, view.community, offset=first, limit=last - first) if last > first else []
+asked = int(st.query_params["meeting"]) if st.query_params.get("meeting", "").isdigit() else None
+by_id = {r["id"]: r for r in rows}
+if asked is not None and asked not in by_id:  # a meeting named in the URL, on another page: shown all the same
+    elsewhere = loaders.meeting(asked, view.filters, view.community)
+    by_id = {asked: elsewhere, **by_id} if elsewhere else by_id
+for row in by_id.values():
     row["start"] = ui.local_time(row["starts_at"], tz)
 ui.table(rows, key="meetings", columns={
     "key": t("col.meeting"), "start": t("col.start"), "organisation": t("col.organisation"),
     "community": t("col.community"), "city": t("col.city"), "attendance": t("col.attendance"),
     "young": f"{t('col.youth')} · {ui.kind_label('offline')}", "evaluation": t("col.evaluation")})
 
-if rows:
-    by_id = {r["id"]: r for r in rows}
-    held = next((r["id"] for r in rows if r["attendance"] != "–"), rows[0]["id"])  # latest with an outcome
+if by_id:
+    held = next((r["id"] for r in rows if r["attendance"] != "–"), next(iter(by_id)))  # latest with an outcome
     if "meeting_pick" not in st.session_state or st.session_state["meeting_pick"] not in by_id:
-        wanted = int(st.query_params["meeting"]) if st.query_params.get("meeting", "").isdigit() else held
-        st.session_state["meeting_pick"] = wanted if wanted in by_id else held
+        st.session_state["meeting_pick"] = asked if asked in by_id else held
     chosen = st.selectbox(t("meet.pick"), list(by_id), key="meeting_pick",
                           format_func=lambda i: f"{by_id[i]['start']} · {by_id[i]['key']}")
     st.query_params["meeting"] = str(chosen)

@@ -9,7 +9,6 @@ from dashboard import i18n, loaders, ui
 from dashboard.auth import Role
 from dashboard.i18n import t
 
-PAGE_SIZE = 50
 MANUAL = ("manual_due", "manual_overdue", "tiktok_app", "tiktok_app_overdue")  # confirmed by a person
 RETRYABLE = ("failed", "retrying")
 OWN_WORDS = ("rejected in review", "to be posted by hand", "credentials refused")
@@ -23,25 +22,9 @@ for message in st.session_state.pop("schedule_done", []):
     st.success(message)
 
 
-def paged(total: int, *, key: str, what: str) -> tuple[int, int]:
-    """The rows [start, stop) of a list of `total` to show, a page of PAGE_SIZE at a time: a page number to choose
-    when there is more than one, and how many are shown of how many ("50 van 312 · pagina 1 van 7")."""
-    pages = max(1, -(-total // PAGE_SIZE))
-    if st.session_state.get(key, 1) > pages:  # fewer rows than before (a filter, an action): the last page
-        st.session_state[key] = pages
-    count = st.empty()  # the count first, then the page to choose
-    number = st.number_input(f"{t('sched.page')} · {what}", min_value=1, max_value=pages, step=1, key=key,
-                             width=240) if pages > 1 else 1
-    start, stop = (number - 1) * PAGE_SIZE, min(total, number * PAGE_SIZE)
-    if total:
-        count.caption(t("sched.count", shown=i18n.number(stop - start), total=i18n.number(total), page=number,
-                        pages=pages))
-    return start, stop
-
-
 st.subheader(t("sched.upcoming"))
 st.caption(t("sched.upcoming_note", tz=tz))
-first, last = paged(loaders.count_upcoming(view.filters), key="sched_upcoming_page", what=t("sched.upcoming"))
+first, last = ui.paged(loaders.count_upcoming(view.filters), key="sched_upcoming_page", what=t("sched.upcoming"))
 upcoming = loaders.upcoming(view.filters, offset=first, limit=last - first) if last > first else []
 ui.table([{"id": u.post_id, "due": ui.local_time(u.due_at, tz), "channel": u.channel, "language": u.language,
            "status": i18n.status(u.status), "text": u.text} for u in upcoming],
@@ -69,7 +52,7 @@ st.subheader(t("sched.attention"))
 items = loaders.attention()
 if not items:
     st.caption(t("sched.none"))
-first, last = paged(len(items), key="sched_page", what=t("sched.attention"))
+first, last = ui.paged(len(items), key="sched_page", what=t("sched.attention"))
 shown = items[first:last]
 ui.table([{**item, **in_words(item), "since": ui.local_time(item["since"], tz)} for item in shown],
          key="attention", columns={"what": t("col.status"), "post_id": t("col.post"), "channel": t("col.channel"),

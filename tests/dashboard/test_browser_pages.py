@@ -208,3 +208,42 @@ def test_bulk_cancel_needs_a_planner_and_a_confirmation(dashboard: str, seeded: 
     with db.session() as s:
         assert {s.get(Post, i).status for i in (seeded.failed_id, seeded.manual_id)} == {"cancelled"}
     db.dispose()
+
+
+def test_meetings_are_paged_in_both_languages_and_a_copied_link_keeps_page_and_meeting(dashboard: str,
+                                                                                       seeded: Seeded) -> None:
+    from playwright.sync_api import expect
+
+    from tests.dashboard.test_meeting_pages import more_meetings
+
+    rows = more_meetings(seeded, 60)
+    total, rest = len(rows), len(rows) - 50
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with chromium("meetings") as browser:
+        page = open_page(browser)
+        sign_in(page, f"{dashboard}/meetings")
+        expect(page.get_by_text(f"50 van {total} · pagina 1 van 2")).to_be_visible()
+        page.get_by_label("Pagina · Bijeenkomsten").fill("2")
+        page.get_by_label("Pagina · Bijeenkomsten").press("Enter")
+        expect(page.get_by_text(f"{rest} van {total} · pagina 2 van 2")).to_be_visible()
+        page.wait_for_url("**page=2**")
+        wait_idle(page)
+        page.screenshot(path=str(ARTIFACTS / "meetings-page-2-nl.png"), full_page=True)
+        page.get_by_test_id("stSidebar").get_by_test_id("stButtonGroup").get_by_text("EN", exact=True).click()
+        expect(page.get_by_text(f"{rest} of {total} · page 2 of 2")).to_be_visible()
+        wait_idle(page)
+        page.screenshot(path=str(ARTIFACTS / "meetings-page-2-en.png"), full_page=True)
+        shown = page.get_by_test_id("stHeading").filter(has_text=" · ").first.inner_text()
+        copied = page.url
+        assert "page=2" in copied and "meeting=" in copied
+        other = open_page(browser)
+        sign_in(other, copied.replace("lang=en", "lang=nl"))  # the sign-in form is asked in Dutch
+        expect(other.get_by_text(f"{rest} van {total} · pagina 2 van 2")).to_be_visible()
+        expect(other.get_by_test_id("stHeading").filter(has_text=shown)).to_be_visible()
+        for lang, title in (("nl", "Campagnes"), ("en", "Campaigns")):
+            if lang == "en":
+                other.get_by_test_id("stSidebar").get_by_test_id("stButtonGroup").get_by_text("EN", exact=True).click()
+            other.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+            other.get_by_role("heading", name=title, exact=True, level=1).wait_for()
+            wait_idle(other)
+            other.screenshot(path=str(ARTIFACTS / f"campaigns-meetings-{lang}.png"), full_page=True)
