@@ -229,9 +229,15 @@ def audit_trail(limit: int = 200) -> list[dict[str, Any]]:
     return analytics.audit_trail(database(), limit=limit)
 
 
+@fresh(TTL_S)
+def find_meetings(*, earlier: bool, search: str, keep: tuple[int, ...]) -> dashboard_posts.MeetingList:
+    """The planner's meetings (from a short while ago on, or the ones before), found in the database."""
+    return dashboard_posts.find_meetings(database(), now=now(), earlier=earlier, search=search, keep=keep)
+
+
 @fresh()
-def meeting_choices() -> list[dashboard_posts.MeetingChoice]:
-    return dashboard_posts.meeting_choices(database())
+def with_link(meeting: dashboard_posts.MeetingChoice) -> dashboard_posts.MeetingChoice:
+    return dashboard_posts.with_link(database(), meeting)
 
 
 def load_draft(meeting_id: int, name: str, tz: str) -> dashboard_posts.DraftPost | None:

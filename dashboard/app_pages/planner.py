@@ -13,7 +13,7 @@ import streamlit as st
 from dashboard import auth, i18n, loaders
 from dashboard.components import live_text
 from dashboard.i18n import t
-from outreach.planning.dashboard_posts import Check, DraftPost
+from outreach.planning.dashboard_posts import RECENT_DAYS, Check, DraftPost, MeetingChoice
 from outreach.planning.draft_video import CAPTION_SUFFIXES, MAX_UPLOAD_MB, VIDEO_SUFFIXES, DraftVideo
 from outreach.planning.spec import CARD_TEMPLATES
 
@@ -23,15 +23,31 @@ st.title(t("plan.title"))
 for message in st.session_state.pop("planner_done", []):
     st.success(message)
 
-meetings = loaders.meeting_choices()
-if not meetings:
-    st.info(t("plan.no_meetings"))
-    st.stop()
-by_id = {m.id: m for m in meetings}
-now = datetime.now(ZoneInfo(loaders.timezone()))
-upcoming = [m.id for m in meetings if m.starts_at >= now] or [meetings[-1].id]
-order = upcoming + [m.id for m in meetings if m.id not in upcoming]
-meeting = by_id[st.selectbox(t("plan.meeting"), order, key="plan_meeting", format_func=lambda i: by_id[i].label())]
+
+def choose_meeting() -> MeetingChoice:
+    """The meeting to write about: from those to come and the last RECENT_DAYS days (or, switched, the ones
+    before), narrowed by a search that asks the database; a meeting in the link (`?meeting=<id>`) or being
+    edited stays in the list. The choice is kept in the link."""
+    wanted = [int(st.query_params["meeting"])] if st.query_params.get("meeting", "").isdigit() else []
+    keep = tuple(dict.fromkeys([*wanted, *[st.session_state[k] for k in ("plan_meeting",) if k in st.session_state]]))
+    cols = st.columns([3, 2], vertical_alignment="bottom")
+    search = cols[0].text_input(t("plan.find"), key="plan_find", placeholder=t("plan.find_hint")).strip()
+    earlier = cols[1].toggle(t("plan.earlier", days=RECENT_DAYS), key="plan_earlier")
+    found = loaders.find_meetings(earlier=earlier, search=search, keep=keep)
+    if not found.choices:
+        st.info(t("plan.none_found") if search or earlier else t("plan.no_meetings"))
+        st.stop()
+    by_id = {m.id: m for m in found.choices}
+    if "plan_meeting" not in st.session_state and wanted and wanted[0] in by_id:
+        st.session_state["plan_meeting"] = wanted[0]
+    chosen = st.selectbox(t("plan.meeting"), list(by_id), key="plan_meeting", format_func=lambda i: by_id[i].label())
+    if len(found.meetings) < found.total:
+        st.caption(t("plan.shown", shown=i18n.number(len(found.meetings)), total=i18n.number(found.total)))
+    st.query_params["meeting"] = str(chosen)
+    return loaders.with_link(by_id[chosen])
+
+
+meeting = choose_meeting()
 local_start = meeting.starts_at.astimezone(ZoneInfo(meeting.timezone))
 
 
@@ -117,8 +133,9 @@ with left:
                              format=i18n.date_input_format())
     clock = cols[1].time_input(t("plan.time"), value=time(18, 0), key="plan_time", step=300)
     video = video_fields(languages, channels)
+    no_card = t("plan.no_card")  # looked up now, in this run's language (the function may be called after it)
     card = "" if video else st.selectbox(t("plan.card"), ["", *CARD_TEMPLATES], key="plan_card",
-                                         format_func=lambda c: c or t("plan.no_card"))
+                                         format_func=lambda c: c or no_card)
     link = live_text.live_text(t("plan.link"), key="plan_link", placeholder=meeting.link or "",
                                multiline=False).strip() or None
     if meeting.link:
