@@ -52,7 +52,7 @@ local_start = meeting.starts_at.astimezone(ZoneInfo(meeting.timezone))
 
 
 def load_saved(draft: DraftPost) -> None:
-    st.session_state.update(plan_languages=list(draft.texts), plan_channels=list(draft.channels),
+    st.session_state.update(plan_langs=list(draft.texts), plan_channels=list(draft.channels),
                             plan_date=draft.due_local.date(), plan_time=draft.due_local.time(),
                             plan_card=draft.card or "")
     live_text.put("plan_link", draft.link or "")
@@ -67,6 +67,22 @@ def load_saved(draft: DraftPost) -> None:
         live_text.put(f"plan_vdesc_{lang}", video.descriptions.get(lang, "") if video else "")
     for channel, options in (video.options if video else {}).items():
         st.session_state.update({f"plan_opt_{channel}_{o}": bool(v) for o, v in options.items()})
+
+
+def language_chips(offered: list[str], default: list[str]) -> list[str]:
+    """The languages to write in, shown by name in the reader's language. The multiselect's own value is the names
+    (Streamlit keeps a multiselect's choice as its words), which a switch of the page's language would no longer
+    find among the options: its choice would be lost with every field written in. So the codes are kept apart
+    (`plan_langs`) and given to the widget on every run, to be shown in this run's words."""
+    names = {code: i18n.language_name(code) for code in offered}  # looked up now, in this run's language
+    chosen = st.session_state.setdefault("plan_langs", default)
+    st.session_state["plan_languages"] = [code for code in chosen if code in names]
+    return st.multiselect(t("plan.languages"), offered, key="plan_languages", placeholder=t("choose"),
+                          format_func=lambda code: names.get(code, code), on_change=_keep_languages)
+
+
+def _keep_languages() -> None:
+    st.session_state["plan_langs"] = list(st.session_state["plan_languages"])
 
 
 def kept(upload: object) -> str | None:
@@ -99,14 +115,14 @@ def video_fields(languages: list[str], channels: list[str]) -> DraftVideo | None
                               format_func=lambda c: c or "–")
     descriptions, captions = {}, dict(st.session_state.setdefault("plan_captions", {}))
     for lang in languages:
-        descriptions[lang] = live_text.live_text(t("plan.video_desc", lang=lang), key=f"plan_vdesc_{lang}",
+        descriptions[lang] = live_text.live_text(t("plan.video_desc", lang=i18n.language_name(lang)), key=f"plan_vdesc_{lang}",
                                                  multiline=False)
-        sub = st.file_uploader(t("plan.captions", lang=lang), type=[s[1:] for s in CAPTION_SUFFIXES],
+        sub = st.file_uploader(t("plan.captions", lang=i18n.language_name(lang)), type=[s[1:] for s in CAPTION_SUFFIXES],
                                key=f"plan_caption_{lang}", max_upload_size=1)
         if sub is not None and (saved := kept(sub)):
             captions[lang] = saved
         if lang in captions:
-            st.caption(t("plan.captions_kept", lang=lang, name=Path(captions[lang]).name))
+            st.caption(t("plan.captions_kept", lang=i18n.language_name(lang), name=Path(captions[lang]).name))
     chosen_options = {}
     for channel, names in loaders.video_options(channels).items():
         ticked = {o: True for o in names if st.checkbox(t(f"plan.option.{o}", channel=channel),
@@ -124,8 +140,7 @@ with left:
     saved = loaders.load_draft(meeting.id, name, meeting.timezone) if name else None
     if saved is not None:
         st.button("↺ " + t("plan.name") + f": {name}", key="plan_load", on_click=load_saved, args=(saved,))
-    languages = st.multiselect(t("plan.languages"), sorted({*meeting.languages, "nl", "en"}),
-                               default=list(meeting.languages), key="plan_languages", placeholder=t("choose"))
+    languages = language_chips(sorted({*meeting.languages, "nl", "en"}), list(meeting.languages))
     channels = st.multiselect(t("plan.channels"), loaders.channel_names(), key="plan_channels", placeholder=t("choose"),
                               default=loaders.channel_names()[:1])
     cols = st.columns(2)
@@ -143,9 +158,9 @@ with left:
     st.caption(t("plan.help"))
     texts, alts = {}, {}
     for lang in languages:
-        texts[lang] = live_text.live_text(t("plan.text", lang=lang), key=f"plan_text_{lang}", height=90)
+        texts[lang] = live_text.live_text(t("plan.text", lang=i18n.language_name(lang)), key=f"plan_text_{lang}", height=90)
         if card:
-            alts[lang] = live_text.live_text(t("plan.alt", lang=lang), key=f"plan_alt_{lang}", multiline=False)
+            alts[lang] = live_text.live_text(t("plan.alt", lang=i18n.language_name(lang)), key=f"plan_alt_{lang}", multiline=False)
 
 draft = DraftPost(meeting_id=meeting.id, name=name, texts=texts, channels=channels,
                   due_local=datetime.combine(day, clock), card=card or None, alt_texts=alts, link=link,
