@@ -213,10 +213,15 @@ def count_upcoming(filters: Filters) -> int:
 
 
 @fresh(TTL_S)
-def attention(limit: int = 5000) -> list[dict[str, Any]]:
-    """Everything that needs attention (the page counts and pages it; not only the first 50)."""
+def attention(limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    """One page of what needs attention (`count_attention` says how many there are)."""
     return [{"what": a.what, "post_id": a.post_id, "channel": a.channel, "message": a.message, "since": a.since}
-            for a in analytics.needs_attention(database(), now=now(), limit=limit)]
+            for a in analytics.needs_attention(database(), now=now(), limit=limit, offset=offset)]
+
+
+@fresh(TTL_S)
+def count_attention() -> int:
+    return analytics.count_attention(database(), now=now())
 
 
 @fresh()
