@@ -20,8 +20,9 @@ from outreach.planning.spec import CARD_TEMPLATES
 user = st.session_state["user"]
 auth.require(user, auth.Role.PLANNER)
 st.title(t("plan.title"))
-for message in st.session_state.pop("planner_done", []):
-    st.success(message)
+with st.container():  # always one element: what follows keeps its place when the message is gone
+    for message in st.session_state.pop("planner_done", []):
+        st.success(message)
 
 
 def choose_meeting() -> MeetingChoice:
