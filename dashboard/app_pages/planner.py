@@ -32,9 +32,13 @@ def choose_meeting() -> MeetingChoice:
     wanted = [int(st.query_params["meeting"])] if st.query_params.get("meeting", "").isdigit() else []
     keep = tuple(dict.fromkeys([*wanted, *[st.session_state[k] for k in ("plan_meeting",) if k in st.session_state]]))
     cols = st.columns([3, 2], vertical_alignment="bottom")
-    search = cols[0].text_input(t("plan.find"), key="plan_find", placeholder=t("plan.find_hint")).strip()
-    earlier = cols[1].toggle(t("plan.earlier", days=RECENT_DAYS), key="plan_earlier")
+    search = cols[0].text_input(t("plan.find"), key="plan_find", placeholder=t("plan.find_hint"),
+                                on_change=_look_again).strip()
+    earlier = cols[1].toggle(t("plan.earlier", days=RECENT_DAYS), key="plan_earlier", on_change=_look_again)
     found = loaders.find_meetings(earlier=earlier, search=search, keep=keep)
+    ids = [m.id for m in found.meetings]
+    if st.session_state.pop("plan_looked", False) and ids and st.session_state.get("plan_meeting") not in ids:
+        st.session_state["plan_meeting"] = ids[0]  # a new search shows its first find (the one before stays offered)
     if not found.choices:
         st.info(t("plan.none_found") if search or earlier else t("plan.no_meetings"))
         st.stop()
@@ -44,8 +48,14 @@ def choose_meeting() -> MeetingChoice:
     chosen = st.selectbox(t("plan.meeting"), list(by_id), key="plan_meeting", format_func=lambda i: by_id[i].label())
     if len(found.meetings) < found.total:
         st.caption(t("plan.shown", shown=i18n.number(len(found.meetings)), total=i18n.number(found.total)))
+    elif search or earlier:
+        st.caption(t("plan.found", n=i18n.number(found.total)))
     st.query_params["meeting"] = str(chosen)
     return loaders.with_link(by_id[chosen])
+
+
+def _look_again() -> None:
+    st.session_state["plan_looked"] = True
 
 
 meeting = choose_meeting()

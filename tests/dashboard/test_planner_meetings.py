@@ -24,8 +24,13 @@ def test_planner_offers_meetings_to_come_and_finds_older_ones(seeded: Seeded) ->
     assert not {m.label() for m in old} & set(chosen.options)  # not years of history
     assert at.toggle(key="plan_earlier").label == f"Eerdere bijeenkomsten (meer dan {RECENT_DAYS} dagen geleden)"
     at.toggle(key="plan_earlier").set_value(True).run()
+    assert at.selectbox(key="plan_meeting").value == old[-1].id  # the earlier ones, latest first
     at.text_input(key="plan_find").input(old[0].key.upper()).run()  # the database is asked, in any case
+    found = [m for m in old if old[0].key in m.key]
+    assert at.selectbox(key="plan_meeting").value == found[-1].id  # the first find, latest first, is chosen
+    assert f"Gevonden: {len(found)}" in [c.value for c in at.caption]
     assert old[0].label() in at.selectbox(key="plan_meeting").options
+    assert old[-1].label() in at.selectbox(key="plan_meeting").options  # the one chosen before stays offered
     at.selectbox(key="plan_meeting").set_value(old[0].id).run()
     assert not at.exception and at.query_params["meeting"] == str(old[0].id)  # a link to this choice
     at.text_input(key="plan_find").input("geen-zo-een-bijeenkomst").run()
