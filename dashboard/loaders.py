@@ -238,10 +238,15 @@ def count_upcoming(filters: Filters) -> int:
 
 
 @fresh(TTL_S)
-def attention(limit: int = 5000) -> list[dict[str, Any]]:
-    """Everything that needs attention (the page counts and pages it; not only the first 50)."""
+def attention(limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    """One page of what needs attention (`count_attention` says how many there are)."""
     return [{"what": a.what, "post_id": a.post_id, "channel": a.channel, "message": a.message, "since": a.since}
-            for a in analytics.needs_attention(database(), now=now(), limit=limit)]
+            for a in analytics.needs_attention(database(), now=now(), limit=limit, offset=offset)]
+
+
+@fresh(TTL_S)
+def count_attention() -> int:
+    return analytics.count_attention(database(), now=now())
 
 
 @fresh()
@@ -254,9 +259,15 @@ def audit_trail(limit: int = 200) -> list[dict[str, Any]]:
     return analytics.audit_trail(database(), limit=limit)
 
 
+@fresh(TTL_S)
+def find_meetings(*, earlier: bool, search: str, keep: tuple[int, ...]) -> dashboard_posts.MeetingList:
+    """The planner's meetings (from a short while ago on, or the ones before), found in the database."""
+    return dashboard_posts.find_meetings(database(), now=now(), earlier=earlier, search=search, keep=keep)
+
+
 @fresh()
-def meeting_choices() -> list[dashboard_posts.MeetingChoice]:
-    return dashboard_posts.meeting_choices(database())
+def with_link(meeting: dashboard_posts.MeetingChoice) -> dashboard_posts.MeetingChoice:
+    return dashboard_posts.with_link(database(), meeting)
 
 
 def load_draft(meeting_id: int, name: str, tz: str) -> dashboard_posts.DraftPost | None:

@@ -12,7 +12,7 @@ per kind in `YouthTotals`; kinds are added together only by `youth_reach_combine
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -555,19 +555,47 @@ TOKEN_WARNING_DAYS = 14
 MANUAL_LATE_AFTER = timedelta(hours=1)  # a post to place by hand still not confirmed this long after its time
 
 
-def needs_attention(db: Database, *, now: datetime, limit: int = 50) -> list[Attention]:
+def needs_attention(db: Database, *, now: datetime, limit: int = 50, offset: int = 0) -> list[Attention]:
     """Failed posts, posts still retrying, manual posts due (`manual_due`; `manual_overdue` once
     MANUAL_LATE_AFTER has passed without a confirmation; on TikTok `tiktok_app`, `tiktok_app_overdue`:
     a draft to finish in the TikTok app, or a post to check there), rejected posts, channels with auth or
-    harvest errors, tokens expiring within TOKEN_WARNING_DAYS."""
+    harvest errors, tokens expiring within TOKEN_WARNING_DAYS. In that order, the posts latest first;
+    `offset` and `limit` page through it (`count_attention` says how many there are), so a page reads only
+    the posts it shows however many have failed over the years."""
     items: list[Attention] = []
     with db.session() as s:
-        posts = s.execute(select(Post.id, Post.channel, Post.status, Post.last_error, Post.updated_at, Post.due_at,
-                                 Post.platform, Post.error_kind)
-                          .where(Post.status.in_([PostStatus.FAILED.value, PostStatus.RETRYING.value,
-                                                  PostStatus.MANUAL_DUE.value]))
-                          .order_by(Post.updated_at.desc()).limit(limit)).all()
-        for pid, channel, status, error, updated, due, platform, kind in posts:
+        for count, rows in _attention_parts(s, now):
+            if len(items) >= limit:
+                break
+            found = count()
+            if offset >= found:
+                offset -= found
+                continue
+            items.extend(rows(offset, limit - len(items)))
+            offset = 0
+    return items
+
+
+def count_attention(db: Database, *, now: datetime) -> int:
+    """How many items `needs_attention` lists in all (for "50 of 312")."""
+    with db.session() as s:
+        return sum(count() for count, _ in _attention_parts(s, now))
+
+
+_STUCK = (PostStatus.FAILED.value, PostStatus.RETRYING.value, PostStatus.MANUAL_DUE.value)
+
+
+def _attention_parts(s: Any, now: datetime) -> list[tuple[Callable[[], int], Callable[[int, int], list[Attention]]]]:
+    """needs_attention's parts in order, each as (how many, rows [offset, offset + limit)): the posts are
+    counted and paged in the database (the status index), the channels' few rows are read whole."""
+
+    def posts(offset: int, limit: int) -> list[Attention]:
+        items = []
+        for pid, channel, status, error, updated, due, platform, kind in s.execute(
+                select(Post.id, Post.channel, Post.status, Post.last_error, Post.updated_at, Post.due_at,
+                       Post.platform, Post.error_kind)
+                .where(Post.status.in_(_STUCK)).order_by(Post.updated_at.desc(), Post.id.desc())
+                .offset(offset).limit(limit)):
             if status == PostStatus.MANUAL_DUE.value:  # on TikTok: a draft in the app's inbox, or to check there
                 late = due < now - MANUAL_LATE_AFTER
                 if platform == "tiktok":  # its inbox flow: the draft waits in the TikTok app
@@ -578,28 +606,44 @@ def needs_attention(db: Database, *, now: datetime, limit: int = 50) -> list[Att
             else:  # a post not sent because its meeting began is "too_late", not refused by the platform
                 what = "too_late" if kind == ErrorKind.TOO_LATE.value else status
                 items.append(Attention(what, channel, error or status, pid, updated))
-        for channel, error, checked in s.execute(select(ChannelState.channel, ChannelState.last_error,
-                                                        ChannelState.checked_at)
-                                                 .where(ChannelState.last_error_kind == "auth")):
-            items.append(Attention("auth", channel, error or "credentials refused", None, checked))
+        return items
+
+    def channels() -> list[Attention]:
+        items = [Attention("auth", channel, error or "credentials refused", None, checked)
+                 for channel, error, checked in s.execute(select(ChannelState.channel, ChannelState.last_error,
+                                                                 ChannelState.checked_at)
+                                                          .where(ChannelState.last_error_kind == "auth"))]
         soon = now + timedelta(days=TOKEN_WARNING_DAYS)
         for channel, expires in s.execute(select(ChannelState.channel, ChannelState.token_expires_at)
                                           .where(ChannelState.token_expires_at < soon)):
             days = max(0, round((expires - now).total_seconds() / 86400))
             items.append(Attention("token_expiring", channel, f"token expires in {days} days", None, expires))
+        return items
+
+    def rejected(offset: int, limit: int) -> list[Attention]:
         reason = (select(Approval.reason).where(Approval.post_id == Post.id, Approval.decision == "rejected")
                   .order_by(Approval.decided_at.desc()).limit(1).scalar_subquery())
-        for pid, channel, why, error, updated in s.execute(
-                select(Post.id, Post.channel, reason, Post.last_error, Post.updated_at)
-                .where(Post.status == PostStatus.REJECTED.value).order_by(Post.updated_at.desc()).limit(limit)):
-            items.append(Attention("rejected", channel, why or error or "rejected in review", pid, updated))
-        for channel, error, at in s.execute(select(HarvestChannel.channel, HarvestChannel.last_error,
-                                                   func.coalesce(HarvestChannel.last_error_since,
-                                                                 HarvestChannel.last_pass_at))
-                                            .where(HarvestChannel.last_error.is_not(None))):
-            items.append(Attention("harvest_error", channel, error, None,
-                                   datetime.fromtimestamp(at, UTC) if at else None))
-    return items
+        return [Attention("rejected", channel, why or error or "rejected in review", pid, updated)
+                for pid, channel, why, error, updated in s.execute(
+                    select(Post.id, Post.channel, reason, Post.last_error, Post.updated_at)
+                    .where(Post.status == PostStatus.REJECTED.value)
+                    .order_by(Post.updated_at.desc(), Post.id.desc()).offset(offset).limit(limit))]
+
+    def harvest() -> list[Attention]:
+        return [Attention("harvest_error", channel, error, None, datetime.fromtimestamp(at, UTC) if at else None)
+                for channel, error, at in s.execute(
+                    select(HarvestChannel.channel, HarvestChannel.last_error,
+                           func.coalesce(HarvestChannel.last_error_since, HarvestChannel.last_pass_at))
+                    .where(HarvestChannel.last_error.is_not(None)))]
+
+    def counted(statuses: tuple[str, ...]) -> Callable[[], int]:
+        return lambda: s.scalar(select(func.count(Post.id)).where(Post.status.in_(statuses))) or 0
+
+    def listed(items: list[Attention]) -> tuple[Callable[[], int], Callable[[int, int], list[Attention]]]:
+        return (lambda: len(items)), (lambda offset, limit: items[offset:offset + limit])
+
+    return [(counted(_STUCK), posts), listed(channels()), (counted((PostStatus.REJECTED.value,)), rejected),
+            listed(harvest())]
 
 
 def upcoming(db: Database, *, now: datetime, limit: int = 20, offset: int = 0,
@@ -659,5 +703,7 @@ from outreach.analytics_rows import (  # noqa: E402
     sources,
 )
 
-__all__ = ["Dimension", "FilterOptions", "Filters", "audit_trail", "campaign_meetings", "count_meetings", "data_version", "filter_options", "meeting_posts",
-           "meeting_rows", "needs_attention", "post_counts", "overview", "Ratio", "Ratios", "Sources", "definition_changes", "ratios", "review_queue", "meeting_tallies", "sources", "timeseries", "timeseries_many", "top_posts", "totals"]
+__all__ = ["Dimension", "FilterOptions", "Filters", "audit_trail", "campaign_meetings", "count_attention", "count_meetings",
+           "data_version", "filter_options", "meeting_posts", "meeting_rows", "needs_attention", "post_counts", "overview",
+           "Ratio", "Ratios", "Sources", "definition_changes", "ratios", "review_queue", "meeting_tallies", "sources",
+           "timeseries", "timeseries_many", "top_posts", "totals"]

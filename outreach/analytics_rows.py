@@ -28,6 +28,7 @@ from outreach.domain import PostStatus
 from outreach.harvest.definitions import Definition, changes_within, definitions, definitions_in
 from outreach.harvest.settings import HarvestSettings
 from outreach.harvest.youth import OFFLINE_BUCKETS, offline_young
+from outreach.lifecycle import ALLOWED
 from outreach.privacy import Count
 
 if TYPE_CHECKING:
@@ -361,17 +362,25 @@ def meeting_tallies(db: Database, *, filters: Filters, now: datetime, hs: Harves
     return tallies
 
 
+# Every status a post can still leave (published is final): data_version counts only these.
+MOVING = tuple(sorted(status.value for status, onward in ALLOWED.items() if onward))
+
+
 def data_version(db: Database) -> tuple[Any, ...]:
     """A fingerprint of everything the figures are computed from, cheap enough to take on every page
-    run (index steps, and one pass over the posts' status index): it changes with every publish, status
-    change, harvest, audience snapshot, campaign load, meeting outcome and review decision. The dashboard
-    keys its cached reads on it, so a figure is never older than the data (a time limit alone would show
-    stale figures). The posts' latest update time alone would miss a write stamped by a clock behind
-    the others (a second machine); the count per status catches every publish, failure and retry."""
+    run (index steps only): it changes with every publish, status change, harvest, audience snapshot,
+    campaign load, meeting outcome and review decision. The dashboard keys its cached reads on it, so a
+    figure is never older than the data (a time limit alone would show stale figures). The posts' latest
+    update time alone would miss a write stamped by a clock behind the others (a second machine); the count
+    per status catches every publish, failure and retry. Published is final (`lifecycle.ALLOWED`) and posts
+    are not deleted, so only the posts still moving are counted (a search of the status index, not a pass
+    over years of published posts): every change moves a post out of a counted status, and a new post
+    raises the highest id."""
     latest = [select(func.max(column)).scalar_subquery() for column in (
         EngagementSnapshot.id, AudienceSnapshot.id, Post.updated_at, Post.id, Campaign.loaded_at, Meeting.id,
         MeetingOutcome.recorded_at, MeetingOutcome.id, Approval.id)]
     with db.session() as s:
         found = tuple(s.execute(select(*latest, select(func.count(MeetingOutcome.id)).scalar_subquery())).one())
-        statuses = s.execute(select(Post.status, func.count()).group_by(Post.status).order_by(Post.status)).all()
+        statuses = s.execute(select(Post.status, func.count()).where(Post.status.in_(MOVING))
+                             .group_by(Post.status).order_by(Post.status)).all()
     return found + tuple(tuple(row) for row in statuses)

@@ -13,30 +13,57 @@ import streamlit as st
 from dashboard import auth, i18n, loaders
 from dashboard.components import live_text
 from dashboard.i18n import t
-from outreach.planning.dashboard_posts import Check, DraftPost
+from outreach.planning.dashboard_posts import RECENT_DAYS, Check, DraftPost, MeetingChoice
 from outreach.planning.draft_video import CAPTION_SUFFIXES, MAX_UPLOAD_MB, VIDEO_SUFFIXES, DraftVideo
 from outreach.planning.spec import CARD_TEMPLATES
 
 user = st.session_state["user"]
 auth.require(user, auth.Role.PLANNER)
 st.title(t("plan.title"))
-for message in st.session_state.pop("planner_done", []):
-    st.success(message)
+with st.container():  # always one element: what follows keeps its place when the message is gone
+    for message in st.session_state.pop("planner_done", []):
+        st.success(message)
 
-meetings = loaders.meeting_choices()
-if not meetings:
-    st.info(t("plan.no_meetings"))
-    st.stop()
-by_id = {m.id: m for m in meetings}
-now = datetime.now(ZoneInfo(loaders.timezone()))
-upcoming = [m.id for m in meetings if m.starts_at >= now] or [meetings[-1].id]
-order = upcoming + [m.id for m in meetings if m.id not in upcoming]
-meeting = by_id[st.selectbox(t("plan.meeting"), order, key="plan_meeting", format_func=lambda i: by_id[i].label())]
+
+def choose_meeting() -> MeetingChoice:
+    """The meeting to write about: from those to come and the last RECENT_DAYS days (or, switched, the ones
+    before), narrowed by a search that asks the database; a meeting in the link (`?meeting=<id>`) or being
+    edited stays in the list. The choice is kept in the link."""
+    wanted = [int(st.query_params["meeting"])] if st.query_params.get("meeting", "").isdigit() else []
+    keep = tuple(dict.fromkeys([*wanted, *[st.session_state[k] for k in ("plan_meeting",) if k in st.session_state]]))
+    cols = st.columns([3, 2], vertical_alignment="bottom")
+    search = cols[0].text_input(t("plan.find"), key="plan_find", placeholder=t("plan.find_hint"),
+                                on_change=_look_again).strip()
+    earlier = cols[1].toggle(t("plan.earlier", days=RECENT_DAYS), key="plan_earlier", on_change=_look_again)
+    found = loaders.find_meetings(earlier=earlier, search=search, keep=keep)
+    ids = [m.id for m in found.meetings]
+    if st.session_state.pop("plan_looked", False) and ids and st.session_state.get("plan_meeting") not in ids:
+        st.session_state["plan_meeting"] = ids[0]  # a new search shows its first find (the one before stays offered)
+    if not found.choices:
+        st.info(t("plan.none_found") if search or earlier else t("plan.no_meetings"))
+        st.stop()
+    by_id = {m.id: m for m in found.choices}
+    if "plan_meeting" not in st.session_state and wanted and wanted[0] in by_id:
+        st.session_state["plan_meeting"] = wanted[0]
+    chosen = st.selectbox(t("plan.meeting"), list(by_id), key="plan_meeting", format_func=lambda i: by_id[i].label())
+    if len(found.meetings) < found.total:
+        st.caption(t("plan.shown", shown=i18n.number(len(found.meetings)), total=i18n.number(found.total)))
+    elif search or earlier:
+        st.caption(t("plan.found", n=i18n.number(found.total)))
+    st.query_params["meeting"] = str(chosen)
+    return loaders.with_link(by_id[chosen])
+
+
+def _look_again() -> None:
+    st.session_state["plan_looked"] = True
+
+
+meeting = choose_meeting()
 local_start = meeting.starts_at.astimezone(ZoneInfo(meeting.timezone))
 
 
 def load_saved(draft: DraftPost) -> None:
-    st.session_state.update(plan_languages=list(draft.texts), plan_channels=list(draft.channels),
+    st.session_state.update(plan_langs=list(draft.texts), plan_channels=list(draft.channels),
                             plan_date=draft.due_local.date(), plan_time=draft.due_local.time(),
                             plan_card=draft.card or "")
     live_text.put("plan_link", draft.link or "")
@@ -51,6 +78,22 @@ def load_saved(draft: DraftPost) -> None:
         live_text.put(f"plan_vdesc_{lang}", video.descriptions.get(lang, "") if video else "")
     for channel, options in (video.options if video else {}).items():
         st.session_state.update({f"plan_opt_{channel}_{o}": bool(v) for o, v in options.items()})
+
+
+def language_chips(offered: list[str], default: list[str]) -> list[str]:
+    """The languages to write in, shown by name in the reader's language. The multiselect's own value is the names
+    (Streamlit keeps a multiselect's choice as its words), which a switch of the page's language would no longer
+    find among the options: its choice would be lost with every field written in. So the codes are kept apart
+    (`plan_langs`) and given to the widget on every run, to be shown in this run's words."""
+    names = {code: i18n.language_name(code) for code in offered}  # looked up now, in this run's language
+    chosen = st.session_state.setdefault("plan_langs", default)
+    st.session_state["plan_languages"] = [code for code in chosen if code in names]
+    return st.multiselect(t("plan.languages"), offered, key="plan_languages", placeholder=t("choose"),
+                          format_func=lambda code: names.get(code, code), on_change=_keep_languages)
+
+
+def _keep_languages() -> None:
+    st.session_state["plan_langs"] = list(st.session_state["plan_languages"])
 
 
 def kept(upload: object) -> str | None:
@@ -83,14 +126,14 @@ def video_fields(languages: list[str], channels: list[str]) -> DraftVideo | None
                               format_func=lambda c: c or "–")
     descriptions, captions = {}, dict(st.session_state.setdefault("plan_captions", {}))
     for lang in languages:
-        descriptions[lang] = live_text.live_text(t("plan.video_desc", lang=lang), key=f"plan_vdesc_{lang}",
+        descriptions[lang] = live_text.live_text(t("plan.video_desc", lang=i18n.language_name(lang)), key=f"plan_vdesc_{lang}",
                                                  multiline=False)
-        sub = st.file_uploader(t("plan.captions", lang=lang), type=[s[1:] for s in CAPTION_SUFFIXES],
+        sub = st.file_uploader(t("plan.captions", lang=i18n.language_name(lang)), type=[s[1:] for s in CAPTION_SUFFIXES],
                                key=f"plan_caption_{lang}", max_upload_size=1)
         if sub is not None and (saved := kept(sub)):
             captions[lang] = saved
         if lang in captions:
-            st.caption(t("plan.captions_kept", lang=lang, name=Path(captions[lang]).name))
+            st.caption(t("plan.captions_kept", lang=i18n.language_name(lang), name=Path(captions[lang]).name))
     chosen_options = {}
     for channel, names in loaders.video_options(channels).items():
         ticked = {o: True for o in names if st.checkbox(t(f"plan.option.{o}", channel=channel),
@@ -108,8 +151,7 @@ with left:
     saved = loaders.load_draft(meeting.id, name, meeting.timezone) if name else None
     if saved is not None:
         st.button("↺ " + t("plan.name") + f": {name}", key="plan_load", on_click=load_saved, args=(saved,))
-    languages = st.multiselect(t("plan.languages"), sorted({*meeting.languages, "nl", "en"}),
-                               default=list(meeting.languages), key="plan_languages", placeholder=t("choose"))
+    languages = language_chips(sorted({*meeting.languages, "nl", "en"}), list(meeting.languages))
     channels = st.multiselect(t("plan.channels"), loaders.channel_names(), key="plan_channels", placeholder=t("choose"),
                               default=loaders.channel_names()[:1])
     cols = st.columns(2)
@@ -117,8 +159,9 @@ with left:
                              format=i18n.date_input_format())
     clock = cols[1].time_input(t("plan.time"), value=time(18, 0), key="plan_time", step=300)
     video = video_fields(languages, channels)
+    no_card = t("plan.no_card")  # looked up now, in this run's language (the function may be called after it)
     card = "" if video else st.selectbox(t("plan.card"), ["", *CARD_TEMPLATES], key="plan_card",
-                                         format_func=lambda c: c or t("plan.no_card"))
+                                         format_func=lambda c: c or no_card)
     link = live_text.live_text(t("plan.link"), key="plan_link", placeholder=meeting.link or "",
                                multiline=False).strip() or None
     if meeting.link:
@@ -126,9 +169,9 @@ with left:
     st.caption(t("plan.help"))
     texts, alts = {}, {}
     for lang in languages:
-        texts[lang] = live_text.live_text(t("plan.text", lang=lang), key=f"plan_text_{lang}", height=90)
+        texts[lang] = live_text.live_text(t("plan.text", lang=i18n.language_name(lang)), key=f"plan_text_{lang}", height=90)
         if card:
-            alts[lang] = live_text.live_text(t("plan.alt", lang=lang), key=f"plan_alt_{lang}", multiline=False)
+            alts[lang] = live_text.live_text(t("plan.alt", lang=i18n.language_name(lang)), key=f"plan_alt_{lang}", multiline=False)
 
 draft = DraftPost(meeting_id=meeting.id, name=name, texts=texts, channels=channels,
                   due_local=datetime.combine(day, clock), card=card or None, alt_texts=alts, link=link,

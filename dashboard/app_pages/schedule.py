@@ -49,11 +49,11 @@ def in_words(item: dict) -> dict[str, str]:
 
 
 st.subheader(t("sched.attention"))
-items = loaders.attention()
-if not items:
+total = loaders.count_attention()
+if not total:
     st.caption(t("sched.none"))
-first, last = ui.paged(len(items), key="sched_page", what=t("sched.attention"))
-shown = items[first:last]
+first, last = ui.paged(total, key="sched_page", what=t("sched.attention"))
+shown = loaders.attention(limit=last - first, offset=first) if last > first else []
 ui.table([{**item, **in_words(item), "since": ui.local_time(item["since"], tz)} for item in shown],
          key="attention", columns={"what": t("col.status"), "post_id": t("col.post"), "channel": t("col.channel"),
                                    "message": t("col.detail"), "since": t("col.when")})

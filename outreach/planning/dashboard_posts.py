@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from outreach.config import Settings
 from outreach.db import Database
@@ -122,27 +122,100 @@ class RenderedDraft:
 
 def meeting_choices(db: Database, *, since: datetime | None = None) -> list[MeetingChoice]:
     """Meetings to plan posts for (from `since`, default all), soonest first."""
+    query = _choice_query()
+    if since is not None:
+        query = query.where(Meeting.starts_at >= since)
     with db.session() as s:
-        query = (select(Meeting, Campaign, Organisation)
-                 .join(Campaign, Meeting.campaign_id == Campaign.id)
-                 .join(Organisation, Meeting.organisation_id == Organisation.id)
-                 .order_by(Meeting.starts_at))
-        if since is not None:
-            query = query.where(Meeting.starts_at >= since)
-        links = _campaign_links(s)
-        return [MeetingChoice(id=m.id, key=m.key, campaign=c.slug, campaign_name=c.name, timezone=c.timezone,
-                              organisation=o.code, community=m.community, city=m.city, venue=m.venue,
-                              starts_at=m.starts_at, languages=tuple(m.languages or ()), kind=m.kind,
-                              themes=tuple(m.themes or ()), audience=m.audience, link=links.get(c.id))
-                for m, c, o in s.execute(query)]
+        return _choices(s, query.order_by(Meeting.starts_at), links=True)
 
 
-def _campaign_links(s: Any) -> dict[int, str]:
-    """Each campaign's link: the latest link its campaign-file posts carry, without the UTM tags."""
-    latest = (select(func.max(Post.id)).where(Post.link.is_not(None), Post.rule_key.not_like(f"{RULE_PREFIX}%"))
-              .group_by(Post.campaign_id))
-    rows = s.execute(select(Post.campaign_id, Post.link).where(Post.id.in_(latest)))
-    return {campaign_id: _UTM.sub("", link) for campaign_id, link in rows}
+RECENT_DAYS = 30  # the planner offers meetings from this many days ago on (posts about one just held)
+SHOWN = 100  # at most this many of each part of the list; the volunteer searches for the rest
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingList:
+    """The meetings the planner offers: those found (at most SHOWN of each part) of how many match in all, and
+    the ones asked to be kept that the range or search does not hold."""
+
+    meetings: list[MeetingChoice]
+    total: int
+    kept: list[MeetingChoice] = field(default_factory=list)
+
+    @property
+    def choices(self) -> list[MeetingChoice]:
+        return [*self.meetings, *self.kept]
+
+
+def find_meetings(db: Database, *, now: datetime, earlier: bool = False, search: str = "",
+                  keep: Sequence[int] = (), limit: int = SHOWN) -> MeetingList:
+    """The meetings a volunteer plans for, without reading years of them: by default those to come (soonest
+    first), then those of the last RECENT_DAYS (latest first); `earlier`: the ones before that (latest
+    first). Every word of `search` must be found in the meeting's code, city, venue, community, organisation
+    or campaign. `keep` (the meeting in the link, the one being edited) is always offered (`kept` when the
+    range or search does not hold it). The campaigns' links are left out (`with_link` adds the
+    chosen meeting's)."""
+    since = now - timedelta(days=RECENT_DAYS)
+    words = [_matching(word) for word in search.split()]
+    query = _choice_query().where(*words)
+    counted = (select(func.count(Meeting.id)).select_from(Meeting) if not words  # no join: the start index alone
+               else query.with_only_columns(func.count(Meeting.id)))
+    with db.session() as s:
+        if earlier:
+            before = query.where(Meeting.starts_at < since)
+            found = _choices(s, before.order_by(Meeting.starts_at.desc(), Meeting.id).limit(limit))
+            total = s.scalar(counted.where(Meeting.starts_at < since))
+        else:
+            found = (_choices(s, query.where(Meeting.starts_at >= now).order_by(Meeting.starts_at, Meeting.id)
+                              .limit(limit))
+                     + _choices(s, query.where(Meeting.starts_at >= since, Meeting.starts_at < now)
+                                .order_by(Meeting.starts_at.desc(), Meeting.id).limit(limit)))
+            total = s.scalar(counted.where(Meeting.starts_at >= since))
+        missing = [i for i in keep if i not in {m.id for m in found}]
+        kept = _choices(s, _choice_query().where(Meeting.id.in_(missing)).order_by(Meeting.starts_at)) if missing else []
+    return MeetingList(found, total or 0, kept)
+
+
+def _matching(word: str) -> Any:
+    columns = (Meeting.key, Meeting.city, Meeting.venue, Meeting.community, Organisation.code, Organisation.name,
+               Campaign.slug, Campaign.name)
+    return or_(*(column.icontains(word, autoescape=True) for column in columns))
+
+
+def _choice_query() -> Any:
+    return (select(Meeting, Campaign, Organisation)
+            .join(Campaign, Meeting.campaign_id == Campaign.id)
+            .join(Organisation, Meeting.organisation_id == Organisation.id))
+
+
+def with_link(db: Database, meeting: MeetingChoice) -> MeetingChoice:
+    """The meeting with its campaign's link (`{{ link }}` when the volunteer gives none)."""
+    with db.session() as s:
+        (campaign_id,) = s.execute(select(Campaign.id).where(Campaign.slug == meeting.campaign)).one()
+        return replace(meeting, link=_campaign_links(s, {campaign_id}).get(campaign_id))
+
+
+def _choices(s: Any, query: Any, *, links: bool = False) -> list[MeetingChoice]:
+    rows = s.execute(query).all()
+    found = _campaign_links(s, {c.id for _, c, _ in rows}) if links else {}
+    return [MeetingChoice(id=m.id, key=m.key, campaign=c.slug, campaign_name=c.name, timezone=c.timezone,
+                          organisation=o.code, community=m.community, city=m.city, venue=m.venue,
+                          starts_at=m.starts_at, languages=tuple(m.languages or ()), kind=m.kind,
+                          themes=tuple(m.themes or ()), audience=m.audience, link=found.get(c.id))
+            for m, c, o in rows]
+
+
+def _campaign_links(s: Any, campaign_ids: set[int]) -> dict[int, str]:
+    """Each campaign's link: the latest link its campaign-file posts carry, without the UTM tags (a walk back
+    along the campaign's posts until one carries a link)."""
+    links = {}
+    for campaign_id in sorted(campaign_ids):
+        link = s.scalar(select(Post.link).where(Post.campaign_id == campaign_id, Post.link.is_not(None),
+                                                Post.rule_key.not_like(f"{RULE_PREFIX}%"))
+                        .order_by(Post.id.desc()).limit(1))
+        if link is not None:
+            links[campaign_id] = _UTM.sub("", link)
+    return links
 
 
 def load_draft(db: Database, meeting_id: int, name: str, *, timezone: str) -> DraftPost | None:

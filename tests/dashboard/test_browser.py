@@ -55,11 +55,11 @@ def test_log_in_filter_and_approve_in_a_real_browser(dashboard: str, seeded: See
 
             page.get_by_test_id("stSidebarNav").get_by_text("Post maken").click()
             page.get_by_label("Link (optioneel)").fill("https://verandering.example/agenda")
-            page.get_by_label("Tekst (nl)").fill("Kom praten over gelijkheid in {{ meeting.city }}! {{ link }}")
+            page.get_by_label("Tekst (Nederlands)").fill("Kom praten over gelijkheid in {{ meeting.city }}! {{ link }}")
             page.get_by_role("combobox", name="Kaart").click()
             page.get_by_role("option", name="announce", exact=True).click()
-            page.get_by_label("Alt-tekst kaart (nl)").fill("Aankondiging van de bijeenkomst in Rotterdam")
-            page.get_by_label("Alt-tekst kaart (nl)").press("Tab")
+            page.get_by_label("Alt-tekst kaart (Nederlands)").fill("Aankondiging van de bijeenkomst in Rotterdam")
+            page.get_by_label("Alt-tekst kaart (Nederlands)").press("Tab")
             page.get_by_test_id("stImage").first.wait_for()  # a rerun may briefly show the old preview too
             expect(page.get_by_test_id("stImage")).to_have_count(2)  # a card preview per language (nl, tr)
             expect(page.get_by_text("Kom praten over gelijkheid in Rotterdam!").first).to_be_visible()

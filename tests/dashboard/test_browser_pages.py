@@ -170,12 +170,12 @@ def test_planner_says_what_is_wrong_in_the_volunteers_language(dashboard: str, s
         page.get_by_test_id("stSidebarNav").get_by_text("Post maken", exact=True).click()
         page.get_by_role("heading", name="Post maken", exact=True, level=1).wait_for()  # slow on a busy machine
         expect(page.get_by_text("peer-bluesky", exact=True).first).to_be_visible()  # the first channel, chosen
-        page.get_by_label("Tekst (nl)").fill("Kom ook! " * 40 + "{{ link }}")
-        page.get_by_label("Tekst (nl)").press("Tab")
+        page.get_by_label("Tekst (Nederlands)").fill("Kom ook! " * 40 + "{{ link }}")
+        page.get_by_label("Tekst (Nederlands)").press("Tab")
         expect(page.get_by_text("Te lang voor Bluesky:").first).to_be_visible()
         expect(page.get_by_text("(peer-bluesky, Nederlands). Haal er").first).to_be_visible()
-        page.get_by_label("Tekst (nl)").fill("Kom ook! {{ link }}")
-        page.get_by_label("Tekst (nl)").press("Tab")
+        page.get_by_label("Tekst (Nederlands)").fill("Kom ook! {{ link }}")
+        page.get_by_label("Tekst (Nederlands)").press("Tab")
         expect(page.get_by_text("Te lang voor Bluesky:")).to_have_count(0)
         expect(page.get_by_text("Kom ook! https://verandering.example/agenda").first).to_be_visible()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)

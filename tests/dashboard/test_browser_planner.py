@@ -27,9 +27,9 @@ WATCH = """(field) => { window.__blurs = 0; window.__keysInRerun = 0;
     if (app && app.dataset.testScriptState === 'running') window.__keysInRerun += 1; }, true); }"""
 SEND_MS = 350  # longer than the field's debounce (300 ms): the text goes to Python and the page runs again
 WORDS = {
-    "nl": {"text": "Tekst", "save": "Opslaan en ter beoordeling", "too_long": "Te lang voor Bluesky: {n} van de 300 tekens",
+    "nl": {"text": "Tekst", "dutch": "Nederlands", "turkish": "Turks", "save": "Opslaan en ter beoordeling", "too_long": "Te lang voor Bluesky: {n} van de 300 tekens",
            "page": "Post maken"},
-    "en": {"text": "Text", "save": "Save and send to review", "too_long": "Too long for Bluesky: {n} of 300 characters",
+    "en": {"text": "Text", "dutch": "Dutch", "turkish": "Turkish", "save": "Save and send to review", "too_long": "Too long for Bluesky: {n} of 300 characters",
            "page": "Planner"},
 }
 BASE = "Kom ook naar de bijeenkomst! " * 10  # 290 characters, under Bluesky's 300
@@ -53,17 +53,18 @@ def over_the_limit_and_back(page: Any, lang: str) -> None:
     from playwright.sync_api import expect
 
     words = WORDS[lang]
-    label = f"{words['text']} (nl)"
+    label = f"{words['text']} ({words['dutch']})"  # languages by name in the page's language
     field = page.get_by_label(label, exact=True)
     field.wait_for()
-    for other in page.get_by_label(re.compile(rf"^{words['text']} \((?!nl\))")).all():  # other languages: short
+    expect(page.get_by_test_id("stMultiSelect").first).to_contain_text(words["turkish"])  # the chips too
+    for other in page.get_by_label(re.compile(rf"^{words['text']} \((?!{words['dutch']}\))")).all():  # other languages: short
         other.fill("Kom ook!")
     field.fill(BASE)
     wait_idle(page)
     page.get_by_text(label, exact=True).click()  # the visible label is tied to its field (<label for>)
     assert focused(page)["label"] == label
     page.keyboard.press("Tab")  # keyboard only: on to the next language's field and back
-    assert focused(page)["label"] == f"{words['text']} (tr)"
+    assert focused(page)["label"] == f"{words['text']} ({words['turkish']})"
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("Control+End")
     field.evaluate(WATCH)
@@ -117,7 +118,7 @@ def test_planner_field_takes_a_saved_draft_and_runs_arabic_right_to_left(dashboa
         page = open_page(browser, height=1800)
         log_in(page, dashboard)
         page.get_by_test_id("stSidebarNav").get_by_text("Post maken", exact=True).click()
-        dutch, other = page.get_by_label("Tekst (nl)", exact=True), page.get_by_label("Tekst (tr)", exact=True)
+        dutch, other = page.get_by_label("Tekst (Nederlands)", exact=True), page.get_by_label("Tekst (Turks)", exact=True)
         dutch.wait_for()
         other.fill("تعالوا إلى اللقاء في روتردام")
         dutch.fill("Kom ook naar de bijeenkomst!")
