@@ -46,6 +46,17 @@ class View:
     community: str | None = None
 
 
+def select(label: str, options: Sequence[Any], *, key: str, format_func: Any, **kwargs: Any) -> Any:
+    """A selectbox that shows its choice in this run's words. Streamlit's box keeps showing the words it was
+    drawn with ("geen kaart" on a page just switched to English), so the value is handed back to the widget at
+    the start of every run (a choice made by the reader or set by a callback is already in its state), as the
+    filter bar and the planner's languages do."""
+    state = st.session_state
+    if key in state and state[key] in options:
+        state[key] = state[key]  # set by the script: the box is drawn afresh, in this run's words
+    return st.selectbox(label, options, key=key, format_func=format_func, **kwargs)
+
+
 def filter_bar(options: FilterOptions, *, only: Sequence[str] = FILTER_PARAMS) -> View:
     """Filter widgets in the sidebar. The choice is kept in the session across pages (a widget's own state
     ends with its page) and every page writes all of it to the URL, so a copied link reproduces the view."""

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from dashboard import auth, i18n, loaders
+from dashboard import auth, i18n, loaders, ui
 from dashboard.components import live_text
 from dashboard.i18n import t
 from outreach.planning.dashboard_posts import RECENT_DAYS, Check, DraftPost, MeetingChoice
@@ -160,8 +160,8 @@ with left:
     clock = cols[1].time_input(t("plan.time"), value=time(18, 0), key="plan_time", step=300)
     video = video_fields(languages, channels)
     no_card = t("plan.no_card")  # looked up now, in this run's language (the function may be called after it)
-    card = "" if video else st.selectbox(t("plan.card"), ["", *CARD_TEMPLATES], key="plan_card",
-                                         format_func=lambda c: c or no_card)
+    card = "" if video else ui.select(t("plan.card"), ["", *CARD_TEMPLATES], key="plan_card",
+                                      format_func=lambda c: c or no_card)
     link = live_text.live_text(t("plan.link"), key="plan_link", placeholder=meeting.link or "",
                                multiline=False).strip() or None
     if meeting.link:
