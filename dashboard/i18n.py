@@ -412,9 +412,14 @@ def month(day: date) -> str:
     return format_date(day, "MMM yyyy", locale=LOCALES[current()])
 
 
+# Codes the community languages use that Babel (CLDR) has no name for: "ber" is the Berber family, which
+# the alliance writes Tamazight in (CLDR names only single varieties: tzm, zgh, shi, rif, kab).
+OTHER_LANGUAGES = {"ber": "Tamazight"}
+
+
 def language_name(code: str) -> str:
-    """"Turks" / "Turkish" for "tr"; the code itself when Babel does not know it."""
-    return Locale.parse(LOCALES[current()]).languages.get(code, code)
+    """"Turks" / "Turkish" for "tr"; the code itself only when neither Babel nor OTHER_LANGUAGES names it."""
+    return Locale.parse(LOCALES[current()]).languages.get(code) or OTHER_LANGUAGES.get(code, code)
 
 
 def status(code: str) -> str:

@@ -236,15 +236,19 @@ def _csv(shown: pd.DataFrame) -> bytes:
 
 def cells_in_words(frame: pd.DataFrame, *, links: Sequence[str] = ()) -> pd.DataFrame:
     """No cell left for the grid to draw as "None": a missing value is "–" (an empty link stays empty),
-    and a decimal is written the reader's way (9,5 / 9.5)."""
+    a decimal is written the reader's way (9,5 / 9.5), and a `language` column (language codes, as posts
+    keep them) shows each language by name ("Turks" / "Turkish", not "tr")."""
     number = i18n.number_format()
 
-    def cell(value: Any, *, link: bool) -> Any:
+    def cell(value: Any, *, link: bool, language: bool) -> Any:
         if value is None or (isinstance(value, float) and pd.isna(value)):
             return "" if link else "–"
+        if language and isinstance(value, str):
+            return i18n.language_name(value)
         return number(value) if isinstance(value, float) else value
 
-    return frame.apply(lambda column: column.map(lambda v: cell(v, link=column.name in links)))
+    return frame.apply(lambda column: column.map(
+        lambda v: cell(v, link=column.name in links, language=column.name == "language")))
 
 
 def line_chart(frame: pd.DataFrame, *, x: str, series: Mapping[str, str], title: str, key: str) -> None:

@@ -135,6 +135,9 @@ def test_every_page_shows_its_figures(seeded: Seeded) -> None:
 
     assert set(upcoming.iloc[:, 4]) <= {v for k, v in NL.items() if k.startswith("status.")}  # no status codes
     assert {"ingepland", "wacht op beoordeling"} <= set(upcoming.iloc[:, 4])
+    assert set(upcoming.iloc[:, 3]) <= {"Nederlands", "Turks", "Arabisch", "Engels", "Tamazight", "Somalisch",
+                                        "Koerdisch", "Tigrinya", "Perzisch"}  # languages by name, not "nl"
+    assert "Nederlands" in set(upcoming.iloc[:, 3])
     visit(at, "review")
     assert "**Nederlands** · peer-mastodon" in texts(at) and "**Turks** · peer-bluesky" in texts(at)  # names, no ids
     visit(at, "archive")
