@@ -216,13 +216,10 @@ def _conditions(f: Filters, *, time_column: Any, post_level: bool) -> list[Any]:
     return found
 
 
-def _post_filters(query: Any, f: Filters, *, status_index: bool = True) -> Any:
+def _post_filters(query: Any, f: Filters) -> Any:
     """Published posts in the filters; the meeting, campaign and organisation joined only when the query
-    or the filters name them (each join is a lookup per post: at 10x that is 40 % of a pass).
-    `status_index=False` checks the status per row (an expression, no index), so that SQLite walks the
-    index the query orders by (top posts: reach) instead of every published post."""
-    status = Post.status if status_index else Post.status.concat("")
-    query = query.where(status == PostStatus.PUBLISHED.value,
+    or the filters name them (each join is a lookup per post: at 10x that is 40 % of a pass)."""
+    query = query.where(Post.status == PostStatus.PUBLISHED.value,
                         *_conditions(f, time_column=Post.published_at, post_level=True))
     if any(from_ in MEETING_TABLES for from_ in query.get_final_froms()):  # named, not joined yet
         query = (query.outerjoin(Meeting, Meeting.id == Post.meeting_id)
@@ -525,7 +522,7 @@ def top_posts(db: Database, *, metric: str = "reach", limit: int = 10, filters: 
               hs: HarvestSettings | None = None) -> list[TopPost]:
     """The posts with the highest reach (or engagement, views) in their latest snapshot."""
     f, hs = filters or Filters(), hs or HarvestSettings()
-    engagement = sum((func.coalesce(c, 0) for c in ENGAGEMENT), literal(0))
+    engagement = rollup.engaged()
     order = {"reach": R.reach, "views": R.views, "engagement": engagement}[metric]
     query = (select(Post.id, Post.channel, Post.platform, Post.language, Post.published_at, Post.remote_url,
                     Post.text, R.reach, engagement, R.youth_reach, Y.estimated, Y.share, Y.source_metric,
@@ -534,7 +531,7 @@ def top_posts(db: Database, *, metric: str = "reach", limit: int = 10, filters: 
     if metric == "reach":  # down the reach index from the largest until `limit` posts match (SQLite without
         # statistics would rather read every published post and sort them: 10x slower at ten times the data)
         query = query.with_hint(R, "INDEXED BY ix_post_metrics_latest_reach", "sqlite")
-    query = _post_filters(query, f, status_index=metric != "reach")
+    query = _post_filters(query, f)
     query = query.where(order.is_not(None)).order_by(order.desc(), R.post_id).limit(limit)
     t = hs.privacy_threshold
     with db.session() as s:
