@@ -94,18 +94,27 @@ def over_the_limit_and_back(page: Any, lang: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"planner-typing-{lang}-fits.png"), full_page=True)
 
 
-def test_planner_checks_every_key_without_leaving_the_field(dashboard: str, seeded: Seeded) -> None:
+def on_the_planner(page: Any, dashboard: str) -> None:
+    """Signed in, on the planner in Dutch."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log_in(page, dashboard)
+    page.get_by_test_id("stSidebarNav").get_by_text(WORDS["nl"]["page"], exact=True).click()
+    page.get_by_role("heading", name=WORDS["nl"]["page"], exact=True, level=1).wait_for()
+    wait_idle(page)
+
+
+def switch_to_english(page: Any) -> None:
+    page.get_by_test_id("stSidebar").get_by_test_id("stButtonGroup").get_by_text("EN", exact=True).click()
+    page.get_by_role("heading", name=WORDS["en"]["page"], exact=True, level=1).wait_for()
+    wait_idle(page)
+
+
+def test_planner_checks_every_key_without_leaving_the_field(dashboard: str, seeded: Seeded) -> None:
     with chromium("planner-typing") as browser:
         page = open_page(browser, height=1800)
-        log_in(page, dashboard)
-        page.get_by_test_id("stSidebarNav").get_by_text(WORDS["nl"]["page"], exact=True).click()
-        page.get_by_role("heading", name=WORDS["nl"]["page"], exact=True, level=1).wait_for()
-        wait_idle(page)
+        on_the_planner(page, dashboard)
         over_the_limit_and_back(page, "nl")
-        page.get_by_test_id("stSidebar").get_by_test_id("stButtonGroup").get_by_text("EN", exact=True).click()
-        page.get_by_role("heading", name=WORDS["en"]["page"], exact=True, level=1).wait_for()
-        wait_idle(page)
+        switch_to_english(page)
         over_the_limit_and_back(page, "en")
 
 

@@ -3,26 +3,20 @@ language, in a real browser (Streamlit's select box kept showing the words it wa
 
 from __future__ import annotations
 
-from tests.dashboard.browser import ARTIFACTS, chromium, log_in, open_page, wait_idle
+from tests.dashboard.browser import ARTIFACTS, chromium, open_page
 from tests.dashboard.conftest import Seeded
-from tests.dashboard.test_browser_planner import WORDS
+from tests.dashboard.test_browser_planner import on_the_planner, switch_to_english
 
 DUTCH = ("geen kaart", "optioneel", "Tekst (", "Kaart", "Naam", "Talen", "Kanalen", "Bijeenkomst")
 
 
 def test_switching_to_english_leaves_no_dutch_word_in_fields_or_choices(dashboard: str, seeded: Seeded) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with chromium("planner-switch") as browser:
         page = open_page(browser, height=1800)
-        log_in(page, dashboard)
-        page.get_by_test_id("stSidebarNav").get_by_text(WORDS["nl"]["page"], exact=True).click()
-        page.get_by_role("heading", name=WORDS["nl"]["page"], exact=True, level=1).wait_for()
-        wait_idle(page)
+        on_the_planner(page, dashboard)
         main = page.get_by_test_id("stMain")
         assert "geen kaart" in [box.input_value() for box in main.get_by_role("combobox").all()]
-        page.get_by_test_id("stSidebar").get_by_test_id("stButtonGroup").get_by_text("EN", exact=True).click()
-        page.get_by_role("heading", name=WORDS["en"]["page"], exact=True, level=1).wait_for()
-        wait_idle(page)
+        switch_to_english(page)
         page.screenshot(path=str(ARTIFACTS / "planner-switched-en.png"), full_page=True)
         words = [main.inner_text(), *(box.input_value() for box in main.get_by_role("combobox").all()),
                  *(frame.locator("body").inner_text() for frame in page.frames[1:] if frame.url)]
